@@ -1,0 +1,223 @@
+// The only FFI boundary of tsnet: thin, typed koffi bindings to the libc calls Node lacks.
+// Every binding checks the return value and throws a SyscallError naming the call and the errno.
+import { constants } from 'node:os';
+import koffi from 'koffi';
+
+const errnoNames: ReadonlyMap<number, string> = new Map(
+  Object.entries(constants.errno).map(([name, num]) => [num, name] as const),
+);
+
+/** Name of an errno value (`EEXIST`, `ENOENT`, ...), or `E<number>` when Node does not know it. */
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`;
+}
+
+/** Errno value of a name, for callers that compare against a constant. */
+export function errnoValue(name: string): number {
+  const value = (constants.errno as Record<string, number>)[name];
+  if (value === undefined) throw new Error(`unknown errno name ${name}`);
+  return value;
+}
+
+/** A failed system call: carries the call's name, the errno value and its symbolic name. */
+export class SyscallError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  constructor(syscall: string, errno: number, detail?: string) {
+    const code = errnoName(errno);
+    super(`${syscall}${detail ? ` ${detail}` : ''}: ${code} (${describeErrno(errno)})`);
+    this.name = 'SyscallError';
+    this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
+  }
+}
+
+const libc = koffi.load('libc.so.6');
+
+const c = {
+  setns: libc.func('int setns(int fd, int nstype)'),
+  unshare: libc.func('int unshare(int flags)'),
+  socket: libc.func('int socket(int domain, int type, int protocol)'),
+  bind: libc.func('int bind(int fd, const void *addr, uint32_t addrlen)'),
+  getsockname: libc.func('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *addrlen)'),
+  setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
+  sendto: libc.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)'),
+  recvfrom: libc.func('intptr_t recvfrom(int fd, _Out_ void *buf, size_t len, int flags, void *addr, void *addrlen)'),
+  poll: libc.func('int poll(_Inout_ void *fds, unsigned long nfds, int timeout)'),
+  close: libc.func('int close(int fd)'),
+  flock: libc.func('int flock(int fd, int operation)'),
+  mount: libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+  umount2: libc.func('int umount2(const char *target, int flags)'),
+  gettid: libc.func('int gettid()'),
+  strerror: libc.func('const char *strerror(int errnum)'),
+};
+
+function describeErrno(errno: number): string {
+  return String(c.strerror(errno));
+}
+
+function check(syscall: string, ret: number | bigint, detail?: string): number {
+  const value = Number(ret);
+  if (value < 0) throw new SyscallError(syscall, koffi.errno(), detail);
+  return value;
+}
+
+// Namespace and clone flags (linux/sched.h).
+export const CLONE_NEWNS = 0x00020000;
+export const CLONE_NEWUTS = 0x04000000;
+export const CLONE_NEWIPC = 0x08000000;
+export const CLONE_NEWPID = 0x20000000;
+export const CLONE_NEWNET = 0x40000000;
+
+// Socket constants (linux/socket.h, linux/netlink.h).
+export const AF_NETLINK = 16;
+export const SOCK_RAW = 3;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const SO_SNDBUF = 7;
+export const SO_RCVBUF = 8;
+export const SO_RCVBUFFORCE = 33;
+export const SOL_NETLINK = 270;
+export const NETLINK_ADD_MEMBERSHIP = 1;
+export const NETLINK_EXT_ACK = 11;
+export const NETLINK_GET_STRICT_CHK = 12;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_TRUNC = 0x20;
+export const MSG_PEEK = 0x2;
+export const POLLIN = 0x1;
+
+// flock(2) operations.
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+// mount(2) flags and umount2(2) flags.
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_PRIVATE = 0x40000;
+export const MS_SLAVE = 0x80000;
+export const MS_SHARED = 0x100000;
+export const MNT_DETACH = 0x2;
+
+/** setns(2): move the calling thread into the namespace referred to by `fd`. */
+export function setns(fd: number, nstype = 0): void {
+  check('setns', c.setns(fd, nstype));
+}
+
+/** unshare(2) for the calling thread. */
+export function unshare(flags: number): void {
+  check('unshare', c.unshare(flags));
+}
+
+export function socket(domain: number, type: number, protocol: number): number {
+  return check('socket', c.socket(domain, type, protocol));
+}
+
+export function bind(fd: number, addr: Buffer): void {
+  check('bind', c.bind(fd, addr, addr.length));
+}
+
+export function getsockname(fd: number, size: number): Buffer {
+  const addr = Buffer.alloc(size);
+  const len = [size];
+  check('getsockname', c.getsockname(fd, addr, len));
+  return addr.subarray(0, len[0]);
+}
+
+export function setsockoptInt(fd: number, level: number, name: number, value: number): void {
+  const buf = Buffer.alloc(4);
+  buf.writeInt32LE(value);
+  check('setsockopt', c.setsockopt(fd, level, name, buf, 4), `(level ${level}, option ${name})`);
+}
+
+/** sendto(2) to a netlink or other datagram address; returns the byte count. */
+export function sendto(fd: number, data: Buffer, flags: number, addr: Buffer | null): number {
+  return check('sendto', c.sendto(fd, data, data.length, flags, addr, addr ? addr.length : 0));
+}
+
+/**
+ * recvfrom(2) into `buf`. Returns the datagram length (which may exceed buf.length with MSG_TRUNC),
+ * or -1 when MSG_DONTWAIT was given and nothing is queued (EAGAIN).
+ */
+export function recv(fd: number, buf: Buffer, flags: number): number {
+  const ret = Number(c.recvfrom(fd, buf, buf.length, flags, null, null));
+  if (ret < 0) {
+    const errno = koffi.errno();
+    if (errnoName(errno) === 'EAGAIN') return -1;
+    throw new SyscallError('recvfrom', errno);
+  }
+  return ret;
+}
+
+/**
+ * Waits on a worker thread until `fd` is readable or `timeoutMs` passes, so the event loop never blocks.
+ * Resolves true when readable.
+ */
+export function pollReadable(fd: number, timeoutMs: number): Promise<boolean> {
+  const pfd = Buffer.alloc(8);
+  pfd.writeInt32LE(fd, 0);
+  pfd.writeInt16LE(POLLIN, 4);
+  return new Promise((resolve, reject) => {
+    c.poll.async(pfd, 1, timeoutMs, (err: unknown, ret: number) => {
+      if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+      if (ret < 0) {
+        const errno = koffi.errno();
+        if (errnoName(errno) === 'EINTR') return resolve(false);
+        return reject(new SyscallError('poll', errno));
+      }
+      resolve(ret > 0 && (pfd.readInt16LE(6) & POLLIN) !== 0);
+    });
+  });
+}
+
+export function close(fd: number): void {
+  check('close', c.close(fd));
+}
+
+/** flock(2). With LOCK_NB returns false when the lock is held elsewhere; otherwise blocks. */
+export function flock(fd: number, operation: number): boolean {
+  const ret = Number(c.flock(fd, operation));
+  if (ret < 0) {
+    const errno = koffi.errno();
+    if ((operation & LOCK_NB) !== 0 && errnoName(errno) === 'EWOULDBLOCK') return false;
+    throw new SyscallError('flock', errno);
+  }
+  return true;
+}
+
+/** flock(2) with LOCK_EX on a worker thread, so waiting for the lock never blocks the event loop. */
+export function flockExclusiveAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    c.flock.async(fd, LOCK_EX, (err: unknown, ret: number) => {
+      if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+      if (ret < 0) return reject(new SyscallError('flock', koffi.errno()));
+      resolve();
+    });
+  });
+}
+
+export function mount(
+  source: string | null,
+  target: string,
+  fstype: string | null,
+  flags: number,
+  data: string | null = null,
+): void {
+  check('mount', c.mount(source, target, fstype, flags, data), `${source ?? 'none'} on ${target}`);
+}
+
+export function umount2(target: string, flags = 0): void {
+  check('umount2', c.umount2(target, flags), target);
+}
+
+export function gettid(): number {
+  return c.gettid();
+}
