@@ -43,12 +43,18 @@ const c = {
   bind: libc.func('int bind(int fd, const void *addr, uint32_t addrlen)'),
   getsockname: libc.func('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *addrlen)'),
   setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
-  sendto: libc.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)'),
-  recvfrom: libc.func('intptr_t recvfrom(int fd, _Out_ void *buf, size_t len, int flags, void *addr, void *addrlen)'),
+  sendto: libc.func(
+    'intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)',
+  ),
+  recvfrom: libc.func(
+    'intptr_t recvfrom(int fd, _Out_ void *buf, size_t len, int flags, void *addr, void *addrlen)',
+  ),
   poll: libc.func('int poll(_Inout_ void *fds, unsigned long nfds, int timeout)'),
   close: libc.func('int close(int fd)'),
   flock: libc.func('int flock(int fd, int operation)'),
-  mount: libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+  mount: libc.func(
+    'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
+  ),
   umount2: libc.func('int umount2(const char *target, int flags)'),
   gettid: libc.func('int gettid()'),
   strerror: libc.func('const char *strerror(int errnum)'),
