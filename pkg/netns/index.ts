@@ -55,7 +55,7 @@ export function namedNetnsPath(name: string): string {
 export function openNetns(path: string): Netns {
   let fd: number;
   try {
-    fd = openSync(path, fsc.O_RDONLY | fsc.O_CLOEXEC);
+    fd = openSync(path, fsc.O_RDONLY);
   } catch (err) {
     throw new Error(`open network namespace ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
