@@ -1,0 +1,241 @@
+// A NETLINK_ROUTE socket: request/ack with sequence numbers, multipart dumps, several requests in flight,
+// and kernel errors surfaced with the errno name and the request that caused them.
+//
+// rtnetlink handles a request synchronously inside sendmsg(), so its reply is already queued when sendto()
+// returns; dumps produce their next part on each recv(). Replies are therefore drained without blocking
+// (MSG_DONTWAIT) right after each send, and only an empty queue with requests still pending falls back to
+// polling on a worker thread. The event loop never blocks.
+import {
+  AF_NETLINK,
+  bind,
+  close,
+  errnoName,
+  getsockname,
+  MSG_DONTWAIT,
+  MSG_TRUNC,
+  NETLINK_EXT_ACK,
+  pollReadable,
+  recv,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+  SOL_NETLINK,
+  type SyscallError,
+  sendto,
+  setsockoptInt,
+  socket,
+} from '../../native/libc.ts';
+import { withNetns } from '../netns/index.ts';
+import {
+  attrsByType,
+  decodeAttrs,
+  decodeMessages,
+  encodeMessage,
+  type NlMessage,
+  readCString,
+} from './codec.ts';
+import { NETLINK_ROUTE, NLMSGERR_ATTR_MSG, NlMsgType, NlmFlags } from './constants.ts';
+
+const RECV_BUFFER_BYTES = 1 << 20;
+const POLL_SLICE_MS = 200;
+
+/** A kernel rejection of one request: errno name, the operation and what it was about. */
+export class NetlinkError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly operation: string;
+  readonly kernelMessage: string | undefined;
+  constructor(errno: number, operation: string, kernelMessage?: string) {
+    const code = errnoName(errno);
+    super(`netlink ${operation}: ${code}${kernelMessage ? ` (${kernelMessage})` : ''}`);
+    this.name = 'NetlinkError';
+    this.code = code;
+    this.errno = errno;
+    this.operation = operation;
+    this.kernelMessage = kernelMessage;
+  }
+}
+
+export interface NetlinkRequest {
+  readonly type: number;
+  /** Flags besides REQUEST (and ACK, which `request` adds for non-dump requests). */
+  readonly flags: number;
+  readonly payload: Buffer;
+  /** Describes the request in errors, e.g. `add link veth0 (veth)`. */
+  readonly describe: string;
+}
+
+interface Pending {
+  readonly dump: boolean;
+  readonly describe: string;
+  readonly replies: NlMessage[];
+  readonly resolve: (replies: NlMessage[]) => void;
+  readonly reject: (err: Error) => void;
+}
+
+function sockaddrNl(groups = 0): Buffer {
+  const addr = Buffer.alloc(12);
+  addr.writeUInt16LE(AF_NETLINK, 0);
+  addr.writeUInt32LE(groups >>> 0, 8);
+  return addr;
+}
+
+/** Opens a raw NETLINK_ROUTE socket in the namespace at `netnsPath` (current one when omitted). */
+export function openRouteSocket(netnsPath?: string, groups = 0): number {
+  const open = (): number => {
+    const fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    try {
+      bind(fd, sockaddrNl(groups));
+    } catch (err) {
+      close(fd);
+      throw err;
+    }
+    return fd;
+  };
+  return netnsPath ? withNetns(netnsPath, open) : open();
+}
+
+export class NetlinkSocket {
+  readonly fd: number;
+  readonly portId: number;
+  private seq: number;
+  private readonly pending = new Map<number, Pending>();
+  private readonly buf = Buffer.alloc(RECV_BUFFER_BYTES);
+  private polling = false;
+  private closed = false;
+
+  private constructor(fd: number) {
+    this.fd = fd;
+    this.portId = getsockname(fd, 12).readUInt32LE(4);
+    this.seq = Math.floor(Math.random() * 0x7fffffff);
+    try {
+      // Extended ACKs give the kernel's own explanation ("Unknown device type", ...) in errors.
+      setsockoptInt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
+    } catch {
+      // older kernels: errors still carry the errno
+    }
+  }
+
+  /** A socket bound to the namespace at `netnsPath` for its whole life (current namespace when omitted). */
+  static open(netnsPath?: string): NetlinkSocket {
+    return new NetlinkSocket(openRouteSocket(netnsPath));
+  }
+
+  /** Sends one request; resolves with the replies (a dump's messages, or [] for an acked change). */
+  request(req: NetlinkRequest): Promise<NlMessage[]> {
+    if (this.closed) return Promise.reject(new Error(`netlink ${req.describe}: socket closed`));
+    const dump = (req.flags & NlmFlags.DUMP) === NlmFlags.DUMP;
+    const seq = this.nextSeq();
+    const flags = NlmFlags.REQUEST | req.flags | (dump ? 0 : NlmFlags.ACK);
+    const promise = new Promise<NlMessage[]>((resolve, reject) => {
+      this.pending.set(seq, { dump, describe: req.describe, replies: [], resolve, reject });
+    });
+    try {
+      sendto(
+        this.fd,
+        encodeMessage({ type: req.type, flags, seq, pid: 0, payload: req.payload }),
+        0,
+        sockaddrNl(),
+      );
+    } catch (err) {
+      this.pending.delete(seq);
+      const e = err as SyscallError;
+      return Promise.reject(new NetlinkError(e.errno ?? 0, req.describe, e.message));
+    }
+    this.drain();
+    return promise;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(new Error(`netlink ${p.describe}: socket closed`));
+    this.pending.clear();
+    // A poll on a worker thread may still use the fd; it returns within one slice, then the fd is closed.
+    if (!this.polling) close(this.fd);
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0 || 1;
+    return this.seq;
+  }
+
+  private drain(): void {
+    while (this.pending.size > 0 && !this.closed) {
+      let n: number;
+      try {
+        n = recv(this.fd, this.buf, MSG_DONTWAIT | MSG_TRUNC);
+      } catch (err) {
+        this.failAll(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      if (n < 0) {
+        this.waitReadable();
+        return;
+      }
+      if (n > this.buf.length) {
+        this.failAll(
+          new Error(`netlink reply of ${n} bytes exceeds the ${this.buf.length}-byte receive buffer`),
+        );
+        return;
+      }
+      // Copy: replies outlive the receive buffer, which the next recv overwrites.
+      for (const msg of decodeMessages(Buffer.from(this.buf.subarray(0, n)))) this.dispatch(msg);
+    }
+  }
+
+  private waitReadable(): void {
+    if (this.polling) return;
+    this.polling = true;
+    pollReadable(this.fd, POLL_SLICE_MS).then(
+      () => {
+        this.polling = false;
+        if (this.closed) close(this.fd);
+        else this.drain();
+      },
+      (err: unknown) => {
+        this.polling = false;
+        this.failAll(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(new Error(`netlink ${p.describe}: ${err.message}`));
+    this.pending.clear();
+  }
+
+  private dispatch(msg: NlMessage): void {
+    const p = this.pending.get(msg.seq);
+    if (!p || msg.pid !== this.portId) return; // not ours (a late reply of a failed request)
+    if (msg.type === NlMsgType.ERROR) {
+      const errno = -msg.payload.readInt32LE(0);
+      this.pending.delete(msg.seq);
+      if (errno === 0) p.resolve(p.replies);
+      else p.reject(new NetlinkError(errno, p.describe, extAckMessage(msg)));
+      return;
+    }
+    if (msg.type === NlMsgType.DONE) {
+      this.pending.delete(msg.seq);
+      const errno = msg.payload.length >= 4 ? -msg.payload.readInt32LE(0) : 0;
+      if (errno > 0) p.reject(new NetlinkError(errno, p.describe, extAckMessage(msg)));
+      else if (
+        (msg.flags & NlmFlags.DUMP_INTR) !== 0 ||
+        p.replies.some((r) => (r.flags & NlmFlags.DUMP_INTR) !== 0)
+      ) {
+        p.reject(new NetlinkError(4 /* EINTR */, p.describe, 'dump interrupted by a concurrent change'));
+      } else p.resolve(p.replies);
+      return;
+    }
+    p.replies.push(msg);
+  }
+}
+
+function extAckMessage(msg: NlMessage): string | undefined {
+  if ((msg.flags & NlmFlags.ACK_TLVS) === 0) return undefined;
+  // struct nlmsgerr: error (4) + the offending request's header (16), or the whole request unless CAPPED.
+  const origLen = msg.payload.readUInt32LE(4);
+  const skip = 4 + ((msg.flags & NlmFlags.CAPPED) !== 0 ? 16 : origLen);
+  const tlvs = attrsByType(decodeAttrs(msg.payload.subarray(skip)));
+  const text = tlvs.get(NLMSGERR_ATTR_MSG);
+  return text ? readCString(text.data) : undefined;
+}
