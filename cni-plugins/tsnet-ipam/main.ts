@@ -1,0 +1,5 @@
+// Executable entry point of tsnet-ipam: the dispatcher reads env and stdin, the verbs live in plugin.ts.
+import { runPluginMain } from '../../pkg/cni/skel.ts';
+import { tsnetIpam } from './plugin.ts';
+
+await runPluginMain(tsnetIpam);

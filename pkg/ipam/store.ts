@@ -1,0 +1,190 @@
+// Where allocations live. The allocator only sees the AllocationStore interface; DiskStore is host-local's
+// on-disk layout, byte for byte, so tsnet-ipam and the reference host-local can share a data dir:
+//   <dataDir>/<network>/<ip>                  "<containerID>\r\n<ifname>" (older host-local: "<containerID>")
+//   <dataDir>/<network>/last_reserved_ip.<N>  the last address reserved in range set N (round-robin cursor)
+//   <dataDir>/<network>/lock                  flock(LOCK_EX) held for the whole operation
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB } from '../../native/libc.ts';
+import { CniError, ErrorCode } from '../cni/errors.ts';
+import { formatIp, type IpAddress, parseIp } from './address.ts';
+
+/** The key of an allocation: one interface of one container. */
+export interface Attachment {
+  readonly containerID: string;
+  readonly ifname: string;
+}
+
+export interface Allocation {
+  readonly ip: IpAddress;
+  readonly containerID: string;
+  /** Undefined for files written by host-local before 0.7, which recorded the container ID only. */
+  readonly ifname: string | undefined;
+}
+
+/** Storage of allocations. Every method other than `exists` and `withLock` must run inside `withLock`. */
+export interface AllocationStore {
+  /** Whether the store holds any state yet (a DEL on a never-used network has nothing to do). */
+  exists(): Promise<boolean>;
+  /** Why the store could not record an allocation now, if it could not (for STATUS). */
+  unwritableReason(): Promise<string | undefined>;
+  /** Runs `fn` holding the store's exclusive lock, creating the store first if needed. */
+  withLock<T>(fn: () => Promise<T>): Promise<T>;
+  /** Records `ip` for `owner`; false when the address is already taken. */
+  reserve(ip: IpAddress, owner: Attachment, rangeSetIndex: number): Promise<boolean>;
+  /** The round-robin cursor of a range set, if recorded. */
+  lastReserved(rangeSetIndex: number): Promise<IpAddress | undefined>;
+  allocations(): Promise<Allocation[]>;
+  release(ip: IpAddress): Promise<void>;
+}
+
+/** Whether an allocation belongs to an attachment; an old ID-only record matches any ifname, as in host-local. */
+export function ownedBy(allocation: Allocation, owner: Attachment): boolean {
+  return (
+    allocation.containerID === owner.containerID.trim() &&
+    (allocation.ifname === undefined || allocation.ifname === owner.ifname)
+  );
+}
+
+const LINE_BREAK = '\r\n';
+const LAST_RESERVED_PREFIX = 'last_reserved_ip.';
+const LOCK_FILE = 'lock';
+
+function parseAllocationFile(ip: IpAddress, content: string): Allocation {
+  const [containerID = '', ifname] = content.split(/\r?\n/, 2);
+  return { ip, containerID: containerID.trim(), ifname: ifname === undefined ? undefined : ifname.trim() };
+}
+
+function isErrno(err: unknown, code: string): boolean {
+  return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
+}
+
+function ioError(what: string, err: unknown): CniError {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new CniError(ErrorCode.IoFailure, `${what}: ${reason}`);
+}
+
+export class DiskStore implements AllocationStore {
+  /** `<dataDir>/<network>`; the network name must already be validated as a file name. */
+  readonly dir: string;
+
+  constructor(dataDir: string, network: string) {
+    this.dir = join(dataDir, network);
+  }
+
+  async exists(): Promise<boolean> {
+    try {
+      return statSync(this.dir).isDirectory();
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return false;
+      throw ioError(`cannot stat IPAM data dir ${this.dir}`, err);
+    }
+  }
+
+  async unwritableReason(): Promise<string | undefined> {
+    // The nearest existing directory at or above the store: where a missing one would be created.
+    let dir = this.dir;
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    try {
+      accessSync(dir, constants.W_OK);
+      return undefined;
+    } catch (err) {
+      return `IPAM data dir ${dir} is not writable: ${(err as Error).message}`;
+    }
+  }
+
+  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    let fd: number;
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+      fd = openSync(join(this.dir, LOCK_FILE), constants.O_RDWR | constants.O_CREAT, 0o750);
+    } catch (err) {
+      throw ioError(`cannot open the IPAM lock in ${this.dir}`, err);
+    }
+    try {
+      // Uncontended is the common case: take the lock without a trip to a worker thread.
+      if (!flock(fd, LOCK_EX | LOCK_NB)) await flockExclusiveAsync(fd);
+      return await fn();
+    } finally {
+      closeSync(fd); // closing the last descriptor releases the flock
+    }
+  }
+
+  async reserve(ip: IpAddress, owner: Attachment, rangeSetIndex: number): Promise<boolean> {
+    const name = formatIp(ip);
+    const path = join(this.dir, name);
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644);
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) return false;
+      throw ioError(`cannot reserve ${name} in ${this.dir}`, err);
+    }
+    try {
+      writeSync(fd, `${owner.containerID.trim()}${LINE_BREAK}${owner.ifname}`);
+    } catch (err) {
+      closeSync(fd);
+      unlinkSync(path);
+      throw ioError(`cannot record the owner of ${name} in ${this.dir}`, err);
+    }
+    closeSync(fd);
+    try {
+      writeFileSync(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), name, { mode: 0o644 });
+    } catch (err) {
+      unlinkSync(path);
+      throw ioError(`cannot record the last reserved IP in ${this.dir}`, err);
+    }
+    return true;
+  }
+
+  async lastReserved(rangeSetIndex: number): Promise<IpAddress | undefined> {
+    try {
+      return parseIp(readFileSync(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), 'utf8').trim());
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw ioError(`cannot read the last reserved IP in ${this.dir}`, err);
+    }
+  }
+
+  async allocations(): Promise<Allocation[]> {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return [];
+      throw ioError(`cannot list ${this.dir}`, err);
+    }
+    const result: Allocation[] = [];
+    for (const name of names) {
+      const ip = parseIp(name);
+      if (!ip) continue; // lock, last_reserved_ip.N, anything else
+      try {
+        result.push(parseAllocationFile(ip, readFileSync(join(this.dir, name), 'utf8')));
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw ioError(`cannot read allocation ${name} in ${this.dir}`, err);
+      }
+    }
+    return result;
+  }
+
+  async release(ip: IpAddress): Promise<void> {
+    try {
+      unlinkSync(join(this.dir, formatIp(ip)));
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw ioError(`cannot release ${formatIp(ip)} in ${this.dir}`, err);
+    }
+  }
+}
