@@ -1,5 +1,6 @@
 // A Handle is the typed kernel API bound to one network namespace: every request it sends acts on the
 // namespace it was opened in, whatever namespace the calling thread is in later.
+import { type AddrAddOptions, type Address, type AddrFilter, addrAdd, addrDel, addrList } from './addr.ts';
 import {
   bridgePortSet,
   type Link,
@@ -12,6 +13,30 @@ import {
   linkList,
   linkSet,
 } from './link.ts';
+import {
+  type FdbDelSpec,
+  type FdbSpec,
+  fdbAppend,
+  fdbDel,
+  fdbList,
+  fdbSet,
+  type Neighbour,
+  type NeighFilter,
+  type NeighSpec,
+  neighAdd,
+  neighDel,
+  neighList,
+  neighSet,
+} from './neigh.ts';
+import {
+  type Route,
+  type RouteFilter,
+  type RouteSpec,
+  routeAdd,
+  routeDel,
+  routeList,
+  routeReplace,
+} from './route.ts';
 import { NetlinkSocket } from './socket.ts';
 
 export class Handle {
@@ -85,5 +110,58 @@ export class Handle {
   }
   bridgePortSet(index: number, port: { hairpin?: boolean; learning?: boolean }): Promise<void> {
     return bridgePortSet(this.socket, index, port);
+  }
+
+  // Addresses
+  addrAdd(index: number, cidr: string, opts?: AddrAddOptions): Promise<void> {
+    return addrAdd(this.socket, index, cidr, opts);
+  }
+  addrDel(index: number, cidr: string): Promise<void> {
+    return addrDel(this.socket, index, cidr);
+  }
+  addrList(filter?: AddrFilter): Promise<Address[]> {
+    return addrList(this.socket, filter);
+  }
+
+  // Routes
+  routeAdd(spec: RouteSpec): Promise<void> {
+    return routeAdd(this.socket, spec);
+  }
+  routeReplace(spec: RouteSpec): Promise<void> {
+    return routeReplace(this.socket, spec);
+  }
+  routeDel(spec: RouteSpec): Promise<void> {
+    return routeDel(this.socket, spec);
+  }
+  routeList(filter?: RouteFilter): Promise<Route[]> {
+    return routeList(this.socket, filter);
+  }
+
+  // Neighbours (ARP/NDP)
+  neighSet(spec: NeighSpec): Promise<void> {
+    return neighSet(this.socket, spec);
+  }
+  neighAdd(spec: NeighSpec): Promise<void> {
+    return neighAdd(this.socket, spec);
+  }
+  neighDel(spec: { index: number; ip: string }): Promise<void> {
+    return neighDel(this.socket, spec);
+  }
+  neighList(filter?: NeighFilter): Promise<Neighbour[]> {
+    return neighList(this.socket, filter);
+  }
+
+  // Bridge FDB
+  fdbSet(spec: FdbSpec): Promise<void> {
+    return fdbSet(this.socket, spec);
+  }
+  fdbAppend(spec: FdbSpec): Promise<void> {
+    return fdbAppend(this.socket, spec);
+  }
+  fdbDel(spec: FdbDelSpec): Promise<void> {
+    return fdbDel(this.socket, spec);
+  }
+  fdbList(filter?: { index?: number }): Promise<Neighbour[]> {
+    return fdbList(this.socket, filter);
   }
 }
