@@ -3,8 +3,11 @@
 import { constants } from 'node:os';
 import koffi from 'koffi';
 
-const errnoNames: ReadonlyMap<number, string> = new Map(
-  Object.entries(constants.errno).map(([name, num]) => [num, name] as const),
+// Aliases share a number (EAGAIN/EWOULDBLOCK, EOPNOTSUPP/ENOTSUP, EDEADLK/EDEADLOCK): Linux's name wins.
+const PREFERRED_NAMES = new Set(['EAGAIN', 'EOPNOTSUPP', 'EDEADLK']);
+const errnoNames: ReadonlyMap<number, string> = Object.entries(constants.errno).reduce(
+  (names, [name, num]) => (names.has(num) && !PREFERRED_NAMES.has(name) ? names : names.set(num, name)),
+  new Map<number, string>(),
 );
 
 /** Name of an errno value (`EEXIST`, `ENOENT`, ...), or `E<number>` when Node does not know it. */
@@ -193,7 +196,7 @@ export function flock(fd: number, operation: number): boolean {
   const ret = Number(c.flock(fd, operation));
   if (ret < 0) {
     const errno = koffi.errno();
-    if ((operation & LOCK_NB) !== 0 && errnoName(errno) === 'EWOULDBLOCK') return false;
+    if ((operation & LOCK_NB) !== 0 && errnoName(errno) === 'EAGAIN') return false;
     throw new SyscallError('flock', errno);
   }
   return true;

@@ -77,9 +77,10 @@ export interface MacvlanInfo {
 export interface DummyInfo {
   readonly kind: 'dummy';
 }
-/** A link of a kind this library has no type for, or a plain device (kind ''), with its data kept raw. */
+/** A link of a kind this library has no type for, or a plain device (kindName ''), with its data kept raw. */
 export interface OtherInfo {
-  readonly kind: string;
+  readonly kind: 'other';
+  readonly kindName: string;
   readonly data?: readonly Attr[];
 }
 export type LinkInfo = BridgeInfo | VethInfo | VxlanInfo | MacvlanInfo | DummyInfo | OtherInfo;
@@ -351,7 +352,7 @@ function decodeKindData(kind: string, data: Attr | undefined): LinkInfo {
       };
     }
     default:
-      return { kind, data: data ? decodeAttrs(data.data) : undefined };
+      return { kind: 'other', kindName: kind, data: data ? decodeAttrs(data.data) : undefined };
   }
 }
 
