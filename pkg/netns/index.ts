@@ -199,7 +199,7 @@ export function deleteNamedNetns(name: string): void {
 }
 
 function sysctlPath(key: string): string {
-  if (!/^net\.[A-Za-z0-9_.\-/]+$/.test(key) || key.includes('..')) {
+  if (!/^net[./][A-Za-z0-9_.\-/]+$/.test(key) || key.includes('..')) {
     throw new Error(`invalid network sysctl key ${JSON.stringify(key)}`);
   }
   // Interface names may contain '.', so callers pass them with '/' (net/ipv4/conf/eth0.100/forwarding) or dots.
