@@ -39,8 +39,8 @@ export function decodeJsonObject(
 }
 
 /**
- * Decodes and validates a plugin's network configuration: a JSON object (6) with a valid `name` (7), a
- * supported `cniVersion` (1), and well-shaped `type`, `ipam`, `dns`, `runtimeConfig`, `capabilities`, `args` (7).
+ * Decodes and validates a plugin's network configuration: a JSON object (6) with a valid `name` and `type` (7),
+ * a supported `cniVersion` (1), and well-shaped `ipam`, `dns`, `runtimeConfig`, `capabilities`, `args` (7).
  */
 export function decodeNetConf(
   stdin: Uint8Array | string,
@@ -59,8 +59,9 @@ export function checkNetConfFields(conf: Record<string, unknown>): void {
   if (typeof name !== 'string') invalid('network name must be a string', JSON.stringify(name));
   validateNetworkName(name);
   const type = conf['type'];
-  if (type !== undefined && typeof type !== 'string')
-    invalid('"type" must be a string', JSON.stringify(type));
+  if (typeof type !== 'string' || type === '') {
+    invalid('"type" must name the plugin', JSON.stringify(type ?? null));
+  }
   for (const key of ['ipam', 'dns', 'runtimeConfig', 'capabilities', 'args']) requireObjectField(conf, key);
   const ipam = conf['ipam'];
   if (isObject(ipam) && (typeof ipam['type'] !== 'string' || ipam['type'] === '')) {

@@ -214,6 +214,10 @@ export function parsePrevResult(conf: NetConf): Result | undefined {
 
 // ---- printing the canonical result in a given version ----
 
+function ipVersion(cidr: string): '4' | '6' {
+  return isIP(cidr.split('/')[0] ?? '') === 6 ? '6' : '4';
+}
+
 /** A result as JSON in `version`'s wire format (0.3.x/0.4.0 ips carry "version"; 1.x do not). Code 1 if unsupported. */
 export function convertResult(result: Result, version: string): Record<string, unknown> {
   if (!isSupportedVersion(version)) {
@@ -233,7 +237,7 @@ export function convertResult(result: Result, version: string): Record<string, u
   if (result.ips) {
     out['ips'] = result.ips.map((ip) =>
       compact({
-        version: legacy ? (isIP(ip.address.slice(0, ip.address.indexOf('/'))) === 6 ? '6' : '4') : undefined,
+        version: legacy ? ipVersion(ip.address) : undefined,
         interface: ip.interface,
         address: ip.address,
         gateway: ip.gateway,
