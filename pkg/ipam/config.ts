@@ -202,7 +202,7 @@ export function loadIpamConfig(netconf: unknown, envArgs: IpamEnvArgs = {}): Ipa
     throw invalidConfig('network name must be a string', JSON.stringify(network));
   validateNetworkName(network); // it becomes a directory name under dataDir
   const ipam = netconf.ipam;
-  if (!isObject(ipam)) throw invalidConfig('IPAM config missing "ipam" key');
+  if (!isObject(ipam)) throw invalidConfig('missing "ipam" key: no IPAM config');
 
   const rangeSets: RangeSet[] = [];
   const runtimeConfig = netconf.runtimeConfig;
@@ -211,7 +211,10 @@ export function loadIpamConfig(netconf: unknown, envArgs: IpamEnvArgs = {}): Ipa
       rangeSets.push(parseRangeSet(set, `runtimeConfig.ipRanges[${i}]`));
     });
   }
-  if (ipam.subnet !== undefined && ipam.subnet !== '') rangeSets.push(parseRangeSet([ipam], 'ipam'));
+  if (ipam.subnet !== undefined && ipam.subnet !== '') {
+    const range = parseRange(ipam, 'ipam'); // the legacy single-range form
+    rangeSets.push({ family: range.subnet.family, ranges: [range] });
+  }
   if (ipam.ranges !== undefined) {
     if (!Array.isArray(ipam.ranges)) throw invalidConfig('ipam.ranges must be an array of range sets');
     ipam.ranges.forEach((set, i) => {
