@@ -65,6 +65,7 @@ export async function startEtcd(options: EtcdHelperOptions = {}): Promise<EtcdIn
   };
 
   const start = async (): Promise<void> => {
+    if (child && child.exitCode === null && child.signalCode === null) return; // already running
     for (const s of [clientSocket, peerSocket]) rmSync(join(dir, s), { force: true });
     const log = openSync(join(dir, 'etcd.log'), 'a');
     try {

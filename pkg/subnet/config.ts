@@ -1,0 +1,236 @@
+// The cluster network config at `<prefix>/config` (flannel's layout): the pod network, how it is cut into node
+// subnets, and the overlay backend. Subnets are addressed by index and computed arithmetically: a /8 cut into
+// /24s is never materialized as a list.
+import { IPv4, IPv4CidrRange } from 'ip-num';
+import type { Store } from '../store/index.ts';
+
+export const DEFAULT_PREFIX = '/tsnet.io/network';
+export const DEFAULT_SUBNET_LEN = 24;
+export const DEFAULT_VXLAN_VNI = 1;
+export const DEFAULT_VXLAN_PORT = 8472;
+
+export interface BackendConfig {
+  Type: 'vxlan';
+  VNI: number;
+  Port: number;
+}
+
+/** A validated config with every default filled in. */
+export interface NetworkConfig {
+  Network: string;
+  SubnetLen: number;
+  SubnetMin: string;
+  SubnetMax: string;
+  Backend: BackendConfig;
+}
+
+export class NetworkConfigError extends Error {
+  constructor(message: string) {
+    super(`invalid network config: ${message}`);
+    this.name = 'NetworkConfigError';
+  }
+}
+
+export function configKey(prefix = DEFAULT_PREFIX): string {
+  return `${prefix}/config`;
+}
+
+const TOP_LEVEL_FIELDS = new Set(['Network', 'SubnetLen', 'SubnetMin', 'SubnetMax', 'Backend']);
+const BACKEND_FIELDS = new Set(['Type', 'VNI', 'Port']);
+
+/** Parses and validates a config (JSON text or an already parsed object) and fills in the defaults. */
+export function parseNetworkConfig(input: string | unknown): NetworkConfig {
+  let raw: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      raw = JSON.parse(input);
+    } catch (err) {
+      throw new NetworkConfigError(`not JSON: ${(err as Error).message}`);
+    }
+  }
+  if (!isObject(raw)) throw new NetworkConfigError('expected a JSON object');
+  for (const field of Object.keys(raw)) {
+    if (!TOP_LEVEL_FIELDS.has(field)) {
+      throw new NetworkConfigError(`unknown field "${field}" (known: ${[...TOP_LEVEL_FIELDS].join(', ')})`);
+    }
+  }
+
+  if (typeof raw.Network !== 'string')
+    throw new NetworkConfigError('"Network" is required, e.g. "10.244.0.0/16"');
+  const network = parseNetworkCidr(raw.Network);
+  const netLen = Number(network.getPrefix().getValue());
+
+  const subnetLen = raw.SubnetLen ?? DEFAULT_SUBNET_LEN;
+  if (typeof subnetLen !== 'number' || !Number.isInteger(subnetLen) || subnetLen < 1 || subnetLen > 30) {
+    throw new NetworkConfigError(
+      `"SubnetLen" must be an integer from 1 to 30, got ${JSON.stringify(subnetLen)}`,
+    );
+  }
+  if (subnetLen <= netLen) {
+    throw new NetworkConfigError(
+      `"Network" ${raw.Network} is too small for "SubnetLen" ${subnetLen}: it needs a prefix shorter than /${subnetLen}`,
+    );
+  }
+  const count = 1n << BigInt(subnetLen - netLen);
+  const size = 1n << BigInt(32 - subnetLen);
+  const first = network.getFirst().value;
+
+  const min =
+    raw.SubnetMin === undefined ? first + (count > 1n ? size : 0n) : subnetStart('SubnetMin', raw.SubnetMin);
+  const max =
+    raw.SubnetMax === undefined ? first + (count - 1n) * size : subnetStart('SubnetMax', raw.SubnetMax);
+  if (min > max) {
+    throw new NetworkConfigError(
+      `"SubnetMin" ${IPv4.fromNumber(min)} is above "SubnetMax" ${IPv4.fromNumber(max)}`,
+    );
+  }
+
+  const backend = parseBackend(raw.Backend);
+  return {
+    Network: network.toCidrString(),
+    SubnetLen: subnetLen,
+    SubnetMin: IPv4.fromNumber(min).toString(),
+    SubnetMax: IPv4.fromNumber(max).toString(),
+    Backend: backend,
+  };
+
+  function subnetStart(field: string, value: unknown): bigint {
+    if (typeof value !== 'string') throw new NetworkConfigError(`"${field}" must be an IPv4 address string`);
+    const [addr, len] = value.split('/');
+    if (len !== undefined && Number(len) !== subnetLen) {
+      throw new NetworkConfigError(
+        `"${field}" ${value} has a prefix length other than "SubnetLen" /${subnetLen}`,
+      );
+    }
+    let ip: IPv4;
+    try {
+      ip = IPv4.fromDecimalDottedString(addr ?? '');
+    } catch {
+      throw new NetworkConfigError(`"${field}" ${JSON.stringify(value)} is not an IPv4 address`);
+    }
+    if (ip.value < first || ip.value > network.getLast().value) {
+      throw new NetworkConfigError(`"${field}" ${value} is outside "Network" ${network.toCidrString()}`);
+    }
+    if ((ip.value - first) % size !== 0n) {
+      throw new NetworkConfigError(`"${field}" ${value} is not the start of a /${subnetLen} subnet`);
+    }
+    return ip.value;
+  }
+}
+
+function parseNetworkCidr(value: string): IPv4CidrRange {
+  if (value.includes(':')) throw new NetworkConfigError(`IPv6 networks are not supported yet (${value})`);
+  const [addr, len] = value.split('/');
+  if (len === undefined || !/^\d{1,2}$/.test(len) || Number(len) > 32) {
+    throw new NetworkConfigError(`"Network" ${JSON.stringify(value)} is not an IPv4 CIDR like 10.244.0.0/16`);
+  }
+  let ip: IPv4;
+  try {
+    ip = IPv4.fromDecimalDottedString(addr ?? '');
+  } catch {
+    throw new NetworkConfigError(`"Network" ${JSON.stringify(value)} is not an IPv4 CIDR like 10.244.0.0/16`);
+  }
+  const hostBits = 32n - BigInt(len);
+  if (ip.value % (1n << hostBits) !== 0n) {
+    throw new NetworkConfigError(`"Network" ${value} has host bits set (did you mean a network address?)`);
+  }
+  return IPv4CidrRange.fromCidr(value);
+}
+
+function parseBackend(raw: unknown): BackendConfig {
+  if (raw === undefined) return { Type: 'vxlan', VNI: DEFAULT_VXLAN_VNI, Port: DEFAULT_VXLAN_PORT };
+  if (!isObject(raw)) throw new NetworkConfigError('"Backend" must be an object like {"Type": "vxlan"}');
+  for (const field of Object.keys(raw)) {
+    if (!BACKEND_FIELDS.has(field)) {
+      throw new NetworkConfigError(
+        `unknown field "Backend.${field}" (known: ${[...BACKEND_FIELDS].join(', ')})`,
+      );
+    }
+  }
+  const type = raw.Type ?? 'vxlan';
+  if (type !== 'vxlan')
+    throw new NetworkConfigError(`unknown backend type ${JSON.stringify(type)} (supported: "vxlan")`);
+  const vni = raw.VNI ?? DEFAULT_VXLAN_VNI;
+  if (typeof vni !== 'number' || !Number.isInteger(vni) || vni < 1 || vni > 0xffffff) {
+    throw new NetworkConfigError(
+      `"Backend.VNI" must be an integer from 1 to 16777215, got ${JSON.stringify(vni)}`,
+    );
+  }
+  const port = raw.Port ?? DEFAULT_VXLAN_PORT;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new NetworkConfigError(
+      `"Backend.Port" must be an integer from 1 to 65535, got ${JSON.stringify(port)}`,
+    );
+  }
+  return { Type: 'vxlan', VNI: vni, Port: port };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The node subnets a config allows, [SubnetMin, SubnetMax], addressed by index. Only arithmetic: nothing here
+ * grows with the size of the network.
+ */
+export class SubnetSpace {
+  readonly subnetLen: number;
+  /** Number of subnets in [SubnetMin, SubnetMax]. */
+  readonly count: bigint;
+  private readonly min: bigint;
+  private readonly size: bigint;
+
+  constructor(config: NetworkConfig) {
+    this.subnetLen = config.SubnetLen;
+    this.size = 1n << BigInt(32 - config.SubnetLen);
+    this.min = IPv4.fromDecimalDottedString(config.SubnetMin).value;
+    const max = IPv4.fromDecimalDottedString(config.SubnetMax).value;
+    this.count = (max - this.min) / this.size + 1n;
+  }
+
+  /** The `index`th subnet (0-based) as a CIDR string. */
+  nth(index: bigint): string {
+    if (index < 0n || index >= this.count) {
+      throw new RangeError(`subnet index ${index} outside [0, ${this.count})`);
+    }
+    return `${IPv4.fromNumber(this.min + index * this.size).toString()}/${this.subnetLen}`;
+  }
+
+  /** Index of a subnet CIDR, or undefined when it is not one of this space's subnets. */
+  indexOf(subnet: string): bigint | undefined {
+    const [addr, len] = subnet.split('/');
+    if (Number(len) !== this.subnetLen) return undefined;
+    let value: bigint;
+    try {
+      value = IPv4.fromDecimalDottedString(addr ?? '').value;
+    } catch {
+      return undefined;
+    }
+    const offset = value - this.min;
+    if (offset < 0n || offset % this.size !== 0n) return undefined;
+    const index = offset / this.size;
+    return index < this.count ? index : undefined;
+  }
+}
+
+/** Reads and validates the config under `prefix`; a missing one is a NetworkConfigError that says what to do. */
+export async function loadNetworkConfig(store: Store, prefix = DEFAULT_PREFIX): Promise<NetworkConfig> {
+  const kv = await store.get(configKey(prefix));
+  if (!kv) {
+    throw new NetworkConfigError(
+      `no network config at ${configKey(prefix)} in ${store.location}; write one with "tsnet-agent init-network"`,
+    );
+  }
+  return parseNetworkConfig(kv.value);
+}
+
+/** Validates and writes the config; returns what was stored (defaults filled in). */
+export async function saveNetworkConfig(
+  store: Store,
+  input: string | unknown,
+  prefix = DEFAULT_PREFIX,
+): Promise<NetworkConfig> {
+  const config = parseNetworkConfig(input);
+  await store.put(configKey(prefix), JSON.stringify(config));
+  return config;
+}
