@@ -1,0 +1,66 @@
+// How a main plugin runs its network's IPAM: `tsnet-ipam` in-process (same store, same lock, same result as
+// executing it, without a second Node start), any other type executed from CNI_PATH as the spec says.
+import { delegateAdd, delegateCheck, delegateDel, delegateGc, delegateStatus } from '../cni/delegate.ts';
+import { pickCniArgs } from '../cni/env.ts';
+import { CniError, ErrorCode } from '../cni/errors.ts';
+import type { AttachmentArgs, GcArgs, NetworkArgs } from '../cni/skel.ts';
+import type { Result } from '../cni/types.ts';
+import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus, loadIpamConfig } from './index.ts';
+
+export const TSNET_IPAM_TYPE = 'tsnet-ipam';
+
+function ipamType(args: NetworkArgs): string {
+  const type = args.config.ipam?.type;
+  if (!type)
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `network ${args.config.name}: "ipam" with a "type" is required`,
+    );
+  return type;
+}
+
+function inProcessConfig(args: NetworkArgs) {
+  return loadIpamConfig(args.config, pickCniArgs(args.args, ['IP']));
+}
+
+function owner(args: AttachmentArgs) {
+  return { containerID: args.containerId, ifname: args.ifname };
+}
+
+/** IPAM ADD for the attachment; the result in canonical form. */
+export async function runIpamAdd(args: AttachmentArgs): Promise<Result> {
+  const type = ipamType(args);
+  if (type === TSNET_IPAM_TYPE) return ipamAdd(inProcessConfig(args), owner(args));
+  return delegateAdd(type, args.stdin, args);
+}
+
+/** IPAM DEL: always run, also when the container's namespace is gone. */
+export async function runIpamDel(args: AttachmentArgs): Promise<void> {
+  const type = ipamType(args);
+  if (type === TSNET_IPAM_TYPE) {
+    await ipamDel(inProcessConfig(args), owner(args));
+    return;
+  }
+  await delegateDel(type, args.stdin, args);
+}
+
+export async function runIpamCheck(args: AttachmentArgs): Promise<void> {
+  const type = ipamType(args);
+  if (type === TSNET_IPAM_TYPE) return ipamCheck(inProcessConfig(args), owner(args));
+  return delegateCheck(type, args.stdin, args);
+}
+
+export async function runIpamStatus(args: NetworkArgs): Promise<void> {
+  const type = ipamType(args);
+  if (type === TSNET_IPAM_TYPE) return ipamStatus(inProcessConfig(args));
+  return delegateStatus(type, args.stdin, args);
+}
+
+export async function runIpamGc(args: GcArgs): Promise<void> {
+  const type = ipamType(args);
+  if (type === TSNET_IPAM_TYPE) {
+    await ipamGc(inProcessConfig(args), args.validAttachments);
+    return;
+  }
+  await delegateGc(type, args.stdin, args);
+}
