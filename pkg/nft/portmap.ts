@@ -4,7 +4,8 @@
 // (protocol, port) or (host address, protocol, port). A container only adds map elements, each carrying the
 // comment `CONTAINER@NETWORK`, which is also the index removal works from: no state file to keep in step.
 // Hairpin and localhost clients are masqueraded (postrouting) so the container's reply returns via the node.
-import { interfaceSysctlKey, writeSysctl } from '../netns/index.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { withNetns } from '../netns/index.ts';
 import { canonicalAddress, type HostAddress, type IpFamily, parseHostAddress, subnetOf } from './addr.ts';
 import { validateNetworkName } from './masquerade.ts';
 import {
@@ -221,7 +222,16 @@ export async function listPortMappings(nsPath: string): Promise<PublishedPort[]>
       containerPort,
     });
   }
-  return out.sort((a, b) => a.containerId.localeCompare(b.containerId) || a.hostPort - b.hostPort);
+  const order = (p: PublishedPort) =>
+    [
+      p.containerId,
+      p.network,
+      String(p.hostPort).padStart(5, '0'),
+      p.protocol,
+      p.hostIP ?? '',
+      p.containerIP,
+    ].join(' ');
+  return out.sort((a, b) => order(a).localeCompare(order(b)));
 }
 
 /**
@@ -230,5 +240,12 @@ export async function listPortMappings(nsPath: string): Promise<PublishedPort[]>
  * The reference portmap plugin sets the same sysctl.
  */
 export async function allowLocalhostPortmap(nsPath: string, hostInterface: string): Promise<void> {
-  writeSysctl(nsPath, interfaceSysctlKey('ipv4', hostInterface, 'route_localnet'), '1');
+  if (!/^[^/\s]{1,15}$/.test(hostInterface) || hostInterface === '.' || hostInterface === '..') {
+    throw new Error(`invalid interface name ${JSON.stringify(hostInterface)}`);
+  }
+  // The path is built here: interface names may contain '.', which a dotted sysctl key cannot carry.
+  const path = `/proc/sys/net/ipv4/conf/${hostInterface}/route_localnet`;
+  withNetns(nsPath, () => {
+    if (readFileSync(path, 'utf8').trim() !== '1') writeFileSync(path, '1');
+  });
 }

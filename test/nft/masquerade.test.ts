@@ -1,6 +1,21 @@
+import { spawn } from 'node:child_process';
 import test from 'ava';
 import { ensureMasquerade, listMasquerade, listNftRuleset, removeMasquerade } from '../../pkg/nft/index.ts';
-import { elementComments, nftRuleset, ruleCount, withNamespaces } from './world.ts';
+import {
+  CLIENT_UNDERLAY,
+  CTR_IP,
+  elementComments,
+  IP,
+  inNs,
+  inWorld,
+  NODE_UNDERLAY,
+  NODE_UNDERLAY6,
+  nftRuleset,
+  ruleCount,
+  startTcpServer,
+  tcpRequest,
+  withNamespaces,
+} from './world.ts';
 
 const SETS = ['masq4_src', 'masq4_skip', 'masq6_src', 'masq6_skip'];
 
@@ -110,5 +125,62 @@ test('removing from a namespace without the table does not create it', async (t)
     if (!node) throw new Error('no namespace');
     t.false(await removeMasquerade(node.path, 'nothing'));
     t.deepEqual(nftRuleset(node), []);
+  });
+});
+
+test('pod traffic leaving the node is masqueraded, traffic to an excluded destination is not', async (t) => {
+  await inWorld('mw', async (node, ctr, client) => {
+    const server = await startTcpServer(client, 7000, 'seen');
+    try {
+      // The client routes the pod ranges via the node, as a peer inside the cluster network would.
+      inNs(client, IP, 'route', 'add', '10.99.1.0/24', 'via', NODE_UNDERLAY);
+      inNs(client, IP, '-6', 'route', 'add', 'fd99:1::/64', 'via', NODE_UNDERLAY6);
+      t.is((await tcpRequest(ctr, CLIENT_UNDERLAY, 7000)).text, `seen ::ffff:${CTR_IP}`, 'no masquerade yet');
+      await ensureMasquerade(node.path, { network: 'podnet', subnet: '10.99.1.0/24' });
+      t.is((await tcpRequest(ctr, CLIENT_UNDERLAY, 7000)).text, `seen ::ffff:${NODE_UNDERLAY}`);
+      // The client's range now stands for the cluster network: excluded, so pods keep their address.
+      await ensureMasquerade(node.path, {
+        network: 'podnet',
+        subnet: '10.99.1.0/24',
+        excludeDestinations: ['198.18.0.0/15'],
+      });
+      t.is((await tcpRequest(ctr, CLIENT_UNDERLAY, 7000)).text, `seen ::ffff:${CTR_IP}`);
+      await removeMasquerade(node.path, 'podnet');
+      await ensureMasquerade(node.path, { network: 'podnet', subnet: 'fd99:1::/64' });
+      t.is((await tcpRequest(ctr, 'fd99:18::2', 7000)).text, `seen ${NODE_UNDERLAY6}`, 'IPv6 too');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+test('8 processes ensuring the same networks at once leave one element per network', async (t) => {
+  await withNamespaces(['masqp'], async ([node]) => {
+    if (!node) throw new Error('no namespace');
+    const module = new URL('../../pkg/nft/index.ts', import.meta.url).pathname;
+    const script = `
+      const { ensureMasquerade } = await import(${JSON.stringify(module)});
+      const [ns] = process.argv.slice(1);
+      await ensureMasquerade(ns, { network: 'p1', subnet: ['10.99.5.0/24', 'fd99:5::/64'], excludeDestinations: ['10.200.0.0/16'] });
+      await ensureMasquerade(ns, { network: 'p2', subnet: '10.99.6.0/24' });`;
+    const runs = Array.from(
+      { length: 8 },
+      () =>
+        new Promise<number | null>((resolve) => {
+          const child = spawn(
+            process.execPath,
+            ['--import', 'tsx', '--input-type=module', '-e', script, node.path],
+            {
+              stdio: ['ignore', 'ignore', 'inherit'],
+            },
+          );
+          child.on('exit', (code) => resolve(code));
+        }),
+    );
+    t.deepEqual(await Promise.all(runs), Array(8).fill(0));
+    const ruleset = nftRuleset(node);
+    t.deepEqual(ownedElements(ruleset, 'p1'), { masq4_src: 1, masq4_skip: 2, masq6_src: 1, masq6_skip: 1 });
+    t.deepEqual(ownedElements(ruleset, 'p2'), { masq4_src: 1, masq4_skip: 1, masq6_src: 0, masq6_skip: 0 });
+    t.is(ruleset.filter((o) => o.rule && o.rule.comment === 'tsnet:masq4').length, 1);
   });
 });

@@ -2,7 +2,7 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { createNamedNetns, deleteNamedNetns } from '../../pkg/netns/index.ts';
+import { createNamedNetns, deleteNamedNetns, writeSysctl } from '../../pkg/netns/index.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -117,4 +117,42 @@ export async function tcpRequest(ns: Ns, host: string, port: number): Promise<{ 
   } catch (err) {
     return { ok: false, text: String((err as { stderr?: string }).stderr ?? err).trim() };
   }
+}
+
+// A tiny world: namespace "node" joined to "ctr" (pod range 10.99.1.0/24, fd99:1::/64) and to "client"
+// (underlay 198.18.0.0/24, fd99:18::/64) by veth pairs; the node forwards.
+export const IP = '/usr/sbin/ip';
+export const NODE_UNDERLAY = '198.18.0.1';
+export const CLIENT_UNDERLAY = '198.18.0.2';
+export const NODE_UNDERLAY6 = 'fd99:18::1';
+export const CTR_IP = '10.99.1.2';
+export const CTR_IP6 = 'fd99:1::2';
+
+function buildWorld(node: Ns, ctr: Ns, client: Ns): void {
+  inNs(node, IP, 'link', 'add', 'vctr', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ctr.name);
+  inNs(node, IP, 'link', 'add', 'vcli', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', client.name);
+  const up = (ns: Ns, dev: string, ...addrs: string[]) => {
+    for (const a of addrs) inNs(ns, IP, 'addr', 'add', a, 'dev', dev, ...(a.includes(':') ? ['nodad'] : []));
+    inNs(ns, IP, 'link', 'set', dev, 'up');
+  };
+  for (const ns of [node, ctr, client]) inNs(ns, IP, 'link', 'set', 'lo', 'up');
+  up(node, 'vctr', '10.99.1.1/24', 'fd99:1::1/64');
+  up(node, 'vcli', `${NODE_UNDERLAY}/24`, `${NODE_UNDERLAY6}/64`);
+  up(ctr, 'eth0', `${CTR_IP}/24`, `${CTR_IP6}/64`);
+  up(client, 'eth0', `${CLIENT_UNDERLAY}/24`, 'fd99:18::2/64');
+  inNs(ctr, IP, 'route', 'add', 'default', 'via', '10.99.1.1');
+  inNs(ctr, IP, '-6', 'route', 'add', 'default', 'via', 'fd99:1::1');
+  writeSysctl(node.path, 'net.ipv4.ip_forward', '1');
+  writeSysctl(node.path, 'net.ipv6.conf.all.forwarding', '1');
+}
+
+export async function inWorld(
+  tag: string,
+  fn: (node: Ns, ctr: Ns, client: Ns) => Promise<void>,
+): Promise<void> {
+  await withNamespaces([`${tag}n`, `${tag}c`, `${tag}x`], async ([node, ctr, client]) => {
+    if (!node || !ctr || !client) throw new Error('namespaces missing');
+    buildWorld(node, ctr, client);
+    await fn(node, ctr, client);
+  });
 }
