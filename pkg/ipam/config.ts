@@ -101,6 +101,9 @@ function parseRange(raw: unknown, where: string): IpRange {
   if (hasHostBits(cidr.address, cidr.prefix)) {
     throw invalidConfig(`${where}.subnet "${subnetText}" has host bits set; did you mean ${subnetName}?`);
   }
+  if (unmapIpv4(cidr.address).family !== cidr.address.family) {
+    throw invalidConfig(`${where}.subnet "${subnetText}" is IPv4-mapped IPv6; write the IPv4 subnet instead`);
+  }
   const bits = subnet.family === 4 ? 32 : 128;
   if (subnet.prefix > bits - 2)
     throw invalidConfig(`${where}: network ${subnetName} is too small to allocate from`);

@@ -64,7 +64,8 @@ const LAST_RESERVED_PREFIX = 'last_reserved_ip.';
 const LOCK_FILE = 'lock';
 
 function parseAllocationFile(ip: IpAddress, content: string): Allocation {
-  const [containerID = '', ifname] = content.split(/\r?\n/, 2);
+  // host-local compares trimmed contents: "id\n" is an old ID-only record, not an empty ifname.
+  const [containerID = '', ifname] = content.trim().split(/\r?\n/, 2);
   return { ip, containerID: containerID.trim(), ifname: ifname === undefined ? undefined : ifname.trim() };
 }
 
