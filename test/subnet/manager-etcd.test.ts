@@ -74,3 +74,60 @@ test.serial(
     }
   },
 );
+
+test.serial(
+  'etcd: watchLeases lists again after etcd restarts and after compaction, then keeps watching',
+  async (t) => {
+    const keyPrefix = `/t-${randomBytes(4).toString('hex')}`;
+    const admin = handleFor(keyPrefix);
+    const store = handleFor(keyPrefix);
+    const abort = new AbortController();
+    try {
+      await saveNetworkConfig(admin, { Network: '10.248.0.0/16' });
+      const m = new SubnetManager({ store, leaseTtlSeconds: 30, backoff: { maxMs: 500 } });
+      const peers = new SubnetManager({ store: admin, leaseTtlSeconds: 30 });
+      const a = await peers.acquire('198.18.2.1', { VtepMAC: '02:00:00:00:02:01' });
+      const seen: string[] = [];
+      const consumer = (async () => {
+        for await (const ev of m.watchLeases({ signal: abort.signal })) {
+          seen.push(
+            ev.type === 'snapshot'
+              ? `snapshot:${ev.leases.map((l) => l.subnet).join(',')}`
+              : `${ev.type}:${ev.type === 'removed' ? ev.subnet : ev.lease.subnet}`,
+          );
+        }
+      })();
+      const waitSeen = async (entry: string): Promise<void> => {
+        for (let i = 0; i < 400 && !seen.includes(entry); i++) await new Promise((r) => setTimeout(r, 50));
+        t.true(seen.includes(entry), `${entry} in ${JSON.stringify(seen)}`);
+      };
+      await waitSeen(`snapshot:${a.subnet}`);
+      await etcd?.restart();
+      const b = await peers.acquire('198.18.2.2', { VtepMAC: '02:00:00:00:02:02' });
+      // The watch either saw b live or in the relisting that followed the restart; both end with b known.
+      for (let i = 0; i < 400 && !seen.some((s) => s.includes(b.subnet)); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      t.true(seen.filter((s) => s.startsWith('snapshot:')).length >= 2, JSON.stringify(seen));
+      t.true(
+        seen.some((s) => s.includes(b.subnet)),
+        JSON.stringify(seen),
+      );
+      const snapshotsBefore = seen.filter((s) => s.startsWith('snapshot:')).length;
+      await peers.leave(b);
+      await waitSeen(`removed:${b.subnet}`);
+      // A compaction past the watch's revision does not lose events: etcd keeps the watch going, or it relists.
+      const rev = await admin.put('/unrelated', 'x');
+      await admin.compact(rev);
+      const c = await peers.acquire('198.18.2.3', { VtepMAC: '02:00:00:00:02:03' });
+      await waitSeen(`added:${c.subnet}`);
+      t.true(seen.filter((s) => s.startsWith('snapshot:')).length >= snapshotsBefore);
+      abort.abort();
+      await consumer;
+    } finally {
+      abort.abort();
+      await store.close();
+      await admin.close();
+      if (etcd) await etcd.start().catch(() => undefined);
+    }
+  },
+);
