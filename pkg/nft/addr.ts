@@ -28,12 +28,6 @@ export function canonicalAddress(text: string, what = 'address'): string {
   throw new Error(`invalid ${what} ${JSON.stringify(text)}: not an IPv4 or IPv6 address`);
 }
 
-export function familyOf(address: string): IpFamily {
-  const family = isIP(address);
-  if (family !== 4 && family !== 6) throw new Error(`invalid address ${JSON.stringify(address)}`);
-  return family;
-}
-
 function splitPrefix(
   text: string,
   what: string,

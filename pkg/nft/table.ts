@@ -268,10 +268,6 @@ export function deleteElementsCommands(elements: readonly TableElement[]): NftCo
   return [...bySet].map(([name, elem]) => ({ delete: { element: { ...T, name, elem } } }));
 }
 
-export function newElementText(e: NewElement): string {
-  return exprText(e.key);
-}
-
 /**
  * Commands turning the elements `owner` holds in the sets `inScope` accepts into exactly `desired`: adds the
  * missing ones, deletes the stale ones, and refuses a desired key that another owner holds.
