@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
 import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus } from '../../pkg/ipam/index.ts';
-import { addressOf, allocationFiles, config, makeTempDir } from './helpers.ts';
+import { addressOf, allocationFiles, config, inTempDir } from './helpers.ts';
 
 const attach = (containerID: string, ifname = 'eth0') => ({ containerID, ifname });
 
@@ -14,8 +14,7 @@ async function addresses(conf: Parameters<typeof ipamAdd>[0], ids: string[]): Pr
 }
 
 test('round-robin: each ADD takes the address after the last reserved, also after a release', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const conf = config(dir, {
       ranges: [[{ subnet: '10.10.0.0/24', rangeStart: '10.10.0.10', rangeEnd: '10.10.0.13' }]],
     });
@@ -26,14 +25,11 @@ test('round-robin: each ADD takes the address after the last reserved, also afte
     // Wrap around to the start of the range: .10 is the only free one.
     t.deepEqual(await addresses(conf, ['e']), ['10.10.0.10']);
     t.is(readFileSync(join(dir, 'testnet', 'last_reserved_ip.0'), 'utf8'), '10.10.0.10');
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('the gateway, the network and the broadcast address are never handed out', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const conf = config(dir, {
       ranges: [
         [{ subnet: '10.11.0.0/29', rangeStart: '10.11.0.0', rangeEnd: '10.11.0.7', gateway: '10.11.0.3' }],
@@ -45,14 +41,11 @@ test('the gateway, the network and the broadcast address are never handed out', 
     t.is(err?.code, ErrorCode.TryAgainLater);
     t.regex(err?.message ?? '', /no IP addresses available in range set: 10\.11\.0\.0-10\.11\.0\.7/);
     t.is(allocationFiles(dir).size, 5);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('a range set of several ranges is walked in order and wraps to the first range', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const conf = config(dir, {
       ranges: [
         [
@@ -66,14 +59,11 @@ test('a range set of several ranges is walked in order and wraps to the first ra
     t.deepEqual(await addresses(conf, ['b', 'c']), ['10.12.0.11', '10.13.0.20']);
     await ipamDel(conf, attach('a'));
     t.deepEqual(await addresses(conf, ['d']), ['10.12.0.10']);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('IPv6: allocation in a /64 is arithmetic; files are named in canonical form', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const conf = config(dir, {
       ranges: [
         [{ subnet: '10.14.0.0/24' }],
@@ -105,14 +95,11 @@ test('IPv6: allocation in a /64 is arithmetic; files are named in canonical form
     ]);
     const big = config(dir, { ranges: [[{ subnet: 'fd01::/48' }]] });
     t.is((await ipamAdd(big, attach('z'))).ips[0]?.address, 'fd01::2/48');
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('requested IPs: granted when free and in range, refused clearly otherwise', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const base = { ranges: [[{ subnet: '10.15.0.0/24', rangeEnd: '10.15.0.100' }]] };
     const want = (ip: string) => config(dir, base, { runtimeConfig: { ips: [ip] } });
     t.is((await ipamAdd(want('10.15.0.42'), attach('a'))).ips[0]?.address, '10.15.0.42/24');
@@ -132,14 +119,11 @@ test('requested IPs: granted when free and in range, refused clearly otherwise',
       t.regex(err?.message ?? '', pattern);
     }
     t.deepEqual([...allocationFiles(dir).keys()], ['10.15.0.42']);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('a second ADD for the same container and interface is refused, as host-local does; another ifname is fine', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const conf = config(dir, { subnet: '10.16.0.0/24' });
     await ipamAdd(conf, attach('a'));
     const err = await t.throwsAsync(ipamAdd(conf, attach('a')), { instanceOf: CniError });
@@ -152,14 +136,11 @@ test('a second ADD for the same container and interface is refused, as host-loca
       '10.16.0.2': 'a\r\neth0',
       '10.16.0.3': 'a\r\nnet1',
     });
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('DEL releases only that attachment, is idempotent, and creates nothing on an unused network', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const conf = config(dir, { ranges: [[{ subnet: '10.17.0.0/24' }], [{ subnet: 'fd17::/64' }]] });
     await ipamAdd(conf, attach('a'));
     await ipamAdd(conf, attach('a', 'net1'));
@@ -175,14 +156,11 @@ test('DEL releases only that attachment, is idempotent, and creates nothing on a
     const unused = config(dir, { subnet: '10.18.0.0/24' }, { name: 'never-used' });
     t.deepEqual(await ipamDel(unused, attach('a')), []);
     t.false(existsSync(join(dir, 'never-used')));
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('CHECK passes while the container holds an address in every range set, fails with code 3 after DEL', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const conf = config(dir, { ranges: [[{ subnet: '10.19.0.0/24' }], [{ subnet: 'fd19::/64' }]] });
     await ipamAdd(conf, attach('a'));
     await t.notThrowsAsync(ipamCheck(conf, attach('a')));
@@ -191,14 +169,11 @@ test('CHECK passes while the container holds an address in every range set, fail
     await ipamDel(conf, attach('a'));
     const err = await t.throwsAsync(ipamCheck(conf, attach('a')), { instanceOf: CniError });
     t.is(err?.code, ErrorCode.UnknownContainer);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('GC releases every allocation not in the valid attachments, including an ownerless file', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const conf = config(dir, { subnet: '10.20.0.0/24' });
     for (const id of ['a', 'b', 'c']) await ipamAdd(conf, attach(id));
     await ipamAdd(conf, attach('a', 'net1'));
@@ -211,14 +186,11 @@ test('GC releases every allocation not in the valid attachments, including an ow
       '10.20.0.4': 'c\r\neth0',
     });
     t.deepEqual(await ipamGc(conf, [attach('a'), attach('c')]), []);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('STATUS is fine with free addresses, code 50 once a range set is exhausted', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const conf = config(dir, { ranges: [[{ subnet: '10.21.0.0/30' }], [{ subnet: 'fd21::/64' }]] });
     await t.notThrowsAsync(ipamStatus(conf));
     await ipamAdd(conf, attach('a')); // a /30 has exactly one address besides the gateway
@@ -227,14 +199,11 @@ test('STATUS is fine with free addresses, code 50 once a range set is exhausted'
     t.regex(err?.message ?? '', /no IP addresses available in range set: 10\.21\.0\.1-10\.21\.0\.2/);
     await ipamDel(conf, attach('a'));
     await t.notThrowsAsync(ipamStatus(conf));
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('bad container IDs and interface names are refused before touching the store', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const conf = config(dir, { subnet: '10.22.0.0/24' });
     for (const bad of [
       attach('../x'),
@@ -246,14 +215,11 @@ test('bad container IDs and interface names are refused before touching the stor
       t.is(err?.code, ErrorCode.InvalidEnvironment);
     }
     t.false(existsSync(join(dir, 'testnet')));
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('resolvConf fills the result DNS', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const { writeFileSync } = await import('node:fs');
     const resolv = join(dir, 'resolv.conf');
     writeFileSync(
@@ -267,7 +233,5 @@ test('resolvConf fills the result DNS', async (t) => {
       search: ['a.example', 'b.example'],
       options: ['ndots:2', 'rotate'],
     });
-  } finally {
-    cleanup();
-  }
+  });
 });

@@ -9,6 +9,28 @@ export function makeTempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Runs `fn` with a fresh temp dir, removed afterwards whatever happens. */
+export async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    cleanup();
+  }
+}
+
+/** The CNI_* environment of one invocation (no CNI_NETNS needed: IPAM never enters the namespace). */
+export function cniEnv(command: string, containerID: string, cniArgs = ''): Record<string, string> {
+  return {
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: containerID,
+    CNI_NETNS: '/var/run/netns/unused',
+    CNI_IFNAME: 'eth0',
+    CNI_PATH: '/usr/lib/cni',
+    CNI_ARGS: cniArgs,
+  };
+}
+
 export function netconf(dataDir: string, ipam: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return {
     cniVersion: '1.1.0',

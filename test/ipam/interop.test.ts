@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { ipamAdd, ipamDel, loadIpamConfig } from '../../pkg/ipam/index.ts';
-import { addressOf, allocationFiles, makeTempDir, netconf } from './helpers.ts';
+import { addressOf, allocationFiles, cniEnv, inTempDir, netconf } from './helpers.ts';
 
 const HOST_LOCAL = '/usr/lib/cni/host-local';
 const MAIN = join(import.meta.dirname, '..', '..', 'cni-plugins', 'tsnet-ipam', 'main.ts');
@@ -22,15 +22,7 @@ function runPlugin(
   cniArgs = '',
 ): Promise<PluginRun> {
   return new Promise((resolve) => {
-    const env = {
-      PATH: process.env.PATH ?? '',
-      CNI_COMMAND: command,
-      CNI_CONTAINERID: containerID,
-      CNI_NETNS: '/var/run/netns/unused',
-      CNI_IFNAME: 'eth0',
-      CNI_PATH: '/usr/lib/cni',
-      CNI_ARGS: cniArgs,
-    };
+    const env = { PATH: process.env.PATH ?? '', ...cniEnv(command, containerID, cniArgs) };
     const [file = '', ...args] = argv;
     const child = execFile(file, args, { env }, (err, stdout) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout });
@@ -59,8 +51,7 @@ const hasHostLocal = existsSync(HOST_LOCAL);
 (hasHostLocal ? test : test.skip)(
   'host-local, then tsnet-ipam, then host-local again on one data dir',
   async (t) => {
-    const { dir, cleanup } = makeTempDir();
-    try {
+    await inTempDir(async (dir) => {
       const raw = netconf(
         dir,
         { ranges: [[{ subnet: '10.40.0.0/28' }], [{ subnet: 'fd40::/124' }]] },
@@ -114,17 +105,14 @@ const hasHostLocal = existsSync(HOST_LOCAL);
       t.is((await tsnetIpamMain('CHECK', 'ref-b', raw)).code, 0);
       t.is((await tsnetIpamMain('DEL', 'ref-b', raw)).code, 0);
       t.false(allocationFiles(dir).has('10.40.0.3'));
-    } finally {
-      cleanup();
-    }
+    });
   },
 );
 
 (hasHostLocal ? test : test.skip)(
   'round-robin wraps consistently when both fill a small range together',
   async (t) => {
-    const { dir, cleanup } = makeTempDir();
-    try {
+    await inTempDir(async (dir) => {
       // .1 is the gateway: .2-.6 are the five addresses.
       const raw = netconf(dir, { ranges: [[{ subnet: '10.41.0.0/29' }]] }, { cniVersion: '1.0.0' });
       const conf = loadIpamConfig(raw);
@@ -140,8 +128,6 @@ const hasHostLocal = existsSync(HOST_LOCAL);
       await t.throwsAsync(ipamAdd(conf, owner('y')), { message: /no IP addresses available/ });
       t.is((await hostLocal('DEL', 'c1', raw)).code, 0);
       t.is(addressOf((await ipamAdd(conf, owner('y'))).ips[0]?.address), '10.41.0.3');
-    } finally {
-      cleanup();
-    }
+    });
   },
 );

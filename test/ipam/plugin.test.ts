@@ -4,25 +4,17 @@ import { join } from 'node:path';
 import test from 'ava';
 import { tsnetIpam } from '../../cni-plugins/tsnet-ipam/plugin.ts';
 import { servePlugin } from '../../pkg/cni/skel.ts';
-import { allocationFiles, makeTempDir, netconf } from './helpers.ts';
+import { allocationFiles, cniEnv, inTempDir, netconf } from './helpers.ts';
 
 function invoke(command: string, conf: object | string, containerID = 'ctr1', cniArgs = '') {
   return servePlugin(tsnetIpam, {
-    env: {
-      CNI_COMMAND: command,
-      CNI_CONTAINERID: containerID,
-      CNI_NETNS: '/var/run/netns/unused',
-      CNI_IFNAME: 'eth0',
-      CNI_PATH: '/usr/lib/cni',
-      CNI_ARGS: cniArgs,
-    },
+    env: cniEnv(command, containerID, cniArgs),
     stdin: typeof conf === 'string' ? conf : JSON.stringify(conf),
   });
 }
 
 test('ADD honours CNI_ARGS IP=, GC keeps only valid attachments, DEL prints nothing', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const conf = netconf(dir, { subnet: '10.50.0.0/24' });
     const add = await invoke('ADD', conf, 'a', 'IgnoreUnknown=1;K8S_POD_NAME=x;IP=10.50.0.77');
     t.is(add.exitCode, 0, add.stdout);
@@ -41,14 +33,11 @@ test('ADD honours CNI_ARGS IP=, GC keeps only valid attachments, DEL prints noth
     t.deepEqual([del.exitCode, del.stdout], [0, '']);
     t.deepEqual([(await invoke('DEL', conf, 'b')).exitCode], [0]);
     t.is(allocationFiles(dir).size, 0);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('bad input gets the spec error JSON with the right code and leaves nothing behind', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const cases: [object | string, number, RegExp, string?][] = [
       ['{not json', 6, /error decoding/],
       [netconf(dir, { subnet: '10.51.0.0/33' }), 7, /not a valid CIDR/],
@@ -75,14 +64,11 @@ test('bad input gets the spec error JSON with the right code and leaves nothing 
     const badId = await invoke('ADD', netconf(dir, { subnet: '10.51.0.0/24' }), '../etc');
     t.is(JSON.parse(badId.stdout).code, 4);
     t.is(allocationFiles(dir).size, 0);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('exhaustion is code 11 on ADD and 50 on STATUS', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const conf = netconf(dir, { subnet: '10.53.0.0/30' });
     t.is((await invoke('STATUS', conf)).exitCode, 0);
     t.is((await invoke('ADD', conf, 'a')).exitCode, 0);
@@ -92,21 +78,16 @@ test('exhaustion is code 11 on ADD and 50 on STATUS', async (t) => {
       msg: 'no IP addresses available in range set: 10.53.0.1-10.53.0.2',
     });
     t.like(JSON.parse((await invoke('STATUS', conf)).stdout), { code: 50 });
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 test('allocations written by host-local before 0.7 (container ID only) are released by DEL for any ifname', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const conf = netconf(dir, { subnet: '10.54.0.0/24' });
     t.is((await invoke('ADD', conf, 'new')).exitCode, 0);
     writeFileSync(join(dir, 'testnet', '10.54.0.9'), 'old\n');
     t.is((await invoke('CHECK', conf, 'old')).exitCode, 0);
     t.is((await invoke('DEL', conf, 'old')).exitCode, 0);
     t.deepEqual([...allocationFiles(dir).keys()], ['10.54.0.2']);
-  } finally {
-    cleanup();
-  }
+  });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { ipamAdd } from '../../pkg/ipam/index.ts';
-import { addressOf, allocationFiles, config, makeTempDir, netconf } from './helpers.ts';
+import { addressOf, allocationFiles, config, inTempDir, makeTempDir, netconf } from './helpers.ts';
 
 const run = promisify(execFile);
 const WORKER = join(import.meta.dirname, 'fixtures', 'ipam-worker.ts');
@@ -17,8 +17,7 @@ function worker(...args: string[]) {
 }
 
 test('32 concurrent ADDs from separate processes get 32 distinct addresses; 32 DELs leave no allocation', async (t) => {
-  const { dir, cleanup } = makeTempDir();
-  try {
+  await inTempDir(async (dir) => {
     const confFile = join(dir, 'conf.json');
     writeFileSync(
       confFile,
@@ -39,9 +38,7 @@ test('32 concurrent ADDs from separate processes get 32 distinct addresses; 32 D
     });
     await Promise.all(ids.map((id) => worker('del', confFile, id)));
     t.is(allocationFiles(dir).size, 0);
-  } finally {
-    cleanup();
-  }
+  });
 });
 
 function waitForLine(child: ChildProcess, line: string): Promise<void> {
