@@ -193,8 +193,8 @@ function kindDataSpecs(spec: LinkSpec): AttrSpec[] {
     case 'bridge': {
       const a: AttrSpec[] = [];
       if (spec.stpState !== undefined) a.push({ type: IflaBr.STP_STATE, data: u32(spec.stpState) });
-      if (spec.vlanFiltering !== undefined)
-        a.push({ type: IflaBr.VLAN_FILTERING, data: bool(spec.vlanFiltering) });
+      // Off is the kernel default; sending it anyway fails on kernels built without VLAN filtering.
+      if (spec.vlanFiltering) a.push({ type: IflaBr.VLAN_FILTERING, data: bool(true) });
       if (spec.ageingTime !== undefined)
         a.push({ type: IflaBr.AGEING_TIME, data: u32(spec.ageingTime * 100) });
       return a;
