@@ -168,6 +168,21 @@ export function decodeAddress(msg: NlMessage): Address {
   };
 }
 
+/** The bare address of a request, before options. */
+function addressOf(index: number, ip: string, prefixLength: number, family: 4 | 6): Omit<Address, 'cidr'> {
+  return {
+    index,
+    family,
+    address: ip,
+    prefixLength,
+    // IPv4 carries the address twice, as iproute2 sends it: IFA_LOCAL (own) and IFA_ADDRESS (peer = own).
+    local: family === 4 ? ip : undefined,
+    scope: 0,
+    flags: 0,
+    unknown: [],
+  };
+}
+
 /** Adds `cidr` (e.g. `10.1.0.2/24`, `fd00::2/64`) to the link `index`. EEXIST when present (unless replace). */
 export async function addrAdd(
   sock: NetlinkSocket,
@@ -182,22 +197,15 @@ export async function addrAdd(
   if (broadcast !== undefined && (family !== 4 || ipFamily(broadcast) !== 4)) {
     throw new Error(`add address ${cidr}: broadcast ${broadcast} needs an IPv4 address`);
   }
-  const flags = (opts.noDad ? IfaFlags.NODAD : 0) | (opts.noPrefixRoute ? IfaFlags.NOPREFIXROUTE : 0);
   await sock.request({
     type: RtmType.NEWADDR,
     flags: NlmFlags.CREATE | (opts.replace ? NlmFlags.REPLACE : NlmFlags.EXCL),
     payload: encodeAddress({
-      index,
-      family,
-      address: ip,
-      prefixLength,
-      // IPv4 carries the address twice, as iproute2 sends it: IFA_LOCAL (own) and IFA_ADDRESS (peer = own).
-      local: family === 4 ? ip : undefined,
+      ...addressOf(index, ip, prefixLength, family),
       broadcast,
       label: opts.label,
       scope: scopeNumber(opts.scope ?? 'universe'),
-      flags,
-      unknown: [],
+      flags: (opts.noDad ? IfaFlags.NODAD : 0) | (opts.noPrefixRoute ? IfaFlags.NOPREFIXROUTE : 0),
     }),
     describe: `add address ${cidr} dev ${index}`,
   });
@@ -209,16 +217,7 @@ export async function addrDel(sock: NetlinkSocket, index: number, cidr: string):
   await sock.request({
     type: RtmType.DELADDR,
     flags: 0,
-    payload: encodeAddress({
-      index,
-      family,
-      address: ip,
-      prefixLength,
-      local: family === 4 ? ip : undefined,
-      scope: 0,
-      flags: 0,
-      unknown: [],
-    }),
+    payload: encodeAddress(addressOf(index, ip, prefixLength, family)),
     describe: `delete address ${cidr} dev ${index}`,
   });
 }

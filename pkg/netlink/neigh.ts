@@ -159,7 +159,8 @@ export function decodeNeighbour(msg: NlMessage): Neighbour {
   };
 }
 
-function neighbourFromSpec(spec: NeighSpec): Neighbour {
+/** The entry a spec asks for; a delete names no MAC. PERMANENT by default, as iproute2 sends it. */
+function neighbourFromSpec(spec: Omit<NeighSpec, 'mac'> & { mac?: string }): Neighbour {
   return {
     family: ipFamily(spec.ip),
     index: spec.index,
@@ -172,42 +173,28 @@ function neighbourFromSpec(spec: NeighSpec): Neighbour {
   };
 }
 
+function sendNeighbour(sock: NetlinkSocket, type: number, flags: number, n: Neighbour, describe: string) {
+  return sock.request({ type, flags, payload: encodeNeighbour(n), describe });
+}
+
 /** Creates or updates an ARP/NDP entry (idempotent, like `ip neigh replace`). */
 export async function neighSet(sock: NetlinkSocket, spec: NeighSpec): Promise<void> {
-  await sock.request({
-    type: RtmType.NEWNEIGH,
-    flags: NlmFlags.CREATE | NlmFlags.REPLACE,
-    payload: encodeNeighbour(neighbourFromSpec(spec)),
-    describe: `replace neighbour ${spec.ip} lladdr ${spec.mac} dev ${spec.index}`,
-  });
+  const describe = `replace neighbour ${spec.ip} lladdr ${spec.mac} dev ${spec.index}`;
+  const flags = NlmFlags.CREATE | NlmFlags.REPLACE;
+  await sendNeighbour(sock, RtmType.NEWNEIGH, flags, neighbourFromSpec(spec), describe);
 }
 
 /** Creates an ARP/NDP entry; EEXIST when one exists for this IP on this device. */
 export async function neighAdd(sock: NetlinkSocket, spec: NeighSpec): Promise<void> {
-  await sock.request({
-    type: RtmType.NEWNEIGH,
-    flags: NlmFlags.CREATE | NlmFlags.EXCL,
-    payload: encodeNeighbour(neighbourFromSpec(spec)),
-    describe: `add neighbour ${spec.ip} lladdr ${spec.mac} dev ${spec.index}`,
-  });
+  const describe = `add neighbour ${spec.ip} lladdr ${spec.mac} dev ${spec.index}`;
+  const flags = NlmFlags.CREATE | NlmFlags.EXCL;
+  await sendNeighbour(sock, RtmType.NEWNEIGH, flags, neighbourFromSpec(spec), describe);
 }
 
 /** Deletes the ARP/NDP entry for `ip` on the device; ENOENT when there is none. */
 export async function neighDel(sock: NetlinkSocket, spec: { index: number; ip: string }): Promise<void> {
-  await sock.request({
-    type: RtmType.DELNEIGH,
-    flags: 0,
-    payload: encodeNeighbour({
-      family: ipFamily(spec.ip),
-      index: spec.index,
-      ip: spec.ip,
-      state: 0,
-      flags: 0,
-      type: 0,
-      unknown: [],
-    }),
-    describe: `delete neighbour ${spec.ip} dev ${spec.index}`,
-  });
+  const describe = `delete neighbour ${spec.ip} dev ${spec.index}`;
+  await sendNeighbour(sock, RtmType.DELNEIGH, 0, neighbourFromSpec(spec), describe);
 }
 
 async function dumpNeighbours(sock: NetlinkSocket, af: number, describe: string): Promise<Neighbour[]> {
@@ -274,12 +261,9 @@ const FDB_PERMANENT = NudState.NOARP | NudState.PERMANENT;
 
 /** Creates or replaces the FDB entry for `mac` (`bridge fdb replace ... self permanent`). */
 export async function fdbSet(sock: NetlinkSocket, spec: FdbSpec): Promise<void> {
-  await sock.request({
-    type: RtmType.NEWNEIGH,
-    flags: NlmFlags.CREATE | NlmFlags.REPLACE,
-    payload: encodeNeighbour(fdbEntry(spec, spec.state ?? FDB_PERMANENT)),
-    describe: describeFdb('replace', spec),
-  });
+  const entry = fdbEntry(spec, spec.state ?? FDB_PERMANENT);
+  const flags = NlmFlags.CREATE | NlmFlags.REPLACE;
+  await sendNeighbour(sock, RtmType.NEWNEIGH, flags, entry, describeFdb('replace', spec));
 }
 
 /**
@@ -287,22 +271,15 @@ export async function fdbSet(sock: NetlinkSocket, spec: FdbSpec): Promise<void> 
  * several `dst`s is the flood list for broadcast and unknown unicast.
  */
 export async function fdbAppend(sock: NetlinkSocket, spec: FdbSpec): Promise<void> {
-  await sock.request({
-    type: RtmType.NEWNEIGH,
-    flags: NlmFlags.CREATE | NlmFlags.APPEND,
-    payload: encodeNeighbour(fdbEntry(spec, spec.state ?? FDB_PERMANENT)),
-    describe: describeFdb('append', spec),
-  });
+  const entry = fdbEntry(spec, spec.state ?? FDB_PERMANENT);
+  const flags = NlmFlags.CREATE | NlmFlags.APPEND;
+  await sendNeighbour(sock, RtmType.NEWNEIGH, flags, entry, describeFdb('append', spec));
 }
 
 /** Deletes the FDB entry for `mac` (only its `dst` destination when given); ENOENT when missing. */
 export async function fdbDel(sock: NetlinkSocket, spec: FdbDelSpec): Promise<void> {
-  await sock.request({
-    type: RtmType.DELNEIGH,
-    flags: 0,
-    payload: encodeNeighbour(fdbEntry(spec, FDB_PERMANENT)),
-    describe: describeFdb('delete', spec),
-  });
+  const entry = fdbEntry(spec, FDB_PERMANENT);
+  await sendNeighbour(sock, RtmType.DELNEIGH, 0, entry, describeFdb('delete', spec));
 }
 
 /** Bridge FDB entries of every device (bridges and vxlan devices), optionally of one device. */

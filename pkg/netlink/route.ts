@@ -248,24 +248,20 @@ function describeRoute(verb: string, spec: RouteSpec): string {
   return parts.join(' ');
 }
 
+function sendRoute(sock: NetlinkSocket, type: number, flags: number, route: Route, describe: string) {
+  return sock.request({ type, flags, payload: encodeRoute(route), describe });
+}
+
 /** Adds a route; EEXIST when an identical destination (same table, tos and metric) exists. */
 export async function routeAdd(sock: NetlinkSocket, spec: RouteSpec): Promise<void> {
-  await sock.request({
-    type: RtmType.NEWROUTE,
-    flags: NlmFlags.CREATE | NlmFlags.EXCL,
-    payload: encodeRoute(routeFromSpec(spec)),
-    describe: describeRoute('add', spec),
-  });
+  const flags = NlmFlags.CREATE | NlmFlags.EXCL;
+  await sendRoute(sock, RtmType.NEWROUTE, flags, routeFromSpec(spec), describeRoute('add', spec));
 }
 
 /** Adds the route or replaces the one with the same destination, table, tos and metric (idempotent). */
 export async function routeReplace(sock: NetlinkSocket, spec: RouteSpec): Promise<void> {
-  await sock.request({
-    type: RtmType.NEWROUTE,
-    flags: NlmFlags.CREATE | NlmFlags.REPLACE,
-    payload: encodeRoute(routeFromSpec(spec)),
-    describe: describeRoute('replace', spec),
-  });
+  const flags = NlmFlags.CREATE | NlmFlags.REPLACE;
+  await sendRoute(sock, RtmType.NEWROUTE, flags, routeFromSpec(spec), describeRoute('replace', spec));
 }
 
 /**
@@ -274,18 +270,14 @@ export async function routeReplace(sock: NetlinkSocket, spec: RouteSpec): Promis
  */
 export async function routeDel(sock: NetlinkSocket, spec: RouteSpec): Promise<void> {
   const route = routeFromSpec(spec);
-  await sock.request({
-    type: RtmType.DELROUTE,
-    flags: 0,
-    payload: encodeRoute({
-      ...route,
-      // Zero protocol and type, and scope "nowhere", are the kernel's wildcards for a delete.
-      protocol: spec.protocol ?? RtProtocol.unspec,
-      type: spec.type === undefined ? RtnType.unspec : route.type,
-      scope: spec.scope === undefined ? RtScope.nowhere : route.scope,
-    }),
-    describe: describeRoute('delete', spec),
-  });
+  const match: Route = {
+    ...route,
+    // Zero protocol and type, and scope "nowhere", are the kernel's wildcards for a delete.
+    protocol: spec.protocol ?? RtProtocol.unspec,
+    type: spec.type === undefined ? RtnType.unspec : route.type,
+    scope: spec.scope === undefined ? RtScope.nowhere : route.scope,
+  };
+  await sendRoute(sock, RtmType.DELROUTE, 0, match, describeRoute('delete', spec));
 }
 
 /** Routes of one table (main by default) in the socket's namespace, optionally of one family and device. */
