@@ -1,0 +1,5 @@
+// Executable entry point of tsnet-bridge: the dispatcher reads env and stdin, the verbs live in plugin.ts.
+import { runPluginMain } from '../../pkg/cni/skel.ts';
+import { tsnetBridge } from './plugin.ts';
+
+await runPluginMain(tsnetBridge);

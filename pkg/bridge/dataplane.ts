@@ -1,0 +1,248 @@
+// The docker0-style data plane: a Linux bridge on the node, one veth pair per container (the container end
+// created and named directly in its namespace), the gateway address on the bridge, and the container's
+// addresses and routes. Each function creating something has its undo beside it.
+import { randomBytes } from 'node:crypto';
+import { CniError, ErrorCode } from '../cni/errors.ts';
+import type { IPConfig, Route } from '../cni/types.ts';
+import { formatIp, formatSubnet, parseCidr, parseIp, subnetContains, subnetOf } from '../ipam/address.ts';
+import type { Handle } from '../netlink/handle.ts';
+import type { Link } from '../netlink/link.ts';
+import { NetlinkError } from '../netlink/socket.ts';
+import { writeSysctl } from '../netns/index.ts';
+
+export interface BridgeOptions {
+  readonly name: string;
+  readonly mtu?: number;
+  readonly promisc: boolean;
+  readonly vlanFiltering: boolean;
+}
+
+/** Finds or creates the bridge and brings it up. A non-bridge link holding the name is an error. */
+export async function ensureBridge(h: Handle, opts: BridgeOptions): Promise<Link> {
+  let br = await h.linkFind(opts.name);
+  if (!br) {
+    try {
+      await h.linkAdd({
+        kind: 'bridge',
+        name: opts.name,
+        mtu: opts.mtu,
+        vlanFiltering: opts.vlanFiltering,
+        up: true,
+      });
+    } catch (err) {
+      // A concurrent ADD created it first: use theirs.
+      if (!(err instanceof NetlinkError && err.code === 'EEXIST')) {
+        throw new CniError(
+          ErrorCode.Internal,
+          `failed to create bridge ${opts.name}: ${(err as Error).message}`,
+        );
+      }
+    }
+    br = await h.linkGet(opts.name);
+  }
+  if (br.info.kind !== 'bridge') {
+    const kind = br.info.kind === 'other' ? br.info.kindName || 'device' : br.info.kind;
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `${opts.name} already exists but is not a bridge (it is a ${kind})`,
+      'choose another "bridge" name or remove that link',
+    );
+  }
+  if (!br.up || (opts.promisc && (br.promiscuity ?? 0) === 0)) {
+    await h.linkSet(br.index, { up: true, ...(opts.promisc ? { promisc: true } : {}) });
+    br = await h.linkGet(br.index);
+  }
+  return br;
+}
+
+export interface VethPair {
+  readonly host: Link;
+  readonly container: Link;
+}
+
+/** A host-side name like the reference's: `veth` and 8 random hex digits. */
+function hostVethName(): string {
+  return `veth${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Creates the veth pair: the host end in the node namespace (handle `node`), the container end created and
+ * named `ifname` directly inside `containerNetns`. Retries on a random-name clash.
+ */
+export async function createVethPair(
+  node: Handle,
+  container: Handle,
+  opts: { containerNetns: string; ifname: string; mtu?: number; mac?: string },
+): Promise<VethPair> {
+  if (await container.linkFind(opts.ifname)) {
+    throw new CniError(
+      ErrorCode.InvalidEnvironment,
+      `container interface ${opts.ifname} already exists in ${opts.containerNetns}`,
+      'CNI_IFNAME must name a new interface',
+    );
+  }
+  for (let attempt = 0; ; attempt++) {
+    const name = hostVethName();
+    try {
+      await node.linkAdd({
+        kind: 'veth',
+        name,
+        mtu: opts.mtu,
+        peer: { name: opts.ifname, netns: opts.containerNetns, mtu: opts.mtu, mac: opts.mac },
+      });
+    } catch (err) {
+      if (
+        err instanceof NetlinkError &&
+        err.code === 'EEXIST' &&
+        attempt < 5 &&
+        !(await container.linkFind(opts.ifname))
+      ) {
+        continue;
+      }
+      throw new CniError(
+        ErrorCode.Internal,
+        `failed to create veth pair for ${opts.ifname}: ${(err as Error).message}`,
+      );
+    }
+    return { host: await node.linkGet(name), container: await container.linkGet(opts.ifname) };
+  }
+}
+
+/** Undo of createVethPair: deleting one end removes both. Missing is fine. */
+export async function deleteVethPair(node: Handle, hostName: string): Promise<void> {
+  await node.linkDelByName(hostName);
+}
+
+/** Enslaves the host end to the bridge, sets hairpin as configured, and brings it up. */
+export async function attachToBridge(
+  node: Handle,
+  host: Link,
+  bridge: Link,
+  hairpin: boolean,
+): Promise<Link> {
+  await node.linkSet(host.index, { masterIndex: bridge.index });
+  if (hairpin) await node.bridgePortSet(host.index, { hairpin: true });
+  await node.linkSetUp(host.index);
+  return node.linkGet(host.index);
+}
+
+/** The gateway of each IP config: the IPAM's, else (when the bridge is the gateway) the subnet's first host. */
+export function withGateways(ips: readonly IPConfig[], isGateway: boolean): IPConfig[] {
+  return ips.map((ipc) => {
+    if (ipc.gateway || !isGateway) return { ...ipc };
+    const cidr = parseCidr(ipc.address);
+    if (!cidr)
+      throw new CniError(ErrorCode.InvalidNetworkConfig, `IPAM returned an invalid address ${ipc.address}`);
+    const net = subnetOf(cidr.address, cidr.prefix);
+    return { ...ipc, gateway: formatIp({ family: net.family, value: net.network + 1n }) };
+  });
+}
+
+/**
+ * Puts each gateway on the bridge as `gateway/prefix`. An address of the bridge in the same subnet but
+ * different is an error, unless `force` replaces it (the reference's forceAddress).
+ */
+export async function ensureGatewayAddresses(
+  node: Handle,
+  bridge: Link,
+  ips: readonly IPConfig[],
+  force: boolean,
+) {
+  const present = await node.addrList({ index: bridge.index });
+  for (const ipc of ips) {
+    if (!ipc.gateway) continue;
+    const cidr = parseCidr(ipc.address);
+    const gw = parseIp(ipc.gateway);
+    if (!cidr || !gw) continue;
+    const subnet = subnetOf(cidr.address, cidr.prefix);
+    const wanted = `${formatIp(gw)}/${cidr.prefix}`;
+    if (present.some((a) => a.cidr === wanted)) continue;
+    for (const a of present) {
+      const other = parseIp(a.address);
+      if (!other || !subnetContains(subnet, other)) continue;
+      if (!force) {
+        throw new CniError(
+          ErrorCode.InvalidNetworkConfig,
+          `${bridge.name} already has an IP address ${a.cidr} different from ${wanted}`,
+          'set "forceAddress": true to replace it',
+        );
+      }
+      await node.addrDel(bridge.index, a.cidr);
+    }
+    try {
+      await node.addrAdd(bridge.index, wanted, { noDad: gw.family === 6 });
+    } catch (err) {
+      if (!(err instanceof NetlinkError && err.code === 'EEXIST')) throw err; // a concurrent ADD put it there
+    }
+  }
+}
+
+/** Routing on the node: IPv4 forwarding, and IPv6 forwarding when a v6 gateway is served. */
+export function enableForwarding(nodeNetns: string, ips: readonly IPConfig[]): void {
+  const families = new Set(ips.map((ipc) => parseCidr(ipc.address)?.address.family));
+  if (families.has(4)) writeSysctl(nodeNetns, 'net.ipv4.ip_forward', '1');
+  if (families.has(6)) writeSysctl(nodeNetns, 'net.ipv6.conf.all.forwarding', '1');
+}
+
+function familyOfCidr(cidr: string): 4 | 6 | undefined {
+  return parseCidr(cidr)?.address.family;
+}
+
+/**
+ * Configures the container end: addresses (IPv6 without DAD, so they are usable at once), link up, then the
+ * IPAM routes (a route without a gateway uses the gateway of its family) and, for a default gateway, a
+ * default route per family. Returns the routes installed, for the result.
+ */
+export async function configureContainerInterface(
+  container: Handle,
+  iface: Link,
+  ips: readonly IPConfig[],
+  routes: readonly Route[],
+  isDefaultGateway: boolean,
+): Promise<Route[]> {
+  for (const ipc of ips) {
+    await container.addrAdd(iface.index, ipc.address, { noDad: familyOfCidr(ipc.address) === 6 });
+  }
+  await container.linkSetUp(iface.index);
+  const gatewayOf = (family: 4 | 6 | undefined): string | undefined =>
+    ips.find((ipc) => ipc.gateway && familyOfCidr(ipc.address) === family)?.gateway;
+  const installed: Route[] = [...routes];
+  if (isDefaultGateway) {
+    for (const ipc of ips) {
+      const family = familyOfCidr(ipc.address);
+      const dst = family === 6 ? '::/0' : '0.0.0.0/0';
+      if (ipc.gateway && !installed.some((r) => r.dst === dst)) installed.push({ dst, gw: ipc.gateway });
+    }
+  }
+  for (const r of installed) {
+    const family = familyOfCidr(r.dst);
+    const gateway = r.gw ?? gatewayOf(family);
+    const dst = normaliseDst(r.dst);
+    await container.routeReplace({
+      dst,
+      gateway,
+      oif: iface.index,
+      ...(r.mtu ? { mtu: r.mtu } : {}),
+      ...(r.priority ? { metric: r.priority } : {}),
+    });
+  }
+  return installed;
+}
+
+/** Route destinations must not carry host bits (`10.1.2.3/16` means `10.1.0.0/16`). */
+function normaliseDst(dst: string): string {
+  const cidr = parseCidr(dst);
+  if (!cidr)
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid route destination ${JSON.stringify(dst)}`);
+  return formatSubnet(subnetOf(cidr.address, cidr.prefix));
+}
+
+/** The networks (CIDR form) of the container's addresses, for masquerade. */
+export function subnetsOf(ips: readonly IPConfig[]): string[] {
+  const out = new Set<string>();
+  for (const ipc of ips) {
+    const cidr = parseCidr(ipc.address);
+    if (cidr) out.add(formatSubnet(subnetOf(cidr.address, cidr.prefix)));
+  }
+  return [...out];
+}
