@@ -131,7 +131,6 @@ export interface VethPeerSpec {
   readonly netns?: string;
   readonly mac?: string;
   readonly mtu?: number;
-  readonly up?: boolean;
 }
 export type LinkSpec = CommonSpec &
   (
@@ -256,12 +255,9 @@ function newLinkPayload(
     }
     if (peer.mac !== undefined) peerAttrs.push({ type: Ifla.ADDRESS, data: macToBuffer(peer.mac) });
     if (peerNetnsFd !== undefined) peerAttrs.push({ type: Ifla.NET_NS_FD, data: u32(peerNetnsFd) });
-    // VETH_INFO_PEER carries a whole ifinfomsg followed by the peer's attributes.
-    const peerUp = peer.up ? IfFlags.UP : 0;
-    const peerPayload = Buffer.concat([
-      encodeIfinfomsg(AF_UNSPEC, 0, peerUp, peerUp),
-      encodeAttrs(peerAttrs),
-    ]);
+    // VETH_INFO_PEER carries a whole ifinfomsg followed by the peer's attributes. The peer is brought up
+    // afterwards in its own namespace: UP inside VETH_INFO_PEER fails (ENOTCONN) for a peer moved elsewhere.
+    const peerPayload = Buffer.concat([encodeIfinfomsg(AF_UNSPEC, 0), encodeAttrs(peerAttrs)]);
     info.push({ type: IflaInfo.DATA, attrs: [{ type: VETH_INFO_PEER, data: peerPayload }] });
   } else {
     const data = kindDataSpecs(spec);
