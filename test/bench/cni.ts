@@ -1,0 +1,164 @@
+// npm run bench:cni — sequential ADD and DEL latency (p50, p99, pods/s) and 8-parallel ADD throughput for
+// tsnet-bridge + tsnet-ipam and, when installed, the reference bridge + host-local, in one run. Plugins run
+// with a clean environment (env -i) inside a throwaway node namespace, as a runtime would start them.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createNamedNetns, deleteNamedNetns } from '../../pkg/netns/index.ts';
+import { uniqueName } from '../helpers/netns.ts';
+
+const PODS = Number(process.env['BENCH_PODS'] ?? 40);
+const PARALLEL = 8;
+const DIST = resolve(import.meta.dirname, '../../dist/cni');
+const REF = '/usr/lib/cni';
+
+interface Flavour {
+  readonly label: string;
+  readonly dir: string;
+  readonly type: string;
+  readonly ipam: string;
+}
+
+function run(
+  f: Flavour,
+  nodeNs: string,
+  command: string,
+  ctrNs: string,
+  id: string,
+  conf: string,
+): Promise<number> {
+  const env = [
+    'env',
+    '-i',
+    `PATH=/usr/sbin:/usr/bin:/sbin:/bin`,
+    `CNI_COMMAND=${command}`,
+    `CNI_CONTAINERID=${id}`,
+    `CNI_NETNS=${ctrNs}`,
+    'CNI_IFNAME=eth0',
+    `CNI_PATH=${f.dir}`,
+    join(f.dir, f.type),
+  ];
+  const start = performance.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('nsenter', [`--net=${nodeNs}`, ...env], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`${f.label} ${command} ${id} failed: ${out}`));
+      else resolvePromise(performance.now() - start);
+    });
+    child.stdin.end(conf);
+  });
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((s.length * p) / 100))] ?? 0;
+}
+
+interface Figures {
+  addP50: number;
+  addP99: number;
+  delP50: number;
+  delP99: number;
+  seqPodsPerSec: number;
+  parallelPodsPerSec: number;
+}
+
+async function bench(f: Flavour): Promise<Figures> {
+  const nodeName = uniqueName('bcni');
+  const nodeNs = createNamedNetns(nodeName);
+  const ctrNames = Array.from({ length: PODS }, (_, i) => uniqueName(`bc${i}`));
+  const ctrs = ctrNames.map((n) => createNamedNetns(n));
+  const dataDir = mkdtempSync(join(tmpdir(), 'tsnet-bench-'));
+  const conf = JSON.stringify({
+    cniVersion: '1.0.0',
+    name: 'benchnet',
+    type: f.type,
+    bridge: 'benchbr0',
+    isGateway: true,
+    ipMasq: false,
+    ipam: { type: f.ipam, subnet: '10.240.0.0/16', dataDir },
+  });
+  try {
+    const adds: number[] = [];
+    const dels: number[] = [];
+    const seqStart = performance.now();
+    for (let i = 0; i < PODS; i++) adds.push(await run(f, nodeNs, 'ADD', ctrs[i]!, `c${i}`, conf));
+    const seqMs = performance.now() - seqStart;
+    for (let i = 0; i < PODS; i++) dels.push(await run(f, nodeNs, 'DEL', ctrs[i]!, `c${i}`, conf));
+    const parStart = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: PARALLEL }, async () => {
+        while (next < PODS) {
+          const i = next++;
+          await run(f, nodeNs, 'ADD', ctrs[i]!, `p${i}`, conf);
+        }
+      }),
+    );
+    const parMs = performance.now() - parStart;
+    for (let i = 0; i < PODS; i++) await run(f, nodeNs, 'DEL', ctrs[i]!, `p${i}`, conf);
+    return {
+      addP50: pct(adds, 50),
+      addP99: pct(adds, 99),
+      delP50: pct(dels, 50),
+      delP99: pct(dels, 99),
+      seqPodsPerSec: (PODS / seqMs) * 1000,
+      parallelPodsPerSec: (PODS / parMs) * 1000,
+    };
+  } finally {
+    for (const n of ctrNames) deleteNamedNetns(n);
+    deleteNamedNetns(nodeName);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const flavours: Flavour[] = [
+  { label: 'tsnet-bridge+tsnet-ipam', dir: DIST, type: 'tsnet-bridge', ipam: 'tsnet-ipam' },
+];
+if (!existsSync(join(DIST, 'tsnet-bridge')))
+  throw new Error('dist/cni/tsnet-bridge missing: run npm run build first');
+if (existsSync(join(REF, 'bridge')))
+  flavours.push({ label: 'reference bridge+host-local', dir: REF, type: 'bridge', ipam: 'host-local' });
+
+const results = new Map<string, Figures>();
+for (const f of flavours) results.set(f.label, await bench(f));
+const fmt = (n: number) => n.toFixed(1);
+console.log(`CNI benchmark: ${PODS} pods, sequential ADD then DEL, then ${PARALLEL}-parallel ADD (env -i)`);
+console.log(
+  [
+    'plugins',
+    'ADD p50 ms',
+    'ADD p99 ms',
+    'DEL p50 ms',
+    'DEL p99 ms',
+    'seq pods/s',
+    `${PARALLEL}-par pods/s`,
+  ].join('\t'),
+);
+for (const [label, r] of results) {
+  console.log(
+    [
+      label,
+      fmt(r.addP50),
+      fmt(r.addP99),
+      fmt(r.delP50),
+      fmt(r.delP99),
+      fmt(r.seqPodsPerSec),
+      fmt(r.parallelPodsPerSec),
+    ].join('\t'),
+  );
+}
+const ours = results.get('tsnet-bridge+tsnet-ipam');
+const ref = results.get('reference bridge+host-local');
+if (ours && ref) {
+  console.log(
+    `ratios tsnet/reference: ADD p50 ${(ours.addP50 / ref.addP50).toFixed(2)}x, DEL p50 ${(ours.delP50 / ref.delP50).toFixed(2)}x, ` +
+      `parallel throughput ${(ours.parallelPodsPerSec / ref.parallelPodsPerSec).toFixed(2)}x`,
+  );
+}
