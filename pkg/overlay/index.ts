@@ -1,0 +1,412 @@
+// The overlay data plane of one node, as the agent drives it: the VTEP, the desired peers (one per remote
+// lease), and a repair loop that keeps the kernel equal to them, triggered by netlink events on the overlay
+// device (debounced), by a resync of the event stream, by a periodic timer, and on demand. close() stops the
+// loop and leaves every kernel entry in place: an agent restart must not disturb traffic.
+import { EventStream, type NetlinkEvent } from '../netlink/events.ts';
+import { Handle } from '../netlink/handle.ts';
+import { decodeNeighbour } from '../netlink/neigh.ts';
+import { decodeRoute } from '../netlink/route.ts';
+import type { SubnetLease } from '../subnet/lease.ts';
+import type { Logger } from '../subnet/manager.ts';
+import {
+  type Peer,
+  type PeerEntries,
+  peerEntries,
+  programPeer,
+  removePeer,
+  TSNET_ROUTE_PROTOCOL,
+  tolerateMissing,
+} from './peers.ts';
+import { type ReconcileReport, reconcile, repairCount } from './reconcile.ts';
+import { parseIPv4Subnet } from './subnet.ts';
+import { ensureVtep, type Vtep, type VtepOptions } from './vtep.ts';
+
+export type { Peer, PeerEntries } from './peers.ts';
+export { peerEntries, programPeer, removePeer, TSNET_ROUTE_PROTOCOL } from './peers.ts';
+export type { ReconcileChange, ReconcileReport, RejectedPeer } from './reconcile.ts';
+export { reconcile, repairCount, validatePeers } from './reconcile.ts';
+export type { EnsureVtepResult, Vtep, VtepOptions } from './vtep.ts';
+export {
+  DEFAULT_VTEP_NAME,
+  DEFAULT_VXLAN_PORT,
+  ensureVtep,
+  stableVtepMac,
+  VXLAN_IPV4_OVERHEAD,
+} from './vtep.ts';
+
+/** Why a reconcile pass ran. `event`, `resync` and `timer` passes repair drift; the others apply intent. */
+export type ReconcileTrigger = 'start' | 'manual' | 'peers' | 'event' | 'resync' | 'timer';
+
+export interface OverlayHooks {
+  /** After every pass, with what the VTEP check changed and what the peer pass changed. */
+  onReconcile?(report: ReconcileReport, trigger: ReconcileTrigger, vtepChanges: readonly string[]): void;
+  /** A failure the loop survived (a pass, the event stream). */
+  onError?(error: Error, context: string): void;
+}
+
+export interface OverlayOptions extends Omit<VtepOptions, 'subnet'> {
+  /** This node's pod subnet; its network address goes on the VTEP and no peer may claim it. */
+  readonly subnet: string;
+  /** Route protocol id of overlay routes; TSNET_ROUTE_PROTOCOL by default. */
+  readonly routeProtocol?: number;
+  /** Period of the safety-net reconcile; 60 s by default, 0 to disable. */
+  readonly reconcileIntervalMs?: number;
+  /** Delay that merges a burst of netlink events into one pass; 100 ms by default. */
+  readonly debounceMs?: number;
+  /** Watch netlink events on the overlay device; true by default. */
+  readonly watchEvents?: boolean;
+  /** Delay before the event stream is opened again after it failed; 1 s by default. */
+  readonly rewatchDelayMs?: number;
+  readonly hooks?: OverlayHooks;
+  readonly logger?: Logger;
+}
+
+/** Counters for metrics; cumulative since start(). */
+export interface OverlayStats {
+  /** Passes completed. */
+  reconciles: number;
+  /** Entries added, fixed and removed by drift-repair passes (event, resync, timer). */
+  repairs: { added: number; fixed: number; removed: number };
+  /** Entries changed by any pass, intent included (start, peers, manual). */
+  changes: number;
+  /** VTEP corrections (MTU, MAC, state, address, recreation) by drift-repair passes. */
+  vtepRepairs: number;
+  /** Kernel operations refused during passes, and passes that failed outright. */
+  failures: number;
+  /** Netlink events that concerned the overlay device. */
+  events: number;
+  /** Resyncs of the event stream (the kernel dropped notifications) and stream restarts. */
+  resyncs: number;
+}
+
+/** A remote node's lease as the peer the overlay programs. */
+export function peerFromLease(lease: SubnetLease): Peer {
+  return { subnet: lease.subnet, publicIp: lease.attrs.PublicIP, vtepMac: lease.attrs.BackendData.VtepMAC };
+}
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+const DRIFT_TRIGGERS = new Set<ReconcileTrigger>(['event', 'resync', 'timer']);
+
+export class Overlay {
+  readonly netnsPath: string | undefined;
+  private options: OverlayOptions;
+  private readonly protocol: number;
+  private readonly log: Logger;
+  private readonly desired = new Map<string, PeerEntries>();
+  private handle: Handle | undefined;
+  private current: Vtep | undefined;
+  private stream: EventStream | undefined;
+  private watching: Promise<void> | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private debounceTrigger: ReconcileTrigger = 'event';
+  private periodic: NodeJS.Timeout | undefined;
+  private rewatch: NodeJS.Timeout | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private readonly counters: OverlayStats = {
+    reconciles: 0,
+    repairs: { added: 0, fixed: 0, removed: 0 },
+    changes: 0,
+    vtepRepairs: 0,
+    failures: 0,
+    events: 0,
+    resyncs: 0,
+  };
+
+  /** `netnsPath`: the node's network namespace, or undefined for the current one. Nothing happens before start(). */
+  constructor(netnsPath: string | undefined, options: OverlayOptions) {
+    parseIPv4Subnet(options.subnet);
+    this.netnsPath = netnsPath;
+    this.options = options;
+    this.protocol = options.routeProtocol ?? TSNET_ROUTE_PROTOCOL;
+    this.log = options.logger ?? silent;
+  }
+
+  /** The VTEP as last ensured; throws before start(). */
+  get vtep(): Vtep {
+    if (!this.current) throw new Error('overlay: not started');
+    return this.current;
+  }
+
+  /** The desired peers, by subnet. */
+  peers(): Peer[] {
+    return [...this.desired.values()].map((e) => ({
+      subnet: e.subnet,
+      publicIp: e.publicIp,
+      vtepMac: e.vtepMac,
+    }));
+  }
+
+  stats(): OverlayStats {
+    return { ...this.counters, repairs: { ...this.counters.repairs } };
+  }
+
+  /**
+   * Ensures the VTEP, reconciles the peers given so far (none: every foreign entry on the device goes), then
+   * starts the event watch and the periodic timer. The event stream is opened first, so no change is missed.
+   */
+  async start(): Promise<ReconcileReport> {
+    if (this.handle) throw new Error('overlay: already started');
+    if (this.closed) throw new Error('overlay: closed');
+    this.handle = Handle.open(this.netnsPath);
+    try {
+      if (this.options.watchEvents ?? true) this.openWatch();
+      const report = await this.reconcile('start');
+      const interval = this.options.reconcileIntervalMs ?? 60_000;
+      if (interval > 0) {
+        this.periodic = setInterval(() => void this.reconcileQuietly('timer'), interval);
+        this.periodic.unref();
+      }
+      return report;
+    } catch (err) {
+      // Nothing kernel-side to undo (the data plane stays as far as it got); start() may be called again.
+      await this.stopLoops();
+      throw err;
+    }
+  }
+
+  /**
+   * Replaces the desired peers (a lease snapshot) and reconciles to exactly them. Before start() (and for
+   * upsertPeer and removePeer too) only the desired set changes; start() programs it.
+   */
+  async setPeers(peers: readonly Peer[]): Promise<ReconcileReport> {
+    const next = new Map<string, PeerEntries>();
+    for (const p of peers) {
+      const e = this.checkPeer(p);
+      next.set(e.subnet, e);
+    }
+    this.desired.clear();
+    for (const [k, v] of next) this.desired.set(k, v);
+    if (!this.handle)
+      return { added: [], fixed: [], removed: [], failed: [], rejected: [], peers: next.size };
+    return this.reconcile('peers');
+  }
+
+  /** Adds or updates one peer and programs it at once; a changed MAC or underlay IP drops the old FDB entry. */
+  async upsertPeer(peer: Peer): Promise<void> {
+    const e = this.checkPeer(peer);
+    for (const other of this.desired.values()) {
+      if (other.subnet !== e.subnet && (other.vtepMac === e.vtepMac || other.vtepIp === e.vtepIp)) {
+        throw new Error(
+          `overlay: peer ${e.subnet} conflicts with peer ${other.subnet} (same VTEP MAC or IP)`,
+        );
+      }
+    }
+    const previous = this.desired.get(e.subnet);
+    this.desired.set(e.subnet, e);
+    if (!this.handle) return;
+    await this.exclusive(async (h, vtep = this.vtep) => {
+      if (previous && (previous.vtepMac !== e.vtepMac || previous.publicIp !== e.publicIp)) {
+        await tolerateMissing(
+          h.fdbDel({ index: vtep.index, mac: previous.vtepMac, dst: previous.publicIp, self: true }),
+        );
+      }
+      await programPeer(h, vtep.index, e, { protocol: this.protocol });
+    });
+  }
+
+  /** Forgets one peer (by subnet or peer) and removes its route, FDB entry and neighbour. */
+  async removePeer(peerOrSubnet: Peer | string): Promise<void> {
+    const subnet = parseIPv4Subnet(
+      typeof peerOrSubnet === 'string' ? peerOrSubnet : peerOrSubnet.subnet,
+    ).cidr;
+    const previous = this.desired.get(subnet);
+    if (!previous) return;
+    this.desired.delete(subnet);
+    if (!this.handle) return;
+    await this.exclusive((h, vtep = this.vtep) => removePeer(h, vtep.index, previous));
+  }
+
+  /** This node got a different subnet (its lease was lost and taken): moves the VTEP address, keeps peers. */
+  async setLocalSubnet(subnet: string): Promise<ReconcileReport> {
+    const cidr = parseIPv4Subnet(subnet).cidr;
+    this.desired.delete(cidr);
+    this.options = { ...this.options, subnet: cidr };
+    return this.reconcile('manual');
+  }
+
+  /** Checks the VTEP, then makes the device's routes, neighbours and FDB entries exactly the desired peers'. */
+  reconcile(trigger: ReconcileTrigger = 'manual'): Promise<ReconcileReport> {
+    return this.exclusive(async (h) => {
+      let vtepChanges: readonly string[] = [];
+      try {
+        const ensured = await ensureVtep(h, { ...this.options });
+        this.current = ensured.vtep;
+        vtepChanges = ensured.changes;
+        const report = await reconcile(h, ensured.vtep, [...this.desired.values()], {
+          protocol: this.protocol,
+        });
+        this.record(report, trigger, vtepChanges);
+        return report;
+      } catch (err) {
+        this.counters.failures++;
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Stops the watch and the timers, waits for a running pass, and releases the netlink socket. The VTEP and
+   * every peer entry stay as they are.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stopLoops();
+  }
+
+  private async stopLoops(): Promise<void> {
+    clearTimeout(this.debounce);
+    this.debounce = undefined;
+    clearInterval(this.periodic);
+    clearTimeout(this.rewatch);
+    const stream = this.stream;
+    this.stream = undefined;
+    stream?.close();
+    await this.watching;
+    this.watching = undefined;
+    await this.queue.catch(() => undefined);
+    this.handle?.close();
+    this.handle = undefined;
+  }
+
+  private checkPeer(peer: Peer): PeerEntries {
+    const e = peerEntries(peer);
+    if (e.subnet === parseIPv4Subnet(this.options.subnet).cidr) {
+      throw new Error(`overlay: peer ${e.subnet} is this node's own subnet`);
+    }
+    return e;
+  }
+
+  /** Runs kernel work one operation at a time, on the started handle and VTEP. */
+  private exclusive<T>(fn: (h: Handle, vtep: Vtep | undefined) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      const h = this.handle;
+      if (!h || this.closed) throw new Error('overlay: not started, or closed');
+      return fn(h, this.current);
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private record(report: ReconcileReport, trigger: ReconcileTrigger, vtepChanges: readonly string[]): void {
+    const c = this.counters;
+    c.reconciles++;
+    c.changes += repairCount(report) + vtepChanges.length;
+    c.failures += report.failed.length;
+    if (DRIFT_TRIGGERS.has(trigger)) {
+      c.vtepRepairs += vtepChanges.length;
+      c.repairs.added += report.added.length;
+      c.repairs.fixed += report.fixed.length;
+      c.repairs.removed += report.removed.length;
+    }
+    const summary = {
+      trigger,
+      peers: report.peers,
+      added: report.added.length,
+      fixed: report.fixed.length,
+      removed: report.removed.length,
+      failed: report.failed.length,
+      rejected: report.rejected.length,
+    };
+    if (repairCount(report) + vtepChanges.length + report.failed.length + report.rejected.length > 0) {
+      this.log.info({ ...summary, vtepChanges, report }, 'overlay reconciled with changes');
+    } else {
+      this.log.debug(summary, 'overlay in sync');
+    }
+    this.options.hooks?.onReconcile?.(report, trigger, vtepChanges);
+  }
+
+  private reportError(err: unknown, context: string): void {
+    const error = asError(err);
+    this.log.error({ err: error, context }, `overlay: ${context} failed`);
+    this.options.hooks?.onError?.(error, context);
+  }
+
+  private async reconcileQuietly(trigger: ReconcileTrigger): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.reconcile(trigger);
+    } catch (err) {
+      if (!this.closed) this.reportError(err, `${trigger} reconcile`);
+    }
+  }
+
+  /** Merges a burst of triggers into one pass; a resync wins over a plain event in the label. */
+  private schedule(trigger: ReconcileTrigger): void {
+    if (this.closed) return;
+    if (this.debounce) {
+      if (trigger === 'resync') this.debounceTrigger = trigger;
+      return;
+    }
+    this.debounceTrigger = trigger;
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      void this.reconcileQuietly(this.debounceTrigger);
+    }, this.options.debounceMs ?? 100);
+  }
+
+  private openWatch(): void {
+    const stream = EventStream.open(this.netnsPath, ['link', 'route', 'neighbour']);
+    this.stream = stream;
+    this.watching = this.consume(stream);
+  }
+
+  private async consume(stream: EventStream): Promise<void> {
+    try {
+      for await (const event of stream) {
+        if (this.closed) break;
+        if (event.type === 'resync') {
+          this.counters.resyncs++;
+          this.log.warn({ reason: event.reason }, 'overlay: netlink event stream resync');
+          this.schedule('resync');
+        } else if (this.concerns(event)) {
+          this.counters.events++;
+          this.schedule('event');
+        }
+      }
+    } catch (err) {
+      this.reportError(err, 'netlink event stream');
+    }
+    if (this.closed) return;
+    // The stream ended without close(): events may have been missed. Watch again, then reconcile fully.
+    this.counters.resyncs++;
+    this.rewatch = setTimeout(() => {
+      if (this.closed) return;
+      try {
+        this.openWatch();
+        this.schedule('resync');
+      } catch (err) {
+        this.reportError(err, 'reopen netlink event stream');
+      }
+    }, this.options.rewatchDelayMs ?? 1000);
+  }
+
+  /** Whether an event is about the overlay device, its underlay, or a desired peer's route. */
+  private concerns(event: NetlinkEvent): boolean {
+    const vtep = this.current;
+    if (!vtep) return true;
+    try {
+      switch (event.type) {
+        case 'link':
+          return (
+            event.link.index === vtep.index ||
+            event.link.name === vtep.name ||
+            event.link.index === vtep.underlayIndex
+          );
+        case 'route': {
+          const r = decodeRoute(event.message);
+          return r.oif === vtep.index || (r.family === 4 && this.desired.has(r.dst));
+        }
+        case 'neighbour':
+          return decodeNeighbour(event.message).index === vtep.index;
+        default:
+          return false;
+      }
+    } catch {
+      // Undecodable (e.g. a neighbour family we do not model): not ours.
+      return false;
+    }
+  }
+}
