@@ -23,7 +23,7 @@ import { ensureVtep, type Vtep, type VtepOptions } from './vtep.ts';
 
 export type { Peer, PeerEntries } from './peers.ts';
 export { peerEntries, programPeer, removePeer, TSNET_ROUTE_PROTOCOL } from './peers.ts';
-export type { ReconcileChange, ReconcileReport, RejectedPeer } from './reconcile.ts';
+export type { ReconcileChange, ReconcileOptions, ReconcileReport, RejectedPeer } from './reconcile.ts';
 export { reconcile, repairCount, validatePeers } from './reconcile.ts';
 export type { EnsureVtepResult, Vtep, VtepOptions } from './vtep.ts';
 export {
@@ -94,6 +94,8 @@ export class Overlay {
   private readonly protocol: number;
   private readonly log: Logger;
   private readonly desired = new Map<string, PeerEntries>();
+  /** Whether the desired set is complete (setPeers was called): only then are foreign entries removed. */
+  private peersKnown = false;
   private handle: Handle | undefined;
   private current: Vtep | undefined;
   private stream: EventStream | undefined;
@@ -143,8 +145,10 @@ export class Overlay {
   }
 
   /**
-   * Ensures the VTEP, reconciles the peers given so far (none: every foreign entry on the device goes), then
-   * starts the event watch and the periodic timer. The event stream is opened first, so no change is missed.
+   * Ensures the VTEP and programs the peers given so far, then starts the event watch and the periodic timer
+   * (the event stream is opened first, so no change is missed). Until setPeers() gives the complete set, no
+   * entry is removed: a restarted agent that has not listed the leases yet must not cut traffic to anyone.
+   * On failure the loops are stopped and start() may be called again.
    */
   async start(): Promise<ReconcileReport> {
     if (this.handle) throw new Error('overlay: already started');
@@ -178,6 +182,7 @@ export class Overlay {
     }
     this.desired.clear();
     for (const [k, v] of next) this.desired.set(k, v);
+    this.peersKnown = true;
     if (!this.handle)
       return { added: [], fixed: [], removed: [], failed: [], rejected: [], peers: next.size };
     return this.reconcile('peers');
@@ -236,6 +241,7 @@ export class Overlay {
         vtepChanges = ensured.changes;
         const report = await reconcile(h, ensured.vtep, [...this.desired.values()], {
           protocol: this.protocol,
+          prune: this.peersKnown,
         });
         this.record(report, trigger, vtepChanges);
         return report;
@@ -311,7 +317,20 @@ export class Overlay {
       rejected: report.rejected.length,
     };
     if (repairCount(report) + vtepChanges.length + report.failed.length + report.rejected.length > 0) {
-      this.log.info({ ...summary, vtepChanges, report }, 'overlay reconciled with changes');
+      const sample = (xs: readonly { kind: string; entry: string }[]) =>
+        xs.slice(0, 10).map((c) => `${c.kind} ${c.entry}`);
+      this.log.info(
+        {
+          ...summary,
+          vtepChanges,
+          addedSample: sample(report.added),
+          fixedSample: sample(report.fixed),
+          removedSample: sample(report.removed),
+          failures: report.failed.slice(0, 10),
+          rejectedPeers: report.rejected.slice(0, 10),
+        },
+        'overlay reconciled with changes',
+      );
     } else {
       this.log.debug(summary, 'overlay in sync');
     }

@@ -131,6 +131,14 @@ class Pass {
   }
 }
 
+export interface ReconcileOptions extends PeerOptions {
+  /**
+   * Remove entries no desired peer explains; true by default. False while the desired set may be incomplete
+   * (an agent restarted and has not listed the leases yet): missing entries are added, nothing is taken away.
+   */
+  readonly prune?: boolean;
+}
+
 /**
  * Makes the overlay device's routes, neighbours and FDB entries exactly those the desired peers need.
  * Kernel routes (address prefix routes) and IPv6 neighbours on the device are left alone.
@@ -139,9 +147,10 @@ export async function reconcile(
   h: Handle,
   vtep: { readonly index: number },
   desiredPeers: readonly Peer[],
-  opts: PeerOptions = {},
+  opts: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
   const protocol = opts.protocol ?? TSNET_ROUTE_PROTOCOL;
+  const prune = opts.prune ?? true;
   const { entries, rejected } = validatePeers(desiredPeers);
   const bySubnet = new Map(entries.map((e) => [e.subnet, e]));
   const byIp = new Map(entries.map((e) => [e.vtepIp, e]));
@@ -160,7 +169,7 @@ export async function reconcile(
     // The route a peer's routeReplace would replace: same destination, table, tos and metric, any device.
     if (want && r.tos === 0 && (r.priority ?? 0) === 0) {
       currentRoute.set(r.dst, r);
-    } else if (r.oif === vtep.index && r.protocol !== RtProtocol.kernel) {
+    } else if (prune && r.oif === vtep.index && r.protocol !== RtProtocol.kernel) {
       await pass.apply(pass.removed, { kind: 'route', entry: routeText(r) }, () =>
         tolerateMissing(
           h.routeDel({
@@ -196,7 +205,7 @@ export async function reconcile(
       // The desired MAC with a stale destination or state: deleted here and set again below, as one fix.
       fdbStale.add(mac);
       await pass.apply(undefined, change, del);
-    } else {
+    } else if (prune) {
       await pass.apply(pass.removed, change, del);
     }
   }
@@ -208,6 +217,7 @@ export async function reconcile(
       neighCurrent.set(n.ip, n);
       continue;
     }
+    if (!prune) continue;
     await pass.apply(pass.removed, { kind: 'neighbour', entry: neighText(n.ip, n.mac) }, () =>
       tolerateMissing(h.neighDel({ index: vtep.index, ip: n.ip ?? '' })),
     );

@@ -225,3 +225,18 @@ test('reconcile rejects conflicting peers and programs the first of each', async
     );
   });
 });
+
+test('reconcile without pruning adds and fixes but removes nothing', async (t) => {
+  await withVtep(async (ns, h, vtep) => {
+    await reconcile(h, { index: vtep }, [B, C]);
+    ip(ns.path, 'route', 'del', C.subnet, 'dev', 'tsnet.1');
+    const report = await reconcile(h, { index: vtep }, [C], { prune: false });
+    t.deepEqual(
+      report.added.map((c) => c.kind),
+      ['route'],
+    );
+    t.deepEqual(report.removed, []);
+    t.is(oraclePeer(ns, B).route.length, 1, 'the peer missing from the desired set keeps its entries');
+    t.is(oraclePeer(ns, B).fdb.length, 1);
+  });
+});
