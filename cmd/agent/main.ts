@@ -1,0 +1,160 @@
+// tsnet-agent: `run` (the node daemon), `init-network` (write the cluster network config), `leave`
+// (decommission a stopped node). User mistakes print one line and exit 2; no stack traces.
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { Agent } from '../../pkg/agent/agent.ts';
+import {
+  agentOptions,
+  DEFAULT_DATA_DIR,
+  etcdOptions,
+  type Flags,
+  UsageError,
+} from '../../pkg/agent/options.ts';
+import { openStore, type Store } from '../../pkg/store/index.ts';
+import { DEFAULT_PREFIX, NetworkConfigError, saveNetworkConfig } from '../../pkg/subnet/config.ts';
+import { SubnetManager } from '../../pkg/subnet/manager.ts';
+
+const USAGE = `usage:
+  tsnet-agent run --public-ip IP [--node-name NAME] [--etcd-endpoints URL[,URL]] [--etcd-prefix PREFIX]
+      [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--data-dir DIR] [--subnet-file PATH]
+      [--lease-ttl SECONDS] [--http HOST:PORT|''] [--vxlan-name NAME] [--reconcile-interval SECONDS]
+      [--leave] [--no-masquerade]
+  tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
+      [--vni N] [--port N] [store flags]
+  tsnet-agent leave --public-ip IP [store flags]`;
+
+const OPTIONS = {
+  'public-ip': { type: 'string' },
+  'node-name': { type: 'string' },
+  'etcd-endpoints': { type: 'string' },
+  'etcd-prefix': { type: 'string' },
+  'etcd-cafile': { type: 'string' },
+  'etcd-certfile': { type: 'string' },
+  'etcd-keyfile': { type: 'string' },
+  'data-dir': { type: 'string' },
+  'subnet-file': { type: 'string' },
+  'lease-ttl': { type: 'string' },
+  http: { type: 'string' },
+  'vxlan-name': { type: 'string' },
+  'reconcile-interval': { type: 'string' },
+  leave: { type: 'boolean' },
+  'no-masquerade': { type: 'boolean' },
+  network: { type: 'string' },
+  'subnet-len': { type: 'string' },
+  'subnet-min': { type: 'string' },
+  'subnet-max': { type: 'string' },
+  vni: { type: 'string' },
+  port: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function openStoreFromFlags(flags: Flags): Promise<Store> {
+  const etcd = etcdOptions(flags);
+  const dataDir = typeof flags['data-dir'] === 'string' ? flags['data-dir'] : DEFAULT_DATA_DIR;
+  return openStore({ etcd: etcd ? { ...etcd, keyPrefix: '' } : undefined, embedded: { dataDir } });
+}
+
+const prefixOf = (flags: Flags): string =>
+  typeof flags['etcd-prefix'] === 'string' ? flags['etcd-prefix'] : DEFAULT_PREFIX;
+
+async function initNetwork(flags: Flags): Promise<void> {
+  if (typeof flags['network'] !== 'string') throw new UsageError('init-network: --network CIDR is required');
+  const num = (key: string): number | undefined =>
+    typeof flags[key] === 'string' ? Number(flags[key]) : undefined;
+  const config: Record<string, unknown> = { Network: flags['network'] };
+  if (flags['subnet-len'] !== undefined) config['SubnetLen'] = num('subnet-len');
+  if (flags['subnet-min'] !== undefined) config['SubnetMin'] = flags['subnet-min'];
+  if (flags['subnet-max'] !== undefined) config['SubnetMax'] = flags['subnet-max'];
+  config['Backend'] = {
+    Type: 'vxlan',
+    ...(num('vni') !== undefined ? { VNI: num('vni') } : {}),
+    ...(num('port') !== undefined ? { Port: num('port') } : {}),
+  };
+  const store = await openStoreFromFlags(flags);
+  try {
+    const saved = await saveNetworkConfig(store, config, prefixOf(flags));
+    process.stdout.write(`${JSON.stringify(saved)}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+async function leave(flags: Flags): Promise<void> {
+  const publicIp = flags['public-ip'];
+  if (typeof publicIp !== 'string') throw new UsageError('leave: --public-ip IP is required');
+  const store = await openStoreFromFlags(flags);
+  try {
+    const manager = new SubnetManager({ store, prefix: prefixOf(flags) });
+    const { leases } = await manager.listLeases();
+    const mine = leases.filter((l) => l.attrs.PublicIP === publicIp);
+    for (const l of mine) await store.delete(l.key);
+    process.stdout.write(
+      `${mine.length ? `left: ${mine.map((l) => l.subnet).join(', ')}` : `no lease for ${publicIp}`}\n`,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+async function run(flags: Flags): Promise<void> {
+  const opts = agentOptions(flags);
+  const log = pino({ base: { node: opts.nodeName } });
+  const agent = new Agent(opts, log);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, leave: opts.leaveOnExit }, 'stopping');
+    agent.stop({ leave: opts.leaveOnExit }).then(
+      () => process.exit(process.exitCode ?? 0),
+      (err: unknown) => {
+        log.error({ err: (err as Error).message }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    await agent.start();
+  } catch (err) {
+    if (stopping) return;
+    log.error({ err: (err as Error).message }, 'agent failed to start');
+    await agent.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ options: OPTIONS, allowPositionals: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const [command] = parsed.positionals;
+  const flags = parsed.values as Flags;
+  if (flags['help'] || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  switch (command) {
+    case 'run':
+      return run(flags);
+    case 'init-network':
+      return initNetwork(flags);
+    case 'leave':
+      return leave(flags);
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof UsageError || err instanceof NetworkConfigError) {
+    process.stderr.write(`tsnet-agent: ${err.message}\n${err instanceof UsageError ? `${USAGE}\n` : ''}`);
+    process.exit(2);
+  }
+  process.stderr.write(`tsnet-agent: ${(err as Error).message}\n`);
+  process.exit(1);
+});

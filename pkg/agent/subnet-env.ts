@@ -1,0 +1,72 @@
+// subnet.env: what the node's CNI plugin needs from the agent (flannel's subnet.env, with TSNET_ keys).
+// Written atomically (temp file + rename) so a plugin never reads half a file.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export const DEFAULT_SUBNET_FILE = '/run/tsnet/subnet.env';
+
+export interface SubnetEnv {
+  /** The cluster network, e.g. 10.244.0.0/16. */
+  readonly network: string;
+  /** The node's subnet as gateway/len, e.g. 10.244.3.1/24 (flannel's FLANNEL_SUBNET form). */
+  readonly subnet: string;
+  readonly mtu: number;
+  /** True when the agent masquerades pod traffic leaving the cluster network (plugins then need not). */
+  readonly ipMasq: boolean;
+}
+
+export function formatSubnetEnv(env: SubnetEnv): string {
+  return [
+    `TSNET_NETWORK=${env.network}`,
+    `TSNET_SUBNET=${env.subnet}`,
+    `TSNET_MTU=${env.mtu}`,
+    `TSNET_IPMASQ=${env.ipMasq}`,
+    '',
+  ].join('\n');
+}
+
+export function writeSubnetEnv(path: string, env: SubnetEnv): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, formatSubnetEnv(env), { mode: 0o644 });
+  renameSync(tmp, path);
+}
+
+export function removeSubnetEnv(path: string): void {
+  rmSync(path, { force: true });
+}
+
+/** Parses subnet.env; throws with the file and the missing key when it is incomplete. */
+export function parseSubnetEnv(text: string, path = 'subnet.env'): SubnetEnv {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*([A-Z_]+)=(.*)$/.exec(line);
+    if (m) values.set(m[1]!, m[2]!.trim());
+  }
+  const need = (key: string): string => {
+    const v = values.get(key);
+    if (!v) throw new Error(`${path}: ${key} is missing`);
+    return v;
+  };
+  const mtu = Number(need('TSNET_MTU'));
+  if (!Number.isInteger(mtu) || mtu < 68)
+    throw new Error(`${path}: TSNET_MTU ${values.get('TSNET_MTU')} is not an MTU`);
+  return {
+    network: need('TSNET_NETWORK'),
+    subnet: need('TSNET_SUBNET'),
+    mtu,
+    ipMasq: values.get('TSNET_IPMASQ') === 'true',
+  };
+}
+
+/** Reads subnet.env; undefined when the file does not exist (the agent is not ready). */
+export function readSubnetEnv(path: string): SubnetEnv | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return parseSubnetEnv(text, path);
+}
