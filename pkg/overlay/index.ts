@@ -188,7 +188,10 @@ export class Overlay {
     return this.reconcile('peers');
   }
 
-  /** Adds or updates one peer and programs it at once; a changed MAC or underlay IP drops the old FDB entry. */
+  /**
+   * Adds or updates one peer and programs it at once; a changed MAC or underlay IP drops the old FDB entry.
+   * When the kernel refuses, the error is thrown and the peer stays desired: the next pass programs it.
+   */
   async upsertPeer(peer: Peer): Promise<void> {
     const e = this.checkPeer(peer);
     for (const other of this.desired.values()) {
@@ -234,16 +237,14 @@ export class Overlay {
   /** Checks the VTEP, then makes the device's routes, neighbours and FDB entries exactly the desired peers'. */
   reconcile(trigger: ReconcileTrigger = 'manual'): Promise<ReconcileReport> {
     return this.exclusive(async (h) => {
-      let vtepChanges: readonly string[] = [];
       try {
-        const ensured = await ensureVtep(h, { ...this.options });
+        const ensured = await ensureVtep(h, this.options);
         this.current = ensured.vtep;
-        vtepChanges = ensured.changes;
         const report = await reconcile(h, ensured.vtep, [...this.desired.values()], {
           protocol: this.protocol,
           prune: this.peersKnown,
         });
-        this.record(report, trigger, vtepChanges);
+        this.record(report, trigger, ensured.changes);
         return report;
       } catch (err) {
         this.counters.failures++;
