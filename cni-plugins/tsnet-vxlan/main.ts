@@ -1,0 +1,5 @@
+// Executable entry point of tsnet-vxlan: the dispatcher reads env and stdin, the verbs live in plugin.ts.
+import { runPluginMain } from '../../pkg/cni/skel.ts';
+import { tsnetVxlan } from './plugin.ts';
+
+await runPluginMain(tsnetVxlan);

@@ -1,0 +1,173 @@
+// tsnet-vxlan: the overlay network's CNI plugin. It reads the node's subnet.env (written by tsnet-agent) and
+// runs tsnet-bridge + tsnet-ipam in-process with the node's subnet, the overlay MTU and a route to the
+// cluster network, as flannel's plugin delegates to bridge. Without subnet.env it answers "try again later"
+// (code 11) and STATUS 50, instead of failing hard.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSubnetEnv, type SubnetEnv } from '../../pkg/agent/subnet-env.ts';
+import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
+import type { AttachmentArgs, CniPlugin, GcArgs, NetworkArgs } from '../../pkg/cni/skel.ts';
+import type { NetConf } from '../../pkg/cni/types.ts';
+import { tsnetBridge } from '../tsnet-bridge/plugin.ts';
+
+const DEFAULT_SUBNET_FILE = '/run/tsnet/subnet.env';
+const DEFAULT_DATA_DIR = '/var/lib/cni/tsnet-vxlan';
+
+interface VxlanConf {
+  readonly subnetFile: string;
+  readonly dataDir: string;
+  readonly bridge: string;
+}
+
+function vxlanConfOf(conf: NetConf): VxlanConf {
+  const pick = (key: string, fallback: string): string => {
+    const v = conf[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string' || v === '' || (key !== 'bridge' && !v.startsWith('/'))) {
+      throw new CniError(
+        ErrorCode.InvalidNetworkConfig,
+        `"${key}" must be ${key === 'bridge' ? 'a name' : 'an absolute path'}`,
+      );
+    }
+    return v;
+  };
+  return {
+    subnetFile: pick('subnetFile', DEFAULT_SUBNET_FILE),
+    dataDir: pick('dataDir', DEFAULT_DATA_DIR),
+    bridge: pick('bridge', 'tsnet0'),
+  };
+}
+
+function readNodeSubnet(vc: VxlanConf): SubnetEnv | undefined {
+  try {
+    return readSubnetEnv(vc.subnetFile);
+  } catch (err) {
+    throw new CniError(
+      ErrorCode.TryAgainLater,
+      `tsnet-agent's ${vc.subnetFile} is unreadable: ${(err as Error).message}`,
+    );
+  }
+}
+
+function notReady(vc: VxlanConf, code: number): CniError {
+  return new CniError(
+    code,
+    `tsnet-agent is not ready: ${vc.subnetFile} does not exist yet`,
+    'start tsnet-agent on this node; retry when it has written subnet.env',
+  );
+}
+
+/** The tsnet-bridge network config for this node: its subnet, the overlay MTU, a route to the cluster. */
+function bridgeConfFor(conf: NetConf, vc: VxlanConf, env: SubnetEnv): NetConf {
+  const [gateway = '', len = ''] = env.subnet.split('/');
+  const parts = gateway.split('.').map(Number);
+  parts[3] = (parts[3] ?? 1) - 1;
+  return {
+    cniVersion: conf.cniVersion,
+    name: conf.name,
+    type: 'tsnet-bridge',
+    bridge: vc.bridge,
+    isGateway: true,
+    isDefaultGateway: true,
+    hairpinMode: true,
+    mtu: env.mtu,
+    // The agent masquerades traffic leaving the cluster network once per node; otherwise the bridge does.
+    ipMasq: !env.ipMasq,
+    ipam: {
+      type: 'tsnet-ipam',
+      ranges: [[{ subnet: `${parts.join('.')}/${len}`, gateway }]],
+      routes: [{ dst: env.network }],
+      dataDir: join(vc.dataDir, 'ipam'),
+    },
+    ...(conf.runtimeConfig ? { runtimeConfig: conf.runtimeConfig } : {}),
+    ...(conf.prevResult !== undefined ? { prevResult: conf.prevResult } : {}),
+    ...(conf.dns ? { dns: conf.dns } : {}),
+  };
+}
+
+// The delegate config used at ADD is kept, so DEL works with the same subnet even after subnet.env is gone
+// (the agent left, or the node was re-leased).
+const delegatesDir = (vc: VxlanConf) => join(vc.dataDir, 'delegates');
+const delegateFile = (vc: VxlanConf, args: AttachmentArgs) =>
+  join(delegatesDir(vc), `${args.containerId}-${args.ifname}.json`);
+
+function saveDelegate(vc: VxlanConf, args: AttachmentArgs, conf: NetConf): void {
+  mkdirSync(delegatesDir(vc), { recursive: true });
+  const file = delegateFile(vc, args);
+  writeFileSync(`${file}.tmp`, JSON.stringify(conf));
+  renameSync(`${file}.tmp`, file);
+}
+
+function loadDelegate(vc: VxlanConf, args: AttachmentArgs): NetConf | undefined {
+  try {
+    return JSON.parse(readFileSync(delegateFile(vc, args), 'utf8')) as NetConf;
+  } catch {
+    return undefined;
+  }
+}
+
+function asBridgeArgs<T extends NetworkArgs>(args: T, conf: NetConf): T {
+  return { ...args, config: conf, stdin: Buffer.from(JSON.stringify(conf)) };
+}
+
+export const tsnetVxlan: CniPlugin = {
+  name: 'tsnet-vxlan',
+  about:
+    'tsnet-vxlan: pods on the tsnet VXLAN overlay (node subnet from tsnet-agent, bridge + IPAM in-process)',
+  async add(args) {
+    const vc = vxlanConfOf(args.config);
+    const env = readNodeSubnet(vc);
+    if (!env) throw notReady(vc, ErrorCode.TryAgainLater);
+    const conf = bridgeConfFor(args.config, vc, env);
+    saveDelegate(vc, args, conf);
+    try {
+      return await tsnetBridge.add(asBridgeArgs(args, conf));
+    } catch (err) {
+      rmSync(delegateFile(vc, args), { force: true });
+      throw err;
+    }
+  },
+  async del(args) {
+    const vc = vxlanConfOf(args.config);
+    const saved = loadDelegate(vc, args);
+    const env = saved ? undefined : readNodeSubnet(vc);
+    const conf = saved
+      ? { ...saved, prevResult: args.config.prevResult }
+      : env
+        ? bridgeConfFor(args.config, vc, env)
+        : undefined;
+    // No saved config and no subnet.env: this attachment was never made here; nothing to release.
+    if (conf) await tsnetBridge.del(asBridgeArgs(args, conf));
+    rmSync(delegateFile(vc, args), { force: true });
+  },
+  async check(args) {
+    const vc = vxlanConfOf(args.config);
+    const saved = loadDelegate(vc, args);
+    if (!saved)
+      throw new CniError(
+        ErrorCode.UnknownContainer,
+        `no attachment ${args.containerId}/${args.ifname} on this node`,
+      );
+    await tsnetBridge.check(asBridgeArgs(args, { ...saved, prevResult: args.config.prevResult }));
+  },
+  async status(args) {
+    const vc = vxlanConfOf(args.config);
+    const env = readNodeSubnet(vc);
+    if (!env) throw notReady(vc, ErrorCode.PluginNotAvailable);
+    await tsnetBridge.status?.(asBridgeArgs(args, bridgeConfFor(args.config, vc, env)));
+  },
+  async gc(args: GcArgs) {
+    const vc = vxlanConfOf(args.config);
+    const env = readNodeSubnet(vc);
+    if (env) await tsnetBridge.gc?.(asBridgeArgs(args, bridgeConfFor(args.config, vc, env)));
+    const valid = new Set(args.validAttachments.map((a) => `${a.containerID}-${a.ifname}.json`));
+    let files: string[] = [];
+    try {
+      files = readdirSync(delegatesDir(vc));
+    } catch {
+      files = [];
+    }
+    for (const f of files)
+      if (f.endsWith('.json') && !valid.has(f)) rmSync(join(delegatesDir(vc), f), { force: true });
+  },
+};
