@@ -2,4 +2,5 @@
 import { runPluginMain } from '../../pkg/cni/skel.ts';
 import { tsnetBridge } from './plugin.ts';
 
-await runPluginMain(tsnetBridge);
+// No top-level await: the bundle can then be CommonJS, which starts faster than an ES module.
+void runPluginMain(tsnetBridge);

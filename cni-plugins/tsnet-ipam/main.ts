@@ -2,4 +2,5 @@
 import { runPluginMain } from '../../pkg/cni/skel.ts';
 import { tsnetIpam } from './plugin.ts';
 
-await runPluginMain(tsnetIpam);
+// No top-level await: the bundle can then be CommonJS, which starts faster than an ES module.
+void runPluginMain(tsnetIpam);

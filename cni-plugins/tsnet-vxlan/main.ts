@@ -2,4 +2,5 @@
 import { runPluginMain } from '../../pkg/cni/skel.ts';
 import { tsnetVxlan } from './plugin.ts';
 
-await runPluginMain(tsnetVxlan);
+// No top-level await: the bundle can then be CommonJS, which starts faster than an ES module.
+void runPluginMain(tsnetVxlan);
