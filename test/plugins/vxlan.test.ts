@@ -1,0 +1,92 @@
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { runPlugin, withTempDir } from '../helpers/cni.ts';
+import { ipJson, ipLinks, withNetnses } from '../helpers/netns.ts';
+
+function vxlanConf(dir: string) {
+  return {
+    cniVersion: '1.1.0',
+    name: 'tsnet',
+    type: 'tsnet-vxlan',
+    subnetFile: join(dir, 'subnet.env'),
+    dataDir: join(dir, 'data'),
+    bridge: 'tsnvx0',
+  };
+}
+
+test('before the agent wrote subnet.env: ADD is "try again later" (11) and STATUS 50, nothing is created', async (t) => {
+  await withTempDir((dir) =>
+    withNetnses('vx', 2, async ([node, ctr]) => {
+      const conf = vxlanConf(dir);
+      const add = await runPlugin('tsnet-vxlan', conf, {
+        nodeNetns: node!.path,
+        command: 'ADD',
+        containerId: 'c1',
+        netns: ctr!.path,
+        ifname: 'eth0',
+      });
+      t.is(add.code, 1);
+      t.is(add.json?.['code'], 11);
+      t.regex(String(add.json?.['msg']), /tsnet-agent is not ready/);
+      const status = await runPlugin('tsnet-vxlan', conf, { nodeNetns: node!.path, command: 'STATUS' });
+      t.is(status.json?.['code'], 50);
+      t.deepEqual(
+        ipLinks(node!.path).map((l) => l.ifname),
+        ['lo'],
+      );
+      const del = await runPlugin('tsnet-vxlan', conf, {
+        nodeNetns: node!.path,
+        command: 'DEL',
+        containerId: 'c1',
+        netns: ctr!.path,
+        ifname: 'eth0',
+      });
+      t.is(del.code, 0, 'DEL of an attachment never made succeeds');
+    }),
+  );
+});
+
+test('with subnet.env: the pod gets the node subnet, overlay MTU and a route to the cluster; DEL works after subnet.env is gone', async (t) => {
+  await withTempDir((dir) =>
+    withNetnses('vx', 2, async ([node, ctr]) => {
+      const conf = vxlanConf(dir);
+      writeFileSync(
+        conf.subnetFile,
+        'TSNET_NETWORK=10.244.0.0/16\nTSNET_SUBNET=10.244.7.1/24\nTSNET_MTU=1450\nTSNET_IPMASQ=true\n',
+      );
+      const status = await runPlugin('tsnet-vxlan', conf, { nodeNetns: node!.path, command: 'STATUS' });
+      t.is(status.code, 0, status.stdout);
+      const add = await runPlugin('tsnet-vxlan', conf, {
+        nodeNetns: node!.path,
+        command: 'ADD',
+        containerId: 'c1',
+        netns: ctr!.path,
+        ifname: 'eth0',
+      });
+      t.is(add.code, 0, add.stdout + add.stderr);
+      t.deepEqual(add.json?.['ips'], [{ interface: 2, address: '10.244.7.2/24', gateway: '10.244.7.1' }]);
+      t.is(ipLinks(ctr!.path).find((l) => l.ifname === 'eth0')?.mtu, 1450);
+      const routes = ipJson<{ dst: string; gateway?: string }[]>(ctr!.path, 'route', 'show');
+      t.true(
+        routes.some((r) => r.dst === '10.244.0.0/16' && r.gateway === '10.244.7.1'),
+        'route to the cluster network',
+      );
+      t.true(routes.some((r) => r.dst === 'default' && r.gateway === '10.244.7.1'));
+
+      rmSync(conf.subnetFile);
+      const del = await runPlugin('tsnet-vxlan', conf, {
+        nodeNetns: node!.path,
+        command: 'DEL',
+        containerId: 'c1',
+        netns: ctr!.path,
+        ifname: 'eth0',
+      });
+      t.is(del.code, 0, del.stdout);
+      t.false(ipLinks(ctr!.path).some((l) => l.ifname === 'eth0'));
+      const ipamDir = join(conf.dataDir, 'ipam', 'tsnet');
+      const held = existsSync(ipamDir) ? readdirSync(ipamDir).filter((f) => /^\d/.test(f)) : [];
+      t.deepEqual(held, [], 'the address was released with the config saved at ADD');
+    }),
+  );
+});
