@@ -108,7 +108,7 @@ function explainCreateError(err: unknown, master: Link, mode: ContainerMacvlanMo
 export async function deleteMacvlan(container: Handle, ifname: string): Promise<void> {
   const link = await container.linkFind(ifname);
   // Not ours: a link of another kind with that name was not made by this plugin.
-  if (!link || link.info.kind !== 'macvlan') return;
+  if (link?.info.kind !== 'macvlan') return;
   try {
     await container.linkDel(link.index);
   } catch (err) {
