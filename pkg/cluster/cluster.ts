@@ -1,0 +1,547 @@
+// A local tsnet cluster for tests and demos: N nodes as network namespaces joined by a veth underlay through a
+// bridge in an underlay namespace (198.18.0.0/24), etcd in its own namespace on that underlay, one tsnet-agent per
+// node running inside its node's namespace, and containers (namespaces) attached with the tsnet-vxlan plugin.
+// Nothing is created in the host namespace. Everything made is recorded in `<dir>/cluster.json` as it is made,
+// so teardown (from this process or from `teardownCluster(name)` in another) removes it even after a failure.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createNamedNetns, deleteNamedNetns } from '../netns/index.ts';
+import { agentCommand, REPO_ROOT } from './agent.ts';
+import { firstIPv4, runCni } from './cni.ts';
+import { ETCD_UNDERLAY_IP, ETCD_URL, etcdSocketEndpoint, startEtcdServer } from './etcd.ts';
+import { ip, ipJson, nsRun, pollUntil } from './exec.ts';
+import { isAlive, spawnLogged, stopPid } from './process.ts';
+import {
+  type ClusterState,
+  type ContainerRecord,
+  clusterDir,
+  loadState,
+  saveState,
+  validateName,
+} from './state.ts';
+
+export const DEFAULT_NETWORK = '10.244.0.0/16';
+export const ETCD_PREFIX = '/tsnet.io/network';
+export const VTEP_NAME = 'tsnet.1';
+export const AGENT_HTTP = '127.0.0.1:9180';
+const UNDERLAY_BRIDGE = 'br0';
+const NODE_UNDERLAY_IF = 'ul0';
+/** Time a SIGTERMed agent gets before SIGKILL during teardown. */
+const AGENT_GRACE_MS = 5000;
+
+export interface ClusterOptions {
+  nodes: number;
+  /** Prefix of every namespace and the directory name; default `tsnc-<random>`. */
+  name?: string;
+  /** Pod network for init-network; default 10.244.0.0/16. */
+  network?: string;
+  /** Run etcd (default). false: every agent uses its own embedded store (single-node islands). */
+  etcd?: boolean;
+  /** --lease-ttl for every agent, in seconds. */
+  leaseTtl?: number;
+  /** Extra arguments for every agent's `run`. */
+  agentArgs?: string[];
+  /** Start the agents (all at once) and wait for them to be healthy; default true. */
+  startAgents?: boolean;
+}
+
+export interface ClusterNode {
+  readonly index: number;
+  readonly netnsName: string;
+  readonly netnsPath: string;
+  /** Underlay address, 198.18.0.(index+1). */
+  readonly publicIp: string;
+  readonly dataDir: string;
+  readonly subnetFile: string;
+  readonly logFile: string;
+}
+
+export interface Container {
+  readonly name: string;
+  readonly node: number;
+  readonly netnsName: string;
+  readonly netnsPath: string;
+  readonly containerId: string;
+  readonly ip: string;
+}
+
+export interface SubnetEnv {
+  network: string;
+  /** As the agent writes it: the node's gateway address with the subnet length, e.g. 10.244.3.1/24. */
+  subnet: string;
+  mtu: number;
+  ipmasq: boolean;
+}
+
+export interface VtepInfo {
+  mac: string;
+  /** The underlay address the VTEP sends from. */
+  local: string;
+  vni: number;
+  port: number;
+  mtu: number;
+}
+
+export class Cluster {
+  readonly name: string;
+  readonly dir: string;
+  readonly nodes: readonly ClusterNode[];
+  readonly network: string;
+  readonly usesEtcd: boolean;
+  /** etcd client URL from inside a node namespace. */
+  readonly etcdUrl: string = ETCD_URL;
+  /** etcd client endpoint from any namespace (a unix socket), for pkg/store and etcdctl. */
+  readonly etcdEndpoint: string;
+  private readonly state: ClusterState;
+  private readonly agentArgs: string[];
+
+  /** Use startCluster() or openCluster(); this only wires up recorded state. */
+  constructor(state: ClusterState, nodeCount: number, options: Omit<ClusterOptions, 'nodes'> = {}) {
+    this.state = state;
+    this.name = state.name;
+    this.dir = state.dir;
+    this.network = options.network ?? DEFAULT_NETWORK;
+    this.usesEtcd = options.etcd ?? true;
+    this.etcdEndpoint = etcdSocketEndpoint(this.etcdDir);
+    this.agentArgs = [
+      ...(options.leaseTtl !== undefined ? ['--lease-ttl', String(options.leaseTtl)] : []),
+      ...(options.agentArgs ?? []),
+    ];
+    this.nodes = Array.from({ length: nodeCount }, (_, index) => {
+      const dataDir = join(this.dir, `node${index}`);
+      return {
+        index,
+        netnsName: `${this.name}-n${index}`,
+        netnsPath: `/run/netns/${this.name}-n${index}`,
+        publicIp: `198.18.0.${index + 1}`,
+        dataDir,
+        subnetFile: join(dataDir, 'subnet.env'),
+        logFile: join(dataDir, 'agent.log'),
+      };
+    });
+  }
+
+  private get etcdDir(): string {
+    return join(this.dir, 'etcd');
+  }
+
+  private get underlayNetns(): string {
+    return `${this.name}-ul`;
+  }
+
+  private get etcdNetns(): string {
+    return `${this.name}-etcd`;
+  }
+
+  private node(i: number): ClusterNode {
+    const node = this.nodes[i];
+    if (!node) throw new Error(`cluster ${this.name} has no node ${i} (it has ${this.nodes.length})`);
+    return node;
+  }
+
+  private createNetns(name: string): string {
+    // Recorded before it exists, so a crash between the two still gets it deleted.
+    this.state.netns.push(name);
+    saveState(this.state);
+    return createNamedNetns(name);
+  }
+
+  // --- building ---------------------------------------------------------------------------------------------
+
+  /** The underlay: a bridge in its own namespace, and every node (and etcd) joined to it by a veth. */
+  async buildUnderlay(): Promise<void> {
+    const ul = this.createNetns(this.underlayNetns);
+    await ip(ul, 'link', 'set', 'lo', 'up');
+    await ip(ul, 'link', 'add', UNDERLAY_BRIDGE, 'type', 'bridge');
+    await ip(ul, 'link', 'set', UNDERLAY_BRIDGE, 'up');
+    for (const node of this.nodes) {
+      mkdirSync(node.dataDir, { recursive: true });
+      this.createNetns(node.netnsName);
+      await this.joinUnderlay(node.netnsPath, `n${node.index}`, node.publicIp);
+    }
+    if (this.usesEtcd) {
+      const etcdNs = this.createNetns(this.etcdNetns);
+      await this.joinUnderlay(etcdNs, 'etcd', ETCD_UNDERLAY_IP);
+    }
+  }
+
+  private async joinUnderlay(nsPath: string, portName: string, address: string): Promise<void> {
+    await ip(nsPath, 'link', 'set', 'lo', 'up');
+    await ip(
+      nsPath,
+      'link',
+      'add',
+      NODE_UNDERLAY_IF,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      portName,
+      'netns',
+      this.underlayNetns,
+    );
+    await ip(`/run/netns/${this.underlayNetns}`, 'link', 'set', portName, 'master', UNDERLAY_BRIDGE, 'up');
+    await ip(nsPath, 'addr', 'add', `${address}/24`, 'dev', NODE_UNDERLAY_IF);
+    await ip(nsPath, 'link', 'set', NODE_UNDERLAY_IF, 'up');
+  }
+
+  /** Writes the network config once (etcd), or into every node's embedded store. */
+  async initNetwork(): Promise<void> {
+    const targets = this.usesEtcd ? [this.node(0)] : this.nodes;
+    for (const node of targets) {
+      await nsRun(
+        node.netnsPath,
+        agentCommand()[0] ?? '',
+        [...agentCommand().slice(1), 'init-network', '--network', this.network, ...this.storeArgs(node)],
+        { timeoutMs: 30_000 },
+      );
+    }
+  }
+
+  private storeArgs(node: ClusterNode): string[] {
+    return this.usesEtcd
+      ? ['--etcd-endpoints', this.etcdUrl, '--etcd-prefix', ETCD_PREFIX, '--data-dir', node.dataDir]
+      : ['--data-dir', node.dataDir];
+  }
+
+  // --- etcd -------------------------------------------------------------------------------------------------
+
+  async startEtcd(): Promise<void> {
+    if (!this.usesEtcd) throw new Error(`cluster ${this.name} runs without etcd`);
+    if (this.state.etcdPid !== undefined && isAlive(this.state.etcdPid)) return;
+    this.state.etcdPid = await startEtcdServer({
+      dir: this.etcdDir,
+      netnsPath: `/run/netns/${this.etcdNetns}`,
+    });
+    saveState(this.state);
+  }
+
+  /** Stops etcd (SIGTERM), keeping its data: the store is unreachable until startEtcd(). */
+  async stopEtcd(): Promise<void> {
+    const pid = this.state.etcdPid;
+    if (pid === undefined) return;
+    await stopPid(pid, { mustContain: this.etcdDir });
+    delete this.state.etcdPid;
+    saveState(this.state);
+  }
+
+  // --- agents -----------------------------------------------------------------------------------------------
+
+  agentPid(i: number): number | undefined {
+    const pid = this.state.agents[String(i)];
+    return pid !== undefined && isAlive(pid) ? pid : undefined;
+  }
+
+  /** Starts node i's agent in the background; its output goes to the node's agent.log. */
+  async startAgent(i: number, extraArgs: readonly string[] = []): Promise<number> {
+    const node = this.node(i);
+    if (this.agentPid(i) !== undefined) throw new Error(`node ${i}'s agent is already running`);
+    const [cmd, ...prefix] = agentCommand();
+    const args = [
+      ...prefix,
+      'run',
+      '--public-ip',
+      node.publicIp,
+      '--node-name',
+      `node${i}`,
+      ...this.storeArgs(node),
+      '--subnet-file',
+      node.subnetFile,
+      '--http',
+      AGENT_HTTP,
+      '--vxlan-name',
+      VTEP_NAME,
+      ...this.agentArgs,
+      ...extraArgs,
+    ];
+    const child = await spawnLogged('nsenter', [`--net=${node.netnsPath}`, cmd ?? '', ...args], {
+      logFile: node.logFile,
+      cwd: REPO_ROOT,
+    });
+    child.unref();
+    const pid = child.pid ?? 0;
+    this.state.agents[String(i)] = pid;
+    saveState(this.state);
+    return pid;
+  }
+
+  /** Signals node i's agent and waits for it to exit (SIGKILL after `graceMs`). */
+  async stopAgent(i: number, signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000): Promise<void> {
+    const node = this.node(i);
+    const pid = this.state.agents[String(i)];
+    if (pid === undefined) return;
+    await stopPid(pid, { signal, graceMs, mustContain: node.dataDir });
+    delete this.state.agents[String(i)];
+    saveState(this.state);
+  }
+
+  /** kill -9 of node i's agent. */
+  killAgent(i: number): Promise<void> {
+    return this.stopAgent(i, 'SIGKILL');
+  }
+
+  /** HTTP status of node i's /healthz, undefined when nothing answers. */
+  async healthStatus(i: number): Promise<number | undefined> {
+    try {
+      const code = await nsRun(
+        this.node(i).netnsPath,
+        'curl',
+        ['-s', '-o', '/dev/null', '-m', '2', '-w', '%{http_code}', `http://${AGENT_HTTP}/healthz`],
+        { timeoutMs: 5000 },
+      );
+      const status = Number(code.trim());
+      return status > 0 ? status : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Waits until node i's agent answers /healthz with 200 and has written subnet.env; fails when it exits. */
+  async waitHealthy(i: number, timeoutMs = 30_000): Promise<void> {
+    const node = this.node(i);
+    try {
+      await pollUntil(
+        `node ${i}'s agent to become healthy`,
+        async () => {
+          if (this.agentPid(i) === undefined) throw new Error('the agent is not running');
+          // /healthz turns 200 a moment before subnet.env is written; CNI ADD needs both.
+          return (await this.healthStatus(i)) === 200 && this.subnetEnv(i) !== undefined;
+        },
+        { timeoutMs, intervalMs: 200 },
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- ${node.logFile} (tail) ---\n${this.agentLogTail(i)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  agentLogTail(i: number, lines = 20): string {
+    try {
+      return readFileSync(this.node(i).logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  /** node i's subnet.env, parsed; undefined while the agent has not written it. */
+  subnetEnv(i: number): SubnetEnv | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.node(i).subnetFile, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const vars = new Map<string, string>();
+    for (const line of text.split('\n')) {
+      const m = /^\s*([A-Z_]+)=(.*)$/.exec(line);
+      if (m?.[1]) vars.set(m[1], (m[2] ?? '').trim());
+    }
+    const subnet = vars.get('TSNET_SUBNET');
+    if (!subnet) return undefined;
+    return {
+      network: vars.get('TSNET_NETWORK') ?? '',
+      subnet,
+      mtu: Number(vars.get('TSNET_MTU') ?? 0),
+      ipmasq: vars.get('TSNET_IPMASQ') === 'true',
+    };
+  }
+
+  /** node i's subnet as subnet.env says (e.g. 10.244.3.1/24); undefined before the agent wrote it. */
+  subnetOf(i: number): string | undefined {
+    return this.subnetEnv(i)?.subnet;
+  }
+
+  /** node i's VTEP as the kernel reports it (`ip -d link show tsnet.1`). */
+  async vtepOf(i: number): Promise<VtepInfo> {
+    const [link] = await ipJson<
+      {
+        address: string;
+        mtu: number;
+        linkinfo?: { info_data?: { id?: number; local?: string; port?: number } };
+      }[]
+    >(this.node(i).netnsPath, ['-d', 'link', 'show', 'dev', VTEP_NAME]);
+    if (!link) throw new Error(`node ${i} has no ${VTEP_NAME}`);
+    const data = link.linkinfo?.info_data ?? {};
+    return {
+      mac: link.address,
+      local: data.local ?? '',
+      vni: data.id ?? 0,
+      port: data.port ?? 0,
+      mtu: link.mtu,
+    };
+  }
+
+  // --- containers -------------------------------------------------------------------------------------------
+
+  private cniConfig(node: ClusterNode): Record<string, unknown> {
+    return {
+      cniVersion: '1.0.0',
+      name: 'tsnet',
+      type: 'tsnet-vxlan',
+      subnetFile: node.subnetFile,
+      dataDir: join(node.dataDir, 'cni'),
+    };
+  }
+
+  /** Creates a container namespace on node `nodeIndex` and attaches it with tsnet-vxlan (ADD). */
+  async addContainer(nodeIndex: number, name: string): Promise<Container> {
+    const node = this.node(nodeIndex);
+    validateName('container', name);
+    if (this.state.containers.some((c) => c.name === name))
+      throw new Error(`container ${name} already exists`);
+    const record: ContainerRecord = {
+      name,
+      node: nodeIndex,
+      netnsName: `${this.name}-c-${name}`,
+      containerId: `${this.name}-${name}`,
+      added: false,
+    };
+    this.state.containers.push(record);
+    saveState(this.state);
+    try {
+      const netnsPath = createNamedNetns(record.netnsName);
+      await ip(netnsPath, 'link', 'set', 'lo', 'up');
+      const result = await runCni({
+        nodeNetns: node.netnsPath,
+        command: 'ADD',
+        containerId: record.containerId,
+        netns: netnsPath,
+        ifname: 'eth0',
+        config: this.cniConfig(node),
+      });
+      record.added = true;
+      record.ip = firstIPv4(result);
+      saveState(this.state);
+      return this.containerFromRecord(record);
+    } catch (err) {
+      await this.removeContainerRecord(record).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private containerFromRecord(r: ContainerRecord): Container {
+    return {
+      name: r.name,
+      node: r.node,
+      netnsName: r.netnsName,
+      netnsPath: `/run/netns/${r.netnsName}`,
+      containerId: r.containerId,
+      ip: r.ip ?? '',
+    };
+  }
+
+  containers(): Container[] {
+    return this.state.containers.filter((c) => c.added).map((c) => this.containerFromRecord(c));
+  }
+
+  /** DEL through tsnet-vxlan, then deletes the container's namespace. */
+  async removeContainer(name: string): Promise<void> {
+    const record = this.state.containers.find((c) => c.name === name);
+    if (!record) throw new Error(`no container ${name} in cluster ${this.name}`);
+    await this.removeContainerRecord(record);
+  }
+
+  private async removeContainerRecord(record: ContainerRecord): Promise<void> {
+    const node = this.node(record.node);
+    const netnsPath = `/run/netns/${record.netnsName}`;
+    try {
+      await runCni({
+        nodeNetns: node.netnsPath,
+        command: 'DEL',
+        containerId: record.containerId,
+        netns: existsSync(netnsPath) ? netnsPath : '',
+        ifname: 'eth0',
+        config: this.cniConfig(node),
+      });
+    } finally {
+      deleteNamedNetns(record.netnsName);
+      this.state.containers = this.state.containers.filter((c) => c !== record);
+      saveState(this.state);
+    }
+  }
+
+  // --- teardown ---------------------------------------------------------------------------------------------
+
+  /**
+   * Removes everything: DEL of every container and its namespace, agents (SIGTERM, then SIGKILL), etcd, every
+   * namespace, the directory. Every step runs even when an earlier one fails; the failures are thrown together.
+   */
+  async teardown(): Promise<void> {
+    const errors: unknown[] = [];
+    const step = async (fn: () => Promise<void> | void): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(err);
+      }
+    };
+    for (const record of [...this.state.containers].reverse())
+      await step(() => this.removeContainerRecord(record));
+    await Promise.all(
+      Object.entries(this.state.agents).map(([i, pid]) =>
+        step(() => stopPid(pid, { graceMs: AGENT_GRACE_MS, mustContain: this.node(Number(i)).dataDir })),
+      ),
+    );
+    this.state.agents = {};
+    await step(() => this.stopEtcd());
+    for (const name of [...this.state.netns].reverse()) await step(() => deleteNamedNetns(name));
+    this.state.netns = [];
+    await step(() => rmSync(this.dir, { recursive: true, force: true }));
+    if (errors.length > 0) {
+      throw new AggregateError(
+        errors,
+        `teardown of cluster ${this.name}: ${errors.map((e) => String(e)).join('; ')}`,
+      );
+    }
+  }
+}
+
+/** Builds a cluster; on any failure removes what it made and rethrows. */
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  if (!Number.isInteger(options.nodes) || options.nodes < 1 || options.nodes > 200) {
+    throw new Error(`nodes must be an integer from 1 to 200, got ${options.nodes}`);
+  }
+  const name = validateName('cluster', options.name ?? `tsnc-${randomBytes(3).toString('hex')}`);
+  const dir = clusterDir(name);
+  mkdirSync(dir, { recursive: false });
+  const state: ClusterState = { name, dir, netns: [], agents: {}, containers: [] };
+  saveState(state);
+  const cluster = new Cluster(state, options.nodes, options);
+  writeMeta(cluster, options);
+  try {
+    await cluster.buildUnderlay();
+    if (cluster.usesEtcd) await cluster.startEtcd();
+    await cluster.initNetwork();
+    if (options.startAgents ?? true) {
+      await Promise.all(cluster.nodes.map((n) => cluster.startAgent(n.index)));
+      await Promise.all(cluster.nodes.map((n) => cluster.waitHealthy(n.index)));
+    }
+    return cluster;
+  } catch (err) {
+    await cluster.teardown().catch(() => undefined);
+    throw err;
+  }
+}
+
+function writeMeta(cluster: Cluster, options: ClusterOptions): void {
+  writeFileSync(join(cluster.dir, 'options.json'), `${JSON.stringify({ ...options, name: cluster.name })}\n`);
+}
+
+/** Re-opens a cluster made by another process (e.g. `demo --keep`) from its recorded state. */
+export function openCluster(name: string): Cluster {
+  const state = loadState(name);
+  let options: ClusterOptions = { nodes: 0 };
+  try {
+    options = JSON.parse(readFileSync(join(state.dir, 'options.json'), 'utf8')) as ClusterOptions;
+  } catch {
+    // options.json is written right after cluster.json; without it there are no nodes to address
+  }
+  return new Cluster(state, options.nodes, options);
+}
+
+/** Removes a cluster made by another process. */
+export async function teardownCluster(name: string): Promise<void> {
+  await openCluster(name).teardown();
+}

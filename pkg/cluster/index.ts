@@ -1,0 +1,21 @@
+// A local multi-node tsnet cluster in network namespaces, shared by the cluster tests, the demo and the overlay
+// benchmark. See cluster.ts.
+export { agentCommand, cniPluginPath, DIST_CNI, REPO_ROOT } from './agent.ts';
+export {
+  AGENT_HTTP,
+  Cluster,
+  type ClusterNode,
+  type ClusterOptions,
+  type Container,
+  DEFAULT_NETWORK,
+  ETCD_PREFIX,
+  openCluster,
+  type SubnetEnv,
+  startCluster,
+  teardownCluster,
+  VTEP_NAME,
+  type VtepInfo,
+} from './cluster.ts';
+export { ETCD_UNDERLAY_IP, ETCD_URL } from './etcd.ts';
+export { ip, ipJson, nsRun, pings, pollUntil, run, sleep } from './exec.ts';
+export { isAlive, rssKib, stopPid } from './process.ts';

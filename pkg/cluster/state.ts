@@ -1,0 +1,59 @@
+// What a cluster made, written to `<dir>/cluster.json` after every change, so that teardown can find every
+// namespace, process and container even from another process (`demo --down NAME`) or after a failed start.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ContainerRecord {
+  name: string;
+  node: number;
+  netnsName: string;
+  containerId: string;
+  /** False while ADD runs: teardown still calls DEL for it. */
+  added: boolean;
+  ip?: string;
+}
+
+export interface ClusterState {
+  name: string;
+  dir: string;
+  /** Every namespace created, in creation order (deleted in reverse). */
+  netns: string[];
+  /** Agent pid per node index, while running. */
+  agents: Record<string, number>;
+  etcdPid?: number;
+  containers: ContainerRecord[];
+}
+
+const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
+
+export function validateName(kind: string, name: string): string {
+  if (!NAME_RE.test(name)) {
+    throw new Error(
+      `invalid ${kind} name ${JSON.stringify(name)}: use 1-31 of a-z, 0-9 and '-', starting with a letter`,
+    );
+  }
+  return name;
+}
+
+/** Where a cluster named `name` keeps its files. */
+export function clusterDir(name: string): string {
+  return join(tmpdir(), `tsnet-cluster-${validateName('cluster', name)}`);
+}
+
+export function saveState(state: ClusterState): void {
+  const file = join(state.dir, 'cluster.json');
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+export function loadState(name: string): ClusterState {
+  const file = join(clusterDir(name), 'cluster.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`no cluster named ${name}: cannot read ${file} (${(err as Error).message})`);
+  }
+  return JSON.parse(text) as ClusterState;
+}
