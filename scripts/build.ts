@@ -129,6 +129,10 @@ async function buildPlugins(): Promise<void> {
   console.log(`build: ${mains.length} plugins in dist/cni: ${mains.map((m) => m.name).join(', ')}`);
 }
 
+// cmd/<dir> -> the executable's installed name.
+const COMMAND_NAMES: Readonly<Record<string, string>> = { agent: 'tsnet-agent' };
+const commandName = (dir: string): string => COMMAND_NAMES[dir] ?? dir;
+
 /** Commands are long-running: bundled as ESM with npm packages left external (resolved from node_modules). */
 async function buildCommands(): Promise<void> {
   const mains = await findMains('cmd');
@@ -137,7 +141,7 @@ async function buildCommands(): Promise<void> {
   await mkdir(BIN_OUT_DIR, { recursive: true });
   await Promise.all(
     mains.map(async ({ name, entry }) => {
-      const outfile = join(BIN_OUT_DIR, name);
+      const outfile = join(BIN_OUT_DIR, commandName(name));
       await esbuild.build({
         entryPoints: [entry],
         outfile,
@@ -152,7 +156,9 @@ async function buildCommands(): Promise<void> {
       await chmod(outfile, 0o755);
     }),
   );
-  console.log(`build: ${mains.length} commands in dist/bin: ${mains.map((m) => m.name).join(', ')}`);
+  console.log(
+    `build: ${mains.length} commands in dist/bin: ${mains.map((m) => commandName(m.name)).join(', ')}`,
+  );
 }
 
 await buildPlugins();
