@@ -21,9 +21,9 @@ function snapshot(): Snapshot {
   } catch {
     netns = [];
   }
-  const links = (JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[]).map(
-    (l) => l.ifname,
-  );
+  const links = (
+    JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[]
+  ).map((l) => l.ifname);
   const mounts = readFileSync('/proc/mounts', 'utf8')
     .split('\n')
     .map((line) => line.split(' '))

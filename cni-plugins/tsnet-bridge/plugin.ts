@@ -4,7 +4,6 @@
 import { type BridgeConf, loadBridgeConf } from '../../pkg/bridge/config.ts';
 import {
   attachToBridge,
-  configureContainerInterface,
   createVethPair,
   deleteVethPair,
   enableForwarding,
@@ -15,12 +14,13 @@ import {
 } from '../../pkg/bridge/dataplane.ts';
 import { pickCniArgs } from '../../pkg/cni/env.ts';
 import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
+import { netnsStillExists, requireNetns } from '../../pkg/cni/netns.ts';
 import type { AttachmentArgs, CniPlugin, GcArgs } from '../../pkg/cni/skel.ts';
 import type { Result } from '../../pkg/cni/types.ts';
 import { parsePrevResult } from '../../pkg/cni/version.ts';
+import { configureContainerInterface } from '../../pkg/ipam/configure.ts';
 import { runIpamAdd, runIpamCheck, runIpamDel, runIpamGc, runIpamStatus } from '../../pkg/ipam/invoke.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
-import { isNetns } from '../../pkg/netns/index.ts';
 import {
   addPortMappings,
   ensureMasquerade,
@@ -34,15 +34,6 @@ const NODE_NETNS = '/proc/self/ns/net';
 function bridgeConfOf(args: AttachmentArgs | GcArgs): BridgeConf {
   const mac = pickCniArgs(args.args, ['MAC', 'IP']).MAC;
   return loadBridgeConf(args.config, mac);
-}
-
-function requireNetns(path: string): void {
-  if (!isNetns(path)) {
-    throw new CniError(
-      ErrorCode.InvalidEnvironment,
-      `CNI_NETNS ${path} is not a network namespace (missing or not nsfs)`,
-    );
-  }
 }
 
 async function add(args: AttachmentArgs): Promise<Result> {
@@ -142,7 +133,7 @@ async function del(args: AttachmentArgs): Promise<void> {
   if (conf.portMappings.length > 0 || args.config.capabilities?.['portMappings']) {
     await removePortMappings(NODE_NETNS, args.containerId, conf.network);
   }
-  if (!args.netns || !isNetns(args.netns)) return;
+  if (!netnsStillExists(args.netns)) return;
   await Handle.with(args.netns, (container) => container.linkDelByName(args.ifname));
 }
 

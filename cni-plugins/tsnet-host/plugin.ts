@@ -1,14 +1,16 @@
 // tsnet-host: the container shares the node's network. ADD changes nothing and reports the node's interfaces
 // and addresses; a CNI_NETNS other than the node's own namespace is refused, since nothing this plugin does
 // would give that namespace the node's network.
+
 import { BlockList } from 'node:net';
 import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
+import { requireNetns } from '../../pkg/cni/netns.ts';
 import type { AttachmentArgs, CniPlugin } from '../../pkg/cni/skel.ts';
 import type { Interface, IPConfig, Result } from '../../pkg/cni/types.ts';
 import type { Address } from '../../pkg/netlink/addr.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
 import type { Route } from '../../pkg/netlink/route.ts';
-import { isNetns, sameNetns } from '../../pkg/netns/index.ts';
+import { sameNetns } from '../../pkg/netns/index.ts';
 
 /** The namespace this plugin runs in is the node's (the agent serving it in-process runs there too). */
 const NODE_NETNS = '/proc/self/ns/net';
@@ -19,12 +21,7 @@ const RT_SCOPE_UNIVERSE = 0;
  * container is one that runs in the node's namespace.
  */
 function requireNodeNetns(netns: string): void {
-  if (!isNetns(netns)) {
-    throw new CniError(
-      ErrorCode.InvalidEnvironment,
-      `CNI_NETNS ${netns} is not a network namespace (missing or not nsfs)`,
-    );
-  }
+  requireNetns(netns);
   if (!sameNetns(netns, NODE_NETNS)) {
     throw new CniError(
       ErrorCode.InvalidEnvironment,

@@ -2,12 +2,13 @@
 // addresses from IPAM. Each verb reads as the steps of the operation; the steps live in pkg/macvlan (links),
 // pkg/ipam (addresses) and pkg/bridge's container-interface configuration.
 
-import { configureContainerInterface } from '../../pkg/bridge/dataplane.ts';
 import { pickCniArgs } from '../../pkg/cni/env.ts';
 import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
+import { netnsStillExists, requireNetns } from '../../pkg/cni/netns.ts';
 import type { AttachmentArgs, CniPlugin, GcArgs, NetworkArgs } from '../../pkg/cni/skel.ts';
 import type { IPConfig, Result, Route } from '../../pkg/cni/types.ts';
 import { parsePrevResult } from '../../pkg/cni/version.ts';
+import { configureContainerInterface } from '../../pkg/ipam/configure.ts';
 import { runIpamAdd, runIpamCheck, runIpamDel, runIpamGc, runIpamStatus } from '../../pkg/ipam/invoke.ts';
 import { loadMacvlanConf, type MacvlanConf } from '../../pkg/macvlan/config.ts';
 import {
@@ -18,19 +19,9 @@ import {
   verifyMacvlan,
 } from '../../pkg/macvlan/dataplane.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
-import { isNetns } from '../../pkg/netns/index.ts';
 
 function macvlanConfOf(args: NetworkArgs): MacvlanConf {
   return loadMacvlanConf(args.config, pickCniArgs(args.args, ['MAC', 'IP']).MAC);
-}
-
-function requireNetns(path: string): void {
-  if (!isNetns(path)) {
-    throw new CniError(
-      ErrorCode.InvalidEnvironment,
-      `CNI_NETNS ${path} is not a network namespace (missing or not nsfs)`,
-    );
-  }
 }
 
 /** Where the master is looked up: the node's namespace, or the container's with `linkInContainer`. */
@@ -93,7 +84,7 @@ async function del(args: AttachmentArgs): Promise<void> {
   const conf = macvlanConfOf(args);
   // Addresses are released first and always, also when the container's namespace is already gone.
   if (conf.hasIpam) await runIpamDel(args);
-  if (!args.netns || !isNetns(args.netns)) return;
+  if (!netnsStillExists(args.netns)) return;
   await Handle.with(args.netns, (container) => deleteMacvlan(container, args.ifname));
 }
 

@@ -1,24 +1,16 @@
 // tsnet-none: the container gets loopback only. ADD brings `lo` up in the container's namespace and reports
 // it as the reference `loopback` plugin does (CNI_IFNAME is ignored: this only ever configures `lo`).
+
 import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
+import { requireNetns } from '../../pkg/cni/netns.ts';
 import type { AttachmentArgs, CniPlugin } from '../../pkg/cni/skel.ts';
 import type { IPConfig, Result } from '../../pkg/cni/types.ts';
 import { parsePrevResult } from '../../pkg/cni/version.ts';
 import type { Address } from '../../pkg/netlink/addr.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
 import type { Link } from '../../pkg/netlink/link.ts';
-import { isNetns } from '../../pkg/netns/index.ts';
 
 const LOOPBACK = 'lo';
-
-function requireNetns(path: string): void {
-  if (!isNetns(path)) {
-    throw new CniError(
-      ErrorCode.InvalidEnvironment,
-      `CNI_NETNS ${path} is not a network namespace (missing or not nsfs)`,
-    );
-  }
-}
 
 async function findLoopback(h: Handle, netns: string): Promise<Link> {
   const lo = await h.linkFind(LOOPBACK);

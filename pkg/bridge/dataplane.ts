@@ -1,9 +1,9 @@
 // The docker0-style data plane: a Linux bridge on the node, one veth pair per container (the container end
 // created and named directly in its namespace), the gateway address on the bridge, and the container's
-// addresses and routes. Each function creating something has its undo beside it.
+// link setup. Each function creating something has its undo beside it.
 import { randomBytes } from 'node:crypto';
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import type { IPConfig, Route } from '../cni/types.ts';
+import type { IPConfig } from '../cni/types.ts';
 import { formatIp, formatSubnet, parseCidr, parseIp, subnetContains, subnetOf } from '../ipam/address.ts';
 import type { Handle } from '../netlink/handle.ts';
 import type { Link } from '../netlink/link.ts';
@@ -182,59 +182,6 @@ export function enableForwarding(nodeNetns: string, ips: readonly IPConfig[]): v
   const families = new Set(ips.map((ipc) => parseCidr(ipc.address)?.address.family));
   if (families.has(4)) writeSysctl(nodeNetns, 'net.ipv4.ip_forward', '1');
   if (families.has(6)) writeSysctl(nodeNetns, 'net.ipv6.conf.all.forwarding', '1');
-}
-
-function familyOfCidr(cidr: string): 4 | 6 | undefined {
-  return parseCidr(cidr)?.address.family;
-}
-
-/**
- * Configures the container end: addresses (IPv6 without DAD, so they are usable at once), link up, then the
- * IPAM routes (a route without a gateway uses the gateway of its family) and, for a default gateway, a
- * default route per family. Returns the routes installed, for the result.
- */
-export async function configureContainerInterface(
-  container: Handle,
-  iface: Link,
-  ips: readonly IPConfig[],
-  routes: readonly Route[],
-  isDefaultGateway: boolean,
-): Promise<Route[]> {
-  for (const ipc of ips) {
-    await container.addrAdd(iface.index, ipc.address, { noDad: familyOfCidr(ipc.address) === 6 });
-  }
-  await container.linkSetUp(iface.index);
-  const gatewayOf = (family: 4 | 6 | undefined): string | undefined =>
-    ips.find((ipc) => ipc.gateway && familyOfCidr(ipc.address) === family)?.gateway;
-  const installed: Route[] = [...routes];
-  if (isDefaultGateway) {
-    for (const ipc of ips) {
-      const family = familyOfCidr(ipc.address);
-      const dst = family === 6 ? '::/0' : '0.0.0.0/0';
-      if (ipc.gateway && !installed.some((r) => r.dst === dst)) installed.push({ dst, gw: ipc.gateway });
-    }
-  }
-  for (const r of installed) {
-    const family = familyOfCidr(r.dst);
-    const gateway = r.gw ?? gatewayOf(family);
-    const dst = normaliseDst(r.dst);
-    await container.routeReplace({
-      dst,
-      gateway,
-      oif: iface.index,
-      ...(r.mtu ? { mtu: r.mtu } : {}),
-      ...(r.priority ? { metric: r.priority } : {}),
-    });
-  }
-  return installed;
-}
-
-/** Route destinations must not carry host bits (`10.1.2.3/16` means `10.1.0.0/16`). */
-function normaliseDst(dst: string): string {
-  const cidr = parseCidr(dst);
-  if (!cidr)
-    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid route destination ${JSON.stringify(dst)}`);
-  return formatSubnet(subnetOf(cidr.address, cidr.prefix));
 }
 
 /** The networks (CIDR form) of the container's addresses, for masquerade. */

@@ -83,6 +83,17 @@ export interface VtepInfo {
   mtu: number;
 }
 
+/** `10.244.3.1/24` (subnet.env's gateway form) -> `10.244.3.0/24`. */
+export function subnetNetwork(cidr: string): string {
+  const [addr, len] = cidr.split('/');
+  const bits = Number(len);
+  if (!addr || !Number.isInteger(bits) || bits < 0 || bits > 32)
+    throw new Error(`invalid CIDR ${JSON.stringify(cidr)}`);
+  const value = addr.split('.').reduce((acc, octet) => ((acc << 8) | Number(octet)) >>> 0, 0);
+  const net = bits === 0 ? 0 : (value & (0xffffffff << (32 - bits))) >>> 0;
+  return `${[24, 16, 8, 0].map((shift) => (net >>> shift) & 255).join('.')}/${bits}`;
+}
+
 export class Cluster {
   readonly name: string;
   readonly dir: string;

@@ -12,6 +12,7 @@ export {
   openCluster,
   type SubnetEnv,
   startCluster,
+  subnetNetwork,
   teardownCluster,
   VTEP_NAME,
   type VtepInfo,

@@ -38,7 +38,11 @@ async function main(): Promise<void> {
     const theirs: number[] = [];
     for (let i = 0; i < 10; i++) {
       ours.push(await time(() => h.linkList()));
-      theirs.push(await time(() => execFileSync('nsenter', [`--net=${ns}`, 'ip', '-d', '-j', 'link', 'show'], { maxBuffer: 64 << 20 })));
+      theirs.push(
+        await time(() =>
+          execFileSync('nsenter', [`--net=${ns}`, 'ip', '-d', '-j', 'link', 'show'], { maxBuffer: 64 << 20 }),
+        ),
+      );
     }
     for (let i = 0; i < LINKS_IN_DUMP; i++) await h.linkDelByName(`d${i}`);
 
@@ -65,11 +69,17 @@ async function main(): Promise<void> {
       }
     });
     const routeIp = await time(() => {
-      for (let i = 0; i < IP_ROUTES; i++) ip(ns, 'route', 'add', `10.200.${i & 255}.${(i >> 8) * 16}/28`, 'dev', 'rt0');
+      for (let i = 0; i < IP_ROUTES; i++)
+        ip(ns, 'route', 'add', `10.200.${i & 255}.${(i >> 8) * 16}/28`, 'dev', 'rt0');
     });
 
     const rows: [string, string, string, string][] = [
-      ['link dump', `${LINKS_IN_DUMP + 1} links`, `${median(ours).toFixed(2)} ms`, `${median(theirs).toFixed(2)} ms (ip -d -j link)`],
+      [
+        'link dump',
+        `${LINKS_IN_DUMP + 1} links`,
+        `${median(ours).toFixed(2)} ms`,
+        `${median(theirs).toFixed(2)} ms (ip -d -j link)`,
+      ],
       [
         'veth create+delete',
         'pairs/s',

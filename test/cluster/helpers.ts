@@ -7,6 +7,7 @@ import {
   ETCD_PREFIX,
   ipJson,
   startCluster,
+  subnetNetwork,
   VTEP_NAME,
 } from '../../pkg/cluster/index.ts';
 import { EtcdStore } from '../../pkg/store/etcd.ts';
@@ -31,15 +32,7 @@ export async function withCluster<T>(
   }
 }
 
-/** `10.244.3.1/24` (subnet.env's form) -> `10.244.3.0/24`. */
-export function subnetCidr(gatewayForm: string): string {
-  const [addr, len] = gatewayForm.split('/');
-  const bits = Number(len);
-  const value = (addr ?? '').split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
-  const mask = ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - bits)) - 1n);
-  const net = value & mask;
-  return `${[24n, 16n, 8n, 0n].map((s) => String((net >> s) & 255n)).join('.')}/${bits}`;
-}
+export { subnetNetwork as subnetCidr } from '../../pkg/cluster/index.ts';
 
 /** The network address of a subnet: the remote VTEP IP the overlay uses for a peer. */
 export const vtepIpOf = (cidr: string): string => cidr.split('/')[0] ?? '';
@@ -83,7 +76,7 @@ export async function peerOf(
   const env = cluster.subnetEnv(i);
   if (!env) throw new Error(`node ${i} has no subnet.env`);
   const vtep = await cluster.vtepOf(i);
-  return { subnet: subnetCidr(env.subnet), vtepMac: vtep.mac, publicIp: cluster.nodes[i]?.publicIp ?? '' };
+  return { subnet: subnetNetwork(env.subnet), vtepMac: vtep.mac, publicIp: cluster.nodes[i]?.publicIp ?? '' };
 }
 
 /** Every subnet lease in the cluster's etcd, read from the test process over the unix socket. */

@@ -1,0 +1,60 @@
+// Applies an IPAM result to an interface inside the container, as the reference's pkg/ipam ConfigureIface:
+// addresses, link up, routes (a route without a gateway uses its family's gateway).
+import { CniError, ErrorCode } from '../cni/errors.ts';
+import type { IPConfig, Route } from '../cni/types.ts';
+import type { Handle } from '../netlink/handle.ts';
+import type { Link } from '../netlink/link.ts';
+import { formatSubnet, parseCidr, subnetOf } from './address.ts';
+
+function familyOfCidr(cidr: string): 4 | 6 | undefined {
+  return parseCidr(cidr)?.address.family;
+}
+
+/**
+ * Configures the container end: addresses (IPv6 without DAD, so they are usable at once), link up, then the
+ * IPAM routes (a route without a gateway uses the gateway of its family) and, for a default gateway, a
+ * default route per family. Returns the routes installed, for the result.
+ */
+export async function configureContainerInterface(
+  container: Handle,
+  iface: Link,
+  ips: readonly IPConfig[],
+  routes: readonly Route[],
+  isDefaultGateway: boolean,
+): Promise<Route[]> {
+  for (const ipc of ips) {
+    await container.addrAdd(iface.index, ipc.address, { noDad: familyOfCidr(ipc.address) === 6 });
+  }
+  await container.linkSetUp(iface.index);
+  const gatewayOf = (family: 4 | 6 | undefined): string | undefined =>
+    ips.find((ipc) => ipc.gateway && familyOfCidr(ipc.address) === family)?.gateway;
+  const installed: Route[] = [...routes];
+  if (isDefaultGateway) {
+    for (const ipc of ips) {
+      const family = familyOfCidr(ipc.address);
+      const dst = family === 6 ? '::/0' : '0.0.0.0/0';
+      if (ipc.gateway && !installed.some((r) => r.dst === dst)) installed.push({ dst, gw: ipc.gateway });
+    }
+  }
+  for (const r of installed) {
+    const family = familyOfCidr(r.dst);
+    const gateway = r.gw ?? gatewayOf(family);
+    const dst = normaliseDst(r.dst);
+    await container.routeReplace({
+      dst,
+      gateway,
+      oif: iface.index,
+      ...(r.mtu ? { mtu: r.mtu } : {}),
+      ...(r.priority ? { metric: r.priority } : {}),
+    });
+  }
+  return installed;
+}
+
+/** Route destinations must not carry host bits (`10.1.2.3/16` means `10.1.0.0/16`). */
+function normaliseDst(dst: string): string {
+  const cidr = parseCidr(dst);
+  if (!cidr)
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid route destination ${JSON.stringify(dst)}`);
+  return formatSubnet(subnetOf(cidr.address, cidr.prefix));
+}
