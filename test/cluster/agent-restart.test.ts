@@ -2,8 +2,9 @@
 // it without a gap (0 lost packets) and takes back the same subnet.
 import { spawn } from 'node:child_process';
 import test from 'ava';
-import { pollUntil } from '../../pkg/cluster/index.ts';
-import { leasesInEtcd, subnetCidr, withCluster } from './helpers.ts';
+
+import { pollUntil, subnetNetwork } from '../../pkg/cluster/index.ts';
+import { leasesInEtcd, withCluster } from './helpers.ts';
 
 test('kill -9 of an agent during a cross-node ping: no packet lost, same subnet after restart', async (t) => {
   await withCluster(t, { nodes: 2 }, async (cluster) => {
@@ -48,7 +49,7 @@ test('kill -9 of an agent during a cross-node ping: no packet lost, same subnet 
     const ours = (await leasesInEtcd(cluster)).filter((l) => l.attrs.PublicIP === cluster.nodes[0]!.publicIp);
     t.deepEqual(
       ours.map((l) => l.subnet),
-      [subnetCidr(subnetBefore!)],
+      [subnetNetwork(subnetBefore!)],
       'one lease in etcd for node 0, on the same subnet',
     );
   });

@@ -1,7 +1,8 @@
 // Agents started at the same moment race for subnets in a space barely larger than the cluster: the
 // compare-and-swap claims still give every node its own.
 import test from 'ava';
-import { leasesInEtcd, subnetCidr, withCluster } from './helpers.ts';
+import { subnetNetwork } from '../../pkg/cluster/index.ts';
+import { leasesInEtcd, withCluster } from './helpers.ts';
 
 test('6 agents started at once over 7 free subnets: 6 distinct subnets, one lease each', async (t) => {
   // A /21 cut into /24s leaves 7 subnets (the first is reserved): collisions of random picks are likely.
@@ -14,7 +15,7 @@ test('6 agents started at once over 7 free subnets: 6 distinct subnets, one leas
     t.deepEqual(leases.map((l) => l.attrs.PublicIP).sort(), cluster.nodes.map((n) => n.publicIp).sort());
     for (const n of cluster.nodes) {
       const lease = leases.find((l) => l.attrs.PublicIP === n.publicIp);
-      t.is(lease?.subnet, subnetCidr(subnets[n.index]!), `node ${n.index}'s lease is the subnet it uses`);
+      t.is(lease?.subnet, subnetNetwork(subnets[n.index]!), `node ${n.index}'s lease is the subnet it uses`);
     }
   });
 });

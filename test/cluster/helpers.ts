@@ -32,8 +32,6 @@ export async function withCluster<T>(
   }
 }
 
-export { subnetNetwork as subnetCidr } from '../../pkg/cluster/index.ts';
-
 /** The network address of a subnet: the remote VTEP IP the overlay uses for a peer. */
 export const vtepIpOf = (cidr: string): string => cidr.split('/')[0] ?? '';
 
