@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { IPConfig } from '../cni/types.ts';
-import { formatIp, formatSubnet, parseCidr, parseIp, subnetContains, subnetOf } from '../ipam/address.ts';
+import { formatIp, formatSubnet, parseCidr, parseIp, subnetContains, subnetOf } from '../ip/address.ts';
 import type { Handle } from '../netlink/handle.ts';
 import type { Link } from '../netlink/link.ts';
 import { NetlinkError } from '../netlink/socket.ts';

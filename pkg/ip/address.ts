@@ -1,8 +1,10 @@
 // IP addresses and subnets as numbers: a family and a bigint value, so range arithmetic is plain addition
 // and a range is never enumerated into memory. Text form is the canonical one Go's net.IP.String() prints
 // (RFC 5952 for IPv6), because host-local names its allocation files that way.
+// Parsing is done here rather than with ip-num: CNI plugins parse a handful of addresses per run, and loading
+// ip-num costs each plugin start several milliseconds. The agent's subnet arithmetic uses ip-num.
 import { isIPv4, isIPv6 } from 'node:net';
-import { IPv4, IPv6 } from 'ip-num';
+import { ipToBuffer } from '../netlink/codec.ts';
 
 export type Family = 4 | 6;
 
@@ -26,8 +28,9 @@ export function familyBits(family: Family): number {
 
 /** Parses an IPv4 or IPv6 address; undefined when `text` is not one (zones such as `%eth0` are refused). */
 export function parseIp(text: string): IpAddress | undefined {
-  if (isIPv4(text)) return { family: 4, value: IPv4.fromString(text).value };
-  if (isIPv6(text) && !text.includes('%')) return { family: 6, value: IPv6.fromString(text).value };
+  if (isIPv4(text)) return { family: 4, value: BigInt(`0x${ipToBuffer(text).toString('hex')}`) };
+  if (isIPv6(text) && !text.includes('%'))
+    return { family: 6, value: BigInt(`0x${ipToBuffer(text).toString('hex')}`) };
   return undefined;
 }
 

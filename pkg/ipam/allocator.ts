@@ -3,7 +3,7 @@
 // wrapping around, never the gateway, the network address or the IPv4 broadcast address.
 
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import { formatIp, type IpAddress, lastAddressOf } from './address.ts';
+import { formatIp, type IpAddress, lastAddressOf } from '../ip/address.ts';
 import { formatRangeSet, type IpRange, type RangeSet, rangeFor } from './config.ts';
 import { type Allocation, type AllocationStore, type Attachment, ownedBy } from './store.ts';
 

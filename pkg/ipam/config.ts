@@ -16,7 +16,7 @@ import {
   subnetContains,
   subnetOf,
   unmapIpv4,
-} from './address.ts';
+} from '../ip/address.ts';
 
 function invalidConfig(msg: string, details?: string): CniError {
   return new CniError(ErrorCode.InvalidNetworkConfig, msg, details);

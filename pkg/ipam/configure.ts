@@ -2,9 +2,9 @@
 // addresses, link up, routes (a route without a gateway uses its family's gateway).
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { IPConfig, Route } from '../cni/types.ts';
+import { formatSubnet, parseCidr, subnetOf } from '../ip/address.ts';
 import type { Handle } from '../netlink/handle.ts';
 import type { Link } from '../netlink/link.ts';
-import { formatSubnet, parseCidr, subnetOf } from './address.ts';
 
 function familyOfCidr(cidr: string): 4 | 6 | undefined {
   return parseCidr(cidr)?.address.family;

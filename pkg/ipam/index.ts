@@ -4,13 +4,13 @@ import { validateContainerId, validateInterfaceName } from '../cni/env.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { DNS, GcAttachment, IpamResult } from '../cni/types.ts';
 import { CURRENT_VERSION } from '../cni/version.ts';
-import { formatIp, type IpAddress, subnetContains } from './address.ts';
+import { formatIp, type IpAddress, subnetContains } from '../ip/address.ts';
 import { type AllocatedAddress, allocateFromRangeSet, allocationsIn, capacityOf } from './allocator.ts';
 import { formatRangeSet, type IpamConfig } from './config.ts';
 import { readResolvConf } from './dns.ts';
 import { type Allocation, type AllocationStore, type Attachment, DiskStore, ownedBy } from './store.ts';
 
-export { formatIp, type IpAddress, parseIp } from './address.ts';
+export { formatIp, type IpAddress, parseIp } from '../ip/address.ts';
 export { DEFAULT_DATA_DIR, type IpamConfig, type IpamEnvArgs, loadIpamConfig } from './config.ts';
 export { type Allocation, type AllocationStore, type Attachment, DiskStore } from './store.ts';
 

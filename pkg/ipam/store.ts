@@ -20,7 +20,7 @@ import {
 import { dirname, join } from 'node:path';
 import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB } from '../../native/libc.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import { formatIp, type IpAddress, parseIp } from './address.ts';
+import { formatIp, type IpAddress, parseIp } from '../ip/address.ts';
 
 /** The key of an allocation: one interface of one container. */
 export interface Attachment {

@@ -1,7 +1,7 @@
 // Address and prefix parsing for rule elements: one canonical text form per address, so what we ask nft for
 // and what nft lists back compare equal.
 import { isIP } from 'node:net';
-import { IPv4CidrRange, IPv6CidrRange } from 'ip-num';
+import { formatIp, lastAddressOf, parseIp, subnetOf as subnetOfIp } from '../ip/address.ts';
 
 export type IpFamily = 4 | 6;
 
@@ -50,11 +50,10 @@ function splitPrefix(
 export function parseCidr(text: string, what = 'subnet'): Cidr {
   const { address, family, prefix } = splitPrefix(text, what);
   const len = prefix ?? (family === 4 ? 32 : 128);
-  const first =
-    family === 4
-      ? IPv4CidrRange.fromCidr(`${address}/${len}`).getFirst().toString()
-      : IPv6CidrRange.fromCidr(`${address}/${len}`).getFirst().toString();
-  return { family, network: canonicalAddress(first), prefix: len };
+  const ip = parseIp(address);
+  if (!ip) throw new Error(`invalid ${what} ${JSON.stringify(text)}: not an IPv4 or IPv6 address`);
+  const subnet = subnetOfIp(ip, len);
+  return { family, network: formatIp({ family, value: subnet.network }), prefix: len };
 }
 
 /** Parses an interface address `ADDRESS[/PREFIX]`, keeping the host bits. */
@@ -73,8 +72,10 @@ export function subnetOf(a: HostAddress): Cidr {
 }
 
 function bounds(c: Cidr): [bigint, bigint] {
-  const range = c.family === 4 ? IPv4CidrRange.fromCidr(cidrText(c)) : IPv6CidrRange.fromCidr(cidrText(c));
-  return [range.getFirst().getValue(), range.getLast().getValue()];
+  const ip = parseIp(c.network);
+  if (!ip) throw new Error(`invalid prefix ${cidrText(c)}`);
+  const subnet = subnetOfIp(ip, c.prefix);
+  return [subnet.network, lastAddressOf(subnet)];
 }
 
 /** True when `inner` lies entirely inside `outer` (same family). */

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { formatIp, parseCidr, parseIp, unmapIpv4 } from '../../pkg/ipam/address.ts';
+import { formatIp, parseCidr, parseIp, unmapIpv4 } from '../../pkg/ip/address.ts';
 
 test('IPv6 text is canonical (RFC 5952), as host-local names its files', (t) => {
   const cases: [string, string][] = [
