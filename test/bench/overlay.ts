@@ -1,0 +1,261 @@
+// npm run bench:overlay — the overlay's figures on this machine, in one run, all inside throwaway namespaces:
+// 1. convergence: a lease written to etcd -> its route, neighbour and FDB entry on another node (p50/p99);
+// 2. scale: time and agent memory to program 1000 remote leases (leases only, fake PublicIPs and VtepMACs);
+// 3. iperf3 TCP throughput container<->container across nodes, on the same node, and over a hand-built kernel
+//    VXLAN with the same MTU (the baseline).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import {
+  type Cluster,
+  ETCD_PREFIX,
+  ip,
+  nsRun,
+  pollUntil,
+  rssKib,
+  sleep,
+  startCluster,
+  subnetNetwork,
+  VTEP_NAME,
+} from '../../pkg/cluster/index.ts';
+import { Handle } from '../../pkg/netlink/handle.ts';
+import { createNamedNetns, deleteNamedNetns } from '../../pkg/netns/index.ts';
+import { EtcdStore } from '../../pkg/store/etcd.ts';
+import { encodeLeaseAttrs, subnetKey } from '../../pkg/subnet/lease.ts';
+import { uniqueName } from '../helpers/netns.ts';
+
+const CONVERGENCE_LEASES = 50;
+const SCALE_LEASES = 1000;
+const IPERF_SECONDS = 5;
+/** 4096 /24s: room for the fake leases beside the real nodes' subnets (which the fakes skip). */
+const NETWORK = '10.240.0.0/12';
+
+interface FakeLease {
+  subnet: string;
+  publicIp: string;
+  vtepMac: string;
+}
+
+/** The nth fake remote node: a /24 of NETWORK (from the 257th on), a 198.19.0.0/16 address, a local MAC. */
+function fakeLease(n: number): FakeLease {
+  const index = n + 256;
+  const hi = (n >> 8) & 255;
+  const lo = n & 255;
+  return {
+    subnet: `10.${240 + (index >> 8)}.${index & 255}.0/24`,
+    publicIp: `198.19.${hi}.${lo}`,
+    vtepMac: `02:ee:00:00:${hi.toString(16).padStart(2, '0')}:${lo.toString(16).padStart(2, '0')}`,
+  };
+}
+
+/** `count` fake leases, none on a subnet a real node holds. */
+function fakeLeases(cluster: Cluster, count: number): FakeLease[] {
+  const taken = new Set(cluster.nodes.map((n) => subnetNetwork(cluster.subnetOf(n.index) ?? '0.0.0.0/0')));
+  const leases: FakeLease[] = [];
+  for (let n = 0; leases.length < count; n++) {
+    const lease = fakeLease(n);
+    if (!taken.has(lease.subnet)) leases.push(lease);
+  }
+  return leases;
+}
+
+function leaseValue(l: FakeLease): string {
+  return encodeLeaseAttrs({
+    PublicIP: l.publicIp,
+    BackendType: 'vxlan',
+    BackendData: { VtepMAC: l.vtepMac },
+  });
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
+}
+
+/** What node `h` holds on the VTEP: route destinations, neighbour IPs, FDB MACs. */
+async function vtepEntries(h: Handle, vtepIndex: number) {
+  const [routes, neighs, fdb] = await Promise.all([
+    h.routeList({ family: 4 }),
+    h.neighList({ index: vtepIndex, family: 4 }),
+    h.fdbList({ index: vtepIndex }),
+  ]);
+  return {
+    routes: new Set(routes.filter((r) => r.oif === vtepIndex).map((r) => r.dst)),
+    neighs: new Set(neighs.map((n) => n.ip)),
+    fdb: new Set(fdb.map((f) => f.mac)),
+  };
+}
+
+function programmed(e: Awaited<ReturnType<typeof vtepEntries>>, l: FakeLease): boolean {
+  return e.routes.has(l.subnet) && e.neighs.has(l.subnet.split('/')[0]) && e.fdb.has(l.vtepMac);
+}
+
+async function convergence(
+  cluster: Cluster,
+  store: EtcdStore,
+  h: Handle,
+  vtepIndex: number,
+): Promise<number[]> {
+  const times: number[] = [];
+  const leases = fakeLeases(cluster, CONVERGENCE_LEASES);
+  for (const lease of leases) {
+    const start = performance.now();
+    await store.put(subnetKey(ETCD_PREFIX, lease.subnet), leaseValue(lease));
+    for (;;) {
+      if (programmed(await vtepEntries(h, vtepIndex), lease)) break;
+      if (performance.now() - start > 30_000) throw new Error(`lease ${lease.subnet} not programmed in 30 s`);
+    }
+    times.push(performance.now() - start);
+  }
+  for (const lease of leases) await store.delete(subnetKey(ETCD_PREFIX, lease.subnet));
+  await pollUntil('the convergence leases to be removed', async () => {
+    const e = await vtepEntries(h, vtepIndex);
+    return leases.every((l) => !e.routes.has(l.subnet));
+  });
+  return times;
+}
+
+async function scale(cluster: Cluster, store: EtcdStore, h: Handle, vtepIndex: number) {
+  const pid = cluster.agentPid(0);
+  if (pid === undefined) throw new Error('node 0 has no agent');
+  const rssBefore = rssKib(pid) ?? 0;
+  const leases = fakeLeases(cluster, SCALE_LEASES);
+  const start = performance.now();
+  for (let i = 0; i < leases.length; i += 100) {
+    await Promise.all(
+      leases.slice(i, i + 100).map((l) => store.put(subnetKey(ETCD_PREFIX, l.subnet), leaseValue(l))),
+    );
+  }
+  const written = performance.now() - start;
+  for (;;) {
+    const e = await vtepEntries(h, vtepIndex);
+    if (leases.every((l) => programmed(e, l))) break;
+    if (performance.now() - start > 120_000) throw new Error('1000 leases not programmed in 120 s');
+    await sleep(5);
+  }
+  const programmedMs = performance.now() - start;
+  await sleep(1000);
+  const rssAfter = rssKib(pid) ?? 0;
+  const hwm = Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+
+  const delStart = performance.now();
+  for (let i = 0; i < leases.length; i += 100) {
+    await Promise.all(leases.slice(i, i + 100).map((l) => store.delete(subnetKey(ETCD_PREFIX, l.subnet))));
+  }
+  for (;;) {
+    const e = await vtepEntries(h, vtepIndex);
+    if (leases.every((l) => !e.routes.has(l.subnet) && !e.fdb.has(l.vtepMac))) break;
+    if (performance.now() - delStart > 120_000) throw new Error('1000 leases not removed in 120 s');
+    await sleep(5);
+  }
+  const removedMs = performance.now() - delStart;
+  return { written, programmedMs, removedMs, rssBefore, rssAfter, hwm };
+}
+
+/** One iperf3 TCP run from client namespace to server namespace; Gbit/s received. */
+async function iperf(serverNs: string, clientNs: string, serverIp: string): Promise<number> {
+  const server = spawn('nsenter', [`--net=${serverNs}`, 'iperf3', '-s', '-1', '-B', serverIp], {
+    stdio: 'ignore',
+  });
+  try {
+    const out = await pollUntil(
+      `iperf3 to ${serverIp}`,
+      () =>
+        nsRun(clientNs, 'iperf3', ['-c', serverIp, '-t', String(IPERF_SECONDS), '-J'], {
+          timeoutMs: (IPERF_SECONDS + 20) * 1000,
+        }),
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
+    const report = JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } };
+    return report.end.sum_received.bits_per_second / 1e9;
+  } finally {
+    server.kill('SIGKILL');
+  }
+}
+
+/** Two namespaces joined through a bridge namespace, each with a kernel vxlan device (MTU 1450), as flannel's. */
+async function kernelVxlanBaseline(): Promise<number> {
+  const names = [uniqueName('bvx'), uniqueName('bvx'), uniqueName('bvx')];
+  const [sw, a, b] = names.map((n) => `/run/netns/${n}`) as [string, string, string];
+  try {
+    for (const n of names) createNamedNetns(n);
+    await ip(sw, 'link', 'add', 'br0', 'type', 'bridge');
+    await ip(sw, 'link', 'set', 'br0', 'up');
+    for (const [k, ns] of [a, b].entries()) {
+      await ip(ns, 'link', 'set', 'lo', 'up');
+      await ip(ns, 'link', 'add', 'ul0', 'type', 'veth', 'peer', 'name', `p${k}`, 'netns', names[0]!);
+      await ip(sw, 'link', 'set', `p${k}`, 'master', 'br0', 'up');
+      await ip(ns, 'addr', 'add', `198.18.0.${k + 1}/24`, 'dev', 'ul0');
+      await ip(ns, 'link', 'set', 'ul0', 'up');
+      const remote = `198.18.0.${2 - k}`;
+      await ip(
+        ns,
+        'link',
+        'add',
+        'vx0',
+        'type',
+        'vxlan',
+        'id',
+        '42',
+        'local',
+        `198.18.0.${k + 1}`,
+        'remote',
+        remote,
+        'dstport',
+        '4789',
+        'nolearning',
+      );
+      await ip(ns, 'link', 'set', 'vx0', 'mtu', '1450', 'up');
+      await ip(ns, 'addr', 'add', `10.99.0.${k + 1}/24`, 'dev', 'vx0');
+    }
+    return await iperf(b, a, '10.99.0.2');
+  } finally {
+    for (const n of names) deleteNamedNetns(n);
+  }
+}
+
+async function main(): Promise<void> {
+  console.log('bench:overlay: starting a 2-node cluster');
+  const cluster = await startCluster({ nodes: 2, network: NETWORK, name: uniqueName('bov') });
+  const h = Handle.open(cluster.nodes[0]!.netnsPath);
+  const store = new EtcdStore({ endpoints: [cluster.etcdEndpoint] });
+  try {
+    const vtepIndex = (await h.linkGet(VTEP_NAME)).index;
+
+    const times = await convergence(cluster, store, h, vtepIndex);
+    console.log(
+      `convergence (lease put in etcd -> route+neighbour+FDB on another node, ${times.length} leases, one at a time): ` +
+        `p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms, ` +
+        `max ${Math.max(...times).toFixed(1)} ms`,
+    );
+
+    const s = await scale(cluster, store, h, vtepIndex);
+    console.log(
+      `${SCALE_LEASES} remote leases: written in ${s.written.toFixed(0)} ms, all programmed ${s.programmedMs.toFixed(0)} ms ` +
+        `after the first write, all removed ${s.removedMs.toFixed(0)} ms after the first delete; agent RSS ` +
+        `${(s.rssBefore / 1024).toFixed(1)} MiB before, ${(s.rssAfter / 1024).toFixed(1)} MiB after ` +
+        `(peak ${(s.hwm / 1024).toFixed(1)} MiB)`,
+    );
+
+    const a = await cluster.addContainer(0, 'a');
+    const b = await cluster.addContainer(0, 'b');
+    const c = await cluster.addContainer(1, 'c');
+    const cross = await iperf(c.netnsPath, a.netnsPath, c.ip);
+    const same = await iperf(b.netnsPath, a.netnsPath, b.ip);
+    const baseline = await kernelVxlanBaseline();
+    const mtu = cluster.subnetEnv(0)?.mtu;
+    console.log(`iperf3 TCP, ${IPERF_SECONDS} s each (overlay MTU ${mtu}):`);
+    console.log(`  container -> container across nodes (tsnet VXLAN)  ${cross.toFixed(2)} Gbit/s`);
+    console.log(`  container -> container same node (bridge)          ${same.toFixed(2)} Gbit/s`);
+    console.log(`  hand-built kernel VXLAN, MTU 1450 (baseline)       ${baseline.toFixed(2)} Gbit/s`);
+  } finally {
+    h.close();
+    await store.close();
+    await cluster.teardown();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench:overlay: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
