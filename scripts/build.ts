@@ -12,7 +12,7 @@
 //   picks the glibc or musl binary itself. `npm run install-cni -- DIR` copies that directory along.
 // - dist/cni/package.json is `{}`: without it the repository's `"type": "module"` would make Node read the
 //   extensionless CommonJS plugins as ESM.
-import { chmod, cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,15 +107,17 @@ async function bundlePlugin(entry: string, outfile: string, koffi: esbuild.Plugi
 
 async function buildPlugins(): Promise<void> {
   const mains = await findMains('cni-plugins');
-  await rm(CNI_OUT_DIR, { recursive: true, force: true });
-  await mkdir(CNI_OUT_DIR, { recursive: true });
+  // Built beside dist/cni and swapped in at the end: a plugin running meanwhile never sees a half-built dir.
+  const staging = `${CNI_OUT_DIR}.new`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
   const native = koffiPlatformPackage();
-  await cp(native.dir, join(CNI_OUT_DIR, NATIVE_DIR_NAME, native.name), { recursive: true });
-  await writeFile(join(CNI_OUT_DIR, 'package.json'), '{}\n');
+  await cp(native.dir, join(staging, NATIVE_DIR_NAME, native.name), { recursive: true });
+  await writeFile(join(staging, 'package.json'), '{}\n');
   const koffi = koffiBesidePlugin(native.name);
   await Promise.all(
     mains.map(async ({ name, entry }) => {
-      const outfile = join(CNI_OUT_DIR, name);
+      const outfile = join(staging, name);
       const format = await bundlePlugin(entry, outfile, koffi);
       await chmod(outfile, 0o755);
       if (format === 'esm') {
@@ -126,6 +128,11 @@ async function buildPlugins(): Promise<void> {
       }
     }),
   );
+  const old = `${CNI_OUT_DIR}.old`;
+  await rm(old, { recursive: true, force: true });
+  await rename(CNI_OUT_DIR, old).catch(() => undefined);
+  await rename(staging, CNI_OUT_DIR);
+  await rm(old, { recursive: true, force: true });
   console.log(`build: ${mains.length} plugins in dist/cni: ${mains.map((m) => m.name).join(', ')}`);
 }
 
