@@ -10,7 +10,7 @@ import { createNamedNetns, deleteNamedNetns } from '../netns/index.ts';
 import { agentCommand, REPO_ROOT } from './agent.ts';
 import { firstIPv4, runCni } from './cni.ts';
 import { ETCD_UNDERLAY_IP, ETCD_URL, etcdSocketEndpoint, startEtcdServer } from './etcd.ts';
-import { ip, ipJson, nsRun, pollUntil } from './exec.ts';
+import { ip, ipJson, nsRun, PollAbort, pollUntil } from './exec.ts';
 import { isAlive, spawnLogged, stopPid } from './process.ts';
 import {
   type ClusterState,
@@ -315,7 +315,7 @@ export class Cluster {
       await pollUntil(
         `node ${i}'s agent to become healthy`,
         async () => {
-          if (this.agentPid(i) === undefined) throw new Error('the agent is not running');
+          if (this.agentPid(i) === undefined) throw new PollAbort('the agent is not running');
           // /healthz turns 200 a moment before subnet.env is written; CNI ADD needs both.
           return (await this.healthStatus(i)) === 200 && this.subnetEnv(i) !== undefined;
         },

@@ -5,7 +5,7 @@
 // its directory as working directory.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pollUntil, run } from './exec.ts';
+import { PollAbort, pollUntil, run } from './exec.ts';
 import { isAlive, spawnLogged } from './process.ts';
 
 export const ETCD_UNDERLAY_IP = '198.18.0.254';
@@ -54,7 +54,7 @@ export async function startEtcdServer(paths: EtcdPaths): Promise<number> {
   await pollUntil(
     'etcd to become healthy',
     async () => {
-      if (!isAlive(pid)) throw new Error(`etcd exited; see ${join(paths.dir, 'etcd.log')}`);
+      if (!isAlive(pid)) throw new PollAbort(`etcd exited; see ${join(paths.dir, 'etcd.log')}`);
       await etcdctl(paths.dir, 'endpoint', 'health');
       return true;
     },

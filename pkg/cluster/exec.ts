@@ -64,9 +64,17 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Thrown by a pollUntil probe to stop polling at once (the awaited thing can no longer happen). */
+export class PollAbort extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PollAbort';
+  }
+}
+
 /**
  * Calls `probe` every `intervalMs` until it returns a value other than undefined/false, at most `timeoutMs`.
- * Throws with `what` (and the last probe error) when it never does.
+ * Throws with `what` (and the last probe error) when it never does, or at once when the probe throws PollAbort.
  */
 export async function pollUntil<T>(
   what: string,
@@ -82,6 +90,8 @@ export async function pollUntil<T>(
       const value = await probe();
       if (value !== undefined && value !== false) return value;
     } catch (err) {
+      if (err instanceof PollAbort)
+        throw new Error(`gave up waiting for ${what}: ${err.message}`, { cause: err });
       lastError = err;
     }
     await sleep(intervalMs);

@@ -18,5 +18,5 @@ export {
   type VtepInfo,
 } from './cluster.ts';
 export { ETCD_UNDERLAY_IP, ETCD_URL } from './etcd.ts';
-export { ip, ipJson, nsRun, pings, pollUntil, run, sleep } from './exec.ts';
+export { ip, ipJson, nsRun, PollAbort, pings, pollUntil, run, sleep } from './exec.ts';
 export { isAlive, rssKib, stopPid } from './process.ts';
