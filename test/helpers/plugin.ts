@@ -26,21 +26,30 @@ export interface PluginCall {
   nodeNetns?: string;
   /** Extra environment entries. */
   env?: Record<string, string>;
+  /** Kill the plugin with SIGKILL after this many milliseconds (crash tests). */
+  killAfterMs?: number;
 }
 
 export interface PluginOutcome {
   code: number | null;
+  /** The signal that ended the plugin, if one did. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   /** stdout parsed as JSON when it is JSON. */
   json?: Record<string, unknown>;
 }
 
-/** Fails with the test's message when `npm run build` has not produced the plugin. */
+/**
+ * The plugin's executable: ours from `dir` (dist/cni by default), else, for a type we do not build (bridge,
+ * portmap, host-local ...), the reference plugin. Fails with the test's message when neither exists.
+ */
 export function builtPlugin(type: string, dir = DIST_CNI): string {
   const file = join(dir, type);
-  if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
-  return file;
+  if (existsSync(file)) return file;
+  const reference = join(REFERENCE_CNI, type);
+  if (!type.startsWith('tsnet-') && existsSync(reference)) return reference;
+  throw new Error(`${file} is missing: run \`npm run build\` first`);
 }
 
 /** Runs plugin `type` once and collects what it printed. */
@@ -72,7 +81,10 @@ export function runPlugin(type: string, call: PluginCall): Promise<PluginOutcome
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.stdin.on('error', () => {});
     child.on('error', reject);
-    child.on('close', (code) => {
+    const killer =
+      call.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), call.killAfterMs);
+    child.on('close', (code, signal) => {
+      if (killer) clearTimeout(killer);
       const stdout = Buffer.concat(out).toString('utf8');
       let json: Record<string, unknown> | undefined;
       try {
@@ -80,7 +92,7 @@ export function runPlugin(type: string, call: PluginCall): Promise<PluginOutcome
       } catch {
         json = undefined;
       }
-      resolve({ code, stdout, stderr: Buffer.concat(err).toString('utf8'), json });
+      resolve({ code, signal, stdout, stderr: Buffer.concat(err).toString('utf8'), json });
     });
     child.stdin.end(stdin);
   });

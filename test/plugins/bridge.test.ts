@@ -3,8 +3,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { listMasquerade } from '../../pkg/nft/index.ts';
-import { type PluginRun, REFERENCE_CNI, runPlugin, withTempDir } from '../helpers/cni.ts';
 import { ip, ipJson, ipLinks, nsexec, type TestNetns, uniqueIfname, withNetnses } from '../helpers/netns.ts';
+import { type PluginOutcome, REFERENCE_CNI, runPlugin } from '../helpers/plugin.ts';
+import { withTempDir } from '../helpers/tmp.ts';
 
 interface World {
   node: TestNetns;
@@ -40,8 +41,15 @@ async function withWorld(containers: number, fn: (w: World) => Promise<void>): P
   );
 }
 
-function add(w: World, conf: unknown, ctr: TestNetns, id = ctr.name, ifname = 'eth0'): Promise<PluginRun> {
-  return runPlugin('tsnet-bridge', conf, {
+function add(
+  w: World,
+  conf: Record<string, unknown> | string,
+  ctr: TestNetns,
+  id = ctr.name,
+  ifname = 'eth0',
+): Promise<PluginOutcome> {
+  return runPlugin('tsnet-bridge', {
+    config: conf,
     nodeNetns: w.node.path,
     command: 'ADD',
     containerId: id,
@@ -51,12 +59,13 @@ function add(w: World, conf: unknown, ctr: TestNetns, id = ctr.name, ifname = 'e
 }
 function del(
   w: World,
-  conf: unknown,
+  conf: Record<string, unknown> | string,
   ctr: TestNetns | undefined,
   id: string,
   ifname = 'eth0',
-): Promise<PluginRun> {
-  return runPlugin('tsnet-bridge', conf, {
+): Promise<PluginOutcome> {
+  return runPlugin('tsnet-bridge', {
+    config: conf,
     nodeNetns: w.node.path,
     command: 'DEL',
     containerId: id,
@@ -74,7 +83,7 @@ function ping(from: TestNetns, to: string): boolean {
   }
 }
 
-function addressOf(run: PluginRun): string {
+function addressOf(run: PluginOutcome): string {
   const ips = run.json?.['ips'] as { address: string }[] | undefined;
   return (ips?.[0]?.address ?? '').split('/')[0] ?? '';
 }
@@ -128,17 +137,14 @@ test('two containers on a bridge ping each other and the gateway; hairpin, MTU a
     const routes = ipJson<{ dst: string; gateway?: string }[]>(w.ctrs[0]!.path, 'route', 'show');
     t.true(routes.some((r) => r.dst === 'default' && r.gateway === '10.250.0.1'));
 
-    const check = await runPlugin(
-      'tsnet-bridge',
-      { ...conf, prevResult: a.json },
-      {
-        nodeNetns: w.node.path,
-        command: 'CHECK',
-        containerId: w.ctrs[0]!.name,
-        netns: w.ctrs[0]!.path,
-        ifname: 'eth0',
-      },
-    );
+    const check = await runPlugin('tsnet-bridge', {
+      config: { ...conf, prevResult: a.json },
+      nodeNetns: w.node.path,
+      command: 'CHECK',
+      containerId: w.ctrs[0]!.name,
+      netns: w.ctrs[0]!.path,
+      ifname: 'eth0',
+    });
     t.is(check.code, 0, check.stdout);
     for (const c of w.ctrs) t.is((await del(w, conf, c, c.name)).code, 0);
     t.deepEqual(allocationFiles(w), []);
@@ -168,14 +174,11 @@ test('masquerade is installed once per network after many ADDs, and removed by G
     );
 
     for (const c of w.ctrs) t.is((await del(w, conf, c, c.name)).code, 0);
-    const gc = await runPlugin(
-      'tsnet-bridge',
-      { ...conf, cniVersion: '1.1.0', 'cni.dev/valid-attachments': [] },
-      {
-        nodeNetns: w.node.path,
-        command: 'GC',
-      },
-    );
+    const gc = await runPlugin('tsnet-bridge', {
+      config: { ...conf, cniVersion: '1.1.0', 'cni.dev/valid-attachments': [] },
+      nodeNetns: w.node.path,
+      command: 'GC',
+    });
     t.is(gc.code, 0, gc.stdout + gc.stderr);
     t.deepEqual(await listMasquerade(w.node.path), []);
   });
@@ -205,7 +208,8 @@ test('an ADD killed with SIGKILL at any point leaves nothing that DEL does not c
     const delays = [30, 80, 130, 180, 230, 280, 330, 380];
     const runs = await Promise.all(
       w.ctrs.map((c, i) =>
-        runPlugin('tsnet-bridge', conf, {
+        runPlugin('tsnet-bridge', {
+          config: conf,
           nodeNetns: w.node.path,
           command: 'ADD',
           containerId: c.name,
@@ -239,7 +243,8 @@ test('DEL is idempotent and succeeds when the namespace is gone or CNI_NETNS is 
     t.is(again.stdout, '');
     const empty = await del(w, conf, undefined, 'gone');
     t.is(empty.code, 0);
-    const missing = await runPlugin('tsnet-bridge', conf, {
+    const missing = await runPlugin('tsnet-bridge', {
+      config: conf,
       nodeNetns: w.node.path,
       command: 'DEL',
       containerId: 'gone2',
@@ -252,7 +257,10 @@ test('DEL is idempotent and succeeds when the namespace is gone or CNI_NETNS is 
 
 const badInputs: [
   string,
-  (w: World) => { conf: unknown; env?: Partial<Record<'containerId' | 'ifname' | 'netns', string>> },
+  (w: World) => {
+    conf: Record<string, unknown> | string;
+    env?: Partial<Record<'containerId' | 'ifname' | 'netns', string>>;
+  },
   number,
 ][] = [
   ['garbage JSON', () => ({ conf: '{"cniVersion": "1.0.0", nope' }), 6],
@@ -274,7 +282,8 @@ for (const [title, make, code] of badInputs) {
     await withWorld(1, async (w) => {
       ip(w.node.path, 'link', 'add', 'notabr0', 'type', 'veth', 'peer', 'name', 'notabr1');
       const { conf, env } = make(w);
-      const r = await runPlugin('tsnet-bridge', conf, {
+      const r = await runPlugin('tsnet-bridge', {
+        config: conf,
         nodeNetns: w.node.path,
         command: 'ADD',
         containerId: env?.containerId ?? 'ctr1',
@@ -300,7 +309,8 @@ for (const [title, make, code] of badInputs) {
 
 test('bad input: missing environment is code 4; range exhausted is refused and rolled back', async (t) => {
   await withWorld(3, async (w) => {
-    const missing = await runPlugin('tsnet-bridge', bridgeConf(w), {
+    const missing = await runPlugin('tsnet-bridge', {
+      config: bridgeConf(w),
       nodeNetns: w.node.path,
       command: 'ADD',
     });
@@ -346,7 +356,8 @@ refTest('interop: the reference bridge with tsnet-ipam', async (t) => {
     const runs = [];
     for (const c of w.ctrs) {
       runs.push(
-        await runPlugin('bridge', conf, {
+        await runPlugin('bridge', {
+          config: conf,
           nodeNetns: w.node.path,
           command: 'ADD',
           containerId: c.name,
@@ -359,7 +370,8 @@ refTest('interop: the reference bridge with tsnet-ipam', async (t) => {
     t.true(ping(w.ctrs[0]!, addressOf(runs[1]!)));
     t.is(allocationFiles(w).length, 2);
     for (const c of w.ctrs) {
-      const r = await runPlugin('bridge', conf, {
+      const r = await runPlugin('bridge', {
+        config: conf,
         nodeNetns: w.node.path,
         command: 'DEL',
         containerId: c.name,
@@ -416,7 +428,7 @@ refTest(
         if (prevResult) conf['prevResult'] = prevResult;
         return conf;
       };
-      const opts = (command: string) => ({
+      const opts = (command: 'ADD' | 'CHECK' | 'DEL') => ({
         nodeNetns: w.node.path,
         command,
         containerId: 'chain1',
@@ -425,7 +437,7 @@ refTest(
       });
       let prev: unknown;
       for (const p of list.plugins) {
-        const r = await runPlugin(String(p.type), netconf(p, prev), opts('ADD'));
+        const r = await runPlugin(String(p.type), { config: netconf(p, prev), ...opts('ADD') });
         t.is(r.code, 0, `${p.type} ADD: ${r.stdout}${r.stderr}`);
         prev = r.json;
       }
@@ -435,7 +447,7 @@ refTest(
         'tuning applied in the chain',
       );
       for (const p of list.plugins) {
-        const r = await runPlugin(String(p.type), netconf(p, prev), opts('CHECK'));
+        const r = await runPlugin(String(p.type), { config: netconf(p, prev), ...opts('CHECK') });
         // The reference portmap (v1.1.1) CHECK always looks for IPv6 rules of its own that it never wrote:
         // containernetworking/plugins#819. That one known failure of the reference is tolerated, nothing else.
         if (p.type === 'portmap' && r.code !== 0) {
@@ -445,7 +457,7 @@ refTest(
         t.is(r.code, 0, `${p.type} CHECK: ${r.stdout}${r.stderr}`);
       }
       for (const p of [...list.plugins].reverse()) {
-        const r = await runPlugin(String(p.type), netconf(p, prev), opts('DEL'));
+        const r = await runPlugin(String(p.type), { config: netconf(p, prev), ...opts('DEL') });
         t.is(r.code, 0, `${p.type} DEL: ${r.stdout}${r.stderr}`);
       }
       t.deepEqual(allocationFiles(w), []);

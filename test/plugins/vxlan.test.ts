@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { runPlugin, withTempDir } from '../helpers/cni.ts';
 import { ipJson, ipLinks, withNetnses } from '../helpers/netns.ts';
+import { runPlugin } from '../helpers/plugin.ts';
+import { withTempDir } from '../helpers/tmp.ts';
 
 function vxlanConf(dir: string) {
   return {
@@ -19,7 +20,8 @@ test('before the agent wrote subnet.env: ADD is "try again later" (11) and STATU
   await withTempDir((dir) =>
     withNetnses('vx', 2, async ([node, ctr]) => {
       const conf = vxlanConf(dir);
-      const add = await runPlugin('tsnet-vxlan', conf, {
+      const add = await runPlugin('tsnet-vxlan', {
+        config: conf,
         nodeNetns: node!.path,
         command: 'ADD',
         containerId: 'c1',
@@ -29,13 +31,18 @@ test('before the agent wrote subnet.env: ADD is "try again later" (11) and STATU
       t.is(add.code, 1);
       t.is(add.json?.['code'], 11);
       t.regex(String(add.json?.['msg']), /tsnet-agent is not ready/);
-      const status = await runPlugin('tsnet-vxlan', conf, { nodeNetns: node!.path, command: 'STATUS' });
+      const status = await runPlugin('tsnet-vxlan', {
+        config: conf,
+        nodeNetns: node!.path,
+        command: 'STATUS',
+      });
       t.is(status.json?.['code'], 50);
       t.deepEqual(
         ipLinks(node!.path).map((l) => l.ifname),
         ['lo'],
       );
-      const del = await runPlugin('tsnet-vxlan', conf, {
+      const del = await runPlugin('tsnet-vxlan', {
+        config: conf,
         nodeNetns: node!.path,
         command: 'DEL',
         containerId: 'c1',
@@ -55,9 +62,14 @@ test('with subnet.env: the pod gets the node subnet, overlay MTU and a route to 
         conf.subnetFile,
         'TSNET_NETWORK=10.244.0.0/16\nTSNET_SUBNET=10.244.7.1/24\nTSNET_MTU=1450\nTSNET_IPMASQ=true\n',
       );
-      const status = await runPlugin('tsnet-vxlan', conf, { nodeNetns: node!.path, command: 'STATUS' });
+      const status = await runPlugin('tsnet-vxlan', {
+        config: conf,
+        nodeNetns: node!.path,
+        command: 'STATUS',
+      });
       t.is(status.code, 0, status.stdout);
-      const add = await runPlugin('tsnet-vxlan', conf, {
+      const add = await runPlugin('tsnet-vxlan', {
+        config: conf,
         nodeNetns: node!.path,
         command: 'ADD',
         containerId: 'c1',
@@ -75,7 +87,8 @@ test('with subnet.env: the pod gets the node subnet, overlay MTU and a route to 
       t.true(routes.some((r) => r.dst === 'default' && r.gateway === '10.244.7.1'));
 
       rmSync(conf.subnetFile);
-      const del = await runPlugin('tsnet-vxlan', conf, {
+      const del = await runPlugin('tsnet-vxlan', {
+        config: conf,
         nodeNetns: node!.path,
         command: 'DEL',
         containerId: 'c1',
