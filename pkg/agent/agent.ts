@@ -57,6 +57,8 @@ export class Agent {
   private http: FastifyInstance | undefined;
   private watchLoop: Promise<void> | undefined;
   private lastRenewal = 0;
+  /** Set once subnet.env is written: from then on the node can serve pods. */
+  private ready = false;
   private stopped = false;
   readonly metrics: AgentMetrics;
 
@@ -258,7 +260,7 @@ export class Agent {
   } {
     const expires = this.acquired ? this.acquired.ttl - (Date.now() - this.lastRenewal) / 1000 : undefined;
     return {
-      healthy: Boolean(this.acquired && this.overlay && !this.stopped),
+      healthy: this.ready && !this.stopped,
       subnet: this.acquired?.subnet,
       peers: this.overlay?.peers().length ?? 0,
       store: this.store?.kind,
