@@ -148,6 +148,7 @@ export class Agent {
       mtu: overlay.vtep.mtu,
       ipMasq: this.opts.masquerade,
     });
+    this.ready = true;
     this.log.info(
       { subnetFile: this.opts.subnetFile, mtu: overlay.vtep.mtu, vtep: overlay.vtep.name },
       'node ready',
