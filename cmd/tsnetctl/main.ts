@@ -1,0 +1,217 @@
+// tsnetctl: the operator's view of a tsnet cluster and node. User mistakes print one line (exit 2); no
+// stack traces.
+import { parseArgs } from 'node:util';
+import { DEFAULT_DATA_DIR, etcdOptions, type Flags, UsageError } from '../../pkg/agent/options.ts';
+import { DEFAULT_SUBNET_FILE, readSubnetEnv } from '../../pkg/agent/subnet-env.ts';
+import { diagnoseNode } from '../../pkg/ctl/diagnose.ts';
+import { Handle } from '../../pkg/netlink/handle.ts';
+import { peerFromLease, TSNET_ROUTE_PROTOCOL } from '../../pkg/overlay/index.ts';
+import { openStore, type Store } from '../../pkg/store/index.ts';
+import { DEFAULT_PREFIX, loadNetworkConfig } from '../../pkg/subnet/config.ts';
+import { SubnetManager } from '../../pkg/subnet/manager.ts';
+
+const USAGE = `usage: tsnetctl COMMAND [flags]
+  network                 the cluster network config
+  nodes                   every node lease: subnet, public IP, VTEP MAC
+  node                    this node: subnet.env, VTEP device, overlay routes/neighbours/FDB
+  diagnose                compare this node's kernel with the leases: missing and foreign entries
+  health                  the local agent's /healthz
+flags: [--etcd-endpoints URL[,URL]] [--etcd-prefix P] [--data-dir DIR] [--netns PATH] [--vxlan-name NAME]
+       [--subnet-file PATH] [--http HOST:PORT] [--json]`;
+
+const OPTIONS = {
+  'etcd-endpoints': { type: 'string' },
+  'etcd-prefix': { type: 'string' },
+  'etcd-cafile': { type: 'string' },
+  'etcd-certfile': { type: 'string' },
+  'etcd-keyfile': { type: 'string' },
+  'data-dir': { type: 'string' },
+  netns: { type: 'string' },
+  'vxlan-name': { type: 'string' },
+  'subnet-file': { type: 'string' },
+  http: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const str = (flags: Flags, key: string, fallback: string): string => {
+  const v = flags[key];
+  return typeof v === 'string' ? v : fallback;
+};
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function print(flags: Flags, data: unknown, text: () => string): void {
+  process.stdout.write(`${flags['json'] ? JSON.stringify(data, null, 2) : text()}\n`);
+}
+
+async function withStore<T>(flags: Flags, fn: (store: Store, prefix: string) => Promise<T>): Promise<T> {
+  const etcd = etcdOptions(flags);
+  const store = await openStore({
+    etcd: etcd ? { ...etcd, keyPrefix: '', dialTimeoutMs: 3000 } : undefined,
+    embedded: { dataDir: str(flags, 'data-dir', DEFAULT_DATA_DIR) },
+  });
+  try {
+    return await fn(store, str(flags, 'etcd-prefix', DEFAULT_PREFIX));
+  } finally {
+    await store.close();
+  }
+}
+
+async function leases(flags: Flags) {
+  return withStore(
+    flags,
+    async (store, prefix) => (await new SubnetManager({ store, prefix }).listLeases()).leases,
+  );
+}
+
+async function network(flags: Flags): Promise<void> {
+  const config = await withStore(flags, (store, prefix) => loadNetworkConfig(store, prefix));
+  print(flags, config, () =>
+    table([
+      ['network', 'subnet len', 'subnet min', 'subnet max', 'backend', 'VNI', 'port'],
+      [
+        config.Network,
+        String(config.SubnetLen),
+        config.SubnetMin,
+        config.SubnetMax,
+        config.Backend.Type,
+        String(config.Backend.VNI),
+        String(config.Backend.Port),
+      ],
+    ]),
+  );
+}
+
+async function nodes(flags: Flags): Promise<void> {
+  const all = await leases(flags);
+  print(flags, all, () =>
+    all.length === 0
+      ? 'no node holds a lease'
+      : table([
+          ['subnet', 'public IP', 'VTEP MAC', 'backend'],
+          ...all.map((l) => [l.subnet, l.attrs.PublicIP, l.attrs.BackendData.VtepMAC, l.attrs.BackendType]),
+        ]),
+  );
+}
+
+async function node(flags: Flags): Promise<void> {
+  const netns = typeof flags['netns'] === 'string' ? flags['netns'] : undefined;
+  const vxlan = str(flags, 'vxlan-name', 'tsnet.1');
+  const env = readSubnetEnv(str(flags, 'subnet-file', DEFAULT_SUBNET_FILE));
+  const state = await Handle.with(netns, async (h) => {
+    const vtep = await h.linkFind(vxlan);
+    if (!vtep) return { vtep: undefined, routes: [], neighbours: [], fdb: [] };
+    const [routes, neighbours, fdb] = await Promise.all([
+      h.routeList({ family: 4, oif: vtep.index }),
+      h.neighList({ index: vtep.index, family: 4 }),
+      h.fdbList({ index: vtep.index }),
+    ]);
+    return {
+      vtep: { name: vtep.name, mac: vtep.mac, mtu: vtep.mtu, up: vtep.up, info: vtep.info },
+      routes: routes
+        .filter((r) => r.protocol === TSNET_ROUTE_PROTOCOL)
+        .map((r) => ({ dst: r.dst, via: r.gateway, onlink: r.onlink })),
+      neighbours: neighbours.map((n) => ({ ip: n.ip, mac: n.mac, state: n.state })),
+      fdb: fdb.filter((f) => f.dst).map((f) => ({ mac: f.mac, dst: f.dst })),
+    };
+  });
+  print(flags, { subnetEnv: env, ...state }, () => {
+    const lines = [
+      env
+        ? `subnet ${env.subnet} of ${env.network}, MTU ${env.mtu}, masquerade ${env.ipMasq}`
+        : 'subnet.env: missing (agent not ready)',
+      state.vtep
+        ? `VTEP ${state.vtep.name} ${state.vtep.mac} MTU ${state.vtep.mtu} ${state.vtep.up ? 'up' : 'DOWN'}`
+        : `VTEP ${vxlan}: missing`,
+    ];
+    if (state.routes.length)
+      lines.push('', table([['route', 'via'], ...state.routes.map((r) => [r.dst, r.via ?? ''])]));
+    if (state.fdb.length)
+      lines.push(
+        '',
+        table([['FDB MAC', 'underlay dst'], ...state.fdb.map((f) => [f.mac ?? '', f.dst ?? ''])]),
+      );
+    return lines.join('\n');
+  });
+}
+
+async function diagnose(flags: Flags): Promise<void> {
+  const netns = typeof flags['netns'] === 'string' ? flags['netns'] : undefined;
+  const env = readSubnetEnv(str(flags, 'subnet-file', DEFAULT_SUBNET_FILE));
+  const all = await leases(flags);
+  const ownSubnet = env ? `${env.subnet.replace(/\.\d+\//, '.0/')}` : undefined;
+  const peers = all.filter((l) => l.subnet !== ownSubnet).map(peerFromLease);
+  const d = await diagnoseNode(netns, str(flags, 'vxlan-name', 'tsnet.1'), peers);
+  const bad =
+    d.peers.filter((p) => !(p.neighbour && p.fdb && p.route)).length +
+    d.foreignRoutes.length +
+    (d.vtep ? 0 : 1);
+  print(flags, d, () => {
+    const mark = (ok: boolean) => (ok ? 'ok' : 'MISSING');
+    const lines = [
+      d.vtep
+        ? `VTEP ${d.vtep.name} ${d.vtep.mac} ${d.vtep.up ? 'up' : 'DOWN'}`
+        : 'VTEP missing: is the agent running?',
+      table([
+        ['peer subnet', 'public IP', 'neighbour', 'FDB', 'route'],
+        ...d.peers.map((p) => [p.subnet, p.publicIp, mark(p.neighbour), mark(p.fdb), mark(p.route)]),
+      ]),
+    ];
+    for (const r of d.foreignRoutes) lines.push(`foreign overlay route ${r}: no lease explains it`);
+    lines.push(bad === 0 ? 'all peers programmed' : `${bad} problem(s)`);
+    return lines.join('\n');
+  });
+  if (bad > 0) process.exitCode = 1;
+}
+
+async function health(flags: Flags): Promise<void> {
+  const url = `http://${str(flags, 'http', '127.0.0.1:9180')}/healthz`;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+  } catch (err) {
+    throw new UsageError(`no agent answers at ${url}: ${(err as Error).message}`);
+  }
+  const body = (await res.json()) as Record<string, unknown>;
+  print(flags, body, () => `${res.ok ? 'healthy' : 'NOT healthy'}: ${JSON.stringify(body)}`);
+  if (!res.ok) process.exitCode = 1;
+}
+
+const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { network, nodes, node, diagnose, health };
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ options: OPTIONS, allowPositionals: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const [command] = parsed.positionals;
+  const flags = parsed.values as Flags;
+  if (flags['help'] || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const run = COMMANDS[command];
+  if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)} (try --help)`);
+  await run(flags);
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    process.stderr.write(`tsnetctl: ${(err as Error).message}\n`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);

@@ -1,0 +1,59 @@
+// What an operator asks of a node: which peers the store says exist, and whether this node's kernel holds
+// the overlay entries each one needs (neighbour, FDB, route), plus entries nobody explains.
+import { Handle } from '../netlink/handle.ts';
+import { type Peer, peerEntries, TSNET_ROUTE_PROTOCOL } from '../overlay/index.ts';
+
+export interface PeerDiagnosis {
+  readonly subnet: string;
+  readonly publicIp: string;
+  readonly vtepMac: string;
+  readonly neighbour: boolean;
+  readonly fdb: boolean;
+  readonly route: boolean;
+}
+
+export interface NodeDiagnosis {
+  readonly vtep: { name: string; index: number; mac?: string; mtu: number; up: boolean } | undefined;
+  readonly peers: PeerDiagnosis[];
+  /** Overlay routes (our protocol) for subnets no lease explains. */
+  readonly foreignRoutes: string[];
+}
+
+/** Compares the kernel of the namespace at `netnsPath` (current when undefined) with the expected peers. */
+export async function diagnoseNode(
+  netnsPath: string | undefined,
+  vtepName: string,
+  peers: readonly Peer[],
+): Promise<NodeDiagnosis> {
+  return Handle.with(netnsPath, async (h) => {
+    const vtep = await h.linkFind(vtepName);
+    if (!vtep) {
+      return {
+        vtep: undefined,
+        peers: peers.map((p) => ({ ...p, neighbour: false, fdb: false, route: false })),
+        foreignRoutes: [],
+      };
+    }
+    const [neighbours, fdb, routes] = await Promise.all([
+      h.neighList({ index: vtep.index, family: 4 }),
+      h.fdbList({ index: vtep.index }),
+      h.routeList({ family: 4, oif: vtep.index }),
+    ]);
+    const ours = routes.filter((r) => r.protocol === TSNET_ROUTE_PROTOCOL);
+    const result: PeerDiagnosis[] = peers.map((p) => {
+      const e = peerEntries(p);
+      return {
+        ...p,
+        neighbour: neighbours.some((n) => n.ip === e.vtepIp && n.mac === e.vtepMac),
+        fdb: fdb.some((f) => f.mac === e.vtepMac && f.dst === e.publicIp),
+        route: ours.some((r) => r.dst === e.subnet && r.gateway === e.vtepIp),
+      };
+    });
+    const expected = new Set(peers.map((p) => peerEntries(p).subnet));
+    return {
+      vtep: { name: vtep.name, index: vtep.index, mac: vtep.mac, mtu: vtep.mtu, up: vtep.up },
+      peers: result,
+      foreignRoutes: ours.map((r) => r.dst).filter((d) => !expected.has(d)),
+    };
+  });
+}
