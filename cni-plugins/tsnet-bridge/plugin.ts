@@ -38,6 +38,13 @@ function bridgeConfOf(args: AttachmentArgs | GcArgs): BridgeConf {
 
 async function add(args: AttachmentArgs): Promise<Result> {
   const conf = bridgeConfOf(args);
+  if (conf.vlan !== undefined) {
+    // Refused before anything is made: tagged ports need bridge VLAN filtering, not implemented yet.
+    throw new CniError(
+      ErrorCode.UnsupportedField,
+      'vlan: tagged bridge ports are not supported by tsnet-bridge yet',
+    );
+  }
   requireNetns(args.netns);
   const node = Handle.open();
   const container = Handle.open(args.netns);
@@ -48,14 +55,8 @@ async function add(args: AttachmentArgs): Promise<Result> {
       name: conf.bridge,
       mtu: conf.mtu,
       promisc: conf.promiscMode,
-      vlanFiltering: conf.vlan !== undefined,
+      vlanFiltering: false,
     });
-    if (conf.vlan !== undefined) {
-      throw new CniError(
-        ErrorCode.UnsupportedField,
-        'vlan: tagged bridge ports are not supported by tsnet-bridge yet',
-      );
-    }
     const veth = await createVethPair(node, container, {
       containerNetns: args.netns,
       ifname: args.ifname,

@@ -275,6 +275,7 @@ const badInputs: [
     4,
   ],
   ['bridge name taken by a non-bridge link', (w) => ({ conf: { ...bridgeConf(w), bridge: 'notabr0' } }), 7],
+  ['vlan (tagged ports are not implemented)', (w) => ({ conf: bridgeConf(w, { vlan: 100 }) }), 2],
 ];
 
 for (const [title, make, code] of badInputs) {
