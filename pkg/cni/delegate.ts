@@ -1,6 +1,5 @@
 // Delegation: run another CNI plugin (usually IPAM) found on CNI_PATH with our environment and a config on
 // stdin, and bring back its result in canonical form or its error as a CniError (code, msg, details intact).
-import { spawn } from 'node:child_process';
 import { constants as fsc } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -82,6 +81,8 @@ function childEnv(env: EnvRecord, command: CniCommand): Record<string, string> {
 
 function spawnOnce(file: string, stdin: Uint8Array, env: Record<string, string>, signal?: AbortSignal) {
   return new Promise<ExecOutcome>((resolve, reject) => {
+    // Loaded on first use: child_process (and the net module under it) would slow every plugin start.
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(file, [], { env, stdio: ['pipe', 'pipe', 'pipe'], signal });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -1,6 +1,6 @@
 // Protocol versions and result formats: parse a result of any supported version into the canonical (1.x)
 // form, and print the canonical form in the version a configuration asks for.
-import { isIP } from 'node:net';
+import { ipFamilyOf as isIP } from '../ip/parse.ts';
 import { CniError, ErrorCode } from './errors.ts';
 import type { CniVersion, DNS, Interface, IPConfig, NetConf, Result, Route } from './types.ts';
 

@@ -3,8 +3,7 @@
 // (RFC 5952 for IPv6), because host-local names its allocation files that way.
 // Parsing is done here rather than with ip-num: CNI plugins parse a handful of addresses per run, and loading
 // ip-num costs each plugin start several milliseconds. The agent's subnet arithmetic uses ip-num.
-import { isIPv4, isIPv6 } from 'node:net';
-import { ipToBuffer } from '../netlink/codec.ts';
+import { parseIpBytes } from './parse.ts';
 
 export type Family = 4 | 6;
 
@@ -28,10 +27,9 @@ export function familyBits(family: Family): number {
 
 /** Parses an IPv4 or IPv6 address; undefined when `text` is not one (zones such as `%eth0` are refused). */
 export function parseIp(text: string): IpAddress | undefined {
-  if (isIPv4(text)) return { family: 4, value: BigInt(`0x${ipToBuffer(text).toString('hex')}`) };
-  if (isIPv6(text) && !text.includes('%'))
-    return { family: 6, value: BigInt(`0x${ipToBuffer(text).toString('hex')}`) };
-  return undefined;
+  const bytes = parseIpBytes(text);
+  if (!bytes) return undefined;
+  return { family: bytes.length === 4 ? 4 : 6, value: BigInt(`0x${bytes.toString('hex')}`) };
 }
 
 /** IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) become IPv4, as host-local canonicalizes requested IPs. */

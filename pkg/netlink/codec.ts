@@ -1,6 +1,6 @@
 // Netlink wire format: message headers, type-length-value attributes (nested or not), and the scalar
 // encodings rtnetlink uses. Pure functions over Buffers; no sockets here.
-import { isIPv4, isIPv6 } from 'node:net';
+import { ipFamilyOf, parseIpBytes } from '../ip/parse.ts';
 import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN, NLA_TYPE_MASK, NLMSG_HDRLEN } from './constants.ts';
 
 export function align4(n: number): number {
@@ -141,27 +141,9 @@ export function readCString(b: Buffer): string {
 
 /** Binary form of an IPv4 (4 bytes) or IPv6 (16 bytes) address string. */
 export function ipToBuffer(ip: string): Buffer {
-  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
-  if (!isIPv6(ip)) throw new Error(`invalid IP address ${JSON.stringify(ip)}`);
-  let text = ip;
-  const lastColon = text.lastIndexOf(':');
-  const v4Tail = text.slice(lastColon + 1);
-  if (isIPv4(v4Tail)) {
-    // ::ffff:1.2.3.4 -> ::ffff:102:304
-    const [a = 0, b = 0, c = 0, d = 0] = v4Tail.split('.').map(Number);
-    text = `${text.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const parse = (s: string): number[] => (s === '' ? [] : s.split(':').map((h) => Number.parseInt(h, 16)));
-  const [head = '', rest] = text.split('::') as [string, string | undefined];
-  const headGroups = parse(head);
-  const restGroups = rest === undefined ? [] : parse(rest);
-  const zeros = rest === undefined ? 0 : 8 - headGroups.length - restGroups.length;
-  const groups = [...headGroups, ...new Array<number>(zeros).fill(0), ...restGroups];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => {
-    out.writeUInt16BE(g, i * 2);
-  });
-  return out;
+  const bytes = parseIpBytes(ip);
+  if (!bytes) throw new Error(`invalid IP address ${JSON.stringify(ip)}`);
+  return bytes;
 }
 
 /** Text form of a 4- or 16-byte address, IPv6 in RFC 5952 canonical form. */
@@ -192,9 +174,9 @@ export function bufferToIp(b: Buffer): string {
 }
 
 export function ipFamily(ip: string): 4 | 6 {
-  if (isIPv4(ip)) return 4;
-  if (isIPv6(ip)) return 6;
-  throw new Error(`invalid IP address ${JSON.stringify(ip)}`);
+  const family = ipFamilyOf(ip);
+  if (family === 0) throw new Error(`invalid IP address ${JSON.stringify(ip)}`);
+  return family;
 }
 
 const MAC_RE = /^([0-9a-fA-F]{2})(:[0-9a-fA-F]{2}){5}$/;

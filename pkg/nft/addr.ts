@@ -1,7 +1,8 @@
 // Address and prefix parsing for rule elements: one canonical text form per address, so what we ask nft for
 // and what nft lists back compare equal.
-import { isIP } from 'node:net';
+
 import { formatIp, lastAddressOf, parseIp, subnetOf as subnetOfIp } from '../ip/address.ts';
+import { ipFamilyOf as isIP } from '../ip/parse.ts';
 
 export type IpFamily = 4 | 6;
 

@@ -3,7 +3,7 @@
 // (and the netlink socket it opens) lives there; no nsenter exec on the way.
 // The batch goes through a private temporary file, not stdin: Node's stdio pipes are socketpairs, which nft
 // cannot open as /dev/stdin.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,8 @@ function runNft(nsPath: string, args: readonly string[], purpose: string): Promi
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
+      // Loaded on first use: child_process (and the net module under it) would slow every plugin start.
+      const { spawn } = process.getBuiltinModule('node:child_process');
       child = withNetns(nsPath, () => spawn(NFT_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     } catch (err) {
       reject(new NftError(purpose, nsPath, null, err instanceof Error ? err.message : String(err)));
