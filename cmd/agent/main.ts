@@ -3,15 +3,9 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { Agent } from '../../pkg/agent/agent.ts';
-import {
-  agentOptions,
-  DEFAULT_DATA_DIR,
-  etcdOptions,
-  type Flags,
-  UsageError,
-} from '../../pkg/agent/options.ts';
-import { openStore, type Store } from '../../pkg/store/index.ts';
-import { DEFAULT_PREFIX, NetworkConfigError, saveNetworkConfig } from '../../pkg/subnet/config.ts';
+import { agentOptions, type Flags, UsageError } from '../../pkg/agent/options.ts';
+import { openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/agent/store-flags.ts';
+import { NetworkConfigError, saveNetworkConfig } from '../../pkg/subnet/config.ts';
 import { SubnetManager } from '../../pkg/subnet/manager.ts';
 
 const USAGE = `usage:
@@ -24,14 +18,9 @@ const USAGE = `usage:
   tsnet-agent leave --public-ip IP [store flags]`;
 
 const OPTIONS = {
+  ...STORE_FLAGS,
   'public-ip': { type: 'string' },
   'node-name': { type: 'string' },
-  'etcd-endpoints': { type: 'string' },
-  'etcd-prefix': { type: 'string' },
-  'etcd-cafile': { type: 'string' },
-  'etcd-certfile': { type: 'string' },
-  'etcd-keyfile': { type: 'string' },
-  'data-dir': { type: 'string' },
   'subnet-file': { type: 'string' },
   'lease-ttl': { type: 'string' },
   http: { type: 'string' },
@@ -48,14 +37,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function openStoreFromFlags(flags: Flags): Promise<Store> {
-  const etcd = etcdOptions(flags);
-  const dataDir = typeof flags['data-dir'] === 'string' ? flags['data-dir'] : DEFAULT_DATA_DIR;
-  return openStore({ etcd: etcd ? { ...etcd, keyPrefix: '' } : undefined, embedded: { dataDir } });
-}
-
-const prefixOf = (flags: Flags): string =>
-  typeof flags['etcd-prefix'] === 'string' ? flags['etcd-prefix'] : DEFAULT_PREFIX;
+const prefixOf = storePrefix;
 
 async function initNetwork(flags: Flags): Promise<void> {
   if (typeof flags['network'] !== 'string') throw new UsageError('init-network: --network CIDR is required');

@@ -1,13 +1,14 @@
 // tsnetctl: the operator's view of a tsnet cluster and node. User mistakes print one line (exit 2); no
 // stack traces.
 import { parseArgs } from 'node:util';
-import { DEFAULT_DATA_DIR, etcdOptions, type Flags, UsageError } from '../../pkg/agent/options.ts';
+import { type Flags, UsageError } from '../../pkg/agent/options.ts';
+import { flagString, openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/agent/store-flags.ts';
 import { DEFAULT_SUBNET_FILE, readSubnetEnv } from '../../pkg/agent/subnet-env.ts';
 import { diagnoseNode } from '../../pkg/ctl/diagnose.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
 import { peerFromLease, TSNET_ROUTE_PROTOCOL } from '../../pkg/overlay/index.ts';
-import { openStore, type Store } from '../../pkg/store/index.ts';
-import { DEFAULT_PREFIX, loadNetworkConfig } from '../../pkg/subnet/config.ts';
+import type { Store } from '../../pkg/store/index.ts';
+import { loadNetworkConfig } from '../../pkg/subnet/config.ts';
 import { SubnetManager } from '../../pkg/subnet/manager.ts';
 
 const USAGE = `usage: tsnetctl COMMAND [flags]
@@ -20,12 +21,7 @@ flags: [--etcd-endpoints URL[,URL]] [--etcd-prefix P] [--data-dir DIR] [--netns 
        [--subnet-file PATH] [--http HOST:PORT] [--json]`;
 
 const OPTIONS = {
-  'etcd-endpoints': { type: 'string' },
-  'etcd-prefix': { type: 'string' },
-  'etcd-cafile': { type: 'string' },
-  'etcd-certfile': { type: 'string' },
-  'etcd-keyfile': { type: 'string' },
-  'data-dir': { type: 'string' },
+  ...STORE_FLAGS,
   netns: { type: 'string' },
   'vxlan-name': { type: 'string' },
   'subnet-file': { type: 'string' },
@@ -34,10 +30,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const str = (flags: Flags, key: string, fallback: string): string => {
-  const v = flags[key];
-  return typeof v === 'string' ? v : fallback;
-};
+const str = flagString;
 
 function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
@@ -56,13 +49,9 @@ function print(flags: Flags, data: unknown, text: () => string): void {
 }
 
 async function withStore<T>(flags: Flags, fn: (store: Store, prefix: string) => Promise<T>): Promise<T> {
-  const etcd = etcdOptions(flags);
-  const store = await openStore({
-    etcd: etcd ? { ...etcd, keyPrefix: '', dialTimeoutMs: 3000 } : undefined,
-    embedded: { dataDir: str(flags, 'data-dir', DEFAULT_DATA_DIR) },
-  });
+  const store = await openStoreFromFlags(flags, 3000);
   try {
-    return await fn(store, str(flags, 'etcd-prefix', DEFAULT_PREFIX));
+    return await fn(store, storePrefix(flags));
   } finally {
     await store.close();
   }

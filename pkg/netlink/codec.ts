@@ -1,5 +1,6 @@
 // Netlink wire format: message headers, type-length-value attributes (nested or not), and the scalar
 // encodings rtnetlink uses. Pure functions over Buffers; no sockets here.
+import { formatIp } from '../ip/address.ts';
 import { ipFamilyOf, parseIpBytes } from '../ip/parse.ts';
 import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN, NLA_TYPE_MASK, NLMSG_HDRLEN } from './constants.ts';
 
@@ -148,29 +149,9 @@ export function ipToBuffer(ip: string): Buffer {
 
 /** Text form of a 4- or 16-byte address, IPv6 in RFC 5952 canonical form. */
 export function bufferToIp(b: Buffer): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  if (b.length !== 16) throw new RangeError(`address of ${b.length} bytes is neither IPv4 nor IPv6`);
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(b.readUInt16BE(i * 2));
-  // Longest run of zero groups (length >= 2) becomes '::'.
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (gs: number[]): string => gs.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
+  if (b.length !== 4 && b.length !== 16)
+    throw new RangeError(`address of ${b.length} bytes is neither IPv4 nor IPv6`);
+  return formatIp({ family: b.length === 4 ? 4 : 6, value: BigInt(`0x${b.toString('hex')}`) });
 }
 
 export function ipFamily(ip: string): 4 | 6 {

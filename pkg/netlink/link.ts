@@ -141,22 +141,7 @@ export type LinkSpec = CommonSpec &
         readonly stpState?: number;
         readonly ageingTime?: number;
       }
-    | {
-        readonly kind: 'vxlan';
-        readonly vni: number;
-        readonly local?: string;
-        readonly group?: string;
-        readonly device?: number;
-        readonly port?: number;
-        readonly learning?: boolean;
-        readonly ttl?: number;
-        readonly tos?: number;
-        readonly ageing?: number;
-        readonly proxy?: boolean;
-        readonly l2miss?: boolean;
-        readonly l3miss?: boolean;
-        readonly udpCsum?: boolean;
-      }
+    | VxlanInfo
     | { readonly kind: 'macvlan'; readonly parentIndex: number; readonly mode?: MacvlanModeName }
     | { readonly kind: 'dummy' }
   );

@@ -1,0 +1,32 @@
+// The command-line flags that pick and reach the cluster store, shared by tsnet-agent and tsnetctl.
+import { openStore, type Store } from '../store/index.ts';
+import { DEFAULT_PREFIX } from '../subnet/config.ts';
+import { DEFAULT_DATA_DIR, etcdOptions, type Flags } from './options.ts';
+
+export const STORE_FLAGS = {
+  'etcd-endpoints': { type: 'string' },
+  'etcd-prefix': { type: 'string' },
+  'etcd-cafile': { type: 'string' },
+  'etcd-certfile': { type: 'string' },
+  'etcd-keyfile': { type: 'string' },
+  'data-dir': { type: 'string' },
+} as const;
+
+/** A string flag's value, or the fallback. */
+export function flagString(flags: Flags, key: string, fallback: string): string {
+  const v = flags[key];
+  return typeof v === 'string' ? v : fallback;
+}
+
+export function storePrefix(flags: Flags): string {
+  return flagString(flags, 'etcd-prefix', DEFAULT_PREFIX);
+}
+
+/** etcd when --etcd-endpoints is given, else the embedded store under --data-dir. */
+export function openStoreFromFlags(flags: Flags, dialTimeoutMs?: number): Promise<Store> {
+  const etcd = etcdOptions(flags);
+  return openStore({
+    etcd: etcd ? { ...etcd, keyPrefix: '', ...(dialTimeoutMs ? { dialTimeoutMs } : {}) } : undefined,
+    embedded: { dataDir: flagString(flags, 'data-dir', DEFAULT_DATA_DIR) },
+  });
+}
