@@ -81,7 +81,6 @@ async function leave(flags: Flags): Promise<void> {
 async function run(flags: Flags): Promise<void> {
   const opts = agentOptions(flags);
   const log = pino({ base: { node: opts.nodeName } });
-  const agent = new Agent(opts, log);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -95,6 +94,10 @@ async function run(flags: Flags): Promise<void> {
       },
     );
   };
+  const agent = new Agent(opts, log, (reason) => {
+    process.exitCode = 1;
+    stop(`fatal: ${reason}`);
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   try {

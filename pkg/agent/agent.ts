@@ -18,7 +18,7 @@ import { startHttpServer } from './http.ts';
 import { AgentMetrics } from './metrics.ts';
 import type { AgentOptions } from './options.ts';
 import { readLocalState, removeLocalState, writeLocalState } from './state.ts';
-import { removeSubnetEnv, writeSubnetEnv } from './subnet-env.ts';
+import { removeSubnetEnv, type SubnetEnv, writeSubnetEnv } from './subnet-env.ts';
 
 const NODE_NETNS = '/proc/self/ns/net';
 const MASQUERADE_NETWORK = 'tsnet-overlay';
@@ -48,6 +48,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export class Agent {
   private readonly opts: AgentOptions;
   private readonly log: Logger;
+  private readonly onFatal: (reason: string) => void;
   private readonly abort = new AbortController();
   private store: Store | undefined;
   private manager: SubnetManager | undefined;
@@ -59,12 +60,15 @@ export class Agent {
   private lastRenewal = 0;
   /** Set once subnet.env is written: from then on the node can serve pods. */
   private ready = false;
+  private subnetEnv: SubnetEnv | undefined;
   private stopped = false;
   readonly metrics: AgentMetrics;
 
-  constructor(opts: AgentOptions, log: Logger) {
+  /** `onFatal`: the agent cannot go on (its subnet went to another node); the caller stops and exits. */
+  constructor(opts: AgentOptions, log: Logger, onFatal: (reason: string) => void = () => undefined) {
     this.opts = opts;
     this.log = log;
+    this.onFatal = onFatal;
     this.metrics = new AgentMetrics({
       leaseExpiresInSeconds: () =>
         this.acquired ? Math.max(0, this.acquired.ttl - (Date.now() - this.lastRenewal) / 1000) : undefined,
@@ -142,12 +146,13 @@ export class Agent {
         excludeDestinations: [config.Network],
       });
     }
-    writeSubnetEnv(this.opts.subnetFile, {
+    this.subnetEnv = {
       network: config.Network,
       subnet: gatewayForm(acquired.subnet),
       mtu: overlay.vtep.mtu,
       ipMasq: this.opts.masquerade,
-    });
+    };
+    writeSubnetEnv(this.opts.subnetFile, this.subnetEnv);
     this.ready = true;
     this.log.info(
       { subnetFile: this.opts.subnetFile, mtu: overlay.vtep.mtu, vtep: overlay.vtep.name },
@@ -178,27 +183,48 @@ export class Agent {
     switch (e.type) {
       case 'renewed':
         this.lastRenewal = Date.now();
+        if (!this.ready && this.subnetEnv && !this.stopped) {
+          // Renewed after an outage longer than the TTL: the lease survived, the subnet is still ours.
+          writeSubnetEnv(this.opts.subnetFile, this.subnetEnv);
+          this.ready = true;
+          this.log.info({ subnet: this.acquired?.subnet }, 'lease renewed after an outage; subnet.env restored');
+        }
         return;
       case 'store-error':
         this.metrics.storeErrors.inc({ operation: 'lease-renew' });
         this.log.warn({ err: e.error.message, kind: e.error.kind }, 'lease renewal failed; retrying');
         return;
       case 'lost':
-        this.log.warn({ reason: e.reason }, 'lease lost; taking the subnet back');
+        // Until the subnet is ours again no pod may get an address from it: CNI answers "try again later".
+        this.ready = false;
+        removeSubnetEnv(this.opts.subnetFile);
+        this.log.warn({ reason: e.reason }, 'lease lost; subnet.env withdrawn while taking the subnet back');
+        return;
+      case 'reacquire-failed':
+        this.metrics.storeErrors.inc({ operation: 'lease-reacquire' });
         return;
       case 'reacquired':
         this.acquired = e.acquired;
         this.lastRenewal = Date.now();
-        this.log.info({ subnet: e.acquired.subnet }, 'subnet lease taken back');
+        if (this.subnetEnv) writeSubnetEnv(this.opts.subnetFile, this.subnetEnv);
+        this.ready = !this.stopped;
+        this.log.info({ subnet: e.acquired.subnet }, 'subnet lease taken back; subnet.env restored');
         return;
       case 'subnet-changed':
-        // The node's pods live in the old subnet: a different one needs a restart of the node's pods anyway.
+        // The node's pods live in the old subnet, now another node's: this node must not hand out addresses
+        // from it. The new subnet is recorded; a restart (with the pods) brings the node up on it.
+        this.ready = false;
+        removeSubnetEnv(this.opts.subnetFile);
+        writeLocalState(this.opts.dataDir, {
+          subnet: e.acquired.subnet,
+          publicIp: this.opts.publicIp,
+          vtepMac: e.acquired.attrs.BackendData.VtepMAC,
+        });
         this.log.error(
           { previous: e.previous, subnet: e.acquired.subnet },
-          'subnet taken by another node; exiting',
+          'subnet taken by another node; stopping',
         );
-        process.exitCode = 1;
-        void this.stop();
+        this.onFatal('subnet taken by another node');
         return;
     }
   }

@@ -76,7 +76,9 @@ export type KeeperEvent =
   | { type: 'reacquired'; acquired: AcquiredSubnet }
   /** The old subnet was taken by another node meanwhile: this node now has a different one. */
   | { type: 'subnet-changed'; previous: string; acquired: AcquiredSubnet }
-  | { type: 'store-error'; error: StoreError };
+  | { type: 'store-error'; error: StoreError }
+  /** Taking the subnet back after a loss failed; the keeper retries with backoff. */
+  | { type: 'reacquire-failed'; error: Error };
 
 export interface LeaseKeeper {
   /** The subnet held now (changes only after 'subnet-changed'). */
@@ -181,11 +183,47 @@ export class SubnetManager {
     const loop = async (): Promise<void> => {
       let lastRenewal = Date.now();
       let lostReported = false;
+      let reacquire = false;
       let delay = this.renewIntervalMs;
       let backoff = this.initialBackoffMs;
+      const retryLater = (): void => {
+        delay = Math.min(backoff, this.renewIntervalMs);
+        backoff = Math.min(backoff * 2, this.maxBackoffMs);
+      };
       while (!stopper.signal.aborted) {
         await sleep(delay, stopper.signal);
         if (stopper.signal.aborted) return;
+        if (reacquire) {
+          // Keep trying, whatever the error: giving up would let the node's routes expire from its peers.
+          const previous = current.subnet;
+          try {
+            current = await this.acquire(current.attrs.PublicIP, current.attrs.BackendData, {
+              previousSubnet: previous,
+              signal: stopper.signal,
+            });
+          } catch (err) {
+            if (stopper.signal.aborted) return;
+            const error = err instanceof Error ? err : new Error(String(err));
+            emit({ type: 'reacquire-failed', error });
+            this.log.error(
+              { subnet: previous, reason: error.message, retryInMs: backoff },
+              'taking the subnet back failed',
+            );
+            retryLater();
+            continue;
+          }
+          reacquire = false;
+          lastRenewal = Date.now();
+          lostReported = false;
+          delay = this.renewIntervalMs;
+          backoff = this.initialBackoffMs;
+          if (current.subnet === previous) emit({ type: 'reacquired', acquired: current });
+          else {
+            this.log.error({ previous, subnet: current.subnet }, 'previous subnet was taken by another node');
+            emit({ type: 'subnet-changed', previous, acquired: current });
+          }
+          continue;
+        }
         try {
           const ttl = await this.renewOnce(current);
           lastRenewal = Date.now();
@@ -194,43 +232,30 @@ export class SubnetManager {
           backoff = this.initialBackoffMs;
           emit({ type: 'renewed', ttl });
         } catch (err) {
-          if (isStoreError(err, 'unreachable') || isStoreError(err, 'internal')) {
-            emit({ type: 'store-error', error: err });
+          if (err instanceof LeaseLostError) {
+            if (!lostReported) emit({ type: 'lost', reason: err.message });
+            lostReported = true;
             this.log.warn(
-              { subnet: current.subnet, reason: err.message, retryInMs: backoff },
-              'lease renewal failed',
+              { subnet: current.subnet, reason: err.message },
+              'subnet lease lost, taking it back',
             );
-            if (!lostReported && Date.now() - lastRenewal > current.ttl * 1000) {
-              lostReported = true;
-              emit({
-                type: 'lost',
-                reason: `not renewed for more than the TTL (${current.ttl} s): ${err.message}`,
-              });
-            }
-            delay = Math.min(backoff, this.renewIntervalMs);
-            backoff = Math.min(backoff * 2, this.maxBackoffMs);
+            await this.store
+              .leaseFromId(current.leaseId, current.ttl)
+              .revoke()
+              .catch(() => undefined); // the old lease may hold nothing any more; let it go now, not at its TTL
+            reacquire = true;
+            delay = 0;
             continue;
           }
-          if (!(err instanceof LeaseLostError)) throw err;
-          if (!lostReported) emit({ type: 'lost', reason: err.message });
-          this.log.warn({ subnet: current.subnet, reason: err.message }, 'subnet lease lost, taking it back');
-          const previous = current.subnet;
-          await this.store
-            .leaseFromId(current.leaseId, current.ttl)
-            .revoke()
-            .catch(() => undefined); // the old lease may hold nothing any more; let it go now, not at its TTL
-          current = await this.acquire(current.attrs.PublicIP, current.attrs.BackendData, {
-            previousSubnet: previous,
-            signal: stopper.signal,
-          });
-          lastRenewal = Date.now();
-          lostReported = false;
-          delay = this.renewIntervalMs;
-          if (current.subnet === previous) emit({ type: 'reacquired', acquired: current });
-          else {
-            this.log.error({ previous, subnet: current.subnet }, 'previous subnet was taken by another node');
-            emit({ type: 'subnet-changed', previous, acquired: current });
+          // Any other failure is store trouble to wait out (unreachable, leader change, ...), never fatal.
+          if (isStoreError(err)) emit({ type: 'store-error', error: err });
+          const reason = err instanceof Error ? err.message : String(err);
+          this.log.warn({ subnet: current.subnet, reason, retryInMs: backoff }, 'lease renewal failed');
+          if (!lostReported && Date.now() - lastRenewal > current.ttl * 1000) {
+            lostReported = true;
+            emit({ type: 'lost', reason: `not renewed for more than the TTL (${current.ttl} s): ${reason}` });
           }
+          retryLater();
         }
       }
     };

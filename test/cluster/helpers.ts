@@ -41,29 +41,51 @@ export interface PeerEntriesSeen {
   fdb: boolean;
 }
 
-/** What `nodeNs` holds on tsnet.1 for a peer (its subnet, VTEP MAC and underlay IP), read with ip/bridge -j. */
+interface OverlayEntries {
+  routes: { dst: string; gateway?: string; flags?: string[] }[];
+  neigh: { dst: string; lladdr?: string }[];
+  fdb: { mac: string; dst?: string }[];
+}
+
+async function overlayEntries(nodeNs: string): Promise<OverlayEntries> {
+  return {
+    routes: await ipJson(nodeNs, ['route', 'show', 'dev', VTEP_NAME]),
+    neigh: await ipJson(nodeNs, ['-4', 'neigh', 'show', 'dev', VTEP_NAME]),
+    fdb: await ipJson(nodeNs, ['fdb', 'show', 'dev', VTEP_NAME], 'bridge'),
+  };
+}
+
+/**
+ * Which of a peer's entries `nodeNs` holds on tsnet.1, exactly as programmed: route via the VTEP IP onlink,
+ * neighbour VTEP IP -> VTEP MAC, FDB VTEP MAC -> underlay IP. Read with ip/bridge -j.
+ */
 export async function peerEntriesOn(
   nodeNs: string,
   peer: { subnet: string; vtepMac: string; publicIp: string },
 ): Promise<PeerEntriesSeen> {
-  const routes = await ipJson<{ dst: string; dev?: string }[]>(nodeNs, ['route', 'show', 'dev', VTEP_NAME]);
-  const neigh = await ipJson<{ dst: string; lladdr?: string }[]>(nodeNs, [
-    '-4',
-    'neigh',
-    'show',
-    'dev',
-    VTEP_NAME,
-  ]);
-  const fdb = await ipJson<{ mac: string; dst?: string }[]>(
-    nodeNs,
-    ['fdb', 'show', 'dev', VTEP_NAME],
-    'bridge',
-  );
+  const { routes, neigh, fdb } = await overlayEntries(nodeNs);
+  const vtepIp = vtepIpOf(peer.subnet);
   return {
-    route: routes.some((r) => r.dst === peer.subnet),
-    neighbour: neigh.some((n) => n.dst === vtepIpOf(peer.subnet) || n.lladdr === peer.vtepMac),
-    fdb: fdb.some((f) => f.mac === peer.vtepMac || f.dst === peer.publicIp),
+    route: routes.some(
+      (r) => r.dst === peer.subnet && r.gateway === vtepIp && (r.flags ?? []).includes('onlink'),
+    ),
+    neighbour: neigh.some((n) => n.dst === vtepIp && n.lladdr === peer.vtepMac),
+    fdb: fdb.some((f) => f.mac === peer.vtepMac && f.dst === peer.publicIp),
   };
+}
+
+/** True while anything on tsnet.1 still refers to the peer (its subnet, VTEP IP, VTEP MAC or underlay IP). */
+export async function peerTracesOn(
+  nodeNs: string,
+  peer: { subnet: string; vtepMac: string; publicIp: string },
+): Promise<boolean> {
+  const { routes, neigh, fdb } = await overlayEntries(nodeNs);
+  const vtepIp = vtepIpOf(peer.subnet);
+  return (
+    routes.some((r) => r.dst === peer.subnet) ||
+    neigh.some((n) => n.dst === vtepIp || n.lladdr === peer.vtepMac) ||
+    fdb.some((f) => f.mac === peer.vtepMac || f.dst === peer.publicIp)
+  );
 }
 
 /** Node i as a peer: its subnet (network form), VTEP MAC and underlay IP. */
