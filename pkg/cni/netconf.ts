@@ -71,8 +71,12 @@ export function checkNetConfFields(conf: Record<string, unknown>): void {
 
 /** GC's `cni.dev/valid-attachments`; absent or null means none (everything may be collected). Code 7 if malformed. */
 export function readValidAttachments(conf: NetConf): GcAttachment[] {
-  const raw = conf[VALID_ATTACHMENTS_KEY];
-  if (raw === undefined || raw === null) return [];
+  // libcni (>= 1.2.3) sets both spellings; the spec's is cni.dev/valid-attachments.
+  const raw = conf[VALID_ATTACHMENTS_KEY] ?? conf['cni.dev/attachments'];
+  if (raw === undefined || raw === null) {
+    // Without the list every attachment would look stale: refuse rather than release everything.
+    invalid(`GC needs "${VALID_ATTACHMENTS_KEY}" (the attachments to keep); refusing to release everything`);
+  }
   if (!Array.isArray(raw)) invalid(`"${VALID_ATTACHMENTS_KEY}" must be a list`, JSON.stringify(raw));
   return raw.map((item: unknown, i) => {
     if (!isObject(item) || typeof item['containerID'] !== 'string' || typeof item['ifname'] !== 'string') {

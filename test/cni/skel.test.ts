@@ -332,7 +332,7 @@ test('STATUS (1.1.0): exit 0 and no output when available; the plugin decides 50
   t.is((await servePlugin(without, { env, stdin: conf({ cniVersion: '1.1.0' }) })).exitCode, 0);
 });
 
-test('GC (1.1.0) receives cni.dev/valid-attachments; malformed ones are code 7', async (t) => {
+test('GC (1.1.0) receives cni.dev/valid-attachments; a missing or malformed list is code 7', async (t) => {
   const env = { CNI_COMMAND: 'GC', CNI_PATH: '/opt/cni/bin' };
   const calls: Calls = { verbs: [] };
   const valid = [{ containerID: 'c1', ifname: 'eth0' }];
@@ -342,8 +342,15 @@ test('GC (1.1.0) receives cni.dev/valid-attachments; malformed ones are code 7',
   });
   t.deepEqual(ok, { stdout: '', stderr: '', exitCode: 0 });
   t.deepEqual((calls.last as GcArgs).validAttachments, valid);
-  await servePlugin(fakePlugin(calls), { env, stdin: conf({ cniVersion: '1.1.0' }) });
+  // libcni's second spelling is accepted; no list at all is refused (it would release everything).
+  await servePlugin(fakePlugin(calls), {
+    env,
+    stdin: conf({ cniVersion: '1.1.0', 'cni.dev/attachments': [] }),
+  });
   t.deepEqual((calls.last as GcArgs).validAttachments, []);
+  const missing = await servePlugin(fakePlugin(calls), { env, stdin: conf({ cniVersion: '1.1.0' }) });
+  t.is(errorJson(missing.stdout)['code'], 7);
+  t.regex(String(errorJson(missing.stdout)['msg']), /refusing to release everything/);
   const bad = await servePlugin(fakePlugin(calls), {
     env,
     stdin: conf({ cniVersion: '1.1.0', 'cni.dev/valid-attachments': [{ containerID: 3 }] }),
