@@ -5,6 +5,7 @@ import { type BridgeConf, loadBridgeConf } from '../../pkg/bridge/config.ts';
 import {
   attachToBridge,
   createVethPair,
+  deleteBridgeIfUnused,
   deleteVethPair,
   enableForwarding,
   ensureBridge,
@@ -19,8 +20,16 @@ import type { AttachmentArgs, CniPlugin, GcArgs } from '../../pkg/cni/skel.ts';
 import type { Result } from '../../pkg/cni/types.ts';
 import { parsePrevResult } from '../../pkg/cni/version.ts';
 import { configureContainerInterface } from '../../pkg/ipam/configure.ts';
-import { runIpamAdd, runIpamCheck, runIpamDel, runIpamGc, runIpamStatus } from '../../pkg/ipam/invoke.ts';
+import {
+  checkIpamConfig,
+  runIpamAdd,
+  runIpamCheck,
+  runIpamDel,
+  runIpamGc,
+  runIpamStatus,
+} from '../../pkg/ipam/invoke.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
+import type { Link } from '../../pkg/netlink/link.ts';
 import {
   addPortMappings,
   ensureMasquerade,
@@ -46,17 +55,20 @@ async function add(args: AttachmentArgs): Promise<Result> {
     );
   }
   requireNetns(args.netns);
+  checkIpamConfig(args);
   const node = Handle.open();
   const container = Handle.open(args.netns);
+  let createdBridge: Link | undefined;
   let hostVeth: string | undefined;
   let ipamDone = false;
   try {
-    const bridge = await ensureBridge(node, {
+    const { bridge, created } = await ensureBridge(node, {
       name: conf.bridge,
       mtu: conf.mtu,
       promisc: conf.promiscMode,
       vlanFiltering: false,
     });
+    if (created) createdBridge = bridge;
     const veth = await createVethPair(node, container, {
       containerNetns: args.netns,
       ifname: args.ifname,
@@ -107,6 +119,7 @@ async function add(args: AttachmentArgs): Promise<Result> {
   } catch (err) {
     // Roll back what this ADD made; the bridge is shared and stays, as in the reference plugin.
     if (hostVeth) await deleteVethPair(node, hostVeth).catch(() => undefined);
+    if (createdBridge) await deleteBridgeIfUnused(node, createdBridge).catch(() => undefined);
     if (ipamDone) await runIpamDel(args).catch(() => undefined);
     if (conf.portMappings.length > 0) {
       await removePortMappings(NODE_NETNS, args.containerId, conf.network).catch(() => undefined);

@@ -17,9 +17,16 @@ export interface BridgeOptions {
   readonly vlanFiltering: boolean;
 }
 
-/** Finds or creates the bridge and brings it up. A non-bridge link holding the name is an error. */
-export async function ensureBridge(h: Handle, opts: BridgeOptions): Promise<Link> {
+/**
+ * Finds or creates the bridge and brings it up; `created` tells whether this call made it (for the undo). A
+ * non-bridge link holding the name is an error.
+ */
+export async function ensureBridge(
+  h: Handle,
+  opts: BridgeOptions,
+): Promise<{ bridge: Link; created: boolean }> {
   let br = await h.linkFind(opts.name);
+  let created = false;
   if (!br) {
     try {
       await h.linkAdd({
@@ -29,6 +36,7 @@ export async function ensureBridge(h: Handle, opts: BridgeOptions): Promise<Link
         vlanFiltering: opts.vlanFiltering,
         up: true,
       });
+      created = true;
     } catch (err) {
       // A concurrent ADD created it first: use theirs.
       if (!(err instanceof NetlinkError && err.code === 'EEXIST')) {
@@ -52,7 +60,13 @@ export async function ensureBridge(h: Handle, opts: BridgeOptions): Promise<Link
     await h.linkSet(br.index, { up: true, ...(opts.promisc ? { promisc: true } : {}) });
     br = await h.linkGet(br.index);
   }
-  return br;
+  return { bridge: br, created };
+}
+
+/** Undo of a bridge this ADD created: removed unless another container's port joined it meanwhile. */
+export async function deleteBridgeIfUnused(h: Handle, bridge: Link): Promise<void> {
+  const ports = (await h.linkList()).filter((l) => l.masterIndex === bridge.index);
+  if (ports.length === 0) await h.linkDelByName(bridge.name);
 }
 
 export interface VethPair {

@@ -27,6 +27,11 @@ function owner(args: AttachmentArgs) {
   return { containerID: args.containerId, ifname: args.ifname };
 }
 
+/** Validates the IPAM section before a main plugin creates anything (in-process IPAM only; code 7). */
+export function checkIpamConfig(args: NetworkArgs): void {
+  if (ipamType(args) === TSNET_IPAM_TYPE) inProcessConfig(args);
+}
+
 /** IPAM ADD for the attachment; the result in canonical form. */
 export async function runIpamAdd(args: AttachmentArgs): Promise<Result> {
   const type = ipamType(args);
