@@ -28,6 +28,8 @@ export interface PluginCall {
   env?: Record<string, string>;
   /** Kill the plugin with SIGKILL after this many milliseconds (crash tests). */
   killAfterMs?: number;
+  /** Kill the plugin with SIGKILL when this settles (crash tests at a known point). */
+  killWhen?: Promise<unknown>;
 }
 
 export interface PluginOutcome {
@@ -83,6 +85,7 @@ export function runPlugin(type: string, call: PluginCall): Promise<PluginOutcome
     child.on('error', reject);
     const killer =
       call.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), call.killAfterMs);
+    void call.killWhen?.finally(() => child.kill('SIGKILL'));
     child.on('close', (code, signal) => {
       if (killer) clearTimeout(killer);
       const stdout = Buffer.concat(out).toString('utf8');

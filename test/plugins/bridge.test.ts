@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import { flock, LOCK_EX } from '../../native/libc.ts';
 import { listMasquerade } from '../../pkg/nft/index.ts';
 import { ip, ipJson, ipLinks, nsexec, type TestNetns, uniqueIfname, withNetnses } from '../helpers/netns.ts';
 import { type PluginOutcome, REFERENCE_CNI, runPlugin } from '../helpers/plugin.ts';
@@ -232,6 +233,54 @@ test('an ADD killed with SIGKILL at any point leaves nothing that DEL does not c
     t.is((await del(w, conf, w.ctrs[0]!, w.ctrs[0]!.name)).code, 0);
   });
 });
+
+test('an ADD killed while it waits for the IPAM lock (veth made, no address yet) is cleaned by DEL', async (t) => {
+  await withWorld(1, async (w) => {
+    const conf = bridgeConf(w, { ipMasq: false });
+    const ctr = w.ctrs[0]!;
+    // Hold host-local's lock, so the ADD stops at a known point: after the veth, before the address.
+    mkdirSync(join(w.dataDir, 'tnet'), { recursive: true });
+    const lockFd = openSync(join(w.dataDir, 'tnet', 'lock'), 'w');
+    flock(lockFd, LOCK_EX);
+    let run: Promise<PluginOutcome>;
+    try {
+      const vethSeen = waitFor(
+        () => hostVeths(w).length === 1 && ipLinks(ctr.path).some((l) => l.ifname === 'eth0'),
+      );
+      run = runPlugin('tsnet-bridge', {
+        config: conf,
+        nodeNetns: w.node.path,
+        command: 'ADD',
+        containerId: ctr.name,
+        netns: ctr.path,
+        ifname: 'eth0',
+        killWhen: vethSeen,
+      });
+      await vethSeen;
+      const killed = await run;
+      t.is(killed.signal, 'SIGKILL');
+    } finally {
+      closeSync(lockFd); // closing the descriptor releases the lock
+    }
+    t.is(hostVeths(w).length, 1, 'the killed ADD left its veth');
+    t.is((await del(w, conf, ctr, ctr.name)).code, 0);
+    t.deepEqual(hostVeths(w), [], 'DEL removed it');
+    t.deepEqual(allocationFiles(w), []);
+    t.deepEqual(
+      ipLinks(ctr.path).map((l) => l.ifname),
+      ['lo'],
+    );
+  });
+});
+
+/** Polls a condition (bounded); resolves when it holds. */
+async function waitFor(cond: () => boolean, attempts = 400, everyMs = 25): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error('condition not reached');
+}
 
 test('DEL is idempotent and succeeds when the namespace is gone or CNI_NETNS is empty', async (t) => {
   await withWorld(1, async (w) => {
