@@ -69,7 +69,8 @@ async function leave(flags: Flags): Promise<void> {
     const manager = new SubnetManager({ store, prefix: prefixOf(flags) });
     const { leases } = await manager.listLeases();
     const mine = leases.filter((l) => l.attrs.PublicIP === publicIp);
-    for (const l of mine) await store.delete(l.key);
+    // Only the entries as listed: a lease another node took meanwhile (new revision) is not touched.
+    for (const l of mine) await store.compareAndDelete(l.key, l.modRevision);
     process.stdout.write(
       `${mine.length ? `left: ${mine.map((l) => l.subnet).join(', ')}` : `no lease for ${publicIp}`}\n`,
     );

@@ -85,11 +85,12 @@ function bridgeConfFor(conf: NetConf, vc: VxlanConf, env: SubnetEnv): NetConf {
   };
 }
 
-// The delegate config used at ADD is kept, so DEL works with the same subnet even after subnet.env is gone
+// The delegate config used at ADD is kept (one file per containerID:ifname; ':' appears in neither, so two
+// attachments never share a file), so DEL works with the same subnet even after subnet.env is gone
 // (the agent left, or the node was re-leased).
 const delegatesDir = (vc: VxlanConf) => join(vc.dataDir, 'delegates');
 const delegateFile = (vc: VxlanConf, args: AttachmentArgs) =>
-  join(delegatesDir(vc), `${args.containerId}-${args.ifname}.json`);
+  join(delegatesDir(vc), `${args.containerId}:${args.ifname}.json`);
 
 function saveDelegate(vc: VxlanConf, args: AttachmentArgs, conf: NetConf): void {
   mkdirSync(delegatesDir(vc), { recursive: true });
@@ -160,7 +161,7 @@ export const tsnetVxlan: CniPlugin = {
     const vc = vxlanConfOf(args.config);
     const env = readNodeSubnet(vc);
     if (env) await tsnetBridge.gc?.(asBridgeArgs(args, bridgeConfFor(args.config, vc, env)));
-    const valid = new Set(args.validAttachments.map((a) => `${a.containerID}-${a.ifname}.json`));
+    const valid = new Set(args.validAttachments.map((a) => `${a.containerID}:${a.ifname}.json`));
     let files: string[] = [];
     try {
       files = readdirSync(delegatesDir(vc));

@@ -232,9 +232,12 @@ export class NetlinkSocket {
 
 function extAckMessage(msg: NlMessage): string | undefined {
   if ((msg.flags & NlmFlags.ACK_TLVS) === 0) return undefined;
-  // struct nlmsgerr: error (4) + the offending request's header (16), or the whole request unless CAPPED.
-  const origLen = msg.payload.readUInt32LE(4);
-  const skip = 4 + ((msg.flags & NlmFlags.CAPPED) !== 0 ? 16 : origLen);
+  // NLMSG_DONE: the TLVs follow the error code. NLMSG_ERROR (struct nlmsgerr): error (4) + the offending
+  // request's header (16), or the whole request unless CAPPED.
+  const skip =
+    msg.type === NlMsgType.DONE
+      ? 4
+      : 4 + ((msg.flags & NlmFlags.CAPPED) !== 0 ? 16 : msg.payload.readUInt32LE(4));
   const tlvs = attrsByType(decodeAttrs(msg.payload.subarray(skip)));
   const text = tlvs.get(NLMSGERR_ATTR_MSG);
   return text ? readCString(text.data) : undefined;
