@@ -3,12 +3,12 @@
 import { parseArgs } from 'node:util';
 import { type Flags, UsageError } from '../../pkg/agent/options.ts';
 import { flagString, openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/agent/store-flags.ts';
-import { DEFAULT_SUBNET_FILE, readSubnetEnv } from '../../pkg/agent/subnet-env.ts';
 import { diagnoseNode } from '../../pkg/ctl/diagnose.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
 import { peerFromLease, TSNET_ROUTE_PROTOCOL } from '../../pkg/overlay/index.ts';
 import type { Store } from '../../pkg/store/index.ts';
 import { loadNetworkConfig } from '../../pkg/subnet/config.ts';
+import { DEFAULT_SUBNET_FILE, readSubnetEnv, subnetFromGatewayForm } from '../../pkg/subnet/env.ts';
 import { SubnetManager } from '../../pkg/subnet/manager.ts';
 
 const USAGE = `usage: tsnetctl COMMAND [flags]
@@ -139,7 +139,7 @@ async function diagnose(flags: Flags): Promise<void> {
   const netns = typeof flags['netns'] === 'string' ? flags['netns'] : undefined;
   const env = readSubnetEnv(str(flags, 'subnet-file', DEFAULT_SUBNET_FILE));
   const all = await leases(flags);
-  const ownSubnet = env ? `${env.subnet.replace(/\.\d+\//, '.0/')}` : undefined;
+  const ownSubnet = env ? subnetFromGatewayForm(env.subnet) : undefined;
   const peers = all.filter((l) => l.subnet !== ownSubnet).map(peerFromLease);
   const d = await diagnoseNode(netns, str(flags, 'vxlan-name', 'tsnet.1'), peers);
   const bad =

@@ -4,13 +4,18 @@
 // (code 11) and STATUS 50, instead of failing hard.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSubnetEnv, type SubnetEnv } from '../../pkg/agent/subnet-env.ts';
+import { DEFAULT_BRIDGE } from '../../pkg/bridge/config.ts';
+import { tsnetBridge } from '../../pkg/bridge/plugin.ts';
 import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
 import type { AttachmentArgs, CniPlugin, GcArgs, NetworkArgs } from '../../pkg/cni/skel.ts';
 import type { NetConf } from '../../pkg/cni/types.ts';
-import { tsnetBridge } from '../tsnet-bridge/plugin.ts';
+import {
+  DEFAULT_SUBNET_FILE,
+  readSubnetEnv,
+  type SubnetEnv,
+  subnetFromGatewayForm,
+} from '../../pkg/subnet/env.ts';
 
-const DEFAULT_SUBNET_FILE = '/run/tsnet/subnet.env';
 const DEFAULT_DATA_DIR = '/var/lib/cni/tsnet-vxlan';
 
 interface VxlanConf {
@@ -34,7 +39,7 @@ function vxlanConfOf(conf: NetConf): VxlanConf {
   return {
     subnetFile: pick('subnetFile', DEFAULT_SUBNET_FILE),
     dataDir: pick('dataDir', DEFAULT_DATA_DIR),
-    bridge: pick('bridge', 'tsnet0'),
+    bridge: pick('bridge', DEFAULT_BRIDGE),
   };
 }
 
@@ -59,9 +64,7 @@ function notReady(vc: VxlanConf, code: number): CniError {
 
 /** The tsnet-bridge network config for this node: its subnet, the overlay MTU, a route to the cluster. */
 function bridgeConfFor(conf: NetConf, vc: VxlanConf, env: SubnetEnv): NetConf {
-  const [gateway = '', len = ''] = env.subnet.split('/');
-  const parts = gateway.split('.').map(Number);
-  parts[3] = (parts[3] ?? 1) - 1;
+  const gateway = env.subnet.split('/')[0] ?? '';
   return {
     cniVersion: conf.cniVersion,
     name: conf.name,
@@ -73,9 +76,11 @@ function bridgeConfFor(conf: NetConf, vc: VxlanConf, env: SubnetEnv): NetConf {
     mtu: env.mtu,
     // The agent masquerades traffic leaving the cluster network once per node; otherwise the bridge does.
     ipMasq: !env.ipMasq,
+    // When the bridge masquerades (agent started with --no-masquerade), pod-to-pod traffic across nodes must not.
+    ipMasqExcludes: [env.network],
     ipam: {
       type: 'tsnet-ipam',
-      ranges: [[{ subnet: `${parts.join('.')}/${len}`, gateway }]],
+      ranges: [[{ subnet: subnetFromGatewayForm(env.subnet), gateway }]],
       routes: [{ dst: env.network }],
       dataDir: join(vc.dataDir, 'ipam'),
     },

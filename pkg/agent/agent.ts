@@ -6,6 +6,7 @@ import { ensureMasquerade } from '../nft/index.ts';
 import { Overlay, peerFromLease, stableVtepMac } from '../overlay/index.ts';
 import { isStoreError, openStore, type Store } from '../store/index.ts';
 import type { NetworkConfig } from '../subnet/config.ts';
+import { gatewayForm, removeSubnetEnv, type SubnetEnv, writeSubnetEnv } from '../subnet/env.ts';
 import {
   type AcquiredSubnet,
   type KeeperEvent,
@@ -18,17 +19,9 @@ import { startHttpServer } from './http.ts';
 import { AgentMetrics } from './metrics.ts';
 import type { AgentOptions } from './options.ts';
 import { readLocalState, removeLocalState, writeLocalState } from './state.ts';
-import { removeSubnetEnv, type SubnetEnv, writeSubnetEnv } from './subnet-env.ts';
 
 const NODE_NETNS = '/proc/self/ns/net';
 const MASQUERADE_NETWORK = 'tsnet-overlay';
-
-function gatewayForm(subnet: string): string {
-  const [net = '', len = ''] = subnet.split('/');
-  const parts = net.split('.').map(Number);
-  parts[3] = (parts[3] ?? 0) + 1;
-  return `${parts.join('.')}/${len}`;
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -187,7 +180,10 @@ export class Agent {
           // Renewed after an outage longer than the TTL: the lease survived, the subnet is still ours.
           writeSubnetEnv(this.opts.subnetFile, this.subnetEnv);
           this.ready = true;
-          this.log.info({ subnet: this.acquired?.subnet }, 'lease renewed after an outage; subnet.env restored');
+          this.log.info(
+            { subnet: this.acquired?.subnet },
+            'lease renewed after an outage; subnet.env restored',
+          );
         }
         return;
       case 'store-error':

@@ -1,6 +1,7 @@
 // The tsnet-bridge network configuration: the reference bridge plugin's options, validated once at the edge.
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { NetConf } from '../cni/types.ts';
+import { isCidr } from '../cni/version.ts';
 import { validateLinkName } from '../netlink/link.ts';
 
 export const DEFAULT_BRIDGE = 'tsnet0';
@@ -12,6 +13,8 @@ export interface BridgeConf {
   readonly isDefaultGateway: boolean;
   readonly forceAddress: boolean;
   readonly ipMasq: boolean;
+  /** Destinations reached without masquerade besides the network's own subnet (tsnet extension). */
+  readonly ipMasqExcludes: readonly string[];
   readonly mtu?: number;
   readonly hairpinMode: boolean;
   readonly promiscMode: boolean;
@@ -47,6 +50,15 @@ function optionalInt(conf: NetConf, key: string, min: number, max: number): numb
   return v;
 }
 
+function cidrList(conf: NetConf, key: string): string[] {
+  const v = conf[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || !v.every((c) => typeof c === 'string' && isCidr(c))) {
+    throw invalid(`"${key}" must be a list of CIDRs`, `got ${JSON.stringify(v)}`);
+  }
+  return v as string[];
+}
+
 const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
 export function loadBridgeConf(conf: NetConf, cniArgMac?: string): BridgeConf {
@@ -72,6 +84,7 @@ export function loadBridgeConf(conf: NetConf, cniArgMac?: string): BridgeConf {
     isDefaultGateway,
     forceAddress: optionalBool(conf, 'forceAddress'),
     ipMasq: optionalBool(conf, 'ipMasq'),
+    ipMasqExcludes: cidrList(conf, 'ipMasqExcludes'),
     mtu: optionalInt(conf, 'mtu', 68, 65535),
     hairpinMode: optionalBool(conf, 'hairpinMode'),
     promiscMode: optionalBool(conf, 'promiscMode'),

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import { listMasquerade } from '../../pkg/nft/index.ts';
 import { ipJson, ipLinks, withNetnses } from '../helpers/netns.ts';
 import { runPlugin } from '../helpers/plugin.ts';
 import { withTempDir } from '../helpers/tmp.ts';
@@ -100,6 +101,45 @@ test('with subnet.env: the pod gets the node subnet, overlay MTU and a route to 
       const ipamDir = join(conf.dataDir, 'ipam', 'tsnet');
       const held = existsSync(ipamDir) ? readdirSync(ipamDir).filter((f) => /^\d/.test(f)) : [];
       t.deepEqual(held, [], 'the address was released with the config saved at ADD');
+    }),
+  );
+});
+
+test('with an agent that does not masquerade, the bridge does, but never for traffic to other pods of the cluster', async (t) => {
+  await withTempDir((dir) =>
+    withNetnses('vx', 2, async ([node, ctr]) => {
+      const conf = vxlanConf(dir);
+      writeFileSync(
+        conf.subnetFile,
+        'TSNET_NETWORK=10.244.0.0/16\nTSNET_SUBNET=10.244.7.1/24\nTSNET_MTU=1450\nTSNET_IPMASQ=false\n',
+      );
+      const add = await runPlugin('tsnet-vxlan', {
+        config: conf,
+        nodeNetns: node!.path,
+        command: 'ADD',
+        containerId: 'c1',
+        netns: ctr!.path,
+        ifname: 'eth0',
+      });
+      t.is(add.code, 0, add.stdout + add.stderr);
+      const masq = await listMasquerade(node!.path);
+      t.deepEqual(
+        masq.map((m) => [m.network, m.subnets]),
+        [['tsnet', ['10.244.7.0/24']]],
+      );
+      t.true(
+        masq[0]!.excluded.some((e) => e.subnet === '10.244.7.0/24' && e.destination === '10.244.0.0/16'),
+        'the cluster network is excluded',
+      );
+      const del = await runPlugin('tsnet-vxlan', {
+        config: conf,
+        nodeNetns: node!.path,
+        command: 'DEL',
+        containerId: 'c1',
+        netns: ctr!.path,
+        ifname: 'eth0',
+      });
+      t.is(del.code, 0);
     }),
   );
 });

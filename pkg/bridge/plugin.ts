@@ -1,7 +1,25 @@
 // tsnet-bridge: the docker0 driver. Each verb reads as the steps of the operation; the steps live in
 // pkg/bridge (data plane), pkg/ipam (addresses) and pkg/nft (masquerade, published ports).
 
-import { type BridgeConf, loadBridgeConf } from '../../pkg/bridge/config.ts';
+import { pickCniArgs } from '../cni/env.ts';
+import { CniError, ErrorCode } from '../cni/errors.ts';
+import { netnsStillExists, requireNetns } from '../cni/netns.ts';
+import type { AttachmentArgs, CniPlugin, GcArgs } from '../cni/skel.ts';
+import type { Result } from '../cni/types.ts';
+import { parsePrevResult } from '../cni/version.ts';
+import { configureContainerInterface } from '../ipam/configure.ts';
+import {
+  checkIpamConfig,
+  runIpamAdd,
+  runIpamCheck,
+  runIpamDel,
+  runIpamGc,
+  runIpamStatus,
+} from '../ipam/invoke.ts';
+import { Handle } from '../netlink/handle.ts';
+import type { Link } from '../netlink/link.ts';
+import { addPortMappings, ensureMasquerade, removeMasquerade, removePortMappings } from '../nft/index.ts';
+import { type BridgeConf, loadBridgeConf } from './config.ts';
 import {
   attachToBridge,
   createVethPair,
@@ -12,30 +30,7 @@ import {
   ensureGatewayAddresses,
   subnetsOf,
   withGateways,
-} from '../../pkg/bridge/dataplane.ts';
-import { pickCniArgs } from '../../pkg/cni/env.ts';
-import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
-import { netnsStillExists, requireNetns } from '../../pkg/cni/netns.ts';
-import type { AttachmentArgs, CniPlugin, GcArgs } from '../../pkg/cni/skel.ts';
-import type { Result } from '../../pkg/cni/types.ts';
-import { parsePrevResult } from '../../pkg/cni/version.ts';
-import { configureContainerInterface } from '../../pkg/ipam/configure.ts';
-import {
-  checkIpamConfig,
-  runIpamAdd,
-  runIpamCheck,
-  runIpamDel,
-  runIpamGc,
-  runIpamStatus,
-} from '../../pkg/ipam/invoke.ts';
-import { Handle } from '../../pkg/netlink/handle.ts';
-import type { Link } from '../../pkg/netlink/link.ts';
-import {
-  addPortMappings,
-  ensureMasquerade,
-  removeMasquerade,
-  removePortMappings,
-} from '../../pkg/nft/index.ts';
+} from './dataplane.ts';
 
 /** The plugin runs in the node's namespace: that is where the bridge lives. */
 const NODE_NETNS = '/proc/self/ns/net';
@@ -94,7 +89,13 @@ async function add(args: AttachmentArgs): Promise<Result> {
       await ensureGatewayAddresses(node, bridge, ips, conf.forceAddress);
       enableForwarding(NODE_NETNS, ips);
     }
-    if (conf.ipMasq) await ensureMasquerade(NODE_NETNS, { network: conf.network, subnet: subnetsOf(ips) });
+    if (conf.ipMasq) {
+      await ensureMasquerade(NODE_NETNS, {
+        network: conf.network,
+        subnet: subnetsOf(ips),
+        excludeDestinations: conf.ipMasqExcludes,
+      });
+    }
     if (conf.portMappings.length > 0) {
       await addPortMappings(NODE_NETNS, {
         containerId: args.containerId,

@@ -2,6 +2,7 @@
 // Written atomically (temp file + rename) so a plugin never reads half a file.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { formatIp, formatSubnet, parseCidr, subnetOf } from '../ip/address.ts';
 
 export const DEFAULT_SUBNET_FILE = '/run/tsnet/subnet.env';
 
@@ -69,4 +70,19 @@ export function readSubnetEnv(path: string): SubnetEnv | undefined {
     throw err;
   }
   return parseSubnetEnv(text, path);
+}
+
+/** `10.244.3.0/24` -> `10.244.3.1/24`: the node subnet as subnet.env carries it (gateway/len, as flannel). */
+export function gatewayForm(subnet: string): string {
+  const cidr = parseCidr(subnet);
+  if (!cidr) throw new Error(`invalid subnet ${JSON.stringify(subnet)}`);
+  const net = subnetOf(cidr.address, cidr.prefix);
+  return `${formatIp({ family: net.family, value: net.network + 1n })}/${cidr.prefix}`;
+}
+
+/** `10.244.3.1/24` -> `10.244.3.0/24`: the node subnet back from subnet.env's form. */
+export function subnetFromGatewayForm(text: string): string {
+  const cidr = parseCidr(text);
+  if (!cidr) throw new Error(`invalid subnet ${JSON.stringify(text)}`);
+  return formatSubnet(subnetOf(cidr.address, cidr.prefix));
 }
