@@ -3,7 +3,7 @@
 import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { DEFAULT_PREFIX } from '../subnet/config.ts';
-import { DEFAULT_SUBNET_FILE } from './subnet-env.ts';
+import { DEFAULT_SUBNET_FILE } from '../subnet/env.ts';
 
 export interface EtcdOptions {
   readonly endpoints: string[];
