@@ -94,6 +94,8 @@ export class Overlay {
   private readonly protocol: number;
   private readonly log: Logger;
   private readonly desired = new Map<string, PeerEntries>();
+  /** Desired peers not programmed because they clash with another one (same VTEP MAC or IP). */
+  private readonly conflicted = new Set<string>();
   /** Whether the desired set is complete (setPeers was called): only then are foreign entries removed. */
   private peersKnown = false;
   private handle: Handle | undefined;
@@ -194,15 +196,20 @@ export class Overlay {
    */
   async upsertPeer(peer: Peer): Promise<void> {
     const e = this.checkPeer(peer);
-    for (const other of this.desired.values()) {
-      if (other.subnet !== e.subnet && (other.vtepMac === e.vtepMac || other.vtepIp === e.vtepIp)) {
-        throw new Error(
-          `overlay: peer ${e.subnet} conflicts with peer ${other.subnet} (same VTEP MAC or IP)`,
-        );
-      }
-    }
     const previous = this.desired.get(e.subnet);
     this.desired.set(e.subnet, e);
+    for (const other of this.desired.values()) {
+      if (other.subnet !== e.subnet && (other.vtepMac === e.vtepMac || other.vtepIp === e.vtepIp)) {
+        // Typically a node that re-leased while its old lease still lingers. The peer stays desired; reconcile
+        // passes reject it while the conflict lasts and program it once the other one is removed.
+        this.conflicted.add(e.subnet);
+        this.log.warn(
+          { subnet: e.subnet, conflictsWith: other.subnet },
+          'overlay: peer shares a VTEP MAC or IP with another; programmed once the conflict is gone',
+        );
+        return;
+      }
+    }
     if (!this.handle) return;
     await this.exclusive(async (h, vtep = this.vtep) => {
       if (previous && (previous.vtepMac !== e.vtepMac || previous.publicIp !== e.publicIp)) {
@@ -222,8 +229,14 @@ export class Overlay {
     const previous = this.desired.get(subnet);
     if (!previous) return;
     this.desired.delete(subnet);
+    const wasConflicted = this.conflicted.delete(subnet);
     if (!this.handle) return;
-    await this.exclusive((h, vtep = this.vtep) => removePeer(h, vtep.index, previous));
+    if (!wasConflicted) await this.exclusive((h, vtep = this.vtep) => removePeer(h, vtep.index, previous));
+    // A peer held back by a conflict with this one can be programmed now.
+    if (this.conflicted.size > 0) {
+      this.conflicted.clear();
+      await this.reconcile('peers');
+    }
   }
 
   /** This node got a different subnet (its lease was lost and taken): moves the VTEP address, keeps peers. */
