@@ -10,6 +10,35 @@ interface Snapshot {
   links: string[];
   mounts: string[];
   processes: string[];
+  /** The host namespace's firewall and forwarding state: tests must never change them. */
+  hostState: string[];
+}
+
+// Host-namespace settings a careless test (one that forgot to enter its own namespace) would change.
+const HOST_SYSCTLS = [
+  'net/ipv4/ip_forward',
+  'net/ipv6/conf/all/forwarding',
+  'net/ipv4/conf/all/route_localnet',
+  'net/ipv4/conf/all/rp_filter',
+];
+
+function hostState(): string[] {
+  const state = HOST_SYSCTLS.map((key) => {
+    try {
+      return `sysctl ${key}=${readFileSync(`/proc/sys/${key}`, 'utf8').trim()}`;
+    } catch {
+      return `sysctl ${key}=?`;
+    }
+  });
+  try {
+    const ruleset = execFileSync('/usr/sbin/nft', ['list', 'ruleset'], { encoding: 'utf8' });
+    state.push(
+      `nft tables: ${[...ruleset.matchAll(/^table (\S+ \S+)/gm)].map((m) => m[1]).join(', ') || 'none'}`,
+    );
+  } catch {
+    state.push('nft: unavailable');
+  }
+  return state;
 }
 
 const WATCHED_PROCESSES = new Set(['etcd', 'iperf3', 'runc', 'tsnet-agent', 'nc']);
@@ -41,7 +70,13 @@ function snapshot(): Snapshot {
       // the process ended while we looked
     }
   }
-  return { netns: netns.sort(), links: links.sort(), mounts: mounts.sort(), processes: processes.sort() };
+  return {
+    netns: netns.sort(),
+    links: links.sort(),
+    mounts: mounts.sort(),
+    processes: processes.sort(),
+    hostState: hostState(),
+  };
 }
 
 const [mode, file] = process.argv.slice(2);
@@ -51,8 +86,8 @@ if (mode === 'snapshot') {
   const before = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
   const after = snapshot();
   const leaked: string[] = [];
-  for (const key of ['netns', 'links', 'mounts', 'processes'] as const) {
-    const had = new Set(before[key]);
+  for (const key of ['netns', 'links', 'mounts', 'processes', 'hostState'] as const) {
+    const had = new Set(before[key] ?? []);
     const extra = after[key].filter((x) => !had.has(x));
     if (extra.length) leaked.push(`${key}: ${extra.join(', ')}`);
   }
@@ -60,7 +95,7 @@ if (mode === 'snapshot') {
     console.error(`leftovers: the suite left these behind:\n  ${leaked.join('\n  ')}`);
     process.exit(1);
   }
-  console.log('leftovers: none (no namespace, host link, mount or process left by the suite)');
+  console.log('leftovers: none (no namespace, host link, mount or process left; host sysctls and firewall unchanged)');
 } else {
   console.error('usage: leftovers.ts snapshot | check FILE');
   process.exit(2);
