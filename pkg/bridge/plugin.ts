@@ -18,7 +18,13 @@ import {
 } from '../ipam/invoke.ts';
 import { Handle } from '../netlink/handle.ts';
 import type { Link } from '../netlink/link.ts';
-import { addPortMappings, ensureMasquerade, removeMasquerade, removePortMappings } from '../nft/index.ts';
+import {
+  addPortMappings,
+  allowLocalhostPortmap,
+  ensureMasquerade,
+  removeMasquerade,
+  removePortMappings,
+} from '../nft/index.ts';
 import { type BridgeConf, loadBridgeConf } from './config.ts';
 import {
   attachToBridge,
@@ -97,6 +103,8 @@ async function add(args: AttachmentArgs): Promise<Result> {
       });
     }
     if (conf.portMappings.length > 0) {
+      // Published ports answer on the node's 127.0.0.1 too (as with the reference portmap plugin).
+      await allowLocalhostPortmap(NODE_NETNS, conf.bridge);
       await addPortMappings(NODE_NETNS, {
         containerId: args.containerId,
         network: conf.network,

@@ -7,6 +7,7 @@ import { listMasquerade } from '../../pkg/nft/index.ts';
 import { ip, ipJson, ipLinks, nsexec, type TestNetns, uniqueIfname, withNetnses } from '../helpers/netns.ts';
 import { type PluginOutcome, REFERENCE_CNI, runPlugin } from '../helpers/plugin.ts';
 import { withTempDir } from '../helpers/tmp.ts';
+import { startTcpServer, tcpRequest } from '../nft/world.ts';
 
 interface World {
   node: TestNetns;
@@ -281,6 +282,38 @@ async function waitFor(cond: () => boolean, attempts = 400, everyMs = 25): Promi
   }
   throw new Error('condition not reached');
 }
+
+test("published ports (portMappings capability): reachable from another host and from the node's 127.0.0.1, gone after DEL", async (t) => {
+  await withWorld(2, async (w) => {
+    const [ctr, client] = [w.ctrs[0]!, w.ctrs[1]!];
+    // The "client" namespace is another host on an underlay link to the node.
+    ip(w.node.path, 'link', 'add', 'ul0', 'type', 'veth', 'peer', 'name', 'ul1', 'netns', client.name);
+    ip(w.node.path, 'addr', 'add', '198.18.0.1/24', 'dev', 'ul0');
+    ip(w.node.path, 'link', 'set', 'ul0', 'up');
+    ip(client.path, 'addr', 'add', '198.18.0.2/24', 'dev', 'ul1');
+    ip(client.path, 'link', 'set', 'ul1', 'up');
+    ip(w.node.path, 'link', 'set', 'lo', 'up');
+    const conf = {
+      ...bridgeConf(w),
+      capabilities: { portMappings: true },
+      runtimeConfig: { portMappings: [{ hostPort: 18080, containerPort: 8080, protocol: 'tcp' }] },
+    };
+    t.is((await add(w, conf, ctr)).code, 0);
+    const server = await startTcpServer(ctr, 8080, 'hello');
+    try {
+      const remote = await tcpRequest(client, '198.18.0.1', 18080);
+      t.true(remote.ok, remote.text);
+      t.regex(remote.text, /^hello /);
+      const local = await tcpRequest(w.node, '127.0.0.1', 18080);
+      t.true(local.ok, `from the node's localhost: ${local.text}`);
+    } finally {
+      await server.stop();
+    }
+    t.is((await del(w, conf, ctr, ctr.name)).code, 0);
+    const after = await tcpRequest(client, '198.18.0.1', 18080);
+    t.false(after.ok, 'the port is no longer published');
+  });
+});
 
 test('DEL is idempotent and succeeds when the namespace is gone or CNI_NETNS is empty', async (t) => {
   await withWorld(1, async (w) => {
