@@ -1,7 +1,7 @@
 // The only FFI boundary of tsnet: thin, typed koffi bindings to the libc calls Node lacks.
 // Every binding checks the return value and throws a SyscallError naming the call and the errno.
+import { createRequire } from 'node:module';
 import { constants } from 'node:os';
-import koffi from 'koffi';
 
 // Aliases share a number (EAGAIN/EWOULDBLOCK, EOPNOTSUPP/ENOTSUP, EDEADLK/EDEADLOCK): Linux's name wins.
 const PREFERRED_NAMES = new Set(['EAGAIN', 'EOPNOTSUPP', 'EDEADLK']);
@@ -37,39 +37,68 @@ export class SyscallError extends Error {
   }
 }
 
-const libc = koffi.load('libc.so.6');
+type Koffi = typeof import('koffi');
 
-const c = {
-  setns: libc.func('int setns(int fd, int nstype)'),
-  unshare: libc.func('int unshare(int flags)'),
-  socket: libc.func('int socket(int domain, int type, int protocol)'),
-  bind: libc.func('int bind(int fd, const void *addr, uint32_t addrlen)'),
-  getsockname: libc.func('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *addrlen)'),
-  setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
-  sendto: libc.func(
-    'intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)',
-  ),
-  recvfrom: libc.func(
-    'intptr_t recvfrom(int fd, _Out_ void *buf, size_t len, int flags, void *addr, void *addrlen)',
-  ),
-  poll: libc.func('int poll(_Inout_ void *fds, unsigned long nfds, int timeout)'),
-  close: libc.func('int close(int fd)'),
-  flock: libc.func('int flock(int fd, int operation)'),
-  mount: libc.func(
-    'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
-  ),
-  umount2: libc.func('int umount2(const char *target, int flags)'),
-  gettid: libc.func('int gettid()'),
-  strerror: libc.func('const char *strerror(int errnum)'),
-};
+/** The libc functions tsnet binds. */
+function bindLibc(libc: ReturnType<Koffi['load']>) {
+  return {
+    setns: libc.func('int setns(int fd, int nstype)'),
+    unshare: libc.func('int unshare(int flags)'),
+    socket: libc.func('int socket(int domain, int type, int protocol)'),
+    bind: libc.func('int bind(int fd, const void *addr, uint32_t addrlen)'),
+    getsockname: libc.func('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *addrlen)'),
+    setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
+    sendto: libc.func(
+      'intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)',
+    ),
+    recvfrom: libc.func(
+      'intptr_t recvfrom(int fd, _Out_ void *buf, size_t len, int flags, void *addr, void *addrlen)',
+    ),
+    poll: libc.func('int poll(_Inout_ void *fds, unsigned long nfds, int timeout)'),
+    close: libc.func('int close(int fd)'),
+    flock: libc.func('int flock(int fd, int operation)'),
+    mount: libc.func(
+      'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
+    ),
+    umount2: libc.func('int umount2(const char *target, int flags)'),
+    gettid: libc.func('int gettid()'),
+    strerror: libc.func('const char *strerror(int errnum)'),
+  };
+}
+
+/**
+ * koffi and the libc bindings, made on the first call of any binding: loading the native module and parsing
+ * the prototypes costs a few milliseconds that a CNI plugin answering VERSION (or a DEL without a netns)
+ * would pay for nothing. The plain `require` is what the plugin bundles resolve (scripts/build.ts points it
+ * at the native module beside the plugin, and esbuild defers it to this call); under an ESM loader (tsx,
+ * tests) there is no `require`, so one is made for this file.
+ */
+let native: { koffi: Koffi; c: ReturnType<typeof bindLibc> } | undefined;
+
+function loadNative(): NonNullable<typeof native> {
+  const koffi: Koffi =
+    typeof require === 'function' ? require('koffi') : createRequire(import.meta.url)('koffi');
+  return { koffi, c: bindLibc(koffi.load('libc.so.6')) };
+}
+
+function libc(): ReturnType<typeof bindLibc> {
+  native ??= loadNative();
+  return native.c;
+}
+
+/** errno of the last binding called on this thread (the native module is loaded by then). */
+function lastErrno(): number {
+  native ??= loadNative();
+  return native.koffi.errno();
+}
 
 function describeErrno(errno: number): string {
-  return String(c.strerror(errno));
+  return String(libc().strerror(errno));
 }
 
 function check(syscall: string, ret: number | bigint, detail?: string): number {
   const value = Number(ret);
-  if (value < 0) throw new SyscallError(syscall, koffi.errno(), detail);
+  if (value < 0) throw new SyscallError(syscall, lastErrno(), detail);
   return value;
 }
 
@@ -118,38 +147,38 @@ export const MNT_DETACH = 0x2;
 
 /** setns(2): move the calling thread into the namespace referred to by `fd`. */
 export function setns(fd: number, nstype = 0): void {
-  check('setns', c.setns(fd, nstype));
+  check('setns', libc().setns(fd, nstype));
 }
 
 /** unshare(2) for the calling thread. */
 export function unshare(flags: number): void {
-  check('unshare', c.unshare(flags));
+  check('unshare', libc().unshare(flags));
 }
 
 export function socket(domain: number, type: number, protocol: number): number {
-  return check('socket', c.socket(domain, type, protocol));
+  return check('socket', libc().socket(domain, type, protocol));
 }
 
 export function bind(fd: number, addr: Buffer): void {
-  check('bind', c.bind(fd, addr, addr.length));
+  check('bind', libc().bind(fd, addr, addr.length));
 }
 
 export function getsockname(fd: number, size: number): Buffer {
   const addr = Buffer.alloc(size);
   const len = [size];
-  check('getsockname', c.getsockname(fd, addr, len));
+  check('getsockname', libc().getsockname(fd, addr, len));
   return addr.subarray(0, len[0]);
 }
 
 export function setsockoptInt(fd: number, level: number, name: number, value: number): void {
   const buf = Buffer.alloc(4);
   buf.writeInt32LE(value);
-  check('setsockopt', c.setsockopt(fd, level, name, buf, 4), `(level ${level}, option ${name})`);
+  check('setsockopt', libc().setsockopt(fd, level, name, buf, 4), `(level ${level}, option ${name})`);
 }
 
 /** sendto(2) to a netlink or other datagram address; returns the byte count. */
 export function sendto(fd: number, data: Buffer, flags: number, addr: Buffer | null): number {
-  return check('sendto', c.sendto(fd, data, data.length, flags, addr, addr ? addr.length : 0));
+  return check('sendto', libc().sendto(fd, data, data.length, flags, addr, addr ? addr.length : 0));
 }
 
 /**
@@ -157,9 +186,9 @@ export function sendto(fd: number, data: Buffer, flags: number, addr: Buffer | n
  * or -1 when MSG_DONTWAIT was given and nothing is queued (EAGAIN).
  */
 export function recv(fd: number, buf: Buffer, flags: number): number {
-  const ret = Number(c.recvfrom(fd, buf, buf.length, flags, null, null));
+  const ret = Number(libc().recvfrom(fd, buf, buf.length, flags, null, null));
   if (ret < 0) {
-    const errno = koffi.errno();
+    const errno = lastErrno();
     if (errnoName(errno) === 'EAGAIN') return -1;
     throw new SyscallError('recvfrom', errno);
   }
@@ -175,10 +204,10 @@ export function pollReadable(fd: number, timeoutMs: number): Promise<boolean> {
   pfd.writeInt32LE(fd, 0);
   pfd.writeInt16LE(POLLIN, 4);
   return new Promise((resolve, reject) => {
-    c.poll.async(pfd, 1, timeoutMs, (err: unknown, ret: number) => {
+    libc().poll.async(pfd, 1, timeoutMs, (err: unknown, ret: number) => {
       if (err) return reject(err instanceof Error ? err : new Error(String(err)));
       if (ret < 0) {
-        const errno = koffi.errno();
+        const errno = lastErrno();
         if (errnoName(errno) === 'EINTR') return resolve(false);
         return reject(new SyscallError('poll', errno));
       }
@@ -188,14 +217,14 @@ export function pollReadable(fd: number, timeoutMs: number): Promise<boolean> {
 }
 
 export function close(fd: number): void {
-  check('close', c.close(fd));
+  check('close', libc().close(fd));
 }
 
 /** flock(2). With LOCK_NB returns false when the lock is held elsewhere; otherwise blocks. */
 export function flock(fd: number, operation: number): boolean {
-  const ret = Number(c.flock(fd, operation));
+  const ret = Number(libc().flock(fd, operation));
   if (ret < 0) {
-    const errno = koffi.errno();
+    const errno = lastErrno();
     if ((operation & LOCK_NB) !== 0 && errnoName(errno) === 'EAGAIN') return false;
     throw new SyscallError('flock', errno);
   }
@@ -205,9 +234,9 @@ export function flock(fd: number, operation: number): boolean {
 /** flock(2) with LOCK_EX on a worker thread, so waiting for the lock never blocks the event loop. */
 export function flockExclusiveAsync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    c.flock.async(fd, LOCK_EX, (err: unknown, ret: number) => {
+    libc().flock.async(fd, LOCK_EX, (err: unknown, ret: number) => {
       if (err) return reject(err instanceof Error ? err : new Error(String(err)));
-      if (ret < 0) return reject(new SyscallError('flock', koffi.errno()));
+      if (ret < 0) return reject(new SyscallError('flock', lastErrno()));
       resolve();
     });
   });
@@ -220,13 +249,13 @@ export function mount(
   flags: number,
   data: string | null = null,
 ): void {
-  check('mount', c.mount(source, target, fstype, flags, data), `${source ?? 'none'} on ${target}`);
+  check('mount', libc().mount(source, target, fstype, flags, data), `${source ?? 'none'} on ${target}`);
 }
 
 export function umount2(target: string, flags = 0): void {
-  check('umount2', c.umount2(target, flags), target);
+  check('umount2', libc().umount2(target, flags), target);
 }
 
 export function gettid(): number {
-  return c.gettid();
+  return libc().gettid();
 }

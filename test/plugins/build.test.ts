@@ -1,7 +1,7 @@
 // The build's output: one executable per cni-plugins/<type>/main.ts in dist/cni that answers VERSION with an
 // empty environment and stdin, and `install-cni` copies that works outside the repository (koffi's native
 // module travels with the plugins).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,20 @@ test('every plugin main has an executable bundle in dist/cni', (t) => {
 
 test('VERSION works under env -i with empty stdin for every built plugin', (t) => {
   for (const type of PLUGIN_TYPES) t.deepEqual(versionOf(join(DIST_CNI, type)), VERSION_REPLY, type);
+});
+
+test('VERSION loads no native module (koffi is bound on the first libc call, which VERSION never makes)', (t) => {
+  for (const type of PLUGIN_TYPES) {
+    // NODE_DEBUG=module logs every CommonJS load on stderr: the oracle for what the bundle required.
+    const run = spawnSync('env', ['-i', 'CNI_COMMAND=VERSION', 'NODE_DEBUG=module', join(DIST_CNI, type)], {
+      input: '',
+      encoding: 'utf8',
+      cwd: '/',
+    });
+    t.is(run.status, 0, `${type}: ${run.stderr}`);
+    t.deepEqual(JSON.parse(run.stdout), VERSION_REPLY, type);
+    t.false(run.stderr.includes('tsnet-native'), `${type} loaded koffi's native module for VERSION`);
+  }
 });
 
 test('install-cni copies plugins that work outside the repository', async (t) => {
