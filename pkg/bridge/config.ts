@@ -1,7 +1,9 @@
 // The tsnet-bridge network configuration: the reference bridge plugin's options, validated once at the edge.
+
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { NetConf } from '../cni/types.ts';
 import { isCidr } from '../cni/version.ts';
+import { isUnicastMac } from '../netlink/codec.ts';
 import { validateLinkName } from '../netlink/link.ts';
 
 export const DEFAULT_BRIDGE = 'tsnet0';
@@ -59,8 +61,6 @@ function cidrList(conf: NetConf, key: string): string[] {
   return v as string[];
 }
 
-const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-
 export function loadBridgeConf(conf: NetConf, cniArgMac?: string): BridgeConf {
   const bridge = conf['bridge'] ?? DEFAULT_BRIDGE;
   if (typeof bridge !== 'string') throw invalid('"bridge" must be an interface name');
@@ -71,7 +71,7 @@ export function loadBridgeConf(conf: NetConf, cniArgMac?: string): BridgeConf {
   }
   const isDefaultGateway = optionalBool(conf, 'isDefaultGateway');
   const mac = conf.runtimeConfig?.mac ?? cniArgMac;
-  if (mac !== undefined && (typeof mac !== 'string' || !MAC_RE.test(mac))) {
+  if (mac !== undefined && (typeof mac !== 'string' || !isUnicastMac(mac))) {
     throw invalid('container MAC must look like 02:42:ac:11:00:02', `got ${JSON.stringify(mac)}`);
   }
   const portMappings = conf.runtimeConfig?.portMappings ?? [];

@@ -1,8 +1,10 @@
 // The docker0-style data plane: a Linux bridge on the node, one veth pair per container (the container end
 // created and named directly in its namespace), the gateway address on the bridge, and the container's
 // link setup. Each function creating something has its undo beside it.
+
 import { randomBytes } from 'node:crypto';
 import { CniError, ErrorCode } from '../cni/errors.ts';
+import { requireFreeIfname } from '../cni/netns.ts';
 import type { IPConfig } from '../cni/types.ts';
 import { formatIp, formatSubnet, parseCidr, parseIp, subnetContains, subnetOf } from '../ip/address.ts';
 import type { Handle } from '../netlink/handle.ts';
@@ -88,13 +90,7 @@ export async function createVethPair(
   container: Handle,
   opts: { containerNetns: string; ifname: string; mtu?: number; mac?: string },
 ): Promise<VethPair> {
-  if (await container.linkFind(opts.ifname)) {
-    throw new CniError(
-      ErrorCode.InvalidEnvironment,
-      `container interface ${opts.ifname} already exists in ${opts.containerNetns}`,
-      'CNI_IFNAME must name a new interface',
-    );
-  }
+  await requireFreeIfname(container, opts.ifname);
   for (let attempt = 0; ; attempt++) {
     const name = hostVethName();
     try {

@@ -1,4 +1,5 @@
 // CNI_NETNS checks shared by the plugins: ADD and CHECK need a real network namespace; DEL goes on without one.
+import type { Handle } from '../netlink/handle.ts';
 import { isNetns } from '../netns/index.ts';
 import { CniError, ErrorCode } from './errors.ts';
 
@@ -15,4 +16,15 @@ export function requireNetns(path: string): void {
 /** DEL's question: is there still a namespace to clean up in? (An empty or stale CNI_NETNS is no error.) */
 export function netnsStillExists(path: string): boolean {
   return path !== '' && isNetns(path);
+}
+
+/** CNI_IFNAME must name a new interface in the container (code 4): ADD never adopts an existing one. */
+export async function requireFreeIfname(container: Handle, ifname: string): Promise<void> {
+  if (await container.linkFind(ifname)) {
+    throw new CniError(
+      ErrorCode.InvalidEnvironment,
+      `container interface ${ifname} already exists in ${container.netnsPath ?? 'the container namespace'}`,
+      'CNI_IFNAME must name a new interface',
+    );
+  }
 }

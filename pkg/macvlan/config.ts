@@ -1,6 +1,8 @@
 // The tsnet-macvlan network configuration: the reference macvlan plugin's options, validated once at the edge.
+
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { NetConf } from '../cni/types.ts';
+import { isUnicastMac } from '../netlink/codec.ts';
 import { type MacvlanModeName, validateLinkName } from '../netlink/link.ts';
 
 /** The modes a container macvlan may use (the kernel's `source` mode is for other purposes). */
@@ -26,11 +28,9 @@ function invalid(msg: string, details?: string): CniError {
   return new CniError(ErrorCode.InvalidNetworkConfig, msg, details);
 }
 
-const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-
 /** A unicast MAC in `aa:bb:cc:dd:ee:ff` form (the kernel refuses a multicast one for an interface). */
 export function validateUnicastMac(mac: unknown, where: string): string {
-  if (typeof mac !== 'string' || !MAC_RE.test(mac)) {
+  if (typeof mac !== 'string' || !isUnicastMac(mac)) {
     throw invalid(`${where} must look like 02:42:ac:11:00:02`, `got ${JSON.stringify(mac)}`);
   }
   if (Number.parseInt(mac.slice(0, 2), 16) & 1) {

@@ -1,7 +1,9 @@
 // The macvlan data plane: find the master, create the container's macvlan directly inside its namespace with
 // its final name (no temporary name in the node namespace, nothing to move, nothing to leak there), and
 // delete it again. Each function creating something has its undo beside it.
+
 import { CniError, ErrorCode } from '../cni/errors.ts';
+import { requireFreeIfname } from '../cni/netns.ts';
 import type { Handle } from '../netlink/handle.ts';
 import type { Link } from '../netlink/link.ts';
 import { NetlinkError } from '../netlink/socket.ts';
@@ -64,13 +66,7 @@ export async function createMacvlan(
   master: Link,
   opts: CreateMacvlan,
 ): Promise<Link> {
-  if (await container.linkFind(opts.ifname)) {
-    throw new CniError(
-      ErrorCode.InvalidEnvironment,
-      `container interface ${opts.ifname} already exists`,
-      'CNI_IFNAME must name a new interface',
-    );
-  }
+  await requireFreeIfname(container, opts.ifname);
   try {
     await masterNs.linkAdd({
       kind: 'macvlan',

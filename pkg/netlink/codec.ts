@@ -162,6 +162,16 @@ export function ipFamily(ip: string): 4 | 6 {
 
 const MAC_RE = /^([0-9a-fA-F]{2})(:[0-9a-fA-F]{2}){5}$/;
 
+/** `02:42:ac:11:00:02` form (either case). */
+export function isMac(text: string): boolean {
+  return MAC_RE.test(text);
+}
+
+/** A MAC an interface may carry: well-formed, not all zeros, not multicast (the kernel refuses those). */
+export function isUnicastMac(text: string): boolean {
+  return isMac(text) && !/^(00:){5}00$/.test(text) && (Number.parseInt(text.slice(0, 2), 16) & 1) === 0;
+}
+
 export function macToBuffer(mac: string): Buffer {
   if (!MAC_RE.test(mac)) throw new Error(`invalid MAC address ${JSON.stringify(mac)}`);
   return Buffer.from(mac.split(':').map((h) => Number.parseInt(h, 16)));

@@ -3,6 +3,7 @@
 // FDB (remote VTEP MAC -> remote underlay IP), route (remote pod subnet via remote VTEP IP, onlink). Removal
 // runs in reverse. All operations use replace semantics and tolerate entries that are already gone.
 import { isIPv4 } from 'node:net';
+import { isUnicastMac } from '../netlink/codec.ts';
 import type { Handle } from '../netlink/handle.ts';
 import { NetlinkError } from '../netlink/socket.ts';
 import { parseIPv4Subnet } from './subnet.ts';
@@ -38,8 +39,6 @@ export interface PeerOptions {
   readonly protocol?: number;
 }
 
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-
 /** Validates a peer and derives its entries; throws a clear error on bad input. */
 export function peerEntries(peer: Peer): PeerEntries {
   const subnet = parseIPv4Subnet(peer.subnet);
@@ -49,7 +48,7 @@ export function peerEntries(peer: Peer): PeerEntries {
     throw new Error(`peer ${peer.subnet}: public IP ${JSON.stringify(peer.publicIp)} is not IPv4`);
   }
   const mac = peer.vtepMac.toLowerCase();
-  if (!MAC_RE.test(mac) || mac === '00:00:00:00:00:00' || (Number.parseInt(mac.slice(0, 2), 16) & 1) === 1) {
+  if (!isUnicastMac(mac)) {
     throw new Error(`peer ${peer.subnet}: VTEP MAC ${JSON.stringify(peer.vtepMac)} is not a unicast MAC`);
   }
   return { subnet: subnet.cidr, vtepIp: subnet.network, vtepMac: mac, publicIp: peer.publicIp };

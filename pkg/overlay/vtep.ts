@@ -4,6 +4,7 @@
 // where the kernel allows it and recreating the device only when its tunnel identity is wrong.
 import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
+import { isUnicastMac } from '../netlink/codec.ts';
 import type { Handle } from '../netlink/handle.ts';
 import type { Link, VxlanInfo } from '../netlink/link.ts';
 import { NetlinkError } from '../netlink/socket.ts';
@@ -54,8 +55,6 @@ export interface EnsureVtepResult {
   readonly changes: readonly string[];
 }
 
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-
 /**
  * A locally administered unicast MAC derived from a stable identity (e.g. `node-a/10.244.0.0/16`): the same
  * key gives the same MAC on every start, so peers' neighbour and FDB entries for this node stay valid.
@@ -78,7 +77,7 @@ function validateOptions(opts: VtepOptions): void {
   const port = opts.port ?? DEFAULT_VXLAN_PORT;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`vtep: port ${port} out of range`);
   if (!isIPv4(opts.localIp)) throw new Error(`vtep: local IP ${JSON.stringify(opts.localIp)} is not IPv4`);
-  if (!MAC_RE.test(opts.mac.toLowerCase()))
+  if (!isUnicastMac(opts.mac.toLowerCase()))
     throw new Error(`vtep: MAC ${JSON.stringify(opts.mac)} is invalid`);
   if (opts.mtu !== undefined && (!Number.isInteger(opts.mtu) || opts.mtu < 68 || opts.mtu > 65535)) {
     throw new Error(`vtep: MTU ${opts.mtu} out of range 68-65535`);

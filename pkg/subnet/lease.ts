@@ -1,6 +1,8 @@
 // A node's subnet lease as stored (flannel's layout): key `<prefix>/subnets/10.244.3.0-24`, value
 // {"PublicIP": "...", "BackendType": "vxlan", "BackendData": {"VtepMAC": "..."}}.
+
 import { isIPv4 } from 'node:net';
+import { isMac } from '../netlink/codec.ts';
 import type { KeyValue } from '../store/index.ts';
 
 export interface VxlanBackendData {
@@ -53,8 +55,6 @@ export function parseSubnetKey(prefix: string, key: string): string | undefined 
   return `${m[1]}/${m[2]}`;
 }
 
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
-
 export function encodeLeaseAttrs(attrs: LeaseAttrs): string {
   return JSON.stringify(validateLeaseAttrs('(new lease)', attrs));
 }
@@ -68,7 +68,7 @@ export function validateLeaseAttrs(key: string, raw: unknown): LeaseAttrs {
   if (v.BackendType !== 'vxlan')
     throw new LeaseFormatError(key, `unknown BackendType ${JSON.stringify(v.BackendType)}`);
   const data = v.BackendData as Record<string, unknown> | undefined;
-  if (typeof data?.VtepMAC !== 'string' || !MAC_RE.test(data.VtepMAC)) {
+  if (typeof data?.VtepMAC !== 'string' || !isMac(data.VtepMAC)) {
     throw new LeaseFormatError(
       key,
       `BackendData.VtepMAC ${JSON.stringify(data?.VtepMAC)} is not a MAC address`,
