@@ -114,7 +114,12 @@ export async function createVethPair(
         `failed to create veth pair for ${opts.ifname}: ${(err as Error).message}`,
       );
     }
-    return { host: await node.linkGet(name), container: await container.linkGet(opts.ifname) };
+    try {
+      return { host: await node.linkGet(name), container: await container.linkGet(opts.ifname) };
+    } catch (err) {
+      await deleteVethPair(node, name).catch(() => undefined); // made but not returned: undo here
+      throw err;
+    }
   }
 }
 

@@ -263,8 +263,9 @@ export async function linkAdd(sock: NetlinkSocket, spec: LinkSpec): Promise<void
   validateLinkName(spec.name);
   if (spec.kind === 'veth') validateLinkName(spec.peer.name);
   const ns = spec.netns ? openNetns(spec.netns) : undefined;
-  const peerNs = spec.kind === 'veth' && spec.peer.netns ? openNetns(spec.peer.netns) : undefined;
+  let peerNs: ReturnType<typeof openNetns> | undefined;
   try {
+    peerNs = spec.kind === 'veth' && spec.peer.netns ? openNetns(spec.peer.netns) : undefined;
     await sock.request({
       type: RtmType.NEWLINK,
       flags: NlmFlags.CREATE | NlmFlags.EXCL,

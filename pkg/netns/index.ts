@@ -122,7 +122,13 @@ function setnsCheck(fd: number): void {
  */
 export function withNetns<T>(path: string, fn: () => T): T {
   const target = openNetns(path);
-  const origin = currentNetns();
+  let origin: Netns;
+  try {
+    origin = currentNetns();
+  } catch (err) {
+    target.close();
+    throw err;
+  }
   try {
     setns(target.fd, CLONE_NEWNET);
     try {
