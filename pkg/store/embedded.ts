@@ -1,11 +1,18 @@
 // The single-node store: one JSON file under the data dir with etcd's semantics (global revision, leases with
-// TTL, history for watches from a revision). Every operation runs under an flock on a side lock file, reads the
-// file, applies lease expiry, and replaces the file atomically (write temp, fsync, rename), so another process
-// (tsnetctl) always reads a whole state and its writes are not lost.
+// TTL, history for watches from a revision). Every operation runs under an flock on a side lock file, applies
+// lease expiry, and replaces the file atomically when something changed (write temp, fsync, rename), so another
+// process (tsnetctl) always reads a whole state and its writes are not lost.
+//
+// The agent's event loop also serves netlink, lease renewals and HTTP, so nothing here blocks it: file I/O goes
+// through fs/promises and waiting for the lock happens on a worker thread. The file is only parsed again when it
+// changed: it starts with `{"id":…,"generation":N,` where generation counts every save of that file (under the
+// lock), so comparing those few bytes (and the file's inode, size and mtime) with what this handle last read or
+// wrote tells whether anyone wrote since.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { flockExclusiveAsync } from '../../native/libc.ts';
+import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB, LOCK_UN } from '../../native/libc.ts';
 import {
   type KeyValue,
   type Lease,
@@ -19,16 +26,27 @@ import {
 } from './index.ts';
 import { EventQueue } from './queue.ts';
 
+/**
+ * How an operation got the store's state: 'unchanged' (the file's header matched what this handle last read or
+ * wrote, nothing parsed), 'read' (whole file read and parsed), 'created' (no file yet).
+ */
+export type StateSource = 'unchanged' | 'read' | 'created';
+
 export interface EmbeddedStoreOptions {
   dataDir: string;
   /** File name under dataDir. Default `store.json`. */
   fileName?: string;
-  /** How often leases are expired and other processes' changes picked up while open. Default 500 ms. */
+  /**
+   * How often leases are expired and other processes' changes picked up while open. Default 500 ms. A tick does
+   * nothing while this handle has no open watch and knows of no lease.
+   */
   tickMs?: number;
   /** Events kept for watches from a past revision; older ones are compacted. Default 1000. */
   historyLimit?: number;
   /** Clock, for tests. */
   now?: () => number;
+  /** Told, for each operation (ticks included), how it got the state: for tests and metrics. */
+  onLoad?: (source: StateSource, op: string) => void;
 }
 
 interface StoredKey {
@@ -48,12 +66,25 @@ type StoredEvent = Exclude<WatchEvent, { type: 'resync' }>;
 interface State {
   /** Identity of this store file: a different one means the file was replaced underneath. */
   id: string;
+  /** Saves of this file so far; absent in files written before it existed (those are parsed every time). */
+  generation?: number;
   revision: number;
   compactRevision: number;
   nextLease: number;
   keys: Record<string, StoredKey>;
   leases: Record<string, StoredLease>;
   history: StoredEvent[];
+}
+
+/**
+ * The state as this handle last read or wrote it, with the header the file starts with and the file's stat
+ * stamp while unchanged. The header catches every writer of this module; the stamp (inode, size, mtime) also
+ * catches a writer that does not count generations (an older tsnet, an editor).
+ */
+interface CachedState {
+  state: State;
+  header: Buffer;
+  stamp: string;
 }
 
 interface EmbeddedWatch {
@@ -70,9 +101,19 @@ export class EmbeddedStore implements Store {
   private readonly tickMs: number;
   private readonly historyLimit: number;
   private readonly now: () => number;
+  private readonly onLoad: ((source: StateSource, op: string) => void) | undefined;
   private readonly watches = new Set<EmbeddedWatch>();
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  /** Held open for the store's life; flock(2) on it serializes with other handles and processes. */
+  private lockFile: FileHandle | undefined;
+  /** The lock file's identity, for taking turns with other handles on it in this process. */
+  private lockKey = '';
+  /** Valid only while no operation failed after loading it: a failed one may have changed it half-way. */
+  private cached: CachedState | undefined;
+  /** Leases in the last state seen: with none (and no watch) the tick has nothing to do. */
+  private knownLeases = 0;
   private lastSeen: { id: string; revision: number } | undefined;
   private closed = false;
 
@@ -82,11 +123,12 @@ export class EmbeddedStore implements Store {
     this.tickMs = options.tickMs ?? 500;
     this.historyLimit = options.historyLimit ?? 1000;
     this.now = options.now ?? Date.now;
+    this.onLoad = options.onLoad;
   }
 
   static async open(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
     try {
-      mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+      await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
     } catch (err) {
       throw new StoreError(
         'invalid',
@@ -95,14 +137,27 @@ export class EmbeddedStore implements Store {
       );
     }
     const store = new EmbeddedStore(options);
-    await store.transact('open', undefined, () => undefined);
-    store.timer = setInterval(() => {
-      store
-        .transact('tick', undefined, () => undefined)
-        .catch(() => {
-          // a failed tick is retried at the next one; operations report their own errors
-        });
-    }, store.tickMs);
+    try {
+      store.lockFile = await open(store.lockPath, 'a', 0o600);
+      const { dev, ino } = await store.lockFile.stat();
+      store.lockKey = `${dev}:${ino}`;
+    } catch (err) {
+      throw new StoreError(
+        'unreachable',
+        'open',
+        `cannot open ${store.lockPath}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    try {
+      await store.transact('open', undefined, () => undefined);
+    } catch (err) {
+      await store.lockFile.close().catch(() => undefined);
+      throw err;
+    }
+    store.timer = setInterval(() => store.tick(), store.tickMs);
     store.timer.unref();
     return store;
   }
@@ -245,7 +300,26 @@ export class EmbeddedStore implements Store {
     if (this.timer) clearInterval(this.timer);
     await this.chain.catch(() => undefined);
     this.closed = true;
+    this.cached = undefined;
     for (const w of [...this.watches]) w.queue.close();
+    await this.lockFile?.close().catch(() => undefined);
+  }
+
+  /**
+   * Expires leases and picks up other processes' changes for the watches; nothing to do without either. A tick
+   * still running (slow disk) is not queued behind.
+   */
+  private tick(): void {
+    if (this.ticking || this.closed) return;
+    if (this.watches.size === 0 && this.knownLeases === 0) return;
+    this.ticking = true;
+    this.transact('tick', undefined, () => undefined)
+      .catch(() => {
+        // a failed tick is retried at the next one; operations report their own errors
+      })
+      .finally(() => {
+        this.ticking = false;
+      });
   }
 
   /**
@@ -263,39 +337,61 @@ export class EmbeddedStore implements Store {
     return run;
   }
 
-  private async locked<T>(op: string, key: string | undefined, fn: (s: State, w: Writer) => T): Promise<T> {
-    const ctx = key !== undefined ? { key } : {};
-    let fd: number;
+  private locked<T>(op: string, key: string | undefined, fn: (s: State, w: Writer) => T): Promise<T> {
+    return inProcessTurn(this.lockKey, () => this.underFileLock(op, key, fn));
+  }
+
+  private async underFileLock<T>(
+    op: string,
+    key: string | undefined,
+    fn: (s: State, w: Writer) => T,
+  ): Promise<T> {
+    const fd = await this.lock(op, key);
     try {
-      fd = openSync(this.lockPath, 'a', 0o600);
-      await flockExclusiveAsync(fd);
-    } catch (err) {
-      throw new StoreError('unreachable', op, `cannot lock ${this.lockPath}: ${(err as Error).message}`, {
-        ...ctx,
-        cause: err,
-      });
-    }
-    try {
-      const { state, fresh } = this.load(op);
+      const { state, source, stamp } = await this.load(op);
+      this.onLoad?.(source, op);
       const writer = new Writer(state, this.historyLimit);
-      if (fresh) writer.touch(); // the file's identity must exist before anyone watches it
+      // A new file needs its identity before anyone watches it; an old one without a generation gets one, so
+      // it is not parsed again on every operation.
+      if (source === 'created' || state.generation === undefined) writer.touch();
       const expired = Object.entries(state.leases)
         .filter(([, l]) => l.expiresAt <= this.now())
         .map(([id]) => id);
       if (expired.length > 0) writer.revoke(expired);
       const result = fn(state, writer);
-      if (writer.dirty) this.save(op, state);
+      if (writer.dirty) await this.save(op, state);
+      else if (source === 'read') this.cached = cacheOf(state, stamp);
+      this.knownLeases = Object.keys(state.leases).length;
       this.deliver(state);
       return result;
+    } catch (err) {
+      this.cached = undefined; // the operation may have changed the state half-way
+      throw err;
     } finally {
-      closeSync(fd);
+      flock(fd, LOCK_UN);
     }
   }
 
-  private load(op: string): { state: State; fresh: boolean } {
-    let text: string;
+  /** Takes the file lock: at once when nobody holds it, else waiting on a worker thread. */
+  private async lock(op: string, key: string | undefined): Promise<number> {
+    const lockFile = this.lockFile;
     try {
-      text = readFileSync(this.location, 'utf8');
+      if (!lockFile) throw new Error('lock file is not open');
+      if (!flock(lockFile.fd, LOCK_EX | LOCK_NB)) await flockExclusiveAsync(lockFile.fd);
+      return lockFile.fd;
+    } catch (err) {
+      throw new StoreError('unreachable', op, `cannot lock ${this.lockPath}: ${(err as Error).message}`, {
+        ...(key !== undefined ? { key } : {}),
+        cause: err,
+      });
+    }
+  }
+
+  /** The current state: this handle's copy while the file still has its header and stamp, else read and parsed. */
+  private async load(op: string): Promise<{ state: State; source: StateSource; stamp: string }> {
+    let file: FileHandle;
+    try {
+      file = await open(this.location, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         throw new StoreError('unreachable', op, `cannot read ${this.location}: ${(err as Error).message}`);
@@ -309,7 +405,27 @@ export class EmbeddedStore implements Store {
         leases: {},
         history: [],
       };
-      return { state, fresh: true };
+      return { state, source: 'created', stamp: '' };
+    }
+    let text: string;
+    let stamp: string;
+    try {
+      const cached = this.cached;
+      const head = Buffer.alloc(cached?.header.length ?? 0);
+      const [{ bytesRead }, stats] = await Promise.all([
+        file.read(head, 0, head.length, 0),
+        file.stat({ bigint: true }),
+      ]);
+      stamp = stampOf(stats);
+      if (cached && stamp === cached.stamp && bytesRead === head.length && head.equals(cached.header)) {
+        return { state: cached.state, source: 'unchanged', stamp };
+      }
+      // Positional reads above leave the file position at 0: this reads the whole (same) file.
+      text = await file.readFile('utf8');
+    } catch (err) {
+      throw new StoreError('unreachable', op, `cannot read ${this.location}: ${(err as Error).message}`);
+    } finally {
+      await file.close().catch(() => undefined);
     }
     try {
       const state = JSON.parse(text) as State;
@@ -320,28 +436,33 @@ export class EmbeddedStore implements Store {
       ) {
         throw new Error('not a tsnet store file');
       }
-      return { state, fresh: false };
+      return { state, source: 'read', stamp };
     } catch (err) {
       throw new StoreError('internal', op, `corrupt store file ${this.location}: ${(err as Error).message}`);
     }
   }
 
-  private save(op: string, state: State): void {
+  private async save(op: string, state: State): Promise<void> {
+    state.generation = (state.generation ?? 0) + 1;
     const tmp = `${this.location}.${process.pid}.tmp`;
+    let stamp: string;
     try {
-      const fd = openSync(tmp, 'w', 0o600);
+      const file = await open(tmp, 'w', 0o600);
       try {
-        writeSync(fd, JSON.stringify(state));
-        fsyncSync(fd);
+        await file.writeFile(serialize(state));
+        await file.sync();
+        stamp = stampOf(await file.stat({ bigint: true })); // rename keeps inode, size and mtime
       } finally {
-        closeSync(fd);
+        await file.close();
       }
-      renameSync(tmp, this.location);
+      await rename(tmp, this.location);
     } catch (err) {
+      await unlink(tmp).catch(() => undefined);
       throw new StoreError('internal', op, `cannot write ${this.location}: ${(err as Error).message}`, {
         cause: err,
       });
     }
+    this.cached = cacheOf(state, stamp);
   }
 
   /** Feeds each watch the history events it has not seen; a gap (compaction, replaced file) means resync. */
@@ -363,11 +484,50 @@ export class EmbeddedStore implements Store {
         continue;
       }
       for (const ev of state.history) {
-        if (ev.modRevision >= w.next && ev.key.startsWith(w.prefix)) w.queue.push(ev);
+        // A copy: the cached state outlives this call, and consumers own what they receive.
+        if (ev.modRevision >= w.next && ev.key.startsWith(w.prefix)) w.queue.push({ ...ev });
       }
       w.next = state.revision + 1;
     }
   }
+}
+
+/**
+ * Handles on one lock file in this process take turns before asking for the flock. A blocking flock waits on a
+ * libuv pool thread; without turns, a few handles of this process waiting there would starve the pool that the
+ * holder's own file I/O needs, and never get the lock. With turns, at most one pool thread per file waits, and
+ * only for another process.
+ */
+const turns = new Map<string, Promise<unknown>>();
+
+function inProcessTurn<T>(lockKey: string, fn: () => Promise<T>): Promise<T> {
+  const run = (turns.get(lockKey) ?? Promise.resolve()).then(fn);
+  const settled = run.catch(() => undefined);
+  turns.set(lockKey, settled);
+  void settled.then(() => {
+    if (turns.get(lockKey) === settled) turns.delete(lockKey);
+  });
+  return run;
+}
+
+/** The file's text: identity and generation first, so a few bytes tell whether it changed. */
+function serialize(state: State): string {
+  const { id, generation, ...rest } = state;
+  return JSON.stringify({ id, generation, ...rest });
+}
+
+function stampOf(stats: BigIntStats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+}
+
+/** Header of a state that has a generation; without one the file cannot be recognised and is parsed each time. */
+function cacheOf(state: State, stamp: string): CachedState | undefined {
+  if (state.generation === undefined) return undefined;
+  return {
+    state,
+    stamp,
+    header: Buffer.from(`{"id":${JSON.stringify(state.id)},"generation":${state.generation},`, 'utf8'),
+  };
 }
 
 /** Mutations of one transaction: all changes of one call share one new revision, as in an etcd txn. */

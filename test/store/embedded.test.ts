@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import test from 'ava';
-import { EmbeddedStore } from '../../pkg/store/embedded.ts';
+import { EmbeddedStore, type StateSource } from '../../pkg/store/embedded.ts';
 import { nextEvents, storeContract, waitFor } from './contract.ts';
 
 const dirs: string[] = [];
@@ -102,3 +104,133 @@ test.serial('embedded: a corrupt file is a clear error', async (t) => {
   const err = await t.throwsAsync(EmbeddedStore.open({ dataDir }));
   t.regex(String(err?.message), /corrupt store file .*store\.json/);
 });
+
+/** Counts how the periodic tick got the state (operations are not counted). */
+function tickCounter(): {
+  counts: Record<StateSource, number>;
+  onLoad: (s: StateSource, op: string) => void;
+} {
+  const counts: Record<StateSource, number> = { unchanged: 0, read: 0, created: 0 };
+  return {
+    counts,
+    onLoad: (source, op) => {
+      if (op === 'tick') counts[source] += 1;
+    },
+  };
+}
+
+const total = (c: Record<StateSource, number>): number => c.unchanged + c.read + c.created;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Writes through a real second process (its own flock, its own temp file and rename). */
+async function putFromAnotherProcess(dataDir: string, entries: [string, string][]): Promise<void> {
+  const module = new URL('../../pkg/store/embedded.ts', import.meta.url).href;
+  const script = `
+    const { EmbeddedStore } = await import(${JSON.stringify(module)});
+    const s = await EmbeddedStore.open({ dataDir: ${JSON.stringify(dataDir)} });
+    try {
+      for (const [k, v] of ${JSON.stringify(entries)}) await s.put(k, v);
+    } finally {
+      await s.close();
+    }`;
+  await promisify(execFile)(process.execPath, ['--import=tsx', '--input-type=module', '-e', script]);
+}
+
+test.serial(
+  'embedded: the tick does not re-read an unchanged file, and still sees another process write',
+  async (t) => {
+    const dataDir = freshDir();
+    const ticks = tickCounter();
+    const tickMs = 20;
+    const s = await EmbeddedStore.open({ dataDir, tickMs, onLoad: ticks.onLoad });
+    try {
+      await s.put('/p/k', '1');
+      await sleep(20 * tickMs);
+      t.is(total(ticks.counts), 0, 'no watch and no lease: the tick does nothing at all');
+
+      const listed = await s.list('/p/');
+      const watch = s.watch('/p/', { fromRevision: listed.revision + 1 });
+      await waitFor('ticks while a watch is open', async () => ticks.counts.unchanged >= 5);
+      t.is(ticks.counts.read, 0, 'an unchanged file is not read again');
+
+      // Same value length: the file keeps its size, only its content (and inode) differ.
+      await putFromAnotherProcess(dataDir, [
+        ['/p/k', '2'],
+        ['/p/new', 'x'],
+      ]);
+      const events = await nextEvents(watch, 2);
+      t.deepEqual(
+        events.map((e) => [e.type, 'key' in e ? e.key : '', e.type === 'put' ? e.value : '']),
+        [
+          ['put', '/p/k', '2'],
+          ['put', '/p/new', 'x'],
+        ],
+      );
+      t.true(ticks.counts.read >= 1, 'the other process changed the file: it was read');
+      t.is((await s.get('/p/k'))?.value, '2');
+
+      const readsAfter = ticks.counts.read;
+      const unchangedAfter = ticks.counts.unchanged;
+      await waitFor('more ticks', async () => ticks.counts.unchanged >= unchangedAfter + 5);
+      t.is(ticks.counts.read, readsAfter, 'once read, the file is not read again until it changes');
+
+      watch.close();
+      await s.get('/p/k'); // let a tick in flight finish
+      const before = total(ticks.counts);
+      await sleep(20 * tickMs);
+      t.is(total(ticks.counts), before, 'the last watch closed: the tick does nothing again');
+    } finally {
+      await s.close();
+    }
+  },
+);
+
+test.serial('embedded: a lease alone keeps the tick running until it expired', async (t) => {
+  const dataDir = freshDir();
+  const ticks = tickCounter();
+  const tickMs = 20;
+  const s = await EmbeddedStore.open({ dataDir, tickMs, onLoad: ticks.onLoad });
+  try {
+    const lease = await s.grantLease(1);
+    await s.put('/l/k', 'v', { lease: lease.id });
+    // No operation from here on: only the tick can expire the lease and rewrite the file.
+    await waitFor('the tick to expire the lease in the file', async () => {
+      const onDisk = JSON.parse(readFileSync(join(dataDir, 'store.json'), 'utf8')) as {
+        keys: Record<string, unknown>;
+        leases: Record<string, unknown>;
+      };
+      return onDisk.keys['/l/k'] === undefined && Object.keys(onDisk.leases).length === 0;
+    });
+    t.true(ticks.counts.unchanged > 0);
+    t.is(ticks.counts.read, 0, 'only this handle wrote the file: never read back');
+    await sleep(2 * tickMs); // a tick in flight may still finish
+    const before = total(ticks.counts);
+    await sleep(20 * tickMs);
+    t.is(total(ticks.counts), before, 'no lease left: the tick does nothing');
+  } finally {
+    await s.close();
+  }
+});
+
+test.serial(
+  'embedded: a writer that does not count generations (an older tsnet) is still seen',
+  async (t) => {
+    const dataDir = freshDir();
+    const s = await EmbeddedStore.open({ dataDir });
+    try {
+      await s.put('/o/k', 'a');
+      t.is((await s.get('/o/k'))?.value, 'a');
+      // What a writer before generations did: parse, change, write a temp file, rename; the header stays the same.
+      const file = join(dataDir, 'store.json');
+      const text = readFileSync(file, 'utf8');
+      const changed = text.replace('"value":"a"', '"value":"b"');
+      t.not(changed, text);
+      t.is(changed.slice(0, 60), text.slice(0, 60));
+      writeFileSync(`${file}.old-writer.tmp`, changed);
+      renameSync(`${file}.old-writer.tmp`, file);
+      t.is((await s.get('/o/k'))?.value, 'b');
+    } finally {
+      await s.close();
+    }
+  },
+);
