@@ -124,7 +124,10 @@ export class Agent {
       reconcileIntervalMs: this.opts.reconcileIntervalSeconds * 1000,
       logger: this.log,
       hooks: {
-        // Passes with changes are logged by the overlay itself; failures it survived are counted here too.
+        // Passes with changes are logged by the overlay itself; here only what the node's pods must learn.
+        onReconcile: (_report, _trigger, vtepChanges) => {
+          if (vtepChanges.length > 0) this.followVtepMtu();
+        },
         onError: (error, context) => this.log.warn({ err: error.message, context }, 'overlay error'),
       },
     });
@@ -169,6 +172,15 @@ export class Agent {
         await sleep(delay, signal);
       }
     }
+  }
+
+  /** The underlay MTU changed and the VTEP followed: new pods get the new MTU through subnet.env. */
+  private followVtepMtu(): void {
+    const mtu = this.overlay?.vtep.mtu;
+    if (!this.subnetEnv || mtu === undefined || mtu === this.subnetEnv.mtu) return;
+    this.log.info({ from: this.subnetEnv.mtu, to: mtu }, 'overlay MTU changed; subnet.env updated');
+    this.subnetEnv = { ...this.subnetEnv, mtu };
+    if (this.ready) writeSubnetEnv(this.opts.subnetFile, this.subnetEnv);
   }
 
   private onKeeperEvent(e: KeeperEvent): void {

@@ -2,7 +2,7 @@
 // subnet and VTEP MAC); a lease lost under a running agent is taken back, with subnet.env withdrawn meanwhile;
 // /metrics exports what the agent does.
 import test from 'ava';
-import { AGENT_HTTP, ETCD_PREFIX, nsRun, pings, pollUntil } from '../../pkg/cluster/index.ts';
+import { AGENT_HTTP, ETCD_PREFIX, ip, nsRun, pings, pollUntil } from '../../pkg/cluster/index.ts';
 import { EtcdStore } from '../../pkg/store/etcd.ts';
 import { subnetKey } from '../../pkg/subnet/lease.ts';
 import { leasesInEtcd, peerEntriesOn, peerOf, withCluster } from './helpers.ts';
@@ -83,5 +83,22 @@ test('a lease deleted under a running agent is taken back: same subnet, subnet.e
         /^tsnet_lease_events_total\{event="reacquired"\} (\d+)/m,
       )) ?? 0) >= 1,
     );
+  });
+});
+
+test('the underlay MTU changes: the VTEP follows and subnet.env tells new pods', async (t) => {
+  await withCluster(t, { nodes: 1 }, async (cluster) => {
+    t.is(cluster.subnetEnv(0)?.mtu, 1450);
+    await ip(cluster.nodes[0]!.netnsPath, 'link', 'set', 'ul0', 'mtu', '1400');
+    const mtu = await pollUntil(
+      'subnet.env to carry the new MTU',
+      async () => (cluster.subnetEnv(0)?.mtu === 1350 ? 1350 : undefined),
+      { timeoutMs: 20_000 },
+    );
+    t.is(mtu, 1350);
+    t.is((await cluster.vtepOf(0)).mtu, 1350);
+    const pod = await cluster.addContainer(0, 'p');
+    const eth0 = await ip(pod.netnsPath, '-j', 'link', 'show', 'eth0');
+    t.is((JSON.parse(eth0) as { mtu: number }[])[0]?.mtu, 1350, 'a new pod gets the new MTU');
   });
 });
