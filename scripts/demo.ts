@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type Cluster,
   type Container,
-  pings,
+  pingAllPairs,
   startCluster,
   subnetNetwork,
   teardownCluster,
@@ -85,16 +85,8 @@ async function printNodes(cluster: Cluster): Promise<void> {
 
 /** Pings every ordered pair (3 tries each); returns the failed pairs. */
 async function connectivityMatrix(containers: Container[]): Promise<number> {
-  const results = new Map<string, boolean>();
-  await Promise.all(
-    containers.map(async (from) => {
-      for (const to of containers) {
-        if (from === to) continue;
-        let ok = false;
-        for (let attempt = 0; attempt < 3 && !ok; attempt++) ok = await pings(from.netnsPath, to.ip);
-        results.set(`${from.name}>${to.name}`, ok);
-      }
-    }),
+  const results = new Map<string, boolean>(
+    (await pingAllPairs(containers)).map((r) => [`${r.from.name}>${r.to.name}`, r.ok]),
   );
   const header = ['from \\ to', ...containers.map((c) => c.name)];
   const rows = containers.map((from) => [

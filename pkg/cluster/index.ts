@@ -17,6 +17,7 @@ export {
   VTEP_NAME,
   type VtepInfo,
 } from './cluster.ts';
+export { type PairResult, pingAllPairs } from './connectivity.ts';
 export { ETCD_UNDERLAY_IP, ETCD_URL } from './etcd.ts';
 export { ip, ipJson, nsRun, PollAbort, pings, pollUntil, run, sleep } from './exec.ts';
 export { isAlive, rssKib, stopPid } from './process.ts';

@@ -2,7 +2,7 @@
 // across nodes, over the VXLAN overlay), and a TCP connection carries data both ways across nodes.
 import { spawn } from 'node:child_process';
 import test from 'ava';
-import { type Container, pings, pollUntil } from '../../pkg/cluster/index.ts';
+import { type Container, pingAllPairs, pollUntil } from '../../pkg/cluster/index.ts';
 import { withCluster } from './helpers.ts';
 
 test('3 nodes x 2 containers: every container pings every other one, and TCP crosses nodes', async (t) => {
@@ -21,18 +21,9 @@ test('3 nodes x 2 containers: every container pings every other one, and TCP cro
       );
     }
 
-    const failures: string[] = [];
-    await Promise.all(
-      containers.map(async (from) => {
-        for (const to of containers) {
-          if (from === to) continue;
-          // A few attempts: the first packet may wait for the container's ARP to its gateway.
-          let ok = false;
-          for (let attempt = 0; attempt < 3 && !ok; attempt++) ok = await pings(from.netnsPath, to.ip);
-          if (!ok) failures.push(`${from.name} (${from.ip}) -> ${to.name} (${to.ip})`);
-        }
-      }),
-    );
+    const failures = (await pingAllPairs(containers))
+      .filter((r) => !r.ok)
+      .map((r) => `${r.from.name} (${r.from.ip}) -> ${r.to.name} (${r.to.ip})`);
     t.deepEqual(failures, [], 'every pair answers');
 
     // TCP: a listener in a container on node 0, a client in a container on node 2, data both ways.
