@@ -2,17 +2,19 @@
 // identity so that it survives restarts and reboots (flannel's changes on reboot and leaves peers with stale
 // ARP/FDB entries). ensureVtep creates the device or adopts the one already there, repairing drift in place
 // where the kernel allows it and recreating the device only when its tunnel identity is wrong.
+
 import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { isUnicastMac } from '../netlink/codec.ts';
 import type { Handle } from '../netlink/handle.ts';
 import type { Link, VxlanInfo } from '../netlink/link.ts';
 import { NetlinkError } from '../netlink/socket.ts';
+import { DEFAULT_VXLAN_PORT } from '../subnet/config.ts';
 import { parseIPv4Subnet } from './subnet.ts';
 
+export { DEFAULT_VXLAN_PORT };
 export const DEFAULT_VTEP_NAME = 'tsnet.1';
 /** The Linux kernel's historical VXLAN port, the one flannel uses (IANA's is 4789). */
-export const DEFAULT_VXLAN_PORT = 8472;
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) headers. */
 export const VXLAN_IPV4_OVERHEAD = 50;
 
