@@ -10,6 +10,11 @@
 //   package; a plugin copied into /opt/cni/bin has none. The bundle replaces `import koffi from 'koffi'`
 //   with a `require` of koffi's platform package copied beside the plugins (dist/cni/tsnet-native/), which
 //   picks the glibc or musl binary itself. `npm run install-cni -- DIR` copies that directory along.
+// - No V8 start-up snapshot (`node --build-snapshot`): measured with a /bin/sh wrapper exec'ing
+//   `node --snapshot-blob <plugin>.blob`, it saved only ~2 ms on ADD and VERSION (interleaved runs, ADD p50
+//   51.3 -> 49.6 ms), for a 4.3-4.8 MB blob per plugin that only the Node binary which built it can load, and
+//   a plugin directory that has to reach the deserialized main at run time. koffi is bound lazily
+//   (native/libc.ts), so VERSION already skips the native module.
 // - dist/cni/package.json is `{}`: without it the repository's `"type": "module"` would make Node read the
 //   extensionless CommonJS plugins as ESM.
 import { chmod, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
