@@ -13,21 +13,21 @@ import {
   SyscallError,
   setsockoptInt,
 } from '../../native/libc.ts';
+import { type Address, decodeAddress } from './addr.ts';
 import { decodeMessages, type NlMessage } from './codec.ts';
 import { RtmType, RtnlGroup } from './constants.ts';
 import { decodeLink, type Link } from './link.ts';
+import { decodeNeighbour, type Neighbour } from './neigh.ts';
+import { decodeRoute, type Route } from './route.ts';
 import { openRouteSocket } from './socket.ts';
 
 export type EventTopic = 'link' | 'address' | 'route' | 'neighbour';
 
 export type NetlinkEvent =
   | { readonly type: 'link'; readonly action: 'new' | 'del'; readonly link: Link }
-  | {
-      readonly type: 'address' | 'route' | 'neighbour';
-      readonly action: 'new' | 'del';
-      /** The raw message; decode with decodeAddress / decodeRoute / decodeNeighbour. */
-      readonly message: NlMessage;
-    }
+  | { readonly type: 'address'; readonly action: 'new' | 'del'; readonly address: Address }
+  | { readonly type: 'route'; readonly action: 'new' | 'del'; readonly route: Route }
+  | { readonly type: 'neighbour'; readonly action: 'new' | 'del'; readonly neighbour: Neighbour }
   | { readonly type: 'resync'; readonly reason: string };
 
 export interface EventStreamOptions {
@@ -46,20 +46,41 @@ const TOPIC_GROUPS: Record<EventTopic, readonly number[]> = {
   neighbour: [RtnlGroup.NEIGH],
 };
 
+/** The typed event of a notification; undefined for message types and address families not modelled here. */
 function toEvent(msg: NlMessage): NetlinkEvent | undefined {
+  try {
+    return decodeEvent(msg);
+  } catch {
+    return undefined; // e.g. an MPLS route: nothing a tsnet consumer asked for
+  }
+}
+
+function decodeEvent(msg: NlMessage): NetlinkEvent | undefined {
   switch (msg.type) {
     case RtmType.NEWLINK:
     case RtmType.DELLINK:
       return { type: 'link', action: msg.type === RtmType.NEWLINK ? 'new' : 'del', link: decodeLink(msg) };
     case RtmType.NEWADDR:
     case RtmType.DELADDR:
-      return { type: 'address', action: msg.type === RtmType.NEWADDR ? 'new' : 'del', message: msg };
+      return {
+        type: 'address',
+        action: msg.type === RtmType.NEWADDR ? 'new' : 'del',
+        address: decodeAddress(msg),
+      };
     case RtmType.NEWROUTE:
     case RtmType.DELROUTE:
-      return { type: 'route', action: msg.type === RtmType.NEWROUTE ? 'new' : 'del', message: msg };
+      return {
+        type: 'route',
+        action: msg.type === RtmType.NEWROUTE ? 'new' : 'del',
+        route: decodeRoute(msg),
+      };
     case RtmType.NEWNEIGH:
     case RtmType.DELNEIGH:
-      return { type: 'neighbour', action: msg.type === RtmType.NEWNEIGH ? 'new' : 'del', message: msg };
+      return {
+        type: 'neighbour',
+        action: msg.type === RtmType.NEWNEIGH ? 'new' : 'del',
+        neighbour: decodeNeighbour(msg),
+      };
     default:
       return undefined;
   }

@@ -4,8 +4,6 @@
 // loop and leaves every kernel entry in place: an agent restart must not disturb traffic.
 import { EventStream, type NetlinkEvent } from '../netlink/events.ts';
 import { Handle } from '../netlink/handle.ts';
-import { decodeNeighbour } from '../netlink/neigh.ts';
-import { decodeRoute } from '../netlink/route.ts';
 import type { SubnetLease } from '../subnet/lease.ts';
 import type { Logger } from '../subnet/manager.ts';
 import {
@@ -420,26 +418,21 @@ export class Overlay {
   private concerns(event: NetlinkEvent): boolean {
     const vtep = this.current;
     if (!vtep) return true;
-    try {
-      switch (event.type) {
-        case 'link':
-          return (
-            event.link.index === vtep.index ||
-            event.link.name === vtep.name ||
-            event.link.index === vtep.underlayIndex
-          );
-        case 'route': {
-          const r = decodeRoute(event.message);
-          return r.oif === vtep.index || (r.family === 4 && this.desired.has(r.dst));
-        }
-        case 'neighbour':
-          return decodeNeighbour(event.message).index === vtep.index;
-        default:
-          return false;
-      }
-    } catch {
-      // Undecodable (e.g. a neighbour family we do not model): not ours.
-      return false;
+    switch (event.type) {
+      case 'link':
+        return (
+          event.link.index === vtep.index ||
+          event.link.name === vtep.name ||
+          event.link.index === vtep.underlayIndex
+        );
+      case 'route':
+        return (
+          event.route.oif === vtep.index || (event.route.family === 4 && this.desired.has(event.route.dst))
+        );
+      case 'neighbour':
+        return event.neighbour.index === vtep.index;
+      default:
+        return false;
     }
   }
 }

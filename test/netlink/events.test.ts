@@ -34,6 +34,14 @@ test('the event stream sees a link appear and disappear', async (t) => {
       ip(ns!.path, 'addr', 'add', '10.250.0.1/24', 'dev', 'evbr0');
       const addr = await nextMatching(it, (e) => e.type === 'address');
       t.like(addr, { type: 'address', action: 'new' });
+      t.is(
+        addr.type === 'address' ? addr.address.cidr : '',
+        '10.250.0.1/24',
+        'the event carries the decoded address',
+      );
+      ip(ns!.path, 'route', 'add', '10.251.0.0/16', 'dev', 'evbr0');
+      const route = await nextMatching(it, (e) => e.type === 'route' && e.route.dst === '10.251.0.0/16');
+      t.like(route, { type: 'route', action: 'new' });
       ip(ns!.path, 'link', 'del', 'evbr0');
       const removed = await nextMatching(it, (e) => e.type === 'link' && e.action === 'del');
       t.is(removed.type === 'link' ? removed.link.name : '', 'evbr0');
