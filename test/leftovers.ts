@@ -95,7 +95,9 @@ if (mode === 'snapshot') {
     console.error(`leftovers: the suite left these behind:\n  ${leaked.join('\n  ')}`);
     process.exit(1);
   }
-  console.log('leftovers: none (no namespace, host link, mount or process left; host sysctls and firewall unchanged)');
+  console.log(
+    'leftovers: none (no namespace, host link, mount or process left; host sysctls and firewall unchanged)',
+  );
 } else {
   console.error('usage: leftovers.ts snapshot | check FILE');
   process.exit(2);
