@@ -162,7 +162,10 @@ async function buildCommands(): Promise<void> {
         platform: 'node',
         target: 'node20',
         format: 'esm',
-        banner: { js: SHEBANG },
+        // native/libc.ts loads koffi lazily with require(): an ES module has none, so the bundle gets a real one.
+        banner: {
+          js: `${SHEBANG}\nimport { createRequire as __tsnetCreateRequire } from 'node:module';\nconst require = __tsnetCreateRequire(import.meta.url);`,
+        },
         logLevel: 'silent',
       });
       await chmod(outfile, 0o755);
