@@ -1,4 +1,4 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -43,5 +43,6 @@ test('flock: exclusive locks exclude, LOCK_NB reports contention', (t) => {
   } finally {
     closeSync(a);
     closeSync(b);
+    rmSync(path, { force: true });
   }
 });
