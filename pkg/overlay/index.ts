@@ -2,10 +2,11 @@
 // lease), and a repair loop that keeps the kernel equal to them, triggered by netlink events on the overlay
 // device (debounced), by a resync of the event stream, by a periodic timer, and on demand. close() stops the
 // loop and leaves every kernel entry in place: an agent restart must not disturb traffic.
+
+import { type Logger, silentLogger } from '../log/index.ts';
 import { EventStream, type NetlinkEvent } from '../netlink/events.ts';
 import { Handle } from '../netlink/handle.ts';
 import type { SubnetLease } from '../subnet/lease.ts';
-import type { Logger } from '../subnet/manager.ts';
 import {
   type Peer,
   type PeerEntries,
@@ -82,7 +83,6 @@ export function peerFromLease(lease: SubnetLease): Peer {
   return { subnet: lease.subnet, publicIp: lease.attrs.PublicIP, vtepMac: lease.attrs.BackendData.VtepMAC };
 }
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 const DRIFT_TRIGGERS = new Set<ReconcileTrigger>(['event', 'resync', 'timer']);
 
@@ -122,7 +122,7 @@ export class Overlay {
     this.netnsPath = netnsPath;
     this.options = options;
     this.protocol = options.routeProtocol ?? TSNET_ROUTE_PROTOCOL;
-    this.log = options.logger ?? silent;
+    this.log = options.logger ?? silentLogger;
   }
 
   /** The VTEP as last ensured; throws before start(). */

@@ -1,6 +1,7 @@
 // The subnet lease manager (flannel's subnet.Manager): acquire a node subnet under a store lease, keep it
 // alive (taking the same subnet back after a loss), watch every node's lease, and leave. Store outages are
 // retried with capped exponential backoff; every retry is logged with its reason.
+import { type Logger, silentLogger } from '../log/index.ts';
 import { isStoreError, type Lease, type Store, StoreError } from '../store/index.ts';
 import { DEFAULT_PREFIX, loadNetworkConfig, type NetworkConfig, SubnetSpace } from './config.ts';
 import {
@@ -16,15 +17,7 @@ import {
   type VxlanBackendData,
 } from './lease.ts';
 
-/** The part of pino's API used here; pino loggers fit as they are. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export type { Logger };
 
 export interface SubnetManagerOptions {
   store: Store;
