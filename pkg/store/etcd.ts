@@ -280,6 +280,14 @@ export class EtcdStore implements Store {
     try {
       return await fn();
     } catch (err) {
+      if (this.closed || !neverSent(err)) throw this.classify(op, key, err);
+    }
+    // etcd3 closes every gRPC client of a host when any of its streams is cancelled, even by us (the last watch
+    // closing, a watch cancelled by compaction); a call queued on such a client fails before it is sent. Sent
+    // nowhere, it is safe to repeat once, on the fresh client etcd3 then makes.
+    try {
+      return await fn();
+    } catch (err) {
       throw this.classify(op, key, err);
     }
   }
@@ -287,7 +295,7 @@ export class EtcdStore implements Store {
   private classify(op: string, key: string | undefined, err: unknown): StoreError {
     const ctx = { ...(key !== undefined ? { key } : {}), cause: err };
     const message = err instanceof Error ? err.message : String(err);
-    const where = `etcd ${this.location}: ${message}`;
+    const where = `etcd ${this.location}: ${tlsFailure(message) ?? message}`;
     if (err instanceof StoreError) return err;
     if (err instanceof GRPCUnavailableError || err instanceof GRPCDeadlineExceededError) {
       return new StoreError('unreachable', op, where, ctx);
@@ -321,6 +329,31 @@ export class EtcdStore implements Store {
       ...(lease ? { lease } : {}),
     };
   }
+}
+
+/** grpc-js's text for a call that failed because its channel was closed before the call was sent. */
+function neverSent(err: unknown): boolean {
+  return err instanceof Error && /Channel closed before call started/.test(err.message);
+}
+
+/**
+ * A failed TLS handshake in words an operator can act on. grpc-js reports it as UNAVAILABLE with OpenSSL's
+ * multi-line text buried in "Last error: ..."; etcd answers a missing or untrusted client certificate with a
+ * bad_certificate alert (certificate_required in newer Go).
+ */
+function tlsFailure(message: string): string | undefined {
+  const alert = /alert (bad certificate|certificate required|unknown ca|certificate unknown)/i.exec(message);
+  if (alert) {
+    return `TLS handshake refused by etcd (${alert[1]}): it did not accept the client certificate (none given, or not signed by a CA etcd trusts)`;
+  }
+  const untrusted =
+    /(unable to verify the first certificate|self[- ]signed certificate(?: in certificate chain)?|unable to get local issuer certificate|certificate has expired|certificate is not yet valid|Hostname\/IP does not match certificate's altnames[^.]*)/i.exec(
+      message,
+    );
+  if (untrusted) {
+    return `TLS handshake failed: etcd's server certificate is not trusted (${untrusted[1]}): check the CA file and the names in the server certificate`;
+  }
+  return undefined;
 }
 
 /** The etcd range end that selects every key starting with `prefix` (the prefix with its last byte + 1). */
