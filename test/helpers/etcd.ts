@@ -6,9 +6,14 @@
 // namespace, and nothing listens on the host's network. etcd insists on host:port URLs, so the socket file is
 // named `localhost:2379` and etcd runs with the temp dir as its working directory. The namespace (loopback up)
 // is where `extraClientUrls` such as http://127.0.0.1:2379 listen, and where a test can add an underlay.
+//
+// With `tls: true` the client socket speaks TLS (etcd's `unixs://` listener) and etcd demands a client
+// certificate, all from a throwaway CA that `openssl` makes in the temp dir (`makeTestPki`). grpc-js names a
+// unix socket's server `localhost`, so that is the server certificate's SAN (with 127.0.0.1 for TCP inside the
+// namespace). etcd3's endpoint stays `unix://...`: TLS comes from the credentials, not the scheme.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +27,8 @@ export interface EtcdInstance {
   netnsName: string;
   netnsPath: string;
   dir: string;
+  /** With `tls: true`: the throwaway CA and the certificates etcd and its clients use. */
+  pki?: TestPki;
   /** Stops the server, keeping its data (the store is unreachable until start()). */
   halt(): Promise<void>;
   /** Starts the server again on the same data and socket. */
@@ -37,6 +44,100 @@ export interface EtcdInstance {
 export interface EtcdHelperOptions {
   /** More client URLs, listened on inside the namespace (e.g. `http://127.0.0.1:2379`). */
   extraClientUrls?: string[];
+  /**
+   * Serve clients over TLS only, with client-certificate auth, from a throwaway CA (see `pki`). Extra
+   * client URLs then need the `https://` scheme.
+   */
+  tls?: boolean;
+}
+
+/** A throwaway CA and certificates signed by it (PEM files, unencrypted keys). */
+export interface TestPki {
+  caFile: string;
+  /** For etcd: SANs `localhost`, 127.0.0.1 and `serverNames`, usable for server and client auth. */
+  serverCertFile: string;
+  serverKeyFile: string;
+  /** For clients: client auth only. */
+  clientCertFile: string;
+  clientKeyFile: string;
+}
+
+const openssl = (cwd: string, ...args: string[]) => run('openssl', args, { cwd });
+
+export interface TestPkiOptions {
+  /** The CA's common name (and the certificates' name prefix). */
+  caName?: string;
+  /** More DNS SANs for the server certificate, besides `localhost` and 127.0.0.1. */
+  serverNames?: string[];
+}
+
+/** Makes a CA and a server and a client certificate it signs, in `dir` (created). */
+export async function makeTestPki(dir: string, options: TestPkiOptions = {}): Promise<TestPki> {
+  const caName = options.caName ?? 'tsnet-test-ca';
+  const sans = ['DNS:localhost', 'IP:127.0.0.1', ...(options.serverNames ?? []).map((n) => `DNS:${n}`)];
+  mkdirSync(dir, { recursive: true });
+  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await openssl(
+    dir,
+    'req',
+    '-x509',
+    ...ecKey,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${caName}`,
+  );
+  const issue = async (name: string, extensions: string[]): Promise<void> => {
+    writeFileSync(join(dir, `${name}.ext`), `${extensions.join('\n')}\n`);
+    await openssl(
+      dir,
+      'req',
+      ...ecKey,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${caName}-${name}`,
+    );
+    await openssl(
+      dir,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    );
+  };
+  await issue('server', [
+    `subjectAltName=${sans.join(',')}`,
+    'keyUsage=critical,digitalSignature',
+    // etcd also dials itself (grpc-gateway) with its server certificate as the client one.
+    'extendedKeyUsage=serverAuth,clientAuth',
+  ]);
+  await issue('client', ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth']);
+  return {
+    caFile: join(dir, 'ca.crt'),
+    serverCertFile: join(dir, 'server.crt'),
+    serverKeyFile: join(dir, 'server.key'),
+    clientCertFile: join(dir, 'client.crt'),
+    clientKeyFile: join(dir, 'client.key'),
+  };
 }
 
 export async function startEtcd(options: EtcdHelperOptions = {}): Promise<EtcdInstance> {
@@ -45,20 +146,40 @@ export async function startEtcd(options: EtcdHelperOptions = {}): Promise<EtcdIn
   const dir = mkdtempSync(join(tmpdir(), `tsnt-etcd-${suffix}-`));
   const clientSocket = 'localhost:2379';
   const peerSocket = 'localhost:2380';
-  const clientUrls = [`unix://${clientSocket}`, ...(options.extraClientUrls ?? [])].join(',');
+  const clientScheme = options.tls ? 'unixs' : 'unix';
+  const clientUrls = [`${clientScheme}://${clientSocket}`, ...(options.extraClientUrls ?? [])].join(',');
   const endpoint = `unix://${join(dir, clientSocket)}`;
   let netnsPath: string;
+  let pki: TestPki | undefined;
   try {
+    // etcdctl (Go) names a unix socket's server by its path, without the port: it matches a SAN exactly.
+    if (options.tls) pki = await makeTestPki(join(dir, 'pki'), { serverNames: [join(dir, 'localhost')] });
     netnsPath = createNamedNetns(netnsName);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+  const tlsServerArgs = pki
+    ? [
+        `--cert-file=${pki.serverCertFile}`,
+        `--key-file=${pki.serverKeyFile}`,
+        '--client-cert-auth',
+        `--trusted-ca-file=${pki.caFile}`,
+      ]
+    : [];
+  const etcdctlTarget = pki
+    ? [
+        `--endpoints=unixs://${join(dir, clientSocket)}`,
+        `--cacert=${pki.caFile}`,
+        `--cert=${pki.clientCertFile}`,
+        `--key=${pki.clientKeyFile}`,
+      ]
+    : [`--endpoints=${endpoint}`];
   let child: ChildProcess | undefined;
   let stopped = false;
 
   const etcdctl = async (...args: string[]): Promise<string> => {
-    const { stdout } = await run('etcdctl', [`--endpoints=${endpoint}`, '--dial-timeout=2s', ...args], {
+    const { stdout } = await run('etcdctl', [...etcdctlTarget, '--dial-timeout=2s', ...args], {
       env: { ...process.env, ETCDCTL_API: '3' },
     });
     return stdout;
@@ -77,7 +198,8 @@ export async function startEtcd(options: EtcdHelperOptions = {}): Promise<EtcdIn
           '--name=test',
           `--data-dir=${join(dir, 'data')}`,
           `--listen-client-urls=${clientUrls}`,
-          `--advertise-client-urls=unix://${clientSocket}`,
+          `--advertise-client-urls=${clientScheme}://${clientSocket}`,
+          ...tlsServerArgs,
           `--listen-peer-urls=unix://${peerSocket}`,
           `--initial-advertise-peer-urls=unix://${peerSocket}`,
           `--initial-cluster=test=unix://${peerSocket}`,
@@ -145,6 +267,7 @@ export async function startEtcd(options: EtcdHelperOptions = {}): Promise<EtcdIn
     netnsName,
     netnsPath,
     dir,
+    ...(pki ? { pki } : {}),
     halt,
     start,
     restart: async () => {
