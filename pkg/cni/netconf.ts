@@ -3,7 +3,6 @@
 import { validateNetworkName } from './env.ts';
 import { CniError, ErrorCode } from './errors.ts';
 import type { GcAttachment, NetConf } from './types.ts';
-import { configVersion, requireSupportedVersion, SUPPORTED_VERSIONS } from './version.ts';
 
 const VALID_ATTACHMENTS_KEY = 'cni.dev/valid-attachments';
 
@@ -38,21 +37,7 @@ export function decodeJsonObject(
   return value;
 }
 
-/**
- * Decodes and validates a plugin's network configuration: a JSON object (6) with a valid `name` and `type` (7),
- * a supported `cniVersion` (1), and well-shaped `ipam`, `dns`, `runtimeConfig`, `capabilities`, `args` (7).
- */
-export function decodeNetConf(
-  stdin: Uint8Array | string,
-  supportedVersions: readonly string[] = SUPPORTED_VERSIONS,
-): NetConf {
-  const conf = decodeJsonObject(stdin);
-  checkNetConfFields(conf);
-  requireSupportedVersion(configVersion(conf), supportedVersions);
-  return conf as NetConf;
-}
-
-/** The checks of `decodeNetConf` that do not involve the version. */
+/** The field checks of a network config that do not involve the version. */
 export function checkNetConfFields(conf: Record<string, unknown>): void {
   const name = conf['name'];
   if (name === undefined || name === '') invalid('missing network name');

@@ -68,10 +68,6 @@ export function formatIp(ip: IpAddress): string {
   return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
 }
 
-export function sameIp(a: IpAddress, b: IpAddress): boolean {
-  return a.family === b.family && a.value === b.value;
-}
-
 /** Parses `address/prefix`; the address keeps its host bits (callers decide whether those are allowed). */
 export function parseCidr(text: string): { address: IpAddress; prefix: number } | undefined {
   const slash = text.indexOf('/');

@@ -237,14 +237,6 @@ export class Overlay {
     }
   }
 
-  /** This node got a different subnet (its lease was lost and taken): moves the VTEP address, keeps peers. */
-  async setLocalSubnet(subnet: string): Promise<ReconcileReport> {
-    const cidr = parseIPv4Subnet(subnet).cidr;
-    this.desired.delete(cidr);
-    this.options = { ...this.options, subnet: cidr };
-    return this.reconcile('manual');
-  }
-
   /** Checks the VTEP, then makes the device's routes, neighbours and FDB entries exactly the desired peers'. */
   reconcile(trigger: ReconcileTrigger = 'manual'): Promise<ReconcileReport> {
     return this.exclusive(async (h) => {
