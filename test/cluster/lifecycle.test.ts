@@ -2,7 +2,16 @@
 // subnet and VTEP MAC); a lease lost under a running agent is taken back, with subnet.env withdrawn meanwhile;
 // /metrics exports what the agent does.
 import test from 'ava';
-import { AGENT_HTTP, ETCD_PREFIX, ip, nsRun, pings, pollUntil } from '../../pkg/cluster/index.ts';
+import {
+  AGENT_HTTP,
+  ETCD_PREFIX,
+  ETCD_UNDERLAY_IP,
+  ip,
+  nsRun,
+  pings,
+  pollUntil,
+} from '../../pkg/cluster/index.ts';
+import { listMasquerade } from '../../pkg/nft/index.ts';
 import { EtcdStore } from '../../pkg/store/etcd.ts';
 import { subnetKey } from '../../pkg/subnet/lease.ts';
 import { leasesInEtcd, peerEntriesOn, peerOf, withCluster } from './helpers.ts';
@@ -100,5 +109,30 @@ test('the underlay MTU changes: the VTEP follows and subnet.env tells new pods',
     const pod = await cluster.addContainer(0, 'p');
     const eth0 = await ip(pod.netnsPath, '-j', 'link', 'show', 'eth0');
     t.is((JSON.parse(eth0) as { mtu: number }[])[0]?.mtu, 1350, 'a new pod gets the new MTU');
+  });
+});
+
+test('the agent masquerades pod traffic leaving the cluster network, once per node, and not pod-to-pod traffic', async (t) => {
+  await withCluster(t, { nodes: 2 }, async (cluster) => {
+    const a = await cluster.addContainer(0, 'a');
+    const b = await cluster.addContainer(1, 'b');
+    const masq = await listMasquerade(cluster.nodes[0]!.netnsPath);
+    const subnet0 = (await peerOf(cluster, 0)).subnet;
+    t.deepEqual(
+      masq.map((m) => [m.network, m.subnets]),
+      [['tsnet-overlay', [subnet0]]],
+      'one masquerade entry for the node subnet',
+    );
+    t.true(
+      masq[0]!.excluded.some((e) => e.destination === '10.244.0.0/16'),
+      'the cluster network is excluded',
+    );
+    // etcd's namespace sits on the underlay and has no route back to pod subnets: only a masqueraded
+    // packet (source = node 0's underlay address) gets an answer.
+    t.true(
+      await pings(a.netnsPath, ETCD_UNDERLAY_IP),
+      'a pod reaches an address outside the cluster network',
+    );
+    t.true(await pings(a.netnsPath, b.ip), 'and pods still reach each other');
   });
 });
