@@ -40,6 +40,12 @@ export async function ensureBridge(
       });
       created = true;
     } catch (err) {
+      if (opts.vlanFiltering && err instanceof NetlinkError && err.code === 'EOPNOTSUPP') {
+        throw new CniError(
+          ErrorCode.UnsupportedField,
+          `vlan: this kernel has no bridge VLAN filtering, so bridge ${opts.name} cannot tag ports`,
+        );
+      }
       // A concurrent ADD created it first: use theirs.
       if (!(err instanceof NetlinkError && err.code === 'EEXIST')) {
         throw new CniError(
@@ -49,6 +55,13 @@ export async function ensureBridge(
       }
     }
     br = await h.linkGet(opts.name);
+  }
+  if (br.info.kind === 'bridge' && opts.vlanFiltering && !br.info.vlanFiltering) {
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `bridge ${opts.name} exists without VLAN filtering, which "vlan" needs`,
+      'use another bridge name for the tagged network',
+    );
   }
   if (br.info.kind !== 'bridge') {
     const kind = br.info.kind === 'other' ? br.info.kindName || 'device' : br.info.kind;
@@ -126,6 +139,15 @@ export async function createVethPair(
 /** Undo of createVethPair: deleting one end removes both. Missing is fine. */
 export async function deleteVethPair(node: Handle, hostName: string): Promise<void> {
   await node.linkDelByName(hostName);
+}
+
+/**
+ * The container's port carries the network's VLAN untagged (pvid); with a gateway the bridge device joins the
+ * VLAN too, so its address answers there. Needs a bridge with VLAN filtering.
+ */
+export async function putPortInVlan(node: Handle, port: Link, bridge: Link, vid: number, isGateway: boolean) {
+  await node.bridgeVlanAdd(port.index, { vid, pvid: true, untagged: true });
+  if (isGateway) await node.bridgeVlanAdd(bridge.index, { vid, pvid: true, untagged: true, self: true });
 }
 
 /** Enslaves the host end to the bridge, sets hairpin as configured, and brings it up. */

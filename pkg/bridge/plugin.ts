@@ -34,6 +34,7 @@ import {
   enableForwarding,
   ensureBridge,
   ensureGatewayAddresses,
+  putPortInVlan,
   subnetsOf,
   withGateways,
 } from './dataplane.ts';
@@ -48,13 +49,6 @@ function bridgeConfOf(args: AttachmentArgs | GcArgs): BridgeConf {
 
 async function add(args: AttachmentArgs): Promise<Result> {
   const conf = bridgeConfOf(args);
-  if (conf.vlan !== undefined) {
-    // Refused before anything is made: tagged ports need bridge VLAN filtering, not implemented yet.
-    throw new CniError(
-      ErrorCode.UnsupportedField,
-      'vlan: tagged bridge ports are not supported by tsnet-bridge yet',
-    );
-  }
   requireNetns(args.netns);
   checkIpamConfig(args);
   const node = Handle.open();
@@ -67,7 +61,7 @@ async function add(args: AttachmentArgs): Promise<Result> {
       name: conf.bridge,
       mtu: conf.mtu,
       promisc: conf.promiscMode,
-      vlanFiltering: false,
+      vlanFiltering: conf.vlan !== undefined,
     });
     if (created) createdBridge = bridge;
     const veth = await createVethPair(node, container, {
@@ -78,6 +72,7 @@ async function add(args: AttachmentArgs): Promise<Result> {
     });
     hostVeth = veth.host.name;
     const port = await attachToBridge(node, veth.host, bridge, conf.hairpinMode);
+    if (conf.vlan !== undefined) await putPortInVlan(node, port, bridge, conf.vlan, conf.isGateway);
 
     const ipam = await runIpamAdd(args);
     ipamDone = true;

@@ -91,6 +91,7 @@ export const Ifla = {
   LINK: 5,
   MASTER: 10,
   PROTINFO: 12,
+  AF_SPEC: 26,
   TXQLEN: 13,
   OPERSTATE: 16,
   LINKINFO: 18,
@@ -117,6 +118,21 @@ export const IflaInfo = {
 } as const;
 
 export const VETH_INFO_PEER = 1;
+
+// IFLA_AF_SPEC of AF_BRIDGE (linux/if_bridge.h).
+export const IflaBridge = {
+  FLAGS: 0,
+  VLAN_INFO: 2,
+} as const;
+export const BridgeFlags = {
+  MASTER: 1,
+  SELF: 2,
+} as const;
+export const BridgeVlanInfo = {
+  MASTER: 0x1,
+  PVID: 0x2,
+  UNTAGGED: 0x4,
+} as const;
 
 export const IflaBr = {
   FORWARD_DELAY: 1,

@@ -2,7 +2,9 @@
 // namespace it was opened in, whatever namespace the calling thread is in later.
 import { type AddrAddOptions, type Address, type AddrFilter, addrAdd, addrDel, addrList } from './addr.ts';
 import {
+  type BridgeVlanSpec,
   bridgePortSet,
+  bridgeVlanAdd,
   type Link,
   type LinkChange,
   type LinkSpec,
@@ -110,6 +112,9 @@ export class Handle {
   }
   bridgePortSet(index: number, port: { hairpin?: boolean; learning?: boolean }): Promise<void> {
     return bridgePortSet(this.socket, index, port);
+  }
+  bridgeVlanAdd(index: number, vlan: BridgeVlanSpec): Promise<void> {
+    return bridgeVlanAdd(this.socket, index, vlan);
   }
 
   // Addresses

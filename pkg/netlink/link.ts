@@ -20,15 +20,19 @@ import {
   readU16be,
   readU32,
   u8,
+  u16,
   u16be,
   u32,
 } from './codec.ts';
 import {
   AF_BRIDGE,
   AF_UNSPEC,
+  BridgeFlags,
+  BridgeVlanInfo,
   IfFlags,
   Ifla,
   IflaBr,
+  IflaBridge,
   IflaBrport,
   IflaInfo,
   IflaMacvlan,
@@ -527,5 +531,47 @@ export async function bridgePortSet(
       encodeAttrs([{ type: Ifla.PROTINFO, attrs: protinfo }]),
     ]),
     describe: `set bridge port ${index} ${JSON.stringify(port)}`,
+  });
+}
+
+export interface BridgeVlanSpec {
+  readonly vid: number;
+  /** Untagged ingress goes to this VLAN. */
+  readonly pvid?: boolean;
+  /** Egress leaves untagged. */
+  readonly untagged?: boolean;
+  /** Configure the bridge device itself (`bridge vlan add ... self`), not one of its ports. */
+  readonly self?: boolean;
+}
+
+/**
+ * Adds a VLAN to a bridge port (or, with `self`, to the bridge device), as `bridge vlan add dev X vid N pvid
+ * untagged [self]` does. Needs a bridge with VLAN filtering on.
+ */
+export async function bridgeVlanAdd(sock: NetlinkSocket, index: number, vlan: BridgeVlanSpec): Promise<void> {
+  if (!Number.isInteger(vlan.vid) || vlan.vid < 1 || vlan.vid > 4094)
+    throw new Error(`invalid VLAN id ${vlan.vid}`);
+  const info = Buffer.alloc(4);
+  info.writeUInt16LE(
+    (vlan.pvid ? BridgeVlanInfo.PVID : 0) | (vlan.untagged ? BridgeVlanInfo.UNTAGGED : 0),
+    0,
+  );
+  info.writeUInt16LE(vlan.vid, 2);
+  await sock.request({
+    type: RtmType.SETLINK,
+    flags: 0,
+    payload: Buffer.concat([
+      encodeIfinfomsg(AF_BRIDGE, index),
+      encodeAttrs([
+        {
+          type: Ifla.AF_SPEC,
+          attrs: [
+            { type: IflaBridge.FLAGS, data: u16(vlan.self ? BridgeFlags.SELF : BridgeFlags.MASTER) },
+            { type: IflaBridge.VLAN_INFO, data: info },
+          ],
+        },
+      ]),
+    ]),
+    describe: `add bridge vlan ${vlan.vid} on ${index}${vlan.self ? ' (self)' : ''}`,
   });
 }
