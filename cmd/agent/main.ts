@@ -12,7 +12,7 @@ const USAGE = `usage:
   tsnet-agent run --public-ip IP [--node-name NAME] [--etcd-endpoints URL[,URL]] [--etcd-prefix PREFIX]
       [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--data-dir DIR] [--subnet-file PATH]
       [--lease-ttl SECONDS] [--http HOST:PORT|''] [--vxlan-name NAME] [--reconcile-interval SECONDS]
-      [--leave] [--no-masquerade]
+      [--leave] [--no-masquerade] [--cni-socket PATH|'']
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
       [--vni N] [--port N] [store flags]
   tsnet-agent leave --public-ip IP [store flags]`;
@@ -28,6 +28,7 @@ const OPTIONS = {
   'reconcile-interval': { type: 'string' },
   leave: { type: 'boolean' },
   'no-masquerade': { type: 'boolean' },
+  'cni-socket': { type: 'string' },
   network: { type: 'string' },
   'subnet-len': { type: 'string' },
   'subnet-min': { type: 'string' },

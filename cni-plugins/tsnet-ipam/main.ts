@@ -1,6 +1,6 @@
-// Executable entry point of tsnet-ipam: the dispatcher reads env and stdin, the verbs live in plugin.ts.
-import { runPluginMain } from '../../pkg/cni/skel.ts';
-import { tsnetIpam } from './plugin.ts';
+// Executable entry point of tsnet-ipam: forwards to tsnet-agent when it serves this node, else runs the
+// verbs (pkg/ipam/plugin.ts) in-process. The plugin is imported lazily, so forwarding never loads it.
+import { runForwardingPluginMain } from '../../pkg/cni/serve.ts';
 
 // No top-level await: the bundle can then be CommonJS, which starts faster than an ES module.
-void runPluginMain(tsnetIpam);
+void runForwardingPluginMain('tsnet-ipam', async () => (await import('../../pkg/ipam/plugin.ts')).tsnetIpam);

@@ -2,6 +2,10 @@
 // wires a subnet manager to a backend, and keeps both converged: lease renewal, peer watch, drift repair.
 // Stopping leaves the data plane and the lease as they are, so a restart disrupts no traffic.
 import type { FastifyInstance } from 'fastify';
+import { tsnetBridge } from '../bridge/plugin.ts';
+import { type CniServer, startCniServer } from '../cni/serve.ts';
+import type { CniPlugin } from '../cni/skel.ts';
+import { tsnetIpam } from '../ipam/plugin.ts';
 import { ensureMasquerade } from '../nft/index.ts';
 import { Overlay, peerFromLease, stableVtepMac } from '../overlay/index.ts';
 import { isStoreError, openStore, type Store } from '../store/index.ts';
@@ -15,6 +19,7 @@ import {
   type Logger,
   SubnetManager,
 } from '../subnet/manager.ts';
+import { tsnetVxlan } from '../vxlan/plugin.ts';
 import { startHttpServer } from './http.ts';
 import { AgentMetrics } from './metrics.ts';
 import type { AgentOptions } from './options.ts';
@@ -22,6 +27,10 @@ import { readLocalState, removeLocalState, writeLocalState } from './state.ts';
 
 const NODE_NETNS = '/proc/self/ns/net';
 const MASQUERADE_NETWORK = 'tsnet-overlay';
+/** The plugins the agent serves on its CNI socket, by type. */
+const SERVED_PLUGINS: ReadonlyMap<string, CniPlugin> = new Map(
+  [tsnetBridge, tsnetVxlan, tsnetIpam].map((p) => [p.name, p]),
+);
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -49,6 +58,7 @@ export class Agent {
   private keeper: LeaseKeeper | undefined;
   private overlay: Overlay | undefined;
   private http: FastifyInstance | undefined;
+  private cni: CniServer | undefined;
   private watchLoop: Promise<void> | undefined;
   private lastRenewal = 0;
   /** Set once subnet.env is written: from then on the node can serve pods. */
@@ -84,6 +94,15 @@ export class Agent {
     if (this.opts.http) {
       this.http = await startHttpServer(this.opts.http, () => this.health(), this.metrics.registry);
       this.log.info({ listen: this.opts.http }, 'http server listening');
+    }
+    if (this.opts.cniSocket) {
+      // Served from the start: before subnet.env exists tsnet-vxlan answers "try again later" either way.
+      this.cni = await startCniServer(this.opts.cniSocket, {
+        plugins: SERVED_PLUGINS,
+        onServed: (plugin, command, out) =>
+          this.metrics.cniRequests.inc({ plugin, command, result: out.exitCode === 0 ? 'ok' : 'error' }),
+      });
+      this.log.info({ socket: this.opts.cniSocket }, 'serving CNI plugins');
     }
     this.store = await openStore({
       etcd: this.opts.etcd ? { ...this.opts.etcd, keyPrefix: '' } : undefined,
@@ -325,6 +344,7 @@ export class Agent {
       await this.keeper?.stop();
     }
     await this.watchLoop?.catch(() => undefined);
+    await this.cni?.close();
     await this.overlay?.close();
     await this.http?.close();
     await this.store?.close();

@@ -1,4 +1,5 @@
-// The agent's Prometheus metrics (prom-client): lease expiry, peers, reconcile repairs, store errors.
+// The agent's Prometheus metrics (prom-client): lease expiry, peers, reconcile repairs, store errors, CNI
+// requests served.
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { OverlayStats } from '../overlay/index.ts';
 
@@ -14,6 +15,7 @@ export class AgentMetrics {
   readonly registry = new Registry();
   readonly storeErrors: Counter<'operation'>;
   readonly leaseEvents: Counter<'event'>;
+  readonly cniRequests: Counter<'plugin' | 'command' | 'result'>;
 
   constructor(source: AgentMetricsSource) {
     const registers = [this.registry];
@@ -81,6 +83,12 @@ export class AgentMetrics {
       name: 'tsnet_lease_events_total',
       help: 'Lease keeper events (renewed, lost, reacquired, subnet-changed, store-error)',
       labelNames: ['event'] as const,
+      registers,
+    });
+    this.cniRequests = new Counter({
+      name: 'tsnet_cni_requests_total',
+      help: 'CNI requests served on the agent socket, by plugin, command and result (ok, error)',
+      labelNames: ['plugin', 'command', 'result'] as const,
       registers,
     });
   }

@@ -2,6 +2,7 @@
 
 import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
+import { DEFAULT_CNI_SOCKET } from '../cni/serve.ts';
 import { DEFAULT_PREFIX } from '../subnet/config.ts';
 import { DEFAULT_SUBNET_FILE } from '../subnet/env.ts';
 
@@ -24,6 +25,8 @@ export interface AgentOptions {
   readonly reconcileIntervalSeconds: number;
   readonly leaveOnExit: boolean;
   readonly masquerade: boolean;
+  /** Unix socket on which the agent serves its node's CNI plugins; empty disables it. */
+  readonly cniSocket: string;
 }
 
 export const DEFAULT_DATA_DIR = '/var/lib/tsnet';
@@ -82,6 +85,11 @@ export function agentOptions(flags: Flags): AgentOptions {
   const nodeName = str(flags, 'node-name') ?? hostname();
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/.test(nodeName))
     throw new UsageError(`--node-name ${JSON.stringify(nodeName)}: letters, digits, '.', '_', '-'`);
+  const cniSocket = str(flags, 'cni-socket') ?? DEFAULT_CNI_SOCKET;
+  if (cniSocket !== '' && !cniSocket.startsWith('/'))
+    throw new UsageError(
+      `--cni-socket ${JSON.stringify(cniSocket)}: expected an absolute path, or '' to disable`,
+    );
   return {
     nodeName,
     publicIp,
@@ -95,5 +103,6 @@ export function agentOptions(flags: Flags): AgentOptions {
     reconcileIntervalSeconds: positiveInt(flags, 'reconcile-interval', 60),
     leaveOnExit: flags['leave'] === true,
     masquerade: flags['no-masquerade'] !== true,
+    cniSocket,
   };
 }

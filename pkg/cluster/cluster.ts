@@ -54,6 +54,8 @@ export interface ClusterNode {
   readonly publicIp: string;
   readonly dataDir: string;
   readonly subnetFile: string;
+  /** The agent's CNI socket (--cni-socket); the plugins find it through TSNET_CNI_SOCKET. */
+  readonly cniSocket: string;
   readonly logFile: string;
 }
 
@@ -128,6 +130,7 @@ export class Cluster {
         publicIp: `198.18.0.${index + 1}`,
         dataDir,
         subnetFile: join(dataDir, 'subnet.env'),
+        cniSocket: join(dataDir, 'cni.sock'),
         logFile: join(dataDir, 'agent.log'),
       };
     });
@@ -259,6 +262,8 @@ export class Cluster {
       ...this.storeArgs(node),
       '--subnet-file',
       node.subnetFile,
+      '--cni-socket',
+      node.cniSocket,
       '--http',
       AGENT_HTTP,
       '--vxlan-name',
@@ -416,6 +421,7 @@ export class Cluster {
       await ip(netnsPath, 'link', 'set', 'lo', 'up');
       const result = await runCni({
         nodeNetns: node.netnsPath,
+        cniSocket: node.cniSocket,
         command: 'ADD',
         containerId: record.containerId,
         netns: netnsPath,
@@ -460,6 +466,7 @@ export class Cluster {
     try {
       await runCni({
         nodeNetns: node.netnsPath,
+        cniSocket: node.cniSocket,
         command: 'DEL',
         containerId: record.containerId,
         netns: existsSync(netnsPath) ? netnsPath : '',

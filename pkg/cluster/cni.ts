@@ -5,6 +5,8 @@ import { cniPluginPath, DIST_CNI } from './agent.ts';
 
 export interface CniCall {
   nodeNetns: string;
+  /** The node agent's CNI socket: the plugin forwards there while the agent runs, else runs in-process. */
+  cniSocket?: string;
   command: 'ADD' | 'DEL' | 'CHECK';
   containerId: string;
   netns: string;
@@ -25,6 +27,7 @@ export async function runCni(call: CniCall): Promise<Record<string, unknown> | u
     CNI_NETNS: call.netns,
     CNI_IFNAME: call.ifname,
     CNI_PATH: DIST_CNI,
+    ...(call.cniSocket ? { TSNET_CNI_SOCKET: call.cniSocket } : {}),
   };
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
     (resolve, reject) => {

@@ -1,7 +1,9 @@
 // npm run bench:cni — sequential ADD and DEL latency (p50, p99, pods/s) and 8-parallel ADD throughput for
 // tsnet-bridge + tsnet-ipam and, when installed, the reference bridge + host-local, in one run. Plugins run
 // with a clean environment (env -i) inside a throwaway node namespace, as a runtime would start them.
-import { spawn } from 'node:child_process';
+// BENCH_CNI_SERVED=1 adds a run of the same tsnet plugins forwarding to a warm server in the node namespace
+// (test/bench/cni-server.ts, what tsnet-agent does with --cni-socket).
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,6 +21,8 @@ interface Flavour {
   readonly dir: string;
   readonly type: string;
   readonly ipam: string;
+  /** Plugins forward to a warm CNI server in the node namespace. */
+  readonly served?: boolean;
 }
 
 function run(
@@ -28,11 +32,13 @@ function run(
   ctrNs: string,
   id: string,
   conf: string,
+  socket?: string,
 ): Promise<number> {
   const env = [
     'env',
     '-i',
     `PATH=/usr/sbin:/usr/bin:/sbin:/bin`,
+    ...(socket ? [`TSNET_CNI_SOCKET=${socket}`] : []),
     `CNI_COMMAND=${command}`,
     `CNI_CONTAINERID=${id}`,
     `CNI_NETNS=${ctrNs}`,
@@ -69,12 +75,34 @@ interface Figures {
   parallelPodsPerSec: number;
 }
 
+/** Starts test/bench/cni-server.ts in `nodeNs` on `socket`; resolves once it listens. */
+function startServer(nodeNs: string, socket: string): Promise<ChildProcess> {
+  const server = resolve(import.meta.dirname, 'cni-server.ts');
+  const child = spawn('nsenter', [`--net=${nodeNs}`, process.execPath, '--import=tsx', server, socket], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: resolve(import.meta.dirname, '../..'),
+  });
+  return new Promise((resolvePromise, reject) => {
+    child.stdout?.once('data', () => resolvePromise(child));
+    child.once('exit', (code) => reject(new Error(`CNI server exited (${code}) before listening`)));
+  });
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 async function bench(f: Flavour): Promise<Figures> {
   const nodeName = uniqueName('bcni');
   const nodeNs = createNamedNetns(nodeName);
   const ctrNames = Array.from({ length: PODS }, (_, i) => uniqueName(`bc${i}`));
   const ctrs = ctrNames.map((n) => createNamedNetns(n));
   const dataDir = mkdtempSync(join(tmpdir(), 'tsnet-bench-'));
+  const socket = f.served ? join(dataDir, 'cni.sock') : undefined;
+  let server: ChildProcess | undefined;
   const conf = JSON.stringify({
     cniVersion: '1.0.0',
     name: 'benchnet',
@@ -85,24 +113,25 @@ async function bench(f: Flavour): Promise<Figures> {
     ipam: { type: f.ipam, subnet: '10.240.0.0/16', dataDir },
   });
   try {
+    if (socket) server = await startServer(nodeNs, socket);
     const adds: number[] = [];
     const dels: number[] = [];
     const seqStart = performance.now();
-    for (let i = 0; i < PODS; i++) adds.push(await run(f, nodeNs, 'ADD', ctrs[i]!, `c${i}`, conf));
+    for (let i = 0; i < PODS; i++) adds.push(await run(f, nodeNs, 'ADD', ctrs[i]!, `c${i}`, conf, socket));
     const seqMs = performance.now() - seqStart;
-    for (let i = 0; i < PODS; i++) dels.push(await run(f, nodeNs, 'DEL', ctrs[i]!, `c${i}`, conf));
+    for (let i = 0; i < PODS; i++) dels.push(await run(f, nodeNs, 'DEL', ctrs[i]!, `c${i}`, conf, socket));
     const parStart = performance.now();
     let next = 0;
     await Promise.all(
       Array.from({ length: PARALLEL }, async () => {
         while (next < PODS) {
           const i = next++;
-          await run(f, nodeNs, 'ADD', ctrs[i]!, `p${i}`, conf);
+          await run(f, nodeNs, 'ADD', ctrs[i]!, `p${i}`, conf, socket);
         }
       }),
     );
     const parMs = performance.now() - parStart;
-    for (let i = 0; i < PODS; i++) await run(f, nodeNs, 'DEL', ctrs[i]!, `p${i}`, conf);
+    for (let i = 0; i < PODS; i++) await run(f, nodeNs, 'DEL', ctrs[i]!, `p${i}`, conf, socket);
     return {
       addP50: pct(adds, 50),
       addP99: pct(adds, 99),
@@ -112,6 +141,7 @@ async function bench(f: Flavour): Promise<Figures> {
       parallelPodsPerSec: (PODS / parMs) * 1000,
     };
   } finally {
+    if (server) await stopServer(server);
     for (const n of ctrNames) deleteNamedNetns(n);
     deleteNamedNetns(nodeName);
     rmSync(dataDir, { recursive: true, force: true });
@@ -121,6 +151,14 @@ async function bench(f: Flavour): Promise<Figures> {
 const flavours: Flavour[] = [
   { label: 'tsnet-bridge+tsnet-ipam', dir: DIST, type: 'tsnet-bridge', ipam: 'tsnet-ipam' },
 ];
+if (process.env['BENCH_CNI_SERVED'] === '1')
+  flavours.push({
+    label: 'tsnet-bridge+tsnet-ipam served',
+    dir: DIST,
+    type: 'tsnet-bridge',
+    ipam: 'tsnet-ipam',
+    served: true,
+  });
 if (!existsSync(join(DIST, 'tsnet-bridge')))
   throw new Error('dist/cni/tsnet-bridge missing: run npm run build first');
 if (existsSync(join(REF, 'bridge')))
@@ -156,6 +194,12 @@ for (const [label, r] of results) {
 }
 const ours = results.get('tsnet-bridge+tsnet-ipam');
 const ref = results.get('reference bridge+host-local');
+const served = results.get('tsnet-bridge+tsnet-ipam served');
+if (ours && served) {
+  console.log(
+    `served/process: ADD p50 ${(served.addP50 / ours.addP50).toFixed(2)}x, DEL p50 ${(served.delP50 / ours.delP50).toFixed(2)}x`,
+  );
+}
 if (ours && ref) {
   console.log(
     `ratios tsnet/reference: ADD p50 ${(ours.addP50 / ref.addP50).toFixed(2)}x, DEL p50 ${(ours.delP50 / ref.delP50).toFixed(2)}x, ` +

@@ -2,8 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { tsnetIpam } from '../../cni-plugins/tsnet-ipam/plugin.ts';
 import { servePlugin } from '../../pkg/cni/skel.ts';
+import { tsnetIpam } from '../../pkg/ipam/plugin.ts';
 import { allocationFiles, cniEnv, inTempDir, netconf } from './helpers.ts';
 
 function invoke(command: string, conf: object | string, containerID = 'ctr1', cniArgs = '') {

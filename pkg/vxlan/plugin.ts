@@ -4,17 +4,12 @@
 // (code 11) and STATUS 50, instead of failing hard.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_BRIDGE } from '../../pkg/bridge/config.ts';
-import { tsnetBridge } from '../../pkg/bridge/plugin.ts';
-import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
-import type { AttachmentArgs, CniPlugin, GcArgs, NetworkArgs } from '../../pkg/cni/skel.ts';
-import type { NetConf } from '../../pkg/cni/types.ts';
-import {
-  DEFAULT_SUBNET_FILE,
-  readSubnetEnv,
-  type SubnetEnv,
-  subnetFromGatewayForm,
-} from '../../pkg/subnet/env.ts';
+import { DEFAULT_BRIDGE } from '../bridge/config.ts';
+import { tsnetBridge } from '../bridge/plugin.ts';
+import { CniError, ErrorCode } from '../cni/errors.ts';
+import type { AttachmentArgs, CniPlugin, GcArgs, NetworkArgs } from '../cni/skel.ts';
+import type { NetConf } from '../cni/types.ts';
+import { DEFAULT_SUBNET_FILE, readSubnetEnv, type SubnetEnv, subnetFromGatewayForm } from '../subnet/env.ts';
 
 const DEFAULT_DATA_DIR = '/var/lib/cni/tsnet-vxlan';
 

@@ -1,7 +1,7 @@
 // tsnet-ipam: host-local's IPAM (same options, same data dir layout, same lock) over pkg/ipam.
-import { pickCniArgs } from '../../pkg/cni/env.ts';
-import type { CniPlugin, NetworkArgs } from '../../pkg/cni/skel.ts';
-import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus, loadIpamConfig } from '../../pkg/ipam/index.ts';
+import { pickCniArgs } from '../cni/env.ts';
+import type { CniPlugin, NetworkArgs } from '../cni/skel.ts';
+import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus, loadIpamConfig } from './index.ts';
 
 /** The network's IPAM config; `IP=` is the one CNI_ARGS key host-local reads. */
 function ipamConfigOf(args: NetworkArgs) {

@@ -1,0 +1,378 @@
+// CNI over the agent's unix socket (pkg/cni/serve.ts): concurrent requests, errors passed through as the
+// spec's JSON and exit code, "try again later" when the connection breaks after the request was sent, and
+// the built plugin mains forwarding (without loading koffi) or falling back to running in-process.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import test from 'ava';
+import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
+import {
+  cniSocketPath,
+  currentNetnsInode,
+  DEFAULT_CNI_SOCKET,
+  forwardToAgent,
+  startCniServer,
+} from '../../pkg/cni/serve.ts';
+import { type CniPlugin, type PluginOutput, servePlugin } from '../../pkg/cni/skel.ts';
+import { createNamedNetns, deleteNamedNetns } from '../../pkg/netns/index.ts';
+import { uniqueName } from '../helpers/netns.ts';
+import { builtPlugin, REPO_ROOT, runPlugin } from '../helpers/plugin.ts';
+import { withTempDir } from '../helpers/tmp.ts';
+
+const CONF = JSON.stringify({ cniVersion: '1.0.0', name: 'servenet', type: 'fake' });
+
+function envFor(command: string, containerId: string): Record<string, string> {
+  return {
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: containerId,
+    CNI_NETNS: '/proc/self/ns/net',
+    CNI_IFNAME: 'eth0',
+    CNI_PATH: '/nonexistent',
+  };
+}
+
+/** A plugin whose ADD answers with an address derived from the container ID, after `gate` lets it. */
+function fakePlugin(name: string, hooks: { onAdd?: (id: string) => Promise<void> } = {}): CniPlugin {
+  return {
+    name,
+    about: `${name}: a test plugin`,
+    async add(args) {
+      await hooks.onAdd?.(args.containerId);
+      const n = Number(args.containerId.replace(/\D/g, '')) || 0;
+      return { cniVersion: '1.1.0', ips: [{ address: `10.77.0.${n + 2}/24` }] };
+    },
+    async del() {},
+    async check() {
+      throw new CniError(ErrorCode.UnknownContainer, 'no such attachment', 'fake check says so');
+    },
+  };
+}
+
+test('cniSocketPath: TSNET_CNI_SOCKET only when absolute', (t) => {
+  t.is(cniSocketPath({}), DEFAULT_CNI_SOCKET);
+  t.is(cniSocketPath({ TSNET_CNI_SOCKET: '/tmp/x.sock' }), '/tmp/x.sock');
+  t.is(cniSocketPath({ TSNET_CNI_SOCKET: 'x.sock' }), DEFAULT_CNI_SOCKET);
+  t.is(cniSocketPath({ TSNET_CNI_SOCKET: '' }), DEFAULT_CNI_SOCKET);
+});
+
+test('concurrent requests are served concurrently, each with its own answer; socket 0600, gone after close', async (t) => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'cni.sock');
+    const N = 8;
+    let arrived = 0;
+    let releaseAll: () => void = () => undefined;
+    const allArrived = new Promise<void>((resolve) => {
+      releaseAll = resolve;
+    });
+    const served: string[] = [];
+    const server = await startCniServer(path, {
+      plugins: new Map([
+        [
+          'fake',
+          fakePlugin('fake', {
+            // Every ADD waits until all N are inside the plugin: only a concurrent server gets past this.
+            onAdd: async () => {
+              if (++arrived === N) releaseAll();
+              await allArrived;
+            },
+          }),
+        ],
+      ]),
+      onServed: (plugin, command) => served.push(`${plugin} ${command}`),
+    });
+    try {
+      t.is(statSync(path).mode & 0o777, 0o600);
+      await t.throwsAsync(startCniServer(path, { plugins: new Map() }), {
+        message: /served by another process/,
+      });
+      const outs = await Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          forwardToAgent(path, { plugin: 'fake', env: envFor('ADD', `c${i}`), stdin: CONF }),
+        ),
+      );
+      outs.forEach((out, i) => {
+        t.is(out?.exitCode, 0);
+        const result = JSON.parse(out?.stdout ?? '{}') as { cniVersion: string; ips: { address: string }[] };
+        t.is(result.cniVersion, '1.0.0', 'converted to the config version, as servePlugin does');
+        t.is(result.ips[0]?.address, `10.77.0.${i + 2}/24`);
+      });
+      t.deepEqual(served, Array(N).fill('fake ADD'));
+    } finally {
+      await server.close();
+    }
+    t.false(existsSync(path), 'the socket is removed on close');
+  });
+});
+
+test('a plugin error comes back exactly as servePlugin prints it (spec JSON, exit code); unknown type is an error', async (t) => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'cni.sock');
+    const plugin = fakePlugin('fake');
+    const server = await startCniServer(path, { plugins: new Map([['fake', plugin]]) });
+    try {
+      const env = envFor('CHECK', 'c1');
+      const forwarded = await forwardToAgent(path, { plugin: 'fake', env, stdin: CONF });
+      const direct = await servePlugin(plugin, { env, stdin: CONF });
+      t.deepEqual(forwarded, direct);
+      t.is(forwarded?.exitCode, 1);
+      t.like(JSON.parse(forwarded?.stdout ?? '{}'), {
+        cniVersion: '1.0.0',
+        code: ErrorCode.UnknownContainer,
+        msg: 'no such attachment',
+      });
+
+      const garbage = await forwardToAgent(path, { plugin: 'fake', env: envFor('ADD', 'c1'), stdin: '{' });
+      t.deepEqual(garbage, await servePlugin(plugin, { env: envFor('ADD', 'c1'), stdin: '{' }));
+      t.is(JSON.parse(garbage?.stdout ?? '{}').code, ErrorCode.DecodingFailure);
+
+      const unknown = await forwardToAgent(path, { plugin: 'other', env, stdin: CONF });
+      t.is(unknown?.exitCode, 1);
+      t.regex(JSON.parse(unknown?.stdout ?? '{}').msg, /does not serve plugin other/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** A raw server speaking the hello, then doing `onRequest` with the socket; counts requests received. */
+async function rawServer(
+  path: string,
+  netns: number,
+  onRequest: (socket: Socket) => void,
+): Promise<{ requests: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  const server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.write(`${JSON.stringify({ tsnetCni: 1, netns })}\n`);
+    socket.on('data', (d: Buffer) => {
+      if (d.includes(0x0a)) {
+        requests++;
+        onRequest(socket);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return {
+    requests: () => requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+test('a connection broken after the request was sent answers code 11, and the request is sent once', async (t) => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'cni.sock');
+    const server = await rawServer(path, currentNetnsInode(), (socket) => socket.destroy());
+    try {
+      const out = await forwardToAgent(path, { plugin: 'fake', env: envFor('ADD', 'c1'), stdin: CONF });
+      t.is(out?.exitCode, 1);
+      const err = JSON.parse(out?.stdout ?? '{}') as { code: number; msg: string; cniVersion: string };
+      t.is(err.code, ErrorCode.TryAgainLater);
+      t.is(err.cniVersion, '1.0.0');
+      t.regex(err.msg, /did not answer the ADD request/);
+      t.is(server.requests(), 1);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+test('no socket, a dead socket file, or an agent in another netns: undefined (run in-process), nothing sent', async (t) => {
+  await withTempDir(async (dir) => {
+    const req = { plugin: 'fake', env: envFor('ADD', 'c1'), stdin: CONF };
+    t.is(await forwardToAgent(join(dir, 'absent.sock'), req), undefined);
+    const stale = join(dir, 'stale.sock');
+    writeFileSync(stale, '');
+    t.is(await forwardToAgent(stale, req), undefined);
+    const path = join(dir, 'cni.sock');
+    const server = await rawServer(path, currentNetnsInode() + 1, (socket) => socket.end('{}\n'));
+    try {
+      t.is(await forwardToAgent(path, req), undefined);
+      t.is(server.requests(), 0);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** Runs `argv` with `env` (plus PATH) and `stdin`; `onSpawn` gets the pid; resolves what it printed. */
+function runProcess(
+  argv: string[],
+  env: Record<string, string>,
+  stdin: string,
+  onSpawn: (pid: number) => void = () => undefined,
+): Promise<PluginOutput> {
+  return new Promise((resolve, reject) => {
+    const [cmd = '', ...args] = argv;
+    const child = spawn(cmd, args, {
+      cwd: REPO_ROOT,
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
+    });
+    onSpawn(child.pid ?? 0);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+        exitCode: code ?? -1,
+      }),
+    );
+    child.stdin.end(stdin);
+  });
+}
+
+/** Runs a built plugin directly (so the pid is the Node process itself). */
+const runBuilt = (
+  type: string,
+  env: Record<string, string>,
+  stdin: string,
+  onSpawn?: (pid: number) => void,
+) => runProcess([builtPlugin(type)], env, stdin, onSpawn);
+
+test('built mains forward to the socket without loading koffi; VERSION never asks the agent', async (t) => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'cni.sock');
+    let pid = 0;
+    let koffiMappedAtRequest: boolean | undefined;
+    const served: string[] = [];
+    const plugins = new Map(
+      ['tsnet-bridge', 'tsnet-vxlan', 'tsnet-ipam'].map((type) => [
+        type,
+        fakePlugin(type, {
+          onAdd: async () => {
+            // The plugin process is waiting for this answer: its memory map shows what it loaded.
+            koffiMappedAtRequest = readFileSync(`/proc/${pid}/maps`, 'utf8').includes('koffi');
+          },
+        }),
+      ]),
+    );
+    const server = await startCniServer(path, {
+      plugins,
+      onServed: (plugin, command) => served.push(`${plugin} ${command}`),
+    });
+    try {
+      for (const type of plugins.keys()) {
+        koffiMappedAtRequest = undefined;
+        const out = await runBuilt(type, { ...envFor('ADD', 'c5'), TSNET_CNI_SOCKET: path }, CONF, (p) => {
+          pid = p;
+        });
+        t.is(out.exitCode, 0, out.stdout + out.stderr);
+        t.is((JSON.parse(out.stdout) as { ips: { address: string }[] }).ips[0]?.address, '10.77.0.7/24');
+        t.false(koffiMappedAtRequest, `${type} forwarded without loading koffi`);
+      }
+      const version = await runBuilt(
+        'tsnet-vxlan',
+        { CNI_COMMAND: 'VERSION', TSNET_CNI_SOCKET: path },
+        '',
+        () => {},
+      );
+      t.is(version.exitCode, 0);
+      t.truthy(JSON.parse(version.stdout).supportedVersions);
+      t.deepEqual(served, ['tsnet-bridge ADD', 'tsnet-vxlan ADD', 'tsnet-ipam ADD']);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+test('a plugin in another netns than the agent runs in-process (the real tsnet-ipam allocates), nothing is forwarded', async (t) => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'cni.sock');
+    const served: string[] = [];
+    const server = await startCniServer(path, {
+      plugins: new Map([['tsnet-ipam', fakePlugin('tsnet-ipam')]]),
+      onServed: (plugin, command) => served.push(`${plugin} ${command}`),
+    });
+    const nsName = uniqueName('cniserve');
+    const nodeNetns = createNamedNetns(nsName);
+    const dataDir = join(dir, 'ipam');
+    try {
+      const config = {
+        cniVersion: '1.0.0',
+        name: 'servenet',
+        type: 'tsnet-ipam',
+        ipam: { type: 'tsnet-ipam', subnet: '10.78.0.0/24', dataDir },
+      };
+      const call = { containerId: 'c1', netns: nodeNetns, ifname: 'eth0', config, nodeNetns };
+      const add = await runPlugin('tsnet-ipam', { ...call, command: 'ADD', env: { TSNET_CNI_SOCKET: path } });
+      t.is(add.code, 0, add.stdout + add.stderr);
+      t.is((add.json?.['ips'] as { address: string }[] | undefined)?.[0]?.address, '10.78.0.2/24');
+      t.true(readdirSync(join(dataDir, 'servenet')).includes('10.78.0.2'), 'allocated on disk in-process');
+      const del = await runPlugin('tsnet-ipam', { ...call, command: 'DEL', env: { TSNET_CNI_SOCKET: path } });
+      t.is(del.code, 0, del.stdout + del.stderr);
+      t.false(readdirSync(join(dataDir, 'servenet')).includes('10.78.0.2'));
+      t.deepEqual(served, []);
+    } finally {
+      deleteNamedNetns(nsName);
+      await server.close();
+    }
+  });
+});
+
+/** Runs cni-plugins/<type>/main.ts from source with a module-load hook; resolves the repo files it loaded. */
+async function sourceModulesLoaded(
+  dir: string,
+  type: string,
+  env: Record<string, string>,
+  stdin: string,
+): Promise<{ out: PluginOutput; loaded: string[] }> {
+  const hooks = join(dir, 'hooks.mjs');
+  const log = join(dir, `loaded-${type}-${env['CNI_COMMAND']}.txt`);
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  appendFileSync(${JSON.stringify(log)}, url + '\\n');\n  return next(url, context);\n}\n`,
+  );
+  writeFileSync(log, '');
+  const register = `data:text/javascript,import{register}from'node:module';register(${JSON.stringify(`file://${hooks}`)});`;
+  const out = await runProcess(
+    [
+      process.execPath,
+      '--import',
+      'tsx',
+      '--import',
+      register,
+      join(REPO_ROOT, 'cni-plugins', type, 'main.ts'),
+    ],
+    env,
+    stdin,
+  );
+  const root = `file://${REPO_ROOT}/`;
+  const loaded = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((url) => url.startsWith(root) && !url.includes('/node_modules/'))
+    .map((url) => url.slice(root.length).split('?')[0] ?? '');
+  return { out, loaded: [...new Set(loaded)] };
+}
+
+test('the forwarding path loads neither the plugin, the netlink code nor native/ (module-load hook as oracle)', async (t) => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'cni.sock');
+    const server = await startCniServer(path, {
+      plugins: new Map([['tsnet-vxlan', fakePlugin('tsnet-vxlan')]]),
+    });
+    try {
+      const forwarded = await sourceModulesLoaded(
+        dir,
+        'tsnet-vxlan',
+        { ...envFor('ADD', 'c1'), TSNET_CNI_SOCKET: path },
+        CONF,
+      );
+      t.is(forwarded.out.exitCode, 0, forwarded.out.stdout + forwarded.out.stderr);
+      t.true(forwarded.loaded.includes('pkg/cni/serve.ts'), 'the oracle sees repository modules');
+      const heavy = (files: string[]) =>
+        files.filter((f) => /^(native\/|pkg\/netlink\/|pkg\/vxlan\/|pkg\/bridge\/|pkg\/ipam\/)/.test(f));
+      t.deepEqual(heavy(forwarded.loaded), []);
+      // Control: the in-process path (VERSION) does load the plugin and the netlink code.
+      const local = await sourceModulesLoaded(dir, 'tsnet-vxlan', { CNI_COMMAND: 'VERSION' }, '');
+      t.is(local.out.exitCode, 0);
+      t.true(local.loaded.includes('pkg/vxlan/plugin.ts'));
+      t.true(heavy(local.loaded).some((f) => f.startsWith('pkg/netlink/')));
+    } finally {
+      await server.close();
+    }
+  });
+});
