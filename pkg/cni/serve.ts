@@ -2,10 +2,12 @@
 // its invocation there and prints the answer, saving a cold start of the plugin code on every call.
 //
 // Protocol, one request per connection, newline-delimited JSON:
-//   server -> client  hello    {"tsnetCni":1,"netns":<inode of the server's /proc/self/ns/net>}
+//   server -> client  hello    {"tsnetCni":1,"netns":<inode of its /proc/self/ns/net>,"mntns":<of ns/mnt>}
 //   client -> server  request  {"plugin":"tsnet-bridge","netns":<client's inode>,"env":{...},"stdin":"..."}
 //   server -> client  response {"stdout":"...","stderr":"...","exitCode":0}  (servePlugin's PluginOutput)
-// A plugin only forwards when the server runs in its own network namespace (the hello says which); anything
+// A plugin only forwards when the server runs in its own network and mount namespaces (the hello says which:
+// in another mount namespace, e.g. an agent container without the host's /run/netns, CNI_NETNS paths would not
+// resolve); anything
 // that fails before the request is sent falls back to running in-process. Once it is sent, the request is
 // never run twice: a broken connection is answered with "try again later" (code 11).
 import { statSync } from 'node:fs';
@@ -29,6 +31,7 @@ const HELLO_TIMEOUT_MS = 2000;
 export interface CniHello {
   tsnetCni: number;
   netns: number;
+  mntns: number;
 }
 
 export interface CniRequest {
@@ -43,6 +46,11 @@ export interface CniRequest {
 /** Inode of this process's network namespace (nsfs inodes identify a namespace host-wide). */
 export function currentNetnsInode(): number {
   return statSync('/proc/self/ns/net').ino;
+}
+
+/** Inode of this process's mount namespace: paths (CNI_NETNS, CNI_PATH, data dirs) mean the same only within one. */
+export function currentMntnsInode(): number {
+  return statSync('/proc/self/ns/mnt').ino;
 }
 
 /** The socket a plugin forwards to: TSNET_CNI_SOCKET when it is an absolute path, else the default. */
@@ -125,7 +133,9 @@ function isListening(path: string): Promise<boolean> {
 
 async function serveConnection(socket: Socket, netns: number, options: CniServerOptions): Promise<void> {
   socket.on('error', () => undefined);
-  socket.write(`${JSON.stringify({ tsnetCni: PROTOCOL_VERSION, netns } satisfies CniHello)}\n`);
+  socket.write(
+    `${JSON.stringify({ tsnetCni: PROTOCOL_VERSION, netns, mntns: currentMntnsInode() } satisfies CniHello)}\n`,
+  );
   let line: string;
   try {
     line = await readLine(socket, MAX_REQUEST_BYTES);
@@ -210,7 +220,9 @@ export async function forwardToAgent(
     } catch {
       return undefined;
     }
-    if (hello.tsnetCni !== PROTOCOL_VERSION || hello.netns !== netns) return undefined;
+    if (hello.tsnetCni !== PROTOCOL_VERSION || hello.netns !== netns || hello.mntns !== currentMntnsInode()) {
+      return undefined;
+    }
     socket.write(`${JSON.stringify({ ...request, netns } satisfies CniRequest)}\n`);
     try {
       return parseOutput(await readLine(socket, Number.POSITIVE_INFINITY));

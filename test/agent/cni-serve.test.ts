@@ -9,6 +9,7 @@ import test from 'ava';
 import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
 import {
   cniSocketPath,
+  currentMntnsInode,
   currentNetnsInode,
   DEFAULT_CNI_SOCKET,
   forwardToAgent,
@@ -140,11 +141,12 @@ async function rawServer(
   path: string,
   netns: number,
   onRequest: (socket: Socket) => void,
+  mntns = currentMntnsInode(),
 ): Promise<{ requests: () => number; close: () => Promise<void> }> {
   let requests = 0;
   const server = createServer((socket) => {
     socket.on('error', () => undefined);
-    socket.write(`${JSON.stringify({ tsnetCni: 1, netns })}\n`);
+    socket.write(`${JSON.stringify({ tsnetCni: 1, netns, mntns })}\n`);
     socket.on('data', (d: Buffer) => {
       if (d.includes(0x0a)) {
         requests++;
@@ -177,7 +179,7 @@ test('a connection broken after the request was sent answers code 11, and the re
   });
 });
 
-test('no socket, a dead socket file, or an agent in another netns: undefined (run in-process), nothing sent', async (t) => {
+test('no socket, a dead socket file, or an agent in another netns or mount namespace: undefined (run in-process), nothing sent', async (t) => {
   await withTempDir(async (dir) => {
     const req = { plugin: 'fake', env: envFor('ADD', 'c1'), stdin: CONF };
     t.is(await forwardToAgent(join(dir, 'absent.sock'), req), undefined);
@@ -185,12 +187,17 @@ test('no socket, a dead socket file, or an agent in another netns: undefined (ru
     writeFileSync(stale, '');
     t.is(await forwardToAgent(stale, req), undefined);
     const path = join(dir, 'cni.sock');
-    const server = await rawServer(path, currentNetnsInode() + 1, (socket) => socket.end('{}\n'));
-    try {
-      t.is(await forwardToAgent(path, req), undefined);
-      t.is(server.requests(), 0);
-    } finally {
-      await server.close();
+    for (const [netns, mntns] of [
+      [currentNetnsInode() + 1, currentMntnsInode()],
+      [currentNetnsInode(), currentMntnsInode() + 1], // an agent container that cannot see the host's paths
+    ] as const) {
+      const server = await rawServer(path, netns, (socket) => socket.end('{}\n'), mntns);
+      try {
+        t.is(await forwardToAgent(path, req), undefined);
+        t.is(server.requests(), 0);
+      } finally {
+        await server.close();
+      }
     }
   });
 });
