@@ -1,9 +1,8 @@
 // tsnet-agent: `run` (the node daemon), `init-network` (write the cluster network config), `leave`
 // (decommission a stopped node). User mistakes print one line and exit 2; no stack traces.
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { Agent } from '../../pkg/agent/agent.ts';
-import { agentOptions, type Flags, UsageError } from '../../pkg/agent/options.ts';
+import { agentOptions, type Flags, parseCommandLine, UsageError } from '../../pkg/agent/options.ts';
 import { openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/agent/store-flags.ts';
 import { NetworkConfigError, saveNetworkConfig } from '../../pkg/subnet/config.ts';
 import { SubnetManager } from '../../pkg/subnet/manager.ts';
@@ -113,18 +112,9 @@ async function run(flags: Flags): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ options: OPTIONS, allowPositionals: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const [command] = parsed.positionals;
-  const flags = parsed.values as Flags;
-  if (flags['help'] || !command) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const line = parseCommandLine(OPTIONS, USAGE);
+  if (!line) return;
+  const { command, flags } = line;
   switch (command) {
     case 'run':
       return run(flags);

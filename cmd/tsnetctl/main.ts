@@ -1,7 +1,6 @@
 // tsnetctl: the operator's view of a tsnet cluster and node. User mistakes print one line (exit 2); no
 // stack traces.
-import { parseArgs } from 'node:util';
-import { type Flags, UsageError } from '../../pkg/agent/options.ts';
+import { type Flags, parseCommandLine, UsageError } from '../../pkg/agent/options.ts';
 import { flagString, openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/agent/store-flags.ts';
 import { diagnoseNode } from '../../pkg/ctl/diagnose.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
@@ -180,18 +179,9 @@ async function health(flags: Flags): Promise<void> {
 const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { network, nodes, node, diagnose, health };
 
 async function main(): Promise<void> {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ options: OPTIONS, allowPositionals: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const [command] = parsed.positionals;
-  const flags = parsed.values as Flags;
-  if (flags['help'] || !command) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const line = parseCommandLine(OPTIONS, USAGE);
+  if (!line) return;
+  const { command, flags } = line;
   const run = COMMANDS[command];
   if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)} (try --help)`);
   await run(flags);

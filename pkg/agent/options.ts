@@ -2,6 +2,7 @@
 
 import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DEFAULT_CNI_SOCKET } from '../cni/serve.ts';
 import { DEFAULT_PREFIX } from '../subnet/config.ts';
 import { DEFAULT_SUBNET_FILE } from '../subnet/env.ts';
@@ -105,4 +106,28 @@ export function agentOptions(flags: Flags): AgentOptions {
     masquerade: flags['no-masquerade'] !== true,
     cniSocket,
   };
+}
+
+/**
+ * `COMMAND [flags]` for tsnet's CLIs: the command and its flags, or undefined after printing `usage` for
+ * --help or no command. Bad flags are a UsageError (one line, no stack trace).
+ */
+export function parseCommandLine(
+  options: NonNullable<ParseArgsConfig['options']>,
+  usage: string,
+  argv: string[] = process.argv.slice(2),
+): { command: string; flags: Flags } | undefined {
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const [command] = parsed.positionals;
+  const flags = parsed.values as Flags;
+  if (flags['help'] || !command) {
+    process.stdout.write(`${usage}\n`);
+    return undefined;
+  }
+  return { command, flags };
 }
