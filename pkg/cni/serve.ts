@@ -14,6 +14,7 @@ import { statSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { dirname, isAbsolute } from 'node:path';
+import { inTurn } from '../sync/turns.ts';
 import { CniError, ErrorCode, toCniError } from './errors.ts';
 import { type CniPlugin, type PluginOutput, servePlugin } from './skel.ts';
 import type { EnvRecord } from './types.ts';
@@ -173,7 +174,12 @@ async function answer(
     );
     return { plugin: request.plugin, command, output: errorOutput(err, request.stdin) };
   }
-  const output = await servePlugin(plugin, { env: request.env, stdin: request.stdin });
+  // Requests for one attachment run in arrival order. A runtime that gives up on an ADD kills the plugin and
+  // sends DEL; the agent still finishes that ADD, so the DEL must wait for it rather than overtake it.
+  const containerId = request.env['CNI_CONTAINERID'];
+  const ifname = request.env['CNI_IFNAME'];
+  const serve = () => servePlugin(plugin, { env: request.env, stdin: request.stdin });
+  const output = containerId && ifname ? await inTurn(`${containerId}\0${ifname}`, serve) : await serve();
   return { plugin: request.plugin, command, output };
 }
 

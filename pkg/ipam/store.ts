@@ -3,6 +3,7 @@
 //   <dataDir>/<network>/<ip>                  "<containerID>\r\n<ifname>" (older host-local: "<containerID>")
 //   <dataDir>/<network>/last_reserved_ip.<N>  the last address reserved in range set N (round-robin cursor)
 //   <dataDir>/<network>/lock                  flock(LOCK_EX) held for the whole operation
+
 import {
   accessSync,
   closeSync,
@@ -17,10 +18,11 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB } from '../../native/libc.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import { formatIp, type IpAddress, parseIp } from '../ip/address.ts';
+import { inTurn } from '../sync/turns.ts';
 
 /** The key of an allocation: one interface of one container. */
 export interface Attachment {
@@ -108,6 +110,12 @@ export class DiskStore implements AllocationStore {
   }
 
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    // Callers in this process (the agent serves many ADDs at once) queue here, so at most one of libuv's few
+    // worker threads waits for a contended flock; the others stay free for the holder's own I/O.
+    return inTurn(resolve(this.dir, LOCK_FILE), () => this.underFileLock(fn));
+  }
+
+  private async underFileLock<T>(fn: () => Promise<T>): Promise<T> {
     let fd: number;
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o755 });

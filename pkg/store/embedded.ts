@@ -8,11 +8,13 @@
 // changed: it starts with `{"id":…,"generation":N,` where generation counts every save of that file (under the
 // lock), so comparing those few bytes (and the file's inode, size and mtime) with what this handle last read or
 // wrote tells whether anyone wrote since.
+
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB, LOCK_UN } from '../../native/libc.ts';
+import { inTurn } from '../sync/turns.ts';
 import {
   type KeyValue,
   type Lease,
@@ -338,7 +340,8 @@ export class EmbeddedStore implements Store {
   }
 
   private locked<T>(op: string, key: string | undefined, fn: (s: State, w: Writer) => T): Promise<T> {
-    return inProcessTurn(this.lockKey, () => this.underFileLock(op, key, fn));
+    // Handles on one lock file in this process take turns before asking for the flock (see pkg/sync/turns.ts).
+    return inTurn(this.lockKey, () => this.underFileLock(op, key, fn));
   }
 
   private async underFileLock<T>(
@@ -490,24 +493,6 @@ export class EmbeddedStore implements Store {
       w.next = state.revision + 1;
     }
   }
-}
-
-/**
- * Handles on one lock file in this process take turns before asking for the flock. A blocking flock waits on a
- * libuv pool thread; without turns, a few handles of this process waiting there would starve the pool that the
- * holder's own file I/O needs, and never get the lock. With turns, at most one pool thread per file waits, and
- * only for another process.
- */
-const turns = new Map<string, Promise<unknown>>();
-
-function inProcessTurn<T>(lockKey: string, fn: () => Promise<T>): Promise<T> {
-  const run = (turns.get(lockKey) ?? Promise.resolve()).then(fn);
-  const settled = run.catch(() => undefined);
-  turns.set(lockKey, settled);
-  void settled.then(() => {
-    if (turns.get(lockKey) === settled) turns.delete(lockKey);
-  });
-  return run;
 }
 
 /** The file's text: identity and generation first, so a few bytes tell whether it changed. */

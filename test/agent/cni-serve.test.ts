@@ -179,6 +179,51 @@ test('a connection broken after the request was sent answers code 11, and the re
   });
 });
 
+test('a DEL for an attachment waits for its ADD still running after the plugin was killed (no overtaking)', async (t) => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'cni.sock');
+    const events: string[] = [];
+    let releaseAdd: () => void = () => undefined;
+    const addGate = new Promise<void>((resolve) => {
+      releaseAdd = resolve;
+    });
+    const server = await startCniServer(path, {
+      plugins: new Map([
+        [
+          'fake',
+          {
+            ...fakePlugin('fake'),
+            async add() {
+              events.push('add start');
+              await addGate;
+              events.push('add done');
+              return { cniVersion: '1.1.0', ips: [{ address: '10.77.0.9/24' }] };
+            },
+            async del() {
+              events.push('del');
+            },
+          },
+        ],
+      ]),
+    });
+    try {
+      // The runtime's plugin process dies mid-ADD: its connection goes, the agent's ADD goes on.
+      const add = forwardToAgent(path, { plugin: 'fake', env: envFor('ADD', 'c9'), stdin: CONF });
+      while (!events.includes('add start')) await new Promise((r) => setTimeout(r, 5));
+      const del = forwardToAgent(path, { plugin: 'fake', env: envFor('DEL', 'c9'), stdin: CONF });
+      await new Promise((r) => setTimeout(r, 50));
+      t.deepEqual(events, ['add start'], 'DEL has not overtaken the ADD');
+      releaseAdd();
+      t.is((await del)?.exitCode, 0);
+      t.deepEqual(events, ['add start', 'add done', 'del']);
+      await add;
+    } finally {
+      releaseAdd(); // never leave the server waiting on the gate, also when an assertion failed
+      await server.close();
+    }
+  });
+});
+
 test('no socket, a dead socket file, or an agent in another netns or mount namespace: undefined (run in-process), nothing sent', async (t) => {
   await withTempDir(async (dir) => {
     const req = { plugin: 'fake', env: envFor('ADD', 'c1'), stdin: CONF };
