@@ -11,7 +11,7 @@
 // that fails before the request is sent falls back to running in-process. Once it is sent, the request is
 // never run twice: a broken connection is answered with "try again later" (code 11).
 import { statSync } from 'node:fs';
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { dirname, isAbsolute } from 'node:path';
 import { inTurn } from '../sync/turns.ts';
@@ -28,6 +28,8 @@ const PROTOCOL_VERSION = 1;
 const MAX_REQUEST_BYTES = 8 << 20;
 /** How long a plugin waits for the agent's hello before running in-process instead. */
 const HELLO_TIMEOUT_MS = 2000;
+/** How long the server waits for a connected client's request line (a plugin sends it at once). */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface CniHello {
   tsnetCni: number;
@@ -84,16 +86,23 @@ export async function startCniServer(path: string, options: CniServerOptions): P
   const netns = currentNetnsInode();
   const inFlight = new Set<Promise<void>>();
   const sockets = new Set<Socket>();
+  /** Connections whose request was read and is being served. */
+  const served = new WeakSet<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    const done = serveConnection(socket, netns, options).finally(() => inFlight.delete(done));
+    const done = serveConnection(socket, netns, options, () => served.add(socket)).finally(() =>
+      inFlight.delete(done),
+    );
     inFlight.add(done);
   });
   await mkdir(dirname(path), { recursive: true });
-  // A stale socket (agent killed) is replaced; a live one belongs to another agent and is left alone.
+  // A stale socket (agent killed) is replaced; a live one belongs to another agent and is left alone; any
+  // other kind of file is not ours to delete.
   if (await isListening(path))
     throw new Error(`CNI socket ${path} is served by another process (another tsnet-agent?)`);
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing && !existing.isSocket()) throw new Error(`CNI socket path ${path} exists and is not a socket`);
   await rm(path, { force: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -113,8 +122,8 @@ export async function startCniServer(path: string, options: CniServerOptions): P
     path,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Idle connections (no request yet) would keep the server open.
-      for (const s of sockets) if (!s.readableEnded && s.bytesRead === 0) s.destroy();
+      // Connections without a complete request would keep the server open: only requests being served finish.
+      for (const s of sockets) if (!served.has(s)) s.destroy();
       await Promise.allSettled([...inFlight]);
       await closed;
       await rm(path, { force: true });
@@ -132,18 +141,24 @@ function isListening(path: string): Promise<boolean> {
   );
 }
 
-async function serveConnection(socket: Socket, netns: number, options: CniServerOptions): Promise<void> {
+async function serveConnection(
+  socket: Socket,
+  netns: number,
+  options: CniServerOptions,
+  onRequest: () => void,
+): Promise<void> {
   socket.on('error', () => undefined);
   socket.write(
     `${JSON.stringify({ tsnetCni: PROTOCOL_VERSION, netns, mntns: currentMntnsInode() } satisfies CniHello)}\n`,
   );
   let line: string;
   try {
-    line = await readLine(socket, MAX_REQUEST_BYTES);
+    line = await readLine(socket, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS);
   } catch {
     socket.destroy();
     return;
   }
+  onRequest();
   const { plugin: type, command, output } = await answer(line, netns, options.plugins);
   if (type !== undefined) options.onServed?.(type, command, output);
   socket.end(`${JSON.stringify(output)}\n`);

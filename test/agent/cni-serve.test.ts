@@ -3,7 +3,7 @@
 // the built plugin mains forwarding (without loading koffi) or falling back to running in-process.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
 import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
@@ -221,6 +221,25 @@ test('a DEL for an attachment waits for its ADD still running after the plugin w
       releaseAdd(); // never leave the server waiting on the gate, also when an assertion failed
       await server.close();
     }
+  });
+});
+
+test('the server never deletes a file that is not a socket, and close() does not wait for a half-sent request', async (t) => {
+  await withTempDir(async (dir) => {
+    const file = join(dir, 'not-a-socket');
+    writeFileSync(file, 'precious');
+    await t.throwsAsync(startCniServer(file, { plugins: new Map() }), { message: /not a socket/ });
+    t.is(readFileSync(file, 'utf8'), 'precious');
+
+    const path = join(dir, 'cni.sock');
+    const server = await startCniServer(path, { plugins: new Map([['fake', fakePlugin('fake')]]) });
+    const half = createConnection(path);
+    half.on('error', () => undefined);
+    await new Promise<void>((resolve) => half.once('data', () => resolve())); // the hello
+    half.write('{"plugin":"fake","netns"'); // and never the rest of the line
+    await server.close(); // must return
+    t.false(existsSync(path));
+    half.destroy();
   });
 });
 
