@@ -15,6 +15,9 @@ export async function startHttpServer(
   const m = /^(.*):(\d+)$/.exec(listen);
   if (!m) throw new Error(`--http ${JSON.stringify(listen)}: use HOST:PORT`);
   const app = Fastify({ logger: false });
+  // Liveness: the process answers. Readiness (/healthz) can be false for long (etcd down past the lease TTL)
+  // without the agent being stuck, and restarting it then would not help.
+  app.get('/livez', async () => ({ alive: true }));
   app.get('/healthz', async (_req, reply) => {
     const h = health();
     return reply.code(h.healthy ? 200 : 503).send(h);

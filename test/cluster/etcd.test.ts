@@ -1,7 +1,7 @@
 // The agents and an etcd that goes away: restarted under running agents (they reconnect, keep their subnets
 // and keep watching), and absent when an agent starts (it waits, then comes up).
 import test from 'ava';
-import { ETCD_PREFIX, pollUntil, sleep } from '../../pkg/cluster/index.ts';
+import { AGENT_HTTP, ETCD_PREFIX, nsRun, pollUntil, sleep } from '../../pkg/cluster/index.ts';
 import { EtcdStore } from '../../pkg/store/etcd.ts';
 import { subnetKey } from '../../pkg/subnet/lease.ts';
 import { leasesInEtcd, peerEntriesOn, withCluster } from './helpers.ts';
@@ -73,6 +73,13 @@ test('etcd down when an agent starts: it keeps retrying (and says why), and come
       await sleep(400);
       t.truthy(cluster.agentPid(0), 'the agent is still running');
       t.not(await cluster.healthStatus(0), 200, 'not healthy without a store');
+      t.is(
+        (
+          await nsRun(cluster.nodes[0]!.netnsPath, 'curl', ['-s', '-m', '2', `http://${AGENT_HTTP}/livez`])
+        ).trim(),
+        '{"alive":true}',
+        'but alive: a liveness probe must not restart it',
+      );
       t.is(cluster.subnetEnv(0), undefined, 'no subnet.env without a lease');
     }
     const warned = await pollUntil(
