@@ -54,7 +54,12 @@ export async function ensureBridge(
         );
       }
     }
-    br = await h.linkGet(opts.name);
+    try {
+      br = await h.linkGet(opts.name);
+    } catch (err) {
+      if (created) await h.linkDelByName(opts.name).catch(() => undefined); // made here, not handed out
+      throw err;
+    }
   }
   if (br.info.kind === 'bridge' && opts.vlanFiltering && !br.info.vlanFiltering) {
     throw new CniError(
@@ -148,6 +153,27 @@ export async function deleteVethPair(node: Handle, hostName: string): Promise<vo
 export async function putPortInVlan(node: Handle, port: Link, bridge: Link, vid: number, isGateway: boolean) {
   await node.bridgeVlanAdd(port.index, { vid, pvid: true, untagged: true });
   if (isGateway) await node.bridgeVlanAdd(bridge.index, { vid, pvid: true, untagged: true, self: true });
+}
+
+/**
+ * attachToBridge, tolerating a bridge that vanished meanwhile (a concurrent ADD that had created it failed and
+ * removed it before this port joined): the bridge is ensured again, once.
+ */
+export async function attachToEnsuredBridge(
+  node: Handle,
+  host: Link,
+  bridge: Link,
+  opts: BridgeOptions,
+  hairpin: boolean,
+): Promise<{ port: Link; bridge: Link }> {
+  try {
+    return { port: await attachToBridge(node, host, bridge, hairpin), bridge };
+  } catch (err) {
+    if (!(err instanceof NetlinkError) || (await node.linkFind(bridge.index))?.name === bridge.name)
+      throw err;
+    const again = (await ensureBridge(node, opts)).bridge;
+    return { port: await attachToBridge(node, host, again, hairpin), bridge: again };
+  }
 }
 
 /** Enslaves the host end to the bridge, sets hairpin as configured, and brings it up. */

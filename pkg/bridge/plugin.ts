@@ -27,7 +27,7 @@ import {
 } from '../nft/index.ts';
 import { type BridgeConf, loadBridgeConf } from './config.ts';
 import {
-  attachToBridge,
+  attachToEnsuredBridge,
   createVethPair,
   deleteBridgeIfUnused,
   deleteVethPair,
@@ -57,13 +57,14 @@ async function add(args: AttachmentArgs): Promise<Result> {
   let hostVeth: string | undefined;
   let ipamDone = false;
   try {
-    const { bridge, created } = await ensureBridge(node, {
+    const bridgeOpts = {
       name: conf.bridge,
       mtu: conf.mtu,
       promisc: conf.promiscMode,
       vlanFiltering: conf.vlan !== undefined,
-    });
-    if (created) createdBridge = bridge;
+    };
+    const { bridge: found, created } = await ensureBridge(node, bridgeOpts);
+    if (created) createdBridge = found;
     const veth = await createVethPair(node, container, {
       containerNetns: args.netns,
       ifname: args.ifname,
@@ -71,7 +72,13 @@ async function add(args: AttachmentArgs): Promise<Result> {
       mac: conf.mac,
     });
     hostVeth = veth.host.name;
-    const port = await attachToBridge(node, veth.host, bridge, conf.hairpinMode);
+    const { port, bridge } = await attachToEnsuredBridge(
+      node,
+      veth.host,
+      found,
+      bridgeOpts,
+      conf.hairpinMode,
+    );
     if (conf.vlan !== undefined) await putPortInVlan(node, port, bridge, conf.vlan, conf.isGateway);
 
     const ipam = await runIpamAdd(args);
