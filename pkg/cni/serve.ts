@@ -35,6 +35,8 @@ export interface CniHello {
   tsnetCni: number;
   netns: number;
   mntns: number;
+  /** The plugin types served: a plugin the agent does not serve runs in-process. */
+  plugins: string[];
 }
 
 export interface CniRequest {
@@ -149,7 +151,12 @@ async function serveConnection(
 ): Promise<void> {
   socket.on('error', () => undefined);
   socket.write(
-    `${JSON.stringify({ tsnetCni: PROTOCOL_VERSION, netns, mntns: currentMntnsInode() } satisfies CniHello)}\n`,
+    `${JSON.stringify({
+      tsnetCni: PROTOCOL_VERSION,
+      netns,
+      mntns: currentMntnsInode(),
+      plugins: [...options.plugins.keys()],
+    } satisfies CniHello)}\n`,
   );
   let line: string;
   try {
@@ -241,8 +248,14 @@ export async function forwardToAgent(
     } catch {
       return undefined;
     }
-    if (hello.tsnetCni !== PROTOCOL_VERSION || hello.netns !== netns || hello.mntns !== currentMntnsInode()) {
-      return undefined;
+    if (
+      hello?.tsnetCni !== PROTOCOL_VERSION ||
+      hello.netns !== netns ||
+      hello.mntns !== currentMntnsInode() ||
+      !Array.isArray(hello.plugins) ||
+      !hello.plugins.includes(request.plugin)
+    ) {
+      return undefined; // nothing sent: the plugin runs in-process
     }
     socket.write(`${JSON.stringify({ ...request, netns } satisfies CniRequest)}\n`);
     try {
@@ -353,7 +366,13 @@ export async function runForwardingPluginMain(type: string, load: () => Promise<
       if (out) return printOutput(out);
     }
   }
-  const plugin = await load();
+  let plugin: CniPlugin;
+  try {
+    plugin = await load();
+  } catch (err) {
+    // Even a plugin that cannot load answers in the spec's format, never with a bare stack trace.
+    return printOutput(errorOutput(toCniError(err), stdin ?? ''));
+  }
   printOutput(await servePlugin(plugin, { env: process.env, stdin: stdin ?? readProcessStdin }));
 }
 
