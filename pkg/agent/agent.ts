@@ -127,6 +127,8 @@ export class Agent {
     );
     this.acquired = acquired;
     this.lastRenewal = Date.now();
+    // A subnet.env left by the previous run names the old subnet: withdrawn until the new one is written.
+    if (acquired.subnet !== previous?.subnet) removeSubnetEnv(this.opts.subnetFile);
     writeLocalState(this.opts.dataDir, { subnet: acquired.subnet, publicIp: this.opts.publicIp, vtepMac });
     this.log.info({ subnet: acquired.subnet, origin: acquired.origin, vtepMac }, 'subnet acquired');
 
