@@ -80,7 +80,12 @@ export interface OverlayStats {
 
 /** A remote node's lease as the peer the overlay programs. */
 export function peerFromLease(lease: SubnetLease): Peer {
-  return { subnet: lease.subnet, publicIp: lease.attrs.PublicIP, vtepMac: lease.attrs.BackendData.VtepMAC };
+  return {
+    subnet: lease.subnet,
+    publicIp: lease.attrs.PublicIP,
+    vtepMac: lease.attrs.BackendData.VtepMAC,
+    revision: lease.modRevision,
+  };
 }
 
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
@@ -137,6 +142,7 @@ export class Overlay {
       subnet: e.subnet,
       publicIp: e.publicIp,
       vtepMac: e.vtepMac,
+      ...(e.revision !== undefined ? { revision: e.revision } : {}),
     }));
   }
 
@@ -198,13 +204,15 @@ export class Overlay {
     this.desired.set(e.subnet, e);
     for (const other of this.desired.values()) {
       if (other.subnet !== e.subnet && (other.vtepMac === e.vtepMac || other.vtepIp === e.vtepIp)) {
-        // Typically a node that re-leased while its old lease still lingers. The peer stays desired; reconcile
-        // passes reject it while the conflict lasts and program it once the other one is removed.
+        // Typically a node that re-leased while its old lease still lingers. Both stay desired; a full pass
+        // programs the newer lease and holds the other back until the conflict is gone.
         this.conflicted.add(e.subnet);
+        this.conflicted.add(other.subnet);
         this.log.warn(
           { subnet: e.subnet, conflictsWith: other.subnet },
-          'overlay: peer shares a VTEP MAC or IP with another; programmed once the conflict is gone',
+          'overlay: peers share a VTEP MAC or IP; the newer lease is programmed',
         );
+        if (this.handle) await this.reconcile('peers');
         return;
       }
     }
@@ -229,12 +237,14 @@ export class Overlay {
     this.desired.delete(subnet);
     const wasConflicted = this.conflicted.delete(subnet);
     if (!this.handle) return;
-    if (!wasConflicted) await this.exclusive((h, vtep = this.vtep) => removePeer(h, vtep.index, previous));
-    // A peer held back by a conflict with this one can be programmed now.
-    if (this.conflicted.size > 0) {
-      this.conflicted.clear();
-      await this.reconcile('peers');
+    if (!wasConflicted && this.conflicted.size === 0) {
+      await this.exclusive((h, vtep = this.vtep) => removePeer(h, vtep.index, previous));
+      return;
     }
+    // Entries shared by clashing peers (one VTEP MAC or IP): a full pass removes what nobody explains any more
+    // and programs the peer that was held back.
+    this.conflicted.clear();
+    await this.reconcile('peers');
   }
 
   /** Checks the VTEP, then makes the device's routes, neighbours and FDB entries exactly the desired peers'. */

@@ -22,6 +22,8 @@ export interface Peer {
   readonly publicIp: string;
   /** The remote node's VTEP MAC. */
   readonly vtepMac: string;
+  /** Store revision of the lease: when two peers claim one VTEP MAC or IP, the newer one is programmed. */
+  readonly revision?: number;
 }
 
 /** The kernel entries one peer needs, in canonical form. */
@@ -32,6 +34,7 @@ export interface PeerEntries {
   readonly vtepIp: string;
   readonly vtepMac: string;
   readonly publicIp: string;
+  readonly revision?: number;
 }
 
 export interface PeerOptions {
@@ -51,7 +54,13 @@ export function peerEntries(peer: Peer): PeerEntries {
   if (!isUnicastMac(mac)) {
     throw new Error(`peer ${peer.subnet}: VTEP MAC ${JSON.stringify(peer.vtepMac)} is not a unicast MAC`);
   }
-  return { subnet: subnet.cidr, vtepIp: subnet.network, vtepMac: mac, publicIp: peer.publicIp };
+  return {
+    subnet: subnet.cidr,
+    vtepIp: subnet.network,
+    vtepMac: mac,
+    publicIp: peer.publicIp,
+    ...(peer.revision !== undefined ? { revision: peer.revision } : {}),
+  };
 }
 
 /** Runs a delete, treating "already gone" as done; false when there was nothing to delete. */

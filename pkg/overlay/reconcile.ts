@@ -64,7 +64,9 @@ export function validatePeers(peers: readonly Peer[]): { entries: PeerEntries[];
   const rejected: RejectedPeer[] = [];
   const seenIp = new Map<string, string>();
   const seenMac = new Map<string, string>();
-  for (const peer of peers) {
+  // Newest lease first (a node that re-leased beats its own lingering old lease); ties keep their order.
+  const newestFirst = [...peers].sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0));
+  for (const peer of newestFirst) {
     let e: PeerEntries;
     try {
       e = peerEntries(peer);

@@ -208,6 +208,22 @@ test('three nodes: every pod reaches every other; a departed node leaves no entr
           .map((f) => f.dst),
         [b.underlayIp],
       );
+      // A newer lease for the same VTEP (b re-leased again) wins at once over the older one.
+      await overlays[0]!.upsertPeer({ ...peerOf(b), subnet: '10.244.10.0/24', revision: 99 });
+      t.true(
+        oracleRoutes(a.ns).some((r) => r.dst === '10.244.10.0/24'),
+        'the newer lease is programmed',
+      );
+      t.false(
+        oracleRoutes(a.ns).some((r) => r.dst === '10.244.9.0/24'),
+        'the older one is held back',
+      );
+      await overlays[0]!.removePeer('10.244.10.0/24');
+      t.true(
+        oracleRoutes(a.ns).some((r) => r.dst === '10.244.9.0/24'),
+        'the older one returns when the newer goes',
+      );
+      t.false(oracleRoutes(a.ns).some((r) => r.dst === '10.244.10.0/24'));
     });
   });
 });
