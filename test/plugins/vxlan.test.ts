@@ -2,7 +2,7 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { listMasquerade } from '../../pkg/nft/index.ts';
-import { ipJson, ipLinks, withNetnses } from '../helpers/netns.ts';
+import { ipJson, ipLinks, type TestNetns, withNetnses } from '../helpers/netns.ts';
 import { runPlugin } from '../helpers/plugin.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
@@ -17,39 +17,36 @@ function vxlanConf(dir: string) {
   };
 }
 
+/** One tsnet-vxlan call on the test's node: an attachment verb for container `ctr`, or STATUS. */
+function vxlan(
+  command: 'ADD' | 'DEL' | 'STATUS',
+  conf: Record<string, unknown>,
+  node: TestNetns,
+  ctr?: TestNetns,
+) {
+  return runPlugin('tsnet-vxlan', {
+    config: conf,
+    nodeNetns: node.path,
+    command,
+    ...(ctr ? { containerId: 'c1', netns: ctr.path, ifname: 'eth0' } : {}),
+  });
+}
+
 test('before the agent wrote subnet.env: ADD is "try again later" (11) and STATUS 50, nothing is created', async (t) => {
   await withTempDir((dir) =>
     withNetnses('vx', 2, async ([node, ctr]) => {
       const conf = vxlanConf(dir);
-      const add = await runPlugin('tsnet-vxlan', {
-        config: conf,
-        nodeNetns: node!.path,
-        command: 'ADD',
-        containerId: 'c1',
-        netns: ctr!.path,
-        ifname: 'eth0',
-      });
+      const add = await vxlan('ADD', conf, node!, ctr!);
       t.is(add.code, 1);
       t.is(add.json?.['code'], 11);
       t.regex(String(add.json?.['msg']), /tsnet-agent is not ready/);
-      const status = await runPlugin('tsnet-vxlan', {
-        config: conf,
-        nodeNetns: node!.path,
-        command: 'STATUS',
-      });
+      const status = await vxlan('STATUS', conf, node!);
       t.is(status.json?.['code'], 50);
       t.deepEqual(
         ipLinks(node!.path).map((l) => l.ifname),
         ['lo'],
       );
-      const del = await runPlugin('tsnet-vxlan', {
-        config: conf,
-        nodeNetns: node!.path,
-        command: 'DEL',
-        containerId: 'c1',
-        netns: ctr!.path,
-        ifname: 'eth0',
-      });
+      const del = await vxlan('DEL', conf, node!, ctr!);
       t.is(del.code, 0, 'DEL of an attachment never made succeeds');
     }),
   );
@@ -63,20 +60,9 @@ test('with subnet.env: the pod gets the node subnet, overlay MTU and a route to 
         conf.subnetFile,
         'TSNET_NETWORK=10.244.0.0/16\nTSNET_SUBNET=10.244.7.1/24\nTSNET_MTU=1450\nTSNET_IPMASQ=true\n',
       );
-      const status = await runPlugin('tsnet-vxlan', {
-        config: conf,
-        nodeNetns: node!.path,
-        command: 'STATUS',
-      });
+      const status = await vxlan('STATUS', conf, node!);
       t.is(status.code, 0, status.stdout);
-      const add = await runPlugin('tsnet-vxlan', {
-        config: conf,
-        nodeNetns: node!.path,
-        command: 'ADD',
-        containerId: 'c1',
-        netns: ctr!.path,
-        ifname: 'eth0',
-      });
+      const add = await vxlan('ADD', conf, node!, ctr!);
       t.is(add.code, 0, add.stdout + add.stderr);
       t.deepEqual(add.json?.['ips'], [{ interface: 2, address: '10.244.7.2/24', gateway: '10.244.7.1' }]);
       t.is(ipLinks(ctr!.path).find((l) => l.ifname === 'eth0')?.mtu, 1450);
@@ -88,14 +74,7 @@ test('with subnet.env: the pod gets the node subnet, overlay MTU and a route to 
       t.true(routes.some((r) => r.dst === 'default' && r.gateway === '10.244.7.1'));
 
       rmSync(conf.subnetFile);
-      const del = await runPlugin('tsnet-vxlan', {
-        config: conf,
-        nodeNetns: node!.path,
-        command: 'DEL',
-        containerId: 'c1',
-        netns: ctr!.path,
-        ifname: 'eth0',
-      });
+      const del = await vxlan('DEL', conf, node!, ctr!);
       t.is(del.code, 0, del.stdout);
       t.false(ipLinks(ctr!.path).some((l) => l.ifname === 'eth0'));
       const ipamDir = join(conf.dataDir, 'ipam', 'tsnet');
@@ -113,14 +92,7 @@ test('with an agent that does not masquerade, the bridge does, but never for tra
         conf.subnetFile,
         'TSNET_NETWORK=10.244.0.0/16\nTSNET_SUBNET=10.244.7.1/24\nTSNET_MTU=1450\nTSNET_IPMASQ=false\n',
       );
-      const add = await runPlugin('tsnet-vxlan', {
-        config: conf,
-        nodeNetns: node!.path,
-        command: 'ADD',
-        containerId: 'c1',
-        netns: ctr!.path,
-        ifname: 'eth0',
-      });
+      const add = await vxlan('ADD', conf, node!, ctr!);
       t.is(add.code, 0, add.stdout + add.stderr);
       const masq = await listMasquerade(node!.path);
       t.deepEqual(
@@ -131,14 +103,7 @@ test('with an agent that does not masquerade, the bridge does, but never for tra
         masq[0]!.excluded.some((e) => e.subnet === '10.244.7.0/24' && e.destination === '10.244.0.0/16'),
         'the cluster network is excluded',
       );
-      const del = await runPlugin('tsnet-vxlan', {
-        config: conf,
-        nodeNetns: node!.path,
-        command: 'DEL',
-        containerId: 'c1',
-        netns: ctr!.path,
-        ifname: 'eth0',
-      });
+      const del = await vxlan('DEL', conf, node!, ctr!);
       t.is(del.code, 0);
     }),
   );
