@@ -61,6 +61,14 @@ function bindLibc(libc: ReturnType<Koffi['load']>) {
       'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
     ),
     umount2: libc.func('int umount2(const char *target, int flags)'),
+    mknod: libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    lsetxattr: libc.func(
+      'int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)',
+    ),
+    lgetxattr: libc.func(
+      'intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)',
+    ),
+    llistxattr: libc.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)'),
     gettid: libc.func('int gettid()'),
     strerror: libc.func('const char *strerror(int errnum)'),
   };
@@ -258,4 +266,55 @@ export function umount2(target: string, flags = 0): void {
 
 export function gettid(): number {
   return libc().gettid();
+}
+
+// File types for mknod(2) (sys/stat.h).
+export const S_IFIFO = 0o010000;
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+
+/** makedev(3) as glibc encodes it: the 64-bit device number of a major and minor. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
+}
+
+/** mknod(2): a device node or FIFO; `mode` includes the file type (S_IFCHR, S_IFBLK, S_IFIFO). */
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  check('mknod', libc().mknod(path, mode, makedev(major, minor)), path);
+}
+
+/** lsetxattr(2): sets an extended attribute on the path itself (a symlink is not followed). */
+export function lsetxattr(path: string, name: string, value: Buffer): void {
+  check('lsetxattr', libc().lsetxattr(path, name, value, value.length, 0), `${name} on ${path}`);
+}
+
+/** lgetxattr(2): the attribute's value, or undefined when the path does not have it (ENODATA). */
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  for (let size = 256; ; size *= 4) {
+    const buf = Buffer.alloc(size);
+    const ret = Number(libc().lgetxattr(path, name, buf, size));
+    if (ret >= 0) return buf.subarray(0, ret);
+    const code = errnoName(lastErrno());
+    if (code === 'ENODATA') return undefined;
+    if (code !== 'ERANGE' || size > 1 << 20)
+      throw new SyscallError('lgetxattr', errnoValue(code), `${name} on ${path}`);
+  }
+}
+
+/** llistxattr(2): the names of the path's extended attributes. */
+export function llistxattr(path: string): string[] {
+  for (let size = 1024; ; size *= 4) {
+    const buf = Buffer.alloc(size);
+    const ret = Number(libc().llistxattr(path, buf, size));
+    if (ret >= 0)
+      return buf
+        .subarray(0, ret)
+        .toString('utf8')
+        .split('\0')
+        .filter((n) => n.length > 0);
+    const code = errnoName(lastErrno());
+    if (code !== 'ERANGE' || size > 1 << 20) throw new SyscallError('llistxattr', errnoValue(code), path);
+  }
 }
