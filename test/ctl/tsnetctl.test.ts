@@ -1,8 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { EmbeddedStore } from '../../pkg/store/embedded.ts';
 import { saveNetworkConfig } from '../../pkg/subnet/config.ts';
 import { encodeLeaseAttrs, subnetKey } from '../../pkg/subnet/lease.ts';
@@ -13,14 +13,32 @@ const run = promisify(execFile);
 const MAIN = resolve(import.meta.dirname, '../../cmd/tsnetctl/main.ts');
 const PREFIX = '/tsnet.io/network';
 
-async function tsnetctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function outcome(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import=tsx', MAIN, ...args]);
+    const { stdout, stderr } = await run(cmd, args, env ? { env } : {});
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+const tsnetctl = (...args: string[]): Promise<Outcome> =>
+  outcome(process.execPath, ['--import=tsx', MAIN, ...args]);
+
+/** An error as tsnetctl must report it: non-zero, one line on stderr, nothing on stdout, no stack trace. */
+function assertOneLineError(t: ExecutionContext, r: Outcome, pattern: RegExp): void {
+  t.not(r.code, 0, 'non-zero exit');
+  t.is(r.stdout, '', 'nothing on stdout');
+  t.is(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
+  t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
+  t.regex(r.stderr, pattern);
 }
 
 test('nodes lists leases; diagnose tells programmed peers from missing and foreign entries', async (t) => {
@@ -170,4 +188,63 @@ test('user mistakes print one line and exit 2, no stack trace', async (t) => {
   const badFlag = await tsnetctl('nodes', '--etcd-endpoints', 'localhost:2379');
   t.is(badFlag.code, 2);
   t.notRegex(badFlag.stderr, /\n\s+at /);
+});
+
+test('a mistyped --data-dir is an error naming the path, and creates nothing', async (t) => {
+  await withTempDir(async (dir) => {
+    const typo = join(dir, 'lib', 'tnset');
+    for (const command of ['nodes', 'network', 'diagnose']) {
+      const r = await tsnetctl(command, '--data-dir', typo);
+      assertOneLineError(t, r, new RegExp(`^tsnetctl: no tsnet store at ${typo}/store\\.json`));
+      t.is(r.code, 2, `${command}: a user mistake`);
+      t.false(existsSync(join(dir, 'lib')), `${command} created nothing`);
+    }
+  });
+});
+
+/**
+ * tsnetctl on a bare node: in `netnsPath` (no agent answers there) and a private mount namespace with a tmpfs
+ * over /var/lib, so the real default (/var/lib/tsnet) is looked at but the host's is never touched. Anything
+ * created there is reported on stdout.
+ */
+function tsnetctlOnBareNode(netnsPath: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Outcome> {
+  const script =
+    'mount -t tmpfs tsnet-test /var/lib || exit 99; "$@"; rc=$?; ' +
+    'if [ -e /var/lib/tsnet ]; then echo "CREATED /var/lib/tsnet"; fi; exit $rc';
+  return outcome(
+    'nsenter',
+    [
+      `--net=${netnsPath}`,
+      ...['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh'],
+      ...[process.execPath, '--import=tsx', MAIN, ...args],
+    ],
+    env,
+  );
+}
+
+test('without flags on a node with no agent and no store, tsnetctl says so and creates nothing', async (t) => {
+  await withNetnses('ctlbare', 1, async ([bare]) => {
+    const r = await tsnetctlOnBareNode(bare!.path, ['nodes']);
+    t.not(r.code, 99, 'the test could mount its tmpfs');
+    assertOneLineError(
+      t,
+      r,
+      /^tsnetctl: no tsnet agent or store found: nothing answers at http:\/\/127\.0\.0\.1:9180\/healthz and \/var\/lib\/tsnet\/store\.json does not exist/,
+    );
+
+    // TSNET_DATA_DIR moves the default; the answer is the same, naming that path.
+    await withTempDir(async (dir) => {
+      const moved = join(dir, 'tsnet');
+      const viaEnv = await tsnetctlOnBareNode(bare!.path, ['nodes'], {
+        ...process.env,
+        TSNET_DATA_DIR: moved,
+      });
+      assertOneLineError(
+        t,
+        viaEnv,
+        new RegExp(`no tsnet agent or store found: .* ${moved}/store\\.json does not exist`),
+      );
+      t.false(existsSync(moved), 'nothing created');
+    });
+  });
 });
