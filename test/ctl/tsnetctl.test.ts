@@ -1,45 +1,15 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import test, { type ExecutionContext } from 'ava';
+import { join } from 'node:path';
+import test from 'ava';
 import { EmbeddedStore } from '../../pkg/store/embedded.ts';
 import { saveNetworkConfig } from '../../pkg/subnet/config.ts';
 import { encodeLeaseAttrs, subnetKey } from '../../pkg/subnet/lease.ts';
 import { ip, withNetnses } from '../helpers/netns.ts';
 import { withTempDir } from '../helpers/tmp.ts';
+import { assertOneLineError, type Outcome, outcome, TSNETCTL, tsnetctl } from './cli.ts';
 
-const run = promisify(execFile);
-const MAIN = resolve(import.meta.dirname, '../../cmd/tsnetctl/main.ts');
 const PREFIX = '/tsnet.io/network';
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function outcome(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(cmd, args, env ? { env } : {});
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-const tsnetctl = (...args: string[]): Promise<Outcome> =>
-  outcome(process.execPath, ['--import=tsx', MAIN, ...args]);
-
-/** An error as tsnetctl must report it: non-zero, one line on stderr, nothing on stdout, no stack trace. */
-function assertOneLineError(t: ExecutionContext, r: Outcome, pattern: RegExp): void {
-  t.not(r.code, 0, 'non-zero exit');
-  t.is(r.stdout, '', 'nothing on stdout');
-  t.is(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
-  t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
-  t.regex(r.stderr, pattern);
-}
 
 test('nodes lists leases; diagnose tells programmed peers from missing and foreign entries', async (t) => {
   await withTempDir((dir) =>
@@ -181,13 +151,22 @@ test('nodes lists leases; diagnose tells programmed peers from missing and forei
 });
 
 test('user mistakes print one line and exit 2, no stack trace', async (t) => {
-  const bad = await tsnetctl('frobnicate');
-  t.is(bad.code, 2);
-  t.is(bad.stderr.trim().split('\n').length, 1);
-  t.regex(bad.stderr, /^tsnetctl: unknown command "frobnicate"/);
-  const badFlag = await tsnetctl('nodes', '--etcd-endpoints', 'localhost:2379');
-  t.is(badFlag.code, 2);
-  t.notRegex(badFlag.stderr, /\n\s+at /);
+  await withTempDir(async (dir) => {
+    const mistakes: [string[], RegExp][] = [
+      [['frobnicate'], /^tsnetctl: unknown command "frobnicate"/],
+      [['nodes', '--etcd-endpoints', 'localhost:2379'], /must start with http:\/\//],
+      [['nodes', '--no-such-flag'], /Unknown option '--no-such-flag'/],
+      [['nodes', '--data-dir', ''], /--data-dir is empty/],
+      [['node', '--netns', '/etc/hostname'], /--netns \/etc\/hostname: not a network namespace/],
+      [['diagnose', '--netns', join(dir, 'nons')], /not a network namespace/],
+      [['node', '--subnet-file', dir], new RegExp(`subnet file ${dir}: EISDIR`)],
+    ];
+    for (const [args, pattern] of mistakes) {
+      const r = await tsnetctl(...args);
+      assertOneLineError(t, r, pattern);
+      t.is(r.code, 2, args.join(' '));
+    }
+  });
 });
 
 test('a mistyped --data-dir is an error naming the path, and creates nothing', async (t) => {
@@ -216,7 +195,8 @@ function tsnetctlOnBareNode(netnsPath: string, args: string[], env?: NodeJS.Proc
     [
       `--net=${netnsPath}`,
       ...['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh'],
-      ...[process.execPath, '--import=tsx', MAIN, ...args],
+      ...TSNETCTL,
+      ...args,
     ],
     env,
   );
