@@ -32,19 +32,20 @@ function nonEmpty(dir: string, source: string): string {
 }
 
 /**
- * The embedded store under `dataDir`, or undefined when there is none. Kept to this one function so that it
- * becomes pkg/store's open-without-creating option: until then it checks for the file EmbeddedStore.open
- * would otherwise create.
+ * The embedded store under `dataDir`, or the path of the store file that is not there. Kept to this one
+ * function so that it becomes pkg/store's open-without-creating option: until then it checks for the file
+ * EmbeddedStore.open would otherwise create.
  */
-async function openExistingEmbeddedStore(dataDir: string): Promise<Store | undefined> {
-  if (!existsSync(join(dataDir, 'store.json'))) return undefined;
-  return openStore({ embedded: { dataDir } });
+async function openExistingEmbeddedStore(dataDir: string): Promise<{ store: Store } | { missing: string }> {
+  const file = join(dataDir, 'store.json');
+  if (!existsSync(file)) return { missing: file };
+  return { store: await openStore({ embedded: { dataDir } }) };
 }
 
 /** What the local agent's /healthz says about its store, or undefined when nothing answers. */
 export type AgentProbe = (url: string) => Promise<{ store?: string } | undefined>;
 
-export async function probeAgentHealth(url: string): Promise<{ store?: string } | undefined> {
+async function probeAgentHealth(url: string): Promise<{ store?: string } | undefined> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
     const body = (await res.json()) as unknown;
@@ -67,9 +68,9 @@ export async function openExistingStore(
 ): Promise<Store> {
   if (typeof flags['etcd-endpoints'] === 'string') return openStoreFromFlags(flags, options.dialTimeoutMs);
   const { dataDir, fromFlag } = chooseDataDir(flags, options.env);
-  const store = await openExistingEmbeddedStore(dataDir);
-  if (store) return store;
-  const file = join(dataDir, 'store.json');
+  const opened = await openExistingEmbeddedStore(dataDir);
+  if ('store' in opened) return opened.store;
+  const file = opened.missing;
   if (fromFlag) throw new UsageError(`no tsnet store at ${file} (--data-dir ${dataDir}): is the path right?`);
   const agent = await (options.probe ?? probeAgentHealth)(options.agentUrl);
   if (agent?.store === 'etcd')
