@@ -1,13 +1,20 @@
 // tsnetctl: the operator's view of a tsnet cluster and node. User mistakes print one line (exit 2); no
 // stack traces.
-import { type Flags, parseCommandLine, UsageError } from '../../pkg/agent/options.ts';
-import { flagString, openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/agent/store-flags.ts';
+import { DEFAULT_DATA_DIR, type Flags, parseCommandLine, UsageError } from '../../pkg/agent/options.ts';
+import { flagString, STORE_FLAGS, storePrefix } from '../../pkg/agent/store-flags.ts';
 import { diagnoseNode } from '../../pkg/ctl/diagnose.ts';
+import { DATA_DIR_ENV, openExistingStore } from '../../pkg/ctl/store.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
+import { isNetns } from '../../pkg/netns/index.ts';
 import { peerFromLease, TSNET_ROUTE_PROTOCOL } from '../../pkg/overlay/index.ts';
 import type { Store } from '../../pkg/store/index.ts';
 import { loadNetworkConfig } from '../../pkg/subnet/config.ts';
-import { DEFAULT_SUBNET_FILE, readSubnetEnv, subnetFromGatewayForm } from '../../pkg/subnet/env.ts';
+import {
+  DEFAULT_SUBNET_FILE,
+  readSubnetEnv,
+  type SubnetEnv,
+  subnetFromGatewayForm,
+} from '../../pkg/subnet/env.ts';
 import { SubnetManager } from '../../pkg/subnet/manager.ts';
 
 const USAGE = `usage: tsnetctl COMMAND [flags]
@@ -17,7 +24,9 @@ const USAGE = `usage: tsnetctl COMMAND [flags]
   diagnose                compare this node's kernel with the leases: missing and foreign entries
   health                  the local agent's /healthz
 flags: [--etcd-endpoints URL[,URL]] [--etcd-prefix P] [--data-dir DIR] [--netns PATH] [--vxlan-name NAME]
-       [--subnet-file PATH] [--http HOST:PORT] [--json]`;
+       [--subnet-file PATH] [--http HOST:PORT] [--json]
+Without --etcd-endpoints the agent's embedded store is read from --data-dir (default $${DATA_DIR_ENV}, else
+${DEFAULT_DATA_DIR}); tsnetctl never creates one.`;
 
 const OPTIONS = {
   ...STORE_FLAGS,
@@ -47,8 +56,28 @@ function print(flags: Flags, data: unknown, text: () => string): void {
   process.stdout.write(`${flags['json'] ? JSON.stringify(data, null, 2) : text()}\n`);
 }
 
+function netnsFlag(flags: Flags): string | undefined {
+  const path = flags['netns'];
+  if (typeof path !== 'string') return undefined;
+  if (!isNetns(path))
+    throw new UsageError(`--netns ${path}: not a network namespace (e.g. /run/netns/NAME, /proc/PID/ns/net)`);
+  return path;
+}
+
+/** subnet.env at `path`, undefined when there is none; a path that cannot be read is the operator's mistake. */
+function subnetEnvAt(path: string): SubnetEnv | undefined {
+  try {
+    return readSubnetEnv(path);
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    throw code ? new UsageError(`subnet file ${path}: ${message}`) : err;
+  }
+}
+
+const agentUrl = (flags: Flags): string => `http://${str(flags, 'http', '127.0.0.1:9180')}/healthz`;
+
 async function withStore<T>(flags: Flags, fn: (store: Store, prefix: string) => Promise<T>): Promise<T> {
-  const store = await openStoreFromFlags(flags, 3000);
+  const store = await openExistingStore(flags, { agentUrl: agentUrl(flags), dialTimeoutMs: 3000 });
   try {
     return await fn(store, storePrefix(flags));
   } finally {
@@ -94,9 +123,10 @@ async function nodes(flags: Flags): Promise<void> {
 }
 
 async function node(flags: Flags): Promise<void> {
-  const netns = typeof flags['netns'] === 'string' ? flags['netns'] : undefined;
+  const netns = netnsFlag(flags);
   const vxlan = str(flags, 'vxlan-name', 'tsnet.1');
-  const env = readSubnetEnv(str(flags, 'subnet-file', DEFAULT_SUBNET_FILE));
+  const subnetFile = str(flags, 'subnet-file', DEFAULT_SUBNET_FILE);
+  const env = subnetEnvAt(subnetFile);
   const state = await Handle.with(netns, async (h) => {
     const vtep = await h.linkFind(vxlan);
     if (!vtep) return { vtep: undefined, routes: [], neighbours: [], fdb: [] };
@@ -118,7 +148,7 @@ async function node(flags: Flags): Promise<void> {
     const lines = [
       env
         ? `subnet ${env.subnet} of ${env.network}, MTU ${env.mtu}, masquerade ${env.ipMasq}`
-        : 'subnet.env: missing (agent not ready)',
+        : `subnet.env: none at ${subnetFile} (agent not ready, or it writes --subnet-file elsewhere)`,
       state.vtep
         ? `VTEP ${state.vtep.name} ${state.vtep.mac} MTU ${state.vtep.mtu} ${state.vtep.up ? 'up' : 'DOWN'}`
         : `VTEP ${vxlan}: missing`,
@@ -135,22 +165,33 @@ async function node(flags: Flags): Promise<void> {
 }
 
 async function diagnose(flags: Flags): Promise<void> {
-  const netns = typeof flags['netns'] === 'string' ? flags['netns'] : undefined;
-  const env = readSubnetEnv(str(flags, 'subnet-file', DEFAULT_SUBNET_FILE));
+  const netns = netnsFlag(flags);
+  // The kernel tells which lease is this node's; a subnet.env is consulted only when the operator names one.
+  const subnetFile = typeof flags['subnet-file'] === 'string' ? flags['subnet-file'] : undefined;
+  const env = subnetFile ? subnetEnvAt(subnetFile) : undefined;
   const all = await leases(flags);
-  const ownSubnet = env ? subnetFromGatewayForm(env.subnet) : undefined;
-  const peers = all.filter((l) => l.subnet !== ownSubnet).map(peerFromLease);
-  const d = await diagnoseNode(netns, str(flags, 'vxlan-name', 'tsnet.1'), peers);
+  const d = await diagnoseNode(
+    netns,
+    str(flags, 'vxlan-name', 'tsnet.1'),
+    all.map(peerFromLease),
+    env ? subnetFromGatewayForm(env.subnet) : undefined,
+  );
+  // With a VTEP but no lease of its own, the node is not part of the cluster it is compared with.
+  const unidentified = d.vtep !== undefined && d.local === undefined && all.length > 0;
   const bad =
     d.peers.filter((p) => !(p.neighbour && p.fdb && p.route)).length +
     d.foreignRoutes.length +
-    (d.vtep ? 0 : 1);
+    (d.vtep ? 0 : 1) +
+    (unidentified ? 1 : 0);
   print(flags, d, () => {
     const mark = (ok: boolean) => (ok ? 'ok' : 'MISSING');
     const lines = [
       d.vtep
         ? `VTEP ${d.vtep.name} ${d.vtep.mac} ${d.vtep.up ? 'up' : 'DOWN'}`
         : 'VTEP missing: is the agent running?',
+      d.local
+        ? `this node: ${d.local.subnets.join(', ')} (public IP ${d.local.publicIp}, from the ${EVIDENCE[d.local.identifiedBy]})`
+        : `this node: no lease matches ${d.vtep?.local ? `the VTEP's local address ${d.vtep.local} or ` : ''}its addresses`,
       table([
         ['peer subnet', 'public IP', 'neighbour', 'FDB', 'route'],
         ...d.peers.map((p) => [p.subnet, p.publicIp, mark(p.neighbour), mark(p.fdb), mark(p.route)]),
@@ -163,8 +204,14 @@ async function diagnose(flags: Flags): Promise<void> {
   if (bad > 0) process.exitCode = 1;
 }
 
+const EVIDENCE = {
+  'vtep-local-address': "VTEP's local address",
+  'node-address': "node's addresses",
+  'subnet-file': 'subnet file',
+} as const;
+
 async function health(flags: Flags): Promise<void> {
-  const url = `http://${str(flags, 'http', '127.0.0.1:9180')}/healthz`;
+  const url = agentUrl(flags);
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(3000) });
@@ -190,7 +237,11 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(process.exitCode ?? 0),
   (err: unknown) => {
-    process.stderr.write(`tsnetctl: ${(err as Error).message}\n`);
+    // One line whatever the error: some (gRPC's) carry line breaks and trailing notes.
+    const message = String((err as Error).message ?? err)
+      .replace(/\s*\n\s*/g, ' ')
+      .trim();
+    process.stderr.write(`tsnetctl: ${message}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);
   },
 );

@@ -1,7 +1,8 @@
-// What an operator asks of a node: which peers the store says exist, and whether this node's kernel holds
-// the overlay entries each one needs (neighbour, FDB, route), plus entries nobody explains.
+// What an operator asks of a node: which lease is its own, which peers the store says exist, and whether this
+// node's kernel holds the overlay entries each one needs (neighbour, FDB, route), plus entries nobody explains.
 import { Handle } from '../netlink/handle.ts';
 import { type Peer, peerEntries, TSNET_ROUTE_PROTOCOL } from '../overlay/index.ts';
+import { identifyLocalNode, type LocalNode } from './local-node.ts';
 
 export interface PeerDiagnosis {
   readonly subnet: string;
@@ -13,23 +14,37 @@ export interface PeerDiagnosis {
 }
 
 export interface NodeDiagnosis {
-  readonly vtep: { name: string; index: number; mac?: string; mtu: number; up: boolean } | undefined;
+  readonly vtep:
+    | { name: string; index: number; mac?: string; mtu: number; up: boolean; local?: string }
+    | undefined;
+  /** This node's own lease(s), told by the kernel; undefined when no lease matches this node. */
+  readonly local: LocalNode | undefined;
   readonly peers: PeerDiagnosis[];
   /** Overlay routes (our protocol) for subnets no lease explains. */
   readonly foreignRoutes: string[];
 }
 
-/** Compares the kernel of the namespace at `netnsPath` (current when undefined) with the expected peers. */
+/**
+ * Compares the kernel of the namespace at `netnsPath` (current when undefined) with every lease but this
+ * node's own. `subnetFromFile` (network form, from a subnet.env the operator named) identifies this node only
+ * when its kernel does not.
+ */
 export async function diagnoseNode(
   netnsPath: string | undefined,
   vtepName: string,
-  peers: readonly Peer[],
+  leases: readonly Peer[],
+  subnetFromFile?: string,
 ): Promise<NodeDiagnosis> {
   return Handle.with(netnsPath, async (h) => {
     const vtep = await h.linkFind(vtepName);
+    const vtepLocal = vtep?.info.kind === 'vxlan' ? vtep.info.local : undefined;
+    const addresses = (await h.addrList({ family: 4 })).map((a) => a.address);
+    const local = identifyLocalNode(leases, { vtepLocal, addresses, subnetFromFile });
+    const peers = leases.filter((l) => !local?.subnets.includes(l.subnet));
     if (!vtep) {
       return {
         vtep: undefined,
+        local,
         peers: peers.map((p) => ({ ...p, neighbour: false, fdb: false, route: false })),
         foreignRoutes: [],
       };
@@ -51,7 +66,15 @@ export async function diagnoseNode(
     });
     const expected = new Set(peers.map((p) => peerEntries(p).subnet));
     return {
-      vtep: { name: vtep.name, index: vtep.index, mac: vtep.mac, mtu: vtep.mtu, up: vtep.up },
+      vtep: {
+        name: vtep.name,
+        index: vtep.index,
+        mac: vtep.mac,
+        mtu: vtep.mtu,
+        up: vtep.up,
+        local: vtepLocal,
+      },
+      local,
       peers: result,
       foreignRoutes: ours.map((r) => r.dst).filter((d) => !expected.has(d)),
     };

@@ -1,27 +1,15 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
 import { EmbeddedStore } from '../../pkg/store/embedded.ts';
 import { saveNetworkConfig } from '../../pkg/subnet/config.ts';
 import { encodeLeaseAttrs, subnetKey } from '../../pkg/subnet/lease.ts';
 import { ip, withNetnses } from '../helpers/netns.ts';
 import { withTempDir } from '../helpers/tmp.ts';
+import { assertOneLineError, type Outcome, outcome, TSNETCTL, tsnetctl } from './cli.ts';
 
-const run = promisify(execFile);
-const MAIN = resolve(import.meta.dirname, '../../cmd/tsnetctl/main.ts');
 const PREFIX = '/tsnet.io/network';
-
-async function tsnetctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import=tsx', MAIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 test('nodes lists leases; diagnose tells programmed peers from missing and foreign entries', async (t) => {
   await withTempDir((dir) =>
@@ -163,11 +151,80 @@ test('nodes lists leases; diagnose tells programmed peers from missing and forei
 });
 
 test('user mistakes print one line and exit 2, no stack trace', async (t) => {
-  const bad = await tsnetctl('frobnicate');
-  t.is(bad.code, 2);
-  t.is(bad.stderr.trim().split('\n').length, 1);
-  t.regex(bad.stderr, /^tsnetctl: unknown command "frobnicate"/);
-  const badFlag = await tsnetctl('nodes', '--etcd-endpoints', 'localhost:2379');
-  t.is(badFlag.code, 2);
-  t.notRegex(badFlag.stderr, /\n\s+at /);
+  await withTempDir(async (dir) => {
+    const mistakes: [string[], RegExp][] = [
+      [['frobnicate'], /^tsnetctl: unknown command "frobnicate"/],
+      [['nodes', '--etcd-endpoints', 'localhost:2379'], /must start with http:\/\//],
+      [['nodes', '--no-such-flag'], /Unknown option '--no-such-flag'/],
+      [['nodes', '--data-dir', ''], /--data-dir is empty/],
+      [['node', '--netns', '/etc/hostname'], /--netns \/etc\/hostname: not a network namespace/],
+      [['diagnose', '--netns', join(dir, 'nons')], /not a network namespace/],
+      [['node', '--subnet-file', dir], new RegExp(`subnet file ${dir}: EISDIR`)],
+    ];
+    for (const [args, pattern] of mistakes) {
+      const r = await tsnetctl(...args);
+      assertOneLineError(t, r, pattern);
+      t.is(r.code, 2, args.join(' '));
+    }
+  });
+});
+
+test('a mistyped --data-dir is an error naming the path, and creates nothing', async (t) => {
+  await withTempDir(async (dir) => {
+    const typo = join(dir, 'lib', 'tnset');
+    for (const command of ['nodes', 'network', 'diagnose']) {
+      const r = await tsnetctl(command, '--data-dir', typo);
+      assertOneLineError(t, r, new RegExp(`^tsnetctl: no tsnet store at ${typo}/store\\.json`));
+      t.is(r.code, 2, `${command}: a user mistake`);
+      t.false(existsSync(join(dir, 'lib')), `${command} created nothing`);
+    }
+  });
+});
+
+/**
+ * tsnetctl on a bare node: in `netnsPath` (no agent answers there) and a private mount namespace with a tmpfs
+ * over /var/lib, so the real default (/var/lib/tsnet) is looked at but the host's is never touched. Anything
+ * created there is reported on stdout.
+ */
+function tsnetctlOnBareNode(netnsPath: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Outcome> {
+  const script =
+    'mount -t tmpfs tsnet-test /var/lib || exit 99; "$@"; rc=$?; ' +
+    'if [ -e /var/lib/tsnet ]; then echo "CREATED /var/lib/tsnet"; fi; exit $rc';
+  return outcome(
+    'nsenter',
+    [
+      `--net=${netnsPath}`,
+      ...['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh'],
+      ...TSNETCTL,
+      ...args,
+    ],
+    env,
+  );
+}
+
+test('without flags on a node with no agent and no store, tsnetctl says so and creates nothing', async (t) => {
+  await withNetnses('ctlbare', 1, async ([bare]) => {
+    const r = await tsnetctlOnBareNode(bare!.path, ['nodes']);
+    t.not(r.code, 99, 'the test could mount its tmpfs');
+    assertOneLineError(
+      t,
+      r,
+      /^tsnetctl: no tsnet agent or store found: nothing answers at http:\/\/127\.0\.0\.1:9180\/healthz and \/var\/lib\/tsnet\/store\.json does not exist/,
+    );
+
+    // TSNET_DATA_DIR moves the default; the answer is the same, naming that path.
+    await withTempDir(async (dir) => {
+      const moved = join(dir, 'tsnet');
+      const viaEnv = await tsnetctlOnBareNode(bare!.path, ['nodes'], {
+        ...process.env,
+        TSNET_DATA_DIR: moved,
+      });
+      assertOneLineError(
+        t,
+        viaEnv,
+        new RegExp(`no tsnet agent or store found: .* ${moved}/store\\.json does not exist`),
+      );
+      t.false(existsSync(moved), 'nothing created');
+    });
+  });
 });
