@@ -246,6 +246,26 @@ test('bad container ID or interface name: code 4 before the plugin runs', async 
   t.deepEqual(calls.verbs, []);
 });
 
+test('a relative CNI_PATH entry is code 4 naming it, for every command that reads CNI_PATH, before the plugin runs', async (t) => {
+  const calls: Calls = { verbs: [] };
+  for (const command of ['ADD', 'DEL', 'CHECK', 'STATUS', 'GC']) {
+    const env = { ...ENV, CNI_COMMAND: command, CNI_PATH: '/opt/cni/bin:./bin::lib/cni' };
+    const out = await servePlugin(fakePlugin(calls), { env, stdin: conf({ cniVersion: '1.1.0' }) });
+    t.is(out.exitCode, 1, command);
+    t.like(errorJson(out.stdout), {
+      code: ErrorCode.InvalidEnvironment,
+      msg: 'invalid env variable CNI_PATH: entries must be absolute paths',
+      details: 'relative entries: "./bin", "lib/cni"',
+    });
+  }
+  t.deepEqual(calls.verbs, []);
+  const ok = await servePlugin(fakePlugin(calls), {
+    env: { ...ENV, CNI_PATH: '/opt/cni/bin:/usr/lib/cni' },
+    stdin: conf(),
+  });
+  t.is(ok.exitCode, 0, ok.stdout);
+});
+
 test('ADD: the plugin gets validated args; the result is printed in the config version', async (t) => {
   const calls: Calls = { verbs: [] };
   const out = await servePlugin(fakePlugin(calls), { env: ENV, stdin: conf() });
