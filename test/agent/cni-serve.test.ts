@@ -1,7 +1,7 @@
 // CNI over the agent's unix socket (pkg/cni/{server,client,socket-protocol}.ts): concurrent requests, errors passed through as the
 // spec's JSON and exit code, "try again later" when the connection breaks after the request was sent, and
 // the built plugin mains forwarding (without loading koffi) or falling back to running in-process.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import {
 } from '../../pkg/cni/socket-protocol.ts';
 import type { Logger } from '../../pkg/log/index.ts';
 import { createNamedNetns, deleteNamedNetns } from '../../pkg/netns/index.ts';
+import { runForgingClient } from '../helpers/cni-socket.ts';
 import { uniqueName } from '../helpers/netns.ts';
 import { builtPlugin, REPO_ROOT, runPlugin } from '../helpers/plugin.ts';
 import { withTempDir } from '../helpers/tmp.ts';
@@ -450,59 +451,6 @@ test('the forwarding path loads neither the plugin, the netlink code nor native/
 });
 
 // --- the socket as an authority boundary -------------------------------------------------------------------
-
-/**
- * A hand-written client that skips the plugin's own namespace check: it copies the agent's netns inode from
- * the hello into its request, as an attacker in another namespace would. Plain JS for `node -e`.
- */
-const FORGING_CLIENT = `
-const socket = require('node:net').createConnection(process.env.SOCK);
-let buf = '';
-let sent = false;
-socket.on('data', (d) => {
-  buf += d;
-  for (let i = buf.indexOf('\\n'); i >= 0; i = buf.indexOf('\\n')) {
-    const line = buf.slice(0, i);
-    buf = buf.slice(i + 1);
-    if (sent) { process.stdout.write(line); socket.destroy(); return; }
-    const request = JSON.parse(process.env.REQUEST);
-    request.netns = JSON.parse(line).netns;
-    socket.write(JSON.stringify(request) + '\\n');
-    sent = true;
-  }
-});
-socket.on('error', (e) => { process.stderr.write(String(e)); process.exitCode = 2; });
-`;
-
-/** Runs the forging client under `wrapper` (nsenter, unshare, ...) as `uid`; resolves the agent's answer. */
-function runForgingClient(
-  wrapper: string[],
-  path: string,
-  request: { plugin: string; env: Record<string, string>; stdin: string },
-  ids: { uid?: number; gid?: number } = {},
-): Promise<PluginOutput> {
-  return new Promise((resolve, reject) => {
-    const [cmd = '', ...args] = [...wrapper, process.execPath, '-e', FORGING_CLIENT];
-    execFile(
-      cmd,
-      args,
-      {
-        cwd: '/',
-        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', SOCK: path, REQUEST: JSON.stringify(request) },
-        timeout: 20_000,
-        ...ids,
-      },
-      (err, stdout, stderr) => {
-        if (err) return reject(new Error(`forging client failed: ${err.message}: ${stderr}`));
-        try {
-          resolve(JSON.parse(stdout) as PluginOutput);
-        } catch {
-          reject(new Error(`forging client got no answer: ${JSON.stringify(stdout)} ${stderr}`));
-        }
-      },
-    );
-  });
-}
 
 /** A plugin that records every verb it is asked to run: the oracle that a refused request did nothing. */
 function recordingPlugin(name: string, calls: string[]): CniPlugin {
