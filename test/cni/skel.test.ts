@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import {
   type AttachmentArgs,
@@ -440,4 +442,38 @@ test('plugin restricted to some versions reports and enforces them', async (t) =
   t.deepEqual(JSON.parse(v.stdout).supportedVersions, ['1.0.0', '1.1.0']);
   const out = await servePlugin(plugin, { env: ENV, stdin: conf({ cniVersion: '0.4.0' }) });
   t.is(errorJson(out.stdout)['code'], 1);
+});
+
+const UNLOADABLE = fileURLToPath(new URL('./fixtures/unloadable-plugin.ts', import.meta.url));
+
+test('a forwarding main whose plugin cannot load, with no agent, prints the spec error in the config version', async (t) => {
+  const run = (env: Record<string, string>, stdin: string) =>
+    new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--import=tsx', UNLOADABLE],
+        {
+          env: {
+            PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+            TSNET_CNI_SOCKET: '/nonexistent/cni.sock',
+            ...env,
+          },
+        },
+        (err, stdout, stderr) =>
+          err && typeof err.code !== 'number'
+            ? reject(err)
+            : resolve({ stdout, stderr, code: err ? Number(err.code) : 0 }),
+      ).stdin?.end(stdin);
+    });
+  const add = await run(ENV, conf({ cniVersion: '0.4.0' }));
+  t.is(add.code, 1);
+  t.deepEqual(JSON.parse(add.stdout), {
+    cniVersion: '0.4.0',
+    code: ErrorCode.Internal,
+    msg: "Cannot find module 'koffi'",
+  });
+  t.is(add.stderr, '', 'no stack trace');
+  const version = await run({ CNI_COMMAND: 'VERSION' }, '');
+  t.is(version.code, 1);
+  t.like(JSON.parse(version.stdout), { code: ErrorCode.Internal, msg: "Cannot find module 'koffi'" });
 });
