@@ -48,6 +48,9 @@ function bindLibc(libc: ReturnType<Koffi['load']>) {
     bind: libc.func('int bind(int fd, const void *addr, uint32_t addrlen)'),
     getsockname: libc.func('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *addrlen)'),
     setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
+    getsockopt: libc.func(
+      'int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *len)',
+    ),
     sendto: libc.func(
       'intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)',
     ),
@@ -125,6 +128,7 @@ export const SOL_SOCKET = 1;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
 export const SO_RCVBUFFORCE = 33;
+export const SO_PEERCRED = 17;
 export const SOL_NETLINK = 270;
 export const NETLINK_ADD_MEMBERSHIP = 1;
 export const NETLINK_EXT_ACK = 11;
@@ -182,6 +186,22 @@ export function setsockoptInt(fd: number, level: number, name: number, value: nu
   const buf = Buffer.alloc(4);
   buf.writeInt32LE(value);
   check('setsockopt', libc().setsockopt(fd, level, name, buf, 4), `(level ${level}, option ${name})`);
+}
+
+/** The credentials of a unix socket's peer, as the kernel recorded them at connect(2) (struct ucred). */
+export interface PeerCredentials {
+  /** 0 when the peer's process is not visible in this PID namespace. */
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** getsockopt(2) SO_PEERCRED on a connected unix socket: who is at the other end, as the kernel says. */
+export function getPeerCredentials(fd: number): PeerCredentials {
+  const ucred = Buffer.alloc(12);
+  const len = [ucred.length];
+  check('getsockopt', libc().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, ucred, len), '(SO_PEERCRED)');
+  return { pid: ucred.readInt32LE(0), uid: ucred.readUInt32LE(4), gid: ucred.readUInt32LE(8) };
 }
 
 /** sendto(2) to a netlink or other datagram address; returns the byte count. */

@@ -3,7 +3,7 @@
 // Stopping leaves the data plane and the lease as they are, so a restart disrupts no traffic.
 import type { FastifyInstance } from 'fastify';
 import { tsnetBridge } from '../bridge/plugin.ts';
-import { type CniServer, startCniServer } from '../cni/serve.ts';
+import { type CniServer, startCniServer } from '../cni/server.ts';
 import type { CniPlugin } from '../cni/skel.ts';
 import { tsnetIpam } from '../ipam/plugin.ts';
 import { ensureMasquerade } from '../nft/index.ts';

@@ -3,7 +3,7 @@
 import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { DEFAULT_CNI_SOCKET } from '../cni/serve.ts';
+import { DEFAULT_CNI_SOCKET } from '../cni/socket-protocol.ts';
 import { DEFAULT_PREFIX } from '../subnet/config.ts';
 import { DEFAULT_SUBNET_FILE } from '../subnet/env.ts';
 

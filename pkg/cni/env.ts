@@ -1,5 +1,6 @@
 // The CNI_* environment: which variables each command needs, and validation of the values that later become
 // file names (container ID) or kernel names (interface name). Same rules and codes as the reference skel.
+import { isAbsolute } from 'node:path';
 import { CniError, ErrorCode } from './errors.ts';
 import type { CniCommand, EnvRecord } from './types.ts';
 
@@ -62,11 +63,27 @@ export function readCniEnv(env: EnvRecord): CniEnv {
     args: env['CNI_ARGS'] ?? '',
     path: splitCniPath(env['CNI_PATH'] ?? ''),
   };
+  requireAbsoluteCniPath(parsed.path);
   if (command === 'ADD' || command === 'DEL' || command === 'CHECK') {
     validateContainerId(parsed.containerId);
     validateInterfaceName(parsed.ifname);
   }
   return parsed;
+}
+
+/**
+ * CNI_PATH entries must be absolute: a relative one would resolve against whichever process runs the verb
+ * (the plugin, or tsnet-agent serving it), and no runtime sends one (code 4 naming the variable).
+ */
+export function requireAbsoluteCniPath(path: readonly string[]): void {
+  const relative = path.filter((p) => !isAbsolute(p));
+  if (relative.length > 0) {
+    throw new CniError(
+      ErrorCode.InvalidEnvironment,
+      'invalid env variable CNI_PATH: entries must be absolute paths',
+      `relative entries: ${relative.map((p) => JSON.stringify(p)).join(', ')}`,
+    );
+  }
 }
 
 export function splitCniPath(value: string): string[] {

@@ -1,10 +1,13 @@
 // The verb dispatcher, written once: reads the environment and the configuration, answers VERSION and the
 // about text itself, validates, calls the plugin's verb, and prints the result or the spec's error JSON.
-// `servePlugin` touches no process globals so the agent can run plugins in-process; `runPluginMain` is the
-// executable's entry point.
+// `servePlugin` touches no process globals so the agent can run plugins in-process; `runPluginMain` and
+// `runForwardingPluginMain` are the executables' entry points.
+import { forwardToAgent } from './client.ts';
 import { type CniArgs, type CniEnv, isCniCommand, parseCniArgs, readCniEnv } from './env.ts';
 import { CniError, ErrorCode, toCniError } from './errors.ts';
 import { checkNetConfFields, decodeJsonObject, readValidAttachments } from './netconf.ts';
+import { cniErrorOutput, errorVersionOf, type PluginOutput } from './output.ts';
+import { cniSocketPath } from './socket-protocol.ts';
 import type { CniCommand, EnvRecord, GcAttachment, NetConf, Result } from './types.ts';
 import {
   CURRENT_VERSION,
@@ -69,11 +72,7 @@ export interface PluginIo {
   stdin: Uint8Array | string | (() => Promise<Uint8Array | string>);
 }
 
-export interface PluginOutput {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
+export type { PluginOutput };
 
 /** Minimum configuration version per command (CHECK is 0.4.0, GC and STATUS are 1.1.0). */
 const MIN_VERSION: Partial<Record<CniCommand, string>> = { CHECK: '0.4.0', GC: '1.1.0', STATUS: '1.1.0' };
@@ -129,7 +128,7 @@ export async function servePlugin(plugin: CniPlugin, io: PluginIo): Promise<Plug
   } catch (err) {
     const cniErr = toCniError(err);
     if (!(err instanceof CniError) && err instanceof Error && err.stack) writeStderr(err.stack);
-    return { stdout: JSON.stringify(cniErr.toJSON(errorVersion), null, 4), stderr, exitCode: 1 };
+    return cniErrorOutput(cniErr, errorVersion, stderr);
   }
 }
 
@@ -195,16 +194,53 @@ async function readStdin(source: PluginIo['stdin']): Promise<Uint8Array> {
   return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 }
 
-async function readProcessStdin(): Promise<Uint8Array> {
+async function readProcessStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
 
-/** The executable's entry point: process.env and stdin in, stdout/stderr and the exit code out. */
-export async function runPluginMain(plugin: CniPlugin): Promise<void> {
-  const out = await servePlugin(plugin, { env: process.env, stdin: readProcessStdin });
+function printOutput(out: PluginOutput): void {
   if (out.stderr) process.stderr.write(out.stderr);
   if (out.stdout) process.stdout.write(out.stdout);
   process.exitCode = out.exitCode;
+}
+
+/** The executable's entry point: process.env and stdin in, stdout/stderr and the exit code out. */
+export async function runPluginMain(plugin: CniPlugin): Promise<void> {
+  printOutput(await servePlugin(plugin, { env: process.env, stdin: readProcessStdin }));
+}
+
+/**
+ * The entry point of a plugin tsnet-agent serves: forwards the invocation to the agent when it serves this
+ * plugin's namespaces (its answer, a refusal included, is printed as the plugin's), else loads the plugin
+ * (`load`, a dynamic import, so forwarding never loads the plugin's code) and runs it in-process. VERSION and
+ * the about text never ask the agent.
+ */
+export async function runForwardingPluginMain(type: string, load: () => Promise<CniPlugin>): Promise<void> {
+  const command = process.env['CNI_COMMAND'] ?? '';
+  let stdin: Buffer | undefined;
+  if (command !== '' && command !== 'VERSION') {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    try {
+      stdin = await readProcessStdin();
+    } catch {
+      stdin = undefined; // servePlugin reports the read failure in-process
+    }
+    if (stdin !== undefined) {
+      const request = { plugin: type, env, stdin: stdin.toString('utf8') };
+      const out = await forwardToAgent(cniSocketPath(env), request);
+      if (out) return printOutput(out);
+    }
+  }
+  let plugin: CniPlugin;
+  try {
+    plugin = await load();
+  } catch (err) {
+    // Even a plugin that cannot load answers in the spec's format, never with a bare stack trace.
+    const version = errorVersionOf(stdin?.toString('utf8') ?? '');
+    return printOutput(cniErrorOutput(toCniError(err), version));
+  }
+  printOutput(await servePlugin(plugin, { env: process.env, stdin: stdin ?? readProcessStdin }));
 }

@@ -5,7 +5,15 @@ export interface Logger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  /** A logger whose every record carries `bindings` (e.g. a request or container ID), as pino's child. */
+  child(bindings: Record<string, unknown>): Logger;
 }
 
 /** Drops everything: the default when a caller passes no logger. */
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => silentLogger,
+};

@@ -1,10 +1,15 @@
 // tsnet-agent serves its node's CNI plugins on --cni-socket: in a one-node local cluster a tsnet-vxlan ADD and
 // DEL are served by the agent (its /metrics counts them) and build a working pod; with the agent stopped
-// (socket removed) or killed (stale socket left behind) the same plugin works in-process.
+// (socket removed) or killed (stale socket left behind) the same plugin works in-process; a process in a pod
+// namespace that forges its way past the plugin's own check is refused by the agent.
 import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
-import { AGENT_HTTP, type Cluster, nsRun, pings } from '../../pkg/cluster/index.ts';
+import { AGENT_HTTP, type Cluster, DIST_CNI, ipJson, nsRun, pings } from '../../pkg/cluster/index.ts';
+import { ErrorCode } from '../../pkg/cni/errors.ts';
 import { withCluster } from '../cluster/helpers.ts';
+import { runForgingClient } from '../helpers/cni-socket.ts';
+import { withNetnses } from '../helpers/netns.ts';
 
 /** tsnet_cni_requests_total for plugin/command/result on node 0, 0 when absent. */
 async function servedCount(
@@ -66,5 +71,50 @@ test('the agent serves tsnet-vxlan ADD/DEL on its socket; without the agent the 
     t.true(await pings(d.netnsPath, c.ip), 'ADD in-process next to a stale socket; pods talk');
     await cluster.removeContainer('c');
     await cluster.removeContainer('d');
+  });
+});
+
+test('a process in a pod namespace that forges the agent netns inode is refused (code 5): the agent builds nothing', async (t) => {
+  await withCluster(t, { nodes: 1 }, async (cluster) => {
+    const node = cluster.nodes[0]!;
+    const pod = await cluster.addContainer(0, 'a'); // a pod on the node: the attacker's namespace
+    const nodeLinks = async () =>
+      (await ipJson<{ ifname: string }[]>(node.netnsPath, ['link', 'show'])).map((l) => l.ifname).sort();
+    const linksBefore = await nodeLinks();
+    await withNetnses('cnivictim', 1, async ([victim]) => {
+      const ipamDir = join(node.dataDir, 'forged-ipam');
+      const request = {
+        plugin: 'tsnet-vxlan',
+        env: {
+          CNI_COMMAND: 'ADD',
+          CNI_CONTAINERID: 'forged',
+          CNI_NETNS: victim!.path,
+          CNI_IFNAME: 'eth9',
+          CNI_PATH: DIST_CNI,
+        },
+        stdin: JSON.stringify({
+          cniVersion: '1.0.0',
+          name: 'tsnet',
+          type: 'tsnet-vxlan',
+          subnetFile: node.subnetFile,
+          dataDir: ipamDir,
+        }),
+      };
+      const out = await runForgingClient(['nsenter', `--net=${pod.netnsPath}`], node.cniSocket, request);
+      t.is(out.exitCode, 1);
+      const err = JSON.parse(out.stdout) as { code: number; details?: string };
+      t.is(err.code, ErrorCode.IoFailure);
+      t.regex(err.details ?? '', /another network namespace/);
+      t.deepEqual(await nodeLinks(), linksBefore, 'no bridge or veth made in the node namespace');
+      const victimLinks = await ipJson<{ ifname: string }[]>(victim!.path, ['link', 'show']);
+      t.deepEqual(
+        victimLinks.map((l) => l.ifname),
+        ['lo'],
+        'nothing moved into the namespace the forger chose',
+      );
+      t.false(existsSync(ipamDir), 'no IPAM state where the forger chose');
+      t.is(await servedCount(cluster, 'tsnet-vxlan', 'ADD', 'error'), 1, 'counted as a refused request');
+    });
+    await cluster.removeContainer('a');
   });
 });

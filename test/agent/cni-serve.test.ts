@@ -1,22 +1,25 @@
-// CNI over the agent's unix socket (pkg/cni/serve.ts): concurrent requests, errors passed through as the
+// CNI over the agent's unix socket (pkg/cni/{server,client,socket-protocol}.ts): concurrent requests, errors passed through as the
 // spec's JSON and exit code, "try again later" when the connection breaks after the request was sent, and
 // the built plugin mains forwarding (without loading koffi) or falling back to running in-process.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
+import { forwardToAgent } from '../../pkg/cni/client.ts';
 import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
+import { startCniServer } from '../../pkg/cni/server.ts';
+import { type CniPlugin, type PluginOutput, servePlugin } from '../../pkg/cni/skel.ts';
 import {
   cniSocketPath,
   currentMntnsInode,
   currentNetnsInode,
   DEFAULT_CNI_SOCKET,
-  forwardToAgent,
-  startCniServer,
-} from '../../pkg/cni/serve.ts';
-import { type CniPlugin, type PluginOutput, servePlugin } from '../../pkg/cni/skel.ts';
+  MAX_REQUEST_BYTES,
+} from '../../pkg/cni/socket-protocol.ts';
+import type { Logger } from '../../pkg/log/index.ts';
 import { createNamedNetns, deleteNamedNetns } from '../../pkg/netns/index.ts';
+import { runForgingClient } from '../helpers/cni-socket.ts';
 import { uniqueName } from '../helpers/netns.ts';
 import { builtPlugin, REPO_ROOT, runPlugin } from '../helpers/plugin.ts';
 import { withTempDir } from '../helpers/tmp.ts';
@@ -432,7 +435,7 @@ test('the forwarding path loads neither the plugin, the netlink code nor native/
         CONF,
       );
       t.is(forwarded.out.exitCode, 0, forwarded.out.stdout + forwarded.out.stderr);
-      t.true(forwarded.loaded.includes('pkg/cni/serve.ts'), 'the oracle sees repository modules');
+      t.true(forwarded.loaded.includes('pkg/cni/client.ts'), 'the oracle sees repository modules');
       const heavy = (files: string[]) =>
         files.filter((f) => /^(native\/|pkg\/netlink\/|pkg\/vxlan\/|pkg\/bridge\/|pkg\/ipam\/)/.test(f));
       t.deepEqual(heavy(forwarded.loaded), []);
@@ -444,5 +447,193 @@ test('the forwarding path loads neither the plugin, the netlink code nor native/
     } finally {
       await server.close();
     }
+  });
+});
+
+// --- the socket as an authority boundary -------------------------------------------------------------------
+
+/** A plugin that records every verb it is asked to run: the oracle that a refused request did nothing. */
+function recordingPlugin(name: string, calls: string[]): CniPlugin {
+  const plugin = fakePlugin(name);
+  return {
+    ...plugin,
+    async add(args) {
+      calls.push(`add ${args.containerId}`);
+      return plugin.add(args);
+    },
+    async del(args) {
+      calls.push(`del ${args.containerId}`);
+    },
+  };
+}
+
+/** A server for `type` whose plugin records the verbs it runs; removed afterwards whatever happens. */
+async function withRecordingServer(
+  type: string,
+  fn: (w: { dir: string; path: string; calls: string[]; served: string[] }) => Promise<void>,
+): Promise<void> {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'cni.sock');
+    const calls: string[] = [];
+    const served: string[] = [];
+    const server = await startCniServer(path, {
+      plugins: new Map([[type, recordingPlugin(type, calls)]]),
+      onServed: (plugin, command, out) => served.push(`${plugin} ${command} ${out.exitCode}`),
+    });
+    try {
+      await fn({ dir, path, calls, served });
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+function errorJsonOf(out: PluginOutput): { code: number; msg: string; details?: string; cniVersion: string } {
+  return JSON.parse(out.stdout);
+}
+
+test('a peer in another network namespace that forges the agent inode is refused (code 5); the plugin never runs', async (t) => {
+  await withRecordingServer('fake', async ({ path, calls, served }) => {
+    const nsName = uniqueName('cniforge');
+    const third = createNamedNetns(nsName);
+    try {
+      const request = { plugin: 'fake', env: envFor('ADD', 'c1'), stdin: CONF };
+      const out = await runForgingClient(['nsenter', `--net=${third}`], path, request);
+      t.is(out.exitCode, 1);
+      const err = errorJsonOf(out);
+      t.is(err.code, ErrorCode.IoFailure);
+      t.is(err.cniVersion, '1.0.0', 'in the config version');
+      t.regex(err.msg, /refused/);
+      t.regex(err.details ?? '', /another network namespace/);
+      t.deepEqual(calls, [], 'the plugin ran no verb for the refused peer');
+      t.deepEqual(served, ['fake ADD 1'], 'counted as an error');
+
+      // Control: the same hand-written client in the agent's namespaces is served.
+      const ok = await runForgingClient([], path, request);
+      t.is(ok.exitCode, 0, ok.stdout);
+      t.deepEqual(calls, ['add c1']);
+    } finally {
+      deleteNamedNetns(nsName);
+    }
+  });
+});
+
+test('a peer in another mount namespace, or not root even where the socket mode lets it connect, is refused', async (t) => {
+  await withRecordingServer('fake', async ({ dir, path, calls }) => {
+    const request = { plugin: 'fake', env: envFor('DEL', 'c1'), stdin: CONF };
+    const otherMntns = await runForgingClient(
+      ['unshare', '--mount', '--propagation', 'private'],
+      path,
+      request,
+    );
+    t.is(otherMntns.exitCode, 1);
+    t.is(errorJsonOf(otherMntns).code, ErrorCode.IoFailure);
+    t.regex(errorJsonOf(otherMntns).details ?? '', /another mount namespace/);
+
+    // A misconfigured socket anyone may connect to: the kernel's credentials still decide.
+    chmodSync(dir, 0o755);
+    chmodSync(path, 0o666);
+    const nobody = await runForgingClient([], path, request, { uid: 65534, gid: 65534 });
+    t.is(nobody.exitCode, 1);
+    t.is(errorJsonOf(nobody).code, ErrorCode.IoFailure);
+    t.regex(errorJsonOf(nobody).details ?? '', /uid 65534, not root/);
+    t.deepEqual(calls, []);
+  });
+});
+
+test('a request over the size limit gets a spec error (code 5, the limit named), not "try again later"; the server goes on', async (t) => {
+  await withRecordingServer('fake', async ({ path, calls }) => {
+    const pad = 'x'.repeat(MAX_REQUEST_BYTES + 1);
+    const huge = JSON.stringify({ cniVersion: '1.0.0', name: 'servenet', type: 'fake', pad });
+    const out = await forwardToAgent(path, { plugin: 'fake', env: envFor('ADD', 'c3'), stdin: huge });
+    t.is(out?.exitCode, 1);
+    const err = errorJsonOf(out ?? { stdout: '{}', stderr: '', exitCode: -1 });
+    t.is(err.code, ErrorCode.IoFailure);
+    t.regex(err.msg, new RegExp(`larger than the tsnet-agent limit of ${MAX_REQUEST_BYTES} bytes`));
+    t.deepEqual(calls, []);
+    const next = await forwardToAgent(path, { plugin: 'fake', env: envFor('ADD', 'c4'), stdin: CONF });
+    t.is(next?.exitCode, 0);
+    t.deepEqual(calls, ['add c4']);
+  });
+});
+
+test('a relative CNI_PATH entry is refused with code 4 alike in-process and forwarded (built plugins)', async (t) => {
+  await withRecordingServer('tsnet-ipam', async ({ dir, path, calls, served }) => {
+    const env = { ...envFor('ADD', 'c1'), CNI_PATH: '/opt/cni/bin:bin' };
+    const absent = join(dir, 'absent.sock');
+    const inProcess = await runBuilt('tsnet-ipam', { ...env, TSNET_CNI_SOCKET: absent }, CONF);
+    const forwarded = await runBuilt('tsnet-ipam', { ...env, TSNET_CNI_SOCKET: path }, CONF);
+    for (const out of [inProcess, forwarded]) {
+      t.is(out.exitCode, 1, out.stdout + out.stderr);
+      t.like(errorJsonOf(out), {
+        code: ErrorCode.InvalidEnvironment,
+        msg: 'invalid env variable CNI_PATH: entries must be absolute paths',
+        details: 'relative entries: "bin"',
+      });
+    }
+    t.is(forwarded.stdout, inProcess.stdout, 'the same answer either way');
+    t.deepEqual(served, ['tsnet-ipam ADD 1'], 'the second was answered by the agent');
+    t.deepEqual(calls, []);
+  });
+});
+
+/** A Logger that records every line with the bindings of the child it came from. */
+function recordingLogger(records: Record<string, unknown>[], bindings: Record<string, unknown> = {}): Logger {
+  const at =
+    (level: string) =>
+    (obj: object, msg?: string): void => {
+      records.push({ ...bindings, ...obj, level, msg });
+    };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => recordingLogger(records, { ...bindings, ...more }),
+  };
+}
+
+test('every served request logs through a child bound to its request ID, plugin, command, container and interface', async (t) => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'cni.sock');
+    const records: Record<string, unknown>[] = [];
+    const server = await startCniServer(path, {
+      plugins: new Map([['fake', fakePlugin('fake')]]),
+      logger: recordingLogger(records),
+    });
+    try {
+      t.is(
+        (await forwardToAgent(path, { plugin: 'fake', env: envFor('ADD', 'c1'), stdin: CONF }))?.exitCode,
+        0,
+      );
+      t.is(
+        (await forwardToAgent(path, { plugin: 'fake', env: envFor('CHECK', 'c1'), stdin: CONF }))?.exitCode,
+        1,
+      );
+    } finally {
+      await server.close();
+    }
+    const [served, failed] = records;
+    t.is(records.length, 2);
+    t.like(served, {
+      level: 'info',
+      msg: 'CNI request served',
+      plugin: 'fake',
+      command: 'ADD',
+      containerId: 'c1',
+      ifname: 'eth0',
+    });
+    t.like(failed, {
+      level: 'warn',
+      msg: 'CNI request failed',
+      command: 'CHECK',
+      containerId: 'c1',
+      error: { code: ErrorCode.UnknownContainer, msg: 'no such attachment' },
+    });
+    for (const r of records) {
+      t.is(typeof r['durationMs'], 'number');
+      t.regex(String(r['requestId']), /^[0-9a-f-]{36}$/);
+    }
+    t.not(served?.['requestId'], failed?.['requestId'], 'one request ID per request');
   });
 });

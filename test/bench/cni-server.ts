@@ -2,7 +2,7 @@
 // tsnet-vxlan and tsnet-ipam on the socket given as argument, in the namespace it was started in (the bench
 // starts it with `nsenter --net=<node netns>`). Prints "ready" once listening; SIGTERM closes it.
 import { tsnetBridge } from '../../pkg/bridge/plugin.ts';
-import { startCniServer } from '../../pkg/cni/serve.ts';
+import { startCniServer } from '../../pkg/cni/server.ts';
 import { tsnetIpam } from '../../pkg/ipam/plugin.ts';
 import { tsnetVxlan } from '../../pkg/vxlan/plugin.ts';
 

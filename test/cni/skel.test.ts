@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import {
   type AttachmentArgs,
@@ -246,6 +248,26 @@ test('bad container ID or interface name: code 4 before the plugin runs', async 
   t.deepEqual(calls.verbs, []);
 });
 
+test('a relative CNI_PATH entry is code 4 naming it, for every command that reads CNI_PATH, before the plugin runs', async (t) => {
+  const calls: Calls = { verbs: [] };
+  for (const command of ['ADD', 'DEL', 'CHECK', 'STATUS', 'GC']) {
+    const env = { ...ENV, CNI_COMMAND: command, CNI_PATH: '/opt/cni/bin:./bin::lib/cni' };
+    const out = await servePlugin(fakePlugin(calls), { env, stdin: conf({ cniVersion: '1.1.0' }) });
+    t.is(out.exitCode, 1, command);
+    t.like(errorJson(out.stdout), {
+      code: ErrorCode.InvalidEnvironment,
+      msg: 'invalid env variable CNI_PATH: entries must be absolute paths',
+      details: 'relative entries: "./bin", "lib/cni"',
+    });
+  }
+  t.deepEqual(calls.verbs, []);
+  const ok = await servePlugin(fakePlugin(calls), {
+    env: { ...ENV, CNI_PATH: '/opt/cni/bin:/usr/lib/cni' },
+    stdin: conf(),
+  });
+  t.is(ok.exitCode, 0, ok.stdout);
+});
+
 test('ADD: the plugin gets validated args; the result is printed in the config version', async (t) => {
   const calls: Calls = { verbs: [] };
   const out = await servePlugin(fakePlugin(calls), { env: ENV, stdin: conf() });
@@ -420,4 +442,38 @@ test('plugin restricted to some versions reports and enforces them', async (t) =
   t.deepEqual(JSON.parse(v.stdout).supportedVersions, ['1.0.0', '1.1.0']);
   const out = await servePlugin(plugin, { env: ENV, stdin: conf({ cniVersion: '0.4.0' }) });
   t.is(errorJson(out.stdout)['code'], 1);
+});
+
+const UNLOADABLE = fileURLToPath(new URL('./fixtures/unloadable-plugin.ts', import.meta.url));
+
+test('a forwarding main whose plugin cannot load, with no agent, prints the spec error in the config version', async (t) => {
+  const run = (env: Record<string, string>, stdin: string) =>
+    new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--import=tsx', UNLOADABLE],
+        {
+          env: {
+            PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+            TSNET_CNI_SOCKET: '/nonexistent/cni.sock',
+            ...env,
+          },
+        },
+        (err, stdout, stderr) =>
+          err && typeof err.code !== 'number'
+            ? reject(err)
+            : resolve({ stdout, stderr, code: err ? Number(err.code) : 0 }),
+      ).stdin?.end(stdin);
+    });
+  const add = await run(ENV, conf({ cniVersion: '0.4.0' }));
+  t.is(add.code, 1);
+  t.deepEqual(JSON.parse(add.stdout), {
+    cniVersion: '0.4.0',
+    code: ErrorCode.Internal,
+    msg: "Cannot find module 'koffi'",
+  });
+  t.is(add.stderr, '', 'no stack trace');
+  const version = await run({ CNI_COMMAND: 'VERSION' }, '');
+  t.is(version.code, 1);
+  t.like(JSON.parse(version.stdout), { code: ErrorCode.Internal, msg: "Cannot find module 'koffi'" });
 });

@@ -37,6 +37,9 @@ test.serial(
       info() {},
       error() {},
       warn: (obj: object, msg?: string) => warnings.push(`${msg} ${JSON.stringify(obj)}`),
+      child() {
+        return this;
+      },
     };
     try {
       await saveNetworkConfig(admin, { Network: '10.249.0.0/16' });

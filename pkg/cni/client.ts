@@ -1,0 +1,60 @@
+// The plugin side of the agent's CNI socket: hands one invocation to tsnet-agent when it serves this
+// plugin's namespaces, so the warm agent answers instead of a cold start of the plugin code.
+import type { Socket } from 'node:net';
+import { CniError, ErrorCode } from './errors.ts';
+import { cniErrorOutput, errorVersionOf, type PluginOutput } from './output.ts';
+import {
+  type CniRequest,
+  connect,
+  currentMntnsInode,
+  currentNetnsInode,
+  HELLO_TIMEOUT_MS,
+  MAX_HELLO_BYTES,
+  PROTOCOL_VERSION,
+  parseHello,
+  parseOutput,
+  readLine,
+} from './socket-protocol.ts';
+
+/**
+ * Sends one invocation to the agent at `path`. Undefined when the agent cannot take it (no socket, nobody
+ * listening, another network or mount namespace, a plugin it does not serve, no hello): the caller runs the
+ * plugin in-process. Once the request is sent, the agent's answer is the plugin's, refusals included; a
+ * broken connection is answered with code 11, never by running the request again.
+ */
+export async function forwardToAgent(
+  path: string,
+  request: Omit<CniRequest, 'netns'>,
+): Promise<PluginOutput | undefined> {
+  let socket: Socket;
+  try {
+    socket = await connect(path);
+  } catch {
+    return undefined; // ENOENT, ECONNREFUSED, EACCES ...: nothing was sent
+  }
+  try {
+    const netns = currentNetnsInode();
+    const hello = await readLine(socket, MAX_HELLO_BYTES, HELLO_TIMEOUT_MS).then(parseHello, () => undefined);
+    if (
+      hello?.tsnetCni !== PROTOCOL_VERSION ||
+      hello.netns !== netns ||
+      hello.mntns !== currentMntnsInode() ||
+      !hello.plugins.includes(request.plugin)
+    ) {
+      return undefined; // nothing sent: the plugin runs in-process
+    }
+    socket.write(`${JSON.stringify({ ...request, netns } satisfies CniRequest)}\n`);
+    try {
+      return parseOutput(await readLine(socket, Number.POSITIVE_INFINITY));
+    } catch (err) {
+      const broken = new CniError(
+        ErrorCode.TryAgainLater,
+        `tsnet-agent (${path}) did not answer the ${request.env['CNI_COMMAND'] ?? ''} request`,
+        `${(err as Error).message}; the request may have been partly applied, retry it`,
+      );
+      return cniErrorOutput(broken, errorVersionOf(request.stdin));
+    }
+  } finally {
+    socket.destroy();
+  }
+}

@@ -1,0 +1,287 @@
+// The agent side of the CNI socket: serves the plugins' verbs in the warm agent process, one request per
+// connection (protocol in socket-protocol.ts). The socket is an authority boundary: whatever a request says,
+// it runs with the agent's privileges in the agent's namespaces, so only a root peer in those same network
+// and mount namespaces, as the kernel reports it, is served.
+import { randomUUID } from 'node:crypto';
+import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import { dirname, isAbsolute } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { getPeerCredentials, type PeerCredentials } from '../../native/libc.ts';
+import { type Logger, silentLogger } from '../log/index.ts';
+import { netnsId } from '../netns/index.ts';
+import { inTurn } from '../sync/turns.ts';
+import { CniError, ErrorCode, toCniError } from './errors.ts';
+import { cniErrorOutput, errorVersionOf, type PluginOutput } from './output.ts';
+import { type CniPlugin, servePlugin } from './skel.ts';
+import {
+  type CniHello,
+  type CniRequest,
+  connect,
+  currentMntnsInode,
+  currentNetnsInode,
+  LineTooLongError,
+  MAX_REQUEST_BYTES,
+  PROTOCOL_VERSION,
+  parseRequest,
+  REQUEST_TIMEOUT_MS,
+  readLine,
+  requestTooLargeError,
+} from './socket-protocol.ts';
+import { CURRENT_VERSION } from './version.ts';
+
+export interface CniServerOptions {
+  /** Plugins by type. */
+  plugins: ReadonlyMap<string, CniPlugin>;
+  /** Called once per request answered for a served plugin type (after servePlugin returned, or refused). */
+  onServed?: (plugin: string, command: string, output: PluginOutput) => void;
+  /** Each request logs through a child bound to its request ID, plugin, command, container and interface. */
+  logger?: Logger;
+}
+
+export interface CniServer {
+  readonly path: string;
+  /** Stops accepting, waits for requests in flight, removes the socket. */
+  close(): Promise<void>;
+}
+
+/** A namespace as the kernel identifies it: the nsfs device and inode of /proc/<pid>/ns/<kind>. */
+interface NamespaceIds {
+  net: string;
+  mnt: string;
+}
+
+interface ServerContext {
+  options: CniServerOptions;
+  log: Logger;
+  own: NamespaceIds;
+  hello: string;
+}
+
+/**
+ * Serves CNI requests on a unix socket at `path` (mode 0600; a stale socket file is replaced). Requests run
+ * concurrently, each through servePlugin of its plugin, in this process's namespaces; peers that are not
+ * root in those namespaces are refused.
+ */
+export async function startCniServer(path: string, options: CniServerOptions): Promise<CniServer> {
+  if (!isAbsolute(path)) throw new Error(`CNI socket ${JSON.stringify(path)}: expected an absolute path`);
+  const own = namespacesOf('self');
+  const hello: CniHello = {
+    tsnetCni: PROTOCOL_VERSION,
+    netns: currentNetnsInode(),
+    mntns: currentMntnsInode(),
+    plugins: [...options.plugins.keys()],
+  };
+  const ctx: ServerContext = {
+    options,
+    log: options.logger ?? silentLogger,
+    own,
+    hello: `${JSON.stringify(hello)}\n`,
+  };
+  const inFlight = new Set<Promise<void>>();
+  const sockets = new Set<Socket>();
+  /** Connections whose request was read and is being served. */
+  const served = new WeakSet<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const done = serveConnection(socket, ctx, () => served.add(socket)).finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  });
+  await mkdir(dirname(path), { recursive: true });
+  // A stale socket (agent killed) is replaced; a live one belongs to another agent and is left alone; any
+  // other kind of file is not ours to delete.
+  if (await isListening(path))
+    throw new Error(`CNI socket ${path} is served by another process (another tsnet-agent?)`);
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing && !existing.isSocket()) throw new Error(`CNI socket path ${path} exists and is not a socket`);
+  await rm(path, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // umask-independent: nobody but root may connect, even for the moment before chmod.
+    const oldMask = process.umask(0o177);
+    try {
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    } finally {
+      process.umask(oldMask);
+    }
+  });
+  await chmod(path, 0o600);
+  return {
+    path,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections without a complete request would keep the server open: only requests being served finish.
+      for (const s of sockets) if (!served.has(s)) s.destroy();
+      await Promise.allSettled([...inFlight]);
+      await closed;
+      await rm(path, { force: true });
+    },
+  };
+}
+
+function isListening(path: string): Promise<boolean> {
+  return connect(path).then(
+    (socket) => {
+      socket.destroy();
+      return true;
+    },
+    () => false,
+  );
+}
+
+function namespacesOf(pid: number | 'self'): NamespaceIds {
+  // netnsId is the nsfs identity (dev:ino), the same rule for a mount namespace's file.
+  return { net: netnsId(`/proc/${pid}/ns/net`), mnt: netnsId(`/proc/${pid}/ns/mnt`) };
+}
+
+/** Node's accepted unix socket keeps its descriptor on the internal handle (libuv's pipe). */
+function socketFd(socket: Socket): number {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0)
+    throw new Error('the connection has no file descriptor');
+  return fd;
+}
+
+interface PeerCheck {
+  credentials?: PeerCredentials;
+  /** Why the peer is refused; absent when it may be served. */
+  refusal?: string;
+}
+
+/**
+ * Who is at the other end, as the kernel says (the credentials recorded at connect, the namespaces of that
+ * process), and whether it may use the agent's authority. Checked at accept, while the peer waits for the
+ * hello, so its pid still names it.
+ */
+function checkPeer(socket: Socket, own: NamespaceIds): PeerCheck {
+  let credentials: PeerCredentials;
+  try {
+    credentials = getPeerCredentials(socketFd(socket));
+  } catch (err) {
+    return { refusal: `cannot read the peer's credentials: ${(err as Error).message}` };
+  }
+  const { pid, uid } = credentials;
+  if (uid !== 0) return { credentials, refusal: `peer pid ${pid} runs as uid ${uid}, not root` };
+  if (pid <= 0)
+    return { credentials, refusal: "the peer process is not visible in the agent's PID namespace" };
+  let peer: NamespaceIds;
+  try {
+    peer = namespacesOf(pid);
+  } catch (err) {
+    return {
+      credentials,
+      refusal: `cannot read the namespaces of peer pid ${pid}: ${(err as Error).message}`,
+    };
+  }
+  for (const kind of ['net', 'mnt'] as const) {
+    if (peer[kind] !== own[kind]) {
+      return {
+        credentials,
+        refusal: `peer pid ${pid} runs in another ${kind === 'net' ? 'network' : 'mount'} namespace (${kind} ${peer[kind]}) than the agent (${kind} ${own[kind]})`,
+      };
+    }
+  }
+  return { credentials };
+}
+
+function refusedError(reason: string): CniError {
+  return new CniError(
+    ErrorCode.IoFailure,
+    'tsnet-agent refused the request on its CNI socket',
+    `${reason}; only root in the agent's network and mount namespaces may forward to it`,
+  );
+}
+
+async function serveConnection(socket: Socket, ctx: ServerContext, onRequest: () => void): Promise<void> {
+  socket.on('error', () => undefined);
+  const peer = checkPeer(socket, ctx.own);
+  socket.write(ctx.hello);
+  let line: string;
+  try {
+    line = await readLine(socket, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS);
+  } catch (err) {
+    if (err instanceof LineTooLongError) return answerTooLarge(socket, ctx.log, peer);
+    socket.destroy();
+    return;
+  }
+  onRequest();
+  const started = performance.now();
+  let request: CniRequest;
+  try {
+    request = parseRequest(line);
+  } catch (err) {
+    ctx.log.warn({ peer: peer.credentials, err: toCniError(err).message }, 'malformed CNI request');
+    socket.end(`${JSON.stringify(cniErrorOutput(toCniError(err), CURRENT_VERSION))}\n`);
+    return;
+  }
+  const command = request.env['CNI_COMMAND'] ?? '';
+  const log = ctx.log.child({
+    requestId: randomUUID(),
+    plugin: request.plugin,
+    command,
+    containerId: request.env['CNI_CONTAINERID'],
+    ifname: request.env['CNI_IFNAME'],
+  });
+  const output = await answer(request, peer, ctx, log);
+  const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+  if (output.exitCode === 0) log.info({ durationMs }, 'CNI request served');
+  else log.warn({ durationMs, error: errorOf(output) }, 'CNI request failed');
+  if (ctx.options.plugins.has(request.plugin)) ctx.options.onServed?.(request.plugin, command, output);
+  socket.end(`${JSON.stringify(output)}\n`);
+}
+
+async function answer(
+  request: CniRequest,
+  peer: PeerCheck,
+  ctx: ServerContext,
+  log: Logger,
+): Promise<PluginOutput> {
+  if (peer.refusal !== undefined) {
+    log.warn(
+      { peer: peer.credentials, claimedNetns: request.netns, reason: peer.refusal },
+      'CNI peer refused',
+    );
+    return cniErrorOutput(refusedError(peer.refusal), errorVersionOf(request.stdin));
+  }
+  const plugin = ctx.options.plugins.get(request.plugin);
+  if (!plugin) {
+    const err = new CniError(ErrorCode.Internal, `tsnet-agent does not serve plugin ${request.plugin}`);
+    return cniErrorOutput(err, errorVersionOf(request.stdin));
+  }
+  // Requests for one attachment run in arrival order. A runtime that gives up on an ADD kills the plugin and
+  // sends DEL; the agent still finishes that ADD, so the DEL must wait for it rather than overtake it.
+  const containerId = request.env['CNI_CONTAINERID'];
+  const ifname = request.env['CNI_IFNAME'];
+  const serve = () => servePlugin(plugin, { env: request.env, stdin: request.stdin });
+  return containerId && ifname ? await inTurn(`${containerId}\0${ifname}`, serve) : await serve();
+}
+
+/**
+ * Answers a request over the limit with the spec's error at once, then drains what the client still sends
+ * (closing on unread data could reset the connection before the client reads the answer) until it hangs up.
+ */
+function answerTooLarge(socket: Socket, log: Logger, peer: PeerCheck): void {
+  log.warn(
+    { peer: peer.credentials, maxBytes: MAX_REQUEST_BYTES },
+    'CNI request over the size limit refused',
+  );
+  socket.end(`${JSON.stringify(cniErrorOutput(requestTooLargeError(), CURRENT_VERSION))}\n`);
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), REQUEST_TIMEOUT_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/** The code and message of an error answer, for the log. */
+function errorOf(output: PluginOutput): { code?: unknown; msg?: unknown } {
+  try {
+    const { code, msg } = JSON.parse(output.stdout) as { code?: unknown; msg?: unknown };
+    return { code, msg };
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,171 @@
+// The protocol between a plugin executable and tsnet-agent's CNI socket: messages, framing and limits. Both
+// ends (pkg/cni/server.ts, pkg/cni/client.ts) speak it; nothing here loads the native module.
+//
+// One request per connection, newline-delimited JSON:
+//   server -> client  hello    {"tsnetCni":1,"netns":<inode of its /proc/self/ns/net>,"mntns":<of ns/mnt>,
+//                               "plugins":[...]}
+//   client -> server  request  {"plugin":"tsnet-bridge","netns":<client's inode>,"env":{...},"stdin":"..."}
+//   server -> client  response {"stdout":"...","stderr":"...","exitCode":0}  (servePlugin's PluginOutput)
+// A plugin only forwards when the hello says the agent runs in its own network and mount namespaces (in
+// another mount namespace, e.g. an agent container without the host's /run/netns, CNI_NETNS paths would not
+// resolve). That choice is the client's convenience, not the server's trust: the server checks the peer
+// itself (SO_PEERCRED, /proc/<pid>/ns) and answers a refused peer with the spec's error JSON.
+import { statSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { isAbsolute } from 'node:path';
+import { CniError, ErrorCode } from './errors.ts';
+import type { PluginOutput } from './output.ts';
+import type { EnvRecord } from './types.ts';
+
+export const DEFAULT_CNI_SOCKET = '/run/tsnet/cni.sock';
+/** Overrides the socket path a plugin forwards to (absolute paths only). */
+export const CNI_SOCKET_ENV = 'TSNET_CNI_SOCKET';
+export const PROTOCOL_VERSION = 1;
+/** A request larger than this is refused with the spec's error (configs are kilobytes). */
+export const MAX_REQUEST_BYTES = 8 << 20;
+/** A hello is a few hundred bytes. */
+export const MAX_HELLO_BYTES = 4096;
+/** How long a plugin waits for the agent's hello before running in-process instead. */
+export const HELLO_TIMEOUT_MS = 2000;
+/** How long the server waits for a connected client's request line (a plugin sends it at once). */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface CniHello {
+  tsnetCni: number;
+  netns: number;
+  mntns: number;
+  /** The plugin types served: a plugin the agent does not serve runs in-process. */
+  plugins: string[];
+}
+
+export interface CniRequest {
+  /** The plugin type, e.g. "tsnet-bridge". */
+  plugin: string;
+  /** Inode of the caller's network namespace as the caller claims it: logged, never trusted. */
+  netns?: number;
+  env: Record<string, string>;
+  stdin: string;
+}
+
+/** Inode of this process's network namespace (nsfs inodes identify a namespace host-wide). */
+export function currentNetnsInode(): number {
+  return statSync('/proc/self/ns/net').ino;
+}
+
+/** Inode of this process's mount namespace: paths (CNI_NETNS, CNI_PATH, data dirs) mean the same only within one. */
+export function currentMntnsInode(): number {
+  return statSync('/proc/self/ns/mnt').ino;
+}
+
+/** The socket a plugin forwards to: TSNET_CNI_SOCKET when it is an absolute path, else the default. */
+export function cniSocketPath(env: EnvRecord): string {
+  const override = env[CNI_SOCKET_ENV];
+  return override && isAbsolute(override) ? override : DEFAULT_CNI_SOCKET;
+}
+
+/** The spec's answer to a request over MAX_REQUEST_BYTES (the agent stops reading it: nothing runs). */
+export function requestTooLargeError(): CniError {
+  return new CniError(
+    ErrorCode.IoFailure,
+    `CNI request larger than the tsnet-agent limit of ${MAX_REQUEST_BYTES} bytes`,
+    'the network configuration and environment of one invocation must stay under the limit',
+  );
+}
+
+/** Resolves once connected to the unix socket at `path`; rejects with the connect error. */
+export function connect(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      socket.on('error', () => undefined); // surfaced by readLine as a closed connection
+      resolve(socket);
+    });
+  });
+}
+
+/** A line longer than the reader's limit: the rest of it is still arriving. */
+export class LineTooLongError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`line longer than ${maxBytes} bytes`);
+    this.name = 'LineTooLongError';
+  }
+}
+
+/** The first line from `socket` (without the newline); rejects if it closes or times out before one. */
+export function readLine(socket: Socket, maxBytes: number, timeoutMs?: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer =
+      timeoutMs === undefined ? undefined : setTimeout(() => finish(new Error('timed out')), timeoutMs);
+    const finish = (err: Error | undefined, line?: string): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      if (err) reject(err);
+      else resolve(line ?? '');
+    };
+    const onData = (chunk: Buffer): void => {
+      const nl = chunk.indexOf(0x0a);
+      const part = nl < 0 ? chunk : chunk.subarray(0, nl);
+      chunks.push(part);
+      size += part.length;
+      if (size > maxBytes) {
+        finish(new LineTooLongError(maxBytes));
+        return;
+      }
+      if (nl < 0) return;
+      // Whatever follows the line belongs to the next read.
+      if (nl + 1 < chunk.length) socket.unshift(chunk.subarray(nl + 1));
+      finish(undefined, Buffer.concat(chunks).toString('utf8'));
+    };
+    const onClose = (): void => finish(new Error('connection closed before a complete answer'));
+    socket.on('data', onData);
+    socket.on('close', onClose);
+  });
+}
+
+/** A request line as the server reads it (code 6 when it is not one). */
+export function parseRequest(line: string): CniRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    throw new CniError(ErrorCode.DecodingFailure, 'malformed CNI request', (err as Error).message);
+  }
+  const r = value as Partial<CniRequest> | null;
+  const env = r?.env;
+  const envOk =
+    typeof env === 'object' && env !== null && Object.values(env).every((v) => typeof v === 'string');
+  if (typeof r?.plugin !== 'string' || typeof r.stdin !== 'string' || !envOk)
+    throw new CniError(ErrorCode.DecodingFailure, 'malformed CNI request: expected {plugin, env, stdin}');
+  const netns = typeof r.netns === 'number' ? r.netns : undefined;
+  return { plugin: r.plugin, netns, env, stdin: r.stdin };
+}
+
+/** A hello as the client reads it; undefined when it is not one. */
+export function parseHello(line: string): CniHello | undefined {
+  try {
+    const h = JSON.parse(line) as Partial<CniHello> | null;
+    if (
+      typeof h?.tsnetCni === 'number' &&
+      typeof h.netns === 'number' &&
+      typeof h.mntns === 'number' &&
+      Array.isArray(h.plugins)
+    )
+      return h as CniHello;
+  } catch {
+    // not JSON
+  }
+  return undefined;
+}
+
+/** An answer line as the client reads it. */
+export function parseOutput(line: string): PluginOutput {
+  const o = JSON.parse(line) as Partial<PluginOutput> | null;
+  if (typeof o?.stdout !== 'string' || typeof o.stderr !== 'string' || !Number.isInteger(o.exitCode))
+    throw new Error('malformed answer from tsnet-agent');
+  return o as PluginOutput;
+}
