@@ -1,7 +1,7 @@
 // tsnetctl: the operator's view of a tsnet cluster and node. User mistakes print one line (exit 2); no
 // stack traces.
-import { type Flags, parseCommandLine, UsageError } from '../../pkg/agent/options.ts';
-import { flagString, openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/agent/store-flags.ts';
+import { type Flags, flagString, parseCommandLine, UsageError } from '../../pkg/cli/command-line.ts';
+import { openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/cli/store-flags.ts';
 import { diagnoseNode } from '../../pkg/ctl/diagnose.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
 import { peerFromLease, TSNET_ROUTE_PROTOCOL } from '../../pkg/overlay/index.ts';
