@@ -23,7 +23,12 @@ import {
 import { openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/cli/store-flags.ts';
 import type { CniPlugin } from '../../pkg/cni/skel.ts';
 import { tsnetIpam } from '../../pkg/ipam/plugin.ts';
-import { NetworkConfigError, NetworkConfigInUseError, saveNetworkConfig } from '../../pkg/subnet/config.ts';
+import {
+  NetworkConfigError,
+  NetworkConfigInUseError,
+  parseNetworkConfig,
+  saveNetworkConfig,
+} from '../../pkg/subnet/config.ts';
 import { SubnetManager } from '../../pkg/subnet/manager.ts';
 import { tsnetVxlan } from '../../pkg/vxlan/plugin.ts';
 
@@ -123,6 +128,7 @@ async function initNetwork(flags: Flags): Promise<void> {
       ...(port !== undefined ? { Port: port } : {}),
     },
   };
+  parseNetworkConfig(config); // a bad config is refused before a store is opened (or created)
   const store = await openStoreFromFlags(flags);
   try {
     const saved = await saveNetworkConfig(store, config, storePrefix(flags), {
