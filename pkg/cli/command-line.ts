@@ -68,10 +68,13 @@ export function integerFlag(
   const raw = stringFlag(flags, key);
   if (raw === undefined) return undefined;
   const n = /^-?\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < range.min || n > range.max)
-    throw new UsageError(
-      `--${key} ${JSON.stringify(raw)}: expected an integer from ${range.min} to ${range.max}`,
-    );
+  if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
+    const expected =
+      range.max === Number.MAX_SAFE_INTEGER
+        ? `an integer of at least ${range.min}`
+        : `an integer from ${range.min} to ${range.max}`;
+    throw new UsageError(`--${key} ${JSON.stringify(raw)}: expected ${expected}`);
+  }
   return n;
 }
 

@@ -72,6 +72,12 @@ test('run --http with a bad address or port is a usage error at parse time, noth
     ] as const) {
       assertOneLine(t, await agent([...runFlags(dir), '--http', http]), 2, why);
     }
+    assertOneLine(
+      t,
+      await agent([...runFlags(dir), '--lease-ttl', '0']),
+      2,
+      /--lease-ttl "0": expected an integer of at least 1/,
+    );
     t.false(existsSync(join(dir, 'data')), 'no data dir created');
   });
 });
