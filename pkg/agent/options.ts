@@ -4,6 +4,7 @@ import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DEFAULT_CNI_SOCKET } from '../cni/serve.ts';
+import { stateLocationProblem } from '../fsutil/paths.ts';
 import { DEFAULT_PREFIX } from '../subnet/config.ts';
 import { DEFAULT_SUBNET_FILE } from '../subnet/env.ts';
 
@@ -75,6 +76,14 @@ export function etcdOptions(flags: Flags): EtcdOptions | undefined {
   return { endpoints, ...(caFile ? { tls: { caFile, certFile, keyFile } } : {}) };
 }
 
+/** A flag naming where the agent keeps state: never on a kernel filesystem (/proc, /sys, /dev). */
+function statePath(flags: Flags, key: string, fallback: string): string {
+  const path = str(flags, key) ?? fallback;
+  const problem = stateLocationProblem(path, `--${key}`);
+  if (problem) throw new UsageError(problem);
+  return path;
+}
+
 export function agentOptions(flags: Flags): AgentOptions {
   const publicIp = str(flags, 'public-ip');
   if (!publicIp) throw new UsageError('--public-ip is required: the node address peers reach for VXLAN');
@@ -91,13 +100,15 @@ export function agentOptions(flags: Flags): AgentOptions {
     throw new UsageError(
       `--cni-socket ${JSON.stringify(cniSocket)}: expected an absolute path, or '' to disable`,
     );
+  const socketProblem = cniSocket === '' ? undefined : stateLocationProblem(cniSocket, '--cni-socket');
+  if (socketProblem) throw new UsageError(socketProblem);
   return {
     nodeName,
     publicIp,
     etcd: etcdOptions(flags),
     prefix: str(flags, 'etcd-prefix') ?? DEFAULT_PREFIX,
-    dataDir: str(flags, 'data-dir') ?? DEFAULT_DATA_DIR,
-    subnetFile: str(flags, 'subnet-file') ?? DEFAULT_SUBNET_FILE,
+    dataDir: statePath(flags, 'data-dir', DEFAULT_DATA_DIR),
+    subnetFile: statePath(flags, 'subnet-file', DEFAULT_SUBNET_FILE),
     leaseTtlSeconds: positiveInt(flags, 'lease-ttl', 30),
     http: str(flags, 'http') ?? '127.0.0.1:9180',
     vxlanName,
