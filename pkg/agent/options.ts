@@ -77,7 +77,7 @@ export function etcdOptions(flags: Flags): EtcdOptions | undefined {
 }
 
 /** A flag naming where the agent keeps state: never on a kernel filesystem (/proc, /sys, /dev). */
-function statePath(flags: Flags, key: string, fallback: string): string {
+export function statePath(flags: Flags, key: string, fallback: string): string {
   const path = str(flags, key) ?? fallback;
   const problem = stateLocationProblem(path, `--${key}`);
   if (problem) throw new UsageError(problem);

@@ -1,7 +1,7 @@
 // The command-line flags that pick and reach the cluster store, shared by tsnet-agent and tsnetctl.
 import { openStore, type Store } from '../store/index.ts';
 import { DEFAULT_PREFIX } from '../subnet/config.ts';
-import { DEFAULT_DATA_DIR, etcdOptions, type Flags } from './options.ts';
+import { DEFAULT_DATA_DIR, etcdOptions, type Flags, statePath } from './options.ts';
 
 export const STORE_FLAGS = {
   'etcd-endpoints': { type: 'string' },
@@ -27,6 +27,6 @@ export function openStoreFromFlags(flags: Flags, dialTimeoutMs?: number): Promis
   const etcd = etcdOptions(flags);
   return openStore({
     etcd: etcd ? { ...etcd, keyPrefix: '', ...(dialTimeoutMs ? { dialTimeoutMs } : {}) } : undefined,
-    embedded: { dataDir: flagString(flags, 'data-dir', DEFAULT_DATA_DIR) },
+    embedded: { dataDir: statePath(flags, 'data-dir', DEFAULT_DATA_DIR) },
   });
 }
