@@ -1,7 +1,7 @@
 // Crash safety of the allocation store: tsnet-ipam SIGKILLed at named points of a reservation (fault
 // injection, not a guessed delay) leaves nothing that the next ADD, DEL or GC does not recover; an empty
 // record (what a writer killed between create and write used to leave, and host-local still can) is released.
-import { readdirSync, writeFileSync } from 'node:fs';
+import { lstatSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { ipamAdd, ipamDel, ipamGc, ipamStatus } from '../../pkg/ipam/index.ts';
@@ -105,5 +105,22 @@ test('a container ID of 300 characters: tsnet-ipam names files by IP, so ADD, DE
     t.is((await ipam('ADD', dir, id)).code, 0);
     t.is((await ipam('GC', dir, id)).code, 0);
     t.deepEqual(networkFiles(dir), []);
+  });
+});
+
+test('an unreadable record keeps its address from ADD and DEL (its owner is unknown) and is released by GC', async (t) => {
+  await inTempDir(async (dir) => {
+    const conf = config(dir, SUBNET);
+    await ipamAdd(conf, { containerID: 'first', ifname: 'eth0' });
+    // A record that cannot be read (ELOOP): before, every ADD in the network failed with code 5.
+    const unreadable = join(dir, 'testnet', '10.60.0.3');
+    symlinkSync(unreadable, unreadable);
+    const second = await ipamAdd(conf, { containerID: 'second', ifname: 'eth0' });
+    t.is(second.ips[0]?.address, '10.60.0.4/29', 'the address of the unreadable record is skipped');
+    await ipamDel(conf, { containerID: 'second', ifname: 'eth0' });
+    t.true(lstatSync(unreadable).isSymbolicLink(), 'DEL cannot tell whose it is, and leaves it');
+    const released = await ipamGc(conf, [{ containerID: 'first', ifname: 'eth0' }]);
+    t.deepEqual(released, ['10.60.0.3'], 'GC: it belongs to no valid attachment');
+    t.deepEqual(networkFiles(dir), ['10.60.0.2']);
   });
 });
