@@ -55,6 +55,7 @@ export interface AllocationStore {
   reserve(ip: IpAddress, owner: Attachment, rangeSetIndex: number): Promise<boolean>;
   /** The round-robin cursor of a range set, if recorded. */
   lastReserved(rangeSetIndex: number): Promise<IpAddress | undefined>;
+  /** Every record, those that name no owner included (marked `ownerless`: the caller decides their fate). */
   allocations(): Promise<Allocation[]>;
   release(ip: IpAddress): Promise<void>;
 }
