@@ -8,7 +8,7 @@ import { NetlinkError } from '../../pkg/netlink/socket.ts';
 import { listMasquerade } from '../../pkg/nft/index.ts';
 import { FAULT_ENV, faultMarker } from '../../pkg/testing/fault.ts';
 import { ip, ipJson, ipLinks, nsexec, type TestNetns, uniqueIfname, withNetnses } from '../helpers/netns.ts';
-import { type PluginOutcome, REFERENCE_CNI, runPlugin } from '../helpers/plugin.ts';
+import { type PluginCall, type PluginOutcome, REFERENCE_CNI, runPlugin } from '../helpers/plugin.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 import { startTcpServer, tcpRequest } from '../nft/world.ts';
 
@@ -52,6 +52,7 @@ function add(
   ctr: TestNetns,
   id = ctr.name,
   ifname = 'eth0',
+  call: Pick<PluginCall, 'env' | 'killWhen'> = {},
 ): Promise<PluginOutcome> {
   return runPlugin('tsnet-bridge', {
     config: conf,
@@ -60,6 +61,7 @@ function add(
     containerId: id,
     netns: ctr.path,
     ifname,
+    ...call,
   });
 }
 function del(
@@ -219,15 +221,7 @@ test('an ADD killed with SIGKILL after each of its side effects leaves nothing t
     const conf = bridgeConf(w, { ipMasq: false });
     for (const [i, { point, allocated, addressed }] of ADD_KILL_POINTS.entries()) {
       const ctr = w.ctrs[i]!;
-      const killed = await runPlugin('tsnet-bridge', {
-        config: conf,
-        nodeNetns: w.node.path,
-        command: 'ADD',
-        containerId: ctr.name,
-        netns: ctr.path,
-        ifname: 'eth0',
-        env: { [FAULT_ENV]: point },
-      });
+      const killed = await add(w, conf, ctr, ctr.name, 'eth0', { env: { [FAULT_ENV]: point } });
       t.is(killed.signal, 'SIGKILL', `${point}: ${killed.stdout}${killed.stderr}`);
       t.true(killed.stderr.includes(faultMarker(point)), `${point}: killed there`);
       // The plugin is dead: what exists now is what existed at the kill.
@@ -275,15 +269,7 @@ test('an ADD killed while it waits for the IPAM lock (veth made, no address yet)
       const vethSeen = waitFor(
         () => hostVeths(w).length === 1 && ipLinks(ctr.path).some((l) => l.ifname === 'eth0'),
       );
-      run = runPlugin('tsnet-bridge', {
-        config: conf,
-        nodeNetns: w.node.path,
-        command: 'ADD',
-        containerId: ctr.name,
-        netns: ctr.path,
-        ifname: 'eth0',
-        killWhen: vethSeen,
-      });
+      run = add(w, conf, ctr, ctr.name, 'eth0', { killWhen: vethSeen });
       await vethSeen;
       const killed = await run;
       t.is(killed.signal, 'SIGKILL');
