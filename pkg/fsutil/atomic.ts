@@ -21,6 +21,11 @@ import { faultPoint } from '../testing/fault.ts';
 export interface AtomicWriteOptions {
   /** Permissions of a newly written file (default 0o644). */
   readonly mode?: number;
+  /**
+   * fsync the directory after the rename or link (default true). False only when the caller's next step
+   * syncs the same directory anyway (one fsync then makes both entries durable).
+   */
+  readonly syncDirectory?: boolean;
 }
 
 const TEMP_NAME = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
@@ -77,7 +82,7 @@ export function writeFileAtomicSync(
     rmSync(tmp, { force: true });
     throw err;
   }
-  fsyncDirectorySync(dirname(path));
+  if (options.syncDirectory !== false) fsyncDirectorySync(dirname(path));
 }
 
 /**
@@ -99,7 +104,7 @@ export function createFileExclusiveSync(
   } finally {
     unlinkSync(tmp);
   }
-  fsyncDirectorySync(dirname(path));
+  if (options.syncDirectory !== false) fsyncDirectorySync(dirname(path));
   return true;
 }
 
@@ -124,6 +129,7 @@ export async function writeFileAtomic(
     await rm(tmp, { force: true });
     throw err;
   }
+  if (options.syncDirectory === false) return;
   const dir = await open(dirname(path), 'r');
   try {
     await dir.sync();

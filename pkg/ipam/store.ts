@@ -147,8 +147,11 @@ export class DiskStore implements AllocationStore {
     const path = join(this.dir, name);
     let created: boolean;
     try {
-      // Complete before it is visible: a plugin killed at any point leaves no empty allocation behind.
-      created = createFileExclusiveSync(path, `${owner.containerID.trim()}${LINE_BREAK}${owner.ifname}`);
+      // Complete before it is visible: a plugin killed at any point leaves no empty allocation behind. The
+      // cursor's write below syncs the directory, making this entry durable too.
+      created = createFileExclusiveSync(path, `${owner.containerID.trim()}${LINE_BREAK}${owner.ifname}`, {
+        syncDirectory: false,
+      });
     } catch (err) {
       throw ioError(`cannot reserve ${name} in ${this.dir}`, err);
     }
