@@ -7,12 +7,14 @@ import {
   type ListenAddress,
   listenFlag,
   positiveInt,
+  statePath,
   stringFlag as str,
   UsageError,
 } from '../cli/command-line.ts';
 import { type EtcdOptions, etcdOptions } from '../cli/etcd-flags.ts';
 import { DEFAULT_DATA_DIR } from '../cli/store-flags.ts';
 import { DEFAULT_CNI_SOCKET } from '../cni/socket-protocol.ts';
+import { stateLocationProblem } from '../fsutil/paths.ts';
 import { DEFAULT_PREFIX } from '../subnet/config.ts';
 import { DEFAULT_SUBNET_FILE } from '../subnet/env.ts';
 
@@ -50,13 +52,15 @@ export function agentOptions(flags: Flags): AgentOptions {
     throw new UsageError(
       `--cni-socket ${JSON.stringify(cniSocket)}: expected an absolute path, or '' to disable`,
     );
+  const socketProblem = cniSocket === '' ? undefined : stateLocationProblem(cniSocket, '--cni-socket');
+  if (socketProblem) throw new UsageError(socketProblem);
   return {
     nodeName,
     publicIp,
     etcd: etcdOptions(flags),
     prefix: str(flags, 'etcd-prefix') ?? DEFAULT_PREFIX,
-    dataDir: str(flags, 'data-dir') ?? DEFAULT_DATA_DIR,
-    subnetFile: str(flags, 'subnet-file') ?? DEFAULT_SUBNET_FILE,
+    dataDir: statePath(flags, 'data-dir', DEFAULT_DATA_DIR),
+    subnetFile: statePath(flags, 'subnet-file', DEFAULT_SUBNET_FILE),
     leaseTtlSeconds: positiveInt(flags, 'lease-ttl', 30),
     http: listenFlag(flags, 'http', DEFAULT_HTTP),
     vxlanName,

@@ -2,6 +2,7 @@
 // the edge, so a user mistake is one UsageError line (exit 2), never a stack trace.
 import { isIPv4, isIPv6 } from 'node:net';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { stateLocationProblem } from '../fsutil/paths.ts';
 
 /** A user mistake in flags: printed as one line, never with a stack trace. */
 export class UsageError extends Error {
@@ -122,4 +123,12 @@ export function listenFlag(flags: Flags, key: string, fallback: string): ListenA
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
   if (!(port >= 1 && port <= 65535)) throw bad('the port must be an integer from 1 to 65535');
   return { host, port };
+}
+
+/** A flag naming where a command keeps or reads state: never on a kernel filesystem (/proc, /sys, /dev). */
+export function statePath(flags: Flags, key: string, fallback: string): string {
+  const path = stringFlag(flags, key) ?? fallback;
+  const problem = stateLocationProblem(path, `--${key}`);
+  if (problem) throw new UsageError(problem);
+  return path;
 }

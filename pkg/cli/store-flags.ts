@@ -1,7 +1,7 @@
 // The command-line flags that pick and reach the cluster store, shared by tsnet-agent and tsnetctl.
 import { openStore, type Store } from '../store/index.ts';
 import { DEFAULT_PREFIX } from '../subnet/config.ts';
-import { type Flags, flagString } from './command-line.ts';
+import { type Flags, flagString, statePath } from './command-line.ts';
 import { etcdOptions } from './etcd-flags.ts';
 
 export const DEFAULT_DATA_DIR = '/var/lib/tsnet';
@@ -24,6 +24,6 @@ export function openStoreFromFlags(flags: Flags, dialTimeoutMs?: number): Promis
   const etcd = etcdOptions(flags);
   return openStore({
     etcd: etcd ? { ...etcd, keyPrefix: '', ...(dialTimeoutMs ? { dialTimeoutMs } : {}) } : undefined,
-    embedded: { dataDir: flagString(flags, 'data-dir', DEFAULT_DATA_DIR) },
+    embedded: { dataDir: statePath(flags, 'data-dir', DEFAULT_DATA_DIR) },
   });
 }
