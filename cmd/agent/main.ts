@@ -1,11 +1,36 @@
 // tsnet-agent: `run` (the node daemon), `init-network` (write the cluster network config), `leave`
-// (decommission a stopped node). User mistakes print one line and exit 2; no stack traces.
+// (decommission a stopped node). Wiring only: the daemon is the services below under a supervisor. User
+// mistakes print one line and exit 2; a start-up failure prints one line and exits 1; no stack traces.
 import pino from 'pino';
-import { Agent } from '../../pkg/agent/agent.ts';
-import { agentOptions, type Flags, parseCommandLine, UsageError } from '../../pkg/agent/options.ts';
-import { openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/agent/store-flags.ts';
-import { NetworkConfigError, saveNetworkConfig } from '../../pkg/subnet/config.ts';
+import { CniSocketService } from '../../pkg/agent/cni-socket.ts';
+import { HttpService } from '../../pkg/agent/http.ts';
+import { type AgentOptions, agentOptions } from '../../pkg/agent/options.ts';
+import { OverlayService } from '../../pkg/agent/overlay.ts';
+import type { Service } from '../../pkg/agent/service.ts';
+import { StoreService } from '../../pkg/agent/store.ts';
+import { SubnetLeaseService } from '../../pkg/agent/subnet-lease.ts';
+import { Supervisor } from '../../pkg/agent/supervisor.ts';
+import { tsnetBridge } from '../../pkg/bridge/plugin.ts';
+import {
+  type Flags,
+  integerFlag,
+  ipv4Flag,
+  parseCommandLine,
+  refuseFlagsOutside,
+  stringFlag,
+  UsageError,
+} from '../../pkg/cli/command-line.ts';
+import { openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/cli/store-flags.ts';
+import type { CniPlugin } from '../../pkg/cni/skel.ts';
+import { tsnetIpam } from '../../pkg/ipam/plugin.ts';
+import {
+  NetworkConfigError,
+  NetworkConfigInUseError,
+  parseNetworkConfig,
+  saveNetworkConfig,
+} from '../../pkg/subnet/config.ts';
 import { SubnetManager } from '../../pkg/subnet/manager.ts';
+import { tsnetVxlan } from '../../pkg/vxlan/plugin.ts';
 
 const USAGE = `usage:
   tsnet-agent run --public-ip IP [--node-name NAME] [--etcd-endpoints URL[,URL]] [--etcd-prefix PREFIX]
@@ -13,11 +38,10 @@ const USAGE = `usage:
       [--lease-ttl SECONDS] [--http HOST:PORT|''] [--vxlan-name NAME] [--reconcile-interval SECONDS]
       [--leave] [--no-masquerade] [--cni-socket PATH|'']
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
-      [--vni N] [--port N] [store flags]
+      [--vni N] [--port N] [--force] [store flags]
   tsnet-agent leave --public-ip IP [store flags]`;
 
-const OPTIONS = {
-  ...STORE_FLAGS,
+const RUN_FLAGS = {
   'public-ip': { type: 'string' },
   'node-name': { type: 'string' },
   'subnet-file': { type: 'string' },
@@ -28,45 +52,101 @@ const OPTIONS = {
   leave: { type: 'boolean' },
   'no-masquerade': { type: 'boolean' },
   'cni-socket': { type: 'string' },
+} as const;
+
+const INIT_NETWORK_FLAGS = {
   network: { type: 'string' },
   'subnet-len': { type: 'string' },
   'subnet-min': { type: 'string' },
   'subnet-max': { type: 'string' },
   vni: { type: 'string' },
   port: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  force: { type: 'boolean' },
 } as const;
 
-const prefixOf = storePrefix;
+const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** The flags each command takes; a flag of another command is a usage error. */
+const COMMAND_FLAGS: Record<string, readonly string[]> = {
+  run: [...Object.keys(STORE_FLAGS), ...Object.keys(RUN_FLAGS)],
+  'init-network': [...Object.keys(STORE_FLAGS), ...Object.keys(INIT_NETWORK_FLAGS)],
+  leave: [...Object.keys(STORE_FLAGS), 'public-ip'],
+};
+
+/** The plugins the agent serves on its CNI socket, by type. */
+const SERVED_PLUGINS: ReadonlyMap<string, CniPlugin> = new Map(
+  [tsnetBridge, tsnetVxlan, tsnetIpam].map((p) => [p.name, p]),
+);
+
+/** The node daemon's services; the supervisor starts them in dependency order. */
+function agentServices(opts: AgentOptions): Service[] {
+  const store = new StoreService({
+    etcd: opts.etcd ? { ...opts.etcd, keyPrefix: '' } : undefined,
+    embedded: { dataDir: opts.dataDir },
+  });
+  const lease = new SubnetLeaseService({
+    store,
+    prefix: opts.prefix,
+    leaseTtlSeconds: opts.leaseTtlSeconds,
+    nodeName: opts.nodeName,
+    publicIp: opts.publicIp,
+    dataDir: opts.dataDir,
+  });
+  const overlay = new OverlayService({
+    lease,
+    store,
+    vxlanName: opts.vxlanName,
+    publicIp: opts.publicIp,
+    reconcileIntervalSeconds: opts.reconcileIntervalSeconds,
+    masquerade: opts.masquerade,
+    subnetFile: opts.subnetFile,
+  });
+  return [
+    // First, so /livez answers while the rest waits (for etcd, for the network config).
+    ...(opts.http ? [new HttpService(opts.http)] : []),
+    ...(opts.cniSocket ? [new CniSocketService({ path: opts.cniSocket, plugins: SERVED_PLUGINS })] : []),
+    store,
+    lease,
+    overlay,
+  ];
+}
 
 async function initNetwork(flags: Flags): Promise<void> {
-  if (typeof flags['network'] !== 'string') throw new UsageError('init-network: --network CIDR is required');
-  const num = (key: string): number | undefined =>
-    typeof flags[key] === 'string' ? Number(flags[key]) : undefined;
-  const config: Record<string, unknown> = { Network: flags['network'] };
-  if (flags['subnet-len'] !== undefined) config['SubnetLen'] = num('subnet-len');
-  if (flags['subnet-min'] !== undefined) config['SubnetMin'] = flags['subnet-min'];
-  if (flags['subnet-max'] !== undefined) config['SubnetMax'] = flags['subnet-max'];
-  config['Backend'] = {
-    Type: 'vxlan',
-    ...(num('vni') !== undefined ? { VNI: num('vni') } : {}),
-    ...(num('port') !== undefined ? { Port: num('port') } : {}),
+  const network = stringFlag(flags, 'network');
+  if (network === undefined) throw new UsageError('init-network: --network CIDR is required');
+  const subnetLen = integerFlag(flags, 'subnet-len', { min: 1, max: 30 });
+  const vni = integerFlag(flags, 'vni', { min: 1, max: 0xffffff });
+  const port = integerFlag(flags, 'port', { min: 1, max: 65535 });
+  const config = {
+    Network: network,
+    ...(subnetLen !== undefined ? { SubnetLen: subnetLen } : {}),
+    ...(flags['subnet-min'] !== undefined ? { SubnetMin: flags['subnet-min'] } : {}),
+    ...(flags['subnet-max'] !== undefined ? { SubnetMax: flags['subnet-max'] } : {}),
+    Backend: {
+      Type: 'vxlan',
+      ...(vni !== undefined ? { VNI: vni } : {}),
+      ...(port !== undefined ? { Port: port } : {}),
+    },
   };
+  parseNetworkConfig(config); // a bad config is refused before a store is opened (or created)
   const store = await openStoreFromFlags(flags);
   try {
-    const saved = await saveNetworkConfig(store, config, prefixOf(flags));
-    process.stdout.write(`${JSON.stringify(saved)}\n`);
+    const saved = await saveNetworkConfig(store, config, storePrefix(flags), {
+      force: flags['force'] === true,
+    });
+    if (saved.outcome === 'unchanged') process.stderr.write('tsnet-agent: network config unchanged\n');
+    process.stdout.write(`${JSON.stringify(saved.config)}\n`);
   } finally {
     await store.close();
   }
 }
 
 async function leave(flags: Flags): Promise<void> {
-  const publicIp = flags['public-ip'];
-  if (typeof publicIp !== 'string') throw new UsageError('leave: --public-ip IP is required');
+  const publicIp = ipv4Flag(flags, 'public-ip');
+  if (publicIp === undefined) throw new UsageError('leave: --public-ip IP is required');
   const store = await openStoreFromFlags(flags);
   try {
-    const manager = new SubnetManager({ store, prefix: prefixOf(flags) });
+    const manager = new SubnetManager({ store, prefix: storePrefix(flags) });
     const { leases } = await manager.listLeases();
     const mine = leases.filter((l) => l.attrs.PublicIP === publicIp);
     // Only the entries as listed: a lease another node took meanwhile (new revision) is not touched.
@@ -79,6 +159,11 @@ async function leave(flags: Flags): Promise<void> {
   }
 }
 
+/** One line for the operator: messages from below (etcd, the kernel) may span lines. */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
+}
+
 async function run(flags: Flags): Promise<void> {
   const opts = agentOptions(flags);
   const log = pino({ base: { node: opts.nodeName } });
@@ -87,7 +172,7 @@ async function run(flags: Flags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal, leave: opts.leaveOnExit }, 'stopping');
-    agent.stop({ leave: opts.leaveOnExit }).then(
+    supervisor.stop({ leave: opts.leaveOnExit }).then(
       () => process.exit(process.exitCode ?? 0),
       (err: unknown) => {
         log.error({ err: (err as Error).message }, 'stop failed');
@@ -95,43 +180,45 @@ async function run(flags: Flags): Promise<void> {
       },
     );
   };
-  const agent = new Agent(opts, log, (reason) => {
-    process.exitCode = 1;
-    stop(`fatal: ${reason}`);
+  const supervisor = new Supervisor(agentServices(opts), {
+    log,
+    onFatal: (_service, reason) => {
+      process.exitCode = 1;
+      stop(`fatal: ${reason}`);
+    },
   });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   try {
-    await agent.start();
+    await supervisor.start();
   } catch (err) {
+    // The supervisor has stopped what started; the operator gets the failing service and why, on one line.
     if (stopping) return;
-    log.error({ err: (err as Error).message }, 'agent failed to start');
-    await agent.stop().catch(() => undefined);
+    process.stderr.write(`tsnet-agent: ${oneLine((err as Error).message)}\n`);
     process.exit(1);
   }
 }
 
+const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { run, 'init-network': initNetwork, leave };
+
 async function main(): Promise<void> {
-  const line = parseCommandLine(OPTIONS, USAGE);
+  const line = parseCommandLine({ ...STORE_FLAGS, ...RUN_FLAGS, ...INIT_NETWORK_FLAGS, ...HELP_FLAG }, USAGE);
   if (!line) return;
-  const { command, flags } = line;
-  switch (command) {
-    case 'run':
-      return run(flags);
-    case 'init-network':
-      return initNetwork(flags);
-    case 'leave':
-      return leave(flags);
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-  }
+  const { command, flags, args } = line;
+  const handler = COMMANDS[command];
+  if (!handler) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  if (args.length > 0) throw new UsageError(`${command}: unexpected argument ${JSON.stringify(args[0])}`);
+  refuseFlagsOutside(command, flags, COMMAND_FLAGS[command] ?? []);
+  await handler(flags);
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof NetworkConfigError) {
-    process.stderr.write(`tsnet-agent: ${err.message}\n${err instanceof UsageError ? `${USAGE}\n` : ''}`);
-    process.exit(2);
-  }
-  process.stderr.write(`tsnet-agent: ${(err as Error).message}\n`);
-  process.exit(1);
+  const usage = err instanceof UsageError;
+  const hint = usage
+    ? ' (tsnet-agent --help for usage)'
+    : err instanceof NetworkConfigInUseError
+      ? '; pass --force to change it anyway'
+      : '';
+  process.stderr.write(`tsnet-agent: ${oneLine((err as Error).message)}${hint}\n`);
+  process.exit(usage || err instanceof NetworkConfigError ? 2 : 1);
 });

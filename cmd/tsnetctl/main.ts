@@ -1,7 +1,7 @@
 // tsnetctl: the operator's view of a tsnet cluster and node. User mistakes print one line (exit 2); no
 // stack traces.
-import { DEFAULT_DATA_DIR, type Flags, parseCommandLine, UsageError } from '../../pkg/agent/options.ts';
-import { flagString, STORE_FLAGS, storePrefix } from '../../pkg/agent/store-flags.ts';
+import { type Flags, flagString, parseCommandLine, UsageError } from '../../pkg/cli/command-line.ts';
+import { DEFAULT_DATA_DIR, STORE_FLAGS, storePrefix } from '../../pkg/cli/store-flags.ts';
 import { diagnoseNode } from '../../pkg/ctl/diagnose.ts';
 import { DATA_DIR_ENV, openExistingStore } from '../../pkg/ctl/store.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';

@@ -1,30 +1,69 @@
-// The agent's small HTTP server (fastify): /healthz and Prometheus /metrics.
+// The agent's small HTTP server (fastify): /healthz (readiness), /livez and Prometheus /metrics, over the
+// health and registry the supervisor aggregates from every service.
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
+import type { ListenAddress } from '../cli/command-line.ts';
+import type { AgentStatus, Service, ServiceHealth, StartContext } from './service.ts';
 
-export interface Health {
-  readonly healthy: boolean;
-  readonly [key: string]: unknown;
+/** Why a listen failed, in the operator's words (the flag and what the kernel said). */
+function listenError(listen: ListenAddress, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
+  const why =
+    code === 'EADDRINUSE'
+      ? 'address already in use'
+      : code === 'EADDRNOTAVAIL'
+        ? 'no such local address'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+            ? 'unknown host'
+            : (err as Error).message;
+  return new Error(`cannot listen on --http ${where}: ${why}`, { cause: err });
 }
 
-export async function startHttpServer(
-  listen: string,
-  health: () => Health,
-  registry: Registry,
-): Promise<FastifyInstance> {
-  const m = /^(.*):(\d+)$/.exec(listen);
-  if (!m) throw new Error(`--http ${JSON.stringify(listen)}: use HOST:PORT`);
+export function buildHttpApp(status: AgentStatus): FastifyInstance {
   const app = Fastify({ logger: false });
   // Liveness: the process answers. Readiness (/healthz) can be false for long (etcd down past the lease TTL)
   // without the agent being stuck, and restarting it then would not help.
-  app.get('/livez', async () => ({ alive: true }));
+  app.get('/livez', async (_req, reply) => {
+    const { live } = status.health();
+    return reply.code(live ? 200 : 503).send({ alive: live });
+  });
   app.get('/healthz', async (_req, reply) => {
-    const h = health();
+    const h = status.health();
     return reply.code(h.healthy ? 200 : 503).send(h);
   });
   app.get('/metrics', async (_req, reply) => {
-    return reply.header('content-type', registry.contentType).send(await registry.metrics());
+    return reply.header('content-type', status.registry.contentType).send(await status.registry.metrics());
   });
-  await app.listen({ host: m[1] || '127.0.0.1', port: Number(m[2]) });
   return app;
+}
+
+export class HttpService implements Service {
+  readonly name = 'http';
+  private readonly listen: ListenAddress;
+  private app: FastifyInstance | undefined;
+
+  constructor(listen: ListenAddress) {
+    this.listen = listen;
+  }
+
+  async start(ctx: StartContext): Promise<void> {
+    const app = buildHttpApp(ctx.status);
+    this.app = app;
+    try {
+      await app.listen({ host: this.listen.host, port: this.listen.port });
+    } catch (err) {
+      throw listenError(this.listen, err);
+    }
+    ctx.log.info({ listen: `${this.listen.host}:${this.listen.port}` }, 'http server listening');
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+  }
+
+  health(): ServiceHealth {
+    return { ready: this.app?.server.listening ?? false };
+  }
 }

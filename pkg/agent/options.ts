@@ -1,16 +1,22 @@
 // Agent options from the command line, validated at the edge with messages an operator can act on.
 
-import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import {
+  type Flags,
+  ipv4Flag,
+  type ListenAddress,
+  listenFlag,
+  positiveInt,
+  statePath,
+  stringFlag as str,
+  UsageError,
+} from '../cli/command-line.ts';
+import { type EtcdOptions, etcdOptions } from '../cli/etcd-flags.ts';
+import { DEFAULT_DATA_DIR } from '../cli/store-flags.ts';
 import { DEFAULT_CNI_SOCKET } from '../cni/socket-protocol.ts';
+import { stateLocationProblem } from '../fsutil/paths.ts';
 import { DEFAULT_PREFIX } from '../subnet/config.ts';
 import { DEFAULT_SUBNET_FILE } from '../subnet/env.ts';
-
-export interface EtcdOptions {
-  readonly endpoints: string[];
-  readonly tls?: { caFile: string; certFile?: string; keyFile?: string };
-}
 
 export interface AgentOptions {
   readonly nodeName: string;
@@ -20,8 +26,8 @@ export interface AgentOptions {
   readonly dataDir: string;
   readonly subnetFile: string;
   readonly leaseTtlSeconds: number;
-  /** HOST:PORT of the health/metrics server; empty disables it. */
-  readonly http: string;
+  /** Where the health/metrics server listens; undefined disables it. */
+  readonly http: ListenAddress | undefined;
   readonly vxlanName: string;
   readonly reconcileIntervalSeconds: number;
   readonly leaveOnExit: boolean;
@@ -30,56 +36,11 @@ export interface AgentOptions {
   readonly cniSocket: string;
 }
 
-export const DEFAULT_DATA_DIR = '/var/lib/tsnet';
-
-/** A user mistake in flags: printed as one line, never with a stack trace. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-export type Flags = Record<string, string | boolean | undefined>;
-
-const str = (flags: Flags, key: string): string | undefined => {
-  const v = flags[key];
-  return typeof v === 'string' ? v : undefined;
-};
-
-function positiveInt(flags: Flags, key: string, fallback: number): number {
-  const raw = str(flags, key);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new UsageError(`--${key} ${JSON.stringify(raw)}: expected a positive integer`);
-  return n;
-}
-
-export function etcdOptions(flags: Flags): EtcdOptions | undefined {
-  const raw = str(flags, 'etcd-endpoints');
-  if (!raw) return undefined;
-  const endpoints = raw
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean);
-  for (const e of endpoints) {
-    if (!/^(https?|unix):\/\//.test(e))
-      throw new UsageError(`--etcd-endpoints: ${e} must start with http://, https:// or unix://`);
-  }
-  const caFile = str(flags, 'etcd-cafile');
-  const certFile = str(flags, 'etcd-certfile');
-  const keyFile = str(flags, 'etcd-keyfile');
-  if ((certFile || keyFile) && !caFile)
-    throw new UsageError('--etcd-certfile/--etcd-keyfile need --etcd-cafile');
-  return { endpoints, ...(caFile ? { tls: { caFile, certFile, keyFile } } : {}) };
-}
+export const DEFAULT_HTTP = '127.0.0.1:9180';
 
 export function agentOptions(flags: Flags): AgentOptions {
-  const publicIp = str(flags, 'public-ip');
+  const publicIp = ipv4Flag(flags, 'public-ip');
   if (!publicIp) throw new UsageError('--public-ip is required: the node address peers reach for VXLAN');
-  if (!isIPv4(publicIp))
-    throw new UsageError(`--public-ip ${JSON.stringify(publicIp)}: expected an IPv4 address`);
   const vxlanName = str(flags, 'vxlan-name') ?? 'tsnet.1';
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(vxlanName))
     throw new UsageError(`--vxlan-name ${JSON.stringify(vxlanName)}: not an interface name`);
@@ -91,43 +52,21 @@ export function agentOptions(flags: Flags): AgentOptions {
     throw new UsageError(
       `--cni-socket ${JSON.stringify(cniSocket)}: expected an absolute path, or '' to disable`,
     );
+  const socketProblem = cniSocket === '' ? undefined : stateLocationProblem(cniSocket, '--cni-socket');
+  if (socketProblem) throw new UsageError(socketProblem);
   return {
     nodeName,
     publicIp,
     etcd: etcdOptions(flags),
     prefix: str(flags, 'etcd-prefix') ?? DEFAULT_PREFIX,
-    dataDir: str(flags, 'data-dir') ?? DEFAULT_DATA_DIR,
-    subnetFile: str(flags, 'subnet-file') ?? DEFAULT_SUBNET_FILE,
+    dataDir: statePath(flags, 'data-dir', DEFAULT_DATA_DIR),
+    subnetFile: statePath(flags, 'subnet-file', DEFAULT_SUBNET_FILE),
     leaseTtlSeconds: positiveInt(flags, 'lease-ttl', 30),
-    http: str(flags, 'http') ?? '127.0.0.1:9180',
+    http: listenFlag(flags, 'http', DEFAULT_HTTP),
     vxlanName,
     reconcileIntervalSeconds: positiveInt(flags, 'reconcile-interval', 60),
     leaveOnExit: flags['leave'] === true,
     masquerade: flags['no-masquerade'] !== true,
     cniSocket,
   };
-}
-
-/**
- * `COMMAND [flags]` for tsnet's CLIs: the command and its flags, or undefined after printing `usage` for
- * --help or no command. Bad flags are a UsageError (one line, no stack trace).
- */
-export function parseCommandLine(
-  options: NonNullable<ParseArgsConfig['options']>,
-  usage: string,
-  argv: string[] = process.argv.slice(2),
-): { command: string; flags: Flags } | undefined {
-  let parsed: { values: Record<string, unknown>; positionals: string[] };
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const [command] = parsed.positionals;
-  const flags = parsed.values as Flags;
-  if (flags['help'] || !command) {
-    process.stdout.write(`${usage}\n`);
-    return undefined;
-  }
-  return { command, flags };
 }

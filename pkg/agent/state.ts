@@ -1,6 +1,8 @@
 // The agent's local state: the subnet it held, so a restart (or a reboot) takes the same one back.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeOrphanedTemps, writeFileAtomicSync } from '../fsutil/atomic.ts';
+import { makeDirectorySync } from '../fsutil/mkdir.ts';
 
 export interface LocalState {
   readonly subnet: string;
@@ -26,11 +28,11 @@ export function readLocalState(dataDir: string): LocalState | undefined {
   }
 }
 
+/** Writes the state atomically; first clears what a previous agent killed mid-write left (its first write). */
 export function writeLocalState(dataDir: string, state: LocalState): void {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const path = join(dataDir, FILE);
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(state)}\n`);
-  renameSync(`${path}.tmp`, path);
+  makeDirectorySync(dataDir, 0o700);
+  removeOrphanedTemps(dataDir, { targets: [FILE] });
+  writeFileAtomicSync(join(dataDir, FILE), `${JSON.stringify(state)}\n`, { mode: 0o600 });
 }
 
 export function removeLocalState(dataDir: string): void {

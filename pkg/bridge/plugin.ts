@@ -25,6 +25,7 @@ import {
   removeMasquerade,
   removePortMappings,
 } from '../nft/index.ts';
+import { faultPoint } from '../testing/fault.ts';
 import { type BridgeConf, loadBridgeConf } from './config.ts';
 import {
   attachToEnsuredBridge,
@@ -72,6 +73,7 @@ async function add(args: AttachmentArgs): Promise<Result> {
       mac: conf.mac,
     });
     hostVeth = veth.host.name;
+    faultPoint('bridge-after-veth');
     const { port, bridge } = await attachToEnsuredBridge(
       node,
       veth.host,
@@ -83,6 +85,7 @@ async function add(args: AttachmentArgs): Promise<Result> {
 
     const ipam = await runIpamAdd(args);
     ipamDone = true;
+    faultPoint('bridge-after-ipam');
     const ips = withGateways(ipam.ips ?? [], conf.isGateway);
     if (ips.length === 0) throw new CniError(ErrorCode.Internal, 'IPAM returned no IP address');
     const routes = await configureContainerInterface(
@@ -92,6 +95,7 @@ async function add(args: AttachmentArgs): Promise<Result> {
       ipam.routes ?? [],
       conf.isDefaultGateway,
     );
+    faultPoint('bridge-after-address');
 
     if (conf.isGateway) {
       await ensureGatewayAddresses(node, bridge, ips, conf.forceAddress);

@@ -1,8 +1,9 @@
 // What a cluster made, written to `<dir>/cluster.json` after every change, so that teardown can find every
 // namespace, process and container even from another process (`demo --down NAME`) or after a failed start.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../fsutil/atomic.ts';
 
 export interface ContainerRecord {
   name: string;
@@ -43,8 +44,7 @@ export function clusterDir(name: string): string {
 
 export function saveState(state: ClusterState): void {
   const file = join(state.dir, 'cluster.json');
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomicSync(file, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 export function loadState(name: string): ClusterState {

@@ -3,8 +3,8 @@
 // lease".
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_DATA_DIR, type Flags, UsageError } from '../agent/options.ts';
-import { openStoreFromFlags } from '../agent/store-flags.ts';
+import { type Flags, UsageError } from '../cli/command-line.ts';
+import { DEFAULT_DATA_DIR, openStoreFromFlags } from '../cli/store-flags.ts';
 import { openStore, type Store } from '../store/index.ts';
 
 /** Moves the default data dir (the agent's default --data-dir): for a node laid out differently, and tests. */

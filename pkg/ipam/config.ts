@@ -3,6 +3,7 @@
 import { isAbsolute } from 'node:path';
 import { validateNetworkName } from '../cni/env.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
+import { stateLocationProblem } from '../fsutil/paths.ts';
 import {
   type Family,
   formatIp,
@@ -237,6 +238,8 @@ export function loadIpamConfig(netconf: unknown, envArgs: IpamEnvArgs = {}): Ipa
 
   const dataDir = optionalString(ipam, 'dataDir', 'ipam') ?? DEFAULT_DATA_DIR;
   if (!isAbsolute(dataDir)) throw invalidConfig(`ipam.dataDir "${dataDir}" must be an absolute path`);
+  const misplaced = stateLocationProblem(dataDir, 'ipam.dataDir');
+  if (misplaced) throw invalidConfig(misplaced);
   const cniVersion = typeof netconf.cniVersion === 'string' ? netconf.cniVersion : '';
 
   return {

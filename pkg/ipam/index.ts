@@ -52,7 +52,7 @@ export async function ipamAdd(
   const dns: DNS = conf.resolvConf ? readResolvConf(conf.resolvConf) : {};
   const store = storeOf(conf, options);
   const addresses = await store.withLock(async () => {
-    const existing = await store.allocations();
+    const existing = await withoutEmptyRecords(store, await store.allocations());
     const pending = [...conf.requestedIps];
     const reserved: AllocatedAddress[] = [];
     try {
@@ -85,7 +85,24 @@ export async function ipamDel(
   validateAttachment(owner);
   const store = storeOf(conf, options);
   if (!(await store.exists())) return [];
-  return store.withLock(() => releaseWhere(store, (a) => ownedBy(a, owner)));
+  return store.withLock(() => releaseWhere(store, (a) => a.ownerless === 'empty' || ownedBy(a, owner)));
+}
+
+/**
+ * Releases the empty records in `allocations` and returns the rest. A record is written before it is visible,
+ * and host-local writes its own under the lock too, so an empty one seen under the lock is a killed writer's
+ * and no one's; left alone it would hold its address for ever.
+ */
+async function withoutEmptyRecords(
+  store: AllocationStore,
+  allocations: readonly Allocation[],
+): Promise<Allocation[]> {
+  const kept: Allocation[] = [];
+  for (const a of allocations) {
+    if (a.ownerless === 'empty') await store.release(a.ip);
+    else kept.push(a);
+  }
+  return kept;
 }
 
 async function releaseWhere(store: AllocationStore, stale: (a: Allocation) => boolean): Promise<string[]> {
@@ -119,7 +136,10 @@ export async function ipamCheck(
   }
 }
 
-/** GC: releases every allocation whose owner is not in `valid`; returns the released addresses. */
+/**
+ * GC: releases every allocation whose owner is not in `valid`, and every record that names no owner (empty
+ * or unreadable: it can belong to no valid attachment); returns the released addresses.
+ */
 export async function ipamGc(
   conf: IpamConfig,
   valid: readonly GcAttachment[],

@@ -9,20 +9,20 @@ import {
   closeSync,
   constants,
   existsSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   statSync,
   unlinkSync,
-  writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB } from '../../native/libc.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
+import { createFileExclusiveSync, removeOrphanedTemps, writeFileAtomicSync } from '../fsutil/atomic.ts';
+import { makeDirectorySync } from '../fsutil/mkdir.ts';
 import { formatIp, type IpAddress, parseIp } from '../ip/address.ts';
 import { inTurn } from '../sync/turns.ts';
+import { faultPoint } from '../testing/fault.ts';
 
 /** The key of an allocation: one interface of one container. */
 export interface Attachment {
@@ -32,9 +32,15 @@ export interface Attachment {
 
 export interface Allocation {
   readonly ip: IpAddress;
+  /** Empty when the record names no owner (see `ownerless`). */
   readonly containerID: string;
   /** Undefined for files written by host-local before 0.7, which recorded the container ID only. */
   readonly ifname: string | undefined;
+  /**
+   * Set when the record names no owner: "empty" (a writer killed between creating and writing it: host-local
+   * and tsnet before 0.2 did that; under the lock nobody can still be writing it) or "unreadable" (why).
+   */
+  readonly ownerless?: 'empty' | { readonly unreadable: string };
 }
 
 /** Storage of allocations. Every method other than `exists` and `withLock` must run inside `withLock`. */
@@ -49,6 +55,7 @@ export interface AllocationStore {
   reserve(ip: IpAddress, owner: Attachment, rangeSetIndex: number): Promise<boolean>;
   /** The round-robin cursor of a range set, if recorded. */
   lastReserved(rangeSetIndex: number): Promise<IpAddress | undefined>;
+  /** Every record, those that name no owner included (marked `ownerless`: the caller decides their fate). */
   allocations(): Promise<Allocation[]>;
   release(ip: IpAddress): Promise<void>;
 }
@@ -68,6 +75,7 @@ const LOCK_FILE = 'lock';
 function parseAllocationFile(ip: IpAddress, content: string): Allocation {
   // host-local compares trimmed contents: "id\n" is an old ID-only record, not an empty ifname.
   const [containerID = '', ifname] = content.trim().split(/\r?\n/, 2);
+  if (containerID.trim() === '') return { ip, containerID: '', ifname: undefined, ownerless: 'empty' };
   return { ip, containerID: containerID.trim(), ifname: ifname === undefined ? undefined : ifname.trim() };
 }
 
@@ -118,7 +126,7 @@ export class DiskStore implements AllocationStore {
   private async underFileLock<T>(fn: () => Promise<T>): Promise<T> {
     let fd: number;
     try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+      makeDirectorySync(this.dir, 0o755);
       fd = openSync(join(this.dir, LOCK_FILE), constants.O_RDWR | constants.O_CREAT, 0o750);
     } catch (err) {
       throw ioError(`cannot open the IPAM lock in ${this.dir}`, err);
@@ -126,6 +134,8 @@ export class DiskStore implements AllocationStore {
     try {
       // Uncontended is the common case: take the lock without a trip to a worker thread.
       if (!flock(fd, LOCK_EX | LOCK_NB)) await flockExclusiveAsync(fd);
+      // Every writer here holds this lock, so any temporary file now is a killed writer's orphan.
+      removeOrphanedTemps(this.dir, { underLock: true });
       return await fn();
     } finally {
       closeSync(fd); // closing the last descriptor releases the flock
@@ -135,23 +145,20 @@ export class DiskStore implements AllocationStore {
   async reserve(ip: IpAddress, owner: Attachment, rangeSetIndex: number): Promise<boolean> {
     const name = formatIp(ip);
     const path = join(this.dir, name);
-    let fd: number;
+    let created: boolean;
     try {
-      fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644);
+      // Complete before it is visible: a plugin killed at any point leaves no empty allocation behind. The
+      // cursor's write below syncs the directory, making this entry durable too.
+      created = createFileExclusiveSync(path, `${owner.containerID.trim()}${LINE_BREAK}${owner.ifname}`, {
+        syncDirectory: false,
+      });
     } catch (err) {
-      if (isErrno(err, 'EEXIST')) return false;
       throw ioError(`cannot reserve ${name} in ${this.dir}`, err);
     }
+    if (!created) return false;
+    faultPoint('ipam-after-reserve');
     try {
-      writeSync(fd, `${owner.containerID.trim()}${LINE_BREAK}${owner.ifname}`);
-    } catch (err) {
-      closeSync(fd);
-      unlinkSync(path);
-      throw ioError(`cannot record the owner of ${name} in ${this.dir}`, err);
-    }
-    closeSync(fd);
-    try {
-      writeFileSync(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), name, { mode: 0o644 });
+      writeFileAtomicSync(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), name);
     } catch (err) {
       unlinkSync(path);
       throw ioError(`cannot record the last reserved IP in ${this.dir}`, err);
@@ -183,7 +190,10 @@ export class DiskStore implements AllocationStore {
       try {
         result.push(parseAllocationFile(ip, readFileSync(join(this.dir, name), 'utf8')));
       } catch (err) {
-        if (!isErrno(err, 'ENOENT')) throw ioError(`cannot read allocation ${name} in ${this.dir}`, err);
+        if (isErrno(err, 'ENOENT') || isErrno(err, 'EISDIR')) continue; // gone, or not a record
+        // The address stays taken (reserve fails on the name) until GC, which knows it belongs to no one.
+        const unreadable = err instanceof Error ? err.message : String(err);
+        result.push({ ip, containerID: '', ifname: undefined, ownerless: { unreadable } });
       }
     }
     return result;

@@ -3,6 +3,7 @@
 // /24s is never materialized as a list.
 import { IPv4, IPv4CidrRange } from 'ip-num';
 import type { Store } from '../store/index.ts';
+import { leaseFromKeyValue, type SubnetLease, subnetsPrefix } from './lease.ts';
 
 export const DEFAULT_PREFIX = '/tsnet.io/network';
 export const DEFAULT_SUBNET_LEN = 24;
@@ -224,13 +225,108 @@ export async function loadNetworkConfig(store: Store, prefix = DEFAULT_PREFIX): 
   return parseNetworkConfig(kv.value);
 }
 
-/** Validates and writes the config; returns what was stored (defaults filled in). */
+export type SaveOutcome = 'created' | 'unchanged' | 'replaced';
+
+/** A node that holds a lease under the stored config. */
+export interface LeaseHolder {
+  readonly subnet: string;
+  readonly publicIp: string;
+}
+
+/** A config change refused because nodes hold leases that the change would break. */
+export class NetworkConfigInUseError extends Error {
+  readonly changes: readonly string[];
+  readonly affected: readonly LeaseHolder[];
+  constructor(key: string, changes: readonly string[], affected: readonly LeaseHolder[]) {
+    const nodes = affected.map((n) => `${n.publicIp} (${n.subnet})`).join(', ');
+    super(
+      `the network config at ${key} is in use: changing ${changes.join(', ')} affects ${affected.length} node(s) holding a lease: ${nodes}`,
+    );
+    this.name = 'NetworkConfigInUseError';
+    this.changes = changes;
+    this.affected = affected;
+  }
+}
+
+/** The fields that differ, as `Field old -> new`. */
+function configChanges(from: NetworkConfig, to: NetworkConfig): string[] {
+  const fields: [string, unknown, unknown][] = [
+    ['Network', from.Network, to.Network],
+    ['SubnetLen', from.SubnetLen, to.SubnetLen],
+    ['SubnetMin', from.SubnetMin, to.SubnetMin],
+    ['SubnetMax', from.SubnetMax, to.SubnetMax],
+    ['Backend.VNI', from.Backend.VNI, to.Backend.VNI],
+    ['Backend.Port', from.Backend.Port, to.Backend.Port],
+  ];
+  return fields.filter(([, a, b]) => a !== b).map(([name, a, b]) => `${name} ${a} -> ${b}`);
+}
+
+/**
+ * The lease holders a change breaks: every one when the network, the subnet length or the backend changes
+ * (peers could no longer reach them), else those whose subnet falls outside the new [SubnetMin, SubnetMax].
+ */
+async function leaseHoldersAffected(
+  store: Store,
+  prefix: string,
+  from: NetworkConfig,
+  to: NetworkConfig,
+): Promise<LeaseHolder[]> {
+  const everyone =
+    from.Network !== to.Network ||
+    from.SubnetLen !== to.SubnetLen ||
+    from.Backend.VNI !== to.Backend.VNI ||
+    from.Backend.Port !== to.Backend.Port;
+  const space = new SubnetSpace(to);
+  const holders: LeaseHolder[] = [];
+  for (const kv of (await store.list(subnetsPrefix(prefix))).items) {
+    let lease: SubnetLease;
+    try {
+      lease = leaseFromKeyValue(prefix, kv);
+    } catch {
+      continue; // not a lease any node holds
+    }
+    if (everyone || space.indexOf(lease.subnet) === undefined)
+      holders.push({ subnet: lease.subnet, publicIp: lease.attrs.PublicIP });
+  }
+  return holders;
+}
+
+/**
+ * Validates and writes the config (defaults filled in). An identical stored config is left as it is; a
+ * different one is replaced only when no node's lease depends on what changes, unless `force`: otherwise a
+ * NetworkConfigInUseError names the nodes. The write is a compare-and-swap against the config read.
+ */
 export async function saveNetworkConfig(
   store: Store,
   input: string | unknown,
   prefix = DEFAULT_PREFIX,
-): Promise<NetworkConfig> {
+  options: { force?: boolean } = {},
+): Promise<{ config: NetworkConfig; outcome: SaveOutcome }> {
   const config = parseNetworkConfig(input);
-  await store.put(configKey(prefix), JSON.stringify(config));
-  return config;
+  const key = configKey(prefix);
+  const value = JSON.stringify(config);
+  const stored = await store.get(key);
+  if (!stored) {
+    if (await store.createIfAbsent(key, value)) return { config, outcome: 'created' };
+    throw new Error(
+      `the network config at ${key} was written by someone else meanwhile; look at it and retry`,
+    );
+  }
+  let current: NetworkConfig | undefined;
+  try {
+    current = parseNetworkConfig(stored.value);
+  } catch {
+    current = undefined; // an invalid stored config serves no node: replacing it breaks nothing
+  }
+  if (current) {
+    const changes = configChanges(current, config);
+    if (changes.length === 0) return { config, outcome: 'unchanged' };
+    if (!options.force) {
+      const affected = await leaseHoldersAffected(store, prefix, current, config);
+      if (affected.length > 0) throw new NetworkConfigInUseError(key, changes, affected);
+    }
+  }
+  if (!(await store.compareAndSwap(key, stored.modRevision, value)))
+    throw new Error(`the network config at ${key} changed meanwhile; look at it and retry`);
+  return { config, outcome: 'replaced' };
 }

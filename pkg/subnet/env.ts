@@ -1,7 +1,9 @@
 // subnet.env: what the node's CNI plugin needs from the agent (flannel's subnet.env, with TSNET_ keys).
-// Written atomically (temp file + rename) so a plugin never reads half a file.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+// Written atomically (temp file + fsync + rename) so a plugin never reads half a file, even after a crash.
+import { readFileSync, rmSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { removeOrphanedTemps, writeFileAtomicSync } from '../fsutil/atomic.ts';
+import { makeDirectorySync } from '../fsutil/mkdir.ts';
 import { formatIp, formatSubnet, parseCidr, subnetOf } from '../ip/address.ts';
 
 export const DEFAULT_SUBNET_FILE = '/run/tsnet/subnet.env';
@@ -26,11 +28,11 @@ export function formatSubnetEnv(env: SubnetEnv): string {
   ].join('\n');
 }
 
+/** Writes subnet.env; also clears what a writer killed mid-write left (the file is rewritten rarely). */
 export function writeSubnetEnv(path: string, env: SubnetEnv): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, formatSubnetEnv(env), { mode: 0o644 });
-  renameSync(tmp, path);
+  makeDirectorySync(dirname(path));
+  removeOrphanedTemps(dirname(path), { targets: [basename(path)] });
+  writeFileAtomicSync(path, formatSubnetEnv(env), { mode: 0o644 });
 }
 
 export function removeSubnetEnv(path: string): void {

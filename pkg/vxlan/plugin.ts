@@ -2,13 +2,17 @@
 // runs tsnet-bridge + tsnet-ipam in-process with the node's subnet, the overlay MTU and a route to the
 // cluster network, as flannel's plugin delegates to bridge. Without subnet.env it answers "try again later"
 // (code 11) and STATUS 50, instead of failing hard.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_BRIDGE } from '../bridge/config.ts';
 import { tsnetBridge } from '../bridge/plugin.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { AttachmentArgs, CniPlugin, GcArgs, NetworkArgs } from '../cni/skel.ts';
 import type { NetConf } from '../cni/types.ts';
+import { removeOrphanedTemps, writeFileAtomicSync } from '../fsutil/atomic.ts';
+import { makeDirectorySync } from '../fsutil/mkdir.ts';
+import { stateLocationProblem } from '../fsutil/paths.ts';
 import { DEFAULT_SUBNET_FILE, readSubnetEnv, type SubnetEnv, subnetFromGatewayForm } from '../subnet/env.ts';
 
 const DEFAULT_DATA_DIR = '/var/lib/cni/tsnet-vxlan';
@@ -29,6 +33,8 @@ function vxlanConfOf(conf: NetConf): VxlanConf {
         `"${key}" must be ${key === 'bridge' ? 'a name' : 'an absolute path'}`,
       );
     }
+    const misplaced = key === 'bridge' ? undefined : stateLocationProblem(v, `"${key}"`);
+    if (misplaced) throw new CniError(ErrorCode.InvalidNetworkConfig, misplaced);
     return v;
   };
   return {
@@ -85,25 +91,49 @@ function bridgeConfFor(conf: NetConf, vc: VxlanConf, env: SubnetEnv): NetConf {
   };
 }
 
-// The delegate config used at ADD is kept (one file per containerID:ifname; ':' appears in neither, so two
-// attachments never share a file), so DEL works with the same subnet even after subnet.env is gone
-// (the agent left, or the node was re-leased).
+// The delegate config used at ADD is kept, so DEL works with the same subnet even after subnet.env is gone
+// (the agent left, or the node was re-leased). One file per attachment, named by a hash of the container ID
+// (an ID may be longer than a file name can be) and the ifname: `<sha256(containerID)>.<ifname>.json`.
 const delegatesDir = (vc: VxlanConf) => join(vc.dataDir, 'delegates');
-const delegateFile = (vc: VxlanConf, args: AttachmentArgs) =>
-  join(delegatesDir(vc), `${args.containerId}:${args.ifname}.json`);
+
+interface AttachmentKey {
+  readonly containerId: string;
+  readonly ifname: string;
+}
+
+function delegateName(key: AttachmentKey): string {
+  return `${createHash('sha256').update(key.containerId).digest('hex')}.${key.ifname}.json`;
+}
+
+/** The name tsnet before 0.2 used (`<containerID>:<ifname>.json`), read on upgrade; none when too long. */
+function legacyDelegateName(key: AttachmentKey): string | undefined {
+  const name = `${key.containerId}:${key.ifname}.json`;
+  return Buffer.byteLength(name) <= 255 ? name : undefined;
+}
+
+const delegateFile = (vc: VxlanConf, key: AttachmentKey) => join(delegatesDir(vc), delegateName(key));
 
 function saveDelegate(vc: VxlanConf, args: AttachmentArgs, conf: NetConf): void {
-  mkdirSync(delegatesDir(vc), { recursive: true });
-  const file = delegateFile(vc, args);
-  writeFileSync(`${file}.tmp`, JSON.stringify(conf));
-  renameSync(`${file}.tmp`, file);
+  makeDirectorySync(delegatesDir(vc));
+  removeOrphanedTemps(delegatesDir(vc));
+  writeFileAtomicSync(delegateFile(vc, args), JSON.stringify(conf));
 }
 
 function loadDelegate(vc: VxlanConf, args: AttachmentArgs): NetConf | undefined {
-  try {
-    return JSON.parse(readFileSync(delegateFile(vc, args), 'utf8')) as NetConf;
-  } catch {
-    return undefined;
+  for (const name of [delegateName(args), legacyDelegateName(args)]) {
+    if (name === undefined) continue;
+    try {
+      return JSON.parse(readFileSync(join(delegatesDir(vc), name), 'utf8')) as NetConf;
+    } catch {
+      // missing or unreadable: try the next name, else there is no saved config
+    }
+  }
+  return undefined;
+}
+
+function removeDelegate(vc: VxlanConf, args: AttachmentArgs): void {
+  for (const name of [delegateName(args), legacyDelegateName(args)]) {
+    if (name !== undefined) rmSync(join(delegatesDir(vc), name), { force: true });
   }
 }
 
@@ -124,7 +154,7 @@ export const tsnetVxlan: CniPlugin = {
     try {
       return await tsnetBridge.add(asBridgeArgs(args, conf));
     } catch (err) {
-      rmSync(delegateFile(vc, args), { force: true });
+      removeDelegate(vc, args);
       throw err;
     }
   },
@@ -139,7 +169,7 @@ export const tsnetVxlan: CniPlugin = {
         : undefined;
     // No saved config and no subnet.env: this attachment was never made here; nothing to release.
     if (conf) await tsnetBridge.del(asBridgeArgs(args, conf));
-    rmSync(delegateFile(vc, args), { force: true });
+    removeDelegate(vc, args);
   },
   async check(args) {
     const vc = vxlanConfOf(args.config);
@@ -161,7 +191,12 @@ export const tsnetVxlan: CniPlugin = {
     const vc = vxlanConfOf(args.config);
     const env = readNodeSubnet(vc);
     if (env) await tsnetBridge.gc?.(asBridgeArgs(args, bridgeConfFor(args.config, vc, env)));
-    const valid = new Set(args.validAttachments.map((a) => `${a.containerID}:${a.ifname}.json`));
+    const valid = new Set(
+      args.validAttachments.flatMap((a) => {
+        const key = { containerId: a.containerID, ifname: a.ifname };
+        return [delegateName(key), legacyDelegateName(key)];
+      }),
+    );
     let files: string[] = [];
     try {
       files = readdirSync(delegatesDir(vc));
@@ -170,5 +205,6 @@ export const tsnetVxlan: CniPlugin = {
     }
     for (const f of files)
       if (f.endsWith('.json') && !valid.has(f)) rmSync(join(delegatesDir(vc), f), { force: true });
+    removeOrphanedTemps(delegatesDir(vc));
   },
 };

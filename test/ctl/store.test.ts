@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { UsageError } from '../../pkg/agent/options.ts';
+import { UsageError } from '../../pkg/cli/command-line.ts';
 import { chooseDataDir, openExistingStore } from '../../pkg/ctl/store.ts';
 import { EmbeddedStore } from '../../pkg/store/embedded.ts';
 import { withTempDir } from '../helpers/tmp.ts';

@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { flock, LOCK_EX } from '../../native/libc.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
 import { NetlinkError } from '../../pkg/netlink/socket.ts';
 import { listMasquerade } from '../../pkg/nft/index.ts';
+import { FAULT_ENV, faultMarker } from '../../pkg/testing/fault.ts';
 import { ip, ipJson, ipLinks, nsexec, type TestNetns, uniqueIfname, withNetnses } from '../helpers/netns.ts';
-import { type PluginOutcome, REFERENCE_CNI, runPlugin } from '../helpers/plugin.ts';
+import { type PluginCall, type PluginOutcome, REFERENCE_CNI, runPlugin } from '../helpers/plugin.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 import { startTcpServer, tcpRequest } from '../nft/world.ts';
 
@@ -51,6 +52,7 @@ function add(
   ctr: TestNetns,
   id = ctr.name,
   ifname = 'eth0',
+  call: Pick<PluginCall, 'env' | 'killWhen'> = {},
 ): Promise<PluginOutcome> {
   return runPlugin('tsnet-bridge', {
     config: conf,
@@ -59,6 +61,7 @@ function add(
     containerId: id,
     netns: ctr.path,
     ifname,
+    ...call,
   });
 }
 function del(
@@ -205,31 +208,47 @@ test('32 concurrent ADDs get 32 distinct addresses; 32 concurrent DELs leave not
   });
 });
 
-test('an ADD killed with SIGKILL at any point leaves nothing that DEL does not clean', async (t) => {
-  await withWorld(8, async (w) => {
+// Each named point of an ADD (fault injection: the plugin SIGKILLs itself there) and what must exist then.
+const ADD_KILL_POINTS = [
+  { point: 'bridge-after-veth', allocated: false, addressed: false },
+  { point: 'ipam-after-reserve', allocated: true, addressed: false },
+  { point: 'bridge-after-ipam', allocated: true, addressed: false },
+  { point: 'bridge-after-address', allocated: true, addressed: true },
+] as const;
+
+test('an ADD killed with SIGKILL after each of its side effects leaves nothing that DEL does not clean', async (t) => {
+  await withWorld(ADD_KILL_POINTS.length, async (w) => {
     const conf = bridgeConf(w, { ipMasq: false });
-    // Kill at increasing points of the ADD; at least one kill must land mid-operation.
-    const delays = [30, 80, 130, 180, 230, 280, 330, 380];
-    const runs = await Promise.all(
-      w.ctrs.map((c, i) =>
-        runPlugin('tsnet-bridge', {
-          config: conf,
-          nodeNetns: w.node.path,
-          command: 'ADD',
-          containerId: c.name,
-          netns: c.path,
-          ifname: 'eth0',
-          killAfterMs: delays[i],
-        }),
-      ),
-    );
-    t.true(
-      runs.some((r) => r.signal === 'SIGKILL'),
-      'some ADDs were killed',
-    );
-    for (const c of w.ctrs) t.is((await del(w, conf, c, c.name)).code, 0);
-    t.deepEqual(allocationFiles(w), [], 'no address stays allocated');
-    t.deepEqual(hostVeths(w), [], 'no veth stays on the node');
+    for (const [i, { point, allocated, addressed }] of ADD_KILL_POINTS.entries()) {
+      const ctr = w.ctrs[i]!;
+      const killed = await add(w, conf, ctr, ctr.name, 'eth0', { env: { [FAULT_ENV]: point } });
+      t.is(killed.signal, 'SIGKILL', `${point}: ${killed.stdout}${killed.stderr}`);
+      t.true(killed.stderr.includes(faultMarker(point)), `${point}: killed there`);
+      // The plugin is dead: what exists now is what existed at the kill.
+      t.is(hostVeths(w).length, 1, `${point}: the host veth existed`);
+      t.true(
+        ipLinks(ctr.path).some((l) => l.ifname === 'eth0'),
+        `${point}: the container end existed`,
+      );
+      const records = allocationFiles(w).map((f) => readFileSync(join(w.dataDir, 'tnet', f), 'utf8'));
+      t.deepEqual(records, allocated ? [`${ctr.name}\r\neth0`] : [], `${point}: allocation`);
+      const addrs = ipJson<{ addr_info: { family: string }[] }[]>(ctr.path, 'addr', 'show', 'dev', 'eth0');
+      t.is(
+        addrs.flatMap((a) => a.addr_info).some((a) => a.family === 'inet'),
+        addressed,
+        `${point}: address on eth0`,
+      );
+
+      const cleaned = await del(w, conf, ctr, ctr.name);
+      t.is(cleaned.code, 0, cleaned.stdout + cleaned.stderr);
+      t.deepEqual(allocationFiles(w), [], `${point}: DEL released the address`);
+      t.deepEqual(hostVeths(w), [], `${point}: DEL removed the veth`);
+      t.deepEqual(
+        ipLinks(ctr.path).map((l) => l.ifname),
+        ['lo'],
+        `${point}: nothing left in the container`,
+      );
+    }
     // And the network still works afterwards.
     const again = await add(w, conf, w.ctrs[0]!);
     t.is(again.code, 0, again.stdout);
@@ -250,15 +269,7 @@ test('an ADD killed while it waits for the IPAM lock (veth made, no address yet)
       const vethSeen = waitFor(
         () => hostVeths(w).length === 1 && ipLinks(ctr.path).some((l) => l.ifname === 'eth0'),
       );
-      run = runPlugin('tsnet-bridge', {
-        config: conf,
-        nodeNetns: w.node.path,
-        command: 'ADD',
-        containerId: ctr.name,
-        netns: ctr.path,
-        ifname: 'eth0',
-        killWhen: vethSeen,
-      });
+      run = add(w, conf, ctr, ctr.name, 'eth0', { killWhen: vethSeen });
       await vethSeen;
       const killed = await run;
       t.is(killed.signal, 'SIGKILL');

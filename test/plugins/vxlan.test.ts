@@ -1,4 +1,6 @@
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { listMasquerade } from '../../pkg/nft/index.ts';
@@ -23,13 +25,28 @@ function vxlan(
   conf: Record<string, unknown>,
   node: TestNetns,
   ctr?: TestNetns,
+  containerId = 'c1',
 ) {
   return runPlugin('tsnet-vxlan', {
     config: conf,
     nodeNetns: node.path,
     command,
-    ...(ctr ? { containerId: 'c1', netns: ctr.path, ifname: 'eth0' } : {}),
+    ...(ctr ? { containerId, netns: ctr.path, ifname: 'eth0' } : {}),
   });
+}
+
+const SUBNET_ENV =
+  'TSNET_NETWORK=10.244.0.0/16\nTSNET_SUBNET=10.244.7.1/24\nTSNET_MTU=1450\nTSNET_IPMASQ=true\n';
+
+/** Addresses held in the IPAM store tsnet-vxlan delegates to. */
+function heldAddresses(conf: ReturnType<typeof vxlanConf>): string[] {
+  const ipamDir = join(conf.dataDir, 'ipam', 'tsnet');
+  return existsSync(ipamDir) ? readdirSync(ipamDir).filter((f) => /^\d/.test(f)) : [];
+}
+
+function delegateFiles(conf: ReturnType<typeof vxlanConf>): string[] {
+  const dir = join(conf.dataDir, 'delegates');
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
 test('before the agent wrote subnet.env: ADD is "try again later" (11) and STATUS 50, nothing is created', async (t) => {
@@ -105,6 +122,80 @@ test('with an agent that does not masquerade, the bridge does, but never for tra
       );
       const del = await vxlan('DEL', conf, node!, ctr!);
       t.is(del.code, 0);
+    }),
+  );
+});
+
+test('a container ID of 300 characters: ADD, DEL and DEL of an attachment never made succeed (delegate named by a hash)', async (t) => {
+  await withTempDir((dir) =>
+    withNetnses('vx', 2, async ([node, ctr]) => {
+      const conf = vxlanConf(dir);
+      const id = `c${'0123456789'.repeat(30)}`;
+      const neverMade = await vxlan('DEL', conf, node!, ctr!, id);
+      t.is(neverMade.code, 0, `DEL without subnet.env: ${neverMade.stdout}${neverMade.stderr}`);
+      writeFileSync(conf.subnetFile, SUBNET_ENV);
+      const neverMadeReady = await vxlan('DEL', conf, node!, ctr!, `d${id}`);
+      t.is(neverMadeReady.code, 0, `DEL with subnet.env: ${neverMadeReady.stdout}${neverMadeReady.stderr}`);
+
+      const add = await vxlan('ADD', conf, node!, ctr!, id);
+      t.is(add.code, 0, add.stdout + add.stderr);
+      t.deepEqual(delegateFiles(conf), [`${createHash('sha256').update(id).digest('hex')}.eth0.json`]);
+      t.deepEqual(heldAddresses(conf), ['10.244.7.2']);
+      const del = await vxlan('DEL', conf, node!, ctr!, id);
+      t.is(del.code, 0, del.stdout + del.stderr);
+      t.deepEqual(delegateFiles(conf), []);
+      t.deepEqual(heldAddresses(conf), []);
+      t.false(ipLinks(ctr!.path).some((l) => l.ifname === 'eth0'));
+    }),
+  );
+});
+
+test('a delegate saved under the old name (<containerID>:<ifname>.json) still serves DEL after an upgrade', async (t) => {
+  await withTempDir((dir) =>
+    withNetnses('vx', 2, async ([node, ctr]) => {
+      const conf = vxlanConf(dir);
+      writeFileSync(conf.subnetFile, SUBNET_ENV);
+      t.is((await vxlan('ADD', conf, node!, ctr!)).code, 0);
+      const [saved] = delegateFiles(conf);
+      renameSync(
+        join(conf.dataDir, 'delegates', saved ?? ''),
+        join(conf.dataDir, 'delegates', 'c1:eth0.json'),
+      );
+      rmSync(conf.subnetFile); // DEL can only know the subnet from the saved delegate
+      const del = await vxlan('DEL', conf, node!, ctr!);
+      t.is(del.code, 0, del.stdout + del.stderr);
+      t.deepEqual(heldAddresses(conf), [], 'released with the old-named delegate');
+      t.deepEqual(delegateFiles(conf), []);
+    }),
+  );
+});
+
+test("a delegate temporary left by a killed writer is removed by the next ADD and by GC; a live writer's stays", async (t) => {
+  await withTempDir((dir) =>
+    withNetnses('vx', 2, async ([node, ctr]) => {
+      const conf = vxlanConf(dir);
+      writeFileSync(conf.subnetFile, SUBNET_ENV);
+      const delegates = join(conf.dataDir, 'delegates');
+      mkdirSync(delegates, { recursive: true });
+      const exited = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+        encoding: 'utf8',
+      });
+      const orphan = `.0abc.eth0.json.tmp-${exited.stdout}-0badc0de`;
+      const live = `.0abc.eth1.json.tmp-${process.pid}-0badc0de`;
+      writeFileSync(join(delegates, orphan), '{');
+      writeFileSync(join(delegates, live), '{');
+      t.is((await vxlan('ADD', conf, node!, ctr!)).code, 0);
+      t.false(delegateFiles(conf).includes(orphan), 'ADD removed the orphan');
+      t.true(delegateFiles(conf).includes(live));
+      writeFileSync(join(delegates, orphan), '{');
+      const gc = await runPlugin('tsnet-vxlan', {
+        config: { ...conf, 'cni.dev/valid-attachments': [{ containerID: 'c1', ifname: 'eth0' }] },
+        nodeNetns: node!.path,
+        command: 'GC',
+      });
+      t.is(gc.code, 0, gc.stdout + gc.stderr);
+      t.false(delegateFiles(conf).includes(orphan), 'GC removed the orphan');
+      t.is((await vxlan('DEL', conf, node!, ctr!)).code, 0);
     }),
   );
 });

@@ -216,7 +216,7 @@ test.serial(
     const stderr = failed?.stderr ?? '';
     t.regex(
       stderr,
-      /^tsnet-agent: store put \/tls-[0-9a-f]{8}\/network\/config: etcd unix:\S+: TLS handshake refused by etcd/,
+      /^tsnet-agent: store get \/tls-[0-9a-f]{8}\/network\/config: etcd unix:\S+: TLS handshake refused by etcd/,
     );
     t.is(stderr.trimEnd().split('\n').length, 1, stderr);
     t.is(await etcd.etcdctl('get', '--print-value-only', configKey(prefix)), '');

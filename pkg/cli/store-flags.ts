@@ -1,7 +1,10 @@
 // The command-line flags that pick and reach the cluster store, shared by tsnet-agent and tsnetctl.
 import { openStore, type Store } from '../store/index.ts';
 import { DEFAULT_PREFIX } from '../subnet/config.ts';
-import { DEFAULT_DATA_DIR, etcdOptions, type Flags } from './options.ts';
+import { type Flags, flagString, statePath } from './command-line.ts';
+import { etcdOptions } from './etcd-flags.ts';
+
+export const DEFAULT_DATA_DIR = '/var/lib/tsnet';
 
 export const STORE_FLAGS = {
   'etcd-endpoints': { type: 'string' },
@@ -12,12 +15,6 @@ export const STORE_FLAGS = {
   'data-dir': { type: 'string' },
 } as const;
 
-/** A string flag's value, or the fallback. */
-export function flagString(flags: Flags, key: string, fallback: string): string {
-  const v = flags[key];
-  return typeof v === 'string' ? v : fallback;
-}
-
 export function storePrefix(flags: Flags): string {
   return flagString(flags, 'etcd-prefix', DEFAULT_PREFIX);
 }
@@ -27,6 +24,6 @@ export function openStoreFromFlags(flags: Flags, dialTimeoutMs?: number): Promis
   const etcd = etcdOptions(flags);
   return openStore({
     etcd: etcd ? { ...etcd, keyPrefix: '', ...(dialTimeoutMs ? { dialTimeoutMs } : {}) } : undefined,
-    embedded: { dataDir: flagString(flags, 'data-dir', DEFAULT_DATA_DIR) },
+    embedded: { dataDir: statePath(flags, 'data-dir', DEFAULT_DATA_DIR) },
   });
 }

@@ -1,0 +1,180 @@
+// State files that are either the old content or the new, never half of one, after a crash at any point:
+// write a temporary file beside the target, fsync it, rename (or link) it into place, fsync the directory.
+// Temporary files are named `.<name>.tmp-<pid>-<random>` so an orphan (its writer was killed) is recognisable
+// and removeOrphanedTemps can clear it at the next start.
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { faultPoint } from '../testing/fault.ts';
+
+export interface AtomicWriteOptions {
+  /** Permissions of a newly written file (default 0o644). */
+  readonly mode?: number;
+  /**
+   * fsync the directory after the rename or link (default true). False only when the caller's next step
+   * syncs the same directory anyway (one fsync then makes both entries durable).
+   */
+  readonly syncDirectory?: boolean;
+}
+
+const TEMP_NAME = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+/** A fresh temporary name for `path`, in the same directory (rename and link do not cross filesystems). */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Whether `name` (a bare file name) is a temporary file of this module, and for which target. */
+export function parseTempName(name: string): { target: string; pid: number } | undefined {
+  const m = TEMP_NAME.exec(name);
+  return m ? { target: m[1] ?? '', pid: Number(m[2]) } : undefined;
+}
+
+/** fsync of a directory: makes a rename, link or unlink in it durable. */
+export function fsyncDirectorySync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `data` to a new temporary file beside `path` and fsyncs it; returns the temporary's path. */
+function writeTempSync(path: string, data: string | Uint8Array, mode: number): string {
+  const tmp = tempPathFor(path);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  return tmp;
+}
+
+/** Replaces `path` with `data` atomically and durably. */
+export function writeFileAtomicSync(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): void {
+  const tmp = writeTempSync(path, data, options.mode ?? 0o644);
+  try {
+    faultPoint('atomic-write-before-rename');
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  if (options.syncDirectory !== false) fsyncDirectorySync(dirname(path));
+}
+
+/**
+ * Creates `path` holding `data` unless `path` exists (false then), never visible empty or half-written:
+ * link(2) of a complete temporary file fails with EEXIST when the name is taken, as O_EXCL does.
+ */
+export function createFileExclusiveSync(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): boolean {
+  const tmp = writeTempSync(path, data, options.mode ?? 0o644);
+  try {
+    faultPoint('exclusive-create-before-link');
+    linkSync(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
+  if (options.syncDirectory !== false) fsyncDirectorySync(dirname(path));
+  return true;
+}
+
+/** The asynchronous writeFileAtomicSync, for large files written off the event loop. */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const tmp = tempPathFor(path);
+  try {
+    const file = await open(tmp, 'wx', options.mode ?? 0o644);
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    faultPoint('atomic-write-before-rename');
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  if (options.syncDirectory === false) return;
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+export interface OrphanSweepOptions {
+  /** Only temporaries of these target names (default: any). */
+  readonly targets?: readonly string[];
+  /**
+   * The caller holds a lock that every writer in `dir` takes, so every temporary is an orphan. Without it,
+   * only temporaries whose writer process is gone are removed (a live writer may be about to rename its own).
+   */
+  readonly underLock?: boolean;
+}
+
+function processIsGone(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Removes temporaries that writers killed mid-write left in `dir`; returns the names removed. */
+export function removeOrphanedTemps(dir: string, options: OrphanSweepOptions = {}): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const temp = parseTempName(name);
+    if (!temp) continue;
+    if (options.targets && !options.targets.includes(temp.target)) continue;
+    if (!options.underLock && !processIsGone(temp.pid)) continue;
+    rmSync(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}

@@ -1,0 +1,183 @@
+// The agent's supervisor: services start in dependency order and stop in reverse, a failed start stops what
+// had started, a stop cuts a waiting start short, and health and metrics aggregate every service's.
+import test from 'ava';
+import { Counter, type Registry } from 'prom-client';
+import { buildHttpApp } from '../../pkg/agent/http.ts';
+import type { Service, ServiceHealth, StartContext, StopOptions } from '../../pkg/agent/service.ts';
+import { ServiceStartError } from '../../pkg/agent/service.ts';
+import { Supervisor, startOrder } from '../../pkg/agent/supervisor.ts';
+
+/** A service that records its calls in `log` and does what the test tells it. */
+class FakeService implements Service {
+  readonly name: string;
+  readonly dependsOn: readonly Service[];
+  ready = true;
+  live = true;
+  startImpl: (ctx: StartContext) => Promise<void> = async () => undefined;
+  stoppedWith: StopOptions | undefined;
+  private readonly log: string[];
+
+  constructor(name: string, log: string[], dependsOn: readonly Service[] = []) {
+    this.name = name;
+    this.log = log;
+    this.dependsOn = dependsOn;
+  }
+
+  async start(ctx: StartContext): Promise<void> {
+    this.log.push(`start ${this.name}`);
+    await this.startImpl(ctx);
+  }
+
+  async stop(options: StopOptions): Promise<void> {
+    this.log.push(`stop ${this.name}`);
+    this.stoppedWith = options;
+  }
+
+  health(): ServiceHealth {
+    return { ready: this.ready, live: this.live, detail: `${this.name} detail` };
+  }
+}
+
+test('services start with their dependencies first and stop in reverse; stop options reach every service', async (t) => {
+  const log: string[] = [];
+  const store = new FakeService('store', log);
+  const lease = new FakeService('lease', log, [store]);
+  const overlay = new FakeService('overlay', log, [lease, store]);
+  const http = new FakeService('http', log);
+  const supervisor = new Supervisor([overlay, http, lease, store]);
+  await supervisor.start();
+  t.deepEqual(log, ['start store', 'start lease', 'start overlay', 'start http']);
+  log.length = 0;
+  await supervisor.stop({ leave: true });
+  t.deepEqual(log, ['stop http', 'stop overlay', 'stop lease', 'stop store']);
+  t.deepEqual(overlay.stoppedWith, { leave: true });
+  await supervisor.stop({ leave: true });
+  t.is(log.length, 4, 'a second stop does nothing');
+});
+
+test('a failed start stops what started, in reverse, and names the failing service; later ones never start', async (t) => {
+  const log: string[] = [];
+  const a = new FakeService('a', log);
+  const b = new FakeService('b', log);
+  b.startImpl = async () => {
+    throw new Error('cannot listen: address already in use');
+  };
+  const c = new FakeService('c', log);
+  const supervisor = new Supervisor([a, b, c]);
+  const err = await t.throwsAsync(supervisor.start(), { instanceOf: ServiceStartError });
+  t.is(err?.message, 'b: cannot listen: address already in use');
+  t.is(err?.service, 'b');
+  t.deepEqual(log, ['start a', 'start b', 'stop b', 'stop a']);
+  t.is(supervisor.health().services['b']?.state, 'stopped');
+  t.is(supervisor.health().services['c']?.state, 'pending');
+  t.false(supervisor.health().healthy);
+});
+
+test('stop during a start that waits: the start gives up through its signal and everything begun is stopped', async (t) => {
+  const log: string[] = [];
+  const a = new FakeService('a', log);
+  const waits = new FakeService('waits', log);
+  let entered: () => void = () => undefined;
+  const inside = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  waits.startImpl = (ctx) =>
+    new Promise((_resolve, reject) => {
+      entered();
+      ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+    });
+  const never = new FakeService('never', log);
+  const supervisor = new Supervisor([a, waits, never]);
+  const starting = supervisor.start();
+  await inside;
+  await supervisor.stop({ leave: false });
+  await t.notThrowsAsync(starting, 'a start cut short by stop is not a failure');
+  t.deepEqual(log, ['start a', 'start waits', 'stop waits', 'stop a']);
+});
+
+test('health: ready only when every service runs and is ready; live unless one says it is stuck', async (t) => {
+  const log: string[] = [];
+  const a = new FakeService('a', log);
+  const b = new FakeService('b', log, [a]);
+  const supervisor = new Supervisor([a, b]);
+  t.false(supervisor.health().healthy, 'not ready before start');
+  t.is(supervisor.health().services['a']?.state, 'pending');
+  await supervisor.start();
+  t.true(supervisor.health().healthy);
+  t.deepEqual(supervisor.health().services['b'], {
+    ready: true,
+    live: true,
+    detail: 'b detail',
+    state: 'running',
+  });
+  b.ready = false;
+  t.false(supervisor.health().healthy);
+  t.true(supervisor.health().live);
+  a.live = false;
+  t.false(supervisor.health().live);
+  await supervisor.stop();
+  b.ready = true;
+  a.live = true;
+  t.false(supervisor.health().healthy, 'a stopped agent is not ready');
+});
+
+test('a service declares the agent unable to go on: onFatal hears which and why', async (t) => {
+  const log: string[] = [];
+  const lease = new FakeService('lease', log);
+  let fatal: ((reason: string) => void) | undefined;
+  lease.startImpl = async (ctx) => {
+    fatal = (reason) => ctx.fatal(reason);
+  };
+  const heard: string[] = [];
+  const supervisor = new Supervisor([lease], {
+    onFatal: (service, reason) => heard.push(`${service}: ${reason}`),
+  });
+  await supervisor.start();
+  fatal?.('subnet taken by another node');
+  t.deepEqual(heard, ['lease: subnet taken by another node']);
+  await supervisor.stop();
+});
+
+test('startOrder refuses cycles, duplicate names and dependencies outside the agent', (t) => {
+  const log: string[] = [];
+  const deps: Service[] = [];
+  const a = new FakeService('a', log, deps);
+  const b = new FakeService('b', log, [a]);
+  deps.push(b);
+  t.throws(() => startOrder([a, b]), { message: /cycle: a -> b -> a/ });
+  t.throws(() => startOrder([new FakeService('x', log), new FakeService('x', log)]), {
+    message: /two services/,
+  });
+  const outside = new FakeService('outside', log);
+  t.throws(() => startOrder([new FakeService('c', log, [outside])]), { message: /not one of the agent's/ });
+});
+
+test('/healthz, /livez and /metrics serve what the supervisor aggregates from the services', async (t) => {
+  const log: string[] = [];
+  class Counting extends FakeService {
+    counter: Counter | undefined;
+    registerMetrics(registry: Registry): void {
+      this.counter = new Counter({ name: 'tsnet_test_things_total', help: 'things', registers: [registry] });
+    }
+  }
+  const svc = new Counting('things', log);
+  const supervisor = new Supervisor([svc]);
+  const app = buildHttpApp(supervisor);
+  try {
+    const before = await app.inject({ url: '/healthz' });
+    t.is(before.statusCode, 503, 'not ready before the services run');
+    await supervisor.start();
+    svc.counter?.inc(3);
+    const ready = await app.inject({ url: '/healthz' });
+    t.is(ready.statusCode, 200);
+    t.like(ready.json(), { healthy: true, services: { things: { ready: true, state: 'running' } } });
+    t.is((await app.inject({ url: '/livez' })).statusCode, 200);
+    svc.live = false;
+    t.is((await app.inject({ url: '/livez' })).statusCode, 503);
+    const metrics = await app.inject({ url: '/metrics' });
+    t.regex(metrics.body, /^tsnet_test_things_total 3$/m);
+  } finally {
+    await app.close();
+    await supervisor.stop();
+  }
+});
