@@ -2,6 +2,8 @@
 // (decommission a stopped node). Wiring only: the daemon is the services below under a supervisor. User
 // mistakes print one line and exit 2; a start-up failure prints one line and exits 1; no stack traces.
 import pino from 'pino';
+import packageJson from '../../package.json' with { type: 'json' };
+import { ApiService } from '../../pkg/agent/api.ts';
 import { CniSocketService } from '../../pkg/agent/cni-socket.ts';
 import { HttpService } from '../../pkg/agent/http.ts';
 import { type AgentOptions, agentOptions } from '../../pkg/agent/options.ts';
@@ -36,7 +38,7 @@ const USAGE = `usage:
   tsnet-agent run --public-ip IP [--node-name NAME] [--etcd-endpoints URL[,URL]] [--etcd-prefix PREFIX]
       [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--data-dir DIR] [--subnet-file PATH]
       [--lease-ttl SECONDS] [--http HOST:PORT|''] [--vxlan-name NAME] [--reconcile-interval SECONDS]
-      [--leave] [--no-masquerade] [--cni-socket PATH|'']
+      [--leave] [--no-masquerade] [--run-dir DIR] [--cni-socket PATH|''] [--api-socket PATH|'']
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
       [--vni N] [--port N] [--force] [store flags]
   tsnet-agent leave --public-ip IP [store flags]`;
@@ -52,6 +54,8 @@ const RUN_FLAGS = {
   leave: { type: 'boolean' },
   'no-masquerade': { type: 'boolean' },
   'cni-socket': { type: 'string' },
+  'api-socket': { type: 'string' },
+  'run-dir': { type: 'string' },
 } as const;
 
 const INIT_NETWORK_FLAGS = {
@@ -101,10 +105,20 @@ function agentServices(opts: AgentOptions): Service[] {
     masquerade: opts.masquerade,
     subnetFile: opts.subnetFile,
   });
+  const api = opts.apiSocket
+    ? new ApiService({
+        path: opts.apiSocket,
+        nodeName: opts.nodeName,
+        version: packageJson.version,
+        dataDir: opts.dataDir,
+        runDir: opts.runDir,
+      })
+    : undefined;
   return [
     // First, so /livez answers while the rest waits (for etcd, for the network config).
     ...(opts.http ? [new HttpService(opts.http)] : []),
     ...(opts.cniSocket ? [new CniSocketService({ path: opts.cniSocket, plugins: SERVED_PLUGINS })] : []),
+    ...(api ? [api] : []),
     store,
     lease,
     overlay,

@@ -1,6 +1,7 @@
 // Agent options from the command line, validated at the edge with messages an operator can act on.
 
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import {
   type Flags,
   ipv4Flag,
@@ -34,7 +35,13 @@ export interface AgentOptions {
   readonly masquerade: boolean;
   /** Unix socket on which the agent serves its node's CNI plugins; empty disables it. */
   readonly cniSocket: string;
+  /** Volatile state: sockets, bundles, runc's root (persistent state is under dataDir). */
+  readonly runDir: string;
+  /** Unix socket of the agent's gRPC API (tsnetctl's); empty disables it. */
+  readonly apiSocket: string;
 }
+
+export const DEFAULT_RUN_DIR = '/run/tsnet';
 
 export const DEFAULT_HTTP = '127.0.0.1:9180';
 
@@ -47,20 +54,19 @@ export function agentOptions(flags: Flags): AgentOptions {
   const nodeName = str(flags, 'node-name') ?? hostname();
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/.test(nodeName))
     throw new UsageError(`--node-name ${JSON.stringify(nodeName)}: letters, digits, '.', '_', '-'`);
-  const cniSocket = str(flags, 'cni-socket') ?? DEFAULT_CNI_SOCKET;
-  if (cniSocket !== '' && !cniSocket.startsWith('/'))
-    throw new UsageError(
-      `--cni-socket ${JSON.stringify(cniSocket)}: expected an absolute path, or '' to disable`,
-    );
-  const socketProblem = cniSocket === '' ? undefined : stateLocationProblem(cniSocket, '--cni-socket');
-  if (socketProblem) throw new UsageError(socketProblem);
+  const runDir = statePath(flags, 'run-dir', DEFAULT_RUN_DIR);
+  // The plugins' defaults (/run/tsnet/cni.sock, /run/tsnet/subnet.env) follow the run dir.
+  const defaultIn = (name: string, standard: string) =>
+    runDir === DEFAULT_RUN_DIR ? standard : join(runDir, name);
+  const cniSocket = socketFlag(flags, 'cni-socket', defaultIn('cni.sock', DEFAULT_CNI_SOCKET));
+  const apiSocket = socketFlag(flags, 'api-socket', join(runDir, 'tsnet.sock'));
   return {
     nodeName,
     publicIp,
     etcd: etcdOptions(flags),
     prefix: str(flags, 'etcd-prefix') ?? DEFAULT_PREFIX,
     dataDir: statePath(flags, 'data-dir', DEFAULT_DATA_DIR),
-    subnetFile: statePath(flags, 'subnet-file', DEFAULT_SUBNET_FILE),
+    subnetFile: statePath(flags, 'subnet-file', defaultIn('subnet.env', DEFAULT_SUBNET_FILE)),
     leaseTtlSeconds: positiveInt(flags, 'lease-ttl', 30),
     http: listenFlag(flags, 'http', DEFAULT_HTTP),
     vxlanName,
@@ -68,5 +74,18 @@ export function agentOptions(flags: Flags): AgentOptions {
     leaveOnExit: flags['leave'] === true,
     masquerade: flags['no-masquerade'] !== true,
     cniSocket,
+    runDir,
+    apiSocket,
   };
+}
+
+/** A unix socket path flag: absolute, not on a kernel filesystem, or '' to disable what serves on it. */
+function socketFlag(flags: Flags, key: string, fallback: string): string {
+  const path = str(flags, key) ?? fallback;
+  if (path === '') return path;
+  if (!path.startsWith('/'))
+    throw new UsageError(`--${key} ${JSON.stringify(path)}: expected an absolute path, or '' to disable`);
+  const problem = stateLocationProblem(path, `--${key}`);
+  if (problem) throw new UsageError(problem);
+  return path;
 }

@@ -56,6 +56,8 @@ export interface ClusterNode {
   readonly subnetFile: string;
   /** The agent's CNI socket (--cni-socket); the plugins find it through TSNET_CNI_SOCKET. */
   readonly cniSocket: string;
+  /** The agent's --run-dir: its API socket (tsnet.sock) and other volatile state. */
+  readonly runDir: string;
   readonly logFile: string;
 }
 
@@ -131,6 +133,7 @@ export class Cluster {
         dataDir,
         subnetFile: join(dataDir, 'subnet.env'),
         cniSocket: join(dataDir, 'cni.sock'),
+        runDir: join(dataDir, 'run'),
         logFile: join(dataDir, 'agent.log'),
       };
     });
@@ -264,6 +267,8 @@ export class Cluster {
       node.subnetFile,
       '--cni-socket',
       node.cniSocket,
+      '--run-dir',
+      node.runDir,
       '--http',
       AGENT_HTTP,
       '--vxlan-name',
