@@ -8,7 +8,9 @@ import type { AttachmentArgs, CniPlugin, GcArgs } from '../cni/skel.ts';
 import type { IPConfig, Result } from '../cni/types.ts';
 import { type UndoStack, withUndo } from '../cni/undo.ts';
 import { parsePrevResult } from '../cni/version.ts';
+import type { Family } from '../ip/address.ts';
 import { configureContainerInterface } from '../ipam/configure.ts';
+import { loadIpamConfig } from '../ipam/index.ts';
 import {
   checkIpamConfig,
   runIpamAdd,
@@ -16,6 +18,7 @@ import {
   runIpamDel,
   runIpamGc,
   runIpamStatus,
+  TSNET_IPAM_TYPE,
 } from '../ipam/invoke.ts';
 import { Handle } from '../netlink/handle.ts';
 import type { Link } from '../netlink/link.ts';
@@ -27,6 +30,7 @@ import {
   listMasquerade,
   removeMasquerade,
   removePortMappings,
+  requireHostPortsFree,
 } from '../nft/index.ts';
 import { type BridgeConf, loadBridgeConf } from './config.ts';
 import {
@@ -76,10 +80,18 @@ function requireContainerNetns(netns: string): void {
   }
 }
 
-async function add(args: AttachmentArgs): Promise<Result> {
-  const conf = bridgeConfOf(args); // validates everything, port mappings included, before anything exists
+/** What can be refused is refused before ADD creates anything, so a refused ADD leaves no trace at all. */
+async function checkBeforeCreating(args: AttachmentArgs, conf: BridgeConf): Promise<void> {
   requireContainerNetns(args.netns);
   checkIpamConfig(args);
+  const families = inProcessIpamFamilies(args);
+  requireMtuFor(families, conf);
+  await refuseHostPortsInUse(args, conf, families);
+}
+
+async function add(args: AttachmentArgs): Promise<Result> {
+  const conf = bridgeConfOf(args); // the config loader validates the port mappings too
+  await checkBeforeCreating(args, conf);
   const node = Handle.open();
   const container = Handle.open(args.netns);
   try {
@@ -204,6 +216,54 @@ async function setUpMasquerade(
   });
 }
 
+/** A port publishing failure as a CNI error, its reason (the port's holder, say) in the details. */
+async function publishing(what: Promise<void>): Promise<void> {
+  try {
+    await what;
+  } catch (err) {
+    if (err instanceof CniError) throw err;
+    throw new CniError(ErrorCode.Internal, 'failed to publish ports', (err as Error).message, { cause: err });
+  }
+}
+
+/** The address families the in-process IPAM hands out; undefined when another IPAM plugin decides. */
+function inProcessIpamFamilies(args: AttachmentArgs): Family[] | undefined {
+  if (args.config.ipam?.type !== TSNET_IPAM_TYPE) return undefined;
+  const ipam = loadIpamConfig(args.config, pickCniArgs(args.args, ['IP']));
+  return [...new Set(ipam.rangeSets.map((r) => r.family))];
+}
+
+/** IPv6 needs an MTU of 1280 or more (RFC 8200): below it the kernel refuses the address, after IPAM ran. */
+function requireMtuFor(families: readonly Family[] | undefined, conf: BridgeConf): void {
+  if (conf.mtu !== undefined && conf.mtu < 1280 && families?.includes(6)) {
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `"mtu" ${conf.mtu} is too small for the network's IPv6 range`,
+      'IPv6 needs an MTU of at least 1280',
+    );
+  }
+}
+
+/**
+ * Refuses host ports another container publishes before anything is created, when the in-process IPAM tells
+ * which address families the container will get (publishPorts checks again, atomically, in any case).
+ */
+async function refuseHostPortsInUse(
+  args: AttachmentArgs,
+  conf: BridgeConf,
+  families: readonly Family[] | undefined,
+): Promise<void> {
+  if (conf.portMappings.length === 0 || families === undefined) return;
+  await publishing(
+    requireHostPortsFree(NODE_NETNS, {
+      containerId: args.containerId,
+      network: conf.network,
+      mappings: conf.portMappings,
+      families,
+    }),
+  );
+}
+
 /** Published ports; their undo unpublishes this container's ports. */
 async function publishPorts(
   args: AttachmentArgs,
@@ -213,17 +273,14 @@ async function publishPorts(
 ): Promise<void> {
   // Published ports answer on the node's 127.0.0.1 too (as with the reference portmap plugin).
   await allowLocalhostPortmap(NODE_NETNS, conf.bridge);
-  try {
-    await addPortMappings(NODE_NETNS, {
+  await publishing(
+    addPortMappings(NODE_NETNS, {
       containerId: args.containerId,
       network: conf.network,
       containerIPs: ips.map((ipc) => ipc.address),
       mappings: conf.portMappings,
-    });
-  } catch (err) {
-    if (err instanceof CniError) throw err;
-    throw new CniError(ErrorCode.Internal, 'failed to publish ports', (err as Error).message, { cause: err });
-  }
+    }),
+  );
   undo.push(`published ports of ${args.containerId}`, () =>
     removePortMappings(NODE_NETNS, args.containerId, conf.network),
   );
