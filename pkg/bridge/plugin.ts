@@ -3,7 +3,7 @@
 
 import { pickCniArgs } from '../cni/env.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import { netnsStillExists, requireNetns } from '../cni/netns.ts';
+import { isContainerNetnsToClean, NODE_NETNS, requireContainerNetns, requireNetns } from '../cni/netns.ts';
 import type { AttachmentArgs, CniPlugin, GcArgs } from '../cni/skel.ts';
 import type { IPConfig, Result } from '../cni/types.ts';
 import { type UndoStack, withUndo } from '../cni/undo.ts';
@@ -22,7 +22,6 @@ import {
 } from '../ipam/invoke.ts';
 import { Handle } from '../netlink/handle.ts';
 import type { Link } from '../netlink/link.ts';
-import { sameNetns } from '../netns/index.ts';
 import {
   addPortMappings,
   allowLocalhostPortmap,
@@ -51,9 +50,6 @@ import {
   withGateways,
 } from './dataplane.ts';
 
-/** The plugin runs in the node's namespace: that is where the bridge lives. */
-const NODE_NETNS = '/proc/self/ns/net';
-
 function bridgeConfOf(args: AttachmentArgs | GcArgs): BridgeConf {
   const mac = pickCniArgs(args.args, ['MAC', 'IP']).MAC;
   return loadBridgeConf(args.config, mac);
@@ -68,21 +64,9 @@ function bridgeOptionsOf(conf: BridgeConf): BridgeOptions {
   };
 }
 
-/** CNI_NETNS must be a namespace other than the node's (code 4): the container end never lands on the node. */
-function requireContainerNetns(netns: string): void {
-  requireNetns(netns);
-  if (sameNetns(netns, NODE_NETNS)) {
-    throw new CniError(
-      ErrorCode.InvalidEnvironment,
-      `CNI_NETNS ${netns} is the node's own network namespace`,
-      'tsnet-bridge attaches containers in their own namespace; use tsnet-host for host networking',
-    );
-  }
-}
-
 /** What can be refused is refused before ADD creates anything, so a refused ADD leaves no trace at all. */
 async function checkBeforeCreating(args: AttachmentArgs, conf: BridgeConf): Promise<void> {
-  requireContainerNetns(args.netns);
+  requireContainerNetns(args.netns, 'tsnet-bridge');
   checkIpamConfig(args);
   const families = inProcessIpamFamilies(args);
   requireMtuFor(families, conf);
@@ -294,7 +278,7 @@ async function del(args: AttachmentArgs): Promise<void> {
     await removePortMappings(NODE_NETNS, args.containerId, conf.network);
   }
   // Only what ADD made is deleted: never a link of the node's own namespace, never a link it did not make.
-  if (!netnsStillExists(args.netns) || sameNetns(args.netns, NODE_NETNS)) return;
+  if (!isContainerNetnsToClean(args.netns)) return;
   const node = Handle.open();
   try {
     await Handle.with(args.netns, (container) =>
