@@ -58,7 +58,15 @@ function cidrList(conf: NetConf, key: string): string[] {
   return v as string[];
 }
 
-export function loadBridgeConf(conf: NetConf, cniArgMac?: string): BridgeConf {
+/**
+ * Validates the configuration; `cniArgMac` is CNI_ARGS MAC=. DEL passes `ignorePortMappings`: it unpublishes
+ * by container ID, and a mapping it cannot read must not keep it from cleaning up.
+ */
+export function loadBridgeConf(
+  conf: NetConf,
+  cniArgMac?: string,
+  opts: { ignorePortMappings?: boolean } = {},
+): BridgeConf {
   const bridge = conf['bridge'] ?? DEFAULT_BRIDGE;
   if (typeof bridge !== 'string') throw invalid('"bridge" must be an interface name');
   try {
@@ -71,7 +79,7 @@ export function loadBridgeConf(conf: NetConf, cniArgMac?: string): BridgeConf {
   if (mac !== undefined && (typeof mac !== 'string' || !isUnicastMac(mac))) {
     throw invalid('container MAC must look like 02:42:ac:11:00:02', `got ${JSON.stringify(mac)}`);
   }
-  const portMappings = portMappingsOf(conf.runtimeConfig?.portMappings);
+  const portMappings = opts.ignorePortMappings ? [] : portMappingsOf(conf.runtimeConfig?.portMappings);
   return {
     network: conf.name,
     bridge,

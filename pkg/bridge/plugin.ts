@@ -50,9 +50,9 @@ import {
   withGateways,
 } from './dataplane.ts';
 
-function bridgeConfOf(args: AttachmentArgs | GcArgs): BridgeConf {
+function bridgeConfOf(args: AttachmentArgs | GcArgs, opts?: { ignorePortMappings?: boolean }): BridgeConf {
   const mac = pickCniArgs(args.args, ['MAC', 'IP']).MAC;
-  return loadBridgeConf(args.config, mac);
+  return loadBridgeConf(args.config, mac, opts);
 }
 
 function bridgeOptionsOf(conf: BridgeConf): BridgeOptions {
@@ -271,10 +271,10 @@ async function publishPorts(
 }
 
 async function del(args: AttachmentArgs): Promise<void> {
-  const conf = bridgeConfOf(args);
+  const conf = bridgeConfOf(args, { ignorePortMappings: true });
   // Addresses and published ports are released first and always, also when the namespace is already gone.
   await runIpamDel(args);
-  if (conf.portMappings.length > 0 || args.config.capabilities?.['portMappings']) {
+  if (args.config.runtimeConfig?.portMappings !== undefined || args.config.capabilities?.['portMappings']) {
     await removePortMappings(NODE_NETNS, args.containerId, conf.network);
   }
   // Only what ADD made is deleted: never a link of the node's own namespace, never a link it did not make.
