@@ -1,6 +1,7 @@
 // tsnet-agent: `run` (the node daemon), `init-network` (write the cluster network config), `leave`
 // (decommission a stopped node). User mistakes print one line and exit 2; no stack traces.
 import pino from 'pino';
+import packageJson from '../../package.json' with { type: 'json' };
 import { Agent } from '../../pkg/agent/agent.ts';
 import { agentOptions, type Flags, parseCommandLine, UsageError } from '../../pkg/agent/options.ts';
 import { openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/agent/store-flags.ts';
@@ -14,7 +15,8 @@ const USAGE = `usage:
       [--leave] [--no-masquerade] [--cni-socket PATH|'']
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
       [--vni N] [--port N] [store flags]
-  tsnet-agent leave --public-ip IP [store flags]`;
+  tsnet-agent leave --public-ip IP [store flags]
+  tsnet-agent --version`;
 
 const OPTIONS = {
   ...STORE_FLAGS,
@@ -112,6 +114,10 @@ async function run(flags: Flags): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === '--version') {
+    process.stdout.write(`tsnet-agent ${packageJson.version}\n`);
+    return;
+  }
   const line = parseCommandLine(OPTIONS, USAGE);
   if (!line) return;
   const { command, flags } = line;
