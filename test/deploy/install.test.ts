@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import test from 'ava';
 import { ip, withNetnses } from '../helpers/netns.ts';
 import { REPO_ROOT } from '../helpers/plugin.ts';
+import { addNoneFrom } from './plugin-run.ts';
 import { type SystemdUnit, systemdArgv, systemdEnvironmentFile, systemdUnit } from './systemd.ts';
 
 const run = promisify(execFile);
@@ -108,25 +109,9 @@ test('installed commands and plugins run in a clean environment outside the chec
       );
     }
     await withNetnses('inst', 1, async ([ctr]) => {
-      const child = spawn(join(cniBin, 'tsnet-none'), [], {
-        cwd: root,
-        env: {
-          ...CLEAN_ENV,
-          CNI_COMMAND: 'ADD',
-          CNI_CONTAINERID: 'installed',
-          CNI_NETNS: ctr!.path,
-          CNI_IFNAME: 'eth0',
-          CNI_PATH: cniBin,
-        },
-      });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-      });
-      child.stdin.end(JSON.stringify({ cniVersion: '1.0.0', name: 'installed', type: 'tsnet-none' }));
-      const code = await new Promise((done) => child.on('close', done));
-      t.is(code, 0, out);
-      t.like(JSON.parse(out), { cniVersion: '1.0.0' });
+      const added = await addNoneFrom(cniBin, ctr!.path, 'installed');
+      t.is(added.code, 0, added.stdout);
+      t.like(added.json, { cniVersion: '1.0.0' });
     });
   }));
 

@@ -2,7 +2,7 @@
 // compiled validators); the DaemonSet's init step, run as the manifest says in a temporary root, installs
 // plugins that work; etcd over https gets its CA and client certificate from a mounted Secret; the agent sees
 // the host paths the CNI requests it serves name.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import { withNetnses } from '../helpers/netns.ts';
 import { DIST_CNI, REPO_ROOT } from '../helpers/plugin.ts';
 import { withTempDir } from '../helpers/tmp.ts';
+import { addNoneFrom } from './plugin-run.ts';
 
 const run = promisify(execFile);
 const MANIFEST_DIR = join(REPO_ROOT, 'deploy', 'kubernetes');
@@ -151,22 +152,9 @@ test("the init container's command, run in a temp root, installs working plugins
 
     // A plugin from the host's bin dir finds its native module: ADD of tsnet-none in a test namespace.
     await withNetnses('k8sinit', 1, async ([ctr]) => {
-      const child = spawn(join(bin, 'tsnet-none'), [], {
-        env: {
-          PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
-          CNI_COMMAND: 'ADD',
-          CNI_CONTAINERID: 'k8s-init',
-          CNI_NETNS: ctr!.path,
-          CNI_IFNAME: 'eth0',
-          CNI_PATH: bin,
-        },
-      });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-      });
-      child.stdin.end(JSON.stringify({ cniVersion: '1.0.0', name: 'k8s', type: 'tsnet-none' }));
-      t.is(await new Promise((done) => child.on('close', done)), 0, out);
+      const added = await addNoneFrom(bin, ctr!.path, 'k8s-init');
+      t.is(added.code, 0, added.stdout);
+      t.like(added.json, { cniVersion: '1.0.0' });
     });
   }));
 
