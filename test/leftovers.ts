@@ -55,6 +55,10 @@ const TEMP_PREFIXES = ['tsnet-', 'tsnt-'];
 export const NFT = '/usr/sbin/nft';
 const WATCHED_PROCESSES = new Set(['etcd', 'iperf3', 'runc', 'conmon', 'tsnet-agent', 'nc']);
 
+/** Values the kernel changes by itself (counters, quotas used, element timeouts): not a test's doing. */
+const MOVING_KEYS = new Set(['packets', 'bytes', 'used', 'expires']);
+const withoutCounters = (key: string, value: unknown): unknown => (MOVING_KEYS.has(key) ? undefined : value);
+
 /** Every rule, chain, set and table of the ruleset, one JSON line each (`nft -j list ruleset`, read-only). */
 function nftRuleset(netns: string | undefined): string[] {
   // Absolute: under npm/npx, node_modules/.bin/nft (@vercel/nft, an ava dependency) comes first in PATH.
@@ -65,7 +69,7 @@ function nftRuleset(netns: string | undefined): string[] {
     const out = JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' })) as { nftables?: object[] };
     return (out.nftables ?? [])
       .filter((item) => !('metainfo' in item))
-      .map((item) => `nft ${JSON.stringify(item)}`);
+      .map((item) => `nft ${JSON.stringify(item, withoutCounters)}`);
   } catch {
     return ['nft: unavailable'];
   }
