@@ -1,5 +1,5 @@
-// deploy/install.sh into a temporary root: the installed tree runs on its own (no checkout reachable, a clean
-// environment, cwd outside the repository): `tsnet-agent --version`, `tsnetctl --help`, every installed
+// deploy/install.sh into a temporary root: the installed tree runs on its own (the checkout hidden under an
+// empty tmpfs in a private mount namespace, a clean environment, cwd outside the repository): `tsnet-agent --version`, `tsnetctl --help`, every installed
 // plugin's VERSION, a plugin ADD (its native module loads), and the systemd unit's ExecStart, as systemd would
 // expand it, runs an agent in a test namespace until it is ready and stops on SIGTERM.
 import { execFile, spawn } from 'node:child_process';
@@ -61,8 +61,31 @@ async function withInstalledRoot(fn: (root: string) => Promise<void>): Promise<v
   await fn(installedRoot);
 }
 
+/**
+ * `argv` in a private mount namespace where the checkout (and wherever its node_modules lead) is hidden under
+ * an empty tmpfs: an installed file that still reached into the repository would fail there. The mounts go
+ * away with the process.
+ */
+function hidingCheckout(argv: readonly string[]): string[] {
+  const hidden = REPO_PATHS.filter((p, _, all) => !all.some((q) => q !== p && p.startsWith(`${q}/`)));
+  const mounts = hidden.map((_, i) => `mount -t tmpfs tsnt-hidden "$${i + 1}"`).join(' && ');
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    `${mounts} && shift ${hidden.length} && exec "$@"`,
+    'sh',
+    ...hidden,
+    ...argv,
+  ];
+}
+
 function runInstalled(root: string, argv: string[], env: Record<string, string> = {}) {
-  return run(argv[0] ?? '', argv.slice(1), { cwd: root, env: { ...CLEAN_ENV, ...env } });
+  const [cmd, ...args] = hidingCheckout(argv);
+  return run(cmd ?? '', args, { cwd: root, env: { ...CLEAN_ENV, ...env } });
 }
 
 test('the installed tree is self-contained: no symlink or bundle leads back into the checkout', (t) =>
@@ -153,7 +176,8 @@ test("the unit's ExecStart starts an agent (in a test namespace) that gets ready
         state,
       ]);
 
-      const agent = spawn('nsenter', [`--net=${node!.path}`, ...argv], {
+      const [cmd, ...args] = hidingCheckout(['nsenter', `--net=${node!.path}`, ...argv]);
+      const agent = spawn(cmd ?? '', args, {
         cwd: root,
         env: CLEAN_ENV,
         stdio: ['ignore', 'pipe', 'pipe'],
