@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import test from 'ava';
 import { ip, withNetnses } from '../helpers/netns.ts';
 import { REPO_ROOT } from '../helpers/plugin.ts';
+import { inPrivateMounts } from '../helpers/private-mounts.ts';
 import { addNoneFrom } from './plugin-run.ts';
 import { type SystemdUnit, systemdArgv, systemdEnvironmentFile, systemdUnit } from './systemd.ts';
 
@@ -62,25 +63,15 @@ async function withInstalledRoot(fn: (root: string) => Promise<void>): Promise<v
 }
 
 /**
- * `argv` in a private mount namespace where the checkout (and wherever its node_modules lead) is hidden under
- * an empty tmpfs: an installed file that still reached into the repository would fail there. The mounts go
- * away with the process.
+ * `argv` with the checkout (and wherever its node_modules lead) hidden under an empty tmpfs in a private
+ * mount namespace: an installed file that still reached into the repository would fail there.
  */
 function hidingCheckout(argv: readonly string[]): string[] {
   const hidden = REPO_PATHS.filter((p, _, all) => !all.some((q) => q !== p && p.startsWith(`${q}/`)));
-  const mounts = hidden.map((_, i) => `mount -t tmpfs tsnt-hidden "$${i + 1}"`).join(' && ');
-  return [
-    'unshare',
-    '--mount',
-    '--propagation',
-    'private',
-    'sh',
-    '-c',
-    `${mounts} && shift ${hidden.length} && exec "$@"`,
-    'sh',
-    ...hidden,
-    ...argv,
-  ];
+  return inPrivateMounts(
+    hidden.map((hide) => ({ hide })),
+    argv,
+  );
 }
 
 function runInstalled(root: string, argv: string[], env: Record<string, string> = {}) {

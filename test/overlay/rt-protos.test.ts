@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import test from 'ava';
 import { ip, withNetnses } from '../helpers/netns.ts';
+import { inPrivateMounts } from '../helpers/private-mounts.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 import { VTEP } from './world.ts';
 
@@ -33,25 +34,11 @@ test('the route oracle reports protocol "116" also where install.sh registered "
         'const oracle = oracleRoutes(ns).find((r) => r.dst === "10.244.9.0/24");',
         'console.log(JSON.stringify({ plain: plain?.protocol, oracle: oracle?.protocol }));',
       ].join('\n');
-      const out = execFileSync(
-        'unshare',
-        [
-          '--mount',
-          '--propagation',
-          'private',
-          'sh',
-          '-c',
-          `mount --bind "$1" ${RT_PROTOS_D} && shift && exec "$@"`,
-          'sh',
-          dir,
-          process.execPath,
-          '--import=tsx',
-          '--input-type=module',
-          '-e',
-          script,
-        ],
-        { encoding: 'utf8' },
+      const [cmd, ...args] = inPrivateMounts(
+        [{ bind: dir, over: RT_PROTOS_D }],
+        [process.execPath, '--import=tsx', '--input-type=module', '-e', script],
       );
+      const out = execFileSync(cmd ?? '', args, { encoding: 'utf8' });
       // plain `ip` names the protocol there (so the registration took effect); the oracle still says 116.
       t.deepEqual(JSON.parse(out), { plain: 'tsnet', oracle: '116' });
     }),
