@@ -2,6 +2,7 @@
 // (decommission a stopped node). Wiring only: the daemon is the services below under a supervisor. User
 // mistakes print one line and exit 2; a start-up failure prints one line and exits 1; no stack traces.
 import pino from 'pino';
+import packageJson from '../../package.json' with { type: 'json' };
 import { CniSocketService } from '../../pkg/agent/cni-socket.ts';
 import { HttpService } from '../../pkg/agent/http.ts';
 import { type AgentOptions, agentOptions } from '../../pkg/agent/options.ts';
@@ -39,7 +40,8 @@ const USAGE = `usage:
       [--leave] [--no-masquerade] [--cni-socket PATH|'']
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
       [--vni N] [--port N] [--force] [store flags]
-  tsnet-agent leave --public-ip IP [store flags]`;
+  tsnet-agent leave --public-ip IP [store flags]
+  tsnet-agent --version`;
 
 const RUN_FLAGS = {
   'public-ip': { type: 'string' },
@@ -202,6 +204,10 @@ async function run(flags: Flags): Promise<void> {
 const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { run, 'init-network': initNetwork, leave };
 
 async function main(): Promise<void> {
+  if (process.argv[2] === '--version') {
+    process.stdout.write(`tsnet-agent ${packageJson.version}\n`);
+    return;
+  }
   const line = parseCommandLine({ ...STORE_FLAGS, ...RUN_FLAGS, ...INIT_NETWORK_FLAGS, ...HELP_FLAG }, USAGE);
   if (!line) return;
   const { command, flags, args } = line;
