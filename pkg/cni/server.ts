@@ -3,21 +3,22 @@
 // it runs with the agent's privileges in the agent's namespaces, so only a root peer in those same network
 // and mount namespaces, as the kernel reports it, is served.
 import { randomUUID } from 'node:crypto';
-import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
-import { dirname, isAbsolute } from 'node:path';
+import { isAbsolute } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { getPeerCredentials, type PeerCredentials } from '../../native/libc.ts';
+import type { PeerCredentials } from '../../native/libc.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { netnsId } from '../netns/index.ts';
 import { inTurn } from '../sync/turns.ts';
+import { listenUnix } from '../unixsock/listen.ts';
+import { peerCredentialsOf } from '../unixsock/peer.ts';
 import { CniError, ErrorCode, toCniError } from './errors.ts';
 import { cniErrorOutput, errorVersionOf, type PluginOutput } from './output.ts';
 import { type CniPlugin, servePlugin } from './skel.ts';
 import {
   type CniHello,
   type CniRequest,
-  connect,
   currentMntnsInode,
   currentNetnsInode,
   LineTooLongError,
@@ -88,28 +89,7 @@ export async function startCniServer(path: string, options: CniServerOptions): P
     const done = serveConnection(socket, ctx, () => served.add(socket)).finally(() => inFlight.delete(done));
     inFlight.add(done);
   });
-  await mkdir(dirname(path), { recursive: true });
-  // A stale socket (agent killed) is replaced; a live one belongs to another agent and is left alone; any
-  // other kind of file is not ours to delete.
-  if (await isListening(path))
-    throw new Error(`CNI socket ${path} is served by another process (another tsnet-agent?)`);
-  const existing = await lstat(path).catch(() => undefined);
-  if (existing && !existing.isSocket()) throw new Error(`CNI socket path ${path} exists and is not a socket`);
-  await rm(path, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // umask-independent: nobody but root may connect, even for the moment before chmod.
-    const oldMask = process.umask(0o177);
-    try {
-      server.listen(path, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    } finally {
-      process.umask(oldMask);
-    }
-  });
-  await chmod(path, 0o600);
+  await listenUnix(server, path, { what: 'CNI socket' });
   return {
     path,
     async close() {
@@ -123,27 +103,9 @@ export async function startCniServer(path: string, options: CniServerOptions): P
   };
 }
 
-function isListening(path: string): Promise<boolean> {
-  return connect(path).then(
-    (socket) => {
-      socket.destroy();
-      return true;
-    },
-    () => false,
-  );
-}
-
 function namespacesOf(pid: number | 'self'): NamespaceIds {
   // netnsId is the nsfs identity (dev:ino), the same rule for a mount namespace's file.
   return { net: netnsId(`/proc/${pid}/ns/net`), mnt: netnsId(`/proc/${pid}/ns/mnt`) };
-}
-
-/** Node's accepted unix socket keeps its descriptor on the internal handle (libuv's pipe). */
-function socketFd(socket: Socket): number {
-  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
-  if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0)
-    throw new Error('the connection has no file descriptor');
-  return fd;
 }
 
 interface PeerCheck {
@@ -160,7 +122,7 @@ interface PeerCheck {
 function checkPeer(socket: Socket, own: NamespaceIds): PeerCheck {
   let credentials: PeerCredentials;
   try {
-    credentials = getPeerCredentials(socketFd(socket));
+    credentials = peerCredentialsOf(socket);
   } catch (err) {
     return { refusal: `cannot read the peer's credentials: ${(err as Error).message}` };
   }

@@ -1,0 +1,8 @@
+// Original file: pkg/api/proto/tsnet/v1/images.proto
+
+
+export interface TagImageResponse {
+}
+
+export interface TagImageResponse__Output {
+}
