@@ -86,10 +86,29 @@ function bindLibc(libc: ReturnType<Koffi['load']>) {
  */
 let native: { koffi: Koffi; c: ReturnType<typeof bindLibc> } | undefined;
 
+/** koffi's native module could not be loaded (e.g. a plugin copied without its tsnet-native directory). */
+export class NativeModuleError extends Error {
+  constructor(cause: unknown) {
+    // Node's "Cannot find module" message goes on with a require stack: its first line names the file.
+    const reason = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0];
+    super(`tsnet's native module (koffi) cannot be loaded: ${reason}`, { cause });
+    this.name = 'NativeModuleError';
+  }
+}
+
 function loadNative(): NonNullable<typeof native> {
-  const koffi: Koffi =
-    typeof require === 'function' ? require('koffi') : createRequire(import.meta.url)('koffi');
+  let koffi: Koffi;
+  try {
+    koffi = typeof require === 'function' ? require('koffi') : createRequire(import.meta.url)('koffi');
+  } catch (err) {
+    throw new NativeModuleError(err);
+  }
   return { koffi, c: bindLibc(koffi.load('libc.so.6')) };
+}
+
+/** Loads the native module now; throws NativeModuleError when it is missing. */
+export function requireNativeModule(): void {
+  native ??= loadNative();
 }
 
 function libc(): ReturnType<typeof bindLibc> {

@@ -41,7 +41,8 @@ const USAGE = `usage:
       [--leave] [--no-masquerade] [--run-dir DIR] [--cni-socket PATH|''] [--api-socket PATH|'']
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
       [--vni N] [--port N] [--force] [store flags]
-  tsnet-agent leave --public-ip IP [store flags]`;
+  tsnet-agent leave --public-ip IP [store flags]
+  tsnet-agent --version`;
 
 const RUN_FLAGS = {
   'public-ip': { type: 'string' },
@@ -216,6 +217,10 @@ async function run(flags: Flags): Promise<void> {
 const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { run, 'init-network': initNetwork, leave };
 
 async function main(): Promise<void> {
+  if (process.argv[2] === '--version') {
+    process.stdout.write(`tsnet-agent ${packageJson.version}\n`);
+    return;
+  }
   const line = parseCommandLine({ ...STORE_FLAGS, ...RUN_FLAGS, ...INIT_NETWORK_FLAGS, ...HELP_FLAG }, USAGE);
   if (!line) return;
   const { command, flags, args } = line;

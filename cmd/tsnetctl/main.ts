@@ -1,5 +1,6 @@
 // tsnetctl: the operator's view of a tsnet cluster and node. User mistakes print one line (exit 2); no
 // stack traces.
+import packageJson from '../../package.json' with { type: 'json' };
 import { type Flags, flagString, parseCommandLine, UsageError } from '../../pkg/cli/command-line.ts';
 import { DEFAULT_DATA_DIR, STORE_FLAGS, storePrefix } from '../../pkg/cli/store-flags.ts';
 import { diagnoseNode } from '../../pkg/ctl/diagnose.ts';
@@ -23,6 +24,7 @@ const USAGE = `usage: tsnetctl COMMAND [flags]
   node                    this node: subnet.env, VTEP device, overlay routes/neighbours/FDB
   diagnose                compare this node's kernel with the leases: missing and foreign entries
   health                  the local agent's /healthz
+  --version               the installed version
 flags: [--etcd-endpoints URL[,URL]] [--etcd-prefix P] [--data-dir DIR] [--netns PATH] [--vxlan-name NAME]
        [--subnet-file PATH] [--http HOST:PORT] [--json]
 Without --etcd-endpoints the agent's embedded store is read from --data-dir (default $${DATA_DIR_ENV}, else
@@ -226,6 +228,10 @@ async function health(flags: Flags): Promise<void> {
 const COMMANDS: Record<string, (flags: Flags) => Promise<void>> = { network, nodes, node, diagnose, health };
 
 async function main(): Promise<void> {
+  if (process.argv[2] === '--version') {
+    process.stdout.write(`tsnetctl ${packageJson.version}\n`);
+    return;
+  }
   const line = parseCommandLine(OPTIONS, USAGE);
   if (!line) return;
   const { command, flags } = line;

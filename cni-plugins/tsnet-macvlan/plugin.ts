@@ -4,9 +4,10 @@
 
 import { pickCniArgs } from '../../pkg/cni/env.ts';
 import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
-import { netnsStillExists, requireNetns } from '../../pkg/cni/netns.ts';
+import { isContainerNetnsToClean, requireContainerNetns, requireNetns } from '../../pkg/cni/netns.ts';
 import type { AttachmentArgs, CniPlugin, GcArgs, NetworkArgs } from '../../pkg/cni/skel.ts';
 import type { IPConfig, Result, Route } from '../../pkg/cni/types.ts';
+import { withUndo } from '../../pkg/cni/undo.ts';
 import { parsePrevResult } from '../../pkg/cni/version.ts';
 import { configureContainerInterface } from '../../pkg/ipam/configure.ts';
 import { runIpamAdd, runIpamCheck, runIpamDel, runIpamGc, runIpamStatus } from '../../pkg/ipam/invoke.ts';
@@ -29,63 +30,78 @@ function masterNamespace(conf: MacvlanConf): string {
   return conf.linkInContainer ? 'container' : 'node';
 }
 
-async function add(args: AttachmentArgs): Promise<Result> {
-  const conf = macvlanConfOf(args);
-  requireNetns(args.netns);
-  const container = Handle.open(args.netns);
-  const node = conf.linkInContainer ? container : Handle.open();
-  let created = false;
-  let ipamDone = false;
+/** Runs `fn` with handles on the container's namespace and on the one holding the master. */
+async function withNamespaces<T>(
+  conf: MacvlanConf,
+  netns: string,
+  fn: (container: Handle, masterNs: Handle) => Promise<T>,
+): Promise<T> {
+  const container = Handle.open(netns);
+  const masterNs = conf.linkInContainer ? container : Handle.open();
   try {
-    const master = await findMaster(node, conf.master, masterNamespace(conf));
-    const link = await createMacvlan(node, container, master, {
-      ifname: args.ifname,
-      mode: conf.mode,
-      mtu: macvlanMtu(master, conf.mtu),
-      mac: conf.mac,
-      containerNetns: conf.linkInContainer ? undefined : args.netns,
-    });
-    created = true;
-
-    let ips: IPConfig[] = [];
-    let routes: Route[] = [];
-    let dns = args.config.dns;
-    if (conf.hasIpam) {
-      const ipam = await runIpamAdd(args);
-      ipamDone = true;
-      ips = ipam.ips ?? [];
-      if (ips.length === 0) throw new CniError(ErrorCode.Internal, 'IPAM returned no IP address');
-      routes = await configureContainerInterface(container, link, ips, ipam.routes ?? [], false);
-      dns ??= ipam.dns;
-    } else {
-      await container.linkSetUp(link.index); // L2 only: an interface without addresses
-    }
-
-    const final = await container.linkGet(link.index);
-    return {
-      cniVersion: args.config.cniVersion,
-      interfaces: [{ name: final.name, mac: final.mac, sandbox: args.netns }],
-      ips: ips.map((ipc) => ({ ...ipc, interface: 0 })),
-      routes,
-      dns: dns ?? {},
-    };
-  } catch (err) {
-    // Roll back what this ADD made, in reverse order.
-    if (ipamDone) await runIpamDel(args).catch(() => undefined);
-    if (created) await deleteMacvlan(container, args.ifname).catch(() => undefined);
-    throw err;
+    return await fn(container, masterNs);
   } finally {
-    if (node !== container) node.close();
+    if (masterNs !== container) masterNs.close();
     container.close();
   }
+}
+
+async function add(args: AttachmentArgs): Promise<Result> {
+  const conf = macvlanConfOf(args);
+  requireContainerNetns(args.netns, 'tsnet-macvlan');
+  return withNamespaces(conf, args.netns, (container, masterNs) =>
+    withUndo(async (undo) => {
+      const master = await findMaster(masterNs, conf.master, masterNamespace(conf));
+      const link = await createMacvlan(masterNs, container, master, {
+        ifname: args.ifname,
+        mode: conf.mode,
+        mtu: macvlanMtu(master, conf.mtu),
+        mac: conf.mac,
+        containerNetns: conf.linkInContainer ? undefined : args.netns,
+      });
+      undo.push(`macvlan ${args.ifname}`, () =>
+        deleteMacvlan(container, args.ifname, master, !conf.linkInContainer),
+      );
+
+      let ips: IPConfig[] = [];
+      let routes: Route[] = [];
+      let dns = args.config.dns;
+      if (conf.hasIpam) {
+        const ipam = await runIpamAdd(args);
+        undo.push('IPAM allocation', () => runIpamDel(args));
+        ips = ipam.ips ?? [];
+        if (ips.length === 0) throw new CniError(ErrorCode.Internal, 'IPAM returned no IP address');
+        routes = await configureContainerInterface(container, link, ips, ipam.routes ?? [], false);
+        dns ??= ipam.dns;
+      } else {
+        await container.linkSetUp(link.index); // L2 only: an interface without addresses
+      }
+
+      const final = await container.linkGet(link.index);
+      return {
+        cniVersion: args.config.cniVersion,
+        interfaces: [{ name: final.name, mac: final.mac, sandbox: args.netns }],
+        ips: ips.map((ipc) => ({ ...ipc, interface: 0 })),
+        routes,
+        dns: dns ?? {},
+      };
+    }),
+  );
 }
 
 async function del(args: AttachmentArgs): Promise<void> {
   const conf = macvlanConfOf(args);
   // Addresses are released first and always, also when the container's namespace is already gone.
   if (conf.hasIpam) await runIpamDel(args);
-  if (!netnsStillExists(args.netns)) return;
-  await Handle.with(args.netns, (container) => deleteMacvlan(container, args.ifname));
+  // Only what ADD made is deleted: never a link of the node's own namespace, never a link it did not make.
+  if (!isContainerNetnsToClean(args.netns)) return;
+  await withNamespaces(conf, args.netns, async (container, masterNs) => {
+    const master = await findMaster(masterNs, conf.master, masterNamespace(conf)).catch((err: unknown) => {
+      if (err instanceof CniError) return undefined; // the master is gone, and its macvlans with it
+      throw err;
+    });
+    if (master) await deleteMacvlan(container, args.ifname, master, !conf.linkInContainer);
+  });
 }
 
 async function check(args: AttachmentArgs): Promise<void> {
@@ -94,10 +110,8 @@ async function check(args: AttachmentArgs): Promise<void> {
   if (!prev) throw new CniError(ErrorCode.InvalidNetworkConfig, 'CHECK needs the prevResult of the ADD');
   requireNetns(args.netns);
   if (conf.hasIpam) await runIpamCheck(args);
-  const container = Handle.open(args.netns);
-  const node = conf.linkInContainer ? container : Handle.open();
-  try {
-    const master = await findMaster(node, conf.master, masterNamespace(conf));
+  await withNamespaces(conf, args.netns, async (container, masterNs) => {
+    const master = await findMaster(masterNs, conf.master, masterNamespace(conf));
     const link = verifyMacvlan(await container.linkFind(args.ifname), {
       ifname: args.ifname,
       master,
@@ -118,10 +132,7 @@ async function check(args: AttachmentArgs): Promise<void> {
         throw new CniError(ErrorCode.Internal, `interface ${args.ifname} lacks address ${ipc.address}`);
       }
     }
-  } finally {
-    if (node !== container) node.close();
-    container.close();
-  }
+  });
 }
 
 /** ADD can be served when the master exists (in the node's namespace) and IPAM can serve. */

@@ -3,8 +3,10 @@
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { NetConf } from '../cni/types.ts';
 import { isCidr } from '../cni/version.ts';
+import { parseIp } from '../ip/address.ts';
 import { isUnicastMac } from '../netlink/codec.ts';
 import { validateLinkName } from '../netlink/link.ts';
+import type { PortMapping, PortProtocol } from '../nft/portmap.ts';
 
 export const DEFAULT_BRIDGE = 'tsnet0';
 
@@ -23,13 +25,8 @@ export interface BridgeConf {
   readonly vlan?: number;
   /** Container MAC from the `mac` capability (runtimeConfig) or CNI_ARGS MAC=. */
   readonly mac?: string;
-  /** Port mappings from the `portMappings` capability. */
-  readonly portMappings: readonly {
-    hostPort: number;
-    containerPort: number;
-    protocol?: string;
-    hostIP?: string;
-  }[];
+  /** Port mappings from the `portMappings` capability, validated (protocol lower case, tcp by default). */
+  readonly portMappings: readonly PortMapping[];
 }
 
 function invalid(msg: string, details?: string): CniError {
@@ -61,7 +58,15 @@ function cidrList(conf: NetConf, key: string): string[] {
   return v as string[];
 }
 
-export function loadBridgeConf(conf: NetConf, cniArgMac?: string): BridgeConf {
+/**
+ * Validates the configuration; `cniArgMac` is CNI_ARGS MAC=. DEL passes `ignorePortMappings`: it unpublishes
+ * by container ID, and a mapping it cannot read must not keep it from cleaning up.
+ */
+export function loadBridgeConf(
+  conf: NetConf,
+  cniArgMac?: string,
+  opts: { ignorePortMappings?: boolean } = {},
+): BridgeConf {
   const bridge = conf['bridge'] ?? DEFAULT_BRIDGE;
   if (typeof bridge !== 'string') throw invalid('"bridge" must be an interface name');
   try {
@@ -74,8 +79,7 @@ export function loadBridgeConf(conf: NetConf, cniArgMac?: string): BridgeConf {
   if (mac !== undefined && (typeof mac !== 'string' || !isUnicastMac(mac))) {
     throw invalid('container MAC must look like 02:42:ac:11:00:02', `got ${JSON.stringify(mac)}`);
   }
-  const portMappings = conf.runtimeConfig?.portMappings ?? [];
-  if (!Array.isArray(portMappings)) throw invalid('runtimeConfig.portMappings must be a list');
+  const portMappings = opts.ignorePortMappings ? [] : portMappingsOf(conf.runtimeConfig?.portMappings);
   return {
     network: conf.name,
     bridge,
@@ -92,4 +96,53 @@ export function loadBridgeConf(conf: NetConf, cniArgMac?: string): BridgeConf {
     mac,
     portMappings,
   };
+}
+
+const PROTOCOLS: readonly PortProtocol[] = ['tcp', 'udp', 'sctp'];
+
+function port(entry: Record<string, unknown>, key: string, where: string): number {
+  const v = entry[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) {
+    throw invalid(`${where}: "${key}" must be an integer from 1 to 65535`, `got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/**
+ * The `portMappings` capability, checked before ADD creates anything: a mapping the firewall would refuse
+ * must not be found out after the bridge, the veth and the address exist.
+ */
+function portMappingsOf(raw: unknown): PortMapping[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw invalid('runtimeConfig.portMappings must be a list');
+  return raw.map((entry: unknown, i): PortMapping => {
+    const where = `runtimeConfig.portMappings[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      throw invalid(`${where} must be an object`, `got ${JSON.stringify(entry)}`);
+    }
+    const e = entry as Record<string, unknown>;
+    const rawProtocol = e['protocol'] ?? 'tcp';
+    const protocol = typeof rawProtocol === 'string' ? rawProtocol.toLowerCase() : '';
+    if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
+      throw invalid(
+        `${where}: "protocol" must be one of ${PROTOCOLS.join(', ')}`,
+        `got ${JSON.stringify(rawProtocol)}`,
+      );
+    }
+    const hostIP = e['hostIP'];
+    // Absent or '' publishes on every node address, as with the reference portmap plugin.
+    if (
+      hostIP !== undefined &&
+      hostIP !== null &&
+      (typeof hostIP !== 'string' || (hostIP !== '' && !parseIp(hostIP)))
+    ) {
+      throw invalid(`${where}: "hostIP" must be an IP address`, `got ${JSON.stringify(hostIP)}`);
+    }
+    return {
+      hostPort: port(e, 'hostPort', where),
+      containerPort: port(e, 'containerPort', where),
+      protocol: protocol as PortProtocol,
+      ...(typeof hostIP === 'string' && hostIP !== '' ? { hostIP } : {}),
+    };
+  });
 }

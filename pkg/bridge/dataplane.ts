@@ -99,14 +99,22 @@ function hostVethName(): string {
   return `veth${randomBytes(4).toString('hex')}`;
 }
 
+export interface VethOptions {
+  readonly containerNetns: string;
+  readonly ifname: string;
+  readonly mtu?: number;
+  readonly mac?: string;
+}
+
 /**
- * Creates the veth pair: the host end in the node namespace (handle `node`), the container end created and
- * named `ifname` directly inside `containerNetns`. Retries on a random-name clash.
+ * Creates the veth pair: the host end in the node namespace (handle `node`), born a port of the bridge at
+ * `masterIndex` (so a veth of ours is never seen off its bridge, which is how DEL tells it apart), the
+ * container end created and named `ifname` directly inside `containerNetns`. Retries on a random-name clash.
  */
 export async function createVethPair(
   node: Handle,
   container: Handle,
-  opts: { containerNetns: string; ifname: string; mtu?: number; mac?: string },
+  opts: VethOptions & { masterIndex: number },
 ): Promise<VethPair> {
   await requireFreeIfname(container, opts.ifname);
   for (let attempt = 0; ; attempt++) {
@@ -116,6 +124,7 @@ export async function createVethPair(
         kind: 'veth',
         name,
         mtu: opts.mtu,
+        masterIndex: opts.masterIndex,
         peer: { name: opts.ifname, netns: opts.containerNetns, mtu: opts.mtu, mac: opts.mac },
       });
     } catch (err) {
@@ -130,6 +139,8 @@ export async function createVethPair(
       throw new CniError(
         ErrorCode.Internal,
         `failed to create veth pair for ${opts.ifname}: ${(err as Error).message}`,
+        undefined,
+        { cause: err },
       );
     }
     try {
@@ -147,6 +158,29 @@ export async function deleteVethPair(node: Handle, hostName: string): Promise<vo
 }
 
 /**
+ * createVethPair on `bridge`, tolerating a bridge that vanished meanwhile (a concurrent ADD that had created
+ * it failed and removed it): `ensureAgain` sets the bridge up again, once, and the pair is made on that one.
+ */
+export async function createVethOnBridge(
+  node: Handle,
+  container: Handle,
+  bridge: Link,
+  ensureAgain: () => Promise<Link>,
+  opts: VethOptions,
+): Promise<{ veth: VethPair; bridge: Link }> {
+  try {
+    return { veth: await createVethPair(node, container, { ...opts, masterIndex: bridge.index }), bridge };
+  } catch (err) {
+    if ((await node.linkFind(bridge.index))?.name === bridge.name) throw err;
+    const again = await ensureAgain();
+    return {
+      veth: await createVethPair(node, container, { ...opts, masterIndex: again.index }),
+      bridge: again,
+    };
+  }
+}
+
+/**
  * The container's port carries the network's VLAN untagged (pvid); with a gateway the bridge device joins the
  * VLAN too, so its address answers there. Needs a bridge with VLAN filtering.
  */
@@ -155,38 +189,47 @@ export async function putPortInVlan(node: Handle, port: Link, bridge: Link, vid:
   if (isGateway) await node.bridgeVlanAdd(bridge.index, { vid, pvid: true, untagged: true, self: true });
 }
 
-/**
- * attachToBridge, tolerating a bridge that vanished meanwhile (a concurrent ADD that had created it failed and
- * removed it before this port joined): the bridge is ensured again, once.
- */
-export async function attachToEnsuredBridge(
-  node: Handle,
-  host: Link,
-  bridge: Link,
-  opts: BridgeOptions,
-  hairpin: boolean,
-): Promise<{ port: Link; bridge: Link }> {
-  try {
-    return { port: await attachToBridge(node, host, bridge, hairpin), bridge };
-  } catch (err) {
-    if (!(err instanceof NetlinkError) || (await node.linkFind(bridge.index))?.name === bridge.name)
-      throw err;
-    const again = (await ensureBridge(node, opts)).bridge;
-    return { port: await attachToBridge(node, host, again, hairpin), bridge: again };
-  }
+/** Sets hairpin on the bridge port as configured, and brings it up. */
+export async function bringUpPort(node: Handle, port: Link, hairpin: boolean): Promise<Link> {
+  if (hairpin) await node.bridgePortSet(port.index, { hairpin: true });
+  await node.linkSetUp(port.index);
+  return node.linkGet(port.index);
 }
 
-/** Enslaves the host end to the bridge, sets hairpin as configured, and brings it up. */
-export async function attachToBridge(
+/** True when `port` is the bridge's only port: no other container relies on what the bridge carries. */
+export async function isOnlyPort(node: Handle, bridge: Link, port: Link): Promise<boolean> {
+  return (await node.linkList()).every((l) => l.masterIndex !== bridge.index || l.index === port.index);
+}
+
+/**
+ * DEL's link step: deletes `ifname` in the container only when it is what ADD made there, the container end
+ * of a veth whose node end is a port of `bridgeName` (or is `recordedHostVeth`, the host interface of the
+ * ADD's result, for a bridge removed since). Any other link of that name is left alone. True when deleted.
+ */
+export async function deleteContainerVeth(
   node: Handle,
-  host: Link,
-  bridge: Link,
-  hairpin: boolean,
-): Promise<Link> {
-  await node.linkSet(host.index, { masterIndex: bridge.index });
-  if (hairpin) await node.bridgePortSet(host.index, { hairpin: true });
-  await node.linkSetUp(host.index);
-  return node.linkGet(host.index);
+  container: Handle,
+  opts: { ifname: string; bridgeName: string; recordedHostVeth?: string },
+): Promise<boolean> {
+  const link = await container.linkFind(opts.ifname);
+  // The peer of a container end lives in another namespace (the node's): its index is the node's.
+  if (link?.info.kind !== 'veth' || link.parentIndex === undefined || link.parentNetnsId === undefined) {
+    return false;
+  }
+  const peer = await node.linkFind(link.parentIndex);
+  if (peer?.info.kind !== 'veth' || peer.parentIndex !== link.index || peer.parentNetnsId === undefined) {
+    return false;
+  }
+  const bridge = await node.linkFind(opts.bridgeName);
+  const onOurBridge = bridge?.info.kind === 'bridge' && peer.masterIndex === bridge.index;
+  if (!onOurBridge && (opts.recordedHostVeth === undefined || peer.name !== opts.recordedHostVeth))
+    return false;
+  try {
+    await container.linkDel(link.index);
+  } catch (err) {
+    if (!(err instanceof NetlinkError && err.code === 'ENODEV')) throw err; // gone meanwhile: fine
+  }
+  return true;
 }
 
 /** The gateway of each IP config: the IPAM's, else (when the bridge is the gateway) the subnet's first host. */
@@ -201,6 +244,13 @@ export function withGateways(ips: readonly IPConfig[], isGateway: boolean): IPCo
   });
 }
 
+/** What ensureGatewayAddresses changed on the bridge, for its undo. */
+export interface GatewayChange {
+  readonly added: readonly string[];
+  /** Addresses replaced under `forceAddress`. */
+  readonly replaced: readonly string[];
+}
+
 /**
  * Puts each gateway on the bridge as `gateway/prefix`. An address of the bridge in the same subnet but
  * different is an error, unless `force` replaces it (the reference's forceAddress).
@@ -210,7 +260,9 @@ export async function ensureGatewayAddresses(
   bridge: Link,
   ips: readonly IPConfig[],
   force: boolean,
-) {
+): Promise<GatewayChange> {
+  const added: string[] = [];
+  const replaced: string[] = [];
   const present = await node.addrList({ index: bridge.index });
   for (const ipc of ips) {
     if (!ipc.gateway) continue;
@@ -231,12 +283,32 @@ export async function ensureGatewayAddresses(
         );
       }
       await node.addrDel(bridge.index, a.cidr);
+      replaced.push(a.cidr);
     }
     try {
       await node.addrAdd(bridge.index, wanted, { noDad: gw.family === 6 });
+      added.push(wanted);
     } catch (err) {
       if (!(err instanceof NetlinkError && err.code === 'EEXIST')) throw err; // a concurrent ADD put it there
     }
+  }
+  return { added, replaced };
+}
+
+/** Undo of ensureGatewayAddresses: the added addresses go, the replaced ones come back. */
+export async function restoreGatewayAddresses(node: Handle, bridge: Link, change: GatewayChange) {
+  for (const cidr of change.added) {
+    try {
+      await node.addrDel(bridge.index, cidr);
+    } catch (err) {
+      if (!(err instanceof NetlinkError && err.code === 'EADDRNOTAVAIL')) throw err;
+    }
+  }
+  for (const cidr of change.replaced) {
+    const family = cidr.includes(':') ? 6 : 4;
+    await node.addrAdd(bridge.index, cidr, { noDad: family === 6 }).catch((err: unknown) => {
+      if (!(err instanceof NetlinkError && err.code === 'EEXIST')) throw err;
+    });
   }
 }
 

@@ -3,11 +3,14 @@
 
 import { pickCniArgs } from '../cni/env.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import { netnsStillExists, requireNetns } from '../cni/netns.ts';
+import { isContainerNetnsToClean, NODE_NETNS, requireContainerNetns, requireNetns } from '../cni/netns.ts';
 import type { AttachmentArgs, CniPlugin, GcArgs } from '../cni/skel.ts';
-import type { Result } from '../cni/types.ts';
+import type { IPConfig, Result } from '../cni/types.ts';
+import { type UndoStack, withUndo } from '../cni/undo.ts';
 import { parsePrevResult } from '../cni/version.ts';
+import type { Family } from '../ip/address.ts';
 import { configureContainerInterface } from '../ipam/configure.ts';
+import { loadIpamConfig } from '../ipam/index.ts';
 import {
   checkIpamConfig,
   runIpamAdd,
@@ -15,6 +18,7 @@ import {
   runIpamDel,
   runIpamGc,
   runIpamStatus,
+  TSNET_IPAM_TYPE,
 } from '../ipam/invoke.ts';
 import { Handle } from '../netlink/handle.ts';
 import type { Link } from '../netlink/link.ts';
@@ -22,148 +26,286 @@ import {
   addPortMappings,
   allowLocalhostPortmap,
   ensureMasquerade,
+  listMasquerade,
   removeMasquerade,
   removePortMappings,
+  requireHostPortsFree,
 } from '../nft/index.ts';
 import { faultPoint } from '../testing/fault.ts';
 import { type BridgeConf, loadBridgeConf } from './config.ts';
 import {
-  attachToEnsuredBridge,
-  createVethPair,
+  type BridgeOptions,
+  bringUpPort,
+  createVethOnBridge,
   deleteBridgeIfUnused,
+  deleteContainerVeth,
   deleteVethPair,
   enableForwarding,
   ensureBridge,
   ensureGatewayAddresses,
+  isOnlyPort,
   putPortInVlan,
+  restoreGatewayAddresses,
   subnetsOf,
+  type VethPair,
   withGateways,
 } from './dataplane.ts';
 
-/** The plugin runs in the node's namespace: that is where the bridge lives. */
-const NODE_NETNS = '/proc/self/ns/net';
-
-function bridgeConfOf(args: AttachmentArgs | GcArgs): BridgeConf {
+function bridgeConfOf(args: AttachmentArgs | GcArgs, opts?: { ignorePortMappings?: boolean }): BridgeConf {
   const mac = pickCniArgs(args.args, ['MAC', 'IP']).MAC;
-  return loadBridgeConf(args.config, mac);
+  return loadBridgeConf(args.config, mac, opts);
+}
+
+function bridgeOptionsOf(conf: BridgeConf): BridgeOptions {
+  return {
+    name: conf.bridge,
+    mtu: conf.mtu,
+    promisc: conf.promiscMode,
+    vlanFiltering: conf.vlan !== undefined,
+  };
+}
+
+/** What can be refused is refused before ADD creates anything, so a refused ADD leaves no trace at all. */
+async function checkBeforeCreating(args: AttachmentArgs, conf: BridgeConf): Promise<void> {
+  requireContainerNetns(args.netns, 'tsnet-bridge');
+  checkIpamConfig(args);
+  const families = inProcessIpamFamilies(args);
+  requireMtuFor(families, conf);
+  await refuseHostPortsInUse(args, conf, families);
 }
 
 async function add(args: AttachmentArgs): Promise<Result> {
-  const conf = bridgeConfOf(args);
-  requireNetns(args.netns);
-  checkIpamConfig(args);
+  const conf = bridgeConfOf(args); // the config loader validates the port mappings too
+  await checkBeforeCreating(args, conf);
   const node = Handle.open();
   const container = Handle.open(args.netns);
-  let createdBridge: Link | undefined;
-  let hostVeth: string | undefined;
-  let ipamDone = false;
   try {
-    const bridgeOpts = {
-      name: conf.bridge,
-      mtu: conf.mtu,
-      promisc: conf.promiscMode,
-      vlanFiltering: conf.vlan !== undefined,
-    };
-    const { bridge: found, created } = await ensureBridge(node, bridgeOpts);
-    if (created) createdBridge = found;
-    const veth = await createVethPair(node, container, {
-      containerNetns: args.netns,
-      ifname: args.ifname,
-      mtu: conf.mtu,
-      mac: conf.mac,
+    return await withUndo(async (undo) => {
+      const ensured = await setUpBridge(node, conf, undo);
+      const { veth, port, bridge } = await setUpVeth(node, container, args, conf, ensured, undo);
+      const ipam = await allocateAddresses(args, undo);
+      const ips = withGateways(ipam.ips ?? [], conf.isGateway);
+      if (ips.length === 0) throw new CniError(ErrorCode.Internal, 'IPAM returned no IP address');
+      // The addresses and routes are on the container end: the veth's undo takes them along.
+      const routes = await configureContainerInterface(
+        container,
+        veth.container,
+        ips,
+        ipam.routes ?? [],
+        conf.isDefaultGateway,
+      );
+      faultPoint('bridge-after-address');
+      const attached: Attached = { node, bridge, port, ips };
+      if (conf.isGateway) await setUpGateway(attached, conf, undo);
+      if (conf.ipMasq) await setUpMasquerade(attached, conf, undo);
+      if (conf.portMappings.length > 0) await publishPorts(args, conf, ips, undo);
+
+      const finalBridge = await node.linkGet(bridge.index);
+      return {
+        cniVersion: args.config.cniVersion,
+        interfaces: [
+          { name: finalBridge.name, mac: finalBridge.mac },
+          { name: port.name, mac: port.mac },
+          { name: veth.container.name, mac: veth.container.mac, sandbox: args.netns },
+        ],
+        ips: ips.map((ipc) => ({ ...ipc, interface: 2 })),
+        routes,
+        dns: args.config.dns ?? ipam.dns ?? {},
+      };
     });
-    hostVeth = veth.host.name;
-    faultPoint('bridge-after-veth');
-    const { port, bridge } = await attachToEnsuredBridge(
-      node,
-      veth.host,
-      found,
-      bridgeOpts,
-      conf.hairpinMode,
-    );
-    if (conf.vlan !== undefined) await putPortInVlan(node, port, bridge, conf.vlan, conf.isGateway);
-
-    const ipam = await runIpamAdd(args);
-    ipamDone = true;
-    faultPoint('bridge-after-ipam');
-    const ips = withGateways(ipam.ips ?? [], conf.isGateway);
-    if (ips.length === 0) throw new CniError(ErrorCode.Internal, 'IPAM returned no IP address');
-    const routes = await configureContainerInterface(
-      container,
-      veth.container,
-      ips,
-      ipam.routes ?? [],
-      conf.isDefaultGateway,
-    );
-    faultPoint('bridge-after-address');
-
-    if (conf.isGateway) {
-      await ensureGatewayAddresses(node, bridge, ips, conf.forceAddress);
-      enableForwarding(NODE_NETNS, ips);
-    }
-    if (conf.ipMasq) {
-      await ensureMasquerade(NODE_NETNS, {
-        network: conf.network,
-        subnet: subnetsOf(ips),
-        excludeDestinations: conf.ipMasqExcludes,
-      });
-    }
-    if (conf.portMappings.length > 0) {
-      // Published ports answer on the node's 127.0.0.1 too (as with the reference portmap plugin).
-      await allowLocalhostPortmap(NODE_NETNS, conf.bridge);
-      await addPortMappings(NODE_NETNS, {
-        containerId: args.containerId,
-        network: conf.network,
-        containerIPs: ips.map((ipc) => ipc.address),
-        mappings: conf.portMappings.map((m) => ({ ...m, protocol: normaliseProtocol(m.protocol) })),
-      });
-    }
-
-    const finalBridge = await node.linkGet(bridge.index);
-    return {
-      cniVersion: args.config.cniVersion,
-      interfaces: [
-        { name: finalBridge.name, mac: finalBridge.mac },
-        { name: port.name, mac: port.mac },
-        { name: veth.container.name, mac: veth.container.mac, sandbox: args.netns },
-      ],
-      ips: ips.map((ipc) => ({ ...ipc, interface: 2 })),
-      routes,
-      dns: args.config.dns ?? ipam.dns ?? {},
-    };
-  } catch (err) {
-    // Roll back what this ADD made; the bridge is shared and stays, as in the reference plugin.
-    if (hostVeth) await deleteVethPair(node, hostVeth).catch(() => undefined);
-    if (createdBridge) await deleteBridgeIfUnused(node, createdBridge).catch(() => undefined);
-    if (ipamDone) await runIpamDel(args).catch(() => undefined);
-    if (conf.portMappings.length > 0) {
-      await removePortMappings(NODE_NETNS, args.containerId, conf.network).catch(() => undefined);
-    }
-    throw err;
   } finally {
     container.close();
     node.close();
   }
 }
 
-function normaliseProtocol(protocol: string | undefined): 'tcp' | 'udp' | 'sctp' {
-  const p = (protocol ?? 'tcp').toLowerCase();
-  if (p === 'tcp' || p === 'udp' || p === 'sctp') return p;
-  throw new CniError(
-    ErrorCode.InvalidNetworkConfig,
-    `port mapping protocol ${JSON.stringify(protocol)}: use tcp, udp or sctp`,
+/** The bridge, created when missing; its undo removes it again unless another container joined it. */
+async function setUpBridge(node: Handle, conf: BridgeConf, undo: UndoStack): Promise<Link> {
+  const { bridge, created } = await ensureBridge(node, bridgeOptionsOf(conf));
+  if (created) undo.push(`bridge ${bridge.name}`, () => deleteBridgeIfUnused(node, bridge));
+  return bridge;
+}
+
+/** The veth pair, its node end a port of the bridge (hairpin, VLAN as configured); its undo deletes it. */
+async function setUpVeth(
+  node: Handle,
+  container: Handle,
+  args: AttachmentArgs,
+  conf: BridgeConf,
+  ensured: Link,
+  undo: UndoStack,
+): Promise<{ veth: VethPair; port: Link; bridge: Link }> {
+  const { veth, bridge } = await createVethOnBridge(
+    node,
+    container,
+    ensured,
+    () => setUpBridge(node, conf, undo),
+    { containerNetns: args.netns, ifname: args.ifname, mtu: conf.mtu, mac: conf.mac },
+  );
+  undo.push(`veth ${veth.host.name}`, () => deleteVethPair(node, veth.host.name));
+  faultPoint('bridge-after-veth');
+  const port = await bringUpPort(node, veth.host, conf.hairpinMode);
+  if (conf.vlan !== undefined) await putPortInVlan(node, port, bridge, conf.vlan, conf.isGateway);
+  return { veth, port, bridge };
+}
+
+/** The container's port on the bridge and its addresses: what the node-side steps after IPAM work on. */
+interface Attached {
+  readonly node: Handle;
+  readonly bridge: Link;
+  readonly port: Link;
+  readonly ips: readonly IPConfig[];
+}
+
+/** IPAM ADD; its undo is IPAM DEL, which releases what this attachment holds. */
+async function allocateAddresses(args: AttachmentArgs, undo: UndoStack): Promise<Result> {
+  const ipam = await runIpamAdd(args);
+  undo.push('IPAM allocation', () => runIpamDel(args));
+  faultPoint('bridge-after-ipam');
+  return ipam;
+}
+
+/**
+ * The gateway addresses on the bridge and forwarding on the node. The undo takes back addresses this ADD
+ * put there only while no other container uses the bridge; forwarding is a node setting and stays on.
+ */
+async function setUpGateway(
+  { node, bridge, port, ips }: Attached,
+  conf: BridgeConf,
+  undo: UndoStack,
+): Promise<void> {
+  const change = await ensureGatewayAddresses(node, bridge, ips, conf.forceAddress);
+  if (change.added.length > 0 || change.replaced.length > 0) {
+    undo.push(`gateway addresses on ${bridge.name}`, async () => {
+      if (await isOnlyPort(node, bridge, port)) await restoreGatewayAddresses(node, bridge, change);
+    });
+  }
+  enableForwarding(NODE_NETNS, ips);
+}
+
+/**
+ * The network's masquerade, installed once per network. The undo removes it when this ADD installed it and
+ * no other container uses the bridge (a concurrent ADD of the network has its port there by now).
+ */
+async function setUpMasquerade(
+  { node, bridge, port, ips }: Attached,
+  conf: BridgeConf,
+  undo: UndoStack,
+): Promise<void> {
+  const had = (await listMasquerade(NODE_NETNS)).some((m) => m.network === conf.network);
+  await ensureMasquerade(NODE_NETNS, {
+    network: conf.network,
+    subnet: subnetsOf(ips),
+    excludeDestinations: conf.ipMasqExcludes,
+  });
+  if (had) return;
+  undo.push(`masquerade of network ${conf.network}`, async () => {
+    if (await isOnlyPort(node, bridge, port)) await removeMasquerade(NODE_NETNS, conf.network);
+  });
+}
+
+/** A port publishing failure as a CNI error, its reason (the port's holder, say) in the details. */
+async function publishing(what: Promise<void>): Promise<void> {
+  try {
+    await what;
+  } catch (err) {
+    if (err instanceof CniError) throw err;
+    throw new CniError(ErrorCode.Internal, 'failed to publish ports', (err as Error).message, { cause: err });
+  }
+}
+
+/** The address families the in-process IPAM hands out; undefined when another IPAM plugin decides. */
+function inProcessIpamFamilies(args: AttachmentArgs): Family[] | undefined {
+  if (args.config.ipam?.type !== TSNET_IPAM_TYPE) return undefined;
+  const ipam = loadIpamConfig(args.config, pickCniArgs(args.args, ['IP']));
+  return [...new Set(ipam.rangeSets.map((r) => r.family))];
+}
+
+/** IPv6 needs an MTU of 1280 or more (RFC 8200): below it the kernel refuses the address, after IPAM ran. */
+function requireMtuFor(families: readonly Family[] | undefined, conf: BridgeConf): void {
+  if (conf.mtu !== undefined && conf.mtu < 1280 && families?.includes(6)) {
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `"mtu" ${conf.mtu} is too small for the network's IPv6 range`,
+      'IPv6 needs an MTU of at least 1280',
+    );
+  }
+}
+
+/**
+ * Refuses host ports another container publishes before anything is created, when the in-process IPAM tells
+ * which address families the container will get (publishPorts checks again, atomically, in any case).
+ */
+async function refuseHostPortsInUse(
+  args: AttachmentArgs,
+  conf: BridgeConf,
+  families: readonly Family[] | undefined,
+): Promise<void> {
+  if (conf.portMappings.length === 0 || families === undefined) return;
+  await publishing(
+    requireHostPortsFree(NODE_NETNS, {
+      containerId: args.containerId,
+      network: conf.network,
+      mappings: conf.portMappings,
+      families,
+    }),
+  );
+}
+
+/** Published ports; their undo unpublishes this container's ports. */
+async function publishPorts(
+  args: AttachmentArgs,
+  conf: BridgeConf,
+  ips: readonly IPConfig[],
+  undo: UndoStack,
+): Promise<void> {
+  // Published ports answer on the node's 127.0.0.1 too (as with the reference portmap plugin).
+  await allowLocalhostPortmap(NODE_NETNS, conf.bridge);
+  await publishing(
+    addPortMappings(NODE_NETNS, {
+      containerId: args.containerId,
+      network: conf.network,
+      containerIPs: ips.map((ipc) => ipc.address),
+      mappings: conf.portMappings,
+    }),
+  );
+  undo.push(`published ports of ${args.containerId}`, () =>
+    removePortMappings(NODE_NETNS, args.containerId, conf.network),
   );
 }
 
 async function del(args: AttachmentArgs): Promise<void> {
-  const conf = bridgeConfOf(args);
-  // Addresses are released first and always, also when the container's namespace is already gone.
+  const conf = bridgeConfOf(args, { ignorePortMappings: true });
+  // Addresses and published ports are released first and always, also when the namespace is already gone.
   await runIpamDel(args);
-  if (conf.portMappings.length > 0 || args.config.capabilities?.['portMappings']) {
+  if (args.config.runtimeConfig?.portMappings !== undefined || args.config.capabilities?.['portMappings']) {
     await removePortMappings(NODE_NETNS, args.containerId, conf.network);
   }
-  if (!netnsStillExists(args.netns)) return;
-  await Handle.with(args.netns, (container) => container.linkDelByName(args.ifname));
+  // Only what ADD made is deleted: never a link of the node's own namespace, never a link it did not make.
+  if (!isContainerNetnsToClean(args.netns)) return;
+  const node = Handle.open();
+  try {
+    await Handle.with(args.netns, (container) =>
+      deleteContainerVeth(node, container, {
+        ifname: args.ifname,
+        bridgeName: conf.bridge,
+        recordedHostVeth: recordedHostVeth(args, conf),
+      }),
+    );
+  } finally {
+    node.close();
+  }
+}
+
+/** The host veth the ADD reported (the prevResult the runtime passes on DEL), when there is one. */
+function recordedHostVeth(args: AttachmentArgs, conf: BridgeConf): string | undefined {
+  let prev: Result | undefined;
+  try {
+    prev = parsePrevResult(args.config);
+  } catch {
+    return undefined; // a prevResult DEL cannot read is no reason to fail the DEL
+  }
+  return prev?.interfaces?.find((i) => !i.sandbox && i.name !== conf.bridge)?.name;
 }
 
 async function check(args: AttachmentArgs): Promise<void> {

@@ -100,16 +100,33 @@ function explainCreateError(err: unknown, master: Link, mode: ContainerMacvlanMo
   return text;
 }
 
-/** Undo of createMacvlan, and DEL: deletes `ifname` in the container if it is a macvlan. Missing is fine. */
-export async function deleteMacvlan(container: Handle, ifname: string): Promise<void> {
+/** True when `link` is a macvlan of `master`, which lives in another namespace when `masterElsewhere`. */
+export function isMacvlanOf(link: Link, master: Link, masterElsewhere: boolean): boolean {
+  return (
+    link.info.kind === 'macvlan' &&
+    link.parentIndex === master.index &&
+    (link.parentNetnsId !== undefined) === masterElsewhere
+  );
+}
+
+/**
+ * Undo of createMacvlan, and DEL: deletes `ifname` in the container when it is a macvlan of `master` (what
+ * ADD made); a link of another kind or on another parent is left alone. Missing is fine. True when deleted.
+ */
+export async function deleteMacvlan(
+  container: Handle,
+  ifname: string,
+  master: Link,
+  masterElsewhere: boolean,
+): Promise<boolean> {
   const link = await container.linkFind(ifname);
-  // Not ours: a link of another kind with that name was not made by this plugin.
-  if (link?.info.kind !== 'macvlan') return;
+  if (!link || !isMacvlanOf(link, master, masterElsewhere)) return false;
   try {
     await container.linkDel(link.index);
   } catch (err) {
     if (!(err instanceof NetlinkError && err.code === 'ENODEV')) throw err;
   }
+  return true;
 }
 
 /** CHECK: `ifname` in the container is an up macvlan on `master` in `mode` (and `mtu` when configured). */
@@ -130,8 +147,7 @@ export function verifyMacvlan(
   if (link.info.kind !== 'macvlan') return fail(`is a ${link.info.kind}, not a macvlan`);
   if (link.info.mode !== expected.mode)
     return fail(`has mode ${link.info.mode}, configured ${expected.mode}`);
-  const parentHere = link.parentNetnsId === undefined;
-  if (link.parentIndex !== expected.master.index || parentHere === expected.masterElsewhere) {
+  if (!isMacvlanOf(link, expected.master, expected.masterElsewhere)) {
     return fail(`is not a macvlan of ${expected.master.name}`);
   }
   if (expected.mtu !== undefined && link.mtu !== expected.mtu) {

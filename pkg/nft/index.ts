@@ -26,5 +26,6 @@ export {
   type PortProtocol,
   type PublishedPort,
   removePortMappings,
+  requireHostPortsFree,
 } from './portmap.ts';
 export { deleteTable, ensureTable, TABLE_FAMILY, TABLE_NAME } from './table.ts';

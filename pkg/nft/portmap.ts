@@ -10,6 +10,7 @@ import { canonicalAddress, type HostAddress, type IpFamily, parseHostAddress, su
 import { validateNetworkName } from './masquerade.ts';
 import {
   deleteElementsCommands,
+  exprText,
   type NewElement,
   readTable,
   reconcileOwnedElements,
@@ -93,6 +94,32 @@ function hostAddressOf(m: PortMapping): string | null {
   return address === '0.0.0.0' || address === '::' ? null : address;
 }
 
+/** The map key of a mapping in each of `families` it is published in: one family with a hostIP, else both. */
+function mappingKeys(
+  m: PortMapping,
+  families: ReadonlySet<IpFamily>,
+): { family: IpFamily; maps: string; key: unknown }[] {
+  const protocol = m.protocol ?? 'tcp';
+  if (!PROTOCOLS.includes(protocol)) {
+    throw new Error(`invalid protocol ${JSON.stringify(protocol)}: use ${PROTOCOLS.join(', ')}`);
+  }
+  checkPort(m.hostPort, 'hostPort');
+  checkPort(m.containerPort, 'containerPort');
+  const hostIP = hostAddressOf(m);
+  const candidates = hostIP ? [hostIP.includes(':') ? (6 as const) : (4 as const)] : ([4, 6] as const);
+  return candidates
+    .filter((f) => families.has(f))
+    .map((family) =>
+      hostIP
+        ? { family, maps: `portmap${family}_host`, key: { concat: [hostIP, protocol, m.hostPort] } }
+        : { family, maps: `portmap${family}_any`, key: { concat: [protocol, m.hostPort] } },
+    );
+}
+
+function noAddressOfFamily(m: PortMapping): Error {
+  return new Error(`hostIP ${m.hostIP} for port ${m.hostPort}: the container has no address of that family`);
+}
+
 function desiredElements(req: PortMappingRequest, owner: string): NewElement[] {
   const targets = new Map<IpFamily, HostAddress>();
   for (const text of req.containerIPs) {
@@ -103,33 +130,16 @@ function desiredElements(req: PortMappingRequest, owner: string): NewElement[] {
   const out: NewElement[] = [];
   const used = new Set<IpFamily>();
   for (const m of req.mappings) {
-    const protocol = m.protocol ?? 'tcp';
-    if (!PROTOCOLS.includes(protocol)) {
-      throw new Error(`invalid protocol ${JSON.stringify(protocol)}: use ${PROTOCOLS.join(', ')}`);
-    }
-    checkPort(m.hostPort, 'hostPort');
-    checkPort(m.containerPort, 'containerPort');
-    const hostIP = hostAddressOf(m);
-    const families = hostIP ? [hostIP.includes(':') ? (6 as const) : (4 as const)] : ([4, 6] as const);
-    let published = false;
-    for (const f of families) {
-      const target = targets.get(f);
-      if (!target) continue;
-      published = true;
-      used.add(f);
-      const [maps, key] = hostIP
-        ? [`portmap${f}_host`, { concat: [hostIP, protocol, m.hostPort] }]
-        : [`portmap${f}_any`, { concat: [protocol, m.hostPort] }];
+    const keys = mappingKeys(m, new Set(targets.keys()));
+    for (const { family, maps, key } of keys) {
+      const target = targets.get(family) as HostAddress;
+      used.add(family);
       out.push(
         { set: `${maps}_addr`, key, data: target.address, comment: owner },
         { set: `${maps}_port`, key, data: m.containerPort, comment: owner },
       );
     }
-    if (!published) {
-      throw new Error(
-        `hostIP ${m.hostIP} for port ${m.hostPort}: the container has no address of that family`,
-      );
-    }
+    if (keys.length === 0) throw noAddressOfFamily(m);
   }
   for (const f of used) {
     const target = targets.get(f) as HostAddress;
@@ -169,6 +179,34 @@ export async function addPortMappings(nsPath: string, req: PortMappingRequest): 
   await updateTable(nsPath, `publish ports of ${owner}`, { install: true }, (view) =>
     reconcileOwnedElements(view, owner, isPortmapSet, desired, describeElement),
   );
+}
+
+/**
+ * Refuses (with an error naming the holder) host ports that another container already publishes in the
+ * given address families, and a hostIP of a family the container will not have: lets an ADD find the conflict before it allocates anything. addPortMappings
+ * checks again, atomically.
+ */
+export async function requireHostPortsFree(
+  nsPath: string,
+  req: Omit<PortMappingRequest, 'containerIPs'> & { readonly families: readonly IpFamily[] },
+): Promise<void> {
+  const owner = ownerComment(req.containerId, req.network);
+  const held = new Map<string, TableElement>();
+  for (const e of (await readTable(nsPath)).elements) {
+    if (isPortmapSet(e.set) && e.set.endsWith('_addr')) held.set(`${e.set}|${e.keyText}`, e);
+  }
+  for (const m of req.mappings) {
+    const keys = mappingKeys(m, new Set(req.families));
+    if (keys.length === 0) throw noAddressOfFamily(m);
+    for (const { maps, key } of keys) {
+      const holder = held.get(`${maps}_addr|${exprText(key)}`);
+      if (holder && holder.comment !== owner) {
+        throw new Error(
+          `${describeElement(holder)} is already owned by ${holder.comment ?? 'an unlabelled entry'}`,
+        );
+      }
+    }
+  }
 }
 
 /**

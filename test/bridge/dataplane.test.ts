@@ -1,22 +1,75 @@
 import test from 'ava';
-import { attachToEnsuredBridge, ensureBridge } from '../../pkg/bridge/dataplane.ts';
+import { createVethOnBridge, deleteContainerVeth, ensureBridge } from '../../pkg/bridge/dataplane.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
 import { ip, ipLinks, withNetnses } from '../helpers/netns.ts';
 
 test('a bridge removed by a failing concurrent ADD before this port joined is ensured again, once', async (t) => {
   await withNetnses('brdp', 2, async ([node, ctr]) => {
-    await Handle.with(node!.path, async (h) => {
+    const h = Handle.open(node!.path);
+    const c = Handle.open(ctr!.path);
+    try {
       const opts = { name: 'tsbr9', promisc: false, vlanFiltering: false };
       const { bridge, created } = await ensureBridge(h, opts);
       t.true(created);
       const again = await ensureBridge(h, opts);
       t.false(again.created, 'a second ensure finds it');
-      await h.linkAdd({ kind: 'veth', name: 'vh9', peer: { name: 'eth0', netns: ctr!.path } });
-      const host = await h.linkGet('vh9');
       ip(node!.path, 'link', 'del', 'tsbr9'); // the other ADD's rollback
-      const attached = await attachToEnsuredBridge(h, host, bridge, opts, false);
-      t.not(attached.bridge.index, bridge.index, 'a new bridge');
-      t.is(ipLinks(node!.path).find((l) => l.ifname === 'vh9')?.master, 'tsbr9');
-    });
+      let ensuredAgain = 0;
+      const made = await createVethOnBridge(
+        h,
+        c,
+        bridge,
+        async () => {
+          ensuredAgain++;
+          return (await ensureBridge(h, opts)).bridge;
+        },
+        { containerNetns: ctr!.path, ifname: 'eth0' },
+      );
+      t.is(ensuredAgain, 1);
+      t.not(made.bridge.index, bridge.index, 'a new bridge');
+      t.is(ipLinks(node!.path).find((l) => l.ifname === made.veth.host.name)?.master, 'tsbr9');
+    } finally {
+      c.close();
+      h.close();
+    }
+  });
+});
+
+test('deleteContainerVeth deletes only the container end of a veth on our bridge, nothing else named ifname', async (t) => {
+  await withNetnses('brdel', 2, async ([node, ctr]) => {
+    const h = Handle.open(node!.path);
+    const c = Handle.open(ctr!.path);
+    const del = (ifname: string, recordedHostVeth?: string) =>
+      deleteContainerVeth(h, c, { ifname, bridgeName: 'tsbr8', recordedHostVeth });
+    const ctrLinks = () =>
+      ipLinks(ctr!.path)
+        .map((l) => l.ifname)
+        .sort();
+    try {
+      const { bridge } = await ensureBridge(h, { name: 'tsbr8', promisc: false, vlanFiltering: false });
+      // Not ours: a bridge, a veth with both ends in the container, a veth whose node end is off the bridge.
+      ip(ctr!.path, 'link', 'add', 'eth1', 'type', 'bridge');
+      ip(ctr!.path, 'link', 'add', 'eth2', 'type', 'veth', 'peer', 'name', 'eth2p');
+      ip(node!.path, 'link', 'add', 'vout', 'type', 'veth', 'peer', 'name', 'eth3', 'netns', ctr!.name);
+      ip(node!.path, 'link', 'add', 'vgone', 'type', 'veth', 'peer', 'name', 'eth4', 'netns', ctr!.name);
+      for (const name of ['eth1', 'eth2', 'eth2p', 'eth3', 'eth9']) t.false(await del(name), name);
+      t.deepEqual(ctrLinks(), ['eth1', 'eth2', 'eth2p', 'eth3', 'eth4', 'lo']);
+      t.true(ipLinks(node!.path).some((l) => l.ifname === 'vout'));
+
+      // Ours: the node end is a port of the bridge; or the ADD's result names it (the bridge was removed since).
+      await h.linkAdd({
+        kind: 'veth',
+        name: 'vours',
+        masterIndex: bridge.index,
+        peer: { name: 'eth0', netns: ctr!.path },
+      });
+      t.true(await del('eth0'));
+      t.true(await del('eth4', 'vgone'));
+      t.deepEqual(ctrLinks(), ['eth1', 'eth2', 'eth2p', 'eth3', 'lo']);
+      t.false(ipLinks(node!.path).some((l) => l.ifname === 'vours' || l.ifname === 'vgone'));
+    } finally {
+      c.close();
+      h.close();
+    }
   });
 });

@@ -88,9 +88,12 @@ export interface OracleFdb {
   state: string;
 }
 
-/** `ip -j route show` (main table), the routes through `dev`. */
+/**
+ * `ip -j -N route show` (main table), the routes through `dev`. `-N` prints protocols as numbers: on a node
+ * where deploy/install.sh registered `116 tsnet` in /etc/iproute2/rt_protos.d, plain `ip` would say "tsnet".
+ */
 export const oracleRoutes = (ns: TestNetns, dev = VTEP): OracleRoute[] =>
-  ipJson<OracleRoute[]>(ns.path, 'route', 'show').filter((r) => r.dev === dev);
+  ipJson<OracleRoute[]>(ns.path, '-N', 'route', 'show').filter((r) => r.dev === dev);
 /** `ip -j neigh show dev tsnet.1` (IPv4). */
 export const oracleNeigh = (ns: TestNetns, dev = VTEP): OracleNeigh[] =>
   ipJson<OracleNeigh[]>(ns.path, '-4', 'neigh', 'show', 'dev', dev);

@@ -327,3 +327,55 @@ test('DEL releases the address when the namespace is gone; GC and STATUS reach I
     await runPluginOk('tsnet-macvlan', call(w, c1, 'c2', 'DEL', conf));
   });
 });
+
+test('DEL deletes only a macvlan on the configured master: never another link named CNI_IFNAME, never in the node namespace', async (t) => {
+  await withWorld(2, async (w) => {
+    const [c1, c2] = w.containers as [TestNetns, TestNetns];
+    const conf = netconf(w);
+    await runPluginOk('tsnet-macvlan', call(w, c1, 'c1', 'ADD', conf));
+    const kinds = (c: TestNetns) =>
+      ipLinks(c.path)
+        .map((l) => `${l.ifname}:${l.linkinfo?.info_kind ?? ''}`)
+        .sort();
+
+    // In c2: a bridge, a macvlan on another node interface, a macvlan on a parent inside c2: none is ours.
+    ip(c2.path, 'link', 'add', 'eth0', 'type', 'bridge');
+    ip(w.node.path, 'link', 'add', 'other0', 'type', 'veth', 'peer', 'name', 'other0p');
+    ip(w.node.path, 'link', 'add', 'eth1', 'link', 'other0', 'netns', c2.name, 'type', 'macvlan');
+    ip(c2.path, 'link', 'add', 'inner0', 'type', 'veth', 'peer', 'name', 'inner0p');
+    ip(c2.path, 'link', 'add', 'eth2', 'link', 'inner0', 'type', 'macvlan');
+    const before = kinds(c2);
+    for (const ifname of ['eth0', 'eth1', 'eth2']) {
+      const r = await runPlugin('tsnet-macvlan', {
+        ...call(w, c2, `stranger-${ifname}`, 'DEL', conf),
+        ifname,
+      });
+      t.is(r.code, 0, r.stdout);
+    }
+    t.deepEqual(kinds(c2), before, "c2's links that ADD did not make stay");
+
+    // c1's attachment ID with c2 as CNI_NETNS: the address is released, c2's eth0 stays.
+    t.is(allocations(w).length, 1);
+    await runPluginOk('tsnet-macvlan', call(w, c2, 'c1', 'DEL', conf));
+    t.deepEqual(allocations(w), []);
+    t.deepEqual(kinds(c2), before);
+
+    // CNI_NETNS is the node's own namespace, which has an eth0 that is a macvlan of the master: left alone;
+    // and ADD there is refused.
+    ip(w.node.path, 'link', 'add', 'eth0', 'link', MASTER, 'type', 'macvlan');
+    const nodeBefore = kinds(w.node);
+    const inNode = await runPlugin('tsnet-macvlan', call(w, w.node, 'c1', 'DEL', conf));
+    t.is(inNode.code, 0, inNode.stdout);
+    const addInNode = await runPlugin('tsnet-macvlan', {
+      ...call(w, w.node, 'n1', 'ADD', conf),
+      ifname: 'eth5',
+    });
+    t.is(addInNode.json?.['code'], 4, addInNode.stdout);
+    t.deepEqual(kinds(w.node), nodeBefore, "the node's links stay");
+    t.deepEqual(allocations(w), []);
+
+    // The real attachment is still removed.
+    await runPluginOk('tsnet-macvlan', call(w, c1, 'c1', 'DEL', conf));
+    t.is(link(c1), undefined);
+  });
+});
