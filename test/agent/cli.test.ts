@@ -47,7 +47,7 @@ function assertOneLine(t: import('ava').ExecutionContext, out: Outcome, code: nu
   t.notRegex(out.stderr, /\n\s+at /, 'no stack trace');
 }
 
-/** Flags that keep a `run` inside `dir`: no CNI socket, data and subnet.env in the temp dir. */
+/** Flags that keep a `run` inside `dir`: no CNI socket; data, subnet.env and the API socket in the temp dir. */
 function runFlags(dir: string): string[] {
   return [
     'run',
@@ -59,6 +59,8 @@ function runFlags(dir: string): string[] {
     join(dir, 'subnet.env'),
     '--cni-socket',
     '',
+    '--run-dir',
+    join(dir, 'run'),
   ];
 }
 

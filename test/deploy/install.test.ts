@@ -147,7 +147,7 @@ test("the unit's ExecStart starts an agent (in a test namespace) that gets ready
       const env = {
         ...systemdEnvironmentFile(readFileSync(join(root, envFile), 'utf8')),
         TSNET_PUBLIC_IP: '198.18.0.1',
-        TSNET_AGENT_ARGS: `--data-dir ${state} --subnet-file ${state}/subnet.env --cni-socket ${state}/cni.sock --http 127.0.0.1:9180`,
+        TSNET_AGENT_ARGS: `--data-dir ${state} --run-dir ${state}/run --http 127.0.0.1:9180`,
       };
       const argv = execStartIn(root, unit, env);
       t.is(argv[0], '/usr/bin/node');
