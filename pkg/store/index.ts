@@ -79,10 +79,12 @@ export interface Store {
 
 /**
  * What went wrong, for callers that decide on it: 'unreachable' is worth a retry with backoff, 'conflict' means
- * another writer won, 'lease-not-found' means the lease expired or was revoked.
+ * another writer won, 'lease-not-found' means the lease expired or was revoked, 'not-found' means there is no
+ * store where one was to be opened without creating it.
  */
 export type StoreErrorKind =
   | 'unreachable'
+  | 'not-found'
   | 'conflict'
   | 'lease-not-found'
   | 'compacted'
