@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -257,3 +257,80 @@ test.serial('embedded: a store file written before the journal is read, then car
     await again.close();
   }
 });
+
+function snapshotGeneration(dataDir: string): number {
+  return (JSON.parse(readFileSync(join(dataDir, 'store.json'), 'utf8')) as { generation: number }).generation;
+}
+
+// Names that live on Object.prototype: as plain-object keys they found inherited members or set the prototype.
+const PROTOTYPE_NAMES = ['constructor', '__proto__', 'hasOwnProperty', 'toString', 'valueOf'];
+
+test.serial(
+  'embedded: keys named like Object.prototype members are ordinary keys, also after reopen',
+  async (t) => {
+    const dataDir = freshDir();
+    // A small journal limit: the later writes fold the journal into snapshots, so both paths are read back.
+    const open = () => EmbeddedStore.open({ dataDir, tickMs: 50, compactJournalBytes: 1 });
+    const s = await open();
+    try {
+      for (const name of PROTOTYPE_NAMES) {
+        t.is(await s.get(name), undefined, `get ${name} on an empty store`);
+        t.false(await s.delete(name), `delete ${name} on an empty store`);
+        t.false(await s.compareAndDelete(name, 1), `compareAndDelete ${name} on an empty store`);
+      }
+      const listed = await s.list('');
+      const watch = s.watch('', { fromRevision: listed.revision + 1 });
+      for (const name of PROTOTYPE_NAMES) t.true(await s.createIfAbsent(name, `v-${name}`), name);
+      for (const name of PROTOTYPE_NAMES) t.is((await s.get(name))?.value, `v-${name}`, name);
+      t.deepEqual(
+        (await s.list('')).items.map((i) => i.key),
+        [...PROTOTYPE_NAMES].sort(),
+      );
+      const lease = await s.grantLease(60);
+      await s.put('__proto__', 'leased', { lease: lease.id });
+      t.true(await s.delete('toString'));
+      const events = await nextEvents(watch, PROTOTYPE_NAMES.length + 2);
+      watch.close();
+      t.deepEqual(
+        events.map((e) => [e.type, 'key' in e ? e.key : '']),
+        [...PROTOTYPE_NAMES.map((n) => ['put', n]), ['put', '__proto__'], ['delete', 'toString']],
+      );
+    } finally {
+      await s.close();
+    }
+    const expected = [
+      ['__proto__', 'leased'],
+      ['constructor', 'v-constructor'],
+      ['hasOwnProperty', 'v-hasOwnProperty'],
+      ['valueOf', 'v-valueOf'],
+    ];
+    const reopened = await open();
+    try {
+      t.deepEqual(
+        (await reopened.list('')).items.map((i) => [i.key, i.value]),
+        expected,
+      );
+      t.truthy((await reopened.get('__proto__'))?.lease, 'the lease binding survives too');
+      // Enough writes for the journal to be folded into a snapshot, then read the snapshot back.
+      const before = snapshotGeneration(dataDir);
+      for (let i = 0; i < 20; i++) await reopened.put('/filler', String(i));
+      t.true(snapshotGeneration(dataDir) > before, 'the journal was folded into a new snapshot');
+    } finally {
+      await reopened.close();
+    }
+    const fromSnapshot = await open();
+    try {
+      const items = (await fromSnapshot.list('')).items.filter((i) => i.key !== '/filler');
+      t.deepEqual(
+        items.map((i) => [i.key, i.value]),
+        expected,
+      );
+      const leaseId = (await fromSnapshot.get('__proto__'))?.lease;
+      t.truthy(leaseId);
+      await fromSnapshot.leaseFromId(leaseId ?? '', 60).revoke();
+      t.is(await fromSnapshot.get('__proto__'), undefined, 'revoking the lease deletes __proto__');
+    } finally {
+      await fromSnapshot.close();
+    }
+  },
+);
