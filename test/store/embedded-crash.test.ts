@@ -1,7 +1,7 @@
 // The embedded store's journal and snapshot under crashes: a writer SIGKILLed mid-append or mid-compaction
 // (test fault points in pkg/store/journal.ts, hit exactly, in a child process) loses at most the operation it
 // had not committed, never the store.
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import {
   appendFileSync,
   mkdtempSync,
@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import test from 'ava';
 import { EmbeddedStore } from '../../pkg/store/embedded.ts';
 import { nextEvents } from './contract.ts';
@@ -42,7 +43,7 @@ interface ChildRun {
  * Puts `/c/0`, `/c/1`, … from a child process, printing each key once its put returned; the fault point is
  * armed after `armAfter` puts and kills the child where it is hit (else all `count` puts are done).
  */
-function putsInChild(
+async function putsInChild(
   dataDir: string,
   fault: string,
   count: number,
@@ -59,24 +60,17 @@ function putsInChild(
       process.stdout.write('/c/' + i + '\\n');
     }
     await s.close();`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) =>
-      resolve({ acknowledged: stdout.split('\n').filter(Boolean), signal, code, stderr }),
-    );
-  });
+  try {
+    const { stdout } = await run(process.execPath, ['--import=tsx', '--input-type=module', '-e', script]);
+    return { acknowledged: lines(stdout), signal: null, code: 0, stderr: '' };
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string; signal: NodeJS.Signals | null; code: number | null };
+    return { acknowledged: lines(e.stdout), signal: e.signal, code: e.code, stderr: e.stderr };
+  }
 }
+
+const run = promisify(execFile);
+const lines = (text: string): string[] => text.split('\n').filter(Boolean);
 
 async function keysIn(dataDir: string, prefix: string): Promise<string[]> {
   const s = await EmbeddedStore.open({ dataDir });
