@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { EmbeddedStore, type StateSource } from '../../pkg/store/embedded.ts';
+import { isStoreError, openStore } from '../../pkg/store/index.ts';
 import { nextEvents, storeContract, waitFor } from './contract.ts';
 
 const dirs: string[] = [];
@@ -331,6 +332,35 @@ test.serial(
       t.is(await fromSnapshot.get('__proto__'), undefined, 'revoking the lease deletes __proto__');
     } finally {
       await fromSnapshot.close();
+    }
+  },
+);
+
+test.serial(
+  'embedded: create false opens an existing store, and creates nothing when there is none',
+  async (t) => {
+    const parent = freshDir();
+    const missingDir = join(parent, 'mistyped');
+    for (const dataDir of [missingDir, parent]) {
+      for (const opening of [
+        () => EmbeddedStore.open({ dataDir, create: false }),
+        () => openStore({ embedded: { dataDir, create: false } }),
+      ]) {
+        const err = await t.throwsAsync(opening());
+        t.true(isStoreError(err, 'not-found'), String(err));
+        t.true(err?.message.includes(join(dataDir, 'store.json')), err?.message);
+      }
+    }
+    t.deepEqual(readdirSync(parent), [], 'no data dir, no store, no lock file');
+
+    const created = await EmbeddedStore.open({ dataDir: parent });
+    await created.put('/ro/k', 'v');
+    await created.close();
+    const existing = await openStore({ embedded: { dataDir: parent, create: false } });
+    try {
+      t.is((await existing.get('/ro/k'))?.value, 'v');
+    } finally {
+      await existing.close();
     }
   },
 );
