@@ -99,7 +99,10 @@ function applyOp(s: State, op: Op, revision: number): void {
 function compactHistory(s: State, revision: number): void {
   if (revision <= s.compactRevision) return;
   s.compactRevision = revision;
-  s.history = s.history.filter((e) => e.modRevision >= revision);
+  // History is in revision order: what goes is a prefix.
+  let drop = 0;
+  while (drop < s.history.length && (s.history[drop]?.modRevision ?? revision) < revision) drop++;
+  s.history.splice(0, drop);
 }
 
 /** Replays a record written by any handle: the same result as the writer's, whatever this handle's limits. */

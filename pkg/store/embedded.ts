@@ -3,10 +3,10 @@
 // of the transactions since (`store.json.journal`, framed and checksummed: see journal.ts). Every operation runs
 // under an flock on a side lock file, applies lease expiry, and appends one record to the journal (fsynced)
 // when something changed, so a committed operation survives a crash and costs the same whatever the store's
-// size. Once the journal outgrows the snapshot, the state is written as a new snapshot (temp, fsync, rename,
-// fsync of the directory) and the journal started afresh. Its first record names the snapshot (identity and
-// generation) it continues: a journal left behind by a writer killed between the two renames is recognised as
-// stale and ignored, since the new snapshot already holds all of it.
+// size. Once the journal outgrows a quarter of the snapshot (and 1 MiB), the state is written as a new
+// snapshot (temp, fsync, rename, fsync of the directory) and the journal started afresh. Its first record names
+// the snapshot (identity and generation) it continues: a journal left behind by a writer killed between the
+// two renames is recognised as stale and ignored, since the new snapshot already holds all of it.
 //
 // The agent's event loop also serves netlink, lease renewals and HTTP, so nothing here blocks it: file I/O goes
 // through fs/promises and waiting for the lock happens on a worker thread. Another process's changes are picked
@@ -76,8 +76,9 @@ export interface EmbeddedStoreOptions {
   /** Events kept for watches from a past revision; older ones are compacted. Default 1000. */
   historyLimit?: number;
   /**
-   * The journal is folded into a new snapshot when it is larger than both this and the snapshot: the cost of
-   * rewriting the snapshot is spread over at least as many bytes of journal. Default 1 MiB.
+   * The journal is folded into a new snapshot when it is larger than both this and a quarter of the snapshot:
+   * rewriting the snapshot costs at most four times the journal bytes written since, and a process opening
+   * the store replays at most that quarter. Default 1 MiB.
    */
   compactJournalBytes?: number;
   /** Clock, for tests. */
@@ -546,7 +547,7 @@ export class EmbeddedStore implements Store {
     const held = this.loaded;
     if (!held) throw new StoreError('internal', op, 'no state loaded');
     const j = held.journal;
-    const due = Math.max(this.compactJournalBytes, held.snapshot?.size ?? 0);
+    const due = Math.max(this.compactJournalBytes, (held.snapshot?.size ?? 0) / 4);
     try {
       if (held.snapshot && j?.continuesSnapshot && j.end < due) await appendRecord(j, writer.record());
       else await this.writeSnapshot(held);
