@@ -444,11 +444,13 @@ export class EmbeddedStore implements Store {
       if (j && journal && identityOf(journal) === j.identity) {
         const size = Number(journal.size);
         if (size === j.end && j.size === j.end) return { state: held.state, source: 'unchanged' };
-        if (j.continuesSnapshot) {
+        if (!j.continuesSnapshot) {
+          if (size === j.size) return { state: held.state, source: 'unchanged' };
+        } else if (size >= j.end) {
           await this.readJournalTail(op, held.state, j, size);
           return { state: held.state, source: 'read' };
         }
-        if (size === j.size) return { state: held.state, source: 'unchanged' };
+        // Else the journal was cut shorter than what was read from it, by something else: read it all again.
       } else if (!j && !journal) {
         return { state: held.state, source: 'unchanged' };
       }
