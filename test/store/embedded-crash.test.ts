@@ -224,3 +224,42 @@ test.serial('temp files a killed writer left are removed at open', async (t) => 
   t.deepEqual(await keysIn(dataDir, '/s/'), ['/s/a', '/s/b', '/s/c']);
   t.deepEqual(tempFiles(dataDir), ['unrelated.tmp']);
 });
+
+/** Increments `/counter` `times` times by get and compare-and-swap, retrying a lost CAS. */
+async function incrementCounter(store: EmbeddedStore, times: number): Promise<void> {
+  for (let done = 0; done < times; ) {
+    const k = await store.get('/counter');
+    if (await store.compareAndSwap('/counter', k?.modRevision ?? 0, String(Number(k?.value ?? '0') + 1)))
+      done++;
+  }
+}
+
+test.serial('processes racing compare-and-swap across compactions lose no update', async (t) => {
+  const dataDir = freshDir();
+  const times = 60;
+  const script = `
+    const { EmbeddedStore } = await import(${JSON.stringify(MODULE)});
+    const s = await EmbeddedStore.open({ dataDir: ${JSON.stringify(dataDir)}, compactJournalBytes: 1 });
+    for (let done = 0; done < ${times}; ) {
+      const k = await s.get('/counter');
+      if (await s.compareAndSwap('/counter', k?.modRevision ?? 0, String(Number(k?.value ?? '0') + 1))) done++;
+    }
+    await s.close();`;
+  const here = await EmbeddedStore.open({ dataDir, compactJournalBytes: 1 });
+  try {
+    await Promise.all([
+      run(process.execPath, ['--import=tsx', '--input-type=module', '-e', script]),
+      run(process.execPath, ['--import=tsx', '--input-type=module', '-e', script]),
+      incrementCounter(here, times),
+    ]);
+    t.is((await here.get('/counter'))?.value, String(3 * times));
+  } finally {
+    await here.close();
+  }
+  const fresh = await EmbeddedStore.open({ dataDir });
+  try {
+    t.is((await fresh.get('/counter'))?.value, String(3 * times), 'the same after a reopen');
+  } finally {
+    await fresh.close();
+  }
+});
