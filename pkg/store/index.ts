@@ -116,7 +116,10 @@ export function isStoreError(err: unknown, kind?: StoreErrorKind): err is StoreE
   return err instanceof StoreError && (kind === undefined || err.kind === kind);
 }
 
-/** Chooses the implementation: etcd when endpoints are given, else the embedded file store under dataDir. */
+/**
+ * Chooses the implementation: etcd when endpoints are given, else the embedded file store under dataDir, which
+ * is created when missing unless `embedded.create` is false (then: StoreError 'not-found' naming the path).
+ */
 export interface StoreConfig {
   etcd?: import('./etcd.ts').EtcdStoreOptions;
   embedded?: import('./embedded.ts').EmbeddedStoreOptions;
