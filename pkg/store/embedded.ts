@@ -54,10 +54,10 @@ import { EventQueue } from './queue.ts';
 
 /**
  * How an operation got the store's state: 'unchanged' (the files are as this handle last read or wrote them,
- * nothing read), 'read' (read from disk: the journal's new records, or the whole store when it was replaced or
- * compacted elsewhere), 'created' (no store yet).
+ * nothing read), 'journal' (only the records other processes appended since were read), 'read' (the whole
+ * store read: first use, or replaced or compacted elsewhere), 'created' (no store yet).
  */
-export type StateSource = 'unchanged' | 'read' | 'created';
+export type StateSource = 'unchanged' | 'journal' | 'read' | 'created';
 
 export interface EmbeddedStoreOptions {
   dataDir: string;
@@ -448,7 +448,7 @@ export class EmbeddedStore implements Store {
           if (size === j.size) return { state: held.state, source: 'unchanged' };
         } else if (size >= j.end) {
           await this.readJournalTail(op, held.state, j, size);
-          return { state: held.state, source: 'read' };
+          return { state: held.state, source: 'journal' };
         }
         // Else the journal was cut shorter than what was read from it, by something else: read it all again.
       } else if (!j && !journal) {
