@@ -569,19 +569,22 @@ export class EmbeddedStore implements Store {
     state.generation = (state.generation ?? 0) + 1;
     const text = serializeSnapshot(state);
     const snapFile = await replaceFileDurably(this.location, text, 'store-compact-before-rename');
-    let journalFile: FileHandle;
+    let journalFile: FileHandle | undefined;
+    let snapStats: BigIntStats;
+    let journalStats: BigIntStats;
     try {
       faultPoint('store-compact-after-snapshot');
       const header: JournalHeader = { store: state.id, generation: state.generation };
       journalFile = await replaceFileDurably(this.journalPath, encodeFrame(header));
+      [snapStats, journalStats] = await Promise.all([
+        snapFile.stat({ bigint: true }),
+        journalFile.stat({ bigint: true }),
+      ]);
     } catch (err) {
       await snapFile.close().catch(() => undefined);
+      await journalFile?.close().catch(() => undefined);
       throw err;
     }
-    const [snapStats, journalStats] = await Promise.all([
-      snapFile.stat({ bigint: true }),
-      journalFile.stat({ bigint: true }),
-    ]);
     await closeHeld(held);
     held.snapshot = { file: snapFile, stamp: stampOf(snapStats), size: Number(snapStats.size) };
     const size = Number(journalStats.size);
