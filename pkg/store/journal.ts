@@ -124,15 +124,16 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /**
- * Removes temporary files a killed writer left beside `path`. Only call it under the store's lock: writers
- * create them only while holding it, so any that exist then are orphans.
+ * Removes temporary files a killed writer left beside `path` (its own and its journal's, named as tempPathFor
+ * names them). Only call it under the store's lock: writers create them only while holding it, so any that
+ * exist then are orphans.
  */
 export async function removeOrphanedTemps(path: string): Promise<void> {
-  const prefix = `${basename(path)}.`;
+  const base = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const orphan = new RegExp(`^${base}(\\.journal)?\\.\\d+(\\.[0-9a-f]{8})?\\.tmp$`);
   const dir = dirname(path);
   for (const name of await readdir(dir)) {
-    if (name.startsWith(prefix) && name.endsWith('.tmp'))
-      await unlink(join(dir, name)).catch(() => undefined);
+    if (orphan.test(name)) await unlink(join(dir, name)).catch(() => undefined);
   }
 }
 

@@ -220,9 +220,11 @@ test.serial('temp files a killed writer left are removed at open', async (t) => 
     'store.json.journal.4242.abcd0123.tmp',
   ];
   for (const name of orphans) writeFileSync(join(dataDir, name), 'partial');
-  writeFileSync(join(dataDir, 'unrelated.tmp'), 'not ours');
+  // Not ours: another file's, and another store's in the same directory (fileName 'store.json.x').
+  const others = ['store.json.x.4242.abcd0123.tmp', 'unrelated.tmp'];
+  for (const name of others) writeFileSync(join(dataDir, name), 'not ours');
   t.deepEqual(await keysIn(dataDir, '/s/'), ['/s/a', '/s/b', '/s/c']);
-  t.deepEqual(tempFiles(dataDir), ['unrelated.tmp']);
+  t.deepEqual(tempFiles(dataDir).sort(), others);
 });
 
 /** Increments `/counter` `times` times by get and compare-and-swap, retrying a lost CAS. */
