@@ -79,10 +79,12 @@ export interface Store {
 
 /**
  * What went wrong, for callers that decide on it: 'unreachable' is worth a retry with backoff, 'conflict' means
- * another writer won, 'lease-not-found' means the lease expired or was revoked.
+ * another writer won, 'lease-not-found' means the lease expired or was revoked, 'not-found' means there is no
+ * store where one was to be opened without creating it.
  */
 export type StoreErrorKind =
   | 'unreachable'
+  | 'not-found'
   | 'conflict'
   | 'lease-not-found'
   | 'compacted'
@@ -114,7 +116,10 @@ export function isStoreError(err: unknown, kind?: StoreErrorKind): err is StoreE
   return err instanceof StoreError && (kind === undefined || err.kind === kind);
 }
 
-/** Chooses the implementation: etcd when endpoints are given, else the embedded file store under dataDir. */
+/**
+ * Chooses the implementation: etcd when endpoints are given, else the embedded file store under dataDir, which
+ * is created when missing unless `embedded.create` is false (then: StoreError 'not-found' naming the path).
+ */
 export interface StoreConfig {
   etcd?: import('./etcd.ts').EtcdStoreOptions;
   embedded?: import('./embedded.ts').EmbeddedStoreOptions;
