@@ -1,11 +1,11 @@
 // The store tsnetctl reads. tsnetctl only looks: it never creates a store, so a mistyped --data-dir (or a
 // machine without an agent) is an error naming the path, not an empty store that answers "no node holds a
 // lease".
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Flags, UsageError } from '../cli/command-line.ts';
 import { DEFAULT_DATA_DIR, openStoreFromFlags } from '../cli/store-flags.ts';
-import { openStore, type Store } from '../store/index.ts';
+import { EMBEDDED_STORE_FILE } from '../store/embedded.ts';
+import { isStoreError, openStore, type Store } from '../store/index.ts';
 
 /** Moves the default data dir (the agent's default --data-dir): for a node laid out differently, and tests. */
 export const DATA_DIR_ENV = 'TSNET_DATA_DIR';
@@ -31,15 +31,14 @@ function nonEmpty(dir: string, source: string): string {
   return dir;
 }
 
-/**
- * The embedded store under `dataDir`, or the path of the store file that is not there. Kept to this one
- * function so that it becomes pkg/store's open-without-creating option: until then it checks for the file
- * EmbeddedStore.open would otherwise create.
- */
+/** The embedded store under `dataDir`, or the path of the store file that is not there (nothing is created). */
 async function openExistingEmbeddedStore(dataDir: string): Promise<{ store: Store } | { missing: string }> {
-  const file = join(dataDir, 'store.json');
-  if (!existsSync(file)) return { missing: file };
-  return { store: await openStore({ embedded: { dataDir } }) };
+  try {
+    return { store: await openStore({ embedded: { dataDir, create: false } }) };
+  } catch (err) {
+    if (isStoreError(err, 'not-found')) return { missing: join(dataDir, EMBEDDED_STORE_FILE) };
+    throw err;
+  }
 }
 
 /** What the local agent's /healthz says about its store, or undefined when nothing answers. */

@@ -121,6 +121,9 @@ interface EmbeddedWatch {
   next: number;
 }
 
+/** The snapshot's file name under the data dir (the journal and lock are named after it). */
+export const EMBEDDED_STORE_FILE = 'store.json';
+
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
   readonly location: string;
@@ -148,7 +151,7 @@ export class EmbeddedStore implements Store {
   private closed = false;
 
   private constructor(options: EmbeddedStoreOptions) {
-    this.location = join(options.dataDir, options.fileName ?? 'store.json');
+    this.location = join(options.dataDir, options.fileName ?? EMBEDDED_STORE_FILE);
     this.journalPath = `${this.location}.journal`;
     this.lockPath = `${this.location}.lock`;
     this.create = options.create ?? true;
