@@ -187,7 +187,7 @@ test("the unit's ExecStart starts an agent (in a test namespace) that gets ready
       const exited = new Promise<number | null>((done) => agent.on('close', (code) => done(code)));
       try {
         t.true(await ready, log);
-        t.true(existsSync(join(state, 'subnet.env')));
+        t.true(existsSync(join(state, 'run', 'subnet.env')));
       } finally {
         agent.kill('SIGTERM');
       }
