@@ -4,10 +4,12 @@ import type { Socket } from 'node:net';
 import { CniError, ErrorCode } from './errors.ts';
 import { cniErrorOutput, errorVersionOf, type PluginOutput } from './output.ts';
 import {
+  type CniHello,
   type CniRequest,
   connect,
   currentMntnsInode,
   currentNetnsInode,
+  currentPidnsInode,
   HELLO_TIMEOUT_MS,
   MAX_HELLO_BYTES,
   PROTOCOL_VERSION,
@@ -15,6 +17,16 @@ import {
   parseOutput,
   readLine,
 } from './socket-protocol.ts';
+
+/**
+ * Whether the agent can see the plugin's files: in its mount namespace, or in its PID namespace (an agent in
+ * a container with the host's directories mounted), where the agent compares the request's paths itself.
+ */
+function sameFilesLikely(hello: CniHello): boolean {
+  return (
+    hello.mntns === currentMntnsInode() || (hello.pidns !== undefined && hello.pidns === currentPidnsInode())
+  );
+}
 
 /**
  * Sends one invocation to the agent at `path`. Undefined when the agent cannot take it (no socket, nobody
@@ -38,14 +50,15 @@ export async function forwardToAgent(
     if (
       hello?.tsnetCni !== PROTOCOL_VERSION ||
       hello.netns !== netns ||
-      hello.mntns !== currentMntnsInode() ||
+      !sameFilesLikely(hello) ||
       !hello.plugins.includes(request.plugin)
     ) {
       return undefined; // nothing sent: the plugin runs in-process
     }
     socket.write(`${JSON.stringify({ ...request, netns } satisfies CniRequest)}\n`);
+    let answer: ReturnType<typeof parseOutput>;
     try {
-      return parseOutput(await readLine(socket, Number.POSITIVE_INFINITY));
+      answer = parseOutput(await readLine(socket, Number.POSITIVE_INFINITY));
     } catch (err) {
       const broken = new CniError(
         ErrorCode.TryAgainLater,
@@ -54,6 +67,8 @@ export async function forwardToAgent(
       );
       return cniErrorOutput(broken, errorVersionOf(request.stdin));
     }
+    // The agent sees other files at the request's paths and did nothing: the plugin runs it.
+    return 'fallback' in answer ? undefined : answer;
   } finally {
     socket.destroy();
   }

@@ -17,10 +17,12 @@ import { CniError, ErrorCode, toCniError } from './errors.ts';
 import { cniErrorOutput, errorVersionOf, type PluginOutput } from './output.ts';
 import { type CniPlugin, servePlugin } from './skel.ts';
 import {
+  type CniFallback,
   type CniHello,
   type CniRequest,
   currentMntnsInode,
   currentNetnsInode,
+  currentPidnsInode,
   LineTooLongError,
   MAX_REQUEST_BYTES,
   PROTOCOL_VERSION,
@@ -30,6 +32,7 @@ import {
   requestTooLargeError,
 } from './socket-protocol.ts';
 import { CURRENT_VERSION } from './version.ts';
+import { firstDifferentPath, requestPaths } from './views.ts';
 
 export interface CniServerOptions {
   /** Plugins by type. */
@@ -50,6 +53,7 @@ export interface CniServer {
 interface NamespaceIds {
   net: string;
   mnt: string;
+  pid: string;
 }
 
 interface ServerContext {
@@ -71,6 +75,7 @@ export async function startCniServer(path: string, options: CniServerOptions): P
     tsnetCni: PROTOCOL_VERSION,
     netns: currentNetnsInode(),
     mntns: currentMntnsInode(),
+    pidns: currentPidnsInode(),
     plugins: [...options.plugins.keys()],
   };
   const ctx: ServerContext = {
@@ -104,14 +109,20 @@ export async function startCniServer(path: string, options: CniServerOptions): P
 }
 
 function namespacesOf(pid: number | 'self'): NamespaceIds {
-  // netnsId is the nsfs identity (dev:ino), the same rule for a mount namespace's file.
-  return { net: netnsId(`/proc/${pid}/ns/net`), mnt: netnsId(`/proc/${pid}/ns/mnt`) };
+  // netnsId is the nsfs identity (dev:ino), the same rule for the mount and PID namespaces' files.
+  const id = (kind: string) => netnsId(`/proc/${pid}/ns/${kind}`);
+  return { net: id('net'), mnt: id('mnt'), pid: id('pid') };
 }
 
 interface PeerCheck {
   credentials?: PeerCredentials;
   /** Why the peer is refused; absent when it may be served. */
   refusal?: string;
+  /**
+   * The peer runs in another mount namespace (the agent in a container, the plugin on the host): each request
+   * is served only if the paths it names are the same objects in the peer's view (seen through this pid).
+   */
+  compareViewsOf?: number;
 }
 
 /**
@@ -139,22 +150,26 @@ function checkPeer(socket: Socket, own: NamespaceIds): PeerCheck {
       refusal: `cannot read the namespaces of peer pid ${pid}: ${(err as Error).message}`,
     };
   }
-  for (const kind of ['net', 'mnt'] as const) {
-    if (peer[kind] !== own[kind]) {
-      return {
-        credentials,
-        refusal: `peer pid ${pid} runs in another ${kind === 'net' ? 'network' : 'mount'} namespace (${kind} ${peer[kind]}) than the agent (${kind} ${own[kind]})`,
-      };
-    }
-  }
-  return { credentials };
+  if (peer.net !== own.net)
+    return {
+      credentials,
+      refusal: `peer pid ${pid} runs in another network namespace (net ${peer.net}) than the agent (net ${own.net})`,
+    };
+  if (peer.mnt === own.mnt) return { credentials };
+  // Another mount namespace: its /proc/<pid> paths (CNI_NETNS) only mean the same within one PID namespace.
+  if (peer.pid !== own.pid)
+    return {
+      credentials,
+      refusal: `peer pid ${pid} runs in another mount namespace and another PID namespace than the agent`,
+    };
+  return { credentials, compareViewsOf: pid };
 }
 
 function refusedError(reason: string): CniError {
   return new CniError(
     ErrorCode.IoFailure,
     'tsnet-agent refused the request on its CNI socket',
-    `${reason}; only root in the agent's network and mount namespaces may forward to it`,
+    `${reason}; only root in the agent's network namespace, seeing the same files, may forward to it`,
   );
 }
 
@@ -189,6 +204,10 @@ async function serveConnection(socket: Socket, ctx: ServerContext, onRequest: ()
     ifname: request.env['CNI_IFNAME'],
   });
   const output = await answer(request, peer, ctx, log);
+  if ('fallback' in output) {
+    socket.end(`${JSON.stringify(output)}\n`);
+    return;
+  }
   const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
   if (output.exitCode === 0) log.info({ durationMs }, 'CNI request served');
   else log.warn({ durationMs, error: errorOf(output) }, 'CNI request failed');
@@ -201,13 +220,20 @@ async function answer(
   peer: PeerCheck,
   ctx: ServerContext,
   log: Logger,
-): Promise<PluginOutput> {
+): Promise<PluginOutput | CniFallback> {
   if (peer.refusal !== undefined) {
     log.warn(
       { peer: peer.credentials, claimedNetns: request.netns, reason: peer.refusal },
       'CNI peer refused',
     );
     return cniErrorOutput(refusedError(peer.refusal), errorVersionOf(request.stdin));
+  }
+  if (peer.compareViewsOf !== undefined) {
+    const different = firstDifferentPath(peer.compareViewsOf, requestPaths(request.env, request.stdin));
+    if (different !== undefined) {
+      log.info({ path: different }, 'CNI request handed back: the plugin sees another file at this path');
+      return { fallback: `${different} is another file for tsnet-agent than for the plugin` };
+    }
   }
   const plugin = ctx.options.plugins.get(request.plugin);
   if (!plugin) {

@@ -6,10 +6,12 @@
 //                               "plugins":[...]}
 //   client -> server  request  {"plugin":"tsnet-bridge","netns":<client's inode>,"env":{...},"stdin":"..."}
 //   server -> client  response {"stdout":"...","stderr":"...","exitCode":0}  (servePlugin's PluginOutput)
-// A plugin only forwards when the hello says the agent runs in its own network and mount namespaces (in
-// another mount namespace, e.g. an agent container without the host's /run/netns, CNI_NETNS paths would not
-// resolve). That choice is the client's convenience, not the server's trust: the server checks the peer
-// itself (SO_PEERCRED, /proc/<pid>/ns) and answers a refused peer with the spec's error JSON.
+//                     or       {"fallback":"<why>"}: nothing was done, the plugin runs the request itself
+// A plugin only forwards when the hello says the agent runs in its network namespace and either its mount
+// namespace or its PID namespace. That choice is the client's convenience, not the server's trust: the
+// server checks the peer itself (SO_PEERCRED, /proc/<pid>/ns), answers a refused peer with the spec's error
+// JSON, and, for a peer in another mount namespace (the agent in a container), serves a request only when
+// every path it names is the same file for both (views.ts); otherwise it hands the request back.
 import { statSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { isAbsolute } from 'node:path';
@@ -34,6 +36,8 @@ export interface CniHello {
   tsnetCni: number;
   netns: number;
   mntns: number;
+  /** Inode of the agent's PID namespace (absent from older agents). */
+  pidns?: number;
   /** The plugin types served: a plugin the agent does not serve runs in-process. */
   plugins: string[];
 }
@@ -55,6 +59,16 @@ export function currentNetnsInode(): number {
 /** Inode of this process's mount namespace: paths (CNI_NETNS, CNI_PATH, data dirs) mean the same only within one. */
 export function currentMntnsInode(): number {
   return statSync('/proc/self/ns/mnt').ino;
+}
+
+/** Inode of this process's PID namespace: /proc/<pid> paths mean the same only within one. */
+export function currentPidnsInode(): number {
+  return statSync('/proc/self/ns/pid').ino;
+}
+
+/** The agent's answer when it did nothing and the plugin must run the request itself. */
+export interface CniFallback {
+  fallback: string;
 }
 
 /** The socket a plugin forwards to: TSNET_CNI_SOCKET when it is an absolute path, else the default. */
@@ -163,8 +177,9 @@ export function parseHello(line: string): CniHello | undefined {
 }
 
 /** An answer line as the client reads it. */
-export function parseOutput(line: string): PluginOutput {
-  const o = JSON.parse(line) as Partial<PluginOutput> | null;
+export function parseOutput(line: string): PluginOutput | CniFallback {
+  const o = JSON.parse(line) as (Partial<PluginOutput> & Partial<CniFallback>) | null;
+  if (typeof o?.fallback === 'string') return { fallback: o.fallback };
   if (typeof o?.stdout !== 'string' || typeof o.stderr !== 'string' || !Number.isInteger(o.exitCode))
     throw new Error('malformed answer from tsnet-agent');
   return o as PluginOutput;

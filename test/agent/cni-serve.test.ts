@@ -2,7 +2,15 @@
 // spec's JSON and exit code, "try again later" when the connection breaks after the request was sent, and
 // the built plugin mains forwarding (without loading koffi) or falling back to running in-process.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
@@ -144,11 +152,12 @@ async function rawServer(
   netns: number,
   onRequest: (socket: Socket) => void,
   mntns = currentMntnsInode(),
+  pidns?: number,
 ): Promise<{ requests: () => number; close: () => Promise<void> }> {
   let requests = 0;
   const server = createServer((socket) => {
     socket.on('error', () => undefined);
-    socket.write(`${JSON.stringify({ tsnetCni: 1, netns, mntns, plugins: ['fake'] })}\n`);
+    socket.write(`${JSON.stringify({ tsnetCni: 1, netns, mntns, pidns, plugins: ['fake'] })}\n`);
     socket.on('data', (d: Buffer) => {
       if (d.includes(0x0a)) {
         requests++;
@@ -245,7 +254,7 @@ test('the server never deletes a file that is not a socket, and close() does not
   });
 });
 
-test('no socket, a dead socket file, or an agent in another netns or mount namespace: undefined (run in-process), nothing sent', async (t) => {
+test('no socket, a dead socket file, or an agent in another netns, or in another mount and PID namespace: undefined (run in-process), nothing sent', async (t) => {
   await withTempDir(async (dir) => {
     const req = { plugin: 'fake', env: envFor('ADD', 'c1'), stdin: CONF };
     t.is(await forwardToAgent(join(dir, 'absent.sock'), req), undefined);
@@ -257,6 +266,7 @@ test('no socket, a dead socket file, or an agent in another netns or mount names
       [currentNetnsInode() + 1, currentMntnsInode()],
       [currentNetnsInode(), currentMntnsInode() + 1], // an agent container that cannot see the host's paths
     ] as const) {
+      // No pidns in the hello, as from an agent in another PID namespace (or an older agent).
       const server = await rawServer(path, netns, (socket) => socket.end('{}\n'), mntns);
       try {
         t.is(await forwardToAgent(path, req), undefined);
@@ -264,6 +274,27 @@ test('no socket, a dead socket file, or an agent in another netns or mount names
       } finally {
         await server.close();
       }
+    }
+  });
+});
+
+test('an agent in another mount namespace but this PID namespace gets the request; its hand-back runs it in-process', async (t) => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, 'cni.sock');
+    const req = { plugin: 'fake', env: envFor('ADD', 'c1'), stdin: CONF };
+    const server = await rawServer(
+      path,
+      currentNetnsInode(),
+      (socket) =>
+        socket.end('{"fallback":"/var/lib/cni is another file for tsnet-agent than for the plugin"}\n'),
+      currentMntnsInode() + 1,
+      statSync('/proc/self/ns/pid').ino,
+    );
+    try {
+      t.is(await forwardToAgent(path, req), undefined, 'handed back: the caller runs the plugin');
+      t.is(server.requests(), 1, 'the request was sent once');
+    } finally {
+      await server.close();
     }
   });
 });
@@ -518,17 +549,38 @@ test('a peer in another network namespace that forges the agent inode is refused
   });
 });
 
-test('a peer in another mount namespace, or not root even where the socket mode lets it connect, is refused', async (t) => {
+test('a peer in another mount namespace is served when the request names the same files for both, handed back when not; another PID namespace or a non-root peer is refused', async (t) => {
   await withRecordingServer('fake', async ({ dir, path, calls }) => {
-    const request = { plugin: 'fake', env: envFor('DEL', 'c1'), stdin: CONF };
-    const otherMntns = await runForgingClient(
-      ['unshare', '--mount', '--propagation', 'private'],
+    const dataDir = join(dir, 'data');
+    mkdirSync(dataDir);
+    const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'servenet', type: 'fake', dataDir });
+    const request = { plugin: 'fake', env: envFor('DEL', 'c1'), stdin: conf };
+    const privateMounts = ['unshare', '--mount', '--propagation', 'private'];
+    // A copy of the mount tree: every path is the same object, so the agent serves it.
+    const sameFiles = await runForgingClient(privateMounts, path, request);
+    t.is(sameFiles.exitCode, 0, sameFiles.stdout);
+    t.deepEqual(calls, ['del c1']);
+
+    // The data dir the config names is another directory for this peer: nothing runs, the request comes back.
+    const otherDir = await runForgingClient(
+      [...privateMounts, 'sh', '-c', `mount -t tmpfs none ${dataDir} && exec "$@"`, 'sh'],
       path,
       request,
     );
-    t.is(otherMntns.exitCode, 1);
-    t.is(errorJsonOf(otherMntns).code, ErrorCode.IoFailure);
-    t.regex(errorJsonOf(otherMntns).details ?? '', /another mount namespace/);
+    t.regex(
+      String((otherDir as unknown as { fallback?: string }).fallback),
+      new RegExp(`^${dataDir} is another file`),
+    );
+    t.deepEqual(calls, ['del c1'], 'the agent did nothing for it');
+
+    const otherPidns = await runForgingClient(
+      ['unshare', '--pid', '--fork', ...privateMounts.slice(1)],
+      path,
+      request,
+    );
+    t.is(otherPidns.exitCode, 1);
+    t.is(errorJsonOf(otherPidns).code, ErrorCode.IoFailure);
+    t.regex(errorJsonOf(otherPidns).details ?? '', /another mount namespace and another PID namespace/);
 
     // A misconfigured socket anyone may connect to: the kernel's credentials still decide.
     chmodSync(dir, 0o755);
@@ -537,7 +589,7 @@ test('a peer in another mount namespace, or not root even where the socket mode 
     t.is(nobody.exitCode, 1);
     t.is(errorJsonOf(nobody).code, ErrorCode.IoFailure);
     t.regex(errorJsonOf(nobody).details ?? '', /uid 65534, not root/);
-    t.deepEqual(calls, []);
+    t.deepEqual(calls, ['del c1']);
   });
 });
 

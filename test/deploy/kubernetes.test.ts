@@ -42,6 +42,7 @@ interface Volume {
   secret?: { secretName: string; items?: { key: string; path: string }[] };
 }
 interface PodSpec {
+  hostPID?: boolean;
   initContainers?: Container[];
   containers: Container[];
   volumes?: Volume[];
@@ -193,7 +194,11 @@ test('etcd over https: CA, client certificate and key come from a mounted Secret
 test('the agent container mounts the host paths CNI requests name, propagating new netns mounts', (t) => {
   const agent = agentContainer();
   const volumes = podSpec().volumes ?? [];
-  for (const path of ['/run/netns', '/run/tsnet', '/var/lib/cni']) {
+  t.true(
+    podSpec().hostPID === true,
+    "the host's PID namespace: the agent compares forwarded requests' paths",
+  );
+  for (const path of ['/run/netns', '/run/tsnet', '/var/lib/cni', '/opt/cni/bin']) {
     const mount = (agent.volumeMounts ?? []).find((m) => m.mountPath === path);
     const volume = volumes.find((v) => v.name === mount?.name);
     t.is(volume?.hostPath?.path, path, `${path} is the host's own ${path}`);
