@@ -35,7 +35,7 @@ import { SubnetManager } from '../../pkg/subnet/manager.ts';
 import { tsnetVxlan } from '../../pkg/vxlan/plugin.ts';
 
 const USAGE = `usage:
-  tsnet-agent run --public-ip IP [--node-name NAME] [--etcd-endpoints URL[,URL]] [--etcd-prefix PREFIX]
+  tsnet-agent run [--public-ip IP] [--node-name NAME] [--etcd-endpoints URL[,URL]] [--etcd-prefix PREFIX]
       [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--data-dir DIR] [--subnet-file PATH]
       [--lease-ttl SECONDS] [--http HOST:PORT|''] [--vxlan-name NAME] [--reconcile-interval SECONDS]
       [--leave] [--no-masquerade] [--run-dir DIR] [--cni-socket PATH|''] [--api-socket PATH|'']
@@ -96,12 +96,13 @@ function agentServices(opts: AgentOptions): Service[] {
     nodeName: opts.nodeName,
     publicIp: opts.publicIp,
     dataDir: opts.dataDir,
+    // The embedded store is a single node's: it runs without a cluster until a network config appears.
+    standbyWithoutConfig: opts.etcd === undefined,
   });
   const overlay = new OverlayService({
     lease,
     store,
     vxlanName: opts.vxlanName,
-    publicIp: opts.publicIp,
     reconcileIntervalSeconds: opts.reconcileIntervalSeconds,
     masquerade: opts.masquerade,
     subnetFile: opts.subnetFile,

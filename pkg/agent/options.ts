@@ -21,7 +21,8 @@ import { DEFAULT_SUBNET_FILE } from '../subnet/env.ts';
 
 export interface AgentOptions {
   readonly nodeName: string;
-  readonly publicIp: string;
+  /** Undefined: the default route's interface address, looked up when the overlay needs it. */
+  readonly publicIp: string | undefined;
   readonly etcd?: EtcdOptions;
   readonly prefix: string;
   readonly dataDir: string;
@@ -47,7 +48,6 @@ export const DEFAULT_HTTP = '127.0.0.1:9180';
 
 export function agentOptions(flags: Flags): AgentOptions {
   const publicIp = ipv4Flag(flags, 'public-ip');
-  if (!publicIp) throw new UsageError('--public-ip is required: the node address peers reach for VXLAN');
   const vxlanName = str(flags, 'vxlan-name') ?? 'tsnet.1';
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(vxlanName))
     throw new UsageError(`--vxlan-name ${JSON.stringify(vxlanName)}: not an interface name`);

@@ -29,7 +29,6 @@ export interface OverlayServiceOptions {
   /** Counts failed lease watches. */
   readonly store: StoreService;
   readonly vxlanName: string;
-  readonly publicIp: string;
   readonly reconcileIntervalSeconds: number;
   readonly masquerade: boolean;
   readonly subnetFile: string;
@@ -47,6 +46,8 @@ export class OverlayService implements Service {
   /** True while subnet.env is written: the node serves pods. */
   private published = false;
   private stopped = false;
+  /** Settles once a standby node has joined and the data plane is up (or failed). */
+  private joined: Promise<void> | undefined;
 
   constructor(opts: OverlayServiceOptions) {
     this.opts = opts;
@@ -106,8 +107,24 @@ export class OverlayService implements Service {
    */
   async start(ctx: StartContext): Promise<void> {
     this.log = ctx.log;
+    const { lease } = this.opts;
+    if (!lease.inStandby) return this.startDataPlane(ctx);
+    // A single node: the overlay comes up when the node joins a cluster (a network config appears).
+    this.joined = new Promise<void>((resolve) =>
+      lease.whenJoined(() => {
+        if (this.stopped) return resolve();
+        this.startDataPlane(ctx).then(resolve, (err: unknown) => {
+          ctx.log.error({ err: (err as Error).message }, 'the overlay failed to start after joining');
+          ctx.fatal(`overlay: ${(err as Error).message}`);
+          resolve();
+        });
+      }),
+    );
+  }
+
+  private async startDataPlane(ctx: StartContext): Promise<void> {
     const { lease, subnetFile } = this.opts;
-    const { manager, config, acquired, vtepMac } = lease.lease;
+    const { manager, config, acquired, vtepMac, publicIp } = lease.lease;
     lease.onEvent((e) => this.onLeaseEvent(e));
     this.withdrawStaleSubnetEnv(acquired.subnet);
     const signal = AbortSignal.any([ctx.signal, this.abort.signal]);
@@ -119,7 +136,7 @@ export class OverlayService implements Service {
       name: this.opts.vxlanName,
       vni: config.Backend.VNI,
       port: config.Backend.Port,
-      localIp: this.opts.publicIp,
+      localIp: publicIp,
       mac: vtepMac,
       subnet: acquired.subnet,
       reconcileIntervalMs: this.opts.reconcileIntervalSeconds * 1000,
@@ -274,11 +291,16 @@ export class OverlayService implements Service {
     this.stopped = true;
     this.abort.abort();
     if (options.leave) this.withdraw();
+    // Still a single node: nothing was brought up. Joined: a data plane coming up is finished before closing.
+    if (this.opts.lease.inStandby) return;
+    await this.joined;
     await this.watchLoop?.catch(() => undefined);
     await this.overlay?.close();
   }
 
   health(): ServiceHealth {
+    if (this.opts.lease.inStandby && !this.stopped)
+      return { ready: true, standby: 'until the node joins a cluster' };
     return {
       ready: this.published && !this.stopped,
       peers: this.overlay?.peers().length ?? 0,

@@ -7,6 +7,7 @@ import type { Logger } from '../log/index.ts';
 import { stableVtepMac } from '../overlay/index.ts';
 import type { NetworkConfig } from '../subnet/config.ts';
 import { type AcquiredSubnet, type KeeperEvent, type LeaseKeeper, SubnetManager } from '../subnet/manager.ts';
+import { defaultRouteAddress } from './public-ip.ts';
 import type { Service, ServiceHealth, StartContext, StopOptions } from './service.ts';
 import { readLocalState, removeLocalState, writeLocalState } from './state.ts';
 import type { StoreService } from './store.ts';
@@ -16,9 +17,15 @@ export interface SubnetLeaseOptions {
   readonly prefix: string;
   readonly leaseTtlSeconds: number;
   readonly nodeName: string;
-  readonly publicIp: string;
+  /** The address peers reach the node at; undefined: the default route's interface address. */
+  readonly publicIp: string | undefined;
   /** Where the subnet held is recorded, so a restart (or a reboot) takes the same one back. */
   readonly dataDir: string;
+  /**
+   * Without a cluster network config, start at once and join when one appears (a single node with the
+   * embedded store); otherwise start() waits for the config.
+   */
+  readonly standbyWithoutConfig?: boolean;
 }
 
 /** The lease as the services that build on it see it, from start() on. */
@@ -27,7 +34,10 @@ export interface HeldLease {
   readonly config: NetworkConfig;
   readonly acquired: AcquiredSubnet;
   readonly vtepMac: string;
+  readonly publicIp: string;
 }
+
+const CONFIG_POLL_MS = 2000;
 
 export class SubnetLeaseService implements Service {
   readonly name = 'subnet-lease';
@@ -42,6 +52,11 @@ export class SubnetLeaseService implements Service {
   /** False from a 'lost' until the subnet is ours again. */
   private holding = false;
   private events: Counter<'event'> | undefined;
+  /** Waiting for a cluster network config before taking a lease (single node). */
+  private standby = false;
+  private readonly joinListeners: ((lease: HeldLease) => void)[] = [];
+  private joining: Promise<void> | undefined;
+  private readonly abort = new AbortController();
 
   constructor(opts: SubnetLeaseOptions) {
     this.opts = opts;
@@ -85,24 +100,83 @@ export class SubnetLeaseService implements Service {
     return this.holding;
   }
 
+  /** True while the node waits for a cluster network config (it serves the runtime meanwhile). */
+  get inStandby(): boolean {
+    return this.standby;
+  }
+
+  /** Calls `fn` once the lease is held: now, or when a standby node joins. */
+  whenJoined(fn: (lease: HeldLease) => void): void {
+    if (this.held) fn(this.held);
+    else this.joinListeners.push(fn);
+  }
+
   async start(ctx: StartContext): Promise<void> {
     this.log = ctx.log;
     this.fatal = ctx.fatal;
-    const { store, prefix, leaseTtlSeconds, publicIp, nodeName, dataDir } = this.opts;
+    const { store, prefix, leaseTtlSeconds } = this.opts;
     const manager = new SubnetManager({ store: store.store, prefix, leaseTtlSeconds, logger: ctx.log });
-    const config = await this.waitForNetworkConfig(manager, ctx.signal);
+    const signal = AbortSignal.any([ctx.signal, this.abort.signal]);
+    if (this.opts.standbyWithoutConfig) {
+      const config = await manager.getNetworkConfig(signal).catch(() => undefined);
+      if (!config) {
+        this.standby = true;
+        ctx.log.info(
+          { prefix },
+          'no cluster network config: a single node until one exists (tsnet-agent init-network)',
+        );
+        this.joining = this.joinWhenConfigured(ctx, manager, signal);
+        return;
+      }
+      return this.take(ctx, manager, config, signal);
+    }
+    return this.take(ctx, manager, await this.waitForNetworkConfig(manager, signal), signal);
+  }
+
+  private async joinWhenConfigured(
+    ctx: StartContext,
+    manager: SubnetManager,
+    signal: AbortSignal,
+  ): Promise<void> {
+    try {
+      let config: NetworkConfig | undefined;
+      while (!config) {
+        await sleep(CONFIG_POLL_MS, undefined, { signal });
+        config = await manager.getNetworkConfig(signal).catch(() => undefined);
+      }
+      await this.take(ctx, manager, config, signal);
+      this.standby = false;
+      ctx.log.info({ subnet: this.held?.acquired.subnet }, 'cluster network config found: node joined');
+      for (const fn of this.joinListeners.splice(0)) fn(this.held as HeldLease);
+    } catch (err) {
+      if (signal.aborted) return;
+      ctx.log.error({ err: (err as Error).message }, 'joining the cluster failed');
+      ctx.fatal(`joining the cluster failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Takes the subnet of the previous run (or a new one), records it, and keeps the lease alive. */
+  private async take(
+    ctx: StartContext,
+    manager: SubnetManager,
+    config: NetworkConfig,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { nodeName, dataDir } = this.opts;
+    const publicIp = this.opts.publicIp ?? (await defaultRouteAddress());
+    if (!publicIp) throw new Error('no --public-ip given and no default route to take the node address from');
     const previous = readLocalState(dataDir);
     const vtepMac = previous?.vtepMac ?? stableVtepMac(`${nodeName}/${config.Network}`);
     const acquired = await manager.acquire(
       publicIp,
       { VtepMAC: vtepMac },
-      { previousSubnet: previous?.subnet, signal: ctx.signal },
+      { previousSubnet: previous?.subnet, signal },
     );
-    this.held = { manager, config, acquired, vtepMac };
+    this.held = { manager, config, acquired, vtepMac, publicIp };
     this.holding = true;
     this.lastRenewal = Date.now();
     writeLocalState(dataDir, { subnet: acquired.subnet, publicIp, vtepMac });
-    ctx.log.info({ subnet: acquired.subnet, origin: acquired.origin, vtepMac }, 'subnet acquired');
+    ctx.log.info({ subnet: acquired.subnet, origin: acquired.origin, vtepMac, publicIp }, 'subnet acquired');
     this.keeper = manager.keepAlive(acquired, (e) => this.onKeeperEvent(e));
   }
 
@@ -152,7 +226,7 @@ export class SubnetLeaseService implements Service {
         this.holding = false;
         writeLocalState(this.opts.dataDir, {
           subnet: e.acquired.subnet,
-          publicIp: this.opts.publicIp,
+          publicIp: e.acquired.attrs.PublicIP,
           vtepMac: e.acquired.attrs.BackendData.VtepMAC,
         });
         this.log?.error(
@@ -175,6 +249,8 @@ export class SubnetLeaseService implements Service {
    * deleted so peers drop the node, and the local record goes.
    */
   async stop(options: StopOptions): Promise<void> {
+    this.abort.abort();
+    await this.joining;
     const held = this.held;
     if (!options.leave || !held) {
       await this.keeper?.stop();
@@ -191,6 +267,7 @@ export class SubnetLeaseService implements Service {
 
   health(): ServiceHealth {
     const expires = this.expiresInSeconds();
+    if (this.standby) return { ready: true, standby: 'single node: no cluster network config yet' };
     return {
       ready: this.holding,
       subnet: this.held?.acquired.subnet,
