@@ -35,6 +35,8 @@ export class V1CgroupManager implements CgroupManager {
   readonly version = 1 as const;
   readonly path: string;
   readonly #dirs: ReadonlyMap<V1Controller, string>;
+  /** Every directory of this cgroup: the controllers' and, on a hybrid host, the cgroup2 one runc also joins. */
+  readonly #allDirs: readonly string[];
 
   constructor(
     layout: CgroupLayout,
@@ -45,6 +47,8 @@ export class V1CgroupManager implements CgroupManager {
     const dirs = new Map<V1Controller, string>();
     for (const [controller, mount] of layout.v1) dirs.set(controller, join(mount, this.path));
     this.#dirs = dirs;
+    const unified = layout.mode === 'hybrid' && layout.unified ? [join(layout.unified, this.path)] : [];
+    this.#allDirs = [...dirs.values(), ...unified];
   }
 
   /** The directory of this cgroup in one controller's hierarchy. */
@@ -63,6 +67,7 @@ export class V1CgroupManager implements CgroupManager {
       if (controller === 'cpuset') await this.#createCpuset(dir);
       else await mkdir(dir, { recursive: true });
     }
+    for (const dir of this.#allDirs) await mkdir(dir, { recursive: true });
   }
 
   /** A new cpuset starts with no CPUs and no memory nodes, and no task may join it: copy the parent's. */
@@ -149,7 +154,7 @@ export class V1CgroupManager implements CgroupManager {
 
   async addProcess(pid: number): Promise<void> {
     if (!Number.isSafeInteger(pid) || pid <= 0) throw new CgroupError(`invalid pid ${pid}`);
-    for (const dir of this.#dirs.values()) await writeCgroupFile(dir, 'cgroup.procs', String(pid));
+    for (const dir of this.#allDirs) await writeCgroupFile(dir, 'cgroup.procs', String(pid));
   }
 
   async freeze(): Promise<void> {
@@ -200,7 +205,7 @@ export class V1CgroupManager implements CgroupManager {
   }
 
   exists(): boolean {
-    return [...this.#dirs.values()].some((d) => existsSync(d));
+    return this.#allDirs.some((d) => existsSync(d));
   }
 
   async destroy(): Promise<void> {
@@ -213,7 +218,7 @@ export class V1CgroupManager implements CgroupManager {
     if (canFreeze) await this.thaw();
     const empty = await waitFor(() => subtreePids(this.#anyDir()).length === 0, 5000);
     if (!empty) throw new CgroupError(`cgroup ${this.path} still has tasks after SIGKILL`);
-    for (const dir of this.#dirs.values()) await removeSubtree(dir);
+    for (const dir of this.#allDirs) await removeSubtree(dir);
   }
 }
 

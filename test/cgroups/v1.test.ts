@@ -2,10 +2,11 @@
 // measured, destroy kills and removes everything. Skips where v1 is not mounted.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { cgroupManager, detectCgroupLayout, V1CgroupManager } from '../../pkg/cgroups/index.ts';
+import { withTempDir } from '../helpers/tmp.ts';
 
 const layout = detectCgroupLayout();
 const v1 = layout.mode === 'v2' ? test.skip : test.serial;
@@ -86,6 +87,14 @@ v1('limits are written to the v1 files and a joined process lives under them', a
       warnings.join('; '),
     );
   t.deepEqual(await m.pids(), [child.pid]);
+  if (layout.mode === 'hybrid' && layout.unified) {
+    // runc joins the cgroup2 mount of a hybrid host too; so does the manager, so destroy finds it
+    t.true(
+      read(join(layout.unified, parent, 'ctr'), 'cgroup.procs')
+        .split('\n')
+        .includes(String(child.pid)),
+    );
+  }
   t.true(read(m.dir('memory'), 'cgroup.procs').split('\n').includes(String(child.pid)));
 
   // Lowering the limit below memsw, then raising it past the old memsw, both keep limit <= memsw.
@@ -95,37 +104,45 @@ v1('limits are written to the v1 files and a joined process lives under them', a
   t.is(read(m.dir('memory'), 'memory.limit_in_bytes'), String(256 * MiB));
 });
 
-v1('a joined process is frozen and thawed, and its work shows in the stats', async (t) => {
-  const parent = testParent(t);
-  const m = cgroupManager(`${parent}/ctr`, layout);
-  await m.create();
-  const readDisk = disk
-    ? `dd if=/dev/${disk.name} of=/dev/null bs=4096 count=16 iflag=direct 2>/dev/null;`
-    : '';
-  const child = gatedShell(`i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; ${readDisk} exec sleep 100`);
-  t.teardown(() => void child.kill('SIGKILL'));
-  await m.addProcess(child.pid ?? 0);
-  release(child);
-  const comm = () => readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim();
-  while (comm() !== 'sleep') await new Promise((r) => setTimeout(r, 10));
+v1('a joined process is frozen and thawed, and its work shows in the stats', (t) =>
+  withTempDir(async (tmp) => {
+    const parent = testParent(t);
+    const m = cgroupManager(`${parent}/ctr`, layout);
+    await m.create();
+    // direct I/O to a file on the disk: raw block devices may not be opened here
+    const file = join(tmp, 'io');
+    const onDisk = disk !== undefined && ((statSync(tmp).dev >> 8) & 0xfff) === disk.major;
+    const io = onDisk
+      ? `dd if=/dev/zero of=${file} bs=4096 count=16 oflag=direct 2>/dev/null; dd if=${file} of=/dev/null bs=4096 iflag=direct 2>/dev/null;`
+      : '';
+    const child = gatedShell(`i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; ${io} exec sleep 100`);
+    t.teardown(() => void child.kill('SIGKILL'));
+    await m.addProcess(child.pid ?? 0);
+    release(child);
+    const comm = () => readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim();
+    while (comm() !== 'sleep') await new Promise((r) => setTimeout(r, 10));
 
-  const stats = await m.stats();
-  t.true(stats.cpuUsageNs > 0, `cpu ${stats.cpuUsageNs}`);
-  t.true(stats.memoryUsage > 0);
-  t.true(stats.memoryWorkingSet <= stats.memoryUsage);
-  t.is(stats.memoryLimit, null);
-  t.is(stats.pidsCurrent, 1);
-  if (disk) t.true(stats.blkioReadBytes >= 16 * 4096, `read ${stats.blkioReadBytes}`);
-  t.is(stats.oomKills, 0);
+    const stats = await m.stats();
+    t.true(stats.cpuUsageNs > 0, `cpu ${stats.cpuUsageNs}`);
+    t.true(stats.memoryUsage > 0);
+    t.true(stats.memoryWorkingSet <= stats.memoryUsage);
+    t.is(stats.memoryLimit, null);
+    t.is(stats.pidsCurrent, 1);
+    if (onDisk) {
+      t.true(stats.blkioReadBytes >= 16 * 4096, `read ${stats.blkioReadBytes}`);
+      t.true(stats.blkioWriteBytes >= 16 * 4096, `written ${stats.blkioWriteBytes}`);
+    }
+    t.is(stats.oomKills, 0);
 
-  await m.freeze();
-  const v1m = m as V1CgroupManager;
-  t.is(read(v1m.dir('freezer'), 'freezer.state'), 'FROZEN');
-  const state = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.[0];
-  t.true(state === 'D' || state === 'S', `state ${state}`);
-  await m.thaw();
-  t.is(read(v1m.dir('freezer'), 'freezer.state'), 'THAWED');
-});
+    await m.freeze();
+    const v1m = m as V1CgroupManager;
+    t.is(read(v1m.dir('freezer'), 'freezer.state'), 'FROZEN');
+    const state = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    t.true(state === 'D' || state === 'S', `state ${state}`);
+    await m.thaw();
+    t.is(read(v1m.dir('freezer'), 'freezer.state'), 'THAWED');
+  }),
+);
 
 v1('an OOM kill is counted; destroy kills the tasks and leaves no directory in any hierarchy', async (t) => {
   const parent = testParent(t);
@@ -151,7 +168,8 @@ v1('an OOM kill is counted; destroy kills the tasks and leaves no directory in a
   );
   await m.destroy();
   t.is(await sleeperExit, 'SIGKILL');
-  for (const mount of layout.v1.values()) t.false(existsSync(join(mount, parent, 'ctr')), mount);
+  const mounts = [...layout.v1.values(), ...(layout.unified ? [layout.unified] : [])];
+  for (const mount of mounts) t.false(existsSync(join(mount, parent, 'ctr')), mount);
   t.false(m.exists());
   await m.destroy(); // idempotent
 });
