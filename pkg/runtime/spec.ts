@@ -4,8 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { isAbsolute, posix } from 'node:path';
-import { type CgroupResources, validateCgroupPath, validateResources } from '../cgroups/index.ts';
-import { blkioWeightWarning } from '../cgroups/manager.ts';
+import {
+  blkioWeightWarning,
+  type CgroupResources,
+  detectCgroupLayout,
+  validateCgroupPath,
+  validateResources,
+} from '../cgroups/index.ts';
 import { containerCapabilities } from './capabilities.ts';
 import {
   OCI_VERSION,
@@ -222,7 +227,8 @@ function checkContainerPath(what: string, path: string): string {
   if (!isAbsolute(path) || path.includes('\0')) {
     throw new SpecError(`${what} ${JSON.stringify(path)} must be an absolute path in the container`);
   }
-  return posix.normalize(path);
+  const normal = posix.normalize(path);
+  return normal.length > 1 ? normal.replace(/\/+$/, '') : normal;
 }
 
 /** Merges env lists (later keys win, order of first appearance kept) and validates KEY=VALUE. */
@@ -300,10 +306,8 @@ function namespaces(opts: RunOptions, cgroupVersion: 1 | 2): OciNamespace[] {
     cgroup: cgroupVersion === 2 ? 'private' : 'host',
   };
   const out: OciNamespace[] = [{ type: 'mount' }];
-  for (const [kind, mode] of Object.entries({ ...defaults, ...requested }) as [
-    OciNamespaceType,
-    NamespaceMode,
-  ][]) {
+  for (const [kind, fallback] of Object.entries(defaults) as [OciNamespaceType, NamespaceMode][]) {
+    const mode = requested[kind as keyof typeof requested] ?? fallback;
     if (mode === 'host') continue;
     if (mode === 'private') out.push({ type: kind });
     else if (typeof mode === 'object' && isAbsolute(mode.path)) out.push({ type: kind, path: mode.path });
@@ -417,7 +421,7 @@ export function buildSpec(opts: RunOptions, host: HostFacts = {}): BuiltSpec {
       `invalid hostname ${JSON.stringify(hostname)}: use letters, digits, '-' and '.' (RFC 1123)`,
     );
   }
-  const ns = namespaces(opts, host.cgroupVersion ?? 1);
+  const ns = namespaces(opts, host.cgroupVersion ?? (detectCgroupLayout().mode === 'v2' ? 2 : 1));
   if (hostname !== undefined && !ns.some((n) => n.type === 'uts')) {
     throw new SpecError('a hostname needs a private UTS namespace');
   }
