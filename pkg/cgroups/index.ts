@@ -4,6 +4,7 @@ import type { CgroupManager } from './manager.ts';
 import { V1CgroupManager } from './v1.ts';
 import { V2CgroupManager } from './v2.ts';
 
+export * from './devices.ts';
 export { validateCgroupPath } from './files.ts';
 export * from './layout.ts';
 export * from './manager.ts';

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import {
   CgroupError,
@@ -5,8 +6,10 @@ import {
   cpuSharesToWeight,
   cpuWeightToShares,
   memoryLimits,
+  parseByteSize,
   parseCgroupLayout,
   parseCpuList,
+  parseDeviceRate,
   swapOnlyLimit,
   validateCgroupPath,
   validateResources,
@@ -104,4 +107,30 @@ test('cgroup paths are validated before they become directories', (t) => {
   for (const bad of ['', '/', 'tsnet/../etc', 'tsnet//x', 'a b', '.hidden']) {
     t.throws(() => validateCgroupPath(bad), { instanceOf: CgroupError }, bad);
   }
+});
+
+test("sizes parse like Docker's RAMInBytes; device rates resolve the device's numbers", (t) => {
+  for (const [text, bytes] of [
+    ['1024', 1024],
+    ['64k', 65536],
+    ['512m', 512 * 2 ** 20],
+    ['1.5g', 1.5 * 2 ** 30],
+    ['2GiB', 2 * 2 ** 30],
+    ['1 MB', 2 ** 20],
+  ] as const) {
+    t.is(parseByteSize(text), bytes, text);
+  }
+  for (const bad of ['12x', '', '-1m', 'm', '1..2g']) {
+    t.throws(() => parseByteSize(bad), { instanceOf: CgroupError, message: /invalid size/ }, bad);
+  }
+  const disk = ['vda', 'sda', 'nvme0n1', 'xvda'].find((d) => existsSync(`/dev/${d}`));
+  if (disk) {
+    const want = readFileSync(`/sys/block/${disk}/dev`, 'utf8').trim();
+    const rate = parseDeviceRate(`/dev/${disk}:1mb`);
+    t.is(`${rate.major}:${rate.minor}`, want, 'the numbers sysfs shows');
+    t.is(rate.rate, 2 ** 20);
+  }
+  t.throws(() => parseDeviceRate('/dev/null:1mb'), { message: /not a block device/ });
+  t.throws(() => parseDeviceRate('/dev/nope:1mb'), { message: /ENOENT/ });
+  t.throws(() => parseDeviceRate('1mb'), { message: /DEVICE:RATE/ });
 });
