@@ -5,6 +5,7 @@ import { readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CgroupError } from './layout.ts';
+import { parseCpuList } from './resources.ts';
 
 const SEGMENT_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -144,5 +145,23 @@ export async function removeSubtree(dir: string, removeDir: RemoveDir = rmdir): 
         cause: lastError,
       });
     }
+  }
+}
+
+/** Refuses CPUs or memory nodes the parent cgroup does not have, before the kernel answers a bare EINVAL. */
+export async function checkCpusetAvailable(
+  parentDir: string,
+  effectiveFile: string,
+  name: string,
+  wanted: string,
+): Promise<void> {
+  const available = await readOptional(parentDir, effectiveFile);
+  if (available === undefined || available === '') return;
+  const have = new Set(parseCpuList(name, available));
+  const missing = parseCpuList(name, wanted).filter((n) => !have.has(n));
+  if (missing.length) {
+    throw new CgroupError(
+      `invalid ${name} ${JSON.stringify(wanted)}: ${missing.join(',')} not available (this host has ${available})`,
+    );
   }
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
+  checkCpusetAvailable,
   killPids,
   parseKeyValues,
   parseLimit,
@@ -96,8 +97,15 @@ export class V1CgroupManager implements CgroupManager {
       }
     }
     if (this.has('cpuset')) {
-      if (r.cpusetCpus) await writeCgroupFile(this.dir('cpuset'), 'cpuset.cpus', r.cpusetCpus);
-      if (r.cpusetMems) await writeCgroupFile(this.dir('cpuset'), 'cpuset.mems', r.cpusetMems);
+      const dir = this.dir('cpuset');
+      if (r.cpusetCpus) {
+        await checkCpusetAvailable(dirname(dir), 'cpuset.effective_cpus', 'cpuset cpus', r.cpusetCpus);
+        await writeCgroupFile(dir, 'cpuset.cpus', r.cpusetCpus);
+      }
+      if (r.cpusetMems) {
+        await checkCpusetAvailable(dirname(dir), 'cpuset.effective_mems', 'cpuset mems', r.cpusetMems);
+        await writeCgroupFile(dir, 'cpuset.mems', r.cpusetMems);
+      }
     }
     if (this.has('pids') && r.pidsLimit !== undefined) {
       await writeCgroupFile(this.dir('pids'), 'pids.max', pidsMax(r.pidsLimit));

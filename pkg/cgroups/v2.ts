@@ -3,8 +3,9 @@
 // file tree laid out like cgroup2.
 import { existsSync } from 'node:fs';
 import { mkdir, rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
+  checkCpusetAvailable,
   killPids,
   parseKeyValues,
   parseLimit,
@@ -89,8 +90,14 @@ export class V2CgroupManager implements CgroupManager {
     if (r.cpuShares) await writeCgroupFile(dir, 'cpu.weight', String(cpuSharesToWeight(r.cpuShares)));
     const bw = cpuBandwidth(r);
     if (bw) await writeCgroupFile(dir, 'cpu.max', `${v2Value(bw.quota)} ${bw.period}`);
-    if (r.cpusetCpus) await writeCgroupFile(dir, 'cpuset.cpus', r.cpusetCpus);
-    if (r.cpusetMems) await writeCgroupFile(dir, 'cpuset.mems', r.cpusetMems);
+    if (r.cpusetCpus) {
+      await checkCpusetAvailable(dirname(dir), 'cpuset.cpus.effective', 'cpuset cpus', r.cpusetCpus);
+      await writeCgroupFile(dir, 'cpuset.cpus', r.cpusetCpus);
+    }
+    if (r.cpusetMems) {
+      await checkCpusetAvailable(dirname(dir), 'cpuset.mems.effective', 'cpuset mems', r.cpusetMems);
+      await writeCgroupFile(dir, 'cpuset.mems', r.cpusetMems);
+    }
     if (r.pidsLimit !== undefined) await writeCgroupFile(dir, 'pids.max', pidsMax(r.pidsLimit));
     if (r.blkioWeight) {
       let file: string | undefined;

@@ -102,6 +102,12 @@ v1('limits are written to the v1 files and a joined process lives under them', a
   t.is(read(m.dir('memory'), 'memory.memsw.limit_in_bytes'), String(16 * MiB));
   await m.apply({ memory: 256 * MiB, memorySwap: -1 });
   t.is(read(m.dir('memory'), 'memory.limit_in_bytes'), String(256 * MiB));
+
+  // CPUs the host lacks are named before the kernel's bare EINVAL
+  await t.throwsAsync(m.apply({ cpusetCpus: '0-4000' }), {
+    message: /cpuset cpus "0-4000": .* not available \(this host has /i,
+  });
+  t.is(read(m.dir('cpuset'), 'cpuset.cpus'), '0');
 });
 
 v1('a joined process is frozen and thawed, and its work shows in the stats', (t) =>

@@ -60,6 +60,10 @@ test('create enables the wanted controllers top-down; apply writes v2 files in v
     t.is(read(m.dir, 'cpu.weight'), '20');
     t.is(read(m.dir, 'cpu.max'), '150000 100000');
     t.is(read(m.dir, 'cpuset.cpus'), '0-1');
+    layOut(join(cgroupRoot, 'tsnet-test'), { 'cpuset.cpus.effective': '0-1\n' });
+    await t.throwsAsync(m.apply({ cpusetCpus: '1-3' }), {
+      message: /2,3 not available \(this host has 0-1\)/,
+    });
     t.is(read(m.dir, 'cpuset.mems'), '0');
     t.is(read(m.dir, 'pids.max'), 'max');
     t.is(read(m.dir, 'io.bfq.weight'), '300');
