@@ -271,6 +271,7 @@ function userMounts(mounts: readonly MountOption[]): OciMount[] {
           'noexec',
           'nodev',
           ...(m.sizeBytes ? [`size=${m.sizeBytes}`] : []),
+          // without a mode runc gives the tmpfs the mode of the directory it covers, as under Docker
           ...(m.mode !== undefined ? [`mode=${m.mode.toString(8)}`] : []),
           ...ro,
         ],
@@ -463,10 +464,19 @@ export function buildSpec(opts: RunOptions, host: HostFacts = {}): BuiltSpec {
     if (warning) warnings.push(warning);
   }
 
-  const mounts = mergeMounts(
-    defaultMounts(privileged, opts.shmSizeBytes ?? DEFAULT_SHM_BYTES),
-    userMounts(opts.mounts ?? []),
-  );
+  const defaults = defaultMounts(privileged, opts.shmSizeBytes ?? DEFAULT_SHM_BYTES);
+  if (opts.userns && !ns.some((n) => n.type === 'network' && n.path === undefined)) {
+    // sysfs may only be mounted by the user namespace owning the network namespace; with a joined (or the
+    // host's) network the kernel refuses it (EPERM), so bind the host's /sys instead, as podman does.
+    const sys = defaults.find((m) => m.destination === '/sys');
+    if (sys)
+      Object.assign(sys, {
+        type: 'bind',
+        source: '/sys',
+        options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
+      });
+  }
+  const mounts = mergeMounts(defaults, userMounts(opts.mounts ?? []));
 
   const cwd = checkContainerPath('working directory', opts.workingDir || '/');
   const annotations = opts.annotations ?? {};

@@ -3,7 +3,15 @@
 // memory limit. Two containers keep it cheap; skipped with the reason where runc or busybox is missing.
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
@@ -53,6 +61,7 @@ if (skipReason) test.skip(`runc: ${skipReason}`, () => undefined);
 function makeRootfs(rootfs: string): void {
   for (const dir of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'home/app'])
     mkdirSync(join(rootfs, dir), { recursive: true });
+  chmodSync(join(rootfs, 'tmp'), 0o1777); // as in images: runc gives a tmpfs the mode of the dir it covers
   copyFileSync(BUSYBOX, join(rootfs, 'bin/busybox'));
   for (const applet of APPLETS) symlinkSync('busybox', join(rootfs, 'bin', applet));
   writeFileSync(
@@ -113,11 +122,15 @@ const SCRIPT = [
   'echo "cwd=$(pwd)"',
   'echo "memlimit=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)"',
   'echo "pidsmax=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)"',
+  'echo "uidmap=$(cat /proc/self/uid_map | tr -s " " " ")"',
+  'touch /rootfs-write 2>/dev/null; echo "rootfswrite=$?"',
+  'touch /tmp/tmpfs-write; echo "tmpwrite=$?"',
 ].join('; ');
 
 runcTest('runc runs the generated spec: defaults hold inside, user changes apply', (t) =>
   withTempDir((tmp) =>
     withNetnses('spec', 1, async ([ns]: TestNetns[]) => {
+      chmodSync(tmp, 0o755); // a mapped root (host uid 100000) must reach the rootfs
       const bundle = join(tmp, 'bundle');
       const rootfs = join(bundle, 'rootfs');
       makeRootfs(rootfs);
@@ -172,6 +185,13 @@ runcTest('runc runs the generated spec: defaults hold inside, user changes apply
           securityOpt: ['seccomp=unconfined'],
           capDrop: ['net_raw'],
           capAdd: ['CAP_NET_ADMIN'],
+          // container root is host uid 100000: the rootfs stays root-owned, readable by others
+          userns: {
+            uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+            gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+          },
+          readonlyRootfs: true,
+          mounts: [{ type: 'tmpfs', target: '/tmp' }],
         },
         SCRIPT,
       );
@@ -186,6 +206,11 @@ runcTest('runc runs the generated spec: defaults hold inside, user changes apply
       t.is(second.lines.get('unshare'), '0', 'without seccomp an unprivileged user namespace is allowed');
       t.is(second.lines.get('home'), '/home/app');
       t.is(second.lines.get('cwd'), '/');
+      t.is(second.lines.get('uidmap'), ' 0 100000 65536', 'a user namespace with the given mapping');
+      t.not(second.lines.get('rootfswrite'), '0', 'the rootfs is read-only');
+      t.is(second.lines.get('tmpwrite'), '0', 'the tmpfs is writable');
+      t.is(first.lines.get('rootfswrite'), '0');
+      t.is(first.lines.get('uidmap'), ' 0 0 4294967295', 'no user namespace by default');
     }),
   ),
 );

@@ -385,6 +385,23 @@ test('namespaces, user namespace mappings, sysctls, oom score, resources', (t) =
       { type: 'user' },
     ]);
     t.deepEqual(s.linux.uidMappings, [{ containerID: 0, hostID: 100000, size: 65536 }]);
+    t.deepEqual(
+      s.mounts.find((m) => m.destination === '/sys'),
+      {
+        destination: '/sys',
+        type: 'bind',
+        source: '/sys',
+        options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
+      },
+      'a user namespace cannot mount sysfs for a network namespace it does not own',
+    );
+    const ownNet = spec(rootfs, {
+      userns: {
+        uidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
+        gidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
+      },
+    });
+    t.is(ownNet.spec.mounts.find((m) => m.destination === '/sys')?.type, 'sysfs');
     t.deepEqual(s.linux.sysctl, { 'net.ipv4.ip_unprivileged_port_start': '0', 'kernel.shmmax': '1000000' });
     t.is(s.process.oomScoreAdj, 500);
     t.deepEqual(s.linux.resources?.memory, {
