@@ -1,7 +1,7 @@
 // The one place that turns a container's run options (close to Docker's Config + HostConfig) into an OCI
 // runtime spec for runc (runc's specconv idea): Docker's defaults for mounts, masked and read-only paths,
 // devices, capabilities and seccomp, then the user's changes, each validated with a clear error.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { isAbsolute, posix } from 'node:path';
 import {
@@ -279,6 +279,10 @@ function userMounts(mounts: readonly MountOption[]): OciMount[] {
     } else {
       if (!isAbsolute(m.source))
         throw new SpecError(`${m.type} source ${JSON.stringify(m.source)} must be an absolute host path`);
+      // Docker's old -v created a missing source silently; like --mount, refuse it
+      if (!existsSync(m.source)) {
+        throw new SpecError(`${m.type} source ${m.source} does not exist (for mount point ${destination})`);
+      }
       const propagation = m.type === 'bind' && m.propagation ? m.propagation : 'rprivate';
       out.push({ destination, type: 'bind', source: m.source, options: ['rbind', propagation, ...ro] });
     }

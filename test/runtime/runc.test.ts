@@ -8,6 +8,7 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  readFileSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -125,6 +126,10 @@ const SCRIPT = [
   'echo "uidmap=$(cat /proc/self/uid_map | tr -s " " " ")"',
   'touch /rootfs-write 2>/dev/null; echo "rootfswrite=$?"',
   'touch /tmp/tmpfs-write; echo "tmpwrite=$?"',
+  'echo "nofile=$(ulimit -Sn):$(ulimit -Hn)"',
+  'echo "oomadj=$(cat /proc/self/oom_score_adj)"',
+  'echo "shared=$(cat /shared/hello 2>/dev/null)"',
+  'touch /shared/new 2>/dev/null; echo "sharedwrite=$?"',
 ].join('; ');
 
 runcTest('runc runs the generated spec: defaults hold inside, user changes apply', (t) =>
@@ -135,6 +140,9 @@ runcTest('runc runs the generated spec: defaults hold inside, user changes apply
       const rootfs = join(bundle, 'rootfs');
       makeRootfs(rootfs);
       const runcRoot = join(tmp, 'runc');
+      const shared = join(tmp, 'shared');
+      mkdirSync(shared);
+      writeFileSync(join(shared, 'hello'), 'from the host');
       const base: RunOptions = {
         rootfs: 'rootfs',
         rootfsOnHost: rootfs,
@@ -151,6 +159,9 @@ runcTest('runc runs the generated spec: defaults hold inside, user changes apply
           env: ['GREETING=hello world'],
           workingDir: '/tmp',
           resources: { memory: 64 * 1024 * 1024, pidsLimit: 40 },
+          ulimits: ['nofile=512:1024'],
+          oomScoreAdj: 300,
+          mounts: [{ type: 'bind', source: shared, target: '/shared', readonly: true }],
         },
         SCRIPT,
       );
@@ -168,6 +179,10 @@ runcTest('runc runs the generated spec: defaults hold inside, user changes apply
       t.is(first.lines.get('cwd'), '/tmp');
       t.is(first.lines.get('memlimit'), String(64 * 1024 * 1024));
       t.is(first.lines.get('pidsmax'), '40');
+      t.is(first.lines.get('nofile'), '512:1024', 'rlimits within the hard limit apply');
+      t.is(first.lines.get('oomadj'), '300');
+      t.is(first.lines.get('shared'), 'from the host', 'a bind mount shows the host directory');
+      t.not(first.lines.get('sharedwrite'), '0', 'a read-only bind mount refuses writes');
       t.is(
         first.lines.get('netns'),
         `net:[${statSync(ns?.path ?? '').ino}]`,
@@ -206,6 +221,11 @@ runcTest('runc runs the generated spec: defaults hold inside, user changes apply
       t.is(second.lines.get('unshare'), '0', 'without seccomp an unprivileged user namespace is allowed');
       t.is(second.lines.get('home'), '/home/app');
       t.is(second.lines.get('cwd'), '/');
+      t.is(
+        second.lines.get('nofile')?.split(':')[1],
+        readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+\d+\s+(\d+)/)?.[1],
+        'no ulimit: the host limits are inherited',
+      );
       t.is(second.lines.get('uidmap'), ' 0 100000 65536', 'a user namespace with the given mapping');
       t.not(second.lines.get('rootfswrite'), '0', 'the rootfs is read-only');
       t.is(second.lines.get('tmpwrite'), '0', 'the tmpfs is writable');

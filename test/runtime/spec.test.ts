@@ -255,9 +255,9 @@ test('user options: env, cwd, user, mounts, read-only rootfs, annotations, cgrou
       annotations: { 'org.example/owner': 'team' },
       cgroupsPath: 'tsnet/abc123',
       mounts: [
-        { type: 'bind', source: '/data/sub', target: '/data/sub', readonly: true },
-        { type: 'bind', source: '/data', target: '/data', propagation: 'rslave' },
-        { type: 'volume', source: '/var/lib/tsnet/volumes/v1/_data', target: '/vol' },
+        { type: 'bind', source: '/etc', target: '/data/sub', readonly: true },
+        { type: 'bind', source: '/tmp', target: '/data', propagation: 'rslave' },
+        { type: 'volume', source: rootfs, target: '/vol' },
         { type: 'tmpfs', target: '/dev/shm', sizeBytes: 1024 * 1024, mode: 0o1777 },
       ],
     });
@@ -270,14 +270,14 @@ test('user options: env, cwd, user, mounts, read-only rootfs, annotations, cgrou
     // the defaults first, then the user's parents before their children
     const user = s.mounts.slice(-4);
     t.deepEqual(user, [
-      { destination: '/data', type: 'bind', source: '/data', options: ['rbind', 'rslave'] },
+      { destination: '/data', type: 'bind', source: '/tmp', options: ['rbind', 'rslave'] },
       {
         destination: '/vol',
         type: 'bind',
-        source: '/var/lib/tsnet/volumes/v1/_data',
+        source: rootfs,
         options: ['rbind', 'rprivate'],
       },
-      { destination: '/data/sub', type: 'bind', source: '/data/sub', options: ['rbind', 'rprivate', 'ro'] },
+      { destination: '/data/sub', type: 'bind', source: '/etc', options: ['rbind', 'rprivate', 'ro'] },
       {
         destination: '/dev/shm',
         type: 'tmpfs',
@@ -300,6 +300,10 @@ test('user options: env, cwd, user, mounts, read-only rootfs, annotations, cgrou
         /source "rel" must be an absolute host path/,
       ],
       [{ mounts: [{ type: 'tmpfs', target: 'x' }] }, /mount target "x"/],
+      [
+        { mounts: [{ type: 'bind', source: '/nonexistent/src', target: '/x' }] },
+        /bind source \/nonexistent\/src does not exist \(for mount point \/x\)/,
+      ],
       [
         {
           mounts: [
