@@ -7,7 +7,9 @@ import { isAbsolute, posix } from 'node:path';
 import {
   blkioWeightWarning,
   type CgroupResources,
+  cpuBandwidth,
   detectCgroupLayout,
+  memoryLimits,
   validateCgroupPath,
   validateResources,
 } from '../cgroups/index.ts';
@@ -90,7 +92,9 @@ export interface RunOptions {
 /** Facts about the host the spec depends on; read from this host unless given (tests). */
 export interface HostFacts {
   readonly hardLimits?: ReadonlyMap<string, number>;
+  /** the agent holds CAP_SYS_RESOURCE: it may raise hard rlimits and lower oom_score_adj */
   readonly canRaiseLimits?: boolean;
+  /** the agent's own oom_score_adj */
   readonly oomScoreAdj?: number;
   readonly onlineCpus?: number;
   readonly arch?: string;
@@ -363,22 +367,21 @@ function ociResources(r: CgroupResources, privileged: boolean): OciResources {
   const out: OciResources = {
     devices: privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES.map((d) => ({ ...d })),
   };
-  if (r.memory || r.memoryReservation || r.memorySwap) {
+  // the same conversions pkg/cgroups applies: OCI's swap is the v1 memsw total, like Docker's flag
+  const limits = memoryLimits(r);
+  if (limits || r.memoryReservation) {
     out.memory = {
-      ...(r.memory ? { limit: r.memory } : {}),
+      ...(limits && limits.limit !== -1 ? { limit: limits.limit } : {}),
       ...(r.memoryReservation ? { reservation: r.memoryReservation } : {}),
-      // OCI's swap is the v1 memsw total, like Docker's flag; unset with -m means twice the limit
-      ...(r.memory ? { swap: r.memorySwap || r.memory * 2 } : r.memorySwap === -1 ? { swap: -1 } : {}),
+      ...(limits ? { swap: limits.limitWithSwap } : {}),
     };
   }
   const cpu: NonNullable<OciResources['cpu']> = {};
   if (r.cpuShares) cpu.shares = r.cpuShares;
-  if (r.nanoCpus) {
-    cpu.period = 100_000;
-    cpu.quota = Math.round((r.nanoCpus * 100_000) / 1e9);
-  } else {
-    if (r.cpuPeriod) cpu.period = r.cpuPeriod;
-    if (r.cpuQuota) cpu.quota = r.cpuQuota;
+  const bandwidth = cpuBandwidth(r);
+  if (bandwidth) {
+    cpu.period = bandwidth.period;
+    cpu.quota = bandwidth.quota;
   }
   if (r.cpusetCpus) cpu.cpus = r.cpusetCpus;
   if (r.cpusetMems) cpu.mems = r.cpusetMems;
@@ -400,6 +403,19 @@ function readOomScoreAdj(): number {
     return Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim());
   } catch {
     return 0;
+  }
+}
+
+/** runc writes oom_score_adj as the agent: lowering it below the agent's own value needs CAP_SYS_RESOURCE. */
+function checkOomScoreAdj(adj: number, host: HostFacts): void {
+  if (!Number.isInteger(adj) || adj < -1000 || adj > 1000) {
+    throw new SpecError(`invalid oom score adjustment ${adj}: must be an integer in [-1000, 1000]`);
+  }
+  const floor = host.oomScoreAdj ?? readOomScoreAdj();
+  if (adj < floor && !(host.canRaiseLimits ?? hasSysResource())) {
+    throw new SpecError(
+      `oom score adjustment ${adj} is below the agent's own ${floor}, which needs CAP_SYS_RESOURCE`,
+    );
   }
 }
 
@@ -448,18 +464,7 @@ export function buildSpec(opts: RunOptions, host: HostFacts = {}): BuiltSpec {
   });
   warnings.push(...rlimitWarnings);
 
-  if (opts.oomScoreAdj !== undefined) {
-    const adj = opts.oomScoreAdj;
-    if (!Number.isInteger(adj) || adj < -1000 || adj > 1000) {
-      throw new SpecError(`invalid oom score adjustment ${adj}: must be an integer in [-1000, 1000]`);
-    }
-    const floor = host.oomScoreAdj ?? readOomScoreAdj();
-    if (adj < floor && !(host.canRaiseLimits ?? hasSysResource())) {
-      throw new SpecError(
-        `oom score adjustment ${adj} is below the agent's own ${floor}, which needs CAP_SYS_RESOURCE`,
-      );
-    }
-  }
+  if (opts.oomScoreAdj !== undefined) checkOomScoreAdj(opts.oomScoreAdj, host);
 
   const resources = opts.resources ?? {};
   validateResources(resources, { onlineCpus: host.onlineCpus ?? cpus().length });
