@@ -48,8 +48,13 @@ function whyRuncCannotRun(): string | undefined {
   } catch {
     return 'runc is not installed (scripts/install-deps.sh installs it)';
   }
-  if (detectCgroupLayout().mode !== 'v2' && !existsSync('/sys/fs/cgroup/memory/cgroup.procs')) {
-    return 'no cgroup hierarchy is visible under /sys/fs/cgroup (under `ip netns exec`, which remounts /sys?)';
+  const noCgroups =
+    'no cgroup hierarchy is visible under /sys/fs/cgroup (under `ip netns exec`, which remounts /sys?)';
+  try {
+    if (detectCgroupLayout().mode !== 'v2' && !existsSync('/sys/fs/cgroup/memory/cgroup.procs'))
+      return noCgroups;
+  } catch {
+    return noCgroups;
   }
   if (!existsSync(BUSYBOX)) return 'busybox-static is not installed (apt-get install -y busybox-static)';
   if (!execFileSync('file', ['-L', BUSYBOX], { encoding: 'utf8' }).includes('statically linked')) {
