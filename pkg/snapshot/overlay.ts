@@ -14,8 +14,8 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { flock, flockExclusiveAsync, LOCK_UN } from '../../native/libc.ts';
+import { writeFileAtomic } from '../fsutil/atomic.ts';
 import { inTurn } from '../sync/turns.ts';
-import { writeJsonAtomic } from './atomic.ts';
 
 export type SnapshotKind = 'active' | 'view' | 'committed';
 
@@ -239,7 +239,8 @@ export class OverlaySnapshotter {
       try {
         await flockExclusiveAsync(fd);
         const meta = await this.read();
-        if (await change(meta)) await writeJsonAtomic(this.metadataFile, meta);
+        if (await change(meta))
+          await writeFileAtomic(this.metadataFile, `${JSON.stringify(meta)}\n`, { mode: 0o600 });
       } finally {
         flock(fd, LOCK_UN);
         closeSync(fd);
