@@ -43,6 +43,8 @@ export interface RegistryClientOptions {
   readonly credentials?: (domain: string) => BasicCredentials | undefined;
   /** How often an interrupted blob download resumes before the pull fails. */
   readonly blobRetries?: number;
+  /** A blob download that receives nothing for this long is cut and resumed. */
+  readonly idleTimeoutMs?: number;
   readonly fetch?: typeof fetch;
 }
 
@@ -81,6 +83,7 @@ interface RequestOptions {
   readonly scopes: readonly string[];
   /** A full URL (upload locations), else `/v2/...` is resolved against the registry. */
   readonly url?: string;
+  readonly signal?: AbortSignal;
 }
 
 export class RegistryClient {
@@ -88,7 +91,7 @@ export class RegistryClient {
   private readonly fetchImpl: typeof fetch;
   private readonly credentials: BasicCredentials | undefined;
   private readonly blobRetries: number;
-  private authorization: string | undefined;
+  private readonly idleTimeoutMs: number;
   private challenge: AuthChallenge | undefined;
   private readonly tokens = new Map<string, string>();
 
@@ -102,6 +105,7 @@ export class RegistryClient {
     this.fetchImpl = options.fetch ?? fetch;
     this.credentials = options.credentials?.(domain);
     this.blobRetries = options.blobRetries ?? 5;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   }
 
   /** `GET /v2/`: the registry speaks the distribution API (after authenticating if it asks). */
@@ -200,40 +204,52 @@ export class RegistryClient {
   ): Promise<void> {
     const offset = writer.offset;
     if (offset === size) return;
-    const response = await this.request(`/v2/${repository}/blobs/${digest}`, {
-      headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
-      scopes: [pullScope(repository)],
-    });
-    if (offset > 0 && response.status === 416) {
-      await response.body?.cancel();
-      await writer.truncate(); // our partial data does not fit this blob: start over
-      throw new TransferInterrupted(`the registry refused to resume ${digest} at ${offset}`);
-    }
-    await expectStatus(response, [200, 206], `get blob ${digest} from ${repository}`);
-    if (response.status === 206) {
-      const start = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '')?.[1];
-      if (Number(start) !== offset) {
-        await response.body?.cancel();
-        await writer.truncate();
-        throw new TransferInterrupted(
-          `the registry resumed ${digest} at ${start ?? '?'} instead of ${offset}`,
-        );
-      }
-    } else if (offset > 0) {
-      await writer.truncate(); // the registry ignored Range and sends everything
-    }
-    if (!response.body) throw new TransferInterrupted(`blob ${digest} came without a body`);
-    onProgress?.({ digest, current: writer.offset, total: size });
+    // A registry that stops sending without closing would hang the pull: cut the transfer when idle.
+    const idle = new AbortController();
+    let timer = setTimeout(() => idle.abort(), this.idleTimeoutMs);
+    const stillAlive = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(), this.idleTimeoutMs);
+    };
     try {
-      for await (const chunk of response.body) {
-        await writer.write(chunk);
-        onProgress?.({ digest, current: writer.offset, total: size });
-      }
-    } catch (err) {
-      if (err instanceof ContentError) throw err; // too large: not an interruption
-      throw new TransferInterrupted(`download of ${digest} broke off: ${(err as Error).message}`, {
-        cause: err,
+      const response = await this.request(`/v2/${repository}/blobs/${digest}`, {
+        headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+        scopes: [pullScope(repository)],
+        signal: idle.signal,
       });
+      if (offset > 0 && response.status === 416) {
+        await response.body?.cancel();
+        await writer.truncate(); // our partial data does not fit this blob: start over
+        throw new TransferInterrupted(`the registry refused to resume ${digest} at ${offset}`);
+      }
+      await expectStatus(response, [200, 206], `get blob ${digest} from ${repository}`);
+      if (response.status === 206) {
+        const start = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '')?.[1];
+        if (Number(start) !== offset) {
+          await response.body?.cancel();
+          await writer.truncate();
+          throw new TransferInterrupted(
+            `the registry resumed ${digest} at ${start ?? '?'} instead of ${offset}`,
+          );
+        }
+      } else if (offset > 0) {
+        await writer.truncate(); // the registry ignored Range and sends everything
+      }
+      if (!response.body) throw new TransferInterrupted(`blob ${digest} came without a body`);
+      onProgress?.({ digest, current: writer.offset, total: size });
+      try {
+        for await (const chunk of response.body) {
+          stillAlive();
+          await writer.write(chunk);
+          onProgress?.({ digest, current: writer.offset, total: size });
+        }
+      } catch (err) {
+        if (err instanceof ContentError) throw err; // too large: not an interruption
+        const reason = idle.signal.aborted ? `no data for ${this.idleTimeoutMs} ms` : (err as Error).message;
+        throw new TransferInterrupted(`download of ${digest} broke off: ${reason}`, { cause: err });
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -381,7 +397,7 @@ export class RegistryClient {
     if (challenge.scheme === 'basic') {
       if (!this.credentials)
         throw new RegistryError(`${this.domain} needs credentials (basic auth)`, 401, 'UNAUTHORIZED');
-      return (this.authorization ??= basicAuthorization(this.credentials));
+      return basicAuthorization(this.credentials);
     }
     if (challenge.scheme !== 'bearer') {
       throw new RegistryError(`${this.domain} asks for unsupported auth scheme ${challenge.scheme}`, 401);
@@ -408,6 +424,7 @@ export class RegistryClient {
       return await this.fetchImpl(url, {
         method: options.method ?? 'GET',
         headers,
+        ...(options.signal !== undefined && { signal: options.signal }),
         ...(body !== undefined && { body: body as unknown as RequestInit['body'], duplex: 'half' }),
       } as RequestInit);
     } catch (err) {
