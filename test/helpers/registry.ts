@@ -39,9 +39,17 @@ export async function startRegistry(): Promise<TestRegistry> {
   let child: ChildProcess | undefined;
   let stopped = false;
 
+  // If the test process exits without teardown (an ava timeout), take the registry and its namespace along.
+  function onExit(): void {
+    child?.kill('SIGKILL');
+    if (netnsPath) deleteNamedNetns(netnsName);
+    rmSync(dir, { recursive: true, force: true });
+  }
+
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    process.removeListener('exit', onExit);
     try {
       const proc = child;
       if (proc && proc.exitCode === null && proc.signalCode === null) {
@@ -55,6 +63,7 @@ export async function startRegistry(): Promise<TestRegistry> {
     }
   };
 
+  process.once('exit', onExit);
   try {
     netnsPath = createNamedNetns(netnsName);
     await run('nsenter', [`--net=${netnsPath}`, 'ip', 'link', 'set', 'lo', 'up']);
