@@ -402,8 +402,9 @@ export class RegistryClient {
     if (challenge.scheme !== 'bearer') {
       throw new RegistryError(`${this.domain} asks for unsupported auth scheme ${challenge.scheme}`, 401);
     }
+    // Cached by the request's scopes: a ping (no scopes) reuses the token its challenge's scope got.
+    const key = scopes.join(' ');
     const wanted = scopes.length > 0 ? scopes : challengeScope ? [challengeScope] : [];
-    const key = wanted.join(' ');
     let token = this.tokens.get(key);
     if (!token) {
       token = await fetchBearerToken(challenge, wanted, this.credentials, this.fetchImpl);
