@@ -30,7 +30,12 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-export async function startRegistry(): Promise<TestRegistry> {
+export interface RegistryOptions {
+  /** The registry's `auth: token` configuration: tokens from `realm`, signed by the certificate in `certFile`. */
+  readonly tokenAuth?: { realm: string; service: string; issuer: string; certFile: string };
+}
+
+export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
   const suffix = randomBytes(4).toString('hex');
   const netnsName = `tsnt-reg-${suffix}`;
   const dir = mkdtempSync(join(tmpdir(), `tsnt-reg-${suffix}-`));
@@ -81,6 +86,16 @@ export async function startRegistry(): Promise<TestRegistry> {
         '    enabled: true',
         'http:',
         `  addr: ${host}`,
+        ...(options.tokenAuth
+          ? [
+              'auth:',
+              '  token:',
+              `    realm: ${options.tokenAuth.realm}`,
+              `    service: ${options.tokenAuth.service}`,
+              `    issuer: ${options.tokenAuth.issuer}`,
+              `    rootcertbundle: ${options.tokenAuth.certFile}`,
+            ]
+          : []),
         '',
       ].join('\n'),
     );
@@ -102,7 +117,8 @@ export async function startRegistry(): Promise<TestRegistry> {
     for (let i = 0; ; i++) {
       try {
         await Promise.race([
-          run('nsenter', [`--net=${netnsPath}`, 'curl', '-sf', '-o', '/dev/null', `http://${host}/v2/`]),
+          // Any HTTP answer means it is serving (401 with token auth).
+          run('nsenter', [`--net=${netnsPath}`, 'curl', '-s', '-o', '/dev/null', `http://${host}/v2/`]),
           exited,
         ]);
         break;
