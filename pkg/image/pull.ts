@@ -11,6 +11,7 @@ import {
   type RegistryClientOptions,
 } from '../registry/client.ts';
 import { type ImageManifest, ManifestError, parseManifest } from './manifest.ts';
+import { inParallel } from './parallel.ts';
 import { hostPlatform, type Platform, selectPlatformManifest } from './platform.ts';
 import { formatImageReference, type ImageReference } from './reference.ts';
 import type { ImageRecord, ImageStore } from './store.ts';
@@ -82,26 +83,4 @@ export async function pullImage(
   }
   const record = await deps.images.put({ name, target, manifest: manifestDescriptor, platform });
   return { record, config: manifest.config, layers: manifest.layers };
-}
-
-/** Runs `work` over `items` with at most `limit` at once; fails with the first error once all have settled. */
-export async function inParallel<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const errors: unknown[] = [];
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (errors.length > 0) throw errors[0];
 }

@@ -10,7 +10,7 @@ import {
   type RegistryClientOptions,
 } from '../registry/client.ts';
 import { type Descriptor, ManifestError, parseManifest } from './manifest.ts';
-import { inParallel } from './pull.ts';
+import { inParallel } from './parallel.ts';
 import { formatImageReference, type ImageReference, parseImageReference } from './reference.ts';
 import type { ImageStore } from './store.ts';
 

@@ -78,7 +78,7 @@ interface RequestOptions {
   readonly method?: string;
   readonly headers?: Record<string, string>;
   /** Made anew for each attempt: an auth retry must send the body again. */
-  readonly body?: () => Buffer | Readable | undefined;
+  readonly body?: () => Buffer | AsyncIterable<Uint8Array> | undefined;
   /** The token scopes this request needs. */
   readonly scopes: readonly string[];
   /** A full URL (upload locations), else `/v2/...` is resolved against the registry. */
@@ -304,7 +304,7 @@ export class RegistryClient {
     } else {
       await this.finishUpload(location, digest, repository, scopes, {
         size,
-        open: () => store.reader(digest),
+        open: async () => countingBytes(await store.reader(digest), digest, size, options.onProgress),
       });
     }
     done();
@@ -316,11 +316,12 @@ export class RegistryClient {
     digest: Digest,
     repository: string,
     scopes: readonly string[],
-    content: { size: number; open: () => Promise<Readable> } | undefined,
+    content: { size: number; open: () => Promise<AsyncIterable<Uint8Array>> } | undefined,
   ): Promise<void> {
     const url = new URL(location);
     url.searchParams.set('digest', digest);
-    // The body stream is opened before the request, as fetch reads it synchronously from the factory.
+    // The body stream is opened before the request, as fetch reads it synchronously from the factory. A stream
+    // cannot be sent twice, but the POST that began the upload already earned the token for these scopes.
     const stream = content ? await content.open() : undefined;
     const response = await this.request('', {
       url: url.toString(),
@@ -435,6 +436,21 @@ export class RegistryClient {
         { cause: err },
       );
     }
+  }
+}
+
+/** Passes a blob's bytes through, reporting how many went by. */
+async function* countingBytes(
+  source: Readable,
+  digest: Digest,
+  total: number,
+  onProgress: ProgressListener | undefined,
+): AsyncGenerator<Uint8Array> {
+  let current = 0;
+  for await (const chunk of source) {
+    current += (chunk as Buffer).length;
+    yield chunk as Buffer;
+    onProgress?.({ digest, current, total });
   }
 }
 

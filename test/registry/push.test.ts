@@ -22,6 +22,9 @@ interface PushLine {
   result?: { digest: string; blobs: Record<string, string> };
   error?: { name: string; message: string };
   proxyLog?: { method: string; path: string }[];
+  progress?: { digest: string; current: number; total: number };
+  /** Every progress line of the run, gathered by `push`. */
+  progressLines?: { digest: string; current: number; total: number }[];
 }
 
 /** Puts a test image from an OCI layout straight into tsnet's stores, named `name` (no registry involved). */
@@ -61,7 +64,7 @@ async function push(
     // Through a recording proxy when chunked, to see the PATCH requests.
     ...(chunkSize !== undefined && { chunkSize, proxy: { mode: 'record', afterBytes: 0, times: 0 } }),
   }).done) as PushLine[];
-  return lines.at(-1)!;
+  return { ...lines.at(-1)!, progressLines: lines.flatMap((l) => (l.progress ? [l.progress] : [])) };
 }
 
 /** skopeo copies `ref` back into an OCI layout; returns the manifest digest and the blobs it holds. */
@@ -104,6 +107,12 @@ test('an image pushed by tsnet (monolithic, chunked, mounted, already there) is 
       t.is(first.error, undefined, first.error?.message);
       t.is(first.result?.digest, m.digest);
       t.deepEqual(Object.values(first.result!.blobs), ['uploaded', 'uploaded', 'uploaded']);
+      const layerProgress = first.progressLines!.filter((p) => p.digest === m.layers[0]);
+      t.true(
+        layerProgress.some((p) => p.current > 0 && p.current < p.total),
+        'bytes reported while uploading',
+      );
+      t.is(layerProgress.at(-1)?.current, layerProgress.at(-1)?.total);
       const raw = await registry.skopeo(
         'inspect',
         '--raw',
