@@ -2,7 +2,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { parseDigest } from '../../pkg/content/digest.ts';
+import { digestOf, parseDigest } from '../../pkg/content/digest.ts';
 import { LocalContentStore } from '../../pkg/content/local.ts';
 import { LocalImageStore } from '../../pkg/image/store.ts';
 import {
@@ -278,5 +278,45 @@ test('a corrupted blob is a digest error and a blob that keeps breaking off a cl
       t.false(committedBlobs(r).includes(image.manifests[0]!.layers[0]!), 'the bad layer is not stored');
       t.deepEqual(await new LocalImageStore(join(r, 'images')).list(), [], 'no image named');
     }
+  });
+});
+
+test('two concurrent pulls of one Docker schema 2 image into one store both succeed and share the blobs', async (t) => {
+  await withRegistry(async (registry, dir) => {
+    const image = await writeBusyboxLayout(join(dir, 'layout'), 'v1', ['linux/amd64']);
+    await registry.skopeo(
+      'copy',
+      '--format=v2s2',
+      '--dest-tls-verify=false',
+      `oci:${image.layout}:v1`,
+      `docker://${registry.host}/docker/app:v1`,
+    );
+    const raw = await registry.skopeo(
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      `docker://${registry.host}/docker/app:v1`,
+    );
+    const manifest = JSON.parse(raw) as { mediaType: string; layers: { digest: string }[] };
+    t.is(manifest.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
+    const root = join(dir, 'tsnet');
+    const both = await Promise.all(
+      [1, 2].map(() => client(registry, { op: 'pull', root, ref: 'docker/app:v1', platform: 'linux/amd64' })),
+    );
+    for (const lines of both) {
+      const out = final(lines);
+      t.is(out.error, undefined, out.error?.message);
+      t.is(out.result?.record.target.digest, digestOf(raw));
+      t.deepEqual(
+        out.result?.layers.map((l) => l.digest),
+        manifest.layers.map((l) => l.digest),
+      );
+    }
+    const images = await new LocalImageStore(join(root, 'images')).list();
+    t.deepEqual(
+      images.map((i) => i.name),
+      [`${registry.host}/docker/app:v1`],
+    );
+    t.deepEqual(await new LocalContentStore(join(root, 'content')).ingests(), [], 'no ingest left behind');
   });
 });
