@@ -116,7 +116,7 @@ export class RegistryClient {
 
   /** Fetches a manifest or index by tag or digest, with the full Accept list, and verifies its digest. */
   async getManifest(repository: string, reference: string): Promise<FetchedManifest> {
-    const what = `manifest ${this.domain}/${repository}:${reference}`;
+    const what = `manifest ${this.domain}/${repository}${reference.includes(':') ? '@' : ':'}${reference}`;
     const response = await this.request(`/v2/${repository}/manifests/${reference}`, {
       headers: { accept: MANIFEST_ACCEPT.join(', ') },
       scopes: [pullScope(repository)],
@@ -168,6 +168,12 @@ export class RegistryClient {
     // The ref is the digest: two pulls of one layer share the ingest, and the second waits for the first.
     const opened = await store.openWriter({ ref: `fetch-${digest}`, expected: digest, size });
     if (opened.status === 'exists') {
+      if (opened.info.size !== size) {
+        throw new ContentError(
+          'size-mismatch',
+          `blob ${digest} is ${opened.info.size} bytes, the manifest says ${size}`,
+        );
+      }
       onProgress?.({ digest, current: size, total: size });
       return opened.info;
     }

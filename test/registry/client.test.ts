@@ -1,6 +1,13 @@
 import test from 'ava';
+import { digestOf } from '../../pkg/content/digest.ts';
 import { basicAuthorization, fetchBearerToken, parseAuthChallenge } from '../../pkg/registry/auth.ts';
-import { isLoopbackDomain, RegistryClient } from '../../pkg/registry/client.ts';
+import { isLoopbackDomain, RegistryClient, RegistryError } from '../../pkg/registry/client.ts';
+import {
+  DOCKER_MANIFEST,
+  DOCKER_MANIFEST_LIST,
+  OCI_INDEX,
+  OCI_MANIFEST,
+} from '../../pkg/registry/mediatypes.ts';
 
 test('WWW-Authenticate challenges parse with quoted and bare values', (t) => {
   t.deepEqual(
@@ -81,4 +88,26 @@ test('plain HTTP only for loopback registries and the insecure list; docker.io g
   t.is(new RegistryClient('127.0.0.1:5000').baseUrl, 'http://127.0.0.1:5000');
   t.is(new RegistryClient('reg.lan:5000', { insecure: ['reg.lan:5000'] }).baseUrl, 'http://reg.lan:5000');
   t.is(new RegistryClient('docker.io').baseUrl, 'https://registry-1.docker.io');
+});
+
+test('manifest requests carry the full Accept list, and a manifest with another digest is refused', async (t) => {
+  const body = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: {}, layers: [] });
+  let accept = '';
+  const fakeFetch = (async (_url: URL | string, init?: RequestInit) => {
+    accept = new Headers(init?.headers).get('accept') ?? '';
+    return new Response(body, { headers: { 'content-type': OCI_MANIFEST } });
+  }) as typeof fetch;
+  const client = new RegistryClient('127.0.0.1:5000', { fetch: fakeFetch });
+  const got = await client.getManifest('a/b', 'v1');
+  t.deepEqual(
+    accept.split(', ').sort(),
+    [DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST].sort(),
+  );
+  t.is(got.digest, digestOf(body));
+  t.is(got.mediaType, OCI_MANIFEST);
+  const other = digestOf('something else');
+  await t.throwsAsync(client.getManifest('a/b', other), {
+    instanceOf: RegistryError,
+    message: new RegExp(`manifest 127.0.0.1:5000/a/b@${other} has digest ${digestOf(body)}`),
+  });
 });
