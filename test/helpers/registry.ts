@@ -114,7 +114,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       ),
     );
     exited.catch(() => undefined);
-    for (let i = 0; ; i++) {
+    // Generous: on a loaded machine the registry can take seconds to listen.
+    const giveUpAt = Date.now() + 60_000;
+    for (;;) {
       try {
         await Promise.race([
           // Any HTTP answer means it is serving (401 with token auth).
@@ -123,7 +125,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
         ]);
         break;
       } catch (err) {
-        if (proc.exitCode !== null || proc.signalCode !== null || i >= 200) throw err;
+        if (proc.exitCode !== null || proc.signalCode !== null || Date.now() > giveUpAt) throw err;
         await new Promise((r) => setTimeout(r, 50));
       }
     }
