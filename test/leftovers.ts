@@ -53,7 +53,16 @@ const STATE_DIRS = ['/var/lib/cni', '/run/tsnet'];
 /** Prefixes of the tests' temporary roots (test/helpers/tmp.ts and the tests' own mkdtemp calls). */
 const TEMP_PREFIXES = ['tsnet-', 'tsnt-'];
 export const NFT = '/usr/sbin/nft';
-const WATCHED_PROCESSES = new Set(['etcd', 'iperf3', 'runc', 'conmon', 'tsnet-agent', 'nc']);
+const WATCHED_PROCESSES = new Set([
+  'etcd',
+  'iperf3',
+  'runc',
+  'conmon',
+  'tsnet-agent',
+  'nc',
+  'docker-registry',
+  'skopeo',
+]);
 
 /** Values the kernel changes by itself (counters, quotas used, element timeouts): not a test's doing. */
 const MOVING_KEYS = new Set(['packets', 'bytes', 'used', 'expires']);
