@@ -129,12 +129,16 @@ export async function writeFileAtomic(
     await rm(tmp, { force: true });
     throw err;
   }
-  if (options.syncDirectory === false) return;
-  const dir = await open(dirname(path), 'r');
+  if (options.syncDirectory !== false) await fsyncDirectory(dirname(path));
+}
+
+/** fsync of a directory, asynchronously: makes a rename, link or unlink in it survive a crash. */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
   try {
-    await dir.sync();
+    await handle.sync();
   } finally {
-    await dir.close();
+    await handle.close();
   }
 }
 
