@@ -4,21 +4,24 @@ import type { Socket } from 'node:net';
 import { CniError, ErrorCode } from './errors.ts';
 import { cniErrorOutput, errorVersionOf, type PluginOutput } from './output.ts';
 import {
+  BUILD_ID,
   type CniRequest,
   connect,
   currentMntnsInode,
   currentNetnsInode,
+  formatRequest,
   HELLO_TIMEOUT_MS,
   MAX_HELLO_BYTES,
   PROTOCOL_VERSION,
   parseHello,
   parseOutput,
   readLine,
+  stdinText,
 } from './socket-protocol.ts';
 
 /**
  * Sends one invocation to the agent at `path`. Undefined when the agent cannot take it (no socket, nobody
- * listening, another network or mount namespace, a plugin it does not serve, no hello): the caller runs the
+ * listening, another network or mount namespace, another build, a plugin it does not serve, no hello): the caller runs the
  * plugin in-process. Once the request is sent, the agent's answer is the plugin's, refusals included; a
  * broken connection is answered with code 11, never by running the request again.
  */
@@ -39,11 +42,12 @@ export async function forwardToAgent(
       hello?.tsnetCni !== PROTOCOL_VERSION ||
       hello.netns !== netns ||
       hello.mntns !== currentMntnsInode() ||
+      hello.buildId !== BUILD_ID ||
       !hello.plugins.includes(request.plugin)
     ) {
       return undefined; // nothing sent: the plugin runs in-process
     }
-    socket.write(`${JSON.stringify({ ...request, netns } satisfies CniRequest)}\n`);
+    socket.write(formatRequest({ ...request, netns }));
     try {
       return parseOutput(await readLine(socket, Number.POSITIVE_INFINITY));
     } catch (err) {
@@ -52,7 +56,7 @@ export async function forwardToAgent(
         `tsnet-agent (${path}) did not answer the ${request.env['CNI_COMMAND'] ?? ''} request`,
         `${(err as Error).message}; the request may have been partly applied, retry it`,
       );
-      return cniErrorOutput(broken, errorVersionOf(request.stdin));
+      return cniErrorOutput(broken, errorVersionOf(stdinText(request.stdin)));
     }
   } finally {
     socket.destroy();

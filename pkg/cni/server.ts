@@ -15,6 +15,7 @@ import { CniError, ErrorCode, toCniError } from './errors.ts';
 import { cniErrorOutput, errorVersionOf, type PluginOutput } from './output.ts';
 import { type CniPlugin, servePlugin } from './skel.ts';
 import {
+  BUILD_ID,
   type CniHello,
   type CniRequest,
   connect,
@@ -27,6 +28,7 @@ import {
   REQUEST_TIMEOUT_MS,
   readLine,
   requestTooLargeError,
+  stdinText,
 } from './socket-protocol.ts';
 import { CURRENT_VERSION } from './version.ts';
 
@@ -37,6 +39,8 @@ export interface CniServerOptions {
   onServed?: (plugin: string, command: string, output: PluginOutput) => void;
   /** Each request logs through a child bound to its request ID, plugin, command, container and interface. */
   logger?: Logger;
+  /** The build the hello advertises (clients forward only to their own): this code's build by default. */
+  buildId?: string;
 }
 
 export interface CniServer {
@@ -70,6 +74,7 @@ export async function startCniServer(path: string, options: CniServerOptions): P
     tsnetCni: PROTOCOL_VERSION,
     netns: currentNetnsInode(),
     mntns: currentMntnsInode(),
+    buildId: options.buildId ?? BUILD_ID,
     plugins: [...options.plugins.keys()],
   };
   const ctx: ServerContext = {
@@ -245,12 +250,12 @@ async function answer(
       { peer: peer.credentials, claimedNetns: request.netns, reason: peer.refusal },
       'CNI peer refused',
     );
-    return cniErrorOutput(refusedError(peer.refusal), errorVersionOf(request.stdin));
+    return cniErrorOutput(refusedError(peer.refusal), errorVersionOf(stdinText(request.stdin)));
   }
   const plugin = ctx.options.plugins.get(request.plugin);
   if (!plugin) {
     const err = new CniError(ErrorCode.Internal, `tsnet-agent does not serve plugin ${request.plugin}`);
-    return cniErrorOutput(err, errorVersionOf(request.stdin));
+    return cniErrorOutput(err, errorVersionOf(stdinText(request.stdin)));
   }
   // Requests for one attachment run in arrival order. A runtime that gives up on an ADD kills the plugin and
   // sends DEL; the agent still finishes that ADD, so the DEL must wait for it rather than overtake it.
