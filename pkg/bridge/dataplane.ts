@@ -176,16 +176,18 @@ export async function attachToEnsuredBridge(
   }
 }
 
-/** Enslaves the host end to the bridge, sets hairpin as configured, and brings it up. */
+/**
+ * Enslaves the host end to the bridge and brings it up in one request (the kernel sets the master before the
+ * flags), then sets hairpin as configured (a port setting: it needs the master first).
+ */
 export async function attachToBridge(
   node: Handle,
   host: Link,
   bridge: Link,
   hairpin: boolean,
 ): Promise<Link> {
-  await node.linkSet(host.index, { masterIndex: bridge.index });
+  await node.linkSet(host.index, { masterIndex: bridge.index, up: true });
   if (hairpin) await node.bridgePortSet(host.index, { hairpin: true });
-  await node.linkSetUp(host.index);
   return node.linkGet(host.index);
 }
 
