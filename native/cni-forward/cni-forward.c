@@ -1,7 +1,8 @@
 // The native front of a CNI plugin tsnet-agent serves: hands the invocation to the warm agent over its CNI
 // socket (protocol in pkg/cni/socket-protocol.ts) and prints its answer, so a CNI call costs a connect and a
 // round trip instead of a Node start. When the agent cannot take the call (no socket, nobody listening, a
-// hello that does not come or does not fit: another protocol, namespace or build, a type it does not serve),
+// hello that does not come or does not fit: another protocol, namespace or build, a peer it will refuse, a
+// type it does not serve),
 // nothing has been sent and stdin is still unread: the Node plugin beside this binary is executed in its
 // place with the same argv, environment and stdin. Once the request is sent the agent's answer is the
 // plugin's; a connection broken after that is answered with the spec's error code 11 (as pkg/cni/client.ts).
@@ -329,7 +330,7 @@ static int json_int_member(struct json *j, long long *out, int *seen) {
 
 struct hello {
   long long version, netns, mntns;
-  int has_version, has_netns, has_mntns, has_build, serves_us;
+  int has_version, has_netns, has_mntns, has_build, serves_us, refused;
   struct buf build;
 };
 
@@ -343,6 +344,10 @@ static int hello_member(struct json *j, const char *key, void *ctx) {
     json_ws(j);
     h->has_build = j->p < j->end && *j->p == '"';
     return h->has_build ? json_string(j, &h->build) : json_skip(j, 1);
+  }
+  if (strcmp(key, "refusal") == 0) {
+    h->refused = 1; // the agent will refuse this peer: run in-process instead
+    return json_skip(j, 1);
   }
   if (strcmp(key, "plugins") == 0) {
     h->serves_us = 0;
@@ -610,7 +615,7 @@ int main(int argc, char **argv) {
       !ns_inode("/proc/self/ns/net", &netns) || !hello.has_netns || hello.netns != netns ||
       !ns_inode("/proc/self/ns/mnt", &mntns) || !hello.has_mntns || hello.mntns != mntns ||
       !hello.has_build || hello.build.len != strlen(TSNET_BUILD_ID) ||
-      memcmp(hello.build.data, TSNET_BUILD_ID, hello.build.len) != 0 || !hello.serves_us) {
+      memcmp(hello.build.data, TSNET_BUILD_ID, hello.build.len) != 0 || !hello.serves_us || hello.refused) {
     close(fd); // nothing sent: the agent sees a client that hung up after the hello
     run_node_plugin(argv);
   }

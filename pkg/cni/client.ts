@@ -21,7 +21,7 @@ import {
 
 /**
  * Sends one invocation to the agent at `path`. Undefined when the agent cannot take it (no socket, nobody
- * listening, another network or mount namespace, another build, a plugin it does not serve, no hello): the caller runs the
+ * listening, another network or mount namespace, another build, a peer it refuses, a plugin it does not serve, no hello): the caller runs the
  * plugin in-process. Once the request is sent, the agent's answer is the plugin's, refusals included; a
  * broken connection is answered with code 11, never by running the request again.
  */
@@ -43,6 +43,7 @@ export async function forwardToAgent(
       hello.netns !== netns ||
       hello.mntns !== currentMntnsInode() ||
       hello.buildId !== BUILD_ID ||
+      hello.refusal !== undefined ||
       !hello.plugins.includes(request.plugin)
     ) {
       return undefined; // nothing sent: the plugin runs in-process

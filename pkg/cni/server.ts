@@ -59,7 +59,9 @@ interface ServerContext {
   options: CniServerOptions;
   log: Logger;
   own: NamespaceIds;
-  hello: string;
+  hello: CniHello;
+  /** The hello for a peer that is served, serialized once. */
+  helloLine: string;
 }
 
 /**
@@ -81,7 +83,8 @@ export async function startCniServer(path: string, options: CniServerOptions): P
     options,
     log: options.logger ?? silentLogger,
     own,
-    hello: `${JSON.stringify(hello)}\n`,
+    hello,
+    helloLine: `${JSON.stringify(hello)}\n`,
   };
   const inFlight = new Set<Promise<void>>();
   const sockets = new Set<Socket>();
@@ -204,7 +207,12 @@ function refusedError(reason: string): CniError {
 async function serveConnection(socket: Socket, ctx: ServerContext, onRequest: () => void): Promise<void> {
   socket.on('error', () => undefined);
   const peer = checkPeer(socket, ctx.own);
-  socket.write(ctx.hello);
+  // A peer about to be refused is told so: an honest plugin then runs in-process rather than fail.
+  socket.write(
+    peer.refusal === undefined
+      ? ctx.helloLine
+      : `${JSON.stringify({ ...ctx.hello, refusal: peer.refusal } satisfies CniHello)}\n`,
+  );
   let line: string;
   try {
     line = await readLine(socket, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS);

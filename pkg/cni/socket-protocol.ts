@@ -3,7 +3,7 @@
 //
 // One request per connection, newline-delimited JSON:
 //   server -> client  hello    {"tsnetCni":2,"netns":<inode of its /proc/self/ns/net>,"mntns":<of ns/mnt>,
-//                               "buildId":"...","plugins":[...]}
+//                               "buildId":"...","plugins":[...],"refusal":"<why>" (a peer it will refuse)}
 //   client -> server  request  {"plugin":"tsnet-bridge","netns":<client's inode>,"env":{...},
 //                               "stdinBase64":"..."}   (or "stdin":"<text>")
 //   server -> client  response {"stdout":"...","stderr":"...","exitCode":0}  (servePlugin's PluginOutput)
@@ -53,6 +53,8 @@ export interface CniHello {
   buildId: string;
   /** The plugin types served: a plugin the agent does not serve runs in-process. */
   plugins: string[];
+  /** Set when this peer's requests will be refused (why): the plugin runs in-process instead. */
+  refusal?: string;
 }
 
 export interface CniRequest {
