@@ -155,6 +155,8 @@ test('the same bridge + IPAM sequence forwarded to a warm agent and run in-proce
             Buffer.from(',"bad":"\xff\xfe\xed\xa0\x80"}', 'latin1'),
           ]),
         ],
+        // An error that quotes the config back: astral characters and a lone surrogate in the answer.
+        ['ADD', 'c6', ctr3!.path, conf({ name: 'bad name \u{1F600} \ud800 \u0007' })],
         ['DEL', 'c5', ctr3!.path, conf()],
         ['DEL', 'c1', ctr1!.path, conf()],
         ['DEL', 'c1', ctr1!.path, conf()],
