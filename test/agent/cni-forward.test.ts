@@ -4,7 +4,16 @@
 // is of another build, does not serve the type, sits in another netns or sends no hello; a connection broken
 // after the request answers code 11 exactly as the Node client does.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import test from 'ava';
@@ -18,7 +27,7 @@ import {
   PROTOCOL_VERSION,
 } from '../../pkg/cni/socket-protocol.ts';
 import { ip, withNetnses } from '../helpers/netns.ts';
-import { builtBuildId, builtPlugin, REPO_ROOT } from '../helpers/plugin.ts';
+import { builtBuildId, builtPlugin, DIST_CNI, REPO_ROOT } from '../helpers/plugin.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
 interface Run {
@@ -29,15 +38,19 @@ interface Run {
 
 const PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** Runs the built `type` under `wrapper` (nsenter, setpriv ...) with exactly `env` (plus PATH) and `stdin`. */
+/**
+ * Runs the built `type` (from `dir`, default dist/cni) under `wrapper` (nsenter, setpriv ...) with exactly
+ * `env` (plus PATH) and `stdin`.
+ */
 function runForwarder(
   type: string,
   env: Record<string, string>,
   stdin: Buffer | string,
   wrapper: string[] = [],
+  dir?: string,
 ): Promise<Run> {
   return new Promise((resolvePromise, reject) => {
-    const [cmd = '', ...args] = [...wrapper, builtPlugin(type)];
+    const [cmd = '', ...args] = [...wrapper, builtPlugin(type, dir)];
     const child = spawn(cmd, args, { env: { PATH, ...env }, cwd: '/' });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -344,11 +357,15 @@ test('no agent, a peer the agent would refuse (uid 65534 on a 0666 socket), anot
       const nobodyDir = join(dir, 'nobody');
       mkdirSync(nobodyDir);
       chownSync(nobodyDir, 65534, 65534);
+      // A copy of the plugins nobody can execute wherever the checkout lives (a 0700 home, say).
+      const plugins = join(dir, 'cni');
+      cpSync(DIST_CNI, plugins, { recursive: true });
       const nobody = await runForwarder(
         'tsnet-ipam',
         attachmentEnv('ADD', 'c1', '/proc/self/ns/net', socket),
         ipamConf(nobodyDir),
         ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
+        plugins,
       );
       assertInProcess(t, nobody, nobodyDir, calls);
       t.is(
