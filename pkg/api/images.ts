@@ -398,9 +398,16 @@ async function push(deps: ImagesDeps, reference: string, send: Send): Promise<vo
     const manifest = await catalog.manifestOf(record.manifest);
     const layerIds = new Map(manifest.layers.map((l) => [l.digest as string, shortId(l.digest)]));
     for (const id of layerIds.values()) send({ id, status: 'Preparing' });
-    const origin = parseImageReference(record.name);
+    // Blobs pulled from another repository of the same registry are mounted from there, not uploaded.
+    const mountSource = (await images.list()).find((r) => {
+      const other = parseImageReference(r.name);
+      return (
+        r.target.digest === record.target.digest && other.domain === ref.domain && other.path !== ref.path
+      );
+    });
+    const origin = parseImageReference(mountSource?.name ?? record.name);
     const result = await pushImage(
-      name,
+      mountSource?.name ?? name,
       ref,
       { content, images },
       {
