@@ -1,7 +1,9 @@
 // The Images service end to end: the agent's image and API services run inside a real registry's namespace
 // (docker-registry in a test netns), the test talks to them over the API socket with AgentClient, and skopeo
 // is the independent oracle for digests and for what a push left at the registry.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import test from 'ava';
@@ -12,6 +14,7 @@ import { chainIds } from '../../pkg/snapshot/chain.ts';
 import { OverlaySnapshotter } from '../../pkg/snapshot/overlay.ts';
 import {
   type ChildRun,
+  type RegistryOptions,
   runInRegistryNetns,
   startRegistry,
   type TestImage,
@@ -32,8 +35,8 @@ interface World {
   host: string;
 }
 
-async function withWorld(fn: (w: World) => Promise<void>): Promise<void> {
-  const registry = await startRegistry();
+async function withWorld(fn: (w: World) => Promise<void>, options: RegistryOptions = {}): Promise<void> {
+  const registry = await startRegistry(options);
   let agent: ChildRun | undefined;
   try {
     await withTempDir(async (dir) => {
@@ -389,4 +392,97 @@ test('bad references, unknown tags and repositories, a missing platform: the rig
     t.deepEqual(await snapshots.list(), []);
     t.false(w.events.some((e) => e.action === 'pull'));
   });
+});
+
+const TOKEN_SERVER = join(import.meta.dirname, '..', 'registry', 'fixtures', 'token-server.ts');
+const TOKEN_PORT = 5001;
+
+test('login checks the credentials against a token-auth registry, stores them for pulls; logout forgets them', async (t) => {
+  const keys = mkdtempSync(join(tmpdir(), 'tsnet-test-token-'));
+  try {
+    const keyFile = join(keys, 'token.key');
+    const certFile = join(keys, 'token.crt');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=tsnet images test',
+      ],
+      { stdio: 'ignore' },
+    );
+    const issuer = 'tsnet-images-test';
+    await withWorld(
+      async (w) => {
+        const tokens = runInRegistryNetns(w.registry.netnsPath, TOKEN_SERVER, {
+          port: TOKEN_PORT,
+          keyFile,
+          certFile,
+          issuer,
+          username: 'alice',
+          password: 's3cret',
+        });
+        try {
+          await tokens.waitFor((l) => (l as { listening?: number }).listening === TOKEN_PORT);
+          const image = await writeBusyboxLayout(join(w.dir, 'secure'), 'v1', ['linux/amd64']);
+          await w.registry.skopeo(
+            'copy',
+            '--dest-tls-verify=false',
+            '--dest-creds=alice:s3cret',
+            `oci:${image.layout}:v1`,
+            `docker://${w.host}/secure/app:v1`,
+          );
+          const name = `${w.host}/secure/app:v1`;
+          const anonymous = await drain(w.client.pull({ reference: name }));
+          t.is(codeOf(anonymous.error), grpc.status.NOT_FOUND);
+          t.regex(anonymous.error?.message ?? '', /pull access denied/);
+
+          const wrong = await t.throwsAsync(
+            w.client.login({ server: w.host, username: 'alice', password: 'nope' }),
+          );
+          t.is(codeOf(wrong), grpc.status.UNAUTHENTICATED);
+          t.regex(wrong?.message ?? '', /refused user alice/);
+          t.false(existsSync(join(w.dataDir, 'auth.json')), 'refused credentials are not stored');
+
+          t.deepEqual(
+            await w.client.login({ server: `http://${w.host}/`, username: 'alice', password: 's3cret' }),
+            {
+              status: 'Login Succeeded',
+            },
+          );
+          const stored = JSON.parse(readFileSync(join(w.dataDir, 'auth.json'), 'utf8')) as {
+            auths: Record<string, { auth: string }>;
+          };
+          t.is(Buffer.from(stored.auths[w.host]?.auth ?? '', 'base64').toString(), 'alice:s3cret');
+
+          const pulled = await drain(w.client.pull({ reference: name }));
+          t.is(pulled.error, undefined, pulled.error?.message);
+
+          await w.client.logout(w.host);
+          const after = JSON.parse(readFileSync(join(w.dataDir, 'auth.json'), 'utf8')) as { auths: object };
+          t.deepEqual(after.auths, {});
+          await w.client.removeImage({ image: name });
+          t.is(codeOf((await drain(w.client.pull({ reference: name }))).error), grpc.status.NOT_FOUND);
+        } finally {
+          tokens.child.kill('SIGKILL');
+          await tokens.done.catch(() => undefined);
+        }
+      },
+      {
+        tokenAuth: { realm: `http://127.0.0.1:${TOKEN_PORT}/token`, service: 'tsnet-test', issuer, certFile },
+      },
+    );
+  } finally {
+    rmSync(keys, { recursive: true, force: true });
+  }
 });
