@@ -533,7 +533,10 @@ function canonicalOrUndefined(input: string): string | undefined {
 
 const PRUNE_FILTERS = new Set(['label', 'until']);
 
-/** `docker image prune [-a]`: images without a tag (every unused one with `all`), none a container uses. */
+/**
+ * `docker image prune [-a]`: images without a tag (every unused one with `all`), none a container uses, then
+ * every blob and layer snapshot no name leads to.
+ */
 async function pruneImages(
   deps: ImagesDeps,
   all: boolean,
@@ -551,7 +554,7 @@ async function pruneImages(
       if ((await deps.inUse(image.id)).length > 0) continue;
       victims.push(image);
     }
-    if (victims.length === 0) return { deleted: [], spaceReclaimed: 0 };
+    // With no image to remove, still collect what failed or killed pulls stored without a name.
     const removed = await catalog.removeImages(victims);
     for (const v of victims) deps.events.publish('image', 'delete', v.id, { name: v.id });
     return { deleted: removed.deleted, spaceReclaimed: removed.reclaimed };

@@ -3,8 +3,8 @@
 // which garbage-collects by references: a blob or snapshot goes only when no remaining name leads to it.
 import type { Digest } from '../content/digest.ts';
 import { ContentError, type ContentStore } from '../content/store.ts';
-import { chainIds } from '../snapshot/chain.ts';
-import { type OverlaySnapshotter, SnapshotError } from '../snapshot/overlay.ts';
+import { chainIds, EXTRACT_PURPOSE } from '../snapshot/chain.ts';
+import type { OverlaySnapshotter } from '../snapshot/overlay.ts';
 import { SharedLock } from '../sync/shared-lock.ts';
 import { type Descriptor, type ImageManifest, ManifestError, parseManifest } from './manifest.ts';
 import {
@@ -198,42 +198,51 @@ export class ImageCatalog {
     return stored;
   }
 
-  /**
-   * Removes every name of `images`, then the blobs and layer snapshots no remaining name leads to. A snapshot
-   * another snapshot builds on (a container's) stays. Call with the lock held alone.
-   */
+  /** Removes every name of `images`, then collects the garbage. Call with the lock held alone. */
   async removeImages(images: readonly LocalImage[]): Promise<RemovedImages> {
     for (const image of images) for (const r of image.records) await this.stores.images.delete(r.name);
-    const remaining = await this.all();
+    const collected = await this.collectGarbage();
+    return { deleted: [...images.map((i) => i.id), ...collected.snapshots], reclaimed: collected.reclaimed };
+  }
+
+  /**
+   * Deletes every blob and layer snapshot no name leads to (containerd's GC by references): what removed
+   * images left, and what a failed or killed pull stored without naming. A snapshot something builds on (a
+   * container's) stays, and with it its chain. Call with the lock held alone: a pull in progress holds blobs
+   * it has not named yet.
+   */
+  async collectGarbage(): Promise<{ snapshots: string[]; reclaimed: number }> {
     const keptBlobs = new Set<string>();
     const keptChains = new Set<string>();
-    for (const image of remaining) {
+    for (const record of await this.stores.images.list()) {
+      keptBlobs.add(record.target.digest);
+      keptBlobs.add(record.manifest.digest);
+    }
+    for (const image of await this.all()) {
       for (const d of await this.blobsOf(image)) keptBlobs.add(d);
       for (const c of chainIds(image.config.rootfs?.diff_ids ?? [])) keptChains.add(c);
     }
-    const deleted: string[] = [];
     let reclaimed = 0;
-    for (const image of images) {
-      deleted.push(image.id);
-      for (const digest of await this.blobsOf(image)) {
-        if (keptBlobs.has(digest)) continue;
-        const info = await this.stores.content.info(digest as Digest);
-        if (info && (await this.stores.content.delete(digest as Digest))) reclaimed += info.size;
-      }
-      const chains = chainIds(image.config.rootfs?.diff_ids ?? []);
-      for (const chain of chains.reverse()) {
-        if (keptChains.has(chain)) break; // everything below is shared too
-        if (!(await this.stores.snapshots.stat(chain))) continue;
-        try {
-          await this.stores.snapshots.remove(chain);
-          deleted.push(chain);
-        } catch (err) {
-          if (err instanceof SnapshotError && err.kind === 'in-use') break; // a container builds on it
-          throw err;
-        }
+    for (const blob of await this.stores.content.list()) {
+      if (keptBlobs.has(blob.digest)) continue;
+      if (await this.stores.content.delete(blob.digest)) reclaimed += blob.size;
+    }
+    const removed: string[] = [];
+    for (;;) {
+      const all = await this.stores.snapshots.list();
+      const parents = new Set(all.map((s) => s.parent).filter((p) => p !== undefined));
+      const garbage = all.filter(
+        (s) =>
+          !parents.has(s.key) &&
+          ((s.kind === 'committed' && !keptChains.has(s.key)) ||
+            (s.kind === 'active' && s.key.startsWith(`${EXTRACT_PURPOSE}-`))),
+      );
+      if (garbage.length === 0) return { snapshots: removed, reclaimed };
+      for (const s of garbage) {
+        await this.stores.snapshots.remove(s.key);
+        if (s.kind === 'committed') removed.push(s.key);
       }
     }
-    return { deleted, reclaimed };
   }
 
   /** Every blob an image's names lead to: targets (and the index's manifests here), manifest, config, layers. */

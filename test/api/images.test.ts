@@ -2,6 +2,7 @@
 // (docker-registry in a test netns), the test talks to them over the API socket with AgentClient, and skopeo
 // is the independent oracle for digests and for what a push left at the registry.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -485,4 +486,44 @@ test('login checks the credentials against a token-auth registry, stores them fo
   } finally {
     rmSync(keys, { recursive: true, force: true });
   }
+});
+
+/** Rewrites a one-platform layout's config so its first DiffID is wrong (the layer no longer matches it). */
+function corruptDiffId(image: TestImage): void {
+  const blob = (d: string) => join(image.layout, 'blobs', 'sha256', d.slice(7));
+  const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const m = image.manifests[0]!;
+  const config = JSON.parse(readFileSync(blob(m.config), 'utf8'));
+  config.rootfs.diff_ids[0] = `sha256:${'0'.repeat(64)}`;
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const manifest = JSON.parse(readFileSync(blob(m.digest), 'utf8'));
+  manifest.config = { ...manifest.config, digest: digestOf(configBytes), size: configBytes.length };
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  writeFileSync(blob(digestOf(configBytes)), configBytes);
+  writeFileSync(blob(digestOf(manifestBytes)), manifestBytes);
+  const index = JSON.parse(readFileSync(join(image.layout, 'index.json'), 'utf8'));
+  index.manifests[0] = { ...index.manifests[0], digest: digestOf(manifestBytes), size: manifestBytes.length };
+  writeFileSync(join(image.layout, 'index.json'), JSON.stringify(index));
+}
+
+test('a layer that does not match its DiffID fails the pull: no name, no snapshot; prune collects its blobs', async (t) => {
+  await withWorld(async (w) => {
+    const image = await writeBusyboxLayout(join(w.dir, 'bad'), 'v1', ['linux/amd64']);
+    corruptDiffId(image);
+    await w.registry.skopeo(
+      'copy',
+      '--dest-tls-verify=false',
+      `oci:${image.layout}:v1`,
+      `docker://${w.host}/test/bad:v1`,
+    );
+    const result = await drain(w.client.pull({ reference: `${w.host}/test/bad:v1` }));
+    t.is(codeOf(result.error), grpc.status.INTERNAL);
+    t.regex(result.error?.message ?? '', /DiffID/);
+    t.deepEqual((await w.client.images({})).images, []);
+    const snapshots = await OverlaySnapshotter.open(join(w.dataDir, 'snapshots'));
+    t.deepEqual(await snapshots.list(), [], 'the failed extraction left no snapshot');
+    t.true(blobsIn(w.dataDir).length > 0, 'verified blobs stay for a later pull');
+    await w.client.pruneImages({});
+    t.deepEqual(blobsIn(w.dataDir), [], 'prune collects blobs no name leads to');
+  });
 });
