@@ -70,6 +70,9 @@ export class ImageService implements Service {
   async start(ctx: StartContext): Promise<void> {
     const { dataDir } = this.opts;
     await mkdir(dataDir, { recursive: true, mode: 0o711 });
+    // Made now, so a data dir the agent cannot write fails the start, not the first pull.
+    for (const dir of ['content', 'images'])
+      await mkdir(join(dataDir, dir), { recursive: true, mode: 0o755 });
     const content = new LocalContentStore(join(dataDir, 'content'));
     const images = new LocalImageStore(join(dataDir, 'images'));
     const snapshots = await OverlaySnapshotter.open(join(dataDir, 'snapshots'));

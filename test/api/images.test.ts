@@ -286,7 +286,17 @@ test('tag, list filters, rmi (untag, conflicts, in use, force) and prune reclaim
     const kept = new Set(blobsIn(w.dataDir));
     for (const l of newer.manifests[0]!.layers) t.true(kept.has(l));
     t.is(kept.size, 4, 'the remaining image only: manifest, config, two layers');
-    t.deepEqual((await w.client.pruneImages({ all: true })).deleted.length > 0, true);
+    // In use, by ID with force: every name goes, and the image with them.
+    const newerId = (await w.client.images({})).images[0]!.id;
+    writeFileSync(w.inUseFile, JSON.stringify({ [newerId]: ['c0ffee0123456789'] }));
+    t.deepEqual((await w.client.pruneImages({ all: true })).deleted, [], 'prune skips an image in use');
+    t.is(
+      codeOf(await t.throwsAsync(w.client.removeImage({ image: newerId }))),
+      grpc.status.FAILED_PRECONDITION,
+    );
+    const forced = await w.client.removeImage({ image: newerId, force: true });
+    t.deepEqual(forced.untagged.sort(), [name, `${w.host}/test/busybox@${newer.digest}`].sort());
+    t.true(forced.deleted.includes(newerId));
     t.deepEqual(blobsIn(w.dataDir), []);
   });
 });
