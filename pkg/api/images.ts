@@ -7,6 +7,7 @@ import { DigestError } from '../content/digest.ts';
 import { ContentError } from '../content/store.ts';
 import type { EventBus } from '../events/bus.ts';
 import {
+  canonicalNameOf,
   type ImageCatalog,
   ImageConflictError,
   ImageNotFoundError,
@@ -472,7 +473,7 @@ async function removeImage(
   return catalog.lock.withExclusive(async () => {
     const image = await catalog.find(target);
     const { images } = catalog.stores;
-    const byName = image.records.find((r) => r.name === canonicalOrUndefined(target));
+    const byName = image.records.find((r) => r.name === canonicalNameOf(target));
     const containers = await deps.inUse(image.id);
     const untagged: string[] = [];
     const untag = async (names: readonly string[]) => {
@@ -516,17 +517,6 @@ async function removeImage(
     deps.events.publish('image', 'delete', image.id, { name: image.id });
     return { untagged, deleted: removed.deleted };
   });
-}
-
-function canonicalOrUndefined(input: string): string | undefined {
-  try {
-    const ref = parseImageReference(input);
-    return formatImageReference(
-      ref.digest !== undefined ? ({ ...ref, tag: undefined } as ImageReference) : ref,
-    );
-  } catch {
-    return undefined;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------- prune

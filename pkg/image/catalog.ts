@@ -127,7 +127,7 @@ export class ImageCatalog {
   /** The image `nameOrId` names: a reference (`busybox`, `repo@sha256:…`), a full ID or a unique ID prefix. */
   async find(nameOrId: string): Promise<LocalImage> {
     const images = await this.all();
-    const byName = nameOf(nameOrId);
+    const byName = canonicalNameOf(nameOrId);
     if (byName !== undefined) {
       const found = images.find((i) => i.records.some((r) => r.name === byName));
       if (found) return found;
@@ -269,8 +269,11 @@ export class ImageCatalog {
   }
 }
 
-/** The canonical name a user's string means, or undefined when it is not a reference (an ID prefix). */
-function nameOf(input: string): string | undefined {
+/**
+ * The image store name a user's string means (`repo:tag`, or `repo@digest` with any tag dropped), or undefined
+ * when it is not a reference (an ID prefix).
+ */
+export function canonicalNameOf(input: string): string | undefined {
   try {
     const ref = parseImageReference(input);
     return `${repositoryName(ref)}${ref.digest !== undefined ? `@${ref.digest}` : `:${ref.tag}`}`;
