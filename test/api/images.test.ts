@@ -387,6 +387,13 @@ test('bad references, unknown tags and repositories, a missing platform: the rig
       [`${w.host}/no/such:v1`, '', grpc.status.NOT_FOUND, /pull access denied|manifest unknown/],
       [`${w.host}/test/multi:v1`, 'linux/s390x', grpc.status.NOT_FOUND, /no image for platform linux\/s390x/],
       [`${w.host}/test/busybox:v1`, 'not a/platform', grpc.status.INVALID_ARGUMENT, /invalid platform/],
+      // Nothing listens there: the agent's own UNAVAILABLE, which the client does not take for "agent down".
+      [
+        '127.0.0.1:5999/test/busybox:v1',
+        '',
+        grpc.status.UNAVAILABLE,
+        /cannot reach http:\/\/127\.0\.0\.1:5999/,
+      ],
     ];
     for (const [reference, platform, code, message] of cases) {
       const result = await drain(w.client.pull({ reference, platform }));
