@@ -53,6 +53,7 @@ export function tsnetctlProgram(): { program: Command; ctx: CliContext } {
       "The tsnet agent's client (docker-compatible image commands) and the operator's view of the cluster",
     )
     .version(`tsnetctl ${CLIENT_VERSION}`, '-v, --version', 'Print version information and quit')
+    .usage('[options] COMMAND')
     .option(
       '-H, --host <unix://PATH>',
       `Agent socket to connect to (default $${HOST_ENV}, else unix://${DEFAULT_API_SOCKET})`,
