@@ -155,6 +155,10 @@ test('pull when piped: plain ID: STATUS lines, one per status change, then the f
 
     const q = await tsnetctl('-H', agent.host, 'pull', '-q', 'busybox');
     t.is(q.stdout, 'docker.io/library/busybox:latest\n');
+    // -a: every tag of the repository; a registry's port is not a tag.
+    const all = await tsnetctl('-H', agent.host, 'pull', '-a', '-q', 'localhost:5000/tools/busybox');
+    t.is(all.stdout, 'localhost:5000/tools/busybox\n', all.stderr);
+    t.true(agent.calls.includes('Pull localhost:5000/tools/busybox platform= all=true'));
 
     const push = await tsnetctl('-H', agent.host, 'push', 'localhost:5000/tools/busybox:v1');
     t.regex(
@@ -351,6 +355,11 @@ test('every failure: one line, docker exit codes, never a stack trace', async (t
         /^tsnetctl: "tsnetctl pull" requires exactly 1 argument \(see 'tsnetctl pull --help'\)$/m,
         1,
       ],
+      [
+        ['pull', '-a', 'localhost:5000/tools/busybox:v1'],
+        /^tsnetctl: tag can't be used with --all-tags\/-a$/m,
+        1,
+      ],
       [['tag', 'busybox'], /^tsnetctl: "tsnetctl tag" requires exactly 2 arguments/, 1],
       [['images', '--bogus'], /^tsnetctl: unknown flag: --bogus \(see 'tsnetctl images --help'\)$/m, 125],
       [['inspect', '--type', 'volume', 'x'], /--type/, 125],
@@ -395,6 +404,15 @@ test('every failure: one line, docker exit codes, never a stack trace', async (t
       );
       t.is(r.code, 1);
     }
+    // version without an agent: the client section, then why there is no server section.
+    const lone = await tsnetctl('-H', `unix://${socket}`, 'version');
+    t.is(lone.code, 1);
+    t.regex(lone.stdout, /^Client:\n Version:/);
+    t.notRegex(lone.stdout, /Server:/);
+    t.regex(
+      lone.stderr,
+      /^tsnetctl: cannot connect to the tsnet agent at unix:\/\/.*no-agent\.sock: connect ENOENT/,
+    );
     const badHost = await tsnetctl('-H', 'tcp://1.2.3.4:2375', 'images');
     assertOneLineError(t, badHost, /^tsnetctl: invalid host "tcp:\/\/1\.2\.3\.4:2375"/);
     t.is(badHost.code, 125);

@@ -1,6 +1,5 @@
 // tsnetctl pull: the agent pulls; its per-layer progress is drawn here.
 import { Command } from 'commander';
-import { FlagError } from '../errors.ts';
 import { showProgress } from '../progress.ts';
 import type { CliContext } from './context.ts';
 import { checkedReference, pulledName } from './reference.ts';
@@ -20,8 +19,10 @@ export function pullCommand(ctx: CliContext, name = 'pull'): Command {
     .option('-q, --quiet', 'Suppress verbose output', false)
     .action(async (reference: string, options: PullOptions) => {
       const ref = checkedReference(reference);
-      if (options.allTags && (ref.digest || reference.includes(':')))
-        throw new FlagError("tag can't be used with --all-tags/-a");
+      // Docker's IsNameOnly: a tag or digest in what was typed (not the default :latest) conflicts with -a.
+      const typedTag = reference.slice(reference.lastIndexOf('/') + 1).includes(':');
+      if (options.allTags && (ref.digest || typedTag))
+        throw new Error("tag can't be used with --all-tags/-a");
       const progress = ctx.images().pull(reference, options.platform ?? '', options.allTags);
       await showProgress(progress, options.quiet ? undefined : ctx.stdout, ctx.stdout.isTTY === true);
       ctx.stdout.write(`${pulledName(reference, options.allTags)}\n`);

@@ -1,19 +1,18 @@
 // tsnetctl save: the agent's docker-archive tar of images, to -o FILE (whole or not at all) or a pipe.
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command } from 'commander';
-import { fsyncDirectorySync } from '../../fsutil/atomic.ts';
+import { fsyncDirectorySync, tempPathFor } from '../../fsutil/atomic.ts';
 import type { CliContext } from './context.ts';
 
-/** Writes `data` to `path` through a temp file in its directory: a failed save leaves no partial archive. */
+/** Writes `data` to `path` through fsutil's temp name beside it: a failed save leaves no partial archive. */
 async function saveToFile(data: AsyncIterable<Buffer>, path: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempPathFor(path);
   try {
-    await pipeline(Readable.from(data), createWriteStream(temp, { mode: 0o644 }));
+    await pipeline(Readable.from(data), createWriteStream(temp, { flags: 'wx', mode: 0o644 }));
     const handle = await open(temp, 'r');
     try {
       await handle.sync();
