@@ -192,12 +192,18 @@ export class ApiCallError extends Error {
 }
 
 /** Maps a gRPC error to what the user should read. */
+/** grpc-js's "No connection established. Last error: Error: connect ENOENT /x. Resolution note: ..." made short. */
+function connectFailure(details: string): string {
+  const cause = /Last error: (?:Error: )?(.*?)\.?(?: Resolution note:.*)?$/s.exec(details)?.[1];
+  return (cause ?? details).replace(/\s*\n\s*/g, ' ').trim();
+}
+
 export function callError(host: string, err: unknown): Error {
   const e = err as Partial<grpc.ServiceError>;
   if (typeof e.code !== 'number') return err instanceof Error ? err : new Error(String(err));
   // UNAVAILABLE from the agent itself (a registry down) is its message, not "the agent is unreachable".
   const fromAgent = e.metadata?.get(AGENT_ERROR_METADATA).length;
   if (e.code === grpc.status.UNAVAILABLE && !fromAgent)
-    return new AgentUnreachableError(host, e.details || 'unavailable');
+    return new AgentUnreachableError(host, connectFailure(e.details || 'unavailable'));
   return new ApiCallError(e.code, e.details || e.message || grpc.status[e.code] || 'call failed');
 }

@@ -78,17 +78,6 @@ export function commandLineError(
   }
 }
 
-/** grpc-js's "No connection established. Last error: Error: connect ENOENT /x. Resolution note: ..." made short. */
-function unreachableLine(err: AgentUnreachableError): string {
-  const cause =
-    /Last error: (?:Error: )?(.*?)\.?(?: Resolution note:.*)?\s*\(is tsnet-agent running\?\)$/s.exec(
-      err.message,
-    )?.[1];
-  return cause
-    ? `cannot connect to the tsnet agent at ${err.host}: ${cause} (is tsnet-agent running?)`
-    : err.message.replace(/\s*\n\s*/g, ' ');
-}
-
 /** The line to print and the exit code for an error that ends tsnetctl. */
 export function describeFailure(err: unknown): { line: string; exitCode: number } {
   // One line whatever the error: some (gRPC's) carry line breaks and trailing notes.
@@ -99,7 +88,7 @@ export function describeFailure(err: unknown): { line: string; exitCode: number 
   if (err instanceof FlagError || err instanceof HostError)
     return { line: `tsnetctl: ${message}`, exitCode: EXIT_MISUSE };
   if (err instanceof UsageError) return { line: `tsnetctl: ${message}`, exitCode: EXIT_OPERATOR_MISUSE };
-  if (err instanceof AgentUnreachableError) return { line: `tsnetctl: ${unreachableLine(err)}`, exitCode: 1 };
+  if (err instanceof AgentUnreachableError) return { line: `tsnetctl: ${message}`, exitCode: 1 };
   return { line: `tsnetctl: ${message}`, exitCode: 1 };
 }
 
