@@ -8,6 +8,7 @@ import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unli
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDirectory, writeFileAtomic } from '../fsutil/atomic.ts';
+import { faultPoint } from '../testing/fault.ts';
 import { type Digest, digestAlgorithm, digestHex, hasherFor, isDigest, parseDigest } from './digest.ts';
 import { acquireFileLock, type HeldLock, tryFileLock } from './lock.ts';
 import {
@@ -25,6 +26,9 @@ interface IngestMeta {
   expected: Digest;
   total?: number;
 }
+
+/** The fault point 'content-half-written' is for layers: blobs this small (configs) never arm it. */
+const HALF_WRITTEN_MIN = 1 << 20;
 
 export class LocalContentStore implements ContentStore {
   constructor(readonly root: string) {}
@@ -266,7 +270,10 @@ class LocalWriter implements ContentWriter {
       done += bytesWritten;
     }
     this.hash.update(chunk);
+    const before = this.written;
     this.written += chunk.length;
+    if (total !== undefined && total >= HALF_WRITTEN_MIN && before * 2 < total && this.written * 2 >= total)
+      faultPoint('content-half-written');
   }
 
   async commit(): Promise<ContentInfo> {

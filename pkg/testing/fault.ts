@@ -12,7 +12,8 @@ export type FaultPoint =
   | 'ipam-after-reserve' // IPAM: the allocation record is in place, the round-robin cursor not yet moved
   | 'bridge-after-veth' // tsnet-bridge: the veth pair exists, no address is reserved yet
   | 'bridge-after-ipam' // tsnet-bridge: the address is reserved, the container interface not configured
-  | 'bridge-after-address'; // tsnet-bridge: the container interface has its address and routes
+  | 'bridge-after-address' // tsnet-bridge: the container interface has its address and routes
+  | 'content-half-written'; // content store: half of a blob (of 1 MiB or more) is in its ingest, the rest not
 
 /** What a killed process prints on stderr just before it dies, so a test can tell where it died. */
 export function faultMarker(point: FaultPoint): string {

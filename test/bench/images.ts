@@ -4,19 +4,17 @@
 // reached over its API socket. Prints figures; asserts nothing.
 //   npm run bench:images [-- --layers 5 --mb 20]
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { pack } from 'tar-stream';
 import { AgentClient } from '../../pkg/api/client.ts';
 import { applyLayer } from '../../pkg/archive/apply.ts';
 import { agentCommand, REPO_ROOT } from '../../pkg/cluster/agent.ts';
 import { pollUntil } from '../../pkg/cluster/exec.ts';
-import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { randomLayerTar, startRegistry, type TestRegistry, writeLayoutOf } from '../helpers/registry.ts';
 
 const run = promisify(execFile);
 
@@ -29,68 +27,6 @@ function flag(name: string, fallback: number): number {
 
 const LAYERS = flag('layers', 5);
 const MB = flag('mb', 20);
-
-const sha256 = (data: Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
-
-/** One layer: a single file of `mb` MiB of random bytes (incompressible, like most binaries' worst case). */
-async function layerTar(index: number, mb: number): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => chunks.push(c as Buffer));
-  const ended = new Promise<void>((resolve) => p.on('end', () => resolve()));
-  p.entry({ name: `data/layer${index}.bin`, mode: 0o644, mtime: new Date(0) }, randomBytes(mb << 20));
-  p.finalize();
-  await ended;
-  return Buffer.concat(chunks);
-}
-
-/** An OCI layout with one image of `tars` as gzip layers. */
-function writeLayout(dir: string, tars: Buffer[]): void {
-  mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
-  const put = (data: Buffer) => {
-    const digest = sha256(data);
-    writeFileSync(join(dir, 'blobs', 'sha256', digest.slice(7)), data);
-    return { digest, size: data.length };
-  };
-  const layers = tars.map((t) => ({
-    mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
-    ...put(gzipSync(t, { level: 1 })),
-  }));
-  const config = put(
-    Buffer.from(
-      JSON.stringify({
-        architecture: 'amd64',
-        os: 'linux',
-        config: { Cmd: ['/bin/sh'] },
-        rootfs: { type: 'layers', diff_ids: tars.map(sha256) },
-      }),
-    ),
-  );
-  const manifest = put(
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-        layers,
-      }),
-    ),
-  );
-  writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  writeFileSync(
-    join(dir, 'index.json'),
-    JSON.stringify({
-      schemaVersion: 2,
-      manifests: [
-        {
-          mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          ...manifest,
-          annotations: { 'org.opencontainers.image.ref.name': 'bench' },
-        },
-      ],
-    }),
-  );
-}
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
@@ -174,9 +110,11 @@ async function main(): Promise<void> {
   const registries: TestRegistry[] = [];
   let agent: Agent | undefined;
   try {
-    const tars = await Promise.all(Array.from({ length: LAYERS }, (_, i) => layerTar(i, MB)));
+    const tars = await Promise.all(
+      Array.from({ length: LAYERS }, (_, i) => randomLayerTar(`data/layer${i}.bin`, MB << 20)),
+    );
     const totalMb = (tars.reduce((n, t) => n + t.length, 0) / (1 << 20)).toFixed(0);
-    writeLayout(join(work, 'layout'), tars);
+    writeLayoutOf(join(work, 'layout'), 'bench', tars);
 
     const source = await startRegistry();
     registries.push(source);

@@ -375,3 +375,62 @@ export async function writeBusyboxLayout(
   );
   return { layout: dir, tag, digest: top.digest, mediaType: top.mediaType, manifests };
 }
+
+/**
+ * Writes an OCI image layout holding one linux/amd64 image of `tars` (uncompressed layer tars, stored as gzip
+ * at `level`) under `tag`; returns the layer blobs' digests and sizes, and each layer's DiffID.
+ */
+export function writeLayoutOf(
+  dir: string,
+  tag: string,
+  tars: readonly Buffer[],
+  level = 1,
+): { layers: { digest: string; size: number; diffId: string }[] } {
+  mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+  const put = (data: Buffer) => {
+    const digest = sha256(data);
+    writeFileSync(join(dir, 'blobs', 'sha256', digest.slice(7)), data);
+    return { digest, size: data.length };
+  };
+  const layers = tars.map((t) => ({ ...put(gzipSync(t, { level })), diffId: sha256(t) }));
+  const config = put(
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Cmd: ['/bin/sh'] },
+        rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+      }),
+    ),
+  );
+  const manifest = put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: layers.map(({ digest, size }) => ({
+          mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+          digest,
+          size,
+        })),
+      }),
+    ),
+  );
+  writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        { mediaType: OCI_MANIFEST, ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } },
+      ],
+    }),
+  );
+  return { layers };
+}
+
+/** A layer tar holding one file of `bytes` random bytes (incompressible). */
+export function randomLayerTar(name: string, bytes: number): Promise<Buffer> {
+  return tarOf([{ name, data: randomBytes(bytes) }]);
+}

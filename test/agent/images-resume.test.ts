@@ -1,0 +1,122 @@
+// The agent SIGKILLed in the middle of a pull (exactly when half of a large layer is in its ingest: a fault
+// point, not a guessed delay), then started again: a second pull resumes that layer from where the first
+// stopped (its first progress says so, and the registry is asked for the rest with Range), stores the image
+// whole, and leaves no ingest behind.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import test from 'ava';
+import { AgentClient } from '../../pkg/api/client.ts';
+import { pollUntil } from '../../pkg/cluster/exec.ts';
+import { FAULT_ENV, faultMarker } from '../../pkg/testing/fault.ts';
+import { randomLayerTar, startRegistry, writeLayoutOf } from '../helpers/registry.ts';
+import { withTempDir } from '../helpers/tmp.ts';
+
+const MAIN = resolve(import.meta.dirname, '../../cmd/agent/main.ts');
+const LAYER_BYTES = 24 << 20;
+
+function startAgent(
+  netnsPath: string,
+  dir: string,
+  env: Record<string, string> = {},
+): { child: ChildProcess; log: () => string } {
+  const child = spawn(
+    'nsenter',
+    [
+      `--net=${netnsPath}`,
+      process.execPath,
+      '--import=tsx',
+      MAIN,
+      'run',
+      '--data-dir',
+      join(dir, 'data'),
+      '--run-dir',
+      join(dir, 'run'),
+      '--cni-socket',
+      '',
+      '--http',
+      '',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
+  );
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
+  return { child, log: () => stderr };
+}
+
+async function connect(socket: string): Promise<AgentClient> {
+  const client = new AgentClient(socket);
+  await pollUntil('the agent API', () => client.version().catch(() => undefined), { timeoutMs: 60_000 });
+  return client;
+}
+
+/** Bytes in the content store's unfinished ingests. */
+function ingestBytes(dataDir: string): number {
+  const root = join(dataDir, 'content', 'ingest');
+  if (!existsSync(root)) return 0;
+  return readdirSync(root)
+    .map((d) => join(root, d, 'data'))
+    .filter((f) => existsSync(f))
+    .reduce((n, f) => n + statSync(f).size, 0);
+}
+
+test('a pull cut by SIGKILL of the agent halfway through a layer resumes it after the restart', async (t) => {
+  const registry = await startRegistry();
+  try {
+    await withTempDir(async (dir) => {
+      const layout = join(dir, 'layout');
+      const { layers } = writeLayoutOf(layout, 'big', [await randomLayerTar('data/big.bin', LAYER_BYTES)]);
+      const big = layers[0];
+      if (!big) throw new Error('no layer');
+      const name = `${registry.host}/resume/big:v1`;
+      await registry.skopeo('copy', '--dest-tls-verify=false', `oci:${layout}:big`, `docker://${name}`);
+      const socket = join(dir, 'run', 'tsnet.sock');
+
+      // First run: armed to die the moment half of the layer is written.
+      const first = startAgent(registry.netnsPath, dir, { [FAULT_ENV]: 'content-half-written' });
+      const died = new Promise<NodeJS.Signals | null>((done) => first.child.once('exit', (_c, s) => done(s)));
+      const client1 = await connect(socket);
+      try {
+        const pull = client1.pull({ reference: name });
+        pull.on('error', () => undefined); // the agent dies under it
+        pull.on('data', () => undefined);
+        t.is(await died, 'SIGKILL');
+      } finally {
+        client1.close();
+      }
+      t.true(first.log().includes(faultMarker('content-half-written')), first.log());
+      const kept = ingestBytes(join(dir, 'data'));
+      t.true(kept * 2 >= big.size && kept < big.size, `${kept} of ${big.size} bytes kept in the ingest`);
+
+      // Second run: the same pull resumes where the first one stopped.
+      const second = startAgent(registry.netnsPath, dir);
+      const exited = new Promise((done) => second.child.once('exit', done));
+      const client2 = await connect(socket);
+      try {
+        const downloads: number[] = [];
+        let last = '';
+        for await (const m of client2.pull({ reference: name })) {
+          const p = m as { id: string; status: string; current: number };
+          if (p.status === 'Downloading' && big.digest.slice(7).startsWith(p.id)) downloads.push(p.current);
+          last = p.status;
+        }
+        t.is(last, `Status: Downloaded newer image for ${name}`);
+        t.true(
+          (downloads[0] ?? 0) >= kept,
+          `the first progress of the layer (${downloads[0]}) starts at ${kept}`,
+        );
+        const inspect = await client2.inspectImage(name);
+        t.deepEqual((inspect['RootFS'] as { Layers: string[] }).Layers, [big.diffId]);
+        t.is(ingestBytes(join(dir, 'data')), 0, 'no ingest left');
+      } finally {
+        client2.close();
+        second.child.kill('SIGTERM');
+        await exited;
+      }
+    });
+  } finally {
+    await registry.stop();
+  }
+});
