@@ -148,12 +148,14 @@ async function main(): Promise<void> {
     );
     const podman = await podmanPull(source, `${host}/bench/big:v1`, join(work, 'podman'));
 
+    // The gzip streams are made before the clock starts: only gunzip + apply is measured.
+    const gzipped = tars.map((t) => gzipSync(t, { level: 1 }));
     let unpackBytes = 0;
     const unpackMs = await timed(async () => {
-      for (const [i, t] of tars.entries()) {
+      for (const [i, gz] of gzipped.entries()) {
         const dir = join(work, 'unpack', String(i));
         mkdirSync(dir, { recursive: true });
-        unpackBytes += (await applyLayer(Readable.from(gzipSync(t, { level: 1 })), dir)).bytes;
+        unpackBytes += (await applyLayer(Readable.from([gz]), dir)).bytes;
       }
     });
 
