@@ -1,0 +1,292 @@
+// `save`: images from the stores into a tar stream, in one of two formats:
+//   - docker-archive (what `docker load`, `podman load` and skopeo's docker-archive: read): `<diffID>/layer.tar`
+//     per layer, uncompressed (gzip layers are decompressed while written, and checked against the config's
+//     diffIDs), `<config hex>.json`, manifest.json with Config/RepoTags/Layers, and the legacy `repositories`.
+//   - oci-archive: an OCI image layout of the stored blobs, unchanged, with index.json naming each image.
+// Images are resolved before the first byte is produced, so an unknown name fails the call, not the stream.
+
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { detectCompression } from '../archive/compression.ts';
+import { type Digest, digestHex } from '../content/digest.ts';
+import type { ContentStore } from '../content/store.ts';
+import { OCI_INDEX } from '../registry/mediatypes.ts';
+import { parseConfig } from './archive-load.ts';
+import { resolveImage } from './archive-resolve.ts';
+import { ArchiveError } from './archive-stage.ts';
+import { type Descriptor, parseManifest } from './manifest.ts';
+import { familiarName, parseImageReference } from './reference.ts';
+import type { ImageRecord, ImageStore } from './store.ts';
+
+export type ArchiveFormat = 'docker-archive' | 'oci-archive';
+
+export interface SaveDeps {
+  readonly content: ContentStore;
+  readonly images: ImageStore;
+}
+
+/** One image to write: its canonical names (what the request named) and its content. */
+interface SavedImage {
+  readonly names: string[];
+  readonly manifest: Descriptor;
+  readonly config: Descriptor;
+  readonly layers: readonly Descriptor[];
+  readonly diffIds: readonly Digest[];
+}
+
+const MTIME = new Date(0);
+
+/** Resolves `requests` (names or IDs) and returns the archive as a stream of tar bytes. */
+export async function saveArchive(
+  requests: readonly string[],
+  deps: SaveDeps,
+  format: ArchiveFormat = 'docker-archive',
+): Promise<Readable> {
+  if (requests.length === 0) throw new ArchiveError('save needs at least one image');
+  const images = await collectImages(requests, deps);
+  const pack = tar.pack();
+  const write = format === 'oci-archive' ? writeOciArchive : writeDockerArchive;
+  write(pack, images, deps.content).then(
+    () => pack.finalize(),
+    (err: unknown) => pack.destroy(err as Error),
+  );
+  return Readable.from(pack as AsyncIterable<Buffer>);
+}
+
+async function collectImages(requests: readonly string[], deps: SaveDeps): Promise<SavedImage[]> {
+  const byManifest = new Map<string, SavedImage>();
+  for (const request of requests) {
+    const { record, byName } = await resolveImage(request, deps);
+    let image = byManifest.get(record.manifest.digest);
+    if (!image) {
+      image = await describeImage(record, deps.content);
+      byManifest.set(record.manifest.digest, image);
+    }
+    // Docker writes RepoTags only for images asked for by name (not by ID), and only tags (not digests).
+    if (byName && parseImageReference(record.name).tag !== undefined && !image.names.includes(record.name))
+      image.names.push(record.name);
+  }
+  return [...byManifest.values()];
+}
+
+async function describeImage(record: ImageRecord, content: ContentStore): Promise<SavedImage> {
+  const manifest = parseManifest(
+    await content.readBytes(record.manifest.digest),
+    record.manifest.mediaType,
+    `manifest of ${record.name}`,
+  );
+  if (manifest.kind !== 'manifest') throw new ArchiveError(`${record.name}: the stored manifest is an index`);
+  const { diffIds } = parseConfig(
+    await content.readBytes(manifest.config.digest),
+    `config of ${record.name}`,
+  );
+  if (diffIds.length !== manifest.layers.length)
+    throw new ArchiveError(`${record.name}: config and manifest disagree on the number of layers`);
+  return {
+    names: [],
+    manifest: record.manifest,
+    config: manifest.config,
+    layers: manifest.layers,
+    diffIds,
+  };
+}
+
+// --- docker-archive ----------------------------------------------------------------------------------------
+
+async function writeDockerArchive(
+  pack: tar.Pack,
+  images: readonly SavedImage[],
+  content: ContentStore,
+): Promise<void> {
+  const written = new Set<string>();
+  const manifest: { Config: string; RepoTags: string[] | null; Layers: string[] }[] = [];
+  const repositories: Record<string, Record<string, string>> = {};
+  for (const image of images) {
+    const layerNames: string[] = [];
+    for (const [i, layer] of image.layers.entries()) {
+      const diffId = image.diffIds[i]!;
+      const dir = digestHex(diffId);
+      const name = `${dir}/layer.tar`;
+      layerNames.push(name);
+      if (written.has(name)) continue;
+      written.add(name);
+      await addDirectory(pack, dir);
+      await addUncompressedLayer(pack, name, layer, diffId, content);
+    }
+    const configName = `${digestHex(image.config.digest)}.json`;
+    if (!written.has(configName)) {
+      written.add(configName);
+      await addBytes(pack, configName, await content.readBytes(image.config.digest));
+    }
+    const repoTags = image.names.map(familiarTag);
+    manifest.push({
+      Config: configName,
+      RepoTags: repoTags.length > 0 ? repoTags : null,
+      Layers: layerNames,
+    });
+    const top = layerNames.at(-1)?.split('/')[0];
+    for (const name of image.names) {
+      const ref = parseImageReference(name);
+      if (top === undefined || ref.tag === undefined) continue;
+      const repo = familiarName(ref);
+      repositories[repo] = { ...repositories[repo], [ref.tag]: top };
+    }
+  }
+  await addBytes(pack, 'manifest.json', Buffer.from(JSON.stringify(manifest)));
+  if (Object.keys(repositories).length > 0)
+    await addBytes(pack, 'repositories', Buffer.from(JSON.stringify(repositories)));
+}
+
+function familiarTag(name: string): string {
+  const ref = parseImageReference(name);
+  return `${familiarName(ref)}:${ref.tag}`;
+}
+
+/**
+ * Writes a layer as an uncompressed tar entry. A tar header needs the size first: an uncompressed blob has it;
+ * a gzip blob is decompressed once to count (and check the diffID) and once to write.
+ */
+async function addUncompressedLayer(
+  pack: tar.Pack,
+  name: string,
+  layer: Descriptor,
+  diffId: Digest,
+  content: ContentStore,
+): Promise<void> {
+  const open = async () => {
+    const { compression, stream } = await detectCompression(await content.reader(layer.digest));
+    if (compression === 'zstd') {
+      stream.destroy();
+      throw new ArchiveError(`layer ${layer.digest} is zstd-compressed: this Node cannot decode it`);
+    }
+    return {
+      compressed: compression === 'gzip',
+      stream: compression === 'gzip' ? gunzipped(stream) : stream,
+    };
+  };
+  const first = await open();
+  let size = layer.size;
+  if (first.compressed) {
+    const hash = createHash('sha256');
+    size = 0;
+    for await (const chunk of first.stream) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    checkDiffId(`sha256:${hash.digest('hex')}`, diffId, layer);
+  }
+  const source = first.compressed ? (await open()).stream : first.stream;
+  const hash = createHash('sha256');
+  await addStream(pack, name, size, source, (chunk) => hash.update(chunk));
+  checkDiffId(`sha256:${hash.digest('hex')}`, diffId, layer);
+}
+
+function gunzipped(stream: Readable): Readable {
+  const gunzip = createGunzip();
+  stream.on('error', (err) => gunzip.destroy(err));
+  return stream.pipe(gunzip);
+}
+
+function checkDiffId(actual: string, diffId: Digest, layer: Descriptor): void {
+  if (actual !== diffId)
+    throw new ArchiveError(`layer ${layer.digest} uncompresses to ${actual}, but its config lists ${diffId}`);
+}
+
+// --- oci-archive -------------------------------------------------------------------------------------------
+
+async function writeOciArchive(
+  pack: tar.Pack,
+  images: readonly SavedImage[],
+  content: ContentStore,
+): Promise<void> {
+  await addBytes(pack, 'oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
+  await addDirectory(pack, 'blobs');
+  await addDirectory(pack, 'blobs/sha256');
+  const written = new Set<string>();
+  const entries: unknown[] = [];
+  for (const image of images) {
+    for (const blob of [...image.layers, image.config, image.manifest]) {
+      if (written.has(blob.digest)) continue;
+      written.add(blob.digest);
+      await addStream(
+        pack,
+        `blobs/sha256/${digestHex(blob.digest)}`,
+        blob.size,
+        await content.reader(blob.digest),
+      );
+    }
+    const descriptor = {
+      mediaType: image.manifest.mediaType,
+      digest: image.manifest.digest,
+      size: image.manifest.size,
+    };
+    if (image.names.length === 0) entries.push(descriptor);
+    for (const name of image.names) {
+      const annotations = {
+        'io.containerd.image.name': name,
+        'org.opencontainers.image.ref.name': parseImageReference(name).tag ?? '',
+      };
+      entries.push({ ...descriptor, annotations });
+    }
+  }
+  await addBytes(
+    pack,
+    'index.json',
+    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: entries })),
+  );
+}
+
+// --- tar entries -------------------------------------------------------------------------------------------
+
+function addDirectory(pack: tar.Pack, name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pack.entry({ name: `${name}/`, type: 'directory', mode: 0o755, mtime: MTIME }, (err) =>
+      err ? reject(err) : resolve(),
+    );
+  });
+}
+
+function addBytes(pack: tar.Pack, name: string, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pack.entry({ name, size: data.length, mode: 0o644, mtime: MTIME }, data, (err) =>
+      err ? reject(err) : resolve(),
+    );
+  });
+}
+
+/** Streams `size` bytes from `source` into one entry, with backpressure; fails if the source has another size. */
+async function addStream(
+  pack: tar.Pack,
+  name: string,
+  size: number,
+  source: AsyncIterable<unknown> & { destroy?: (err?: Error) => void },
+  onChunk?: (chunk: Buffer) => void,
+): Promise<void> {
+  let settle!: { resolve: () => void; reject: (err: Error) => void };
+  const done = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  const entry = pack.entry({ name, size, mode: 0o644, mtime: MTIME }, (err) =>
+    err ? settle.reject(err) : settle.resolve(),
+  );
+  let written = 0;
+  try {
+    for await (const raw of source) {
+      const chunk = raw as Buffer;
+      written += chunk.length;
+      if (written > size) throw new ArchiveError(`${name}: more than the expected ${size} bytes`);
+      onChunk?.(chunk);
+      if (!entry.write(chunk)) await new Promise<void>((resolve) => entry.once('drain', () => resolve()));
+    }
+    if (written !== size) throw new ArchiveError(`${name}: ${written} bytes, expected ${size}`);
+  } catch (err) {
+    source.destroy?.();
+    entry.destroy(err as Error);
+    await done.catch(() => undefined);
+    throw err;
+  }
+  entry.end(null);
+  await done;
+}

@@ -1,0 +1,215 @@
+// load/save of image archives, with skopeo as the independent oracle: archives skopeo writes load with the
+// digests skopeo reports, and archives tsnet writes are read back by skopeo intact.
+import { execFile } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { digestOf } from '../../pkg/content/digest.ts';
+import { LocalContentStore } from '../../pkg/content/local.ts';
+import { type ArchiveDeps, loadArchive } from '../../pkg/image/archive-load.ts';
+import { saveArchive } from '../../pkg/image/archive-save.ts';
+import { parseManifest } from '../../pkg/image/manifest.ts';
+import { formatPlatform, hostPlatform } from '../../pkg/image/platform.ts';
+import { LocalImageStore } from '../../pkg/image/store.ts';
+import { writeBusyboxLayout } from '../helpers/registry.ts';
+import { withTempDir } from '../helpers/tmp.ts';
+import { tarBytes } from './archive-fixtures.ts';
+
+const run = promisify(execFile);
+
+async function skopeo(...args: string[]): Promise<string> {
+  const { stdout } = await run('skopeo', args, { maxBuffer: 64 << 20 });
+  return stdout;
+}
+
+function storesIn(dir: string): ArchiveDeps {
+  mkdirSync(join(dir, 'scratch'), { recursive: true });
+  return {
+    content: new LocalContentStore(join(dir, 'content')),
+    images: new LocalImageStore(join(dir, 'images')),
+    scratchDir: join(dir, 'scratch'),
+  };
+}
+
+async function snapshot(deps: ArchiveDeps): Promise<{ blobs: string[]; names: string[] }> {
+  return {
+    blobs: (await deps.content.list()).map((b) => b.digest).sort(),
+    names: (await deps.images.list()).map((r) => r.name),
+  };
+}
+
+async function busyboxLayout(dir: string) {
+  return writeBusyboxLayout(join(dir, 'layout'), 'v1', [formatPlatform(hostPlatform())]);
+}
+
+test('a docker-archive written by skopeo loads with the config and diffIDs skopeo reports', async (t) => {
+  await withTempDir(async (dir) => {
+    await busyboxLayout(dir);
+    const file = join(dir, 'docker.tar');
+    await skopeo('copy', `oci:${join(dir, 'layout')}:v1`, `docker-archive:${file}:busybox:v1`);
+    const config = Buffer.from(await skopeo('inspect', '--config', '--raw', `docker-archive:${file}`));
+    const inspected = JSON.parse(await skopeo('inspect', `docker-archive:${file}`)) as { Layers: string[] };
+
+    const deps = storesIn(dir);
+    const loaded = await loadArchive(createReadStream(file), deps);
+    t.is(loaded.length, 1);
+    t.is<string, string>(loaded[0]!.id, digestOf(config));
+    t.deepEqual(loaded[0]!.names, ['docker.io/library/busybox:v1']);
+    const record = await deps.images.get('busybox:v1');
+    t.truthy(record);
+    const manifest = parseManifest(
+      await deps.content.readBytes(record!.manifest.digest),
+      record!.manifest.mediaType,
+      'stored',
+    );
+    if (manifest.kind !== 'manifest') return t.fail('stored manifest is an index');
+    t.is<string, string>(manifest.config.digest, digestOf(config));
+    // docker-archive layers are uncompressed: their digests are the diffIDs skopeo lists.
+    t.deepEqual(
+      manifest.layers.map((l) => l.digest),
+      inspected.Layers,
+    );
+    t.deepEqual(
+      (JSON.parse(config.toString()) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids,
+      inspected.Layers,
+    );
+    t.deepEqual(record!.platform, hostPlatform());
+  });
+});
+
+test('an oci-archive written by skopeo loads with the same manifest, config and layer digests', async (t) => {
+  await withTempDir(async (dir) => {
+    const image = await busyboxLayout(dir);
+    const file = join(dir, 'oci.tar');
+    await skopeo('copy', `oci:${join(dir, 'layout')}:v1`, `oci-archive:${file}:busybox:v1`);
+    const raw = Buffer.from(await skopeo('inspect', '--raw', `oci-archive:${file}`));
+
+    const deps = storesIn(dir);
+    const loaded = await loadArchive(createReadStream(file), deps);
+    t.is(loaded.length, 1);
+    t.is<string, string>(loaded[0]!.manifest.digest, digestOf(raw));
+    t.is<string, string>(loaded[0]!.manifest.digest, image.digest);
+    t.is<string, string>(loaded[0]!.id, image.manifests[0]!.config);
+    t.deepEqual(loaded[0]!.names, ['docker.io/library/busybox:v1']);
+    const blobs = (await snapshot(deps)).blobs;
+    for (const digest of [image.digest, image.manifests[0]!.config, ...image.manifests[0]!.layers])
+      t.true(blobs.includes(digest), `${digest} stored`);
+  });
+});
+
+test('save writes a docker-archive skopeo inspects and copies with the same config and diffIDs', async (t) => {
+  await withTempDir(async (dir) => {
+    const image = await busyboxLayout(dir);
+    const oci = join(dir, 'oci.tar');
+    await skopeo('copy', `oci:${join(dir, 'layout')}:v1`, `oci-archive:${oci}:busybox:v1`);
+    const deps = storesIn(dir);
+    await loadArchive(createReadStream(oci), deps);
+    const config = JSON.parse(
+      (await deps.content.readBytes(image.manifests[0]!.config as never)).toString(),
+    ) as { rootfs: { diff_ids: string[] } };
+
+    const saved = join(dir, 'saved.tar');
+    await pipeline(await saveArchive(['busybox:v1'], deps), createWriteStream(saved));
+    const inspected = JSON.parse(await skopeo('inspect', `docker-archive:${saved}`)) as {
+      Layers: string[];
+      RepoTags?: string[];
+    };
+    t.deepEqual(inspected.Layers, config.rootfs.diff_ids);
+    const savedConfig = Buffer.from(await skopeo('inspect', '--config', '--raw', `docker-archive:${saved}`));
+    t.is<string, string>(digestOf(savedConfig), image.manifests[0]!.config);
+    const copy = join(dir, 'copy');
+    await skopeo('copy', `docker-archive:${saved}`, `oci:${copy}:back`);
+    const copied = JSON.parse(await skopeo('inspect', '--config', '--raw', `oci:${copy}:back`)) as {
+      rootfs: { diff_ids: string[] };
+    };
+    t.deepEqual(copied.rootfs.diff_ids, config.rootfs.diff_ids);
+    const manifest = JSON.parse(readFileSync(join(copy, 'index.json'), 'utf8')) as unknown;
+    t.truthy(manifest);
+
+    // The saved archive loads back into fresh stores as the same image (config ID and diffIDs).
+    const again = storesIn(join(dir, 'again'));
+    const reloaded = await loadArchive(createReadStream(saved), again);
+    t.is<string, string>(reloaded[0]!.id, image.manifests[0]!.config);
+    t.deepEqual(reloaded[0]!.names, ['docker.io/library/busybox:v1']);
+  });
+});
+
+test('save by image ID writes no RepoTags; an oci-archive save keeps the blobs as they are', async (t) => {
+  await withTempDir(async (dir) => {
+    const image = await busyboxLayout(dir);
+    const oci = join(dir, 'oci.tar');
+    await skopeo('copy', `oci:${join(dir, 'layout')}:v1`, `oci-archive:${oci}:busybox:v1`);
+    const deps = storesIn(dir);
+    await loadArchive(createReadStream(oci), deps);
+
+    const byId = join(dir, 'by-id.tar');
+    await pipeline(
+      await saveArchive([image.manifests[0]!.config.slice(7, 19)], deps),
+      createWriteStream(byId),
+    );
+    const reloaded = await loadArchive(createReadStream(byId), storesIn(join(dir, 'id')));
+    t.deepEqual(reloaded[0]!.names, []);
+    t.is<string, string>(reloaded[0]!.id, image.manifests[0]!.config);
+
+    const ociSaved = join(dir, 'saved-oci.tar');
+    await pipeline(await saveArchive(['busybox:v1'], deps, 'oci-archive'), createWriteStream(ociSaved));
+    const raw = Buffer.from(await skopeo('inspect', '--raw', `oci-archive:${ociSaved}`));
+    t.is<string, string>(digestOf(raw), image.digest);
+
+    await t.throwsAsync(saveArchive(['nothere:v1'], deps), { name: 'NoSuchImageError' });
+  });
+});
+
+test('bad archives are refused with a clear error and store nothing', async (t) => {
+  await withTempDir(async (dir) => {
+    await busyboxLayout(dir);
+    const good = join(dir, 'docker.tar');
+    await skopeo('copy', `oci:${join(dir, 'layout')}:v1`, `docker-archive:${good}:busybox:v1`);
+    const goodBytes = readFileSync(good);
+    const deps = storesIn(dir);
+    const before = await snapshot(deps);
+    const manifest = JSON.parse((await tarBytes.entries(goodBytes)).get('manifest.json')!.toString()) as {
+      Config: string;
+      Layers: string[];
+    }[];
+    const layerName = manifest[0]!.Layers[0]!;
+
+    const cases: [string, Buffer, RegExp][] = [
+      [
+        'truncated',
+        goodBytes.subarray(0, Math.floor(goodBytes.length / 2)),
+        /not a valid tar stream|truncated/,
+      ],
+      [
+        'missing layer',
+        await tarBytes.without(goodBytes, layerName),
+        new RegExp(`names layer ${layerName}, which is not in the archive`),
+      ],
+      [
+        'escaping entry',
+        await tarBytes.withExtra(goodBytes, '../evil', Buffer.from('x')),
+        /'\.\.' would leave/,
+      ],
+      ['absolute entry', await tarBytes.withExtra(goodBytes, '/etc/evil', Buffer.from('x')), /absolute path/],
+      [
+        'layer content not its diffID',
+        await tarBytes.replaced(goodBytes, layerName, Buffer.alloc(1024)),
+        /has content sha256:[0-9a-f]{64}, but its config lists diffID/,
+      ],
+      ['not an archive', Buffer.from('hello'), /not a valid tar stream|empty/],
+    ];
+    for (const [what, bytes, message] of cases) {
+      const file = join(dir, `${what.replaceAll(' ', '-')}.tar`);
+      writeFileSync(file, bytes);
+      await t.throwsAsync(loadArchive(createReadStream(file), deps), { name: 'ArchiveError', message }, what);
+      t.deepEqual(await snapshot(deps), before, `${what}: nothing stored`);
+    }
+    t.deepEqual(
+      (await import('node:fs')).readdirSync(deps.scratchDir),
+      [],
+      'no staging directory left behind',
+    );
+  });
+});
