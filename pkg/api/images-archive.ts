@@ -1,0 +1,163 @@
+// The Images service's archive calls: Load (the client streams a docker-archive or OCI layout tar, the agent
+// answers with progress and "Loaded image: NAME" lines as docker does), Save (the agent streams a tar) and Import
+// (the client streams a rootfs tar, its first chunk carrying the options). The rest of the service lives in
+// images.ts, which spreads these handlers into its own.
+import { once } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
+import { LayerError } from '../archive/apply.ts';
+import { DigestError } from '../content/digest.ts';
+import type { ContentStore } from '../content/store.ts';
+import type { EventBus } from '../events/bus.ts';
+import { importRootfs } from '../image/archive-import.ts';
+import { type ArchiveProgress, loadArchive } from '../image/archive-load.ts';
+import { NoSuchImageError } from '../image/archive-resolve.ts';
+import { type ArchiveFormat, saveArchive } from '../image/archive-save.ts';
+import { ArchiveError } from '../image/archive-stage.ts';
+import { ManifestError } from '../image/manifest.ts';
+import { PlatformError, parsePlatform } from '../image/platform.ts';
+import { familiarString, ImageReferenceError, parseImageReference } from '../image/reference.ts';
+import type { ImageStore } from '../image/store.ts';
+import type { ArchiveChunk__Output } from './generated/tsnet/v1/ArchiveChunk.ts';
+import type { ImagesHandlers } from './generated/tsnet/v1/Images.ts';
+import type { ImportChunk__Output } from './generated/tsnet/v1/ImportChunk.ts';
+import type { ProgressMessage } from './generated/tsnet/v1/ProgressMessage.ts';
+
+export interface ArchiveHandlerDeps {
+  readonly content: ContentStore;
+  readonly images: ImageStore;
+  readonly events: EventBus;
+  /** Where archives are staged while checked: on disk, e.g. `<data-dir>/tmp`. */
+  readonly scratchDir: string;
+}
+
+/** Under the client's default 4 MiB receive limit, with room to spare. */
+const MAX_CHUNK = 1 << 20;
+const FORMATS: readonly ArchiveFormat[] = ['docker-archive', 'oci-archive'];
+
+export function archiveHandlers(deps: ArchiveHandlerDeps): Pick<ImagesHandlers, 'Load' | 'Save' | 'Import'> {
+  return {
+    Load(call) {
+      const input = requestBytes(call, (chunk: ArchiveChunk__Output) => chunk.data);
+      const progress = (p: ArchiveProgress): void => {
+        call.write({ id: p.id, status: p.status, current: p.current ?? 0, total: p.total ?? 0 });
+      };
+      loadArchive(input, deps, { onProgress: progress }).then(
+        (loaded) => {
+          for (const image of loaded) {
+            const names = image.names.map((n) => familiarString(parseImageReference(n)));
+            for (const name of names) {
+              call.write({ status: `Loaded image: ${name}` });
+              deps.events.publish('image', 'load', image.id, { name });
+            }
+            if (names.length === 0) {
+              call.write({ status: `Loaded image ID: ${image.id}` });
+              deps.events.publish('image', 'load', image.id);
+            }
+          }
+          call.end();
+        },
+        (err: unknown) => {
+          input.destroy();
+          const status = statusOf(err);
+          call.write({ error: status.details } satisfies ProgressMessage);
+          call.emit('error', status);
+        },
+      );
+    },
+
+    Save(call) {
+      const { images, format } = call.request;
+      const chosen = (format || 'docker-archive') as ArchiveFormat;
+      if (!FORMATS.includes(chosen)) {
+        call.emit('error', {
+          code: grpc.status.INVALID_ARGUMENT,
+          details: `unknown archive format ${JSON.stringify(format)}: expected ${FORMATS.join(' or ')}`,
+        });
+        return;
+      }
+      let archive: Readable | undefined;
+      call.on('cancelled', () => archive?.destroy());
+      (async () => {
+        archive = await saveArchive(images, deps, chosen);
+        for await (const chunk of archive) {
+          const bytes = chunk as Buffer;
+          for (let at = 0; at < bytes.length; at += MAX_CHUNK) {
+            if (call.cancelled) return;
+            if (!call.write({ data: bytes.subarray(at, at + MAX_CHUNK) })) await once(call, 'drain');
+          }
+        }
+        for (const image of images) deps.events.publish('image', 'save', image);
+        call.end();
+      })().catch((err: unknown) => {
+        archive?.destroy();
+        if (!call.cancelled) call.emit('error', statusOf(err));
+      });
+    },
+
+    Import(call, callback) {
+      let started: Promise<unknown> | undefined;
+      const input = requestBytes(call, (chunk: ImportChunk__Output) => {
+        started ??= begin(chunk);
+        return chunk.data;
+      });
+      const begin = (options: ImportChunk__Output) =>
+        (async () => {
+          const result = await importRootfs(input, deps, {
+            ...(options.reference !== '' && { reference: options.reference }),
+            changes: options.changes,
+            message: options.message,
+            ...(options.platform !== '' && { platform: parsePlatform(options.platform) }),
+          });
+          deps.events.publish('image', 'import', result.id, result.name ? { name: result.name } : {});
+          callback(null, { id: result.id });
+        })().catch((err: unknown) => {
+          input.destroy();
+          callback(statusOf(err));
+        });
+      call.on('end', () => {
+        if (!started)
+          callback({ code: grpc.status.INVALID_ARGUMENT, details: 'import: no rootfs tar was sent' });
+      });
+    },
+  };
+}
+
+/**
+ * The bytes a client stream carries, as a Readable with backpressure: the call is paused while the consumer
+ * lags, and a client that goes away fails the stream instead of leaving it open.
+ */
+function requestBytes<T>(
+  call: NodeJS.EventEmitter & { pause(): unknown; resume(): unknown },
+  dataOf: (chunk: T) => Buffer,
+): PassThrough {
+  const input = new PassThrough();
+  call.on('data', (chunk: T) => {
+    const data = dataOf(chunk);
+    if (data.length > 0 && !input.write(data)) {
+      call.pause();
+      input.once('drain', () => call.resume());
+    }
+  });
+  call.on('end', () => input.end());
+  call.on('cancelled', () => input.destroy(new Error('the client cancelled the call')));
+  call.on('error', (err: Error) => input.destroy(err));
+  return input;
+}
+
+/** A gRPC status for an error: the client's fault (a bad archive, an unknown image) or the agent's. */
+export function statusOf(err: unknown): { code: grpc.status; details: string } {
+  const message = ((err as Error)?.message ?? String(err)).replace(/\s*\n\s*/g, ' ');
+  if (err instanceof NoSuchImageError) return { code: grpc.status.NOT_FOUND, details: message };
+  if (
+    err instanceof ArchiveError ||
+    err instanceof LayerError ||
+    err instanceof ManifestError ||
+    err instanceof ImageReferenceError ||
+    err instanceof PlatformError ||
+    err instanceof DigestError
+  ) {
+    return { code: grpc.status.INVALID_ARGUMENT, details: message };
+  }
+  return { code: grpc.status.INTERNAL, details: message };
+}
