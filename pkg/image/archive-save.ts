@@ -17,7 +17,7 @@ import { parseConfig } from './archive-load.ts';
 import { resolveImage } from './archive-resolve.ts';
 import { ArchiveError } from './archive-stage.ts';
 import { type Descriptor, parseManifest } from './manifest.ts';
-import { familiarName, parseImageReference } from './reference.ts';
+import { parseImageReference, repositoryName } from './reference.ts';
 import type { ImageRecord, ImageStore } from './store.ts';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
@@ -120,7 +120,8 @@ async function writeDockerArchive(
       written.add(configName);
       await addBytes(pack, configName, await content.readBytes(image.config.digest));
     }
-    const repoTags = image.names.map(familiarTag);
+    // Full names, not Docker's short ones: podman reads a short `busybox:v1` as localhost/busybox:v1.
+    const repoTags = [...image.names];
     manifest.push({
       Config: configName,
       RepoTags: repoTags.length > 0 ? repoTags : null,
@@ -130,18 +131,13 @@ async function writeDockerArchive(
     for (const name of image.names) {
       const ref = parseImageReference(name);
       if (top === undefined || ref.tag === undefined) continue;
-      const repo = familiarName(ref);
+      const repo = repositoryName(ref);
       repositories[repo] = { ...repositories[repo], [ref.tag]: top };
     }
   }
   await addBytes(pack, 'manifest.json', Buffer.from(JSON.stringify(manifest)));
   if (Object.keys(repositories).length > 0)
     await addBytes(pack, 'repositories', Buffer.from(JSON.stringify(repositories)));
-}
-
-function familiarTag(name: string): string {
-  const ref = parseImageReference(name);
-  return `${familiarName(ref)}:${ref.tag}`;
 }
 
 /**

@@ -1,7 +1,50 @@
-// Small tar surgery for archive tests: read a whole (small) test archive's entries, and rewrite it without an
-// entry, with an extra one, or with one entry's content replaced.
+// Shared parts of the archive tests: stores in a temp dir, what they hold, and small tar surgery (read a whole
+// small test archive's entries, rewrite it without an entry, with an extra one, or with one entry replaced).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
+import { LocalContentStore } from '../../pkg/content/local.ts';
+import type { ArchiveDeps } from '../../pkg/image/archive-load.ts';
+import { type ImageManifest, parseManifest } from '../../pkg/image/manifest.ts';
+import { LocalImageStore } from '../../pkg/image/store.ts';
+
+/** A content store, an image store and a scratch dir under `dir` (content/, images/, scratch/). */
+export function storesIn(dir: string): ArchiveDeps {
+  mkdirSync(join(dir, 'scratch'), { recursive: true });
+  return {
+    content: new LocalContentStore(join(dir, 'content')),
+    images: new LocalImageStore(join(dir, 'images')),
+    scratchDir: join(dir, 'scratch'),
+  };
+}
+
+/** Every blob digest and every name the stores hold. */
+export async function snapshot(deps: ArchiveDeps): Promise<{ blobs: string[]; names: string[] }> {
+  return {
+    blobs: (await deps.content.list()).map((b) => b.digest).sort(),
+    names: (await deps.images.list()).map((r) => r.name),
+  };
+}
+
+/** The image manifest stored under `name`, and its config. */
+export async function storedImage(
+  deps: ArchiveDeps,
+  name: string,
+): Promise<{ manifest: ImageManifest; config: { rootfs: { diff_ids: string[] } } }> {
+  const record = await deps.images.get(name);
+  if (!record) throw new Error(`no image ${name} stored`);
+  const manifest = parseManifest(
+    await deps.content.readBytes(record.manifest.digest),
+    record.manifest.mediaType,
+    name,
+  );
+  if (manifest.kind !== 'manifest') throw new Error(`${name}: an index was stored`);
+  const config = JSON.parse((await deps.content.readBytes(manifest.config.digest)).toString()) as {
+    rootfs: { diff_ids: string[] };
+  };
+  return { manifest, config };
+}
 
 interface Entry {
   readonly header: tar.Header;

@@ -1,43 +1,25 @@
 // load/save of image archives, with skopeo as the independent oracle: archives skopeo writes load with the
 // digests skopeo reports, and archives tsnet writes are read back by skopeo intact.
 import { execFile } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { digestOf } from '../../pkg/content/digest.ts';
-import { LocalContentStore } from '../../pkg/content/local.ts';
-import { type ArchiveDeps, loadArchive } from '../../pkg/image/archive-load.ts';
+import { loadArchive } from '../../pkg/image/archive-load.ts';
 import { saveArchive } from '../../pkg/image/archive-save.ts';
 import { parseManifest } from '../../pkg/image/manifest.ts';
 import { formatPlatform, hostPlatform } from '../../pkg/image/platform.ts';
-import { LocalImageStore } from '../../pkg/image/store.ts';
 import { writeBusyboxLayout } from '../helpers/registry.ts';
 import { withTempDir } from '../helpers/tmp.ts';
-import { tarBytes } from './archive-fixtures.ts';
+import { snapshot, storesIn, tarBytes } from './archive-fixtures.ts';
 
 const run = promisify(execFile);
 
 async function skopeo(...args: string[]): Promise<string> {
   const { stdout } = await run('skopeo', args, { maxBuffer: 64 << 20 });
   return stdout;
-}
-
-function storesIn(dir: string): ArchiveDeps {
-  mkdirSync(join(dir, 'scratch'), { recursive: true });
-  return {
-    content: new LocalContentStore(join(dir, 'content')),
-    images: new LocalImageStore(join(dir, 'images')),
-    scratchDir: join(dir, 'scratch'),
-  };
-}
-
-async function snapshot(deps: ArchiveDeps): Promise<{ blobs: string[]; names: string[] }> {
-  return {
-    blobs: (await deps.content.list()).map((b) => b.digest).sort(),
-    names: (await deps.images.list()).map((r) => r.name),
-  };
 }
 
 async function busyboxLayout(dir: string) {
