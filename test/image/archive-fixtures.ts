@@ -46,7 +46,7 @@ export async function storedImage(
   return { manifest, config };
 }
 
-interface Entry {
+export interface Entry {
   readonly header: tar.Header;
   readonly data: Buffer;
 }
@@ -90,6 +90,9 @@ export const tarBytes = {
     const entries = await read(archive);
     const header = { ...entries[0]!.header, name, type: 'file' as const, size: data.length };
     return write([{ header, data }, ...entries]);
+  },
+  async rewritten(archive: Buffer, change: (entries: Entry[]) => Entry[]): Promise<Buffer> {
+    return write(change(await read(archive)));
   },
   async replaced(archive: Buffer, name: string, data: Buffer): Promise<Buffer> {
     return write((await read(archive)).map((e) => (e.header.name === name ? { header: e.header, data } : e)));

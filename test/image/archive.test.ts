@@ -13,7 +13,7 @@ import { parseManifest } from '../../pkg/image/manifest.ts';
 import { formatPlatform, hostPlatform } from '../../pkg/image/platform.ts';
 import { writeBusyboxLayout } from '../helpers/registry.ts';
 import { withTempDir } from '../helpers/tmp.ts';
-import { snapshot, storesIn, tarBytes } from './archive-fixtures.ts';
+import { snapshot, storedImage, storesIn, tarBytes } from './archive-fixtures.ts';
 
 const run = promisify(execFile);
 
@@ -144,6 +144,51 @@ test('save by image ID writes no RepoTags; an oci-archive save keeps the blobs a
   });
 });
 
+test('the legacy layout: <id>/layer.tar layers, no RepoTags, names from the repositories file', async (t) => {
+  await withTempDir(async (dir) => {
+    await busyboxLayout(dir);
+    const file = join(dir, 'docker.tar');
+    await skopeo('copy', `oci:${join(dir, 'layout')}:v1`, `docker-archive:${file}:busybox:v1`);
+    const original = readFileSync(file);
+    const [entry] = JSON.parse((await tarBytes.entries(original)).get('manifest.json')!.toString()) as {
+      Config: string;
+      Layers: string[];
+    }[];
+    const legacyName = (layer: string) => `${digestOf(layer).slice(7)}/layer.tar`;
+    const legacy = await tarBytes.rewritten(original, (entries) => {
+      const template = entries[0]!.header;
+      const renamed = entries
+        .filter((e) => e.header.name !== 'manifest.json' && e.header.name !== 'repositories')
+        .map((e) =>
+          entry!.Layers.includes(e.header.name)
+            ? { ...e, header: { ...e.header, name: legacyName(e.header.name) } }
+            : e,
+        );
+      const layers = entry!.Layers.map(legacyName);
+      const json = (value: unknown) => ({
+        header: { ...template, type: 'file' as const },
+        data: Buffer.from(JSON.stringify(value)),
+      });
+      const top = layers.at(-1)!.split('/')[0]!;
+      return [
+        ...renamed,
+        {
+          ...json([{ Config: entry!.Config, RepoTags: null, Layers: layers }]),
+          header: { ...template, name: 'manifest.json' },
+        },
+        { ...json({ busybox: { legacy: top } }), header: { ...template, name: 'repositories' } },
+      ];
+    });
+    const legacyFile = join(dir, 'legacy.tar');
+    writeFileSync(legacyFile, legacy);
+    const deps = storesIn(dir);
+    const [loaded] = await loadArchive(createReadStream(legacyFile), deps);
+    t.deepEqual(loaded!.names, ['docker.io/library/busybox:legacy']);
+    const inspected = JSON.parse(await skopeo('inspect', `docker-archive:${file}`)) as { Layers: string[] };
+    t.deepEqual((await storedImage(deps, 'busybox:legacy')).config.rootfs.diff_ids, inspected.Layers);
+  });
+});
+
 test('bad archives are refused with a clear error and store nothing', async (t) => {
   await withTempDir(async (dir) => {
     await busyboxLayout(dir);
@@ -179,6 +224,31 @@ test('bad archives are refused with a clear error and store nothing', async (t) 
         'layer content not its diffID',
         await tarBytes.replaced(goodBytes, layerName, Buffer.alloc(1024)),
         /has content sha256:[0-9a-f]{64}, but its config lists diffID/,
+      ],
+      [
+        'layer linked outside the archive',
+        await tarBytes.rewritten(goodBytes, (entries) =>
+          entries.map((e) =>
+            e.header.name === layerName
+              ? {
+                  header: { ...e.header, type: 'symlink', linkname: '../../etc/passwd', size: 0 },
+                  data: Buffer.alloc(0),
+                }
+              : e,
+          ),
+        ),
+        /link to "\.\.\/\.\.\/etc\/passwd" points outside the archive/,
+      ],
+      [
+        'device entry',
+        await tarBytes.rewritten(goodBytes, (entries) => [
+          {
+            header: { ...entries[0]!.header, name: 'dev/null', type: 'character-device', size: 0 },
+            data: Buffer.alloc(0),
+          },
+          ...entries,
+        ]),
+        /character-device entries have no place in an image archive/,
       ],
       ['not an archive', Buffer.from('hello'), /not a valid tar stream|empty/],
     ];
