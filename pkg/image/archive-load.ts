@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { compressionOf } from '../archive/compression.ts';
@@ -92,11 +92,11 @@ interface LoadPlan {
 
 /** Loads a docker-archive or OCI layout tar from `input`; returns the images it named (or stored untagged). */
 export async function loadArchive(
-  input: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
+  input: Readable | AsyncIterable<Uint8Array>,
   deps: ArchiveDeps,
   options: LoadOptions = {},
 ): Promise<LoadedImage[]> {
-  const staged = await stageArchive(input as AsyncIterable<Uint8Array>, deps.scratchDir);
+  const staged = await stageArchive(input, deps.scratchDir);
   try {
     const plan = await planLoad(staged, options.platform ?? hostPlatform());
     await storeBlobs(plan.blobs, deps.content, options.onProgress);
@@ -412,7 +412,14 @@ function canonical(name: string, what: string): string {
   }
 }
 
-function readStaged(file: StagedFile): Promise<Buffer> {
+/** Manifests and configs are read whole: a blob that claims to be one cannot make the agent read gigabytes. */
+const MAX_METADATA_BYTES = 16 << 20;
+
+async function readStaged(file: StagedFile): Promise<Buffer> {
+  if (file.size > MAX_METADATA_BYTES)
+    throw new ArchiveError(
+      `archive entry ${file.name} is ${file.size} bytes, too large for a manifest or config`,
+    );
   return readFile(file.path);
 }
 

@@ -38,6 +38,12 @@ interface SavedImage {
 
 const MTIME = new Date(0);
 
+/** The tar being written, and a promise that rejects once its reader has gone away. */
+interface Output {
+  readonly pack: tar.Pack;
+  readonly closed: Promise<never>;
+}
+
 /** Resolves `requests` (names or IDs) and returns the archive as a stream of tar bytes. */
 export async function saveArchive(
   requests: readonly string[],
@@ -47,8 +53,14 @@ export async function saveArchive(
   if (requests.length === 0) throw new ArchiveError('save needs at least one image');
   const images = await collectImages(requests, deps);
   const pack = tar.pack();
+  // A reader that goes away closes the pack: the writer must stop then, not wait for a drain that never comes.
+  const closed = new Promise<never>((_, reject) =>
+    pack.once('close', () => reject(new ArchiveError('the archive stream was closed'))),
+  );
+  closed.catch(() => undefined);
+  const out: Output = { pack, closed };
   const write = format === 'oci-archive' ? writeOciArchive : writeDockerArchive;
-  write(pack, images, deps.content).then(
+  write(out, images, deps.content).then(
     () => pack.finalize(),
     (err: unknown) => pack.destroy(err as Error),
   );
@@ -96,7 +108,7 @@ async function describeImage(record: ImageRecord, content: ContentStore): Promis
 // --- docker-archive ----------------------------------------------------------------------------------------
 
 async function writeDockerArchive(
-  pack: tar.Pack,
+  out: Output,
   images: readonly SavedImage[],
   content: ContentStore,
 ): Promise<void> {
@@ -112,13 +124,13 @@ async function writeDockerArchive(
       layerNames.push(name);
       if (written.has(name)) continue;
       written.add(name);
-      await addDirectory(pack, dir);
-      await addUncompressedLayer(pack, name, layer, diffId, content);
+      await addDirectory(out, dir);
+      await addUncompressedLayer(out, name, layer, diffId, content);
     }
     const configName = `${digestHex(image.config.digest)}.json`;
     if (!written.has(configName)) {
       written.add(configName);
-      await addBytes(pack, configName, await content.readBytes(image.config.digest));
+      await addBytes(out, configName, await content.readBytes(image.config.digest));
     }
     // Full names, not Docker's short ones: podman reads a short `busybox:v1` as localhost/busybox:v1.
     const repoTags = [...image.names];
@@ -135,9 +147,9 @@ async function writeDockerArchive(
       repositories[repo] = { ...repositories[repo], [ref.tag]: top };
     }
   }
-  await addBytes(pack, 'manifest.json', Buffer.from(JSON.stringify(manifest)));
+  await addBytes(out, 'manifest.json', Buffer.from(JSON.stringify(manifest)));
   if (Object.keys(repositories).length > 0)
-    await addBytes(pack, 'repositories', Buffer.from(JSON.stringify(repositories)));
+    await addBytes(out, 'repositories', Buffer.from(JSON.stringify(repositories)));
 }
 
 /**
@@ -145,7 +157,7 @@ async function writeDockerArchive(
  * a gzip blob is decompressed once to count (and check the diffID) and once to write.
  */
 async function addUncompressedLayer(
-  pack: tar.Pack,
+  out: Output,
   name: string,
   layer: Descriptor,
   diffId: Digest,
@@ -175,7 +187,7 @@ async function addUncompressedLayer(
   }
   const source = first.compressed ? (await open()).stream : first.stream;
   const hash = createHash('sha256');
-  await addStream(pack, name, size, source, (chunk) => hash.update(chunk));
+  await addStream(out, name, size, source, (chunk) => hash.update(chunk));
   checkDiffId(`sha256:${hash.digest('hex')}`, diffId, layer);
 }
 
@@ -193,13 +205,13 @@ function checkDiffId(actual: string, diffId: Digest, layer: Descriptor): void {
 // --- oci-archive -------------------------------------------------------------------------------------------
 
 async function writeOciArchive(
-  pack: tar.Pack,
+  out: Output,
   images: readonly SavedImage[],
   content: ContentStore,
 ): Promise<void> {
-  await addBytes(pack, 'oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
-  await addDirectory(pack, 'blobs');
-  await addDirectory(pack, 'blobs/sha256');
+  await addBytes(out, 'oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
+  await addDirectory(out, 'blobs');
+  await addDirectory(out, 'blobs/sha256');
   const written = new Set<string>();
   const entries: unknown[] = [];
   for (const image of images) {
@@ -207,7 +219,7 @@ async function writeOciArchive(
       if (written.has(blob.digest)) continue;
       written.add(blob.digest);
       await addStream(
-        pack,
+        out,
         `blobs/sha256/${digestHex(blob.digest)}`,
         blob.size,
         await content.reader(blob.digest),
@@ -228,7 +240,7 @@ async function writeOciArchive(
     }
   }
   await addBytes(
-    pack,
+    out,
     'index.json',
     Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: entries })),
   );
@@ -236,16 +248,16 @@ async function writeOciArchive(
 
 // --- tar entries -------------------------------------------------------------------------------------------
 
-function addDirectory(pack: tar.Pack, name: string): Promise<void> {
-  return new Promise((resolve, reject) => {
+function addDirectory({ pack, closed }: Output, name: string): Promise<void> {
+  return racing(closed, (resolve, reject) => {
     pack.entry({ name: `${name}/`, type: 'directory', mode: 0o755, mtime: MTIME }, (err) =>
       err ? reject(err) : resolve(),
     );
   });
 }
 
-function addBytes(pack: tar.Pack, name: string, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
+function addBytes({ pack, closed }: Output, name: string, data: Buffer): Promise<void> {
+  return racing(closed, (resolve, reject) => {
     pack.entry({ name, size: data.length, mode: 0o644, mtime: MTIME }, data, (err) =>
       err ? reject(err) : resolve(),
     );
@@ -254,7 +266,7 @@ function addBytes(pack: tar.Pack, name: string, data: Buffer): Promise<void> {
 
 /** Streams `size` bytes from `source` into one entry, with backpressure; fails if the source has another size. */
 async function addStream(
-  pack: tar.Pack,
+  { pack, closed }: Output,
   name: string,
   size: number,
   source: AsyncIterable<unknown> & { destroy?: (err?: Error) => void },
@@ -274,7 +286,7 @@ async function addStream(
       written += chunk.length;
       if (written > size) throw new ArchiveError(`${name}: more than the expected ${size} bytes`);
       onChunk?.(chunk);
-      if (!entry.write(chunk)) await new Promise<void>((resolve) => entry.once('drain', () => resolve()));
+      if (!entry.write(chunk)) await racing(closed, (resolve) => entry.once('drain', () => resolve()));
     }
     if (written !== size) throw new ArchiveError(`${name}: ${written} bytes, expected ${size}`);
   } catch (err) {
@@ -284,5 +296,13 @@ async function addStream(
     throw err;
   }
   entry.end(null);
-  await done;
+  await Promise.race([done, closed]);
+}
+
+/** A promise for `executor` that also rejects when `closed` does. */
+function racing(
+  closed: Promise<never>,
+  executor: (resolve: () => void, reject: (err: Error) => void) => void,
+) {
+  return Promise.race([new Promise<void>(executor), closed]);
 }
