@@ -5,6 +5,7 @@ import { createReadStream, createWriteStream, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import test from 'ava';
 import { digestOf } from '../../pkg/content/digest.ts';
 import { loadArchive } from '../../pkg/image/archive-load.ts';
@@ -186,6 +187,49 @@ test('the legacy layout: <id>/layer.tar layers, no RepoTags, names from the repo
     t.deepEqual(loaded!.names, ['docker.io/library/busybox:legacy']);
     const inspected = JSON.parse(await skopeo('inspect', `docker-archive:${file}`)) as { Layers: string[] };
     t.deepEqual((await storedImage(deps, 'busybox:legacy')).config.rootfs.diff_ids, inspected.Layers);
+  });
+});
+
+test('a gzip-compressed archive loads; Docker 25 archives (OCI layout + manifest.json) load as the OCI layout', async (t) => {
+  await withTempDir(async (dir) => {
+    const image = await busyboxLayout(dir);
+    const file = join(dir, 'oci.tar');
+    await skopeo('copy', `oci:${join(dir, 'layout')}:v1`, `oci-archive:${file}:busybox:v1`);
+    const both = await tarBytes.rewritten(readFileSync(file), (entries) => {
+      const template = entries.find((e) => e.header.name === 'index.json')!.header;
+      const m = image.manifests[0]!;
+      const index = {
+        schemaVersion: 2,
+        manifests: [
+          {
+            mediaType: image.mediaType,
+            digest: image.digest,
+            size: readFileSync(join(dir, 'layout', 'blobs', 'sha256', image.digest.slice(7))).length,
+            annotations: {
+              'io.containerd.image.name': 'docker.io/library/busybox:v25',
+              'org.opencontainers.image.ref.name': 'v25',
+            },
+          },
+        ],
+      };
+      const manifestJson = [
+        {
+          Config: `blobs/sha256/${m.config.slice(7)}`,
+          RepoTags: ['busybox:other'],
+          Layers: m.layers.map((l) => `blobs/sha256/${l.slice(7)}`),
+        },
+      ];
+      return [
+        ...entries.filter((e) => e.header.name !== 'index.json'),
+        { header: { ...template, name: 'index.json' }, data: Buffer.from(JSON.stringify(index)) },
+        { header: { ...template, name: 'manifest.json' }, data: Buffer.from(JSON.stringify(manifestJson)) },
+      ];
+    });
+    const gzipped = join(dir, 'both.tar.gz');
+    writeFileSync(gzipped, gzipSync(both));
+    const [loaded] = await loadArchive(createReadStream(gzipped), storesIn(dir));
+    t.is<string, string>(loaded!.manifest.digest, image.digest);
+    t.deepEqual(loaded!.names, ['docker.io/library/busybox:v25']);
   });
 });
 
