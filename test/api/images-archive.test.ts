@@ -1,6 +1,6 @@
 // Images.Load, Save and Import through a real gRPC server on a unix socket and the generated client stubs.
 import { execFile } from 'node:child_process';
-import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
@@ -156,6 +156,30 @@ test('Load streams progress and ends with "Loaded image: NAME"; Save streams an 
       Layers: string[];
     };
     t.deepEqual(again.Layers, original.Layers);
+  });
+});
+
+const openFds = () => readdirSync('/proc/self/fd').length;
+
+test('a Save the client cancels stops on the agent: no blob reader stays open', async (t) => {
+  await withWorld(async ({ client, dir }) => {
+    const file = await skopeoDockerArchive(dir);
+    t.is((await load(client, file)).error, undefined);
+    await save(client, ['busybox:v1']); // warm: every lazily opened descriptor is open now
+    const before = openFds();
+    const cancelled = await new Promise<grpc.ServiceError>((resolve) => {
+      const call = client.Save({ images: ['busybox:v1'] });
+      call.once('data', () => call.cancel());
+      call.on('error', resolve);
+    });
+    t.is(cancelled.code, grpc.status.CANCELLED);
+    let now = openFds();
+    for (let i = 0; i < 100 && now > before; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      now = openFds();
+    }
+    t.true(now <= before, `${now - before} descriptors still open after the cancelled save`);
+    t.true((await save(client, ['busybox:v1'])).length > 0, 'the agent still saves');
   });
 });
 
