@@ -96,12 +96,16 @@ export function archiveHandlers(deps: ArchiveHandlerDeps): Pick<ImagesHandlers, 
     },
 
     Import(call, callback) {
-      let started: Promise<unknown> | undefined;
+      let started = false;
       const input = requestBytes(call, (chunk: ImportChunk__Output) => {
-        started ??= begin(chunk);
+        if (!started) {
+          started = true;
+          importWith(chunk);
+        }
         return chunk.data;
       });
-      const begin = (options: ImportChunk__Output) =>
+      // The first chunk carries the options; the import starts with it and reads the rest as it comes.
+      function importWith(options: ImportChunk__Output): void {
         (async () => {
           const result = await importRootfs(input, deps, {
             ...(options.reference !== '' && { reference: options.reference }),
@@ -115,6 +119,7 @@ export function archiveHandlers(deps: ArchiveHandlerDeps): Pick<ImagesHandlers, 
           input.destroy();
           callback(statusOf(err));
         });
+      }
       call.on('end', () => {
         if (!started)
           callback({ code: grpc.status.INVALID_ARGUMENT, details: 'import: no rootfs tar was sent' });
@@ -134,6 +139,7 @@ function requestBytes<T>(
   const input = new PassThrough();
   call.on('data', (chunk: T) => {
     const data = dataOf(chunk);
+    if (input.destroyed) return; // the operation already failed: the rest is dropped
     if (data.length > 0 && !input.write(data)) {
       call.pause();
       input.once('drain', () => call.resume());

@@ -36,8 +36,6 @@ export interface StagedArchive {
   file(name: string): StagedFile | undefined;
   /** Reads a small entry (manifests, configs) as JSON; a clear error when it is missing, large or not JSON. */
   readJson(name: string): Promise<unknown>;
-  /** Names of the regular files and links, in archive order. */
-  names(): string[];
   remove(): Promise<void>;
 }
 
@@ -78,7 +76,6 @@ export async function stageArchive(
   return {
     dir,
     file: resolve,
-    names: () => [...files.keys(), ...links.keys()],
     async readJson(name) {
       const file = resolve(name);
       if (!file) throw new ArchiveError(`archive has no ${name}`);
