@@ -82,6 +82,33 @@ test('an oci-archive written by skopeo loads with the same manifest, config and 
   });
 });
 
+test("a multi-platform oci-archive keeps its index and this node's platform manifest", async (t) => {
+  await withTempDir(async (dir) => {
+    const host = formatPlatform(hostPlatform());
+    const other = host === 'linux/arm64' ? 'linux/amd64' : 'linux/arm64';
+    const image = await writeBusyboxLayout(join(dir, 'layout'), 'v1', [other, host]);
+    const file = join(dir, 'multi.tar');
+    await skopeo('copy', '--all', `oci:${join(dir, 'layout')}:v1`, `oci-archive:${file}:busybox:multi`);
+    const deps = storesIn(dir);
+    const [loaded] = await loadArchive(createReadStream(file), deps);
+    const mine = image.manifests.find((m) => m.platform === host)!;
+    t.is<string, string>(loaded!.manifest.digest, mine.digest);
+    t.is<string, string>(loaded!.id, mine.config);
+    const record = await deps.images.get('busybox:multi');
+    t.is<string, string>(record!.target.digest, image.digest);
+    t.deepEqual(record!.platform, hostPlatform());
+    const blobs = (await snapshot(deps)).blobs;
+    const otherOnly = image.manifests
+      .find((m) => m.platform === other)!
+      .layers.filter((l) => !mine.layers.includes(l));
+    t.true(otherOnly.length > 0);
+    t.false(
+      otherOnly.some((l) => blobs.includes(l)),
+      "the other platform's layers are not stored",
+    );
+  });
+});
+
 test('save writes a docker-archive skopeo inspects and copies with the same config and diffIDs', async (t) => {
   await withTempDir(async (dir) => {
     const image = await busyboxLayout(dir);
