@@ -148,7 +148,8 @@ export interface OrphanSweepOptions {
   readonly underLock?: boolean;
 }
 
-function processIsGone(pid: number): boolean {
+/** True when no process `pid` exists (this process never counts as gone). */
+export function processIsGone(pid: number): boolean {
   if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);

@@ -2,7 +2,7 @@
 // its entries are checked as they pass (no absolute names, no `..`), its uncompressed bytes hashed for the
 // diffID, and gzip-compressed into a scratch file that becomes the layer blob. Config, manifest and name follow,
 // in that order, so a failed import names nothing.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,10 +14,11 @@ import { LayerError, layerPath } from '../archive/apply.ts';
 import { detectCompression } from '../archive/compression.ts';
 import { type Digest, digestOf } from '../content/digest.ts';
 import { writeBlob } from '../content/store.ts';
+import { tempPathFor } from '../fsutil/atomic.ts';
 import { DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_MANIFEST } from '../registry/mediatypes.ts';
 import { applyChanges } from './archive-changes.ts';
 import type { ArchiveDeps } from './archive-load.ts';
-import { ArchiveError } from './archive-stage.ts';
+import { ArchiveError, IMPORT_SCRATCH_NAME } from './archive-stage.ts';
 import type { Descriptor } from './manifest.ts';
 import { hostPlatform, type Platform } from './platform.ts';
 import { formatImageReference, parseImageReference } from './reference.ts';
@@ -53,7 +54,7 @@ export async function importRootfs(
   const containerConfig = applyChanges(options.changes ?? []);
   const platform = options.platform ?? hostPlatform();
 
-  const scratch = join(deps.scratchDir, `import-${process.pid}-${randomBytes(6).toString('hex')}.tar.gz`);
+  const scratch = tempPathFor(join(deps.scratchDir, IMPORT_SCRATCH_NAME));
   try {
     const layer = await compressRootfs(input instanceof Readable ? input : Readable.from(input), scratch);
     await writeBlob(

@@ -6,8 +6,8 @@
 // Entry names are validated (no absolute names, no `..`, no NUL); symlinks and hard links are kept as aliases
 // of other entries (Docker's older `save` links a shared layer.tar to the first copy), resolved inside the
 // archive only. Devices, FIFOs and other entry types are refused.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -15,6 +15,7 @@ import tar from 'tar-stream';
 import { LayerError, layerPath } from '../archive/apply.ts';
 import { detectCompression } from '../archive/compression.ts';
 import type { Digest } from '../content/digest.ts';
+import { parseTempName, processIsGone, tempPathFor } from '../fsutil/atomic.ts';
 
 /** An archive that cannot be loaded: bad tar, bad entry, missing or inconsistent parts. */
 export class ArchiveError extends Error {
@@ -43,13 +44,36 @@ const MAX_ENTRIES = 100_000;
 /** Metadata entries (manifest.json, configs, index.json) are read into memory: bound them. */
 const MAX_JSON_BYTES = 16 << 20;
 const MAX_LINK_HOPS = 16;
+/** Scratch entries are named as fsutil's temporaries (with the writer's pid), so a sweep knows the dead ones. */
+const STAGING_NAME = 'archive';
+export const IMPORT_SCRATCH_NAME = 'import.tar.gz';
+
+/** Removes what loads and imports killed mid-way left in `scratchDir` (their process is gone); returns names. */
+export async function sweepScratch(scratchDir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(scratchDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const temp = parseTempName(name);
+    if (!temp || ![STAGING_NAME, IMPORT_SCRATCH_NAME].includes(temp.target) || !processIsGone(temp.pid))
+      continue;
+    await rm(join(scratchDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
 
 /** Stages `input` under a new directory in `scratchDir`; on failure nothing is left behind. */
 export async function stageArchive(
   input: Readable | AsyncIterable<Uint8Array>,
   scratchDir: string,
 ): Promise<StagedArchive> {
-  const dir = join(scratchDir, `archive-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const dir = tempPathFor(join(scratchDir, STAGING_NAME));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const files = new Map<string, StagedFile>();
   const links = new Map<string, string>(); // normalised name -> normalised target name

@@ -1,7 +1,14 @@
 // load/save of image archives, with skopeo as the independent oracle: archives skopeo writes load with the
 // digests skopeo reports, and archives tsnet writes are read back by skopeo intact.
-import { execFile } from 'node:child_process';
-import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -10,6 +17,7 @@ import test from 'ava';
 import { digestOf } from '../../pkg/content/digest.ts';
 import { loadArchive } from '../../pkg/image/archive-load.ts';
 import { saveArchive } from '../../pkg/image/archive-save.ts';
+import { sweepScratch } from '../../pkg/image/archive-stage.ts';
 import { parseManifest } from '../../pkg/image/manifest.ts';
 import { formatPlatform, hostPlatform } from '../../pkg/image/platform.ts';
 import { writeBusyboxLayout } from '../helpers/registry.ts';
@@ -329,10 +337,27 @@ test('bad archives are refused with a clear error and store nothing', async (t) 
       await t.throwsAsync(loadArchive(createReadStream(file), deps), { name: 'ArchiveError', message }, what);
       t.deepEqual(await snapshot(deps), before, `${what}: nothing stored`);
     }
-    t.deepEqual(
-      (await import('node:fs')).readdirSync(deps.scratchDir),
-      [],
-      'no staging directory left behind',
-    );
+    t.deepEqual(readdirSync(deps.scratchDir), [], 'no staging directory left behind');
+  });
+});
+
+test('sweepScratch removes what a killed load or import left, never a live one', async (t) => {
+  await withTempDir(async (dir) => {
+    const dead = await new Promise<number>((resolve) => {
+      const child = spawn('true');
+      child.on('exit', () => resolve(child.pid!));
+    });
+    const names = {
+      deadLoad: `.archive.tmp-${dead}-0123abcd`,
+      deadImport: `.import.tar.gz.tmp-${dead}-0123abcd`,
+      liveLoad: `.archive.tmp-${process.pid}-0123abcd`,
+      other: `.something.tmp-${dead}-0123abcd`,
+    };
+    mkdirSync(join(dir, names.deadLoad, 'nested'), { recursive: true });
+    writeFileSync(join(dir, names.deadImport), 'x');
+    mkdirSync(join(dir, names.liveLoad));
+    writeFileSync(join(dir, names.other), 'x');
+    t.deepEqual((await sweepScratch(dir)).sort(), [names.deadImport, names.deadLoad].sort());
+    t.deepEqual(readdirSync(dir).sort(), [names.liveLoad, names.other].sort());
   });
 });
