@@ -148,8 +148,7 @@ export interface OrphanSweepOptions {
   readonly underLock?: boolean;
 }
 
-/** True when no process `pid` exists (this process never counts as gone). */
-export function processIsGone(pid: number): boolean {
+function processIsGone(pid: number): boolean {
   if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
@@ -174,7 +173,7 @@ export function removeOrphanedTemps(dir: string, options: OrphanSweepOptions = {
     if (!temp) continue;
     if (options.targets && !options.targets.includes(temp.target)) continue;
     if (!options.underLock && !processIsGone(temp.pid)) continue;
-    rmSync(join(dir, name), { force: true });
+    rmSync(join(dir, name), { recursive: true, force: true }); // a temporary may be a directory
     removed.push(name);
   }
   return removed;

@@ -7,7 +7,7 @@
 // of other entries (Docker's older `save` links a shared layer.tar to the first copy), resolved inside the
 // archive only. Devices, FIFOs and other entry types are refused.
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -15,7 +15,7 @@ import tar from 'tar-stream';
 import { LayerError, layerPath } from '../archive/apply.ts';
 import { detectCompression } from '../archive/compression.ts';
 import type { Digest } from '../content/digest.ts';
-import { parseTempName, processIsGone, tempPathFor } from '../fsutil/atomic.ts';
+import { removeOrphanedTemps, tempPathFor } from '../fsutil/atomic.ts';
 
 /** An archive that cannot be loaded: bad tar, bad entry, missing or inconsistent parts. */
 export class ArchiveError extends Error {
@@ -49,23 +49,8 @@ const STAGING_NAME = 'archive';
 export const IMPORT_SCRATCH_NAME = 'import.tar.gz';
 
 /** Removes what loads and imports killed mid-way left in `scratchDir` (their process is gone); returns names. */
-export async function sweepScratch(scratchDir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(scratchDir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  const removed: string[] = [];
-  for (const name of names) {
-    const temp = parseTempName(name);
-    if (!temp || ![STAGING_NAME, IMPORT_SCRATCH_NAME].includes(temp.target) || !processIsGone(temp.pid))
-      continue;
-    await rm(join(scratchDir, name), { recursive: true, force: true });
-    removed.push(name);
-  }
-  return removed;
+export function sweepScratch(scratchDir: string): string[] {
+  return removeOrphanedTemps(scratchDir, { targets: [STAGING_NAME, IMPORT_SCRATCH_NAME] });
 }
 
 /** Stages `input` under a new directory in `scratchDir`; on failure nothing is left behind. */

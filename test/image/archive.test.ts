@@ -357,7 +357,7 @@ test('sweepScratch removes what a killed load or import left, never a live one',
     writeFileSync(join(dir, names.deadImport), 'x');
     mkdirSync(join(dir, names.liveLoad));
     writeFileSync(join(dir, names.other), 'x');
-    t.deepEqual((await sweepScratch(dir)).sort(), [names.deadImport, names.deadLoad].sort());
+    t.deepEqual(sweepScratch(dir).sort(), [names.deadImport, names.deadLoad].sort());
     t.deepEqual(readdirSync(dir).sort(), [names.liveLoad, names.other].sort());
   });
 });
