@@ -6,6 +6,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { ApiService } from '../../pkg/agent/api.ts';
 import { CniSocketService } from '../../pkg/agent/cni-socket.ts';
 import { HttpService } from '../../pkg/agent/http.ts';
+import { ImageService } from '../../pkg/agent/images.ts';
 import { type AgentOptions, agentOptions } from '../../pkg/agent/options.ts';
 import { OverlayService } from '../../pkg/agent/overlay.ts';
 import type { Service } from '../../pkg/agent/service.ts';
@@ -39,6 +40,7 @@ const USAGE = `usage:
       [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--data-dir DIR] [--subnet-file PATH]
       [--lease-ttl SECONDS] [--http HOST:PORT|''] [--vxlan-name NAME] [--reconcile-interval SECONDS]
       [--leave] [--no-masquerade] [--run-dir DIR] [--cni-socket PATH|''] [--api-socket PATH|'']
+      [--insecure-registry HOST[:PORT]]...
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
       [--vni N] [--port N] [--force] [store flags]
   tsnet-agent leave --public-ip IP [store flags]
@@ -57,6 +59,7 @@ const RUN_FLAGS = {
   'cni-socket': { type: 'string' },
   'api-socket': { type: 'string' },
   'run-dir': { type: 'string' },
+  'insecure-registry': { type: 'string', multiple: true },
 } as const;
 
 const INIT_NETWORK_FLAGS = {
@@ -116,10 +119,16 @@ function agentServices(opts: AgentOptions): Service[] {
         runDir: opts.runDir,
       })
     : undefined;
+  // The images are served through the API: without an API socket there is nobody to serve them to.
+  const images = api
+    ? new ImageService({ dataDir: opts.dataDir, insecureRegistries: opts.insecureRegistries, api })
+    : undefined;
   return [
     // First, so /livez answers while the rest waits (for etcd, for the network config).
     ...(opts.http ? [new HttpService(opts.http)] : []),
     ...(opts.cniSocket ? [new CniSocketService({ path: opts.cniSocket, plugins: SERVED_PLUGINS })] : []),
+    // Images before the API: its calls find the stores open.
+    ...(images ? [images] : []),
     ...(api ? [api] : []),
     store,
     lease,

@@ -14,7 +14,9 @@ conf=$root/host/etc/cni/net.d
 mkdir -p "$bin" "$conf"
 
 # The native module directory first, so the new plugins find it as soon as they are there.
-for entry in "$src"/*; do
+# Dot files too: the native forwarders execute the Node plugins kept beside them as .<type>-node.
+for entry in "$src"/* "$src"/.[!.]*; do
+  [ -e "$entry" ] || continue
   name=${entry##*/}
   if [ -d "$entry" ]; then
     rm -rf "$bin/.$name.new" "$bin/.$name.old"
@@ -24,7 +26,8 @@ for entry in "$src"/*; do
     rm -rf "$bin/.$name.old"
   fi
 done
-for entry in "$src"/*; do
+for entry in "$src"/* "$src"/.[!.]*; do
+  [ -e "$entry" ] || continue
   name=${entry##*/}
   if [ -f "$entry" ]; then
     cp "$entry" "$bin/.$name.new"

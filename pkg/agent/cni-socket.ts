@@ -3,6 +3,7 @@
 import { Counter, type Registry } from 'prom-client';
 import { type CniServer, startCniServer } from '../cni/server.ts';
 import type { CniPlugin } from '../cni/skel.ts';
+import { BUILD_ID } from '../cni/socket-protocol.ts';
 import type { Service, ServiceHealth, StartContext } from './service.ts';
 
 export interface CniSocketOptions {
@@ -39,7 +40,8 @@ export class CniSocketService implements Service {
       onServed: (plugin, command, out) =>
         this.requests?.inc({ plugin, command, result: out.exitCode === 0 ? 'ok' : 'error' }),
     });
-    ctx.log.info({ socket: path, plugins: [...plugins.keys()] }, 'serving CNI plugins');
+    // The built forwarders hand calls only to an agent of their own build: the id says which one this is.
+    ctx.log.info({ socket: path, plugins: [...plugins.keys()], buildId: BUILD_ID }, 'serving CNI plugins');
   }
 
   async stop(): Promise<void> {
@@ -47,6 +49,6 @@ export class CniSocketService implements Service {
   }
 
   health(): ServiceHealth {
-    return { ready: this.server !== undefined, socket: this.opts.path };
+    return { ready: this.server !== undefined, socket: this.opts.path, buildId: BUILD_ID };
   }
 }

@@ -40,6 +40,8 @@ export interface AgentOptions {
   readonly runDir: string;
   /** Unix socket of the agent's gRPC API (tsnetctl's); empty disables it. */
   readonly apiSocket: string;
+  /** Registries (`host[:port]`) pulled from and pushed to over plain HTTP (loopback ones always are). */
+  readonly insecureRegistries: readonly string[];
 }
 
 export const DEFAULT_RUN_DIR = '/run/tsnet';
@@ -76,7 +78,21 @@ export function agentOptions(flags: Flags): AgentOptions {
     cniSocket,
     runDir,
     apiSocket,
+    insecureRegistries: insecureRegistriesFlag(flags),
   };
+}
+
+/** `--insecure-registry HOST[:PORT]`, repeatable. */
+function insecureRegistriesFlag(flags: Flags): string[] {
+  // Declared `multiple`: parseArgs gives an array, which the shared Flags type does not spell out.
+  const raw = (flags as Record<string, unknown>)['insecure-registry'];
+  const values = raw === undefined ? [] : Array.isArray(raw) ? (raw as unknown[]) : [raw];
+  return values.map((v) => {
+    const host = String(v);
+    if (!/^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:]+\])(?::\d{1,5})?$/.test(host))
+      throw new UsageError(`--insecure-registry ${JSON.stringify(host)}: expected HOST[:PORT]`);
+    return host;
+  });
 }
 
 /** A unix socket path flag: absolute, not on a kernel filesystem, or '' to disable what serves on it. */

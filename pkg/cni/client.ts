@@ -4,18 +4,21 @@ import type { Socket } from 'node:net';
 import { CniError, ErrorCode } from './errors.ts';
 import { cniErrorOutput, errorVersionOf, type PluginOutput } from './output.ts';
 import {
+  BUILD_ID,
   type CniHello,
   type CniRequest,
   connect,
   currentMntnsInode,
   currentNetnsInode,
   currentPidnsInode,
+  formatRequest,
   HELLO_TIMEOUT_MS,
   MAX_HELLO_BYTES,
   PROTOCOL_VERSION,
   parseHello,
   parseOutput,
   readLine,
+  stdinText,
 } from './socket-protocol.ts';
 
 /**
@@ -30,7 +33,7 @@ function sameFilesLikely(hello: CniHello): boolean {
 
 /**
  * Sends one invocation to the agent at `path`. Undefined when the agent cannot take it (no socket, nobody
- * listening, another network or mount namespace, a plugin it does not serve, no hello): the caller runs the
+ * listening, another network or mount namespace, another build, a peer it refuses, a plugin it does not serve, no hello): the caller runs the
  * plugin in-process. Once the request is sent, the agent's answer is the plugin's, refusals included; a
  * broken connection is answered with code 11, never by running the request again.
  */
@@ -51,11 +54,13 @@ export async function forwardToAgent(
       hello?.tsnetCni !== PROTOCOL_VERSION ||
       hello.netns !== netns ||
       !sameFilesLikely(hello) ||
+      hello.buildId !== BUILD_ID ||
+      hello.refusal !== undefined ||
       !hello.plugins.includes(request.plugin)
     ) {
       return undefined; // nothing sent: the plugin runs in-process
     }
-    socket.write(`${JSON.stringify({ ...request, netns } satisfies CniRequest)}\n`);
+    socket.write(formatRequest({ ...request, netns }));
     let answer: ReturnType<typeof parseOutput>;
     try {
       answer = parseOutput(await readLine(socket, Number.POSITIVE_INFINITY));
@@ -65,7 +70,7 @@ export async function forwardToAgent(
         `tsnet-agent (${path}) did not answer the ${request.env['CNI_COMMAND'] ?? ''} request`,
         `${(err as Error).message}; the request may have been partly applied, retry it`,
       );
-      return cniErrorOutput(broken, errorVersionOf(request.stdin));
+      return cniErrorOutput(broken, errorVersionOf(stdinText(request.stdin)));
     }
     // The agent sees other files at the request's paths and did nothing: the plugin runs it.
     return 'fallback' in answer ? undefined : answer;

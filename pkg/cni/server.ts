@@ -17,6 +17,7 @@ import { CniError, ErrorCode, toCniError } from './errors.ts';
 import { cniErrorOutput, errorVersionOf, type PluginOutput } from './output.ts';
 import { type CniPlugin, servePlugin } from './skel.ts';
 import {
+  BUILD_ID,
   type CniFallback,
   type CniHello,
   type CniRequest,
@@ -30,6 +31,7 @@ import {
   REQUEST_TIMEOUT_MS,
   readLine,
   requestTooLargeError,
+  stdinText,
 } from './socket-protocol.ts';
 import { CURRENT_VERSION } from './version.ts';
 import { firstDifferentPath, requestPaths } from './views.ts';
@@ -41,6 +43,8 @@ export interface CniServerOptions {
   onServed?: (plugin: string, command: string, output: PluginOutput) => void;
   /** Each request logs through a child bound to its request ID, plugin, command, container and interface. */
   logger?: Logger;
+  /** The build the hello advertises (clients forward only to their own): this code's build by default. */
+  buildId?: string;
 }
 
 export interface CniServer {
@@ -60,7 +64,9 @@ interface ServerContext {
   options: CniServerOptions;
   log: Logger;
   own: NamespaceIds;
-  hello: string;
+  hello: CniHello;
+  /** The hello for a peer that is served, serialized once. */
+  helloLine: string;
 }
 
 /**
@@ -76,13 +82,15 @@ export async function startCniServer(path: string, options: CniServerOptions): P
     netns: currentNetnsInode(),
     mntns: currentMntnsInode(),
     pidns: currentPidnsInode(),
+    buildId: options.buildId ?? BUILD_ID,
     plugins: [...options.plugins.keys()],
   };
   const ctx: ServerContext = {
     options,
     log: options.logger ?? silentLogger,
     own,
-    hello: `${JSON.stringify(hello)}\n`,
+    hello,
+    helloLine: `${JSON.stringify(hello)}\n`,
   };
   const inFlight = new Set<Promise<void>>();
   const sockets = new Set<Socket>();
@@ -176,7 +184,12 @@ function refusedError(reason: string): CniError {
 async function serveConnection(socket: Socket, ctx: ServerContext, onRequest: () => void): Promise<void> {
   socket.on('error', () => undefined);
   const peer = checkPeer(socket, ctx.own);
-  socket.write(ctx.hello);
+  // A peer about to be refused is told so: an honest plugin then runs in-process rather than fail.
+  socket.write(
+    peer.refusal === undefined
+      ? ctx.helloLine
+      : `${JSON.stringify({ ...ctx.hello, refusal: peer.refusal } satisfies CniHello)}\n`,
+  );
   let line: string;
   try {
     line = await readLine(socket, MAX_REQUEST_BYTES, REQUEST_TIMEOUT_MS);
@@ -226,10 +239,13 @@ async function answer(
       { peer: peer.credentials, claimedNetns: request.netns, reason: peer.refusal },
       'CNI peer refused',
     );
-    return cniErrorOutput(refusedError(peer.refusal), errorVersionOf(request.stdin));
+    return cniErrorOutput(refusedError(peer.refusal), errorVersionOf(stdinText(request.stdin)));
   }
   if (peer.compareViewsOf !== undefined) {
-    const different = firstDifferentPath(peer.compareViewsOf, requestPaths(request.env, request.stdin));
+    const different = firstDifferentPath(
+      peer.compareViewsOf,
+      requestPaths(request.env, stdinText(request.stdin)),
+    );
     if (different !== undefined) {
       log.info({ path: different }, 'CNI request handed back: the plugin sees another file at this path');
       return { fallback: `${different} is another file for tsnet-agent than for the plugin` };
@@ -238,7 +254,7 @@ async function answer(
   const plugin = ctx.options.plugins.get(request.plugin);
   if (!plugin) {
     const err = new CniError(ErrorCode.Internal, `tsnet-agent does not serve plugin ${request.plugin}`);
-    return cniErrorOutput(err, errorVersionOf(request.stdin));
+    return cniErrorOutput(err, errorVersionOf(stdinText(request.stdin)));
   }
   // Requests for one attachment run in arrival order. A runtime that gives up on an ADD kills the plugin and
   // sends DEL; the agent still finishes that ADD, so the DEL must wait for it rather than overtake it.

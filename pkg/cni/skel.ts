@@ -211,16 +211,21 @@ export async function runPluginMain(plugin: CniPlugin): Promise<void> {
   printOutput(await servePlugin(plugin, { env: process.env, stdin: readProcessStdin }));
 }
 
+declare const __TSNET_BEHIND_FORWARDER__: boolean | undefined;
+/** The build put native/cni-forward in front of this bundle: it has decided already, this process runs the plugin. */
+const BEHIND_FORWARDER = typeof __TSNET_BEHIND_FORWARDER__ === 'boolean' && __TSNET_BEHIND_FORWARDER__;
+
 /**
  * The entry point of a plugin tsnet-agent serves: forwards the invocation to the agent when it serves this
  * plugin's namespaces (its answer, a refusal included, is printed as the plugin's), else loads the plugin
  * (`load`, a dynamic import, so forwarding never loads the plugin's code) and runs it in-process. VERSION and
- * the about text never ask the agent.
+ * the about text never ask the agent. Behind the native forwarder (the built executables) the forwarder has
+ * asked the agent already: the bundle runs the plugin.
  */
 export async function runForwardingPluginMain(type: string, load: () => Promise<CniPlugin>): Promise<void> {
   const command = process.env['CNI_COMMAND'] ?? '';
   let stdin: Buffer | undefined;
-  if (command !== '' && command !== 'VERSION') {
+  if (!BEHIND_FORWARDER && command !== '' && command !== 'VERSION') {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     try {
@@ -229,7 +234,7 @@ export async function runForwardingPluginMain(type: string, load: () => Promise<
       stdin = undefined; // servePlugin reports the read failure in-process
     }
     if (stdin !== undefined) {
-      const request = { plugin: type, env, stdin: stdin.toString('utf8') };
+      const request = { plugin: type, env, stdin };
       const out = await forwardToAgent(cniSocketPath(env), request);
       if (out) return printOutput(out);
     }

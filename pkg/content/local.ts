@@ -7,8 +7,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { fsyncDirectory, writeFileAtomic } from '../fsutil/atomic.ts';
 import { type Digest, digestAlgorithm, digestHex, hasherFor, isDigest, parseDigest } from './digest.ts';
-import { fsyncDirectory, writeFileDurably } from './durable.ts';
 import { acquireFileLock, type HeldLock, tryFileLock } from './lock.ts';
 import {
   ContentError,
@@ -210,7 +210,7 @@ class LocalWriter implements ContentWriter {
     const previous = await readMeta(dir);
     const sameBlob = previous?.expected === meta.expected;
     if (!sameBlob || previous?.total !== meta.total)
-      await writeFileDurably(join(dir, 'meta'), JSON.stringify(meta));
+      await writeFileAtomic(join(dir, 'meta'), JSON.stringify(meta));
     const dataPath = join(dir, 'data');
     const file = await open(dataPath, sameBlob ? 'a+' : 'w+', 0o600).catch((err: unknown) => {
       throw ioError(`cannot open the ingest data of ${options.ref}`, err);

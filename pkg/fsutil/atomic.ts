@@ -14,7 +14,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { link, open, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { faultPoint } from '../testing/fault.ts';
 
@@ -108,34 +108,67 @@ export function createFileExclusiveSync(
   return true;
 }
 
-/** The asynchronous writeFileAtomicSync, for large files written off the event loop. */
+/** fsyncDirectorySync off the event loop: makes a rename, link or unlink in the directory survive a crash. */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** writeTempSync off the event loop. */
+async function writeTemp(path: string, data: string | Uint8Array, mode: number): Promise<string> {
+  const tmp = tempPathFor(path);
+  const file = await open(tmp, 'wx', mode);
+  try {
+    await file.writeFile(data);
+    await file.sync();
+  } catch (err) {
+    await file.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await file.close();
+  return tmp;
+}
+
+/** writeFileAtomicSync off the event loop (large files, or a server that must not stall on fsync). */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  const tmp = tempPathFor(path);
+  const tmp = await writeTemp(path, data, options.mode ?? 0o644);
   try {
-    const file = await open(tmp, 'wx', options.mode ?? 0o644);
-    try {
-      await file.writeFile(data);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
     faultPoint('atomic-write-before-rename');
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
-  if (options.syncDirectory === false) return;
-  const dir = await open(dirname(path), 'r');
+  if (options.syncDirectory !== false) await fsyncDirectory(dirname(path));
+}
+
+/** createFileExclusiveSync off the event loop. */
+export async function createFileExclusive(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<boolean> {
+  const tmp = await writeTemp(path, data, options.mode ?? 0o644);
   try {
-    await dir.sync();
+    faultPoint('exclusive-create-before-link');
+    await link(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
   } finally {
-    await dir.close();
+    await unlink(tmp);
   }
+  if (options.syncDirectory !== false) await fsyncDirectory(dirname(path));
+  return true;
 }
 
 export interface OrphanSweepOptions {

@@ -23,6 +23,10 @@ export interface PullOptions {
   readonly onProgress?: ProgressListener;
   /** How many blobs download at once. */
   readonly concurrency?: number;
+  /** Called once the platform's manifest is known, before any blob is fetched. */
+  readonly onManifest?: (manifest: ImageManifest) => Promise<void> | void;
+  /** Called once every blob is stored and verified, before the name is set (e.g. to unpack the layers). */
+  readonly beforeNaming?: (manifest: ImageManifest) => Promise<void>;
 }
 
 export interface PullDeps {
@@ -68,6 +72,7 @@ export async function pullImage(
     manifest = parsed;
   }
 
+  await options.onManifest?.(manifest);
   const blobs = [manifest.config, ...manifest.layers];
   await inParallel(blobs, options.concurrency ?? 3, (blob) =>
     client.fetchBlob(ref.path, blob, deps.content, options.onProgress),
@@ -81,6 +86,7 @@ export async function pullImage(
   if (target.digest !== manifestDescriptor.digest) {
     await writeBlob(deps.content, { ref: `manifest-${target.digest}`, expected: target.digest }, top.bytes);
   }
+  await options.beforeNaming?.(manifest);
   const record = await deps.images.put({ name, target, manifest: manifestDescriptor, platform });
   return { record, config: manifest.config, layers: manifest.layers };
 }

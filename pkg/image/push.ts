@@ -20,6 +20,8 @@ export interface PushOptions {
   /** Upload blobs in PATCH chunks of this many bytes instead of one PUT each. */
   readonly chunkSize?: number;
   readonly concurrency?: number;
+  /** Called as each blob reaches the registry, with how it got there. */
+  readonly onBlobPushed?: (blob: Descriptor, result: PushBlobResult) => void;
 }
 
 export interface PushDeps {
@@ -64,6 +66,7 @@ export async function pushImage(
         ...(options.chunkSize !== undefined && { chunkSize: options.chunkSize }),
         ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
       });
+      options.onBlobPushed?.(blob, blobs[blob.digest]!);
     });
     if (manifest.digest !== top.tagged.digest) {
       await client.putManifest(

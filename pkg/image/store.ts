@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB } from '../../native/libc.ts';
 import { parseDigest } from '../content/digest.ts';
-import { writeFileDurably } from '../content/durable.ts';
+import { writeFileAtomic } from '../fsutil/atomic.ts';
 import { inTurn } from '../sync/turns.ts';
 import { type Descriptor, parseDescriptor } from './manifest.ts';
 import type { Platform } from './platform.ts';
@@ -110,7 +110,7 @@ export class LocalImageStore implements ImageStore {
         if (!flock(fd, LOCK_EX | LOCK_NB)) await flockExclusiveAsync(fd);
         const index = await this.read();
         const result = change(index);
-        await writeFileDurably(join(this.root, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
+        await writeFileAtomic(join(this.root, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
         return result;
       } finally {
         closeSync(fd); // releases the flock

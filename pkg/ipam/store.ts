@@ -4,21 +4,12 @@
 //   <dataDir>/<network>/last_reserved_ip.<N>  the last address reserved in range set N (round-robin cursor)
 //   <dataDir>/<network>/lock                  flock(LOCK_EX) held for the whole operation
 
-import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  unlinkSync,
-} from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB } from '../../native/libc.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import { createFileExclusiveSync, removeOrphanedTemps, writeFileAtomicSync } from '../fsutil/atomic.ts';
+import { createFileExclusive, removeOrphanedTemps, writeFileAtomic } from '../fsutil/atomic.ts';
 import { makeDirectorySync } from '../fsutil/mkdir.ts';
 import { formatIp, type IpAddress, parseIp } from '../ip/address.ts';
 import { inTurn } from '../sync/turns.ts';
@@ -98,7 +89,7 @@ export class DiskStore implements AllocationStore {
 
   async exists(): Promise<boolean> {
     try {
-      return statSync(this.dir).isDirectory();
+      return (await stat(this.dir)).isDirectory();
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return false;
       throw ioError(`cannot stat IPAM data dir ${this.dir}`, err);
@@ -149,7 +140,7 @@ export class DiskStore implements AllocationStore {
     try {
       // Complete before it is visible: a plugin killed at any point leaves no empty allocation behind. The
       // cursor's write below syncs the directory, making this entry durable too.
-      created = createFileExclusiveSync(path, `${owner.containerID.trim()}${LINE_BREAK}${owner.ifname}`, {
+      created = await createFileExclusive(path, `${owner.containerID.trim()}${LINE_BREAK}${owner.ifname}`, {
         syncDirectory: false,
       });
     } catch (err) {
@@ -158,9 +149,9 @@ export class DiskStore implements AllocationStore {
     if (!created) return false;
     faultPoint('ipam-after-reserve');
     try {
-      writeFileAtomicSync(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), name);
+      await writeFileAtomic(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), name);
     } catch (err) {
-      unlinkSync(path);
+      await unlink(path);
       throw ioError(`cannot record the last reserved IP in ${this.dir}`, err);
     }
     return true;
@@ -168,7 +159,8 @@ export class DiskStore implements AllocationStore {
 
   async lastReserved(rangeSetIndex: number): Promise<IpAddress | undefined> {
     try {
-      return parseIp(readFileSync(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), 'utf8').trim());
+      const text = await readFile(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), 'utf8');
+      return parseIp(text.trim());
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw ioError(`cannot read the last reserved IP in ${this.dir}`, err);
@@ -178,30 +170,33 @@ export class DiskStore implements AllocationStore {
   async allocations(): Promise<Allocation[]> {
     let names: string[];
     try {
-      names = readdirSync(this.dir);
+      names = await readdir(this.dir);
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return [];
       throw ioError(`cannot list ${this.dir}`, err);
     }
-    const result: Allocation[] = [];
-    for (const name of names) {
-      const ip = parseIp(name);
-      if (!ip) continue; // lock, last_reserved_ip.N, anything else
+    const read = async (ip: IpAddress, name: string): Promise<Allocation | undefined> => {
       try {
-        result.push(parseAllocationFile(ip, readFileSync(join(this.dir, name), 'utf8')));
+        return parseAllocationFile(ip, await readFile(join(this.dir, name), 'utf8'));
       } catch (err) {
-        if (isErrno(err, 'ENOENT') || isErrno(err, 'EISDIR')) continue; // gone, or not a record
+        if (isErrno(err, 'ENOENT') || isErrno(err, 'EISDIR')) return undefined; // gone, or not a record
         // The address stays taken (reserve fails on the name) until GC, which knows it belongs to no one.
         const unreadable = err instanceof Error ? err.message : String(err);
-        result.push({ ip, containerID: '', ifname: undefined, ownerless: { unreadable } });
+        return { ip, containerID: '', ifname: undefined, ownerless: { unreadable } };
       }
-    }
-    return result;
+    };
+    const records = await Promise.all(
+      names.map((name) => {
+        const ip = parseIp(name);
+        return ip ? read(ip, name) : undefined; // lock, last_reserved_ip.N, anything else
+      }),
+    );
+    return records.filter((r): r is Allocation => r !== undefined);
   }
 
   async release(ip: IpAddress): Promise<void> {
     try {
-      unlinkSync(join(this.dir, formatIp(ip)));
+      await unlink(join(this.dir, formatIp(ip)));
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw ioError(`cannot release ${formatIp(ip)} in ${this.dir}`, err);
     }

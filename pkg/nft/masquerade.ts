@@ -4,6 +4,7 @@
 // destination (the cluster network, for the overlay) or to multicast keeps its source; anything else leaving
 // the node is masqueraded. The rules themselves never change (see table.ts).
 import { type Cidr, cidrText, coveringCidrs, type IpFamily, parseCidr } from './addr.ts';
+import { alreadyEnsured, forgetEnsured, rememberEnsured } from './ensured.ts';
 import {
   deleteElementsCommands,
   type NewElement,
@@ -74,16 +75,27 @@ function desiredElements(spec: MasqueradeSpec): NewElement[] {
  */
 export async function ensureMasquerade(nsPath: string, spec: MasqueradeSpec): Promise<void> {
   const desired = desiredElements(spec);
-  await updateTable(nsPath, `masquerade network ${spec.network}`, { install: true }, (view) =>
-    reconcileOwnedElements(view, spec.network, isMasqSet, desired, (e) =>
-      e.set.endsWith('_src') ? `masquerade of ${e.keyText}` : `masquerade exception ${e.keyText}`,
-    ),
-  );
+  // A warm agent ensures the same network on every ADD: once in place, it is not read back again.
+  const key = `masquerade ${spec.network}`;
+  const state = JSON.stringify(desired);
+  if (alreadyEnsured(nsPath, key, state)) return;
+  try {
+    await updateTable(nsPath, `masquerade network ${spec.network}`, { install: true }, (view) =>
+      reconcileOwnedElements(view, spec.network, isMasqSet, desired, (e) =>
+        e.set.endsWith('_src') ? `masquerade of ${e.keyText}` : `masquerade exception ${e.keyText}`,
+      ),
+    );
+  } catch (err) {
+    forgetEnsured(nsPath, key);
+    throw err;
+  }
+  rememberEnsured(nsPath, key, state);
 }
 
 /** Removes the network's masquerade; returns false when it had none. */
 export async function removeMasquerade(nsPath: string, network: string): Promise<boolean> {
   validateNetworkName(network);
+  forgetEnsured(nsPath, `masquerade ${network}`);
   let removed = false;
   await updateTable(nsPath, `remove masquerade of network ${network}`, { install: false }, (view) => {
     const owned = view.elements.filter((e) => isMasqSet(e.set) && e.comment === network);

@@ -8,7 +8,9 @@
 // to install it leave one copy of each rule), and `add element` of an element that exists is a no-op. The
 // only non-idempotent step, deleting elements, is retried from a fresh listing when a concurrent writer got
 // there first. A file lock would serialise all of this for nothing and leave lock files to clean up.
+
 import { canonicalAddress } from './addr.ts';
+import { forgetEnsured } from './ensured.ts';
 import { applyNftBatch, listNftTable, type NftCommand, NftError, type NftObject } from './exec.ts';
 
 export const TABLE_FAMILY = 'inet';
@@ -343,6 +345,7 @@ export async function ensureTable(nsPath: string): Promise<void> {
 
 /** Removes the whole tsnet table from a namespace (every network's and container's elements with it). */
 export async function deleteTable(nsPath: string): Promise<void> {
+  forgetEnsured(nsPath);
   try {
     await applyNftBatch(
       nsPath,

@@ -3,7 +3,7 @@
 // it holds passwords. Other top-level keys (and other tools' entries) are preserved.
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileDurably } from '../content/durable.ts';
+import { writeFileAtomic } from '../fsutil/atomic.ts';
 import type { BasicCredentials } from './auth.ts';
 
 const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
@@ -77,7 +77,7 @@ export async function storeCredentials(
     auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64'),
   };
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFileDurably(path, `${JSON.stringify({ ...config, auths }, null, 2)}\n`, 0o600);
+  await writeFileAtomic(path, `${JSON.stringify({ ...config, auths }, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** Forgets the credentials for `domain` (`logout`); true when there were some. */
@@ -86,10 +86,10 @@ export async function removeCredentials(path: string, domain: string): Promise<b
   const before = Object.entries(config.auths ?? {});
   const kept = before.filter(([key]) => hostOf(key) !== domain);
   if (kept.length === before.length) return false;
-  await writeFileDurably(
+  await writeFileAtomic(
     path,
     `${JSON.stringify({ ...config, auths: Object.fromEntries(kept) }, null, 2)}\n`,
-    0o600,
+    { mode: 0o600 },
   );
   return true;
 }

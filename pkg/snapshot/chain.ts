@@ -19,6 +19,9 @@ export function chainIds(diffIds: readonly string[]): string[] {
   return out;
 }
 
+/** The purpose in the temporary keys of layers being unpacked (a crash leaves them for the GC to remove). */
+export const EXTRACT_PURPOSE = 'extract';
+
 export interface LayerSource {
   /** The uncompressed layer's digest, as the image config lists it. */
   diffId: string;
@@ -52,7 +55,7 @@ export async function unpackLayers(
       onProgress({ layer: i, diffId: layer.diffId, state: 'present', bytes: 0 });
       continue;
     }
-    const key = temporaryKey('extract');
+    const key = temporaryKey(EXTRACT_PURPOSE);
     await snapshotter.prepare(key, parent);
     try {
       const applied = await applyLayer(await layer.open(), await snapshotter.directory(key));

@@ -10,7 +10,7 @@ import { tsnetBridge } from '../bridge/plugin.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { AttachmentArgs, CniPlugin, GcArgs, NetworkArgs } from '../cni/skel.ts';
 import type { NetConf } from '../cni/types.ts';
-import { removeOrphanedTemps, writeFileAtomicSync } from '../fsutil/atomic.ts';
+import { removeOrphanedTemps, writeFileAtomic } from '../fsutil/atomic.ts';
 import { makeDirectorySync } from '../fsutil/mkdir.ts';
 import { stateLocationProblem } from '../fsutil/paths.ts';
 import { DEFAULT_SUBNET_FILE, readSubnetEnv, type SubnetEnv, subnetFromGatewayForm } from '../subnet/env.ts';
@@ -113,10 +113,11 @@ function legacyDelegateName(key: AttachmentKey): string | undefined {
 
 const delegateFile = (vc: VxlanConf, key: AttachmentKey) => join(delegatesDir(vc), delegateName(key));
 
-function saveDelegate(vc: VxlanConf, args: AttachmentArgs, conf: NetConf): void {
+/** Off the event loop where it costs (the fsyncs): the agent serves other requests meanwhile. */
+async function saveDelegate(vc: VxlanConf, args: AttachmentArgs, conf: NetConf): Promise<void> {
   makeDirectorySync(delegatesDir(vc));
   removeOrphanedTemps(delegatesDir(vc));
-  writeFileAtomicSync(delegateFile(vc, args), JSON.stringify(conf));
+  await writeFileAtomic(delegateFile(vc, args), JSON.stringify(conf));
 }
 
 function loadDelegate(vc: VxlanConf, args: AttachmentArgs): NetConf | undefined {
@@ -150,7 +151,7 @@ export const tsnetVxlan: CniPlugin = {
     const env = readNodeSubnet(vc);
     if (!env) throw notReady(vc, ErrorCode.TryAgainLater);
     const conf = bridgeConfFor(args.config, vc, env);
-    saveDelegate(vc, args, conf);
+    await saveDelegate(vc, args, conf);
     try {
       return await tsnetBridge.add(asBridgeArgs(args, conf));
     } catch (err) {

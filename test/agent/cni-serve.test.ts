@@ -1,6 +1,7 @@
 // CNI over the agent's unix socket (pkg/cni/{server,client,socket-protocol}.ts): concurrent requests, errors passed through as the
 // spec's JSON and exit code, "try again later" when the connection breaks after the request was sent, and
-// the built plugin mains forwarding (without loading koffi) or falling back to running in-process.
+// the built plugins forwarding (the native forwarder, no Node start) or falling back to running in-process
+// (the forwarder's own cases: test/agent/cni-forward.test.ts).
 import { spawn } from 'node:child_process';
 import {
   chmodSync,
@@ -8,6 +9,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -17,19 +19,21 @@ import test from 'ava';
 import { forwardToAgent } from '../../pkg/cni/client.ts';
 import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
 import { startCniServer } from '../../pkg/cni/server.ts';
-import { type CniPlugin, type PluginOutput, servePlugin } from '../../pkg/cni/skel.ts';
+import { type CniPlugin, type PluginOutput, servePlugin, versionInfo } from '../../pkg/cni/skel.ts';
 import {
+  BUILD_ID,
   cniSocketPath,
   currentMntnsInode,
   currentNetnsInode,
   DEFAULT_CNI_SOCKET,
   MAX_REQUEST_BYTES,
+  PROTOCOL_VERSION,
 } from '../../pkg/cni/socket-protocol.ts';
 import type { Logger } from '../../pkg/log/index.ts';
 import { createNamedNetns, deleteNamedNetns } from '../../pkg/netns/index.ts';
 import { runForgingClient } from '../helpers/cni-socket.ts';
 import { uniqueName } from '../helpers/netns.ts';
-import { builtPlugin, REPO_ROOT, runPlugin } from '../helpers/plugin.ts';
+import { builtBuildId, builtPlugin, REPO_ROOT, runPlugin } from '../helpers/plugin.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
 const CONF = JSON.stringify({ cniVersion: '1.0.0', name: 'servenet', type: 'fake' });
@@ -157,7 +161,8 @@ async function rawServer(
   let requests = 0;
   const server = createServer((socket) => {
     socket.on('error', () => undefined);
-    socket.write(`${JSON.stringify({ tsnetCni: 1, netns, mntns, pidns, plugins: ['fake'] })}\n`);
+    const hello = { tsnetCni: PROTOCOL_VERSION, netns, mntns, pidns, buildId: BUILD_ID, plugins: ['fake'] };
+    socket.write(`${JSON.stringify(hello)}\n`);
     socket.on('data', (d: Buffer) => {
       if (d.includes(0x0a)) {
         requests++;
@@ -337,46 +342,42 @@ const runBuilt = (
   onSpawn?: (pid: number) => void,
 ) => runProcess([builtPlugin(type)], env, stdin, onSpawn);
 
-test('built mains forward to the socket without loading koffi; VERSION never asks the agent', async (t) => {
+test('built plugins forward ADD and VERSION from the native forwarder: no Node process starts', async (t) => {
   await withTempDir(async (dir) => {
     const path = join(dir, 'cni.sock');
     let pid = 0;
-    let koffiMappedAtRequest: boolean | undefined;
+    let exeAtRequest: string | undefined;
     const served: string[] = [];
     const plugins = new Map(
       ['tsnet-bridge', 'tsnet-vxlan', 'tsnet-ipam'].map((type) => [
         type,
         fakePlugin(type, {
           onAdd: async () => {
-            // The plugin process is waiting for this answer: its memory map shows what it loaded.
-            koffiMappedAtRequest = readFileSync(`/proc/${pid}/maps`, 'utf8').includes('koffi');
+            // The plugin process is waiting for this answer: its executable is what the runtime started.
+            exeAtRequest = readlinkSync(`/proc/${pid}/exe`);
           },
         }),
       ]),
     );
     const server = await startCniServer(path, {
       plugins,
+      buildId: builtBuildId(),
       onServed: (plugin, command) => served.push(`${plugin} ${command}`),
     });
     try {
       for (const type of plugins.keys()) {
-        koffiMappedAtRequest = undefined;
+        exeAtRequest = '';
         const out = await runBuilt(type, { ...envFor('ADD', 'c5'), TSNET_CNI_SOCKET: path }, CONF, (p) => {
           pid = p;
         });
         t.is(out.exitCode, 0, out.stdout + out.stderr);
         t.is((JSON.parse(out.stdout) as { ips: { address: string }[] }).ips[0]?.address, '10.77.0.7/24');
-        t.false(koffiMappedAtRequest, `${type} forwarded without loading koffi`);
+        t.is(exeAtRequest, builtPlugin(type), `${type}: the forwarder itself asked, no Node started`);
       }
-      const version = await runBuilt(
-        'tsnet-vxlan',
-        { CNI_COMMAND: 'VERSION', TSNET_CNI_SOCKET: path },
-        '',
-        () => {},
-      );
+      const version = await runBuilt('tsnet-vxlan', { CNI_COMMAND: 'VERSION', TSNET_CNI_SOCKET: path }, '');
       t.is(version.exitCode, 0);
-      t.truthy(JSON.parse(version.stdout).supportedVersions);
-      t.deepEqual(served, ['tsnet-bridge ADD', 'tsnet-vxlan ADD', 'tsnet-ipam ADD']);
+      t.deepEqual(JSON.parse(version.stdout), versionInfo(fakePlugin('tsnet-vxlan')));
+      t.deepEqual(served, ['tsnet-bridge ADD', 'tsnet-vxlan ADD', 'tsnet-ipam ADD', 'tsnet-vxlan VERSION']);
     } finally {
       await server.close();
     }
@@ -389,6 +390,7 @@ test('a plugin in another netns than the agent runs in-process (the real tsnet-i
     const served: string[] = [];
     const server = await startCniServer(path, {
       plugins: new Map([['tsnet-ipam', fakePlugin('tsnet-ipam')]]),
+      buildId: builtBuildId(), // only the namespace stands in the way
       onServed: (plugin, command) => served.push(`${plugin} ${command}`),
     });
     const nsName = uniqueName('cniserve');
@@ -502,6 +504,7 @@ function recordingPlugin(name: string, calls: string[]): CniPlugin {
 async function withRecordingServer(
   type: string,
   fn: (w: { dir: string; path: string; calls: string[]; served: string[] }) => Promise<void>,
+  buildId?: string,
 ): Promise<void> {
   await withTempDir(async (dir) => {
     const path = join(dir, 'cni.sock');
@@ -509,6 +512,7 @@ async function withRecordingServer(
     const served: string[] = [];
     const server = await startCniServer(path, {
       plugins: new Map([[type, recordingPlugin(type, calls)]]),
+      buildId,
       onServed: (plugin, command, out) => served.push(`${plugin} ${command} ${out.exitCode}`),
     });
     try {
@@ -610,23 +614,27 @@ test('a request over the size limit gets a spec error (code 5, the limit named),
 });
 
 test('a relative CNI_PATH entry is refused with code 4 alike in-process and forwarded (built plugins)', async (t) => {
-  await withRecordingServer('tsnet-ipam', async ({ dir, path, calls, served }) => {
-    const env = { ...envFor('ADD', 'c1'), CNI_PATH: '/opt/cni/bin:bin' };
-    const absent = join(dir, 'absent.sock');
-    const inProcess = await runBuilt('tsnet-ipam', { ...env, TSNET_CNI_SOCKET: absent }, CONF);
-    const forwarded = await runBuilt('tsnet-ipam', { ...env, TSNET_CNI_SOCKET: path }, CONF);
-    for (const out of [inProcess, forwarded]) {
-      t.is(out.exitCode, 1, out.stdout + out.stderr);
-      t.like(errorJsonOf(out), {
-        code: ErrorCode.InvalidEnvironment,
-        msg: 'invalid env variable CNI_PATH: entries must be absolute paths',
-        details: 'relative entries: "bin"',
-      });
-    }
-    t.is(forwarded.stdout, inProcess.stdout, 'the same answer either way');
-    t.deepEqual(served, ['tsnet-ipam ADD 1'], 'the second was answered by the agent');
-    t.deepEqual(calls, []);
-  });
+  await withRecordingServer(
+    'tsnet-ipam',
+    async ({ dir, path, calls, served }) => {
+      const env = { ...envFor('ADD', 'c1'), CNI_PATH: '/opt/cni/bin:bin' };
+      const absent = join(dir, 'absent.sock');
+      const inProcess = await runBuilt('tsnet-ipam', { ...env, TSNET_CNI_SOCKET: absent }, CONF);
+      const forwarded = await runBuilt('tsnet-ipam', { ...env, TSNET_CNI_SOCKET: path }, CONF);
+      for (const out of [inProcess, forwarded]) {
+        t.is(out.exitCode, 1, out.stdout + out.stderr);
+        t.like(errorJsonOf(out), {
+          code: ErrorCode.InvalidEnvironment,
+          msg: 'invalid env variable CNI_PATH: entries must be absolute paths',
+          details: 'relative entries: "bin"',
+        });
+      }
+      t.is(forwarded.stdout, inProcess.stdout, 'the same answer either way');
+      t.deepEqual(served, ['tsnet-ipam ADD 1'], 'the second was answered by the agent');
+      t.deepEqual(calls, []);
+    },
+    builtBuildId(),
+  );
 });
 
 /** A Logger that records every line with the bindings of the child it came from. */

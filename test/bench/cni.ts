@@ -1,8 +1,9 @@
 // npm run bench:cni — sequential ADD and DEL latency (p50, p99, pods/s) and 8-parallel ADD throughput for
-// tsnet-bridge + tsnet-ipam and, when installed, the reference bridge + host-local, in one run. Plugins run
-// with a clean environment (env -i) inside a throwaway node namespace, as a runtime would start them.
-// BENCH_CNI_SERVED=1 adds a run of the same tsnet plugins forwarding to a warm server in the node namespace
-// (test/bench/cni-server.ts, what tsnet-agent does with --cni-socket).
+// tsnet-bridge + tsnet-ipam served by a warm agent (the native forwarder handing each call to
+// test/bench/cni-server.ts in the node namespace, what tsnet-agent does with --cni-socket), the same plugins
+// with no agent (the forwarder executes the Node plugin), and, when installed, the reference bridge +
+// host-local, in one run. Plugins run with a clean environment (env -i) inside a throwaway node namespace, as
+// a runtime would start them. BENCH_CNI_ONLY=served|node|reference runs one flavour (plus the reference).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,24 +149,22 @@ async function bench(f: Flavour): Promise<Figures> {
   }
 }
 
+const SERVED = 'tsnet served (agent)';
+const NODE = 'tsnet no agent (Node)';
+const REFERENCE = 'reference bridge+host-local';
+const only = process.env['BENCH_CNI_ONLY'];
 const flavours: Flavour[] = [
-  { label: 'tsnet-bridge+tsnet-ipam', dir: DIST, type: 'tsnet-bridge', ipam: 'tsnet-ipam' },
-];
-if (process.env['BENCH_CNI_SERVED'] === '1')
-  flavours.push({
-    label: 'tsnet-bridge+tsnet-ipam served',
-    dir: DIST,
-    type: 'tsnet-bridge',
-    ipam: 'tsnet-ipam',
-    served: true,
-  });
+  { label: SERVED, dir: DIST, type: 'tsnet-bridge', ipam: 'tsnet-ipam', served: true },
+  { label: NODE, dir: DIST, type: 'tsnet-bridge', ipam: 'tsnet-ipam' },
+].filter((f) => !only || (only === 'served') === f.served);
 if (!existsSync(join(DIST, 'tsnet-bridge')))
   throw new Error('dist/cni/tsnet-bridge missing: run npm run build first');
 if (existsSync(join(REF, 'bridge')))
-  flavours.push({ label: 'reference bridge+host-local', dir: REF, type: 'bridge', ipam: 'host-local' });
+  flavours.push({ label: REFERENCE, dir: REF, type: 'bridge', ipam: 'host-local' });
 
+// Interleaved (reference first, then ours), so a change in the machine's load hits every flavour alike.
 const results = new Map<string, Figures>();
-for (const f of flavours) results.set(f.label, await bench(f));
+for (const f of [...flavours].reverse()) results.set(f.label, await bench(f));
 const fmt = (n: number) => n.toFixed(1);
 console.log(`CNI benchmark: ${PODS} pods, sequential ADD then DEL, then ${PARALLEL}-parallel ADD (env -i)`);
 console.log(
@@ -192,17 +191,21 @@ for (const [label, r] of results) {
     ].join('\t'),
   );
 }
-const ours = results.get('tsnet-bridge+tsnet-ipam');
-const ref = results.get('reference bridge+host-local');
-const served = results.get('tsnet-bridge+tsnet-ipam served');
-if (ours && served) {
+const ref = results.get(REFERENCE);
+const served = results.get(SERVED);
+const node = results.get(NODE);
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+if (ref && served) {
   console.log(
-    `served/process: ADD p50 ${(served.addP50 / ours.addP50).toFixed(2)}x, DEL p50 ${(served.delP50 / ours.delP50).toFixed(2)}x`,
+    `ratios served/reference: ADD p50 ${ratio(served.addP50, ref.addP50)} (goal <= 0.8x), ` +
+      `DEL p50 ${ratio(served.delP50, ref.delP50)} (goal <= 1.0x), ` +
+      `${PARALLEL}-parallel ADD throughput ${ratio(served.parallelPodsPerSec, ref.parallelPodsPerSec)} (goal >= 1.0x)`,
   );
 }
-if (ours && ref) {
+if (ref && node) {
   console.log(
-    `ratios tsnet/reference: ADD p50 ${(ours.addP50 / ref.addP50).toFixed(2)}x, DEL p50 ${(ours.delP50 / ref.delP50).toFixed(2)}x, ` +
-      `parallel throughput ${(ours.parallelPodsPerSec / ref.parallelPodsPerSec).toFixed(2)}x`,
+    `ratios no agent/reference: ADD p50 ${ratio(node.addP50, ref.addP50)} (goal <= 2.5x), ` +
+      `DEL p50 ${ratio(node.delP50, ref.delP50)}, ` +
+      `${PARALLEL}-parallel ADD throughput ${ratio(node.parallelPodsPerSec, ref.parallelPodsPerSec)}`,
   );
 }

@@ -155,7 +155,7 @@ test('user mistakes print one line and exit 2, no stack trace', async (t) => {
     const mistakes: [string[], RegExp][] = [
       [['frobnicate'], /^tsnetctl: unknown command "frobnicate"/],
       [['nodes', '--etcd-endpoints', 'localhost:2379'], /must start with http:\/\//],
-      [['nodes', '--no-such-flag'], /Unknown option '--no-such-flag'/],
+      [['nodes', '--no-such-flag'], /unknown option '--no-such-flag'/i],
       [['nodes', '--data-dir', ''], /--data-dir is empty/],
       [['node', '--netns', '/etc/hostname'], /--netns \/etc\/hostname: not a network namespace/],
       [['diagnose', '--netns', join(dir, 'nons')], /not a network namespace/],

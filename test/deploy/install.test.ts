@@ -110,7 +110,10 @@ test('installed commands and plugins run in a clean environment outside the chec
       `tsnet-agent ${VERSION}\n`,
     );
     t.is((await runInstalled(root, [join(bin, 'tsnetctl'), '--version'])).stdout, `tsnetctl ${VERSION}\n`);
-    t.regex((await runInstalled(root, [join(bin, 'tsnetctl'), '--help'])).stdout, /^usage: tsnetctl COMMAND/);
+    t.regex(
+      (await runInstalled(root, [join(bin, 'tsnetctl'), '--help'])).stdout,
+      /^Usage: tsnetctl \[options\] COMMAND/,
+    );
 
     const cniBin = join(root, 'opt/cni/bin');
     const plugins = readdirSync(cniBin).filter((f) => f.startsWith('tsnet-') && f !== 'tsnet-native');

@@ -1,5 +1,6 @@
 // A plugin copied without its native module (dist/cni/tsnet-native) says exactly that, on every verb that
 // needs the module, instead of blaming CNI_NETNS on ADD or "succeeding" on DEL without cleaning up.
+import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
@@ -9,9 +10,14 @@ import { withTempDir } from '../helpers/tmp.ts';
 
 const PLUGINS = ['tsnet-bridge', 'tsnet-host', 'tsnet-macvlan', 'tsnet-none'];
 
-/** `dir` holding the plugins as a careless `cp dist/cni/* DIR` leaves them: no tsnet-native directory. */
+/**
+ * `dir` holding the plugins without the tsnet-native directory, as a copy that skips directories leaves them
+ * (the Node bundles the native forwarders fall back to, `.<type>-node`, come along).
+ */
 async function copyWithoutNative(dir: string): Promise<void> {
-  for (const name of [...PLUGINS, 'package.json']) await copyFile(join(DIST_CNI, name), join(dir, name));
+  const bundles = PLUGINS.map((name) => `.${name}-node`).filter((name) => existsSync(join(DIST_CNI, name)));
+  for (const name of [...PLUGINS, ...bundles, 'package.json'])
+    await copyFile(join(DIST_CNI, name), join(dir, name));
 }
 
 function assertNativeMissing(t: import('ava').ExecutionContext, out: PluginOutcome, what: string): void {

@@ -1,7 +1,7 @@
 // Running a built CNI plugin (dist/cni/<type>) as a process, the way a runtime does: a clean environment
 // with only the CNI_* variables and PATH, the config on stdin, the result or error JSON on stdout.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +40,13 @@ export interface PluginOutcome {
   stderr: string;
   /** stdout parsed as JSON when it is JSON. */
   json?: Record<string, unknown>;
+}
+
+/** The build id of dist/ (scripts/build.ts): a CNI server started by a test advertises it to the built forwarders. */
+export function builtBuildId(): string {
+  const file = join(REPO_ROOT, 'dist', 'build-id');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
+  return readFileSync(file, 'utf8').trim();
 }
 
 /**

@@ -1,0 +1,95 @@
+// The agent's images: the content store, the image store and the layer snapshotter under the data dir, the
+// registry credentials beside them, and the Images gRPC service over them (contributed to the API service).
+//   <data>/content     blobs by digest
+//   <data>/images      names → manifests
+//   <data>/snapshots   unpacked layer chains (overlayfs)
+//   <data>/auth.json   registry credentials, Docker's config.json shape
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type ImagesDeps, ImagesNotReadyError, imagesHandlers } from '../api/images.ts';
+import { api } from '../api/proto.ts';
+import { LocalContentStore } from '../content/local.ts';
+import type { EventBus } from '../events/bus.ts';
+import { ImageCatalog } from '../image/catalog.ts';
+import { LocalImageStore } from '../image/store.ts';
+import { OverlaySnapshotter } from '../snapshot/overlay.ts';
+import type { ApiService } from './api.ts';
+import type { Service, ServiceHealth, StartContext } from './service.ts';
+
+export interface ImageServiceOptions {
+  readonly dataDir: string;
+  /** Registries (`host[:port]`) reachable over plain HTTP besides loopback ones (--insecure-registry). */
+  readonly insecureRegistries: readonly string[];
+  /** Where the Images service is served; the API service must start after this one. */
+  readonly api: ApiService;
+  /** The containers using an image; none until the runtime plugs in here. */
+  readonly inUse?: (imageId: string) => Promise<string[]>;
+}
+
+/** Ingests nobody touched for a day are an interrupted pull nobody resumed. */
+const STALE_INGEST_MS = 24 * 3600_000;
+
+export class ImageService implements Service {
+  readonly name = 'images';
+  private opened: ImageCatalog | undefined;
+  private readonly opts: ImageServiceOptions;
+
+  constructor(opts: ImageServiceOptions) {
+    this.opts = opts;
+    const deps: ImagesDeps = {
+      catalog: () => this.catalog,
+      events: opts.api.events,
+      insecureRegistries: opts.insecureRegistries,
+      credentialsFile: this.credentialsFile,
+      inUse: opts.inUse ?? (async () => []),
+    };
+    opts.api.contribute({
+      services: [[api().Images.service, imagesHandlers(deps)]],
+      info: async () => ({
+        images: this.opened ? (await this.opened.all()).length : 0,
+        storageDriver: 'overlay',
+        insecureRegistries: [...opts.insecureRegistries],
+      }),
+    });
+  }
+
+  get credentialsFile(): string {
+    return join(this.opts.dataDir, 'auth.json');
+  }
+
+  get events(): EventBus {
+    return this.opts.api.events;
+  }
+
+  /** The open catalog; the Images calls answer UNAVAILABLE before start. */
+  get catalog(): ImageCatalog {
+    if (!this.opened) throw new ImagesNotReadyError('the image stores are not open yet');
+    return this.opened;
+  }
+
+  async start(ctx: StartContext): Promise<void> {
+    const { dataDir } = this.opts;
+    await mkdir(dataDir, { recursive: true, mode: 0o711 });
+    // Made now, so a data dir the agent cannot write fails the start, not the first pull.
+    for (const dir of ['content', 'images'])
+      await mkdir(join(dataDir, dir), { recursive: true, mode: 0o755 });
+    const content = new LocalContentStore(join(dataDir, 'content'));
+    const images = new LocalImageStore(join(dataDir, 'images'));
+    const snapshots = await OverlaySnapshotter.open(join(dataDir, 'snapshots'));
+    const stale = await content.pruneIngests(STALE_INGEST_MS);
+    this.opened = new ImageCatalog({ content, images, snapshots });
+    const count = (await this.opened.all()).length;
+    ctx.log.info(
+      { service: this.name, dataDir, images: count, staleIngests: stale.length },
+      'image stores open',
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.opened = undefined;
+  }
+
+  health(): ServiceHealth {
+    return { ready: this.opened !== undefined, dataDir: this.opts.dataDir };
+  }
+}
