@@ -3,7 +3,8 @@
 //     per layer, uncompressed (gzip layers are decompressed while written, and checked against the config's
 //     diffIDs), `<config hex>.json`, manifest.json with Config/RepoTags/Layers, and the legacy `repositories`.
 //   - oci-archive: an OCI image layout of the stored blobs, unchanged, with index.json naming each image.
-// Images are resolved before the first byte is produced, so an unknown name fails the call, not the stream.
+// The caller resolves what the user named (the image catalog); manifests and configs are read before the first
+// byte is produced, so a missing one fails the call, not the stream.
 
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -14,18 +15,12 @@ import { type Digest, digestHex } from '../content/digest.ts';
 import type { ContentStore } from '../content/store.ts';
 import { OCI_INDEX } from '../registry/mediatypes.ts';
 import { parseConfig } from './archive-load.ts';
-import { resolveImage } from './archive-resolve.ts';
 import { ArchiveError } from './archive-stage.ts';
 import { type Descriptor, parseManifest } from './manifest.ts';
 import { parseImageReference, repositoryName } from './reference.ts';
 import type { ImageRecord, ImageStore } from './store.ts';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
-
-export interface SaveDeps {
-  readonly content: ContentStore;
-  readonly images: ImageStore;
-}
 
 /** One image to write: its canonical names (what the request named) and its content. */
 interface SavedImage {
@@ -44,14 +39,20 @@ interface Output {
   readonly closed: Promise<never>;
 }
 
-/** Resolves `requests` (names or IDs) and returns the archive as a stream of tar bytes. */
+/** One image to save: its manifest, and the names to write for it (Docker writes none for an image asked by ID). */
+export interface SaveRequest {
+  readonly manifest: Descriptor;
+  readonly names: readonly string[];
+}
+
+/** Returns the archive of `requests` as a stream of tar bytes; manifests and configs are read before it starts. */
 export async function saveArchive(
-  requests: readonly string[],
-  deps: SaveDeps,
+  requests: readonly SaveRequest[],
+  content: ContentStore,
   format: ArchiveFormat = 'docker-archive',
 ): Promise<Readable> {
   if (requests.length === 0) throw new ArchiveError('save needs at least one image');
-  const images = await collectImages(requests, deps);
+  const images = await collectImages(requests, content);
   const pack = tar.pack();
   // A reader that goes away closes the pack: the writer must stop then, not wait for a drain that never comes.
   const closed = new Promise<never>((_, reject) =>
@@ -60,45 +61,40 @@ export async function saveArchive(
   closed.catch(() => undefined);
   const out: Output = { pack, closed };
   const write = format === 'oci-archive' ? writeOciArchive : writeDockerArchive;
-  write(out, images, deps.content).then(
+  write(out, images, content).then(
     () => pack.finalize(),
     (err: unknown) => pack.destroy(err as Error),
   );
   return Readable.from(pack as AsyncIterable<Buffer>);
 }
 
-async function collectImages(requests: readonly string[], deps: SaveDeps): Promise<SavedImage[]> {
+/** One entry per manifest, with the tags of every request for it. */
+async function collectImages(requests: readonly SaveRequest[], content: ContentStore): Promise<SavedImage[]> {
   const byManifest = new Map<string, SavedImage>();
   for (const request of requests) {
-    const { record, byName } = await resolveImage(request, deps);
-    let image = byManifest.get(record.manifest.digest);
+    let image = byManifest.get(request.manifest.digest);
     if (!image) {
-      image = await describeImage(record, deps.content);
-      byManifest.set(record.manifest.digest, image);
+      image = await describeImage(request.manifest, content);
+      byManifest.set(request.manifest.digest, image);
     }
-    // Docker writes RepoTags only for images asked for by name (not by ID), and only tags (not digests).
-    if (byName && parseImageReference(record.name).tag !== undefined && !image.names.includes(record.name))
-      image.names.push(record.name);
+    for (const name of request.names) {
+      // Only tags go into RepoTags, not digest names.
+      if (parseImageReference(name).tag !== undefined && !image.names.includes(name)) image.names.push(name);
+    }
   }
   return [...byManifest.values()];
 }
 
-async function describeImage(record: ImageRecord, content: ContentStore): Promise<SavedImage> {
-  const manifest = parseManifest(
-    await content.readBytes(record.manifest.digest),
-    record.manifest.mediaType,
-    `manifest of ${record.name}`,
-  );
-  if (manifest.kind !== 'manifest') throw new ArchiveError(`${record.name}: the stored manifest is an index`);
-  const { diffIds } = parseConfig(
-    await content.readBytes(manifest.config.digest),
-    `config of ${record.name}`,
-  );
+async function describeImage(descriptor: Descriptor, content: ContentStore): Promise<SavedImage> {
+  const what = `image manifest ${descriptor.digest}`;
+  const manifest = parseManifest(await content.readBytes(descriptor.digest), descriptor.mediaType, what);
+  if (manifest.kind !== 'manifest') throw new ArchiveError(`${what} is an index`);
+  const { diffIds } = parseConfig(await content.readBytes(manifest.config.digest), `config of ${what}`);
   if (diffIds.length !== manifest.layers.length)
-    throw new ArchiveError(`${record.name}: config and manifest disagree on the number of layers`);
+    throw new ArchiveError(`${what}: config and manifest disagree on the number of layers`);
   return {
     names: [],
-    manifest: record.manifest,
+    manifest: descriptor,
     config: manifest.config,
     layers: manifest.layers,
     diffIds,

@@ -13,9 +13,11 @@ import { api } from '../../pkg/api/proto.ts';
 import { startApiServer } from '../../pkg/api/server.ts';
 import { LocalContentStore } from '../../pkg/content/local.ts';
 import { EventBus } from '../../pkg/events/bus.ts';
+import { ImageCatalog } from '../../pkg/image/catalog.ts';
 import { parseManifest } from '../../pkg/image/manifest.ts';
 import { formatPlatform, hostPlatform } from '../../pkg/image/platform.ts';
 import { LocalImageStore } from '../../pkg/image/store.ts';
+import { OverlaySnapshotter } from '../../pkg/snapshot/overlay.ts';
 import { writeBusyboxLayout } from '../helpers/registry.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
@@ -36,12 +38,17 @@ async function withWorld(fn: (w: World) => Promise<void>): Promise<void> {
     const content = new LocalContentStore(join(dir, 'content'));
     const images = new LocalImageStore(join(dir, 'images'));
     const events = new EventBus();
+    const catalog = new ImageCatalog({
+      content,
+      images,
+      snapshots: await OverlaySnapshotter.open(join(dir, 'snapshots')),
+    });
     const server = await startApiServer({
       path: join(dir, 'api.sock'),
       services: [
         [
           api().Images.service,
-          archiveHandlers({ content, images, events, scratchDir: join(dir, 'scratch') }),
+          archiveHandlers({ catalog: () => catalog, events, scratchDir: join(dir, 'scratch') }),
         ],
       ],
       groupFile: join(dir, 'group'),
@@ -200,7 +207,8 @@ test('errors map to status codes with one-line messages; a bad archive stores no
       (err: grpc.ServiceError) => err,
     );
     t.is(missing?.code, grpc.status.NOT_FOUND);
-    t.is(missing?.details, 'no such image: nothere:v1');
+    t.is(missing?.details, 'No such image: nothere:v1');
+    t.is(missing?.metadata.get('tsnet-agent-error')[0], '1');
     const format = await save(client, ['x'], 'zip').then(
       () => undefined,
       (err: grpc.ServiceError) => err,

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { LocalContentStore } from '../../pkg/content/local.ts';
 import type { ArchiveDeps } from '../../pkg/image/archive-load.ts';
-import { type ImageManifest, parseManifest } from '../../pkg/image/manifest.ts';
+import { type Descriptor, type ImageManifest, parseManifest } from '../../pkg/image/manifest.ts';
 import { LocalImageStore } from '../../pkg/image/store.ts';
 
 /** A content store, an image store and a scratch dir under `dir` (content/, images/, scratch/). */
@@ -17,6 +17,17 @@ export function storesIn(dir: string): ArchiveDeps {
     images: new LocalImageStore(join(dir, 'images')),
     scratchDir: join(dir, 'scratch'),
   };
+}
+
+/** A save request for the image stored under `name`, written with that name (or none: as saved by ID). */
+export async function saveRequest(
+  deps: ArchiveDeps,
+  name: string,
+  asNamed = true,
+): Promise<{ manifest: Descriptor; names: string[] }> {
+  const record = await deps.images.get(name);
+  if (!record) throw new Error(`no image ${name} stored`);
+  return { manifest: record.manifest, names: asNamed ? [record.name] : [] };
 }
 
 /** Every blob digest and every name the stores hold. */

@@ -22,7 +22,7 @@ import { saveArchive } from '../../pkg/image/archive-save.ts';
 import { formatPlatform, hostPlatform } from '../../pkg/image/platform.ts';
 import { writeBusyboxLayout } from '../helpers/registry.ts';
 import { withTempDir } from '../helpers/tmp.ts';
-import { storedImage, storesIn } from './archive-fixtures.ts';
+import { saveRequest, storedImage, storesIn } from './archive-fixtures.ts';
 
 const run = promisify(execFile);
 const IMAGE = 'docker.io/library/busybox:v1';
@@ -152,7 +152,10 @@ interop(`a tsnet save archive loads in podman load and podman run works${reason}
     const deps = storesIn(dir);
     await loadArchive(createReadStream(await stagedImage(dir)), deps);
     const saved = join(dir, 'tsnet-save.tar');
-    await pipeline(await saveArchive([IMAGE], deps), createWriteStream(saved));
+    await pipeline(
+      await saveArchive([await saveRequest(deps, IMAGE)], deps.content),
+      createWriteStream(saved),
+    );
 
     const podman = podmanIn(join(dir, 'podman'));
     const out = await podman('load', '-i', saved);
