@@ -18,7 +18,6 @@ import { parseConfig } from './archive-load.ts';
 import { ArchiveError } from './archive-stage.ts';
 import { type Descriptor, parseManifest } from './manifest.ts';
 import { parseImageReference, repositoryName } from './reference.ts';
-import type { ImageRecord, ImageStore } from './store.ts';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
 
