@@ -288,3 +288,21 @@ test('Import makes a one-layer image with the changes, the message and the node 
     t.deepEqual(inspected.Layers, config.rootfs.diff_ids);
   });
 });
+
+test('a tag that a load or an import moves leaves the old image a digest name; Save by ID writes no RepoTags', async (t) => {
+  await withWorld(async ({ client, images, dir }) => {
+    t.is((await load(client, await skopeoDockerArchive(dir))).error, undefined);
+    const old = (await images.get('busybox:v1'))!;
+    const id = await importTar(client, { reference: 'busybox:v1' }, await rootfsTar());
+    const names = (await images.list()).map((r) => r.name);
+    t.true(names.includes(`docker.io/library/busybox@${old.target.digest}`), names.join(', '));
+    t.not((await images.get('busybox:v1'))!.manifest.digest, old.manifest.digest);
+
+    const byId = join(dir, 'by-id.tar');
+    writeFileSync(byId, await save(client, [id.slice('sha256:'.length, 'sha256:'.length + 12)]));
+    const { stdout } = await run('tar', ['-xOf', byId, 'manifest.json']);
+    const [entry] = JSON.parse(stdout) as { RepoTags: string[] | null; Config: string }[];
+    t.is(entry!.RepoTags, null);
+    t.is(entry!.Config, `${id.slice('sha256:'.length)}.json`);
+  });
+});
