@@ -48,30 +48,32 @@ export function archiveHandlers(deps: ArchiveHandlerDeps): Pick<ImagesHandlers, 
         call.write({ id: p.id, status: p.status, current: p.current ?? 0, total: p.total ?? 0 });
       };
       const catalog = deps.catalog();
-      catalog.lock
-        .withShared(() => loadArchive(input, storesOf(catalog, deps.scratchDir), { onProgress: progress }))
-        .then(
-          (loaded) => {
-            for (const image of loaded) {
-              const names = image.names.map((n) => familiarString(parseImageReference(n)));
-              for (const name of names) {
-                call.write({ status: `Loaded image: ${name}` });
-                deps.events.publish('image', 'load', image.id, { name });
-              }
-              if (names.length === 0) {
-                call.write({ status: `Loaded image ID: ${image.id}` });
-                deps.events.publish('image', 'load', image.id);
-              }
+      // The upload is staged and checked outside the lock; only storing and naming share it with pulls and tags.
+      loadArchive(input, storesOf(catalog, deps.scratchDir), {
+        onProgress: progress,
+        whileStoring: (store) => catalog.lock.withShared(store),
+      }).then(
+        (loaded) => {
+          for (const image of loaded) {
+            const names = image.names.map((n) => familiarString(parseImageReference(n)));
+            for (const name of names) {
+              call.write({ status: `Loaded image: ${name}` });
+              deps.events.publish('image', 'load', image.id, { name });
             }
-            call.end();
-          },
-          (err: unknown) => {
-            input.destroy();
-            const status = statusOf(err);
-            call.write({ error: status.details } satisfies ProgressMessage);
-            call.emit('error', status);
-          },
-        );
+            if (names.length === 0) {
+              call.write({ status: `Loaded image ID: ${image.id}` });
+              deps.events.publish('image', 'load', image.id);
+            }
+          }
+          call.end();
+        },
+        (err: unknown) => {
+          input.destroy();
+          const status = statusOf(err);
+          call.write({ error: status.details } satisfies ProgressMessage);
+          call.emit('error', status);
+        },
+      );
     },
 
     Save(call) {
@@ -127,14 +129,13 @@ export function archiveHandlers(deps: ArchiveHandlerDeps): Pick<ImagesHandlers, 
       function importWith(options: ImportChunk__Output): void {
         (async () => {
           const catalog = deps.catalog();
-          const result = await catalog.lock.withShared(() =>
-            importRootfs(input, storesOf(catalog, deps.scratchDir), {
-              ...(options.reference !== '' && { reference: options.reference }),
-              changes: options.changes,
-              message: options.message,
-              ...(options.platform !== '' && { platform: parsePlatform(options.platform) }),
-            }),
-          );
+          const result = await importRootfs(input, storesOf(catalog, deps.scratchDir), {
+            whileStoring: (store) => catalog.lock.withShared(store),
+            ...(options.reference !== '' && { reference: options.reference }),
+            changes: options.changes,
+            message: options.message,
+            ...(options.platform !== '' && { platform: parsePlatform(options.platform) }),
+          });
           deps.events.publish('image', 'import', result.id, result.name ? { name: result.name } : {});
           callback(null, { id: result.id });
         })().catch((err: unknown) => {

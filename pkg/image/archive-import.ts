@@ -16,8 +16,8 @@ import { type Digest, digestOf } from '../content/digest.ts';
 import { writeBlob } from '../content/store.ts';
 import { tempPathFor } from '../fsutil/atomic.ts';
 import { DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_MANIFEST } from '../registry/mediatypes.ts';
-import { applyChanges } from './archive-changes.ts';
-import type { ArchiveDeps } from './archive-load.ts';
+import { applyChanges, type ContainerConfig } from './archive-changes.ts';
+import type { ArchiveDeps, StoreGuard } from './archive-load.ts';
 import { ArchiveError, IMPORT_SCRATCH_NAME } from './archive-stage.ts';
 import type { Descriptor } from './manifest.ts';
 import { hostPlatform, type Platform } from './platform.ts';
@@ -32,6 +32,8 @@ export interface ImportOptions {
   readonly message?: string;
   /** Default: the node's. */
   readonly platform?: Platform;
+  /** Runs the storing and naming (not the reading of the tar) under the caller's lock. */
+  readonly whileStoring?: StoreGuard;
 }
 
 export interface ImportResult {
@@ -57,52 +59,72 @@ export async function importRootfs(
   const scratch = tempPathFor(join(deps.scratchDir, IMPORT_SCRATCH_NAME));
   try {
     const layer = await compressRootfs(input instanceof Readable ? input : Readable.from(input), scratch);
-    await writeBlob(
-      deps.content,
-      { ref: `import-${layer.digest}`, expected: layer.digest, size: layer.size },
-      createReadStream(scratch),
+    const guard: StoreGuard = options.whileStoring ?? ((store) => store());
+    return await guard(() =>
+      storeImport(deps, { scratch, layer, containerConfig, platform, name, message: options.message }),
     );
-    const created = new Date().toISOString();
-    const configBytes = Buffer.from(
-      JSON.stringify({
-        architecture: platform.architecture,
-        os: platform.os,
-        ...(platform.variant !== undefined && { variant: platform.variant }),
-        created,
-        config: containerConfig,
-        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-        history: [{ created, comment: options.message || 'Imported from -' }],
-      }),
-    );
-    const config: Descriptor = {
-      mediaType: DOCKER_CONFIG,
-      digest: digestOf(configBytes),
-      size: configBytes.length,
-    };
-    await writeBlob(deps.content, { ref: `import-${config.digest}`, expected: config.digest }, configBytes);
-    const layerDescriptor: Descriptor = {
-      mediaType: DOCKER_LAYER_GZIP,
-      digest: layer.digest,
-      size: layer.size,
-    };
-    const manifestBytes = Buffer.from(
-      JSON.stringify({ schemaVersion: 2, mediaType: DOCKER_MANIFEST, config, layers: [layerDescriptor] }),
-    );
-    const manifest: Descriptor = {
-      mediaType: DOCKER_MANIFEST,
-      digest: digestOf(manifestBytes),
-      size: manifestBytes.length,
-    };
-    await writeBlob(
-      deps.content,
-      { ref: `import-${manifest.digest}`, expected: manifest.digest },
-      manifestBytes,
-    );
-    if (name !== undefined) await deps.images.put({ name, target: manifest, manifest, platform });
-    return { id: config.digest, ...(name !== undefined && { name }), manifest };
   } finally {
     await rm(scratch, { force: true });
   }
+}
+
+interface ImportParts {
+  readonly scratch: string;
+  readonly layer: CompressedLayer;
+  readonly containerConfig: ContainerConfig;
+  readonly platform: Platform;
+  readonly name: string | undefined;
+  readonly message: string | undefined;
+}
+
+/** Stores the compressed layer, then the config and the manifest, then the name. */
+async function storeImport(
+  deps: ArchiveDeps,
+  { scratch, layer, containerConfig, platform, name, message }: ImportParts,
+): Promise<ImportResult> {
+  await writeBlob(
+    deps.content,
+    { ref: `import-${layer.digest}`, expected: layer.digest, size: layer.size },
+    createReadStream(scratch),
+  );
+  const created = new Date().toISOString();
+  const configBytes = Buffer.from(
+    JSON.stringify({
+      architecture: platform.architecture,
+      os: platform.os,
+      ...(platform.variant !== undefined && { variant: platform.variant }),
+      created,
+      config: containerConfig,
+      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      history: [{ created, comment: message || 'Imported from -' }],
+    }),
+  );
+  const config: Descriptor = {
+    mediaType: DOCKER_CONFIG,
+    digest: digestOf(configBytes),
+    size: configBytes.length,
+  };
+  await writeBlob(deps.content, { ref: `import-${config.digest}`, expected: config.digest }, configBytes);
+  const layerDescriptor: Descriptor = {
+    mediaType: DOCKER_LAYER_GZIP,
+    digest: layer.digest,
+    size: layer.size,
+  };
+  const manifestBytes = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: DOCKER_MANIFEST, config, layers: [layerDescriptor] }),
+  );
+  const manifest: Descriptor = {
+    mediaType: DOCKER_MANIFEST,
+    digest: digestOf(manifestBytes),
+    size: manifestBytes.length,
+  };
+  await writeBlob(
+    deps.content,
+    { ref: `import-${manifest.digest}`, expected: manifest.digest },
+    manifestBytes,
+  );
+  if (name !== undefined) await deps.images.put({ name, target: manifest, manifest, platform });
+  return { id: config.digest, ...(name !== undefined && { name }), manifest };
 }
 
 interface CompressedLayer {

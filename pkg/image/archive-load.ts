@@ -61,7 +61,12 @@ export interface LoadOptions {
   /** Which image of a multi-platform OCI index to keep; default the node's. */
   readonly platform?: Platform;
   readonly onProgress?: (progress: ArchiveProgress) => void;
+  /** Runs the storing and naming (not the staging) under the caller's lock, e.g. the catalog's shared one. */
+  readonly whileStoring?: StoreGuard;
 }
+
+/** Wraps the part of an operation that writes to the stores. */
+export type StoreGuard = <T>(store: () => Promise<T>) => Promise<T>;
 
 export interface LoadedImage {
   /** The image ID: its config's digest. */
@@ -99,18 +104,14 @@ export async function loadArchive(
   const staged = await stageArchive(input, deps.scratchDir);
   try {
     const plan = await planLoad(staged, options.platform ?? hostPlatform());
-    await storeBlobs(plan.blobs, deps.content, options.onProgress);
-    // Names last: a name means its manifest and every blob behind it are stored.
-    for (const image of plan.images) {
-      for (const name of image.names) {
-        await deps.images.put({
-          name,
-          target: image.target,
-          manifest: image.manifest,
-          platform: image.platform,
-        });
+    const guard: StoreGuard = options.whileStoring ?? ((store) => store());
+    await guard(async () => {
+      await storeBlobs(plan.blobs, deps.content, options.onProgress);
+      // Names last: a name means its manifest and every blob behind it are stored.
+      for (const { names, target, manifest, platform } of plan.images) {
+        for (const name of names) await deps.images.put({ name, target, manifest, platform });
       }
-    }
+    });
     return plan.images.map(({ id, names, manifest }) => ({ id, names, manifest }));
   } finally {
     await staged.remove();
