@@ -206,7 +206,7 @@ export function removeOrphanedTemps(dir: string, options: OrphanSweepOptions = {
     if (!temp) continue;
     if (options.targets && !options.targets.includes(temp.target)) continue;
     if (!options.underLock && !processIsGone(temp.pid)) continue;
-    rmSync(join(dir, name), { force: true });
+    rmSync(join(dir, name), { recursive: true, force: true }); // a temporary may be a directory
     removed.push(name);
   }
   return removed;
