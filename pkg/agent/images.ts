@@ -10,6 +10,7 @@ import { type ImagesDeps, ImagesNotReadyError, imagesHandlers } from '../api/ima
 import { api } from '../api/proto.ts';
 import { LocalContentStore } from '../content/local.ts';
 import type { EventBus } from '../events/bus.ts';
+import { sweepScratch } from '../image/archive-stage.ts';
 import { ImageCatalog } from '../image/catalog.ts';
 import { LocalImageStore } from '../image/store.ts';
 import { OverlaySnapshotter } from '../snapshot/overlay.ts';
@@ -42,6 +43,7 @@ export class ImageService implements Service {
       insecureRegistries: opts.insecureRegistries,
       credentialsFile: this.credentialsFile,
       inUse: opts.inUse ?? (async () => []),
+      scratchDir: join(opts.dataDir, 'tmp'),
     };
     opts.api.contribute({
       services: [[api().Images.service, imagesHandlers(deps)]],
@@ -71,8 +73,10 @@ export class ImageService implements Service {
     const { dataDir } = this.opts;
     await mkdir(dataDir, { recursive: true, mode: 0o711 });
     // Made now, so a data dir the agent cannot write fails the start, not the first pull.
-    for (const dir of ['content', 'images'])
+    for (const dir of ['content', 'images', 'tmp'])
       await mkdir(join(dataDir, dir), { recursive: true, mode: 0o755 });
+    // What a load or import killed mid-upload left in the staging dir.
+    const swept = sweepScratch(join(dataDir, 'tmp'));
     const content = new LocalContentStore(join(dataDir, 'content'));
     const images = new LocalImageStore(join(dataDir, 'images'));
     const snapshots = await OverlaySnapshotter.open(join(dataDir, 'snapshots'));
@@ -80,7 +84,7 @@ export class ImageService implements Service {
     this.opened = new ImageCatalog({ content, images, snapshots });
     const count = (await this.opened.all()).length;
     ctx.log.info(
-      { service: this.name, dataDir, images: count, staleIngests: stale.length },
+      { service: this.name, dataDir, images: count, staleIngests: stale.length, staleUploads: swept.length },
       'image stores open',
     );
   }

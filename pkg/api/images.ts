@@ -41,6 +41,7 @@ import type { HistoryEntry } from './generated/tsnet/v1/HistoryEntry.ts';
 import type { ImageSummary } from './generated/tsnet/v1/ImageSummary.ts';
 import type { ImagesHandlers } from './generated/tsnet/v1/Images.ts';
 import type { ProgressMessage } from './generated/tsnet/v1/ProgressMessage.ts';
+import { archiveHandlers } from './images-archive.ts';
 
 export interface ImagesDeps {
   /** The open catalog; throws ImagesNotReadyError until the image service has opened its stores. */
@@ -52,6 +53,8 @@ export interface ImagesDeps {
   readonly credentialsFile: string;
   /** The containers using an image (by ID); rmi refuses those without force. */
   inUse(imageId: string): Promise<string[]>;
+  /** Where uploaded archives are staged while they are checked (on disk, under the data dir). */
+  readonly scratchDir: string;
 }
 
 export class ImagesNotReadyError extends Error {
@@ -62,8 +65,6 @@ export class ImagesNotReadyError extends Error {
 class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';
 }
-
-const ARCHIVE_CALLS = ['Load', 'Save', 'Import'] as const;
 
 export function imagesHandlers(deps: ImagesDeps): ImagesHandlers {
   return {
@@ -85,9 +86,8 @@ export function imagesHandlers(deps: ImagesDeps): ImagesHandlers {
       await removeCredentials(deps.credentialsFile, registryDomain(req.server));
       return {};
     }),
-    // ---- archive calls: the coordinator spreads `...archiveHandlers(deps)` (pkg/api/images-archive.ts) here.
-    ...Object.fromEntries(ARCHIVE_CALLS.map((name) => [name, unimplemented(name)])),
-  } as ImagesHandlers;
+    ...archiveHandlers(deps),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------- list
@@ -681,19 +681,4 @@ function streaming<Req>(
       },
     );
   };
-}
-
-function unimplemented(name: string): grpc.UntypedHandleCall {
-  const status = () => ({
-    code: grpc.status.UNIMPLEMENTED,
-    details: `Images.${name} is not implemented yet`,
-  });
-  // One handler shape serves every call kind: reply with the status on whatever call object arrives.
-  return ((
-    call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
-    callback?: grpc.sendUnaryData<unknown>,
-  ) => {
-    if (callback) callback(status());
-    else (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', status());
-  }) as grpc.UntypedHandleCall;
 }

@@ -1,5 +1,5 @@
 // The image service inside the agent: its health and its part of info, the Images calls before its stores are
-// open (the agent's own UNAVAILABLE, not "agent unreachable"), the archive calls not wired yet, and the real
+// open (the agent's own UNAVAILABLE, not "agent unreachable"), the archive calls served beside them, and the real
 // tsnet-agent serving a pull through its API socket, with --insecure-registry validated at the edge.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -83,14 +83,14 @@ test('before its stores open the Images calls answer UNAVAILABLE as the agent; t
       t.deepEqual((await client.images({})).images, []);
       t.like(await client.info(), { images: 0, storageDriver: 'overlay', insecureRegistries: ['reg:5000'] });
 
-      // Load/Save/Import come from the archive module; until it is wired they say so.
+      // Load/Save/Import are the archive module's, served by the same service: an unknown image is NOT_FOUND.
       const saved = client.save({ images: ['busybox'] });
       const err = await new Promise<unknown>((resolveErr) => {
         saved.on('data', () => undefined);
         saved.on('error', resolveErr);
         saved.on('end', () => resolveErr(undefined));
       });
-      t.is((callError(client.host, err) as ApiCallError).code, grpc.status.UNIMPLEMENTED);
+      t.is((callError(client.host, err) as ApiCallError).code, grpc.status.NOT_FOUND);
     } finally {
       client.close();
       await api.stop();
