@@ -86,8 +86,20 @@ async function startAgent(netnsPath: string, dataDir: string, runDir: string): P
   };
 }
 
+/** What podman creates on the host whatever its flags; removed afterwards unless it was there before. */
+const PODMAN_HOST_DIRS = ['/run/containers', '/etc/containers/networks'];
+
 async function podmanPull(registry: TestRegistry, ref: string, dir: string): Promise<number | undefined> {
   if (!existsSync('/usr/bin/podman')) return undefined;
+  const existed = PODMAN_HOST_DIRS.filter((d) => existsSync(d));
+  try {
+    return await timedPodmanPull(registry, ref, dir);
+  } finally {
+    for (const d of PODMAN_HOST_DIRS) if (!existed.includes(d)) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+async function timedPodmanPull(registry: TestRegistry, ref: string, dir: string): Promise<number> {
   const args = [
     `--net=${registry.netnsPath}`,
     'podman',
@@ -97,6 +109,10 @@ async function podmanPull(registry: TestRegistry, ref: string, dir: string): Pro
     join(dir, 'runroot'),
     '--storage-driver',
     'vfs',
+    '--network-config-dir',
+    join(dir, 'networks'),
+    '--tmpdir',
+    join(dir, 'tmp'),
     'pull',
     '--quiet',
     '--tls-verify=false',
