@@ -2,55 +2,15 @@
 // point, not a guessed delay), then started again: a second pull resumes that layer from where the first
 // stopped (its first progress says so, and the registry is asked for the rest with Range), stores the image
 // whole, and leaves no ingest behind.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import test from 'ava';
-import { AgentClient } from '../../pkg/api/client.ts';
-import { pollUntil } from '../../pkg/cluster/exec.ts';
 import { FAULT_ENV, faultMarker } from '../../pkg/testing/fault.ts';
+import { startTestAgent } from '../helpers/agent.ts';
 import { randomLayerTar, startRegistry, writeLayoutOf } from '../helpers/registry.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../cmd/agent/main.ts');
 const LAYER_BYTES = 24 << 20;
-
-function startAgent(
-  netnsPath: string,
-  dir: string,
-  env: Record<string, string> = {},
-): { child: ChildProcess; log: () => string } {
-  const child = spawn(
-    'nsenter',
-    [
-      `--net=${netnsPath}`,
-      process.execPath,
-      '--import=tsx',
-      MAIN,
-      'run',
-      '--data-dir',
-      join(dir, 'data'),
-      '--run-dir',
-      join(dir, 'run'),
-      '--cni-socket',
-      '',
-      '--http',
-      '',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
-  );
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
-    stderr += s;
-  });
-  return { child, log: () => stderr };
-}
-
-async function connect(socket: string): Promise<AgentClient> {
-  const client = new AgentClient(socket);
-  await pollUntil('the agent API', () => client.version().catch(() => undefined), { timeoutMs: 60_000 });
-  return client;
-}
 
 /** Bytes in the content store's unfinished ingests. */
 function ingestBytes(dataDir: string): number {
@@ -72,17 +32,14 @@ test('a pull cut by SIGKILL of the agent halfway through a layer resumes it afte
       if (!big) throw new Error('no layer');
       const name = `${registry.host}/resume/big:v1`;
       await registry.skopeo('copy', '--dest-tls-verify=false', `oci:${layout}:big`, `docker://${name}`);
-      const socket = join(dir, 'run', 'tsnet.sock');
-
       // First run: armed to die the moment half of the layer is written.
-      const first = startAgent(registry.netnsPath, dir, { [FAULT_ENV]: 'content-half-written' });
-      const died = new Promise<NodeJS.Signals | null>((done) => first.child.once('exit', (_c, s) => done(s)));
-      const client1 = await connect(socket);
+      const first = startTestAgent(registry.netnsPath, dir, { env: { [FAULT_ENV]: 'content-half-written' } });
+      const client1 = await first.connect();
       try {
         const pull = client1.pull({ reference: name });
         pull.on('error', () => undefined); // the agent dies under it
         pull.on('data', () => undefined);
-        t.is(await died, 'SIGKILL');
+        t.is(await first.exited, 'SIGKILL');
       } finally {
         client1.close();
       }
@@ -91,9 +48,8 @@ test('a pull cut by SIGKILL of the agent halfway through a layer resumes it afte
       t.true(kept * 2 >= big.size && kept < big.size, `${kept} of ${big.size} bytes kept in the ingest`);
 
       // Second run: the same pull resumes where the first one stopped.
-      const second = startAgent(registry.netnsPath, dir);
-      const exited = new Promise((done) => second.child.once('exit', done));
-      const client2 = await connect(socket);
+      const second = startTestAgent(registry.netnsPath, dir);
+      const client2 = await second.connect();
       try {
         const downloads: number[] = [];
         let last = '';
@@ -112,8 +68,7 @@ test('a pull cut by SIGKILL of the agent halfway through a layer resumes it afte
         t.is(ingestBytes(join(dir, 'data')), 0, 'no ingest left');
       } finally {
         client2.close();
-        second.child.kill('SIGTERM');
-        await exited;
+        await second.stop();
       }
     });
   } finally {

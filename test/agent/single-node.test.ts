@@ -1,51 +1,15 @@
 // A single node is the default: without etcd and without a cluster network config the agent serves its API
 // at once, reports ready, and needs no --public-ip; when a network config appears in its embedded store it
 // joins (subnet lease, VTEP on the default route's address, subnet.env) without a restart.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { AgentClient } from '../../pkg/api/client.ts';
 import { agentCommand, REPO_ROOT } from '../../pkg/cluster/agent.ts';
 import { pollUntil } from '../../pkg/cluster/exec.ts';
+import { startTestAgent } from '../helpers/agent.ts';
 import { nsexec, uniqueIfname, withNetnses } from '../helpers/netns.ts';
 import { withTempDir } from '../helpers/tmp.ts';
-
-function startAgent(netnsPath: string, dir: string): ChildProcess {
-  const [cmd = '', ...prefix] = agentCommand();
-  const args = [
-    ...prefix,
-    'run',
-    '--data-dir',
-    join(dir, 'data'),
-    '--run-dir',
-    join(dir, 'run'),
-    '--cni-socket',
-    '',
-  ];
-  const child = spawn('nsenter', [`--net=${netnsPath}`, cmd, ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  Object.defineProperty(child, 'log', { get: () => log });
-  return child;
-}
-
-const logOf = (child: ChildProcess): string => (child as ChildProcess & { log: string }).log;
-
-async function stopAgent(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
 
 const healthz = (netnsPath: string): { healthy: boolean; services: Record<string, { standby?: string }> } =>
   JSON.parse(nsexec(netnsPath, 'curl', ['-s', 'http://127.0.0.1:9180/healthz']));
@@ -74,14 +38,11 @@ test('without etcd or a network config the agent is a ready single node; a confi
       nsexec(node.path, 'ip', ['link', 'set', a, 'up']);
       nsexec(node.path, 'ip', ['route', 'add', 'default', 'via', '198.18.7.2']);
 
-      const agent = startAgent(node.path, dir);
+      const agent = startTestAgent(node.path, dir, { args: ['--http', '127.0.0.1:9180'] });
       try {
-        const client = new AgentClient(join(dir, 'run', 'tsnet.sock'));
+        const client = await agent.connect();
         try {
-          const version = await pollUntil('the API', () => client.version().catch(() => undefined), {
-            timeoutMs: 60_000,
-          });
-          t.regex(version.version, /^\d+\.\d+\.\d+/);
+          t.regex((await client.version()).version, /^\d+\.\d+\.\d+/);
         } finally {
           client.close();
         }
@@ -116,11 +77,10 @@ test('without etcd or a network config the agent is a ready single node; a confi
         t.true(healthz(node.path).healthy);
         t.is(healthz(node.path).services['subnet-lease']?.standby, undefined);
       } finally {
-        await stopAgent(agent);
-        t.log(logOf(agent).split('\n').slice(-5).join('\n'));
+        await agent.stop();
         // The data plane stays on SIGTERM by design: the namespaces' removal takes the VTEP along.
       }
-      t.is(agent.exitCode, 0, logOf(agent));
+      t.is(agent.child.exitCode, 0, agent.log());
     });
   });
 });

@@ -1,39 +1,13 @@
 // tsnetctl's docker verbs end to end: the real tsnet-agent (in a registry's network namespace, its own data
 // and run dirs) driven by tsnetctl over -H: pull, images, inspect, tag, save -o, rmi, load -i, history, push,
 // with skopeo as the oracle for what reached the registry.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import test from 'ava';
-import { AgentClient } from '../../pkg/api/client.ts';
-import { pollUntil } from '../../pkg/cluster/exec.ts';
+import { startTestAgent } from '../helpers/agent.ts';
 import { startRegistry, writeBusyboxLayout } from '../helpers/registry.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 import { tsnetctl } from './cli.ts';
-
-const AGENT_MAIN = resolve(import.meta.dirname, '../../cmd/agent/main.ts');
-
-function startAgent(netnsPath: string, dir: string): ChildProcess {
-  return spawn(
-    'nsenter',
-    [
-      `--net=${netnsPath}`,
-      process.execPath,
-      '--import=tsx',
-      AGENT_MAIN,
-      'run',
-      '--data-dir',
-      join(dir, 'data'),
-      '--run-dir',
-      join(dir, 'run'),
-      '--cni-socket',
-      '',
-      '--http',
-      '',
-    ],
-    { stdio: 'ignore' },
-  );
-}
 
 test('pull, images, inspect, tag, save, rmi, load, history and push through tsnetctl and the real agent', async (t) => {
   const registry = await startRegistry();
@@ -43,14 +17,10 @@ test('pull, images, inspect, tag, save, rmi, load, history and push through tsne
       const name = `${registry.host}/e2e/busybox:v1`;
       await registry.skopeo('copy', '--dest-tls-verify=false', `oci:${image.layout}:v1`, `docker://${name}`);
 
-      const agent = startAgent(registry.netnsPath, dir);
-      const exited = new Promise((done) => agent.once('exit', done));
-      const socket = join(dir, 'run', 'tsnet.sock');
-      const host = ['-H', `unix://${socket}`];
+      const agent = startTestAgent(registry.netnsPath, dir);
+      const host = ['-H', `unix://${agent.socket}`];
       try {
-        const probe = new AgentClient(socket);
-        await pollUntil('the agent', () => probe.version().catch(() => undefined), { timeoutMs: 60_000 });
-        probe.close();
+        (await agent.connect()).close();
 
         const pulled = await tsnetctl(...host, 'pull', name);
         t.is(pulled.code, 0, pulled.stderr);
@@ -104,8 +74,7 @@ test('pull, images, inspect, tag, save, rmi, load, history and push through tsne
         t.is(missing.code, 1);
         t.regex(missing.stderr, /^Error: No such object: nothing\/here:1$/m, 'as docker inspect says it');
       } finally {
-        agent.kill('SIGTERM');
-        await exited;
+        await agent.stop();
       }
     });
   } finally {
