@@ -150,22 +150,9 @@ export function archiveHandlers(deps: ArchiveHandlerDeps): Pick<ImagesHandlers, 
   };
 }
 
-/**
- * The loader's view of the catalog's stores: names go through the catalog, so an image a loaded tag moves
- * away from keeps a digest name instead of losing its content.
- */
+/** The loader's view of the catalog: its content store, and names given through the catalog. */
 function storesOf(catalog: ImageCatalog, scratchDir: string): ArchiveDeps {
-  const { content, images } = catalog.stores;
-  return {
-    content,
-    images: {
-      get: (n) => images.get(n),
-      list: () => images.list(),
-      put: (r) => catalog.name(r),
-      delete: (n) => images.delete(n),
-    },
-    scratchDir,
-  };
+  return { content: catalog.stores.content, images: catalog.namingStore, scratchDir };
 }
 
 /** What to save for a name or ID: the image's manifest, and the tag when it was asked for by one. */

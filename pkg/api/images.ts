@@ -306,13 +306,7 @@ async function pull(
       ref,
       {
         content,
-        // Naming goes through the catalog, so an image the tag moves away from keeps a digest name.
-        images: {
-          get: (n) => images.get(n),
-          list: () => images.list(),
-          put: (r) => catalog.name(r),
-          delete: (n) => images.delete(n),
-        },
+        images: catalog.namingStore,
       },
       {
         platform,

@@ -180,6 +180,20 @@ export class ImageCatalog {
   }
 
   /**
+   * The image store as pulls, loads and imports write it: names go through `name`, so an image a new name
+   * moves away from keeps a digest name instead of losing its content.
+   */
+  get namingStore(): ImageStore {
+    const { images } = this.stores;
+    return {
+      get: (n) => images.get(n),
+      list: () => images.list(),
+      put: (r) => this.name(r),
+      delete: (n) => images.delete(n),
+    };
+  }
+
+  /**
    * Points `record.name` at an image. An image that thereby loses its last name stays reachable as
    * `repo@digest` of the repository it was in (Docker's `<none>` image), so its content is never orphaned.
    */
