@@ -1,7 +1,7 @@
 // The image service inside the agent: its health and its part of info, the Images calls before its stores are
 // open (the agent's own UNAVAILABLE, not "agent unreachable"), the archive calls served beside them, and the real
 // tsnet-agent serving a pull through its API socket, with --insecure-registry validated at the edge.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { agentOptions } from '../../pkg/agent/options.ts';
 import { AgentClient, AgentUnreachableError, ApiCallError, callError } from '../../pkg/api/client.ts';
 import { UsageError } from '../../pkg/cli/command-line.ts';
 import { silentLogger } from '../../pkg/log/index.ts';
+import { startTestAgent } from '../helpers/agent.ts';
 import { startRegistry, writeBusyboxLayout } from '../helpers/registry.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
@@ -25,24 +26,6 @@ const ctx = {
   status: { health: () => ({ healthy: true, live: true, services: {} }), registry: new Registry() },
   fatal: () => undefined,
 };
-
-/** A client once the agent answers on `socket` (it starts in a second or a few on a loaded machine). */
-async function connectWhenServing(socket: string, log: () => string): Promise<AgentClient> {
-  const giveUpAt = Date.now() + 60_000;
-  for (;;) {
-    if (existsSync(socket)) {
-      const client = new AgentClient(socket);
-      try {
-        await client.version();
-        return client;
-      } catch (err) {
-        client.close();
-        if (Date.now() > giveUpAt) throw err;
-      }
-    } else if (Date.now() > giveUpAt) throw new Error(`the agent did not serve on ${socket}: ${log()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('--insecure-registry is repeatable and validated', (t) => {
   t.deepEqual(
@@ -111,42 +94,18 @@ test('tsnet-agent run serves the Images service: a pull through its API socket, 
         `oci:${image.layout}:v1`,
         `docker://${registry.host}/agent/busybox:v1`,
       );
-      const socket = join(dir, 'run', 'tsnet.sock');
-      const agent = spawn(
-        'nsenter',
-        [
-          `--net=${registry.netnsPath}`,
-          process.execPath,
-          '--import=tsx',
-          MAIN,
-          'run',
+      const agent = startTestAgent(registry.netnsPath, dir, {
+        args: [
           '--public-ip',
           '198.18.0.1',
-          '--data-dir',
-          join(dir, 'data'),
-          '--subnet-file',
-          join(dir, 'subnet.env'),
-          '--cni-socket',
-          '',
-          '--http',
-          '',
-          '--run-dir',
-          join(dir, 'run'),
           '--insecure-registry',
           'reg.test:5000',
           '--insecure-registry',
           'other.test',
         ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stderr = '';
-      agent.stderr.setEncoding('utf8').on('data', (s: string) => {
-        stderr += s;
       });
-      agent.stdout.resume();
-      const exited = new Promise<void>((done) => agent.once('exit', () => done()));
       try {
-        const client = await connectWhenServing(socket, () => stderr);
+        const client = await agent.connect();
 
         try {
           const messages: string[] = [];
@@ -166,8 +125,7 @@ test('tsnet-agent run serves the Images service: a pull through its API socket, 
           client.close();
         }
       } finally {
-        agent.kill('SIGTERM');
-        await exited;
+        await agent.stop();
       }
     });
   } finally {

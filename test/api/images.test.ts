@@ -1,7 +1,6 @@
 // The Images service end to end: the agent's image and API services run inside a real registry's namespace
 // (docker-registry in a test netns), the test talks to them over the API socket with AgentClient, and skopeo
 // is the independent oracle for digests and for what a push left at the registry.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { chainIds } from '../../pkg/snapshot/chain.ts';
 import { OverlaySnapshotter } from '../../pkg/snapshot/overlay.ts';
 import {
   type ChildRun,
+  makeTokenSigner,
   type RegistryOptions,
   runInRegistryNetns,
   startRegistry,
@@ -418,27 +418,7 @@ const TOKEN_PORT = 5001;
 test('login checks the credentials against a token-auth registry, stores them for pulls; logout forgets them', async (t) => {
   const keys = mkdtempSync(join(tmpdir(), 'tsnet-test-token-'));
   try {
-    const keyFile = join(keys, 'token.key');
-    const certFile = join(keys, 'token.crt');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=tsnet images test',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { keyFile, certFile } = makeTokenSigner(keys, 'tsnet images test');
     const issuer = 'tsnet-images-test';
     await withWorld(
       async (w) => {

@@ -5,7 +5,7 @@
 //
 // Also test images made from busybox-static: gzip layers written with tar-stream, an OCI config and manifest,
 // laid out as an OCI image layout directory that `skopeo copy oci:DIR:TAG docker://...` pushes.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -433,4 +433,30 @@ export function writeLayoutOf(
 /** A layer tar holding one file of `bytes` random bytes (incompressible). */
 export function randomLayerTar(name: string, bytes: number): Promise<Buffer> {
   return tarOf([{ name, data: randomBytes(bytes) }]);
+}
+
+/** A throwaway key and self-signed certificate (openssl) for a test token server to sign registry tokens. */
+export function makeTokenSigner(dir: string, commonName: string): { keyFile: string; certFile: string } {
+  const keyFile = join(dir, 'token.key');
+  const certFile = join(dir, 'token.crt');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${commonName}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { keyFile, certFile };
 }

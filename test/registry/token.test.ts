@@ -1,9 +1,13 @@
 // Token auth against a real registry in `auth: token` mode, with a token server the test runs and a signing
 // certificate the test makes (openssl).
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import test from 'ava';
-import { runInRegistryNetns, startRegistry, writeBusyboxLayout } from '../helpers/registry.ts';
+import {
+  makeTokenSigner,
+  runInRegistryNetns,
+  startRegistry,
+  writeBusyboxLayout,
+} from '../helpers/registry.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
 const CLIENT = join(import.meta.dirname, 'fixtures', 'client.ts');
@@ -18,27 +22,7 @@ interface Line {
 
 test('pull and push with bearer tokens from the WWW-Authenticate challenge; anonymous and wrong passwords refused', async (t) => {
   await withTempDir(async (dir) => {
-    const keyFile = join(dir, 'token.key');
-    const certFile = join(dir, 'token.crt');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=tsnet test token signer',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { keyFile, certFile } = makeTokenSigner(dir, 'tsnet test token signer');
     const issuer = 'tsnet-test-issuer';
     const registry = await startRegistry({
       tokenAuth: { realm: `http://127.0.0.1:${TOKEN_PORT}/token`, service: 'tsnet-test', issuer, certFile },
