@@ -6,6 +6,756 @@ export const descriptor: object = {
    "nested": {
     "v1": {
      "nested": {
+      "Containers": {
+       "methods": {
+        "Create": {
+         "requestType": "CreateContainerRequest",
+         "responseType": "CreateContainerResponse"
+        },
+        "Start": {
+         "requestType": "ContainerRef",
+         "responseType": "ContainerActionResponse"
+        },
+        "Stop": {
+         "requestType": "StopContainerRequest",
+         "responseType": "ContainerActionResponse"
+        },
+        "Restart": {
+         "requestType": "StopContainerRequest",
+         "responseType": "ContainerActionResponse"
+        },
+        "Kill": {
+         "requestType": "KillContainerRequest",
+         "responseType": "ContainerActionResponse"
+        },
+        "Pause": {
+         "requestType": "ContainerRef",
+         "responseType": "ContainerActionResponse"
+        },
+        "Unpause": {
+         "requestType": "ContainerRef",
+         "responseType": "ContainerActionResponse"
+        },
+        "Remove": {
+         "requestType": "RemoveContainerRequest",
+         "responseType": "ContainerActionResponse"
+        },
+        "Rename": {
+         "requestType": "RenameContainerRequest",
+         "responseType": "ContainerActionResponse"
+        },
+        "List": {
+         "requestType": "ListContainersRequest",
+         "responseType": "ListContainersResponse"
+        },
+        "Inspect": {
+         "requestType": "ContainerRef",
+         "responseType": "InspectContainerResponse"
+        },
+        "Wait": {
+         "requestType": "WaitContainerRequest",
+         "responseType": "WaitContainerResponse"
+        },
+        "Attach": {
+         "requestType": "AttachInput",
+         "requestStream": true,
+         "responseType": "AttachOutput",
+         "responseStream": true
+        },
+        "Exec": {
+         "requestType": "ExecInput",
+         "requestStream": true,
+         "responseType": "AttachOutput",
+         "responseStream": true
+        },
+        "Logs": {
+         "requestType": "LogsRequest",
+         "responseType": "LogEntry",
+         "responseStream": true
+        },
+        "Stats": {
+         "requestType": "StatsRequest",
+         "responseType": "ContainerStats",
+         "responseStream": true
+        },
+        "Top": {
+         "requestType": "TopRequest",
+         "responseType": "TopResponse"
+        },
+        "Port": {
+         "requestType": "ContainerRef",
+         "responseType": "PortResponse"
+        },
+        "CopyFrom": {
+         "requestType": "CopyFromRequest",
+         "responseType": "ArchiveChunk",
+         "responseStream": true
+        },
+        "CopyTo": {
+         "requestType": "CopyToChunk",
+         "requestStream": true,
+         "responseType": "CopyToResponse"
+        },
+        "Export": {
+         "requestType": "ContainerRef",
+         "responseType": "ArchiveChunk",
+         "responseStream": true
+        },
+        "Prune": {
+         "requestType": "PruneContainersRequest",
+         "responseType": "PruneContainersResponse"
+        }
+       }
+      },
+      "ContainerRef": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
+      "ContainerActionResponse": {
+       "fields": {
+        "id": {
+         "type": "string",
+         "id": 1
+        },
+        "warnings": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 2
+        }
+       }
+      },
+      "CreateContainerRequest": {
+       "fields": {
+        "specJson": {
+         "type": "string",
+         "id": 1
+        },
+        "name": {
+         "type": "string",
+         "id": 2
+        },
+        "pullMissing": {
+         "type": "bool",
+         "id": 3
+        }
+       }
+      },
+      "CreateContainerResponse": {
+       "fields": {
+        "id": {
+         "type": "string",
+         "id": 1
+        },
+        "warnings": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 2
+        }
+       }
+      },
+      "StopContainerRequest": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        },
+        "timeoutSeconds": {
+         "type": "int32",
+         "id": 2
+        }
+       }
+      },
+      "KillContainerRequest": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        },
+        "signal": {
+         "type": "string",
+         "id": 2
+        }
+       }
+      },
+      "RemoveContainerRequest": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        },
+        "force": {
+         "type": "bool",
+         "id": 2
+        },
+        "volumes": {
+         "type": "bool",
+         "id": 3
+        }
+       }
+      },
+      "RenameContainerRequest": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        },
+        "newName": {
+         "type": "string",
+         "id": 2
+        }
+       }
+      },
+      "PortBinding": {
+       "fields": {
+        "hostIp": {
+         "type": "string",
+         "id": 1
+        },
+        "hostPort": {
+         "type": "int32",
+         "id": 2
+        },
+        "containerPort": {
+         "type": "int32",
+         "id": 3
+        },
+        "protocol": {
+         "type": "string",
+         "id": 4
+        }
+       }
+      },
+      "ContainerSummary": {
+       "fields": {
+        "id": {
+         "type": "string",
+         "id": 1
+        },
+        "names": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 2
+        },
+        "image": {
+         "type": "string",
+         "id": 3
+        },
+        "imageId": {
+         "type": "string",
+         "id": 4
+        },
+        "command": {
+         "type": "string",
+         "id": 5
+        },
+        "createdUnix": {
+         "type": "int64",
+         "id": 6
+        },
+        "state": {
+         "type": "string",
+         "id": 7
+        },
+        "status": {
+         "type": "string",
+         "id": 8
+        },
+        "ports": {
+         "rule": "repeated",
+         "type": "PortBinding",
+         "id": 9
+        },
+        "labels": {
+         "keyType": "string",
+         "type": "string",
+         "id": 10
+        },
+        "networks": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 11
+        },
+        "exitCode": {
+         "type": "int32",
+         "id": 12
+        }
+       }
+      },
+      "ListContainersRequest": {
+       "fields": {
+        "all": {
+         "type": "bool",
+         "id": 1
+        },
+        "filters": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 2
+        },
+        "last": {
+         "type": "int32",
+         "id": 3
+        }
+       }
+      },
+      "ListContainersResponse": {
+       "fields": {
+        "containers": {
+         "rule": "repeated",
+         "type": "ContainerSummary",
+         "id": 1
+        }
+       }
+      },
+      "InspectContainerResponse": {
+       "fields": {
+        "json": {
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
+      "WaitContainerRequest": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        },
+        "condition": {
+         "type": "string",
+         "id": 2
+        }
+       }
+      },
+      "WaitContainerResponse": {
+       "fields": {
+        "exitCode": {
+         "type": "int32",
+         "id": 1
+        },
+        "oomKilled": {
+         "type": "bool",
+         "id": 2
+        }
+       }
+      },
+      "TerminalSize": {
+       "fields": {
+        "rows": {
+         "type": "uint32",
+         "id": 1
+        },
+        "cols": {
+         "type": "uint32",
+         "id": 2
+        }
+       }
+      },
+      "AttachStart": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        },
+        "stdin": {
+         "type": "bool",
+         "id": 2
+        },
+        "stdout": {
+         "type": "bool",
+         "id": 3
+        },
+        "stderr": {
+         "type": "bool",
+         "id": 4
+        },
+        "logs": {
+         "type": "bool",
+         "id": 5
+        },
+        "size": {
+         "type": "TerminalSize",
+         "id": 6
+        },
+        "detachKeys": {
+         "type": "string",
+         "id": 7
+        }
+       }
+      },
+      "AttachInput": {
+       "oneofs": {
+        "input": {
+         "oneof": [
+          "start",
+          "stdin",
+          "resize",
+          "closeStdin"
+         ]
+        }
+       },
+       "fields": {
+        "start": {
+         "type": "AttachStart",
+         "id": 1
+        },
+        "stdin": {
+         "type": "bytes",
+         "id": 2
+        },
+        "resize": {
+         "type": "TerminalSize",
+         "id": 3
+        },
+        "closeStdin": {
+         "type": "bool",
+         "id": 4
+        }
+       }
+      },
+      "ExecStart": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        },
+        "cmd": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 2
+        },
+        "env": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 3
+        },
+        "user": {
+         "type": "string",
+         "id": 4
+        },
+        "workingDir": {
+         "type": "string",
+         "id": 5
+        },
+        "tty": {
+         "type": "bool",
+         "id": 6
+        },
+        "stdin": {
+         "type": "bool",
+         "id": 7
+        },
+        "detach": {
+         "type": "bool",
+         "id": 8
+        },
+        "privileged": {
+         "type": "bool",
+         "id": 9
+        },
+        "size": {
+         "type": "TerminalSize",
+         "id": 10
+        }
+       }
+      },
+      "ExecInput": {
+       "oneofs": {
+        "input": {
+         "oneof": [
+          "start",
+          "stdin",
+          "resize",
+          "closeStdin"
+         ]
+        }
+       },
+       "fields": {
+        "start": {
+         "type": "ExecStart",
+         "id": 1
+        },
+        "stdin": {
+         "type": "bytes",
+         "id": 2
+        },
+        "resize": {
+         "type": "TerminalSize",
+         "id": 3
+        },
+        "closeStdin": {
+         "type": "bool",
+         "id": 4
+        }
+       }
+      },
+      "AttachOutput": {
+       "oneofs": {
+        "output": {
+         "oneof": [
+          "stdout",
+          "stderr",
+          "exitCode"
+         ]
+        }
+       },
+       "fields": {
+        "stdout": {
+         "type": "bytes",
+         "id": 1
+        },
+        "stderr": {
+         "type": "bytes",
+         "id": 2
+        },
+        "exitCode": {
+         "type": "int32",
+         "id": 3
+        },
+        "oomKilled": {
+         "type": "bool",
+         "id": 4
+        },
+        "execId": {
+         "type": "string",
+         "id": 5
+        }
+       }
+      },
+      "LogsRequest": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        },
+        "follow": {
+         "type": "bool",
+         "id": 2
+        },
+        "tail": {
+         "type": "int32",
+         "id": 3
+        },
+        "sinceUnixNano": {
+         "type": "int64",
+         "id": 4
+        },
+        "untilUnixNano": {
+         "type": "int64",
+         "id": 5
+        },
+        "stdout": {
+         "type": "bool",
+         "id": 6
+        },
+        "stderr": {
+         "type": "bool",
+         "id": 7
+        }
+       }
+      },
+      "LogEntry": {
+       "fields": {
+        "stream": {
+         "type": "string",
+         "id": 1
+        },
+        "timeUnixNano": {
+         "type": "int64",
+         "id": 2
+        },
+        "data": {
+         "type": "bytes",
+         "id": 3
+        }
+       }
+      },
+      "StatsRequest": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        },
+        "noStream": {
+         "type": "bool",
+         "id": 2
+        }
+       }
+      },
+      "ContainerStats": {
+       "fields": {
+        "id": {
+         "type": "string",
+         "id": 1
+        },
+        "name": {
+         "type": "string",
+         "id": 2
+        },
+        "timeUnixNano": {
+         "type": "int64",
+         "id": 3
+        },
+        "cpuPercent": {
+         "type": "double",
+         "id": 4
+        },
+        "cpuUsageNs": {
+         "type": "uint64",
+         "id": 5
+        },
+        "memoryUsage": {
+         "type": "uint64",
+         "id": 6
+        },
+        "memoryLimit": {
+         "type": "uint64",
+         "id": 7
+        },
+        "netRxBytes": {
+         "type": "uint64",
+         "id": 8
+        },
+        "netTxBytes": {
+         "type": "uint64",
+         "id": 9
+        },
+        "blockReadBytes": {
+         "type": "uint64",
+         "id": 10
+        },
+        "blockWriteBytes": {
+         "type": "uint64",
+         "id": 11
+        },
+        "pids": {
+         "type": "uint64",
+         "id": 12
+        },
+        "onlineCpus": {
+         "type": "uint32",
+         "id": 13
+        }
+       }
+      },
+      "TopRequest": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        },
+        "psArgs": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 2
+        }
+       }
+      },
+      "TopResponse": {
+       "fields": {
+        "titles": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 1
+        },
+        "processes": {
+         "rule": "repeated",
+         "type": "TopRow",
+         "id": 2
+        }
+       }
+      },
+      "TopRow": {
+       "fields": {
+        "fields": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
+      "PortResponse": {
+       "fields": {
+        "ports": {
+         "rule": "repeated",
+         "type": "PortBinding",
+         "id": 1
+        }
+       }
+      },
+      "CopyFromRequest": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        },
+        "path": {
+         "type": "string",
+         "id": 2
+        }
+       }
+      },
+      "CopyToOptions": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        },
+        "path": {
+         "type": "string",
+         "id": 2
+        }
+       }
+      },
+      "CopyToChunk": {
+       "oneofs": {
+        "chunk": {
+         "oneof": [
+          "options",
+          "data"
+         ]
+        }
+       },
+       "fields": {
+        "options": {
+         "type": "CopyToOptions",
+         "id": 1
+        },
+        "data": {
+         "type": "bytes",
+         "id": 2
+        }
+       }
+      },
+      "CopyToResponse": {
+       "fields": {}
+      },
+      "PruneContainersRequest": {
+       "fields": {
+        "filters": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
+      "PruneContainersResponse": {
+       "fields": {
+        "deleted": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 1
+        },
+        "spaceReclaimed": {
+         "type": "int64",
+         "id": 2
+        }
+       }
+      },
       "Images": {
        "methods": {
         "List": {
@@ -399,6 +1149,243 @@ export const descriptor: object = {
       "LogoutResponse": {
        "fields": {}
       },
+      "Networks": {
+       "methods": {
+        "Create": {
+         "requestType": "CreateNetworkRequest",
+         "responseType": "CreateNetworkResponse"
+        },
+        "List": {
+         "requestType": "ListNetworksRequest",
+         "responseType": "ListNetworksResponse"
+        },
+        "Inspect": {
+         "requestType": "NetworkRef",
+         "responseType": "InspectNetworkResponse"
+        },
+        "Remove": {
+         "requestType": "NetworkRef",
+         "responseType": "RemoveNetworkResponse"
+        },
+        "Connect": {
+         "requestType": "ConnectNetworkRequest",
+         "responseType": "ConnectNetworkResponse"
+        },
+        "Disconnect": {
+         "requestType": "DisconnectNetworkRequest",
+         "responseType": "DisconnectNetworkResponse"
+        },
+        "Prune": {
+         "requestType": "PruneNetworksRequest",
+         "responseType": "PruneNetworksResponse"
+        }
+       }
+      },
+      "NetworkRef": {
+       "fields": {
+        "network": {
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
+      "IpamPool": {
+       "fields": {
+        "subnet": {
+         "type": "string",
+         "id": 1
+        },
+        "gateway": {
+         "type": "string",
+         "id": 2
+        },
+        "ipRange": {
+         "type": "string",
+         "id": 3
+        }
+       }
+      },
+      "CreateNetworkRequest": {
+       "fields": {
+        "name": {
+         "type": "string",
+         "id": 1
+        },
+        "driver": {
+         "type": "string",
+         "id": 2
+        },
+        "pools": {
+         "rule": "repeated",
+         "type": "IpamPool",
+         "id": 3
+        },
+        "options": {
+         "keyType": "string",
+         "type": "string",
+         "id": 4
+        },
+        "labels": {
+         "keyType": "string",
+         "type": "string",
+         "id": 5
+        },
+        "internal": {
+         "type": "bool",
+         "id": 6
+        },
+        "checkDuplicateOk": {
+         "type": "bool",
+         "id": 7
+        }
+       }
+      },
+      "CreateNetworkResponse": {
+       "fields": {
+        "id": {
+         "type": "string",
+         "id": 1
+        },
+        "warnings": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 2
+        }
+       }
+      },
+      "NetworkSummary": {
+       "fields": {
+        "id": {
+         "type": "string",
+         "id": 1
+        },
+        "name": {
+         "type": "string",
+         "id": 2
+        },
+        "driver": {
+         "type": "string",
+         "id": 3
+        },
+        "scope": {
+         "type": "string",
+         "id": 4
+        },
+        "createdUnix": {
+         "type": "int64",
+         "id": 5
+        },
+        "pools": {
+         "rule": "repeated",
+         "type": "IpamPool",
+         "id": 6
+        },
+        "labels": {
+         "keyType": "string",
+         "type": "string",
+         "id": 7
+        },
+        "containers": {
+         "type": "int32",
+         "id": 8
+        }
+       }
+      },
+      "ListNetworksRequest": {
+       "fields": {
+        "filters": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
+      "ListNetworksResponse": {
+       "fields": {
+        "networks": {
+         "rule": "repeated",
+         "type": "NetworkSummary",
+         "id": 1
+        }
+       }
+      },
+      "InspectNetworkResponse": {
+       "fields": {
+        "json": {
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
+      "RemoveNetworkResponse": {
+       "fields": {
+        "id": {
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
+      "ConnectNetworkRequest": {
+       "fields": {
+        "network": {
+         "type": "string",
+         "id": 1
+        },
+        "container": {
+         "type": "string",
+         "id": 2
+        },
+        "aliases": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 3
+        },
+        "ipv4Address": {
+         "type": "string",
+         "id": 4
+        }
+       }
+      },
+      "ConnectNetworkResponse": {
+       "fields": {}
+      },
+      "DisconnectNetworkRequest": {
+       "fields": {
+        "network": {
+         "type": "string",
+         "id": 1
+        },
+        "container": {
+         "type": "string",
+         "id": 2
+        },
+        "force": {
+         "type": "bool",
+         "id": 3
+        }
+       }
+      },
+      "DisconnectNetworkResponse": {
+       "fields": {}
+      },
+      "PruneNetworksRequest": {
+       "fields": {
+        "filters": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
+      "PruneNetworksResponse": {
+       "fields": {
+        "deleted": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
       "System": {
        "methods": {
         "Version": {
@@ -566,6 +1553,160 @@ export const descriptor: object = {
         "timeUnixNano": {
          "type": "int64",
          "id": 5
+        }
+       }
+      },
+      "Volumes": {
+       "methods": {
+        "Create": {
+         "requestType": "CreateVolumeRequest",
+         "responseType": "VolumeSummary"
+        },
+        "List": {
+         "requestType": "ListVolumesRequest",
+         "responseType": "ListVolumesResponse"
+        },
+        "Inspect": {
+         "requestType": "VolumeRef",
+         "responseType": "InspectVolumeResponse"
+        },
+        "Remove": {
+         "requestType": "RemoveVolumeRequest",
+         "responseType": "RemoveVolumeResponse"
+        },
+        "Prune": {
+         "requestType": "PruneVolumesRequest",
+         "responseType": "PruneVolumesResponse"
+        }
+       }
+      },
+      "VolumeRef": {
+       "fields": {
+        "name": {
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
+      "CreateVolumeRequest": {
+       "fields": {
+        "name": {
+         "type": "string",
+         "id": 1
+        },
+        "driver": {
+         "type": "string",
+         "id": 2
+        },
+        "options": {
+         "keyType": "string",
+         "type": "string",
+         "id": 3
+        },
+        "labels": {
+         "keyType": "string",
+         "type": "string",
+         "id": 4
+        }
+       }
+      },
+      "VolumeSummary": {
+       "fields": {
+        "name": {
+         "type": "string",
+         "id": 1
+        },
+        "driver": {
+         "type": "string",
+         "id": 2
+        },
+        "mountpoint": {
+         "type": "string",
+         "id": 3
+        },
+        "createdUnix": {
+         "type": "int64",
+         "id": 4
+        },
+        "labels": {
+         "keyType": "string",
+         "type": "string",
+         "id": 5
+        },
+        "scope": {
+         "type": "string",
+         "id": 6
+        },
+        "refCount": {
+         "type": "int32",
+         "id": 7
+        }
+       }
+      },
+      "ListVolumesRequest": {
+       "fields": {
+        "filters": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
+      "ListVolumesResponse": {
+       "fields": {
+        "volumes": {
+         "rule": "repeated",
+         "type": "VolumeSummary",
+         "id": 1
+        }
+       }
+      },
+      "InspectVolumeResponse": {
+       "fields": {
+        "json": {
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
+      "RemoveVolumeRequest": {
+       "fields": {
+        "name": {
+         "type": "string",
+         "id": 1
+        },
+        "force": {
+         "type": "bool",
+         "id": 2
+        }
+       }
+      },
+      "RemoveVolumeResponse": {
+       "fields": {}
+      },
+      "PruneVolumesRequest": {
+       "fields": {
+        "filters": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 1
+        },
+        "all": {
+         "type": "bool",
+         "id": 2
+        }
+       }
+      },
+      "PruneVolumesResponse": {
+       "fields": {
+        "deleted": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 1
+        },
+        "spaceReclaimed": {
+         "type": "int64",
+         "id": 2
         }
        }
       }
