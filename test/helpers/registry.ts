@@ -164,6 +164,8 @@ export interface ChildRun {
   readonly done: Promise<unknown[]>;
   /** Resolves with the first line `match` accepts. */
   waitFor(match: (line: unknown) => boolean): Promise<unknown>;
+  /** What the child wrote to stderr (and non-JSON stdout lines) so far: for failure messages. */
+  output(): string;
 }
 
 /** Runs a TypeScript program in the namespace (`nsenter --net`), one JSON argument in, JSON lines out. */
@@ -179,11 +181,20 @@ export function runInRegistryNetns(netnsPath: string, script: string, input: unk
   const waiters: { match: (line: unknown) => boolean; resolve: (line: unknown) => void }[] = [];
   let buffered = '';
   let stderr = '';
+  let exit = '';
   child.stdout!.setEncoding('utf8').on('data', (text: string) => {
     buffered += text;
     for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-      const line = JSON.parse(buffered.slice(0, nl)) as unknown;
+      const text = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
+      let line: unknown;
+      try {
+        line = JSON.parse(text) as unknown;
+      } catch {
+        // not one of the script's result lines (a library writing to stdout): keep it for the error
+        stderr += `[stdout] ${text}\n`;
+        continue;
+      }
       lines.push(line);
       for (const w of waiters.filter((w) => w.match(line))) {
         waiters.splice(waiters.indexOf(w), 1);
@@ -197,20 +208,30 @@ export function runInRegistryNetns(netnsPath: string, script: string, input: unk
   const done = new Promise<unknown[]>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => {
+      exit = `${code ?? signal}`;
       if (code === 0 || signal === 'SIGKILL') resolve(lines);
-      else reject(new Error(`${script} exited with ${code ?? signal}: ${stderr.slice(-3000)}`));
+      else reject(new Error(`${script} exited with ${exit}: ${stderr.slice(-3000)}`));
     });
   });
   return {
     child,
     lines,
     done,
+    output: () => stderr,
     waitFor(match) {
       const seen = lines.find(match);
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         waiters.push({ match, resolve });
-        done.then(() => reject(new Error(`${script} exited before the awaited line`)), reject);
+        done.then(
+          () =>
+            reject(
+              new Error(
+                `${script} exited (${exit}) before the awaited line; ${lines.length} lines seen; stderr: ${stderr.slice(-3000) || '(empty)'}`,
+              ),
+            ),
+          reject,
+        );
       });
     },
   };

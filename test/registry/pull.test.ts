@@ -54,8 +54,15 @@ async function pushWithSkopeo(
 }
 
 async function client(registry: TestRegistry, input: Record<string, unknown>): Promise<ClientLine[]> {
-  return (await runInRegistryNetns(registry.netnsPath, CLIENT, { registry: registry.host, ...input })
-    .done) as ClientLine[];
+  const run = runInRegistryNetns(registry.netnsPath, CLIENT, { registry: registry.host, ...input });
+  const lines = (await run.done) as ClientLine[];
+  const last = lines[lines.length - 1];
+  if (last?.result === undefined && last?.error === undefined) {
+    throw new Error(
+      `the pull client ended without a result or error line; its output: ${run.output() || '(none)'}`,
+    );
+  }
+  return lines;
 }
 
 function final(lines: ClientLine[]): ClientLine {
