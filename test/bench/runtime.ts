@@ -236,7 +236,13 @@ async function startDocker(work: string, netns: string, archive: string): Promis
   );
   const rt: Runtime = {
     name: 'docker',
-    cli: ['nsenter', `--net=${netns}`, 'docker', '-H', `unix://${sock}`],
+    cli: [
+      'nsenter',
+      `--net=${netns}`,
+      existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker',
+      '-H',
+      `unix://${sock}`,
+    ],
     daemonPids: () =>
       [...(child.pid ? [child.pid] : []), ...pidsNamed('dockerd'), ...pidsNamed('containerd')].filter(
         (p, i, all) => all.indexOf(p) === i && !pidsNamed('containerd-shim').includes(p),
