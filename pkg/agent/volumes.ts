@@ -17,21 +17,19 @@ export interface VolumeServiceOptions {
 
 export class VolumeService implements Service {
   readonly name = 'volumes';
-  private opened: VolumeStore | undefined;
-  /** For the engine: valid once this service has started. */
-  readonly containerVolumes: ContainerVolumes;
+  private opened: { store: VolumeStore; mounts: LocalContainerVolumes } | undefined;
+  /** For the engine, which is wired before anything starts: its calls need this service started. */
+  readonly containerVolumes: ContainerVolumes = {
+    resolveMounts: async (spec, imageRootfs, context) =>
+      this.ready().mounts.resolveMounts(spec, imageRootfs, context),
+    release: async (containerId, anonymous, removeAnonymous) =>
+      this.ready().mounts.release(containerId, anonymous, removeAnonymous),
+  };
 
   constructor(private readonly opts: VolumeServiceOptions) {
     opts.api.contribute({
       services: [[api().Volumes.service, volumesHandlers({ store: () => this.store })]],
     });
-    const lazy: ContainerVolumes = {
-      resolveMounts: (spec, imageRootfs, context) =>
-        new LocalContainerVolumes(this.store).resolveMounts(spec, imageRootfs, context),
-      release: (containerId, anonymous, removeAnonymous) =>
-        new LocalContainerVolumes(this.store).release(containerId, anonymous, removeAnonymous),
-    };
-    this.containerVolumes = lazy;
   }
 
   get root(): string {
@@ -40,17 +38,22 @@ export class VolumeService implements Service {
 
   /** The open store; calls answer UNAVAILABLE before start. */
   get store(): VolumeStore {
+    return this.ready().store;
+  }
+
+  private ready(): { store: VolumeStore; mounts: LocalContainerVolumes } {
     if (!this.opened) throw new VolumesNotReadyError('the volume store is not open yet');
     return this.opened;
   }
 
   async start(ctx: StartContext): Promise<void> {
     const events = this.opts.api.events;
-    this.opened = await VolumeStore.open(this.root, {
+    const store = await VolumeStore.open(this.root, {
       onEvent: (action, name, driver) => events.publish('volume', action, name, { driver }),
     });
+    this.opened = { store, mounts: new LocalContainerVolumes(store) };
     ctx.log.info(
-      { service: this.name, root: this.root, volumes: (await this.opened.all()).length },
+      { service: this.name, root: this.root, volumes: (await store.all()).length },
       'volume store open',
     );
   }

@@ -69,7 +69,11 @@ export class LocalContainerVolumes implements ContainerVolumes {
         if (request.name === '') anonymous.push(volume.Name);
         await this.store.acquire(volume.Name, context.containerId);
         acquired.push(volume.Name);
-        if (!request.noCopy) await populateVolume(imageRootfs, request.target, volume.Mountpoint);
+        // under the volume's lock: two containers made at once must not both fill the empty volume
+        if (!request.noCopy)
+          await this.store.exclusively(volume.Name, () =>
+            populateVolume(imageRootfs, request.target, volume.Mountpoint),
+          );
         mounts.push({
           type: 'volume',
           source: volume.Mountpoint,

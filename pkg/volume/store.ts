@@ -110,6 +110,15 @@ function labelMatches(labels: Readonly<Record<string, string>>, wanted: string):
   return eq < 0 ? wanted in labels : labels[wanted.slice(0, eq)] === wanted.slice(eq + 1);
 }
 
+/** Docker matches a name filter as a regular expression (so a plain word matches as a substring). */
+function nameMatches(name: string, pattern: string): boolean {
+  try {
+    return new RegExp(pattern).test(name);
+  } catch {
+    return name.includes(pattern);
+  }
+}
+
 function booleanFilter(key: string, value: string): boolean {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
@@ -154,8 +163,11 @@ export class VolumeStore {
     return join(this.dirOf(name), '_data');
   }
 
-  /** One volume's mutations (create, acquire, release, remove) run one after another. */
-  private locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * One volume's mutations (create, acquire, release, remove, and a caller's filling of it) run one after
+   * another within the agent. Not reentrant: `fn` must not call the store's mutations of the same volume.
+   */
+  exclusively<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return inTurn(`volume:${this.root}:${name}`, fn);
   }
 
@@ -181,7 +193,7 @@ export class VolumeStore {
     } catch (err) {
       throw new VolumeRequestError(`create ${volumeName}: ${(err as Error).message}`);
     }
-    return this.locked(volumeName, async () => {
+    return this.exclusively(volumeName, async () => {
       const existing = await this.find(volumeName);
       if (existing) return { volume: existing, created: false };
       const info: VolumeInfo = {
@@ -246,14 +258,14 @@ export class VolumeStore {
     }
   }
 
-  /** `volume ls --filter`: name (substring), label, dangling, driver; every given key must hold. */
+  /** `volume ls --filter`: name (a regular expression), label, dangling, driver; every given key must hold. */
   async list(filterArgs: readonly string[] = []): Promise<VolumeInfo[]> {
     const filters = parseFilters(filterArgs, LIST_FILTERS);
     const dangling = filters.get('dangling')?.map((v) => booleanFilter('dangling', v));
     const out: VolumeInfo[] = [];
     for (const volume of await this.all()) {
       const names = filters.get('name');
-      if (names && !names.some((n) => volume.Name.includes(n))) continue;
+      if (names && !names.some((n) => nameMatches(volume.Name, n))) continue;
       const drivers = filters.get('driver');
       if (drivers && !drivers.includes(volume.Driver)) continue;
       if (!(filters.get('label') ?? []).every((l) => labelMatches(volume.Labels, l))) continue;
@@ -266,7 +278,7 @@ export class VolumeStore {
   /** Records that `containerId` uses the volume; mounts the volume's filesystem for its first user. */
   async acquire(name: string, containerId: string): Promise<VolumeInfo> {
     validateContainerId(containerId);
-    return this.locked(name, async () => {
+    return this.exclusively(name, async () => {
       const volume = await this.inspect(name);
       const mountSpec = parseLocalOptions(volume.Options ?? {});
       if (mountSpec && !isMountPoint(volume.Mountpoint)) this.mountFilesystem(volume, mountSpec);
@@ -290,7 +302,7 @@ export class VolumeStore {
   /** `containerId` no longer uses the volume; its filesystem is unmounted with the last user. */
   async release(name: string, containerId: string): Promise<void> {
     validateContainerId(containerId);
-    await this.locked(name, async () => {
+    await this.exclusively(name, async () => {
       const usersDir = join(this.dirOf(name), 'users');
       try {
         await unlink(join(usersDir, containerId));
@@ -298,8 +310,10 @@ export class VolumeStore {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
-      if ((await this.users(name)).length === 0 && isMountPoint(this.mountpointOf(name)))
-        unmountLocal(this.mountpointOf(name));
+      const volume = await this.find(name);
+      if (!volume || !parseLocalOptions(volume.Options ?? {})) return;
+      if ((await this.users(name)).length === 0 && isMountPoint(volume.Mountpoint))
+        unmountLocal(volume.Mountpoint);
     });
   }
 
@@ -314,7 +328,7 @@ export class VolumeStore {
    * `volume rm -f`): a volume in use is never removed from under its containers.
    */
   async remove(name: string, options: { force?: boolean } = {}): Promise<void> {
-    await this.locked(name, async () => {
+    await this.exclusively(name, async () => {
       if (!(await this.find(name))) {
         if (options.force) return;
         throw new VolumeNotFoundError(name);
@@ -351,7 +365,7 @@ export class VolumeStore {
       if (!options.all && !isAnonymous(candidate)) continue;
       if (!(filters.get('label') ?? []).every((l) => labelMatches(candidate.Labels, l))) continue;
       if ((filters.get('label!') ?? []).some((l) => labelMatches(candidate.Labels, l))) continue;
-      await this.locked(candidate.Name, async () => {
+      await this.exclusively(candidate.Name, async () => {
         if ((await this.users(candidate.Name)).length > 0 || !(await this.find(candidate.Name))) return;
         const size = await diskUsage(this.mountpointOf(candidate.Name));
         await this.removeUnused(candidate.Name);

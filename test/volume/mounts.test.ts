@@ -222,6 +222,23 @@ test('resolveMounts: binds, named, anonymous and image volumes, tmpfs → OCI mo
   });
 });
 
+test('two containers made at once fill a new volume once', async (t) => {
+  await withTempDir(async (dir) => {
+    const image = join(dir, 'image');
+    mkdirSync(image);
+    makeImage(image);
+    const store = await VolumeStore.open(join(dir, 'volumes'));
+    const volumes = new LocalContainerVolumes(store);
+    const spec = { Image: 'img', HostConfig: { Binds: ['together:/srv/app'] } };
+    await Promise.all([
+      volumes.resolveMounts(spec, image, { containerId: CID }),
+      volumes.resolveMounts(spec, image, { containerId: CID2 }),
+    ]);
+    t.is(statTree(join(dir, 'volumes', 'together', '_data')), statTree(join(image, 'srv/app')));
+    t.deepEqual(await store.users('together'), [CID, CID2]);
+  });
+});
+
 test('resolveMounts undoes its volumes and uses when a later mount fails; bad specs create nothing', async (t) => {
   await withTempDir(async (dir) => {
     const image = join(dir, 'image');

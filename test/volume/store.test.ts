@@ -101,6 +101,8 @@ test('anonymous volumes get 64-hex names and the anonymous label; list filters',
     t.deepEqual(await names([]), [anon.Name, 'db-data', 'web-data'].sort());
     t.deepEqual(await names(['name=data']), ['db-data', 'web-data']);
     t.deepEqual(await names(['name=web', 'name=db']), ['db-data', 'web-data']);
+    // a regular expression, as Docker's
+    t.deepEqual(await names(['name=^w.b-']), ['web-data']);
     t.deepEqual(await names(['label=app']), ['db-data', 'web-data']);
     t.deepEqual(await names(['label=app=web']), ['web-data']);
     t.deepEqual(await names(['label=app', 'label=tier=front']), ['web-data']);
