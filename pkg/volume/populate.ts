@@ -13,6 +13,7 @@ import {
   mkdir,
   readdir,
   readlink,
+  realpath,
   rm,
   symlink,
 } from 'node:fs/promises';
@@ -144,6 +145,9 @@ export async function populateVolume(
   if (source === undefined) return false;
   const st = await lstat(source);
   if (!st.isDirectory()) return false;
+  const [from, into] = [await realpath(source), await realpath(volumeDir)];
+  if (into === from || into.startsWith(`${from}/`))
+    throw new Error(`copying the image's ${target} into the volume: the volume lies inside it`);
   try {
     await new TreeCopy().copyChildren(source, volumeDir);
   } catch (err) {

@@ -109,6 +109,10 @@ test('an empty volume gets the image content with modes, owners, times, links, d
     t.false(await populateVolume(image, '/missing', other));
     t.false(await populateVolume(image, '/srv/app/greeting', other));
     t.deepEqual(readdirSync(other), []);
+    // a volume inside the tree it would copy is refused, not copied into itself
+    const inside = join(image, 'srv/app/empty');
+    await t.throwsAsync(populateVolume(image, '/srv/app', inside), { message: /the volume lies inside it/ });
+    t.deepEqual(readdirSync(inside), []);
   });
 });
 

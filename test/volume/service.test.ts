@@ -5,9 +5,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import test from 'ava';
+import { Registry } from 'prom-client';
+import { ApiService } from '../../pkg/agent/api.ts';
+import { VolumeService } from '../../pkg/agent/volumes.ts';
 import type { VolumesClient } from '../../pkg/api/generated/tsnet/v1/Volumes.ts';
 import { api } from '../../pkg/api/proto.ts';
 import { pollUntil } from '../../pkg/cluster/exec.ts';
+import { silentLogger } from '../../pkg/log/index.ts';
 import { VolumeStore } from '../../pkg/volume/store.ts';
 import { startTestAgent } from '../helpers/agent.ts';
 import { withNetnses } from '../helpers/netns.ts';
@@ -147,4 +151,50 @@ test('volume create/ls/inspect/rm/prune through the agent, with Docker messages 
       }
     }),
   );
+});
+
+test('before the store opens, Volumes calls answer UNAVAILABLE and the engine side rejects; then ready', async (t) => {
+  await withTempDir(async (dir) => {
+    const ctx = {
+      signal: new AbortController().signal,
+      log: silentLogger,
+      status: { health: () => ({ healthy: true, live: true, services: {} }), registry: new Registry() },
+      fatal: () => undefined,
+    };
+    const socket = join(dir, 'run', 'tsnet.sock');
+    const apiService = new ApiService({
+      path: socket,
+      nodeName: 'n1',
+      version: '1.0.0',
+      dataDir: dir,
+      runDir: join(dir, 'run'),
+    });
+    const volumes = new VolumeService({ dataDir: join(dir, 'data'), api: apiService });
+    t.false(volumes.health().ready);
+    await apiService.start(ctx);
+    const client = new (api().Volumes)(`unix://${socket}`, grpc.credentials.createInsecure());
+    try {
+      const early = await callFails(client, client.List, {});
+      t.is(early.code, grpc.status.UNAVAILABLE);
+      t.is(early.details, 'the volume store is not open yet');
+      await t.throwsAsync(volumes.containerVolumes.release(CID, [], false), { message: /not open yet/ });
+      await volumes.start(ctx);
+      t.true(volumes.health().ready);
+      t.deepEqual((await call(client, client.List, {})).volumes, []);
+      const resolved = await volumes.containerVolumes.resolveMounts(
+        { Image: 'img', HostConfig: { Binds: ['v1:/data'] } },
+        join(dir, 'run'), // an image without /data
+        { containerId: CID },
+      );
+      t.deepEqual(
+        resolved.inspect.map((m) => m.Name),
+        ['v1'],
+      );
+      t.is((await call(client, client.List, {})).volumes[0]?.refCount, 1);
+    } finally {
+      client.close();
+      await apiService.stop();
+      await volumes.stop();
+    }
+  });
 });
