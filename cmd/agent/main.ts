@@ -13,6 +13,7 @@ import type { Service } from '../../pkg/agent/service.ts';
 import { StoreService } from '../../pkg/agent/store.ts';
 import { SubnetLeaseService } from '../../pkg/agent/subnet-lease.ts';
 import { Supervisor } from '../../pkg/agent/supervisor.ts';
+import { VolumeService } from '../../pkg/agent/volumes.ts';
 import { tsnetBridge } from '../../pkg/bridge/plugin.ts';
 import {
   type Flags,
@@ -123,12 +124,15 @@ function agentServices(opts: AgentOptions): Service[] {
   const images = api
     ? new ImageService({ dataDir: opts.dataDir, insecureRegistries: opts.insecureRegistries, api })
     : undefined;
+  // volumes.containerVolumes is what the container engine resolves its mounts with
+  const volumes = api ? new VolumeService({ dataDir: opts.dataDir, api }) : undefined;
   return [
     // First, so /livez answers while the rest waits (for etcd, for the network config).
     ...(opts.http ? [new HttpService(opts.http)] : []),
     ...(opts.cniSocket ? [new CniSocketService({ path: opts.cniSocket, plugins: SERVED_PLUGINS })] : []),
     // Images before the API: its calls find the stores open.
     ...(images ? [images] : []),
+    ...(volumes ? [volumes] : []),
     ...(api ? [api] : []),
     store,
     lease,

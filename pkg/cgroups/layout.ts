@@ -58,7 +58,7 @@ export function parseCgroupLayout(mountinfo: string): CgroupLayout {
 }
 
 /** mountinfo escapes space, tab, newline and backslash as octal. */
-function unescapeMountPath(path: string): string {
+export function unescapeMountPath(path: string): string {
   return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
