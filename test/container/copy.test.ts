@@ -21,9 +21,9 @@ import {
   exportContainer,
   resolveInRoot,
 } from '../../pkg/container/copy.ts';
+import { stoppedHandle, tarStream } from '../helpers/handle.ts';
 import { makeTar, readTar } from '../helpers/tar.ts';
 import { withTempDir } from '../helpers/tmp.ts';
-import { stoppedHandle, tarStream } from '../helpers/handle.ts';
 
 /** A small rootfs: /etc/hostname, /data/a.txt, /data/sub/b.txt, symlinks in and out of it. */
 function layRootfs(dir: string): string {
