@@ -83,7 +83,8 @@ export async function resolveInRoot(root: string, path: string, followLast = tru
     }
     resolved.push(part);
   }
-  return join(root, ...resolved);
+  // The root itself with a trailing "/": /proc/PID/root is a symlink to lstat, the directory with the slash.
+  return resolved.length > 0 ? join(root, ...resolved) : `${root.replace(/\/+$/, '')}/`;
 }
 
 // ------------------------------------------------------------------------------------------- copy out

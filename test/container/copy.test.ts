@@ -1,6 +1,9 @@
-// docker cp both ways and docker export over a stopped container's rootfs (a directory here): symlinks resolved
-// inside the root, tars checked before anything is written. The running-container cases (through
-// /proc/PID/root, volumes seen) are in copy-running.test.ts.
+// docker cp both ways and docker export: over a stopped container's rootfs (a directory here), and over a real
+// running busybox container under conmon+runc, reached through /proc/PID/root so its bind mounts and tmpfs
+// are seen. Symlinks are resolved inside the root; tars are checked before anything is written. Oracles: the
+// host files, and `nsenter` into the container's mount namespace.
+
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   lstatSync,
@@ -11,7 +14,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import test from 'ava';
 import {
   ContainerPathNotFoundError,
@@ -21,7 +24,9 @@ import {
   exportContainer,
   resolveInRoot,
 } from '../../pkg/container/copy.ts';
-import { stoppedHandle, tarStream } from '../helpers/handle.ts';
+import type { ContainerHandle } from '../../pkg/container/handle.ts';
+import { type FixtureContainer, runFixtureContainer, whyContainersCannotRun } from '../helpers/container.ts';
+import { fixtureHandle, stoppedHandle, tarStream } from '../helpers/handle.ts';
 import { makeTar, readTar } from '../helpers/tar.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
@@ -45,6 +50,7 @@ test('resolveInRoot keeps absolute and .. symlinks inside the root', async (t) =
     t.is(await resolveInRoot(rootfs, '/escape/hostname'), join(rootfs, 'etc', 'hostname'));
     t.is(await resolveInRoot(rootfs, '/data/hostname-link'), join(rootfs, 'etc', 'hostname'));
     t.is(await resolveInRoot(rootfs, '/../../../etc/hostname'), join(rootfs, 'etc', 'hostname'));
+    t.is(await resolveInRoot(rootfs, '/..'), `${rootfs}/`);
     t.is(await resolveInRoot(rootfs, '/datalink/sub/b.txt'), join(rootfs, 'data', 'sub', 'b.txt'));
     t.is(await resolveInRoot(rootfs, '/escape', false), join(rootfs, 'escape'));
     symlinkSync('loop', join(rootfs, 'loop'));
@@ -183,5 +189,112 @@ test('export writes the whole rootfs, symlinks as symlinks', async (t) => {
     ]);
     t.is(exported.get('etc/hostname')?.content, 'inside\n');
     await t.throwsAsync(exportContainer(stoppedHandle(join(dir, 'gone'))), { instanceOf: CopyError });
+  });
+});
+
+// ------------------------------------------------------------------------------------- a running container
+
+const skipReason = whyContainersCannotRun({ conmon: true });
+const containerTest = skipReason ? test.skip : test.serial;
+if (skipReason) test.skip(`cp: ${skipReason}`, () => undefined);
+
+async function withRunningContainer(
+  fn: (c: FixtureContainer, handle: ContainerHandle, volume: string, rootfs: string) => Promise<void>,
+): Promise<void> {
+  await withTempDir(async (dir) => {
+    const volume = join(dir, 'volume');
+    mkdirSync(volume);
+    writeFileSync(join(volume, 'v.txt'), 'from the volume');
+    const c = await runFixtureContainer({
+      args: ['sleep', '100000'],
+      mounts: [
+        { type: 'bind', source: volume, target: '/vol' },
+        { type: 'tmpfs', target: '/scratch' },
+      ],
+      start: false,
+    });
+    try {
+      const rootfs = join(c.bundleDir, 'rootfs');
+      mkdirSync(join(rootfs, 'vol'), { recursive: true });
+      mkdirSync(join(rootfs, 'scratch'), { recursive: true });
+      symlinkSync('/../../etc', join(rootfs, 'escape'));
+      await c.runc.start(c.id);
+      await fn(c, fixtureHandle(c), volume, rootfs);
+    } finally {
+      await c.cleanup();
+    }
+  });
+}
+
+/** A file as the container sees it, read by its own busybox in its mount namespace. */
+function catInContainer(c: FixtureContainer, path: string): string {
+  return execFileSync('nsenter', ['-t', String(c.monitor.pid), '-m', '-r', '/bin/cat', path], {
+    encoding: 'utf8',
+  });
+}
+
+containerTest(
+  'cp out of a running container: its mounts seen, symlinks kept inside, runtime mounts skipped',
+  async (t) => {
+    await withRunningContainer(async (c, handle) => {
+      const fromVolume = await readTar(await copyFromContainer(handle, '/vol/v.txt'));
+      t.is(fromVolume.get('v.txt')?.content, 'from the volume');
+      const passwd = await readTar(await copyFromContainer(handle, '/escape/passwd'));
+      t.is(passwd.get('passwd')?.content, catInContainer(c, '/etc/passwd'));
+      t.regex(passwd.get('passwd')?.content ?? '', /^app:x:1000/m, "the container's passwd, not the host's");
+
+      const all = await readTar(await copyFromContainer(handle, '/'));
+      t.true(all.has('bin/busybox') && all.has('vol/v.txt') && all.has('etc/passwd'));
+      t.true(all.has('proc/') && all.has('dev/'));
+      t.false(
+        [...all.keys()].some((name) => /^(proc|sys|dev)\/./.test(name)),
+        'the runtime mounts (/proc, /sys, /dev) are not copied',
+      );
+      await t.throwsAsync(copyFromContainer(handle, '/proc/self/status'), {
+        instanceOf: ContainerPathNotFoundError,
+      });
+    });
+  },
+);
+
+containerTest(
+  'cp into a running container: a bind mount and a tmpfs as the container sees them',
+  async (t) => {
+    await withRunningContainer(async (c, handle, volume, rootfs) => {
+      await copyToContainer(
+        handle,
+        '/vol',
+        tarStream(await makeTar([{ name: 'in.txt', content: 'to volume' }])),
+      );
+      t.is(readFileSync(join(volume, 'in.txt'), 'utf8'), 'to volume');
+      await copyToContainer(
+        handle,
+        '/scratch',
+        tarStream(await makeTar([{ name: 't.txt', content: 'tmpfs' }])),
+      );
+      t.is(catInContainer(c, '/scratch/t.txt'), 'tmpfs');
+      t.false(existsSync(join(rootfs, 'scratch', 't.txt')), 'written to the tmpfs, not under it');
+      // through the container's /escape -> /../../etc: its own /etc
+      await copyToContainer(handle, '/escape', tarStream(await makeTar([{ name: 'e.txt', content: 'etc' }])));
+      t.is(readFileSync(join(rootfs, 'etc', 'e.txt'), 'utf8'), 'etc');
+
+      const bad = await makeTar([
+        { name: 'good.txt', content: 'first' },
+        { name: '../x', content: 'escape' },
+      ]);
+      await t.throwsAsync(copyToContainer(handle, '/vol', tarStream(bad)), { instanceOf: CopyError });
+      t.false(existsSync(join(volume, 'good.txt')), 'nothing written');
+      t.false(existsSync(join(dirname(volume), 'x')));
+    });
+  },
+);
+
+containerTest('export of a running container: the rootfs, without its mounts', async (t) => {
+  await withRunningContainer(async (_c, handle) => {
+    const exported = await readTar(await exportContainer(handle));
+    t.true(exported.has('bin/busybox') && exported.has('etc/passwd') && exported.has('escape'));
+    t.is(exported.get('bin/sh')?.header.type, 'symlink');
+    t.true(exported.has('vol/'), 'the mount point is there');
+    t.false(exported.has('vol/v.txt'), 'the bind mount is not exported');
   });
 });
