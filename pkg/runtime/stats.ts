@@ -77,7 +77,8 @@ export async function sampleStats(handle: ContainerHandle, sources: StatsSources
   }
   const [cg, net] = await Promise.all([
     manager.stats(),
-    handle.pid ? networkBytes(`${procRoot}/${handle.pid}/net/dev`) : { rx: 0, tx: 0 },
+    // Without a namespace of its own (--network host) PID 1 would show the node's traffic: none is the container's.
+    handle.pid && handle.netnsPath ? networkBytes(`${procRoot}/${handle.pid}/net/dev`) : { rx: 0, tx: 0 },
   ]);
   return {
     ...base,
