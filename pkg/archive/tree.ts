@@ -47,7 +47,12 @@ class TreeWriter {
   ) {}
 
   async add(hostPath: string, name: string, top: boolean): Promise<void> {
-    const st = await lstat(hostPath);
+    // A live container's file can go between readdir and lstat: skipped, as Docker's tar skips it.
+    const st = await lstat(hostPath).catch((err: NodeJS.ErrnoException) => {
+      if (top || err.code !== 'ENOENT') throw err;
+      return undefined;
+    });
+    if (st === undefined) return;
     const header: EntryHeader = {
       name,
       mode: st.mode & 0o7777,
