@@ -167,7 +167,7 @@ async function saveRequestFor(catalog: ImageCatalog, request: string): Promise<S
  * The bytes a client stream carries, as a Readable with backpressure: the call is paused while the consumer
  * lags, and a client that goes away fails the stream instead of leaving it open.
  */
-function requestBytes<T>(
+export function requestBytes<T>(
   call: NodeJS.EventEmitter & { pause(): unknown; resume(): unknown },
   dataOf: (chunk: T) => Buffer,
 ): PassThrough {

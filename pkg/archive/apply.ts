@@ -53,8 +53,8 @@ export function layerPath(name: string): string[] {
   return parts;
 }
 
-type TarHeader = tar.Header;
-type TarEntry = AsyncIterable<unknown>;
+export type TarHeader = tar.Header;
+export type TarEntry = AsyncIterable<unknown>;
 
 /** Applies the layer read from `input` to `dir` (which must exist). */
 export async function applyLayer(input: Readable, dir: string): Promise<ApplyResult> {
@@ -101,6 +101,56 @@ export async function applyLayer(input: Readable, dir: string): Promise<ApplyRes
   return result;
 }
 
+/**
+ * Creates the file, directory, symlink, device or FIFO a tar entry describes at `path` (whose parent exists and
+ * which does not): content written with O_EXCL, so never through a symlink. Hard links are the caller's (their
+ * source is resolved its own way). Returns the bytes of content written.
+ */
+export async function createEntryNode(
+  header: TarHeader,
+  path: string,
+  content: TarEntry,
+  fail: (message: string) => Error,
+): Promise<number> {
+  const mode = (header.mode ?? 0o644) & 0o7777;
+  switch (header.type) {
+    case 'file':
+    case 'contiguous-file': {
+      let bytes = 0;
+      const file = await open(path, 'wx', 0o600);
+      try {
+        for await (const chunk of content) {
+          await file.write(chunk as Uint8Array);
+          bytes += (chunk as Uint8Array).length;
+        }
+      } finally {
+        await file.close();
+      }
+      return bytes;
+    }
+    case 'directory':
+      await mkdir(path, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+      return 0;
+    case 'symlink':
+      if (!header.linkname) throw fail(`entry ${JSON.stringify(header.name)}: symlink without a target`);
+      await symlink(header.linkname, path);
+      return 0;
+    case 'character-device':
+      mknod(path, S_IFCHR | mode, header.devmajor ?? 0, header.devminor ?? 0);
+      return 0;
+    case 'block-device':
+      mknod(path, S_IFBLK | mode, header.devmajor ?? 0, header.devminor ?? 0);
+      return 0;
+    case 'fifo':
+      mknod(path, S_IFIFO | mode);
+      return 0;
+    default:
+      throw fail(`entry ${JSON.stringify(header.name)}: unsupported tar entry type ${header.type}`);
+  }
+}
+
 class LayerApplier {
   /** Directories whose times are set last: writing their entries changes them. */
   private readonly dirTimes: { path: string; mtime: Date }[] = [];
@@ -143,51 +193,11 @@ class LayerApplier {
   }
 
   private async create(header: TarHeader, path: string, content: TarEntry): Promise<void> {
-    const mode = (header.mode ?? 0o644) & 0o7777;
-    switch (header.type) {
-      case 'file':
-      case 'contiguous-file': {
-        const file = await open(path, 'wx', 0o600);
-        try {
-          for await (const chunk of content) {
-            const bytes = chunk as Uint8Array;
-            await file.write(bytes);
-            this.result.bytes += bytes.length;
-          }
-        } finally {
-          await file.close();
-        }
-        return;
-      }
-      case 'directory':
-        await mkdir(path, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== 'EEXIST') throw err;
-        });
-        return;
-      case 'symlink':
-        if (!header.linkname)
-          throw new LayerError(`entry ${JSON.stringify(header.name)}: symlink without a target`);
-        await symlink(header.linkname, path);
-        return;
-      case 'link': {
-        const target = await this.hardLinkSource(header);
-        await link(target, path);
-        return;
-      }
-      case 'character-device':
-        mknod(path, S_IFCHR | mode, header.devmajor ?? 0, header.devminor ?? 0);
-        return;
-      case 'block-device':
-        mknod(path, S_IFBLK | mode, header.devmajor ?? 0, header.devminor ?? 0);
-        return;
-      case 'fifo':
-        mknod(path, S_IFIFO | mode);
-        return;
-      default:
-        throw new LayerError(
-          `entry ${JSON.stringify(header.name)}: unsupported tar entry type ${header.type}`,
-        );
+    if (header.type === 'link') {
+      await link(await this.hardLinkSource(header), path);
+      return;
     }
+    this.result.bytes += await createEntryNode(header, path, content, (message) => new LayerError(message));
   }
 
   /** A hard link's source is another entry of this layer, reached without a symlink. */

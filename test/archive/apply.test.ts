@@ -5,25 +5,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import test from 'ava';
-import tar from 'tar-stream';
 import { lgetxattr } from '../../native/libc.ts';
 import { applyLayer, LayerError, layerPath } from '../../pkg/archive/apply.ts';
+import { type TarEntry as Entry, makeTar } from '../helpers/tar.ts';
 import { withTempDir } from '../helpers/tmp.ts';
-
-type Entry = Parameters<tar.Pack['entry']>[0] & { content?: string };
-
-async function makeTar(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const { content, ...header } of entries) {
-    await new Promise<void>((resolve, reject) =>
-      pack.entry(header, content ?? '', (err) => (err ? reject(err) : resolve())),
-    );
-  }
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
-}
 
 const MTIME = new Date('2024-05-06T07:08:09Z');
 

@@ -1,84 +1,24 @@
 // The spec module's config.json run by the real runc on a busybox rootfs, checked from inside the
 // container: user, capabilities, masked and read-only paths, seccomp, hostname, env, cwd and the cgroup's
 // memory limit. Two containers keep it cheap; skipped with the reason where runc or busybox is missing.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { cgroupManager, detectCgroupLayout } from '../../pkg/cgroups/index.ts';
 import { capabilityMask, DEFAULT_CAPABILITIES } from '../../pkg/runtime/capabilities.ts';
 import { buildSpec, type RunOptions, specToJson } from '../../pkg/runtime/spec.ts';
+import { makeBusyboxRootfs, whyContainersCannotRun } from '../helpers/container.ts';
 import { type TestNetns, withNetnses } from '../helpers/netns.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
 const run = promisify(execFile);
-const BUSYBOX = '/bin/busybox';
-const APPLETS = [
-  'sh',
-  'id',
-  'cat',
-  'grep',
-  'echo',
-  'hostname',
-  'env',
-  'pwd',
-  'unshare',
-  'wc',
-  'true',
-  'cut',
-  'tr',
-  'readlink',
-];
 
-function whyRuncCannotRun(): string | undefined {
-  if (process.getuid?.() !== 0) return 'runc tests need root';
-  try {
-    execFileSync('runc', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return 'runc is not installed (scripts/install-deps.sh installs it)';
-  }
-  const noCgroups =
-    'no cgroup hierarchy is visible under /sys/fs/cgroup (under `ip netns exec`, which remounts /sys?)';
-  try {
-    if (detectCgroupLayout().mode !== 'v2' && !existsSync('/sys/fs/cgroup/memory/cgroup.procs'))
-      return noCgroups;
-  } catch {
-    return noCgroups;
-  }
-  if (!existsSync(BUSYBOX)) return 'busybox-static is not installed (apt-get install -y busybox-static)';
-  if (!execFileSync('file', ['-L', BUSYBOX], { encoding: 'utf8' }).includes('statically linked')) {
-    return `${BUSYBOX} is not statically linked (install busybox-static)`;
-  }
-  return undefined;
-}
-const skipReason = whyRuncCannotRun();
+const skipReason = whyContainersCannotRun();
 const runcTest = skipReason ? test.skip : test.serial;
 if (skipReason) test.skip(`runc: ${skipReason}`, () => undefined);
-
-/** A rootfs with busybox and its applets, and an image-style passwd/group. */
-function makeRootfs(rootfs: string): void {
-  for (const dir of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'home/app'])
-    mkdirSync(join(rootfs, dir), { recursive: true });
-  chmodSync(join(rootfs, 'tmp'), 0o1777); // as in images: runc gives a tmpfs the mode of the dir it covers
-  copyFileSync(BUSYBOX, join(rootfs, 'bin/busybox'));
-  for (const applet of APPLETS) symlinkSync('busybox', join(rootfs, 'bin', applet));
-  writeFileSync(
-    join(rootfs, 'etc/passwd'),
-    'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n',
-  );
-  writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\naudio:x:29:app\napp:x:1000:\n');
-}
 
 interface Inside {
   readonly id: string;
@@ -146,7 +86,7 @@ runcTest('runc runs the generated spec: defaults hold inside, user changes apply
       chmodSync(tmp, 0o755); // a mapped root (host uid 100000) must reach the rootfs
       const bundle = join(tmp, 'bundle');
       const rootfs = join(bundle, 'rootfs');
-      makeRootfs(rootfs);
+      makeBusyboxRootfs(rootfs);
       const runcRoot = join(tmp, 'runc');
       const shared = join(tmp, 'shared');
       mkdirSync(shared);

@@ -1,0 +1,378 @@
+// One conmon (Debian's 2.1.6) per container is its monitor, the shim role: it runs `runc create`, stays
+// the container's parent (so the exit status is not lost), holds stdio and the terminal, writes the
+// k8s-file log, records the exit code, and outlives the agent. This module starts it, reads what it
+// leaves behind (exit file, oom marker) and talks to its control fifo.
+import { spawn } from 'node:child_process';
+import { existsSync, constants as fsConstants, readFileSync, watch } from 'node:fs';
+import { open, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CgroupManager } from '../cgroups/manager.ts';
+import { DEFAULT_RUNC, isNotFoundMessage, isPermissionMessage, Runc, validateContainerId } from './runc.ts';
+
+export const DEFAULT_CONMON = '/usr/bin/conmon';
+
+export interface MonitorOptions {
+  readonly id: string;
+  readonly name: string;
+  /** the OCI bundle (config.json); conmon also puts its `ctl` and `winsz` fifos and the `attach` socket here */
+  readonly bundleDir: string;
+  readonly runtime: { readonly binary?: string; readonly root: string };
+  /** the k8s-file log */
+  readonly logPath: string;
+  /** conmon's --exit-dir: a file named by the container id holds the exit code */
+  readonly exitDir: string;
+  /** conmon's --persist-dir: `exit` (the code) and `oom` (a marker) land here; without it, no exit file */
+  readonly persistDir: string;
+  /** conmon's --socket-dir-path (ignored with the full attach path conmon is given here: see attachPath) */
+  readonly socketDir?: string;
+  /** PID 1 of the container, written by runc */
+  readonly pidFile: string;
+  readonly conmonPidFile: string;
+  readonly tty?: boolean;
+  /** open a pipe for the container's stdin (-i); kept open when an attached client leaves */
+  readonly stdin?: boolean;
+  /** conmon's working directory (the container's persistent dir): it writes an `oom` marker into it */
+  readonly cwd: string;
+  /** runc's own log (JSON lines), for the error of a failed create */
+  readonly runtimeLogPath?: string;
+  readonly conmonBinary?: string;
+  /** how long to wait for `runc create` to report (default 30 s) */
+  readonly timeoutMs?: number;
+}
+
+export interface Monitor {
+  /** the container's PID 1 */
+  readonly pid: number;
+  readonly monitorPid: number;
+  readonly attachPath: string;
+  readonly ctlPath: string;
+  readonly winszPath: string;
+}
+
+/** The container's process could not be started: `reason` says which Docker exit code applies. */
+export class ContainerStartError extends Error {
+  override name = 'ContainerStartError';
+  constructor(
+    readonly reason: 'not-found' | 'permission' | 'other',
+    readonly runtimeMessage: string,
+  ) {
+    super(runtimeMessage);
+  }
+  /** Docker's exit code for the failure: 127 not found, 126 not executable, 125 otherwise. */
+  get exitCode(): number {
+    return this.reason === 'not-found' ? 127 : this.reason === 'permission' ? 126 : 125;
+  }
+}
+
+const SUN_PATH_MAX = 107; // sockaddr_un.sun_path minus the NUL
+
+/** conmon's command line for one container in created state. */
+export function conmonArgs(opts: MonitorOptions): string[] {
+  const runtime = opts.runtime.binary ?? DEFAULT_RUNC;
+  return [
+    ...['-c', opts.id, '-u', opts.id, '-n', opts.name],
+    ...['-r', runtime, '-b', opts.bundleDir],
+    ...['-p', opts.pidFile, '-P', opts.conmonPidFile],
+    ...['-l', `k8s-file:${opts.logPath}`],
+    ...['--exit-dir', opts.exitDir, '-0', opts.persistDir],
+    ...(opts.socketDir ? ['--socket-dir-path', opts.socketDir] : []),
+    // the attach socket at bundle/attach, not behind a symlink named by the id in the socket dir
+    '--full-attach',
+    ...(opts.tty ? ['-t'] : []),
+    ...(opts.stdin ? ['-i', '--leave-stdin-open'] : []),
+    ...['--runtime-arg', `--root=${opts.runtime.root}`],
+    ...(opts.runtimeLogPath
+      ? ['--runtime-arg', '--log-format=json', '--runtime-arg', `--log=${opts.runtimeLogPath}`]
+      : []),
+    '--log-level=error',
+  ];
+}
+
+function classify(message: string): ContainerStartError {
+  if (isNotFoundMessage(message)) return new ContainerStartError('not-found', message);
+  if (isPermissionMessage(message)) return new ContainerStartError('permission', message);
+  return new ContainerStartError('other', message);
+}
+
+function isCompleteJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The last error runc logged (its --log file, JSON lines), for when the sync pipe has no message. */
+function lastRuntimeError(logPath: string | undefined): string | undefined {
+  if (!logPath) return undefined;
+  try {
+    const lines = readFileSync(logPath, 'utf8').trim().split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const entry = JSON.parse(lines[i] ?? '{}') as { level?: string; msg?: string };
+      if (entry.level === 'error' && entry.msg) return entry.msg;
+    }
+  } catch {
+    // no log, or not JSON
+  }
+  return undefined;
+}
+
+/**
+ * Starts conmon for one container (its bundle written, runc not yet run) and waits until `runc create`
+ * is done: conmon writes `{"pid": N}` to the sync pipe (`_OCI_SYNCPIPE`, fd 3), or `{"pid": -1,
+ * "message": ...}` when runc failed. conmon runs in its own session with no stdio tied to the caller, so
+ * it and the container survive the caller's death.
+ */
+export async function startMonitor(opts: MonitorOptions): Promise<Monitor> {
+  validateContainerId(opts.id);
+  const attachPath = join(opts.bundleDir, 'attach');
+  if (Buffer.byteLength(attachPath) > SUN_PATH_MAX) {
+    throw new Error(`attach socket path ${attachPath} is longer than ${SUN_PATH_MAX} bytes`);
+  }
+  const child = spawn(opts.conmonBinary ?? DEFAULT_CONMON, conmonArgs(opts), {
+    cwd: opts.cwd,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
+  });
+  child.unref();
+  const sync = child.stdio[3];
+  if (!sync || !('on' in sync)) throw new Error('conmon: no sync pipe');
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const report = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => {
+      sync.destroy();
+      reject(new Error(`conmon for ${opts.id}: no answer from runc create within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run conmon: ${err.message}`));
+    });
+    // conmon keeps the pipe open after the pid (exec sessions get their exit code on it later): the
+    // first line is the whole answer
+    sync.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      if (text.includes('\n') || isCompleteJson(text)) {
+        clearTimeout(timer);
+        sync.destroy();
+        resolve(text);
+      }
+    });
+    sync.on('close', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+    sync.on('error', () => undefined);
+  });
+  let parsed: { pid?: number; message?: string } | undefined;
+  try {
+    parsed = JSON.parse(report.trim().split('\n')[0] ?? '') as { pid?: number; message?: string };
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || typeof parsed.pid !== 'number' || parsed.pid <= 0) {
+    const message =
+      parsed?.message?.trim() ||
+      lastRuntimeError(opts.runtimeLogPath) ||
+      `conmon exited without a container pid${report ? ` (${report.trim()})` : ''}`;
+    await removeMonitorLeftovers(opts);
+    throw classify(message);
+  }
+  const monitorPid = Number(readFileSync(opts.conmonPidFile, 'utf8').trim());
+  return {
+    pid: parsed.pid,
+    monitorPid,
+    attachPath,
+    ctlPath: join(opts.bundleDir, 'ctl'),
+    winszPath: join(opts.bundleDir, 'winsz'),
+  };
+}
+
+/**
+ * After a failed create: stops conmon if it still runs, has runc forget the container, and removes the
+ * files conmon made (fifos, attach socket, pid files, an exit file), so nothing is left half-created.
+ */
+async function removeMonitorLeftovers(opts: MonitorOptions): Promise<void> {
+  if (monitorAlive(opts.conmonPidFile)) {
+    try {
+      process.kill(Number(readFileSync(opts.conmonPidFile, 'utf8').trim()), 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  await new Runc({ binary: opts.runtime.binary ?? DEFAULT_RUNC, root: opts.runtime.root })
+    .delete(opts.id, { force: true })
+    .catch(() => undefined);
+  const files = [
+    ...['attach', 'ctl', 'winsz'].map((f) => join(opts.bundleDir, f)),
+    ...(opts.socketDir ? [join(opts.socketDir, opts.id)] : []),
+    opts.pidFile,
+    opts.conmonPidFile,
+    join(opts.exitDir, opts.id),
+    join(opts.persistDir, 'exit'),
+  ];
+  await Promise.all(files.map((f) => rm(f, { force: true }).catch(() => undefined)));
+}
+
+export interface ExitStatus {
+  readonly exitCode: number;
+  readonly oomKilled: boolean;
+  readonly finishedAt: Date;
+}
+
+/**
+ * What conmon recorded about the container's end: the code in persistDir/exit (or exitDir/<id>), 128+n
+ * for a signal; OOM from conmon's `oom` marker (persist dir or its cwd) or, when given, the cgroup's own
+ * OOM kill counter (conmon misses the event when the cgroup is gone first). Undefined while it runs.
+ */
+export async function readExitStatus(opts: {
+  id: string;
+  persistDir: string;
+  exitDir?: string;
+  /** conmon's working directory, where it also writes `oom` */
+  cwd?: string;
+  cgroup?: CgroupManager;
+}): Promise<ExitStatus | undefined> {
+  const files = [join(opts.persistDir, 'exit'), ...(opts.exitDir ? [join(opts.exitDir, opts.id)] : [])];
+  for (const file of files) {
+    let text: string;
+    let mtime: Date;
+    try {
+      [text, mtime] = await Promise.all([readFile(file, 'utf8'), stat(file).then((s) => s.mtime)]);
+    } catch {
+      continue;
+    }
+    const exitCode = Number(text.trim());
+    // conmon creates the file before writing it: an empty one means "being written", not an exit
+    if (text.trim() === '' || !Number.isInteger(exitCode)) continue;
+    const markers = [join(opts.persistDir, 'oom'), ...(opts.cwd ? [join(opts.cwd, 'oom')] : [])];
+    let oomKilled = markers.some((m) => existsSync(m));
+    if (!oomKilled && opts.cgroup?.exists()) {
+      const stats = await opts.cgroup.stats().catch(() => undefined);
+      oomKilled = (stats?.oomKills ?? 0) > 0;
+    }
+    return { exitCode, oomKilled, finishedAt: mtime };
+  }
+  return undefined;
+}
+
+/** The start time of a process (clock ticks since boot, /proc/PID/stat field 22), undefined when gone. */
+export function processStartTime(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may contain spaces and parentheses: fields start after the last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const start = Number(fields[19]);
+    return Number.isFinite(start) ? start : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when the pid in `conmonPidFile` is a live conmon: the pid exists, is not a zombie, runs the conmon
+ * binary, and (when `startTime` is given) started when recorded, so a reused PID is not mistaken for it.
+ */
+export function monitorAlive(conmonPidFile: string, startTime?: number): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(conmonPidFile, 'utf8').trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'Z' || state === 'X') return false;
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    if (!/(^|\/)conmon$/.test(argv0)) return false;
+  } catch {
+    return false;
+  }
+  return startTime === undefined || processStartTime(pid) === startTime;
+}
+
+/**
+ * Resolves with the exit code once conmon has written exitDir/<id>: fs.watch on the directory, with a
+ * poll as a fallback (inotify can miss a rename or be unavailable). Rejects with an AbortError on abort.
+ */
+export function waitForExit(exitDir: string, id: string, signal?: AbortSignal): Promise<number> {
+  const file = join(exitDir, validateContainerId(id));
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const read = (): void => {
+      if (done) return;
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8').trim();
+      } catch {
+        return;
+      }
+      const code = Number(text);
+      if (text === '' || !Number.isInteger(code)) return; // created, not yet written
+      finish();
+      resolve(code);
+    };
+    const watcher = (() => {
+      try {
+        return watch(exitDir, read);
+      } catch {
+        return undefined;
+      }
+    })();
+    watcher?.on('error', () => undefined);
+    const poll = setInterval(read, 250);
+    const onAbort = (): void => {
+      finish();
+      reject(signal?.reason ?? new DOMException('aborted', 'AbortError'));
+    };
+    function finish(): void {
+      done = true;
+      watcher?.close();
+      clearInterval(poll);
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort);
+    read();
+  });
+}
+
+/**
+ * Writes one message to conmon's control fifo (bundle/ctl). Opening a fifo for writing blocks until a
+ * reader is there; conmon keeps it open for reading while it lives, so O_NONBLOCK fails fast (ENXIO)
+ * when conmon is gone instead of hanging.
+ */
+export async function writeControl(ctlPath: string, msg: string): Promise<void> {
+  const fh = await open(ctlPath, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK).catch(
+    (err: NodeJS.ErrnoException) => {
+      throw new Error(
+        `conmon control fifo ${ctlPath}: ${err.code === 'ENXIO' ? 'conmon is not running' : err.message}`,
+      );
+    },
+  );
+  try {
+    await fh.write(msg);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Resizes the container's terminal ("1 ROWS COLS\n"). */
+export function resizeTerminal(ctlPath: string, rows: number, cols: number): Promise<void> {
+  for (const [what, n] of [
+    ['rows', rows],
+    ['columns', cols],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`invalid terminal ${what} ${n}`);
+  }
+  return writeControl(ctlPath, `1 ${rows} ${cols}\n`);
+}
+
+/** Makes conmon reopen its log file ("2\n"), after a rotation renamed it. */
+export function reopenLog(ctlPath: string): Promise<void> {
+  return writeControl(ctlPath, '2\n');
+}

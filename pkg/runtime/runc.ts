@@ -1,0 +1,201 @@
+// The runc CLI as a typed executor: one async method per verb, errors that carry runc's own message and
+// the command that failed. runc keeps its state under `root` (R/runc); containers are created by conmon
+// (conmon.ts), everything after that goes through here.
+import { type ChildProcess, execFile, type StdioOptions, spawn } from 'node:child_process';
+import { constants } from 'node:os';
+
+export const DEFAULT_RUNC = '/usr/sbin/runc';
+
+/** runc failed: `message` is runc's own (from --log-format json when it gave one), `command` what ran. */
+export class RuncError extends Error {
+  override name = 'RuncError';
+  constructor(
+    readonly command: readonly string[],
+    readonly runcMessage: string,
+    readonly exitCode: number | null,
+  ) {
+    super(`${command.join(' ')}: ${runcMessage}`);
+  }
+}
+
+/** A signal name or number Docker accepts ("KILL", "SIGKILL", "9") is not a signal here. */
+export class SignalError extends Error {
+  override name = 'SignalError';
+}
+
+const SIGNALS = constants.signals as Readonly<Record<string, number>>;
+const MAX_SIGNAL = 64; // SIGRTMAX on Linux
+
+/** Docker's signal syntax: a name with or without SIG (any case), a number, or SIGRTMIN+n / SIGRTMAX-n. */
+export function parseSignal(text: string): number {
+  const raw = text.trim();
+  if (/^\d+$/.test(raw)) {
+    const n = Number(raw);
+    if (n >= 1 && n <= MAX_SIGNAL) return n;
+    throw new SignalError(`invalid signal ${JSON.stringify(text)}: a number must be in 1..${MAX_SIGNAL}`);
+  }
+  const name = raw.toUpperCase().replace(/^SIG/, '');
+  const rt = /^RTM(IN|AX)(?:([+-])(\d+))?$/.exec(name);
+  if (rt) {
+    // glibc's SIGRTMIN is 34 (32 and 33 belong to the threading library), SIGRTMAX 64
+    const base = rt[1] === 'IN' ? 34 : 64;
+    const offset = rt[3] === undefined ? 0 : Number(rt[3]) * (rt[2] === '-' ? -1 : 1);
+    const n = base + offset;
+    if (n >= 34 && n <= MAX_SIGNAL) return n;
+  } else {
+    const n = SIGNALS[`SIG${name}`];
+    if (n !== undefined && name !== '') return n;
+  }
+  throw new SignalError(`invalid signal ${JSON.stringify(text)}: not a signal name (e.g. KILL, SIGTERM, 9)`);
+}
+
+/** What `runc state` prints (runc 1.1). */
+export interface RuncState {
+  readonly ociVersion: string;
+  readonly id: string;
+  readonly pid: number;
+  readonly status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+  readonly bundle: string;
+  readonly rootfs: string;
+  readonly created: string;
+  readonly annotations?: Record<string, string>;
+  readonly owner?: string;
+}
+
+export interface RuncOptions {
+  readonly binary?: string;
+  /** runc's --root: where it keeps its state */
+  readonly root: string;
+}
+
+export interface RuncExecOptions {
+  /** return once the process runs (runc exec -d): the ChildProcess then ends when runc does */
+  readonly detach?: boolean;
+  readonly pidFile?: string;
+  /** stdio for runc (default: pipes); the exec process inherits it */
+  readonly stdio?: StdioOptions;
+}
+
+/** Matches the runc messages a missing or non-executable command turns into. */
+const NOT_FOUND = /executable file not found|no such file or directory/i;
+
+const ID_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+
+export function validateContainerId(id: string): string {
+  if (!ID_RE.test(id)) throw new Error(`invalid container id ${JSON.stringify(id)}`);
+  return id;
+}
+
+/** The message of runc's last error line (it logs JSON with --log-format json), else its raw stderr. */
+export function runcErrorMessage(stderr: string): string {
+  const lines = stderr.trim().split('\n').filter(Boolean);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      const entry = JSON.parse(lines[i] ?? '') as { level?: string; msg?: string };
+      if (entry.level === 'error' && entry.msg) return entry.msg;
+    } catch {
+      // not a JSON line
+    }
+  }
+  return lines.join('; ') || 'no message';
+}
+
+export class Runc {
+  readonly binary: string;
+  readonly root: string;
+
+  constructor(opts: RuncOptions) {
+    this.binary = opts.binary ?? DEFAULT_RUNC;
+    this.root = opts.root;
+  }
+
+  /** The global arguments every invocation starts with. */
+  globalArgs(): string[] {
+    return ['--root', this.root, '--log-format', 'json'];
+  }
+
+  private run(args: readonly string[], timeoutMs = 30_000): Promise<string> {
+    const argv = [...this.globalArgs(), ...args];
+    return new Promise((resolve, reject) => {
+      execFile(
+        this.binary,
+        argv,
+        { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+        (err, stdout, stderr) => {
+          if (!err) return resolve(stdout);
+          const code = typeof err.code === 'number' ? err.code : null;
+          const message = stderr ? runcErrorMessage(stderr) : err.message;
+          reject(new RuncError([this.binary, ...argv], message, code));
+        },
+      );
+    });
+  }
+
+  /** The container's state, or undefined when runc does not know the id. */
+  async state(id: string): Promise<RuncState | undefined> {
+    try {
+      return JSON.parse(await this.run(['state', validateContainerId(id)])) as RuncState;
+    } catch (err) {
+      if (err instanceof RuncError && /does not exist|not exist/i.test(err.runcMessage)) return undefined;
+      throw err;
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    await this.run(['start', validateContainerId(id)]);
+  }
+
+  /** Sends a signal (a number, or a name parseSignal accepts) to PID 1, or to every process with `all`. */
+  async kill(id: string, signal: number | string, opts: { all?: boolean } = {}): Promise<void> {
+    const n = typeof signal === 'number' ? signal : parseSignal(signal);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_SIGNAL) throw new SignalError(`invalid signal ${n}`);
+    await this.run(['kill', ...(opts.all ? ['--all'] : []), validateContainerId(id), String(n)]);
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.run(['pause', validateContainerId(id)]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.run(['resume', validateContainerId(id)]);
+  }
+
+  /** Deletes a stopped container; `force` kills a running one first (runc polls every 100 ms then). */
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.run(['delete', ...(opts.force ? ['--force'] : []), validateContainerId(id)]);
+  }
+
+  async list(): Promise<RuncState[]> {
+    const out = (await this.run(['list', '--format', 'json'])).trim();
+    if (out === '' || out === 'null') return [];
+    return JSON.parse(out) as RuncState[];
+  }
+
+  /**
+   * Runs a process (an OCI process spec written to `processSpecFile`, terminal false) in a running
+   * container. Without `detach` the child ends with the process and its exit code is the process's; runc's
+   * own failures show as a RuncError through execFailure.
+   */
+  exec(id: string, processSpecFile: string, opts: RuncExecOptions = {}): ChildProcess {
+    const argv = [
+      ...this.globalArgs(),
+      'exec',
+      '--process',
+      processSpecFile,
+      ...(opts.detach ? ['--detach'] : []),
+      ...(opts.pidFile ? ['--pid-file', opts.pidFile] : []),
+      validateContainerId(id),
+    ];
+    return spawn(this.binary, argv, { stdio: opts.stdio ?? 'pipe' });
+  }
+}
+
+/** True when runc's message says the command is missing (Docker answers 127) rather than not runnable. */
+export function isNotFoundMessage(message: string): boolean {
+  return NOT_FOUND.test(message);
+}
+
+/** True when runc's message says the command may not be executed (Docker answers 126). */
+export function isPermissionMessage(message: string): boolean {
+  return /permission denied|exec format error/i.test(message);
+}
