@@ -63,13 +63,10 @@ export function sameFile(a: { ino: number; dev: number }, b: { ino: number; dev:
  * seen twice (moved while walking) counts once, at its newest place.
  */
 export async function openLogChain(fs: LogFileSystem, logPath: string): Promise<OpenLog[]> {
-  const prefix = `${basename(logPath)}.`;
   let highest = 0;
   try {
-    for (const name of await fs.readdir(dirname(logPath))) {
-      const suffix = name.startsWith(prefix) ? name.slice(prefix.length) : '';
-      if (/^[1-9]\d{0,5}$/.test(suffix)) highest = Math.max(highest, Number(suffix));
-    }
+    for (const name of await fs.readdir(dirname(logPath)))
+      highest = Math.max(highest, rotatedIndexOf(logPath, name) ?? 0);
   } catch (err) {
     if (!isNotFound(err)) throw err;
     return [];
@@ -84,6 +81,13 @@ export async function openLogChain(fs: LogFileSystem, logPath: string): Promise<
     else newestFirst.push({ file, ino: st.ino, dev: st.dev });
   }
   return newestFirst.reverse();
+}
+
+/** N when `name` is the log's rotated file `ctr.log.N`. */
+export function rotatedIndexOf(logPath: string, name: string): number | undefined {
+  const prefix = `${basename(logPath)}.`;
+  const suffix = name.startsWith(prefix) ? name.slice(prefix.length) : '';
+  return /^[1-9]\d{0,5}$/.test(suffix) ? Number(suffix) : undefined;
 }
 
 async function openIfExists(fs: LogFileSystem, path: string): Promise<LogFile | undefined> {

@@ -4,9 +4,10 @@
 // which creates a fresh ctr.log. conmon's own --log-size-max truncates instead (lines lost), and so would
 // copytruncate; a reader that follows sees the renamed file to its end, then the new one.
 import { constants } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseByteSize } from '../cgroups/devices.ts';
-import { isNotFound } from './files.ts';
+import { isNotFound, rotatedIndexOf } from './files.ts';
 
 export interface LogRotationPolicy {
   /** bytes ctr.log may reach before it is rotated */
@@ -153,8 +154,10 @@ export class LogRotator {
     const keep = this.policy.maxFile;
     // with max-file=1 the renamed file only lives until the writer has moved on
     const last = Math.max(keep - 1, 1);
-    await unlinkIfExists(`${logPath}.${last}`);
-    for (let i = last - 1; i >= 1; i--) await renameIfExists(`${logPath}.${i}`, `${logPath}.${i + 1}`);
+    for (const i of await rotatedIndexes(logPath)) {
+      if (i >= last) await unlinkIfExists(`${logPath}.${i}`);
+      else await renameIfExists(`${logPath}.${i}`, `${logPath}.${i + 1}`);
+    }
     await rename(logPath, `${logPath}.1`).catch((err: NodeJS.ErrnoException) => {
       throw new LogRotationError(`cannot rotate ${logPath}: ${err.message}`, { cause: err });
     });
@@ -163,6 +166,16 @@ export class LogRotator {
     if (keep === 1) await unlinkIfExists(`${logPath}.1`);
     if (!reopened) throw new LogRotationError(`the log writer did not reopen ${logPath}`);
   }
+}
+
+/** The N of the existing ctr.log.N, highest first (the order the shift must take). */
+async function rotatedIndexes(logPath: string): Promise<number[]> {
+  const indexes: number[] = [];
+  for (const name of await readdir(dirname(logPath))) {
+    const index = rotatedIndexOf(logPath, name);
+    if (index !== undefined) indexes.push(index);
+  }
+  return indexes.sort((a, b) => b - a);
 }
 
 async function waitForFile(path: string, timeoutMs: number): Promise<boolean> {
