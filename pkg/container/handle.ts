@@ -23,7 +23,7 @@ export interface ContainerHandle {
   readonly openStdin: boolean;
   /** the k8s-file log conmon writes (rotated files are `${logPath}.1`, `.2`, ...) */
   readonly logPath: string;
-  /** conmon's control fifo: "1 ROWS COLS\n" resizes the terminal, "2\n" reopens the log */
+  /** conmon's control fifo, in the bundle dir: "1 ROWS COLS\n" resizes, "2 0 0\n" reopens the log (2.1.6 ignores "2\n") */
   readonly ctlPath: string;
   /** conmon's attach socket (SOCK_SEQPACKET) */
   readonly attachSocketPath: string;
