@@ -7,6 +7,7 @@ import { ApiService } from '../../pkg/agent/api.ts';
 import { CniSocketService } from '../../pkg/agent/cni-socket.ts';
 import { HttpService } from '../../pkg/agent/http.ts';
 import { ImageService } from '../../pkg/agent/images.ts';
+import { NetworkService } from '../../pkg/agent/networks.ts';
 import { type AgentOptions, agentOptions } from '../../pkg/agent/options.ts';
 import { OverlayService } from '../../pkg/agent/overlay.ts';
 import type { Service } from '../../pkg/agent/service.ts';
@@ -40,7 +41,7 @@ const USAGE = `usage:
       [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--data-dir DIR] [--subnet-file PATH]
       [--lease-ttl SECONDS] [--http HOST:PORT|''] [--vxlan-name NAME] [--reconcile-interval SECONDS]
       [--leave] [--no-masquerade] [--run-dir DIR] [--cni-socket PATH|''] [--api-socket PATH|'']
-      [--insecure-registry HOST[:PORT]]...
+      [--insecure-registry HOST[:PORT]]... [--cni-conf-dir DIR] [--cni-bin-dir DIR]
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
       [--vni N] [--port N] [--force] [store flags]
   tsnet-agent leave --public-ip IP [store flags]
@@ -60,6 +61,8 @@ const RUN_FLAGS = {
   'api-socket': { type: 'string' },
   'run-dir': { type: 'string' },
   'insecure-registry': { type: 'string', multiple: true },
+  'cni-conf-dir': { type: 'string' },
+  'cni-bin-dir': { type: 'string' },
 } as const;
 
 const INIT_NETWORK_FLAGS = {
@@ -123,12 +126,25 @@ function agentServices(opts: AgentOptions): Service[] {
   const images = api
     ? new ImageService({ dataDir: opts.dataDir, insecureRegistries: opts.insecureRegistries, api })
     : undefined;
+  // The runtime's networks are served through the API too.
+  const networks = api
+    ? new NetworkService({
+        dataDir: opts.dataDir,
+        runDir: opts.runDir,
+        confDir: opts.cniConfDir,
+        binDir: opts.cniBinDir,
+        subnetFile: opts.subnetFile,
+        cniSocket: opts.cniSocket,
+        api,
+      })
+    : undefined;
   return [
     // First, so /livez answers while the rest waits (for etcd, for the network config).
     ...(opts.http ? [new HttpService(opts.http)] : []),
     ...(opts.cniSocket ? [new CniSocketService({ path: opts.cniSocket, plugins: SERVED_PLUGINS })] : []),
     // Images before the API: its calls find the stores open.
     ...(images ? [images] : []),
+    ...(networks ? [networks] : []),
     ...(api ? [api] : []),
     store,
     lease,

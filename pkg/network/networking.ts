@@ -55,6 +55,8 @@ export class CniNetworking implements ContainerNetworking {
   }
 
   async attach(req: AttachRequest): Promise<NetworkAttachment> {
+    // The built-ins go on disk once a container uses networks, so other runtimes see them from then on.
+    await this.opts.store.ensureBuiltins();
     const network = await this.opts.store.find(req.network);
     const base = {
       network: network.name,

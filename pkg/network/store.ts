@@ -37,7 +37,7 @@ export interface Network extends Omit<NetworkMeta, 'driver'> {
   readonly name: string;
   readonly driver: DockerDriver;
   readonly kind: 'cni' | 'host' | 'none';
-  readonly scope: 'local' | 'swarm';
+  readonly scope: 'local' | 'cluster';
   readonly builtin: boolean;
   /** The conflist (kind 'cni'). */
   readonly list?: NetworkConfigList;
@@ -130,44 +130,75 @@ export class NetworkStore {
     return join(this.opts.confDir, `${FILE_PREFIX}${name}${FILE_SUFFIX}`);
   }
 
-  /** Writes the default bridge network's conflist when it is missing (and the cluster's while in a cluster). */
-  async ensureBuiltins(): Promise<void> {
-    makeDirectorySync(this.opts.confDir);
-    if (!existsSync(this.fileOf(DEFAULT_NETWORK))) {
-      const meta = this.meta('bridge', [DEFAULT_BRIDGE_POOL], {}, {}, false);
-      await this.writeNew(
+  /**
+   * The built-in conflists, by name: bridge, and tsnet while the node is in a cluster. Their IDs are stable
+   * (derived from the name), so a built-in listed before its file is written keeps its ID afterwards.
+   */
+  private builtinConflists(): Map<string, Record<string, unknown>> {
+    const out = new Map<string, Record<string, unknown>>();
+    const meta = (driver: Driver, name: string, pools: IpamPool[]) => ({
+      ...this.meta(driver, pools, {}, {}, false),
+      id: builtinId(name),
+    });
+    out.set(
+      DEFAULT_NETWORK,
+      bridgeConflist(
         DEFAULT_NETWORK,
-        bridgeConflist(DEFAULT_NETWORK, meta, { bridge: DEFAULT_BRIDGE, ipMasq: true }, this.opts.pluginDirs),
-      );
+        meta('bridge', DEFAULT_NETWORK, [DEFAULT_BRIDGE_POOL]),
+        { bridge: DEFAULT_BRIDGE, ipMasq: true },
+        this.opts.pluginDirs,
+      ),
+    );
+    if (this.inCluster()) {
+      const overlay = meta('overlay', CLUSTER_NETWORK, this.clusterPools());
+      out.set(CLUSTER_NETWORK, overlayConflist(CLUSTER_NETWORK, overlay, this.opts.pluginDirs));
     }
-    if (this.inCluster() && !existsSync(this.fileOf(CLUSTER_NETWORK))) {
-      const pools = this.clusterPools();
-      await this.writeNew(
-        CLUSTER_NETWORK,
-        overlayConflist(CLUSTER_NETWORK, this.meta('overlay', pools, {}, {}, false), this.opts.pluginDirs),
-      );
+    return out;
+  }
+
+  /**
+   * Writes the built-ins' conflists that are missing. Called when networks are first used (create, attach),
+   * not at start: an agent that never runs a container leaves the conf dir alone.
+   */
+  async ensureBuiltins(): Promise<void> {
+    for (const [name, conflist] of this.builtinConflists()) {
+      if (existsSync(this.fileOf(name))) continue;
+      try {
+        await this.writeNew(name, conflist);
+      } catch (err) {
+        if (!(err instanceof NetworkExistsError)) throw err; // written meanwhile: fine
+      }
     }
   }
 
   /** Every network: host and none, then the conflists (tsnet only while the node is in a cluster). */
   async list(): Promise<Network[]> {
     const out: Network[] = [this.hostLike('host'), this.hostLike('none')];
-    let names: string[];
+    let names: string[] = [];
     try {
       names = await readdir(this.opts.confDir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    const inCluster = this.inCluster();
-    for (const file of names.sort()) {
+    const builtins = this.builtinConflists();
+    const found: Network[] = [];
+    for (const file of names) {
       if (!file.startsWith(FILE_PREFIX) || !file.endsWith(FILE_SUFFIX)) continue;
       const network = await this.load(join(this.opts.confDir, file));
       if (!network) continue;
-      if (network.name === CLUSTER_NETWORK && !inCluster) continue;
-      out.push(network);
+      if (network.name === CLUSTER_NETWORK && !builtins.has(CLUSTER_NETWORK)) continue;
+      found.push(network);
     }
-    return out;
+    // Built-ins not written yet are listed as they will be written.
+    for (const [name, conflist] of builtins) {
+      if (found.some((n) => n.name === name)) continue;
+      const network = this.fromBytes(
+        Buffer.from(`${JSON.stringify(conflist, null, 2)}\n`),
+        this.fileOf(name),
+      );
+      if (network) found.push(network);
+    }
+    return [...out, ...found.sort((a, b) => a.name.localeCompare(b.name))];
   }
 
   /** By full ID, then exact name, then unique ID prefix (Docker's order). */
@@ -183,6 +214,7 @@ export class NetworkStore {
 
   async create(req: CreateNetworkRequest): Promise<Network> {
     validateNetworkName(req.name);
+    await this.ensureBuiltins();
     if (BUILTIN_NAMES.has(req.name)) throw new NetworkExistsError(req.name);
     const driver = parseDriver(req.driver);
     const existing = await this.list();
@@ -262,12 +294,14 @@ export class NetworkStore {
   }
 
   private async load(file: string): Promise<Network | undefined> {
-    let bytes: Buffer;
     try {
-      bytes = await readFile(file);
+      return this.fromBytes(await readFile(file), file);
     } catch {
       return undefined;
     }
+  }
+
+  private fromBytes(bytes: Buffer, file: string): Network | undefined {
     let list: NetworkConfigList;
     try {
       list = parseConfList(bytes, file);
@@ -282,7 +316,7 @@ export class NetworkStore {
       name: list.name,
       driver,
       kind: 'cni',
-      scope: driver === 'overlay' ? 'swarm' : 'local',
+      scope: driver === 'overlay' ? 'cluster' : 'local',
       builtin: list.name === DEFAULT_NETWORK || list.name === CLUSTER_NETWORK,
       created: meta?.created ?? new Date(0).toISOString(),
       internal: meta?.internal === true,
