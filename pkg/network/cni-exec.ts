@@ -167,7 +167,13 @@ export class CniExecutor {
       throw err;
     }
     const result = prev as Result;
-    await this.writeCache(list, rt, result);
+    try {
+      await this.writeCache(list, rt, result);
+    } catch (err) {
+      // Without its cache entry nobody could DEL the attachment with what ADD made: take it back now.
+      await this.delPlugins(list, rt, result).catch(() => undefined);
+      throw err;
+    }
     return result;
   }
 

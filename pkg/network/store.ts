@@ -20,6 +20,7 @@ import {
 } from '../ip/address.ts';
 import { validateLinkName } from '../netlink/link.ts';
 import { readSubnetEnv } from '../subnet/env.ts';
+import { inTurn } from '../sync/turns.ts';
 import { type NetworkConfigList, parseConfList } from './cni-exec.ts';
 import {
   bridgeConflist,
@@ -212,7 +213,12 @@ export class NetworkStore {
     return hit;
   }
 
-  async create(req: CreateNetworkRequest): Promise<Network> {
+  /** Creates are serialised per conf dir: two at once could both find the same subnet free. */
+  create(req: CreateNetworkRequest): Promise<Network> {
+    return inTurn(`network-store:${this.opts.confDir}`, () => this.createNow(req));
+  }
+
+  private async createNow(req: CreateNetworkRequest): Promise<Network> {
     validateNetworkName(req.name);
     await this.ensureBuiltins();
     if (BUILTIN_NAMES.has(req.name)) throw new NetworkExistsError(req.name);

@@ -182,3 +182,19 @@ test('names: taken and built-in names, bad names and unknown drivers are refused
     });
   });
 });
+
+test('concurrent creates never share a subnet: defaults differ, the same explicit subnet is refused once', async (t) => {
+  await withStore(async (store) => {
+    const auto = await Promise.all([
+      store.create(req('c1')),
+      store.create(req('c2')),
+      store.create(req('c3')),
+    ]);
+    t.is(new Set(auto.map((n) => n.pools[0]?.subnet)).size, 3);
+    const same = await Promise.allSettled([
+      store.create(req('s1', { pools: [{ subnet: '10.95.0.0/24' }] })),
+      store.create(req('s2', { pools: [{ subnet: '10.95.0.0/24' }] })),
+    ]);
+    t.deepEqual(same.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+  });
+});
