@@ -66,6 +66,12 @@ export class CniNetworking implements ContainerNetworking {
     };
     // host and none have no interface of their own to make: the engine shares or omits the namespace.
     if (network.kind !== 'cni' || !network.list) return { ...base, ports: [] };
+    // A second ADD would fail on the taken interface name, and the DEL after it would tear down the first.
+    if (await this.opts.executor.cachedResult(network.name, req.containerId, req.ifName)) {
+      throw new InvalidNetworkError(
+        `endpoint with name ${req.containerName} already exists in network ${network.name} (${req.ifName})`,
+      );
+    }
     if (req.ipv4 !== undefined) requireAddressInPools(network, req.ipv4);
     const ports = await reserveHostPorts(this.nodeNetns, req.containerId, req.ports);
     const rt: RuntimeConf = {

@@ -57,7 +57,11 @@ test('two containers on a bridge network reach each other; the attachment says t
     const [c1, c2] = [w.others[0]!, w.others[1]!];
     await createNet(w, 'appnet');
     const a1 = await attach(w, 'appnet', CTR1, c1.path, { aliases: ['web'] });
-    const a2 = await attach(w, 'appnet', CTR2, c2.path, { ipv4: '10.77.0.50' });
+    const a2 = await attach(w, 'appnet', CTR2, c2.path, { ipv4: '10.77.0.50', mac: '02:42:0a:4d:00:32' });
+    t.is(a2.macAddress, '02:42:0a:4d:00:32', '--mac-address is honoured');
+    await t.throwsAsync(attach(w, 'appnet', CTR2, c2.path), {
+      message: 'endpoint with name ctr-bbbb already exists in network appnet (eth0)',
+    });
     t.is(a1.network, 'appnet');
     t.regex(a1.networkId, /^[0-9a-f]{64}$/);
     t.is(a1.gateway, '10.77.0.1');
@@ -84,6 +88,7 @@ test('two containers on a bridge network reach each other; the attachment says t
 
     await w.networking.detach({ containerId: CTR1, netnsPath: c1.path, network: 'appnet', ifName: 'eth0' });
     t.false(linkNames(c1.path).includes('eth0'), 'detach removes the interface');
+    await w.networking.detach({ containerId: CTR1, netnsPath: c1.path, network: 'appnet', ifName: 'eth0' });
     t.deepEqual(
       (await w.networking.endpointsOf(await w.store.find('appnet'))).map((e) => e.containerId),
       [CTR2],
