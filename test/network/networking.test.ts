@@ -1,6 +1,6 @@
 // Runtime networks end to end in a test node namespace: a bridge network's conflist run by the libcni-like
 // executor through ContainerNetworking, with iproute2, nft and TCP clients as the oracles.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import type { NetworkAttachment } from '../../pkg/container/networking.ts';
@@ -222,5 +222,35 @@ test('GC removes the attachments the valid list does not name and keeps the othe
     const ipamDir = join(w.dir, 'data', 'cni', 'networks', 'gcnet');
     const leased = readdirSync(ipamDir).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
     t.deepEqual(leased, [kept.ipAddress], 'only the valid attachment keeps an address');
+  });
+});
+
+test('GC detaches what a removed network left, with the conflist the cache kept', async (t) => {
+  await withNodeWorld(1, async (w) => {
+    const ctr = w.others[0]!;
+    const net = await createNet(w, 'gone');
+    await attach(w, 'gone', CTR1, ctr.path);
+    await w.store.remove(net);
+    await w.networking.collectGarbage([]);
+    t.false(linkNames(ctr.path).includes('eth0'), 'the interface is gone');
+    t.false(existsSync(join(w.cacheDir, 'results', `gone-${CTR1}-eth0`)), 'so is the cache entry');
+  });
+});
+
+test('in a cluster the tsnet network attaches through tsnet-vxlan with an address of the node subnet', async (t) => {
+  await withNodeWorld(1, async (w) => {
+    const ctr = w.others[0]!;
+    writeFileSync(
+      join(w.dir, 'run', 'subnet.env'),
+      'TSNET_NETWORK=10.244.0.0/16\nTSNET_SUBNET=10.244.7.1/24\nTSNET_MTU=1450\nTSNET_IPMASQ=true\n',
+    );
+    const a = await attach(w, 'tsnet', CTR1, ctr.path);
+    t.regex(a.ipAddress ?? '', /^10\.244\.7\.\d+$/);
+    t.is(a.gateway, '10.244.7.1');
+    const eth0 = ipLinks(ctr.path).find((l) => l.ifname === 'eth0');
+    t.is(eth0?.mtu, 1450, 'the overlay MTU');
+    t.true(existsSync(join(w.confDir, 'tsnet-tsnet.conflist')), 'its conflist is on disk');
+    await w.networking.detach({ containerId: CTR1, netnsPath: ctr.path, network: 'tsnet', ifName: 'eth0' });
+    t.false(linkNames(ctr.path).includes('eth0'));
   });
 });
