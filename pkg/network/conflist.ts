@@ -3,6 +3,7 @@
 // (id, driver, created, labels, options, IPAM pools) rides along in the conflist's top-level `args.tsnet`,
 // which libcni and other runtimes ignore: the conflist is the whole record.
 import { join } from 'node:path';
+import { formatIp, lastAddressOf, parseCidr, subnetOf } from '../ip/address.ts';
 
 export type Driver = 'bridge' | 'macvlan' | 'overlay';
 
@@ -73,16 +74,18 @@ function ipamSection(
   };
 }
 
-/** --ip-range as host-local's rangeStart/rangeEnd: its first and last host address. */
+/** --ip-range (a CIDR the store validated) as host-local's rangeStart/rangeEnd: its first and last host. */
 function rangeBounds(cidr: string): { rangeStart: string; rangeEnd: string } {
-  const [addr = '', lenText = '32'] = cidr.split('/');
-  const len = Number(lenText);
-  const base = addr.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-  const size = 2 ** (32 - len);
-  const first = len >= 31 ? base : base + 1;
-  const last = len >= 31 ? base + size - 1 : base + size - 2;
-  const text = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-  return { rangeStart: text(first), rangeEnd: text(last) };
+  const parsed = parseCidr(cidr);
+  if (!parsed) throw new Error(`invalid ip-range ${cidr}`);
+  const range = subnetOf(parsed.address, parsed.prefix);
+  const hostsOnly = range.prefix < 31; // a /31 or /32 has no network and broadcast address to skip
+  const first = range.network + (hostsOnly ? 1n : 0n);
+  const last = lastAddressOf(range) - (hostsOnly ? 1n : 0n);
+  return {
+    rangeStart: formatIp({ family: range.family, value: first }),
+    rangeEnd: formatIp({ family: range.family, value: last }),
+  };
 }
 
 function withMeta(

@@ -1,7 +1,7 @@
 // The node's networks: each a conflist `tsnet-<name>.conflist` in the CNI conf dir (written temp + fsync +
 // link, so a name is taken once), plus the built-ins Docker users expect: bridge (the default, on tsnet0),
 // host, none, and tsnet (the cluster overlay) while the node is in a cluster (subnet.env exists).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -107,7 +107,6 @@ function builtinId(name: string): string {
 }
 
 function createHashHex(text: string): string {
-  const { createHash } = process.getBuiltinModule('node:crypto');
   return createHash('sha256').update(text).digest('hex');
 }
 
