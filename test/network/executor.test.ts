@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { CniExecError, parseConfList } from '../../pkg/network/cni-exec.ts';
 import { ipLinks } from '../helpers/netns.ts';
+import { REFERENCE_CNI } from '../helpers/plugin.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 import { type NodeWorld, withNodeWorld } from './world.ts';
 
@@ -164,4 +165,35 @@ test("a plugin whose VERSION does not list the conflist's cniVersion is refused 
       { extraPluginDirs: [bin] },
     );
   });
+});
+
+test("the reference tuning plugin chained after ours reads our prevResult (a libcni consumer's view of the list)", async (t) => {
+  await withNodeWorld(
+    1,
+    async (w) => {
+      const ctr = w.others[0]!;
+      const conf = {
+        cniVersion: '1.0.0',
+        name: 'tuned',
+        plugins: [
+          {
+            type: 'tsnet-bridge',
+            bridge: 'tsbrtune0',
+            isGateway: true,
+            ipam: { type: 'tsnet-ipam', subnet: '10.79.9.0/24', dataDir: join(w.dir, 'ipam') },
+          },
+          { type: 'tuning', mtu: 1300 },
+        ],
+      };
+      const list = parseConfList(Buffer.from(JSON.stringify(conf)), 'tuned (test)');
+      const rt = { containerId: CTR, netns: ctr.path, ifName: 'eth0' };
+      const result = await w.executor.addNetworkList(list, rt);
+      t.regex(result.ips?.[0]?.address ?? '', /^10\.79\.9\.\d+\/24$/, 'tuning passed our result on');
+      t.is(ipLinks(ctr.path).find((l) => l.ifname === 'eth0')?.mtu, 1300, 'tuning found eth0 through it');
+      await w.executor.checkNetworkList(list, rt);
+      await w.executor.delNetworkList(list, rt);
+      t.false(ipLinks(ctr.path).some((l) => l.ifname === 'eth0'));
+    },
+    { extraPluginDirs: [REFERENCE_CNI] },
+  );
 });
