@@ -7,6 +7,7 @@ import { ApiService } from '../../pkg/agent/api.ts';
 import { CniSocketService } from '../../pkg/agent/cni-socket.ts';
 import { HttpService } from '../../pkg/agent/http.ts';
 import { ImageService } from '../../pkg/agent/images.ts';
+import { NetworkService } from '../../pkg/agent/networks.ts';
 import { type AgentOptions, agentOptions } from '../../pkg/agent/options.ts';
 import { OverlayService } from '../../pkg/agent/overlay.ts';
 import type { Service } from '../../pkg/agent/service.ts';
@@ -41,7 +42,7 @@ const USAGE = `usage:
       [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--data-dir DIR] [--subnet-file PATH]
       [--lease-ttl SECONDS] [--http HOST:PORT|''] [--vxlan-name NAME] [--reconcile-interval SECONDS]
       [--leave] [--no-masquerade] [--run-dir DIR] [--cni-socket PATH|''] [--api-socket PATH|'']
-      [--insecure-registry HOST[:PORT]]...
+      [--insecure-registry HOST[:PORT]]... [--cni-conf-dir DIR] [--cni-bin-dir DIR]
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
       [--vni N] [--port N] [--force] [store flags]
   tsnet-agent leave --public-ip IP [store flags]
@@ -61,6 +62,8 @@ const RUN_FLAGS = {
   'api-socket': { type: 'string' },
   'run-dir': { type: 'string' },
   'insecure-registry': { type: 'string', multiple: true },
+  'cni-conf-dir': { type: 'string' },
+  'cni-bin-dir': { type: 'string' },
 } as const;
 
 const INIT_NETWORK_FLAGS = {
@@ -126,6 +129,18 @@ function agentServices(opts: AgentOptions): Service[] {
     : undefined;
   // volumes.containerVolumes is what the container engine resolves its mounts with
   const volumes = api ? new VolumeService({ dataDir: opts.dataDir, api }) : undefined;
+  // The runtime's networks are served through the API too.
+  const networks = api
+    ? new NetworkService({
+        dataDir: opts.dataDir,
+        runDir: opts.runDir,
+        confDir: opts.cniConfDir,
+        binDir: opts.cniBinDir,
+        subnetFile: opts.subnetFile,
+        cniSocket: opts.cniSocket,
+        api,
+      })
+    : undefined;
   return [
     // First, so /livez answers while the rest waits (for etcd, for the network config).
     ...(opts.http ? [new HttpService(opts.http)] : []),
@@ -133,6 +148,7 @@ function agentServices(opts: AgentOptions): Service[] {
     // Images before the API: its calls find the stores open.
     ...(images ? [images] : []),
     ...(volumes ? [volumes] : []),
+    ...(networks ? [networks] : []),
     ...(api ? [api] : []),
     store,
     lease,

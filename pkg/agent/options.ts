@@ -1,7 +1,7 @@
 // Agent options from the command line, validated at the edge with messages an operator can act on.
 
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   type Flags,
   ipv4Flag,
@@ -42,7 +42,14 @@ export interface AgentOptions {
   readonly apiSocket: string;
   /** Registries (`host[:port]`) pulled from and pushed to over plain HTTP (loopback ones always are). */
   readonly insecureRegistries: readonly string[];
+  /** Where the runtime's networks are kept as CNI conflists (other CNI runtimes read them there too). */
+  readonly cniConfDir: string;
+  /** Where CNI plugins are looked up first (the agent's own dist/cni after it). */
+  readonly cniBinDir: string;
 }
+
+export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
+export const DEFAULT_CNI_BIN_DIR = '/opt/cni/bin';
 
 export const DEFAULT_RUN_DIR = '/run/tsnet';
 
@@ -79,6 +86,9 @@ export function agentOptions(flags: Flags): AgentOptions {
     runDir,
     apiSocket,
     insecureRegistries: insecureRegistriesFlag(flags),
+    // Absolute: CNI_PATH entries must be, and the agent's cwd is nobody's business.
+    cniConfDir: resolve(statePath(flags, 'cni-conf-dir', DEFAULT_CNI_CONF_DIR)),
+    cniBinDir: resolve(statePath(flags, 'cni-bin-dir', DEFAULT_CNI_BIN_DIR)),
   };
 }
 

@@ -18,6 +18,11 @@ export interface DelegateContext {
   stderr?: (text: string) => void;
   /** Aborting kills the delegate. */
   signal?: AbortSignal;
+  /**
+   * Wraps the (synchronous) spawn, e.g. to fork the plugin inside the node's network namespace when the
+   * caller runs elsewhere (pkg/netns withNetns): the plugin then treats that namespace as the node's.
+   */
+  inNamespace?: <T>(spawn: () => T) => T;
 }
 
 /** A network config object, or its JSON bytes as received on stdin. */
@@ -79,11 +84,17 @@ function childEnv(env: EnvRecord, command: CniCommand): Record<string, string> {
   return out;
 }
 
-function spawnOnce(file: string, stdin: Uint8Array, env: Record<string, string>, signal?: AbortSignal) {
+function spawnOnce(
+  file: string,
+  stdin: Uint8Array,
+  env: Record<string, string>,
+  ctx: Pick<DelegateContext, 'signal' | 'inNamespace'>,
+) {
   return new Promise<ExecOutcome>((resolve, reject) => {
     // Loaded on first use: child_process (and the net module under it) would slow every plugin start.
     const { spawn } = process.getBuiltinModule('node:child_process');
-    const child = spawn(file, [], { env, stdio: ['pipe', 'pipe', 'pipe'], signal });
+    const start = () => spawn(file, [], { env, stdio: ['pipe', 'pipe', 'pipe'], signal: ctx.signal });
+    const child = ctx.inNamespace ? ctx.inNamespace(start) : start();
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -108,14 +119,14 @@ export async function execPlugin(
   file: string,
   command: CniCommand,
   config: DelegateConfig,
-  ctx: Pick<DelegateContext, 'env' | 'stderr' | 'signal'>,
+  ctx: Pick<DelegateContext, 'env' | 'stderr' | 'signal' | 'inNamespace'>,
 ): Promise<string> {
   const stdin = toBytes(config);
   const env = childEnv(ctx.env, command);
   let outcome: ExecOutcome | undefined;
   for (let attempt = 1; outcome === undefined; attempt++) {
     try {
-      outcome = await spawnOnce(file, stdin, env, ctx.signal);
+      outcome = await spawnOnce(file, stdin, env, ctx);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       // A plugin binary being installed right now: the reference retries too.

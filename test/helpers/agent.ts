@@ -28,6 +28,8 @@ export function startTestAgent(
   options: { env?: Record<string, string>; args?: readonly string[] } = {},
 ): TestAgent {
   const args = ['run', '--data-dir', join(dir, 'data'), '--run-dir', join(dir, 'run'), '--cni-socket', ''];
+  // Never the node's /etc/cni/net.d: the runtime's networks of a test agent live in its directory.
+  if (!options.args?.includes('--cni-conf-dir')) args.push('--cni-conf-dir', join(dir, 'net.d'));
   if (!options.args?.includes('--http')) args.push('--http', '');
   const child = spawn(
     'nsenter',
