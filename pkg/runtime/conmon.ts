@@ -7,7 +7,7 @@ import { existsSync, constants as fsConstants, readFileSync, watch } from 'node:
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CgroupManager } from '../cgroups/manager.ts';
-import { DEFAULT_RUNC, isNotFoundMessage, isPermissionMessage, Runc, validateContainerId } from './runc.ts';
+import { classifyStartFailure, DEFAULT_RUNC, Runc, validateContainerId } from './runc.ts';
 
 export const DEFAULT_CONMON = '/usr/bin/conmon';
 
@@ -49,20 +49,7 @@ export interface Monitor {
   readonly winszPath: string;
 }
 
-/** The container's process could not be started: `reason` says which Docker exit code applies. */
-export class ContainerStartError extends Error {
-  override name = 'ContainerStartError';
-  constructor(
-    readonly reason: 'not-found' | 'permission' | 'other',
-    readonly runtimeMessage: string,
-  ) {
-    super(runtimeMessage);
-  }
-  /** Docker's exit code for the failure: 127 not found, 126 not executable, 125 otherwise. */
-  get exitCode(): number {
-    return this.reason === 'not-found' ? 127 : this.reason === 'permission' ? 126 : 125;
-  }
-}
+export { ContainerStartError } from './runc.ts';
 
 const SUN_PATH_MAX = 107; // sockaddr_un.sun_path minus the NUL
 
@@ -86,12 +73,6 @@ export function conmonArgs(opts: MonitorOptions): string[] {
       : []),
     '--log-level=error',
   ];
-}
-
-function classify(message: string): ContainerStartError {
-  if (isNotFoundMessage(message)) return new ContainerStartError('not-found', message);
-  if (isPermissionMessage(message)) return new ContainerStartError('permission', message);
-  return new ContainerStartError('other', message);
 }
 
 function isCompleteJson(text: string): boolean {
@@ -178,7 +159,7 @@ export async function startMonitor(opts: MonitorOptions): Promise<Monitor> {
       lastRuntimeError(opts.runtimeLogPath) ||
       `conmon exited without a container pid${report ? ` (${report.trim()})` : ''}`;
     await removeMonitorLeftovers(opts);
-    throw classify(message);
+    throw classifyStartFailure(message);
   }
   const monitorPid = Number(readFileSync(opts.conmonPidFile, 'utf8').trim());
   return {
@@ -297,7 +278,8 @@ export function monitorAlive(conmonPidFile: string, startTime?: number): boolean
 
 /**
  * Resolves with the exit code once conmon has written exitDir/<id>: fs.watch on the directory, with a
- * poll as a fallback (inotify can miss a rename or be unavailable). Rejects with an AbortError on abort.
+ * poll as a fallback (inotify can miss a rename or be unavailable). Rejects with an Error named
+ * AbortError (its cause the signal's reason) on abort.
  */
 export function waitForExit(exitDir: string, id: string, signal?: AbortSignal): Promise<number> {
   const file = join(exitDir, validateContainerId(id));
@@ -327,7 +309,9 @@ export function waitForExit(exitDir: string, id: string, signal?: AbortSignal): 
     const poll = setInterval(read, 250);
     const onAbort = (): void => {
       finish();
-      reject(signal?.reason ?? new DOMException('aborted', 'AbortError'));
+      const err = new Error(`waiting for the exit of ${id} was aborted`, { cause: signal?.reason });
+      err.name = 'AbortError';
+      reject(err);
     };
     function finish(): void {
       done = true;
@@ -362,7 +346,7 @@ export async function writeControl(ctlPath: string, msg: string): Promise<void> 
 }
 
 /** Resizes the container's terminal ("1 ROWS COLS\n"). */
-export function resizeTerminal(ctlPath: string, rows: number, cols: number): Promise<void> {
+export async function resizeTerminal(ctlPath: string, rows: number, cols: number): Promise<void> {
   for (const [what, n] of [
     ['rows', rows],
     ['columns', cols],
@@ -372,7 +356,11 @@ export function resizeTerminal(ctlPath: string, rows: number, cols: number): Pro
   return writeControl(ctlPath, `1 ${rows} ${cols}\n`);
 }
 
-/** Makes conmon reopen its log file ("2\n"), after a rotation renamed it. */
+/**
+ * Makes conmon reopen its log file after a rotation renamed it. conmon 2.1.6 parses every control
+ * message as three integers ("%d %d %d"): a bare "2\n" is dropped silently (measured: it keeps writing to
+ * the renamed file); "2 0 0\n" reopens, and no line is lost across the switch.
+ */
 export function reopenLog(ctlPath: string): Promise<void> {
-  return writeControl(ctlPath, '2\n');
+  return writeControl(ctlPath, '2 0 0\n');
 }

@@ -2,11 +2,24 @@
 // the k8s-file log, SIGTERM escalation, surviving the death of whoever started conmon, OOM kills, a missing
 // executable (typed error, nothing left), pause/resume and signal names. runc's own `state`/`list` and the
 // files conmon writes are the oracles. Skipped with the reason where runc, conmon or busybox is missing.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { cgroupManager, detectCgroupLayout } from '../../pkg/cgroups/index.ts';
-import { ContainerStartError, monitorAlive, readExitStatus, waitForExit } from '../../pkg/runtime/conmon.ts';
-import { parseSignal, SignalError } from '../../pkg/runtime/runc.ts';
+import {
+  ContainerStartError,
+  type Monitor,
+  type MonitorOptions,
+  monitorAlive,
+  readExitStatus,
+  reopenLog,
+  resizeTerminal,
+  waitForExit,
+} from '../../pkg/runtime/conmon.ts';
+import type { OciSpec } from '../../pkg/runtime/oci.ts';
+import { execStartFailure, parseSignal, Runc, SignalError } from '../../pkg/runtime/runc.ts';
 import { type FixtureContainer, runFixtureContainer, whyContainersCannotRun } from '../helpers/container.ts';
 
 const skipReason = whyContainersCannotRun({ conmon: true });
@@ -23,6 +36,26 @@ async function withContainer<T>(
   } finally {
     await c.cleanup();
   }
+}
+
+const STARTER = new URL('../helpers/start-monitor-child.ts', import.meta.url).pathname;
+
+function parentPid(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Polls `cond` (every 20 ms, up to 10 s): for effects that have no event to wait on. */
+async function waitUntil(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (cond()) return;
+    await sleep(20);
+  }
+  throw new Error('condition not reached within 10 s');
 }
 
 /** The k8s-file log's lines as [stream, text]. */
@@ -103,9 +136,147 @@ conmonTest('pause and resume through runc; a bad signal name is a clear error', 
     await c.runc.kill(c.id, 'KILL');
     t.is(await waitForExit(c.exitDir, c.id), 137);
   });
-  t.is(
-    await new (await import('../../pkg/runtime/runc.ts')).Runc({ root: '/nonexistent-runc-root' }).state('x'),
-    undefined,
+  t.is(await new Runc({ root: '/nonexistent-runc-root' }).state('unknown'), undefined);
+});
+
+conmonTest('a PID 1 ignoring SIGTERM keeps running; SIGKILL then ends it with 137', async (t) => {
+  // busybox sleep installs no handler, and the kernel drops unhandled signals sent to a PID namespace's init
+  await withContainer({ args: ['sleep', '60'] }, async (c) => {
+    await c.runc.kill(c.id, 'TERM');
+    await t.throwsAsync(waitForExit(c.exitDir, c.id, AbortSignal.timeout(1000)), { name: 'AbortError' });
+    t.is((await c.runc.state(c.id))?.status, 'running');
+    await c.runc.kill(c.id, 'SIGKILL', { all: true });
+    t.is(await waitForExit(c.exitDir, c.id), 137);
+    const status = await readExitStatus({ id: c.id, persistDir: c.persistDir, cwd: c.containerDir });
+    t.deepEqual([status?.exitCode, status?.oomKilled], [137, false]);
+  });
+});
+
+/** Starts conmon from a child process (test/helpers/start-monitor-child.ts), which the test then kills. */
+function launchFromChild(onChild: (child: ChildProcess) => void) {
+  return (opts: MonitorOptions): Promise<Monitor> => {
+    const child = spawn(process.execPath, ['--import=tsx', STARTER, JSON.stringify(opts)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    onChild(child);
+    return new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (!out.includes('\n')) return;
+        const answer = JSON.parse(out) as Monitor | { error: string };
+        if ('error' in answer) reject(new Error(answer.error));
+        else resolve(answer);
+      });
+      child.once('exit', (code) => reject(new Error(`the starter exited with ${code}`)));
+    });
+  };
+}
+
+conmonTest('the container survives the SIGKILL of the process that started conmon', async (t) => {
+  let starter: ChildProcess | undefined;
+  const launch = launchFromChild((child) => {
+    starter = child;
+  });
+  try {
+    await withContainer(
+      { args: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.05; done'], launch },
+      async (c) => {
+        const starterPid = starter?.pid;
+        const exited = new Promise((resolve) => starter?.once('exit', resolve));
+        starter?.kill('SIGKILL');
+        await exited;
+        t.false(existsSync(`/proc/${starterPid}`), 'the starter is gone');
+        t.true(monitorAlive(c.conmonPidFile), 'conmon lives on');
+        t.not(parentPid(c.monitor.monitorPid), starterPid, 'conmon was never its child (it double-forks)');
+        const before = logLines(c.logPath).length;
+        await waitUntil(() => logLines(c.logPath).length > before + 3);
+        const state = await c.runc.state(c.id);
+        t.is(state?.status, 'running');
+        t.is(state?.pid, c.monitor.pid, 'the same PID 1');
+        t.is(Number(readFileSync(c.pidFile, 'utf8')), c.monitor.pid);
+        await c.runc.kill(c.id, 'KILL');
+        t.is(await waitForExit(c.exitDir, c.id), 137, 'conmon still records the exit');
+      },
+    );
+  } finally {
+    starter?.kill('SIGKILL');
+  }
+});
+
+conmonTest('an OOM kill gives 137 and oomKilled', async (t) => {
+  await withContainer(
+    {
+      // PID 1 itself holds the 64 MiB string, so the OOM killer picks it
+      args: ['sh', '-c', 'x=$(head -c 64m /dev/zero | tr "\\0" a); echo survived'],
+      resources: { memory: 8 * 1024 * 1024 },
+    },
+    async (c) => {
+      t.is(await waitForExit(c.exitDir, c.id), 137);
+      const cgroup = cgroupManager(c.cgroupPath, detectCgroupLayout());
+      t.true((await cgroup.stats()).oomKills > 0, 'the cgroup counted an OOM kill');
+      const status = await readExitStatus({
+        id: c.id,
+        persistDir: c.persistDir,
+        cwd: c.containerDir,
+        cgroup,
+      });
+      t.deepEqual([status?.exitCode, status?.oomKilled], [137, true]);
+      t.true(existsSync(join(c.persistDir, 'oom')), "conmon's oom marker in the persist dir");
+      t.false(logLines(c.logPath).some(([, text]) => text === 'survived'));
+    },
   );
-  t.false(cgroupManager('nonexistent', detectCgroupLayout()).exists());
+});
+
+conmonTest('exec: the exit code and separate streams come back; a missing command is typed', async (t) => {
+  await withContainer({ args: ['sleep', '60'] }, async (c) => {
+    const spec = JSON.parse(readFileSync(join(c.bundleDir, 'config.json'), 'utf8')) as OciSpec;
+    const exec = async (args: string[]) => {
+      const file = join(c.root, 'process.json');
+      writeFileSync(file, JSON.stringify({ ...spec.process, args }));
+      const child = c.runc.exec(c.id, file);
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      return { code, stdout, stderr };
+    };
+    const ok = await exec(['sh', '-c', 'echo out; echo err >&2; exit 5']);
+    t.deepEqual(ok, { code: 5, stdout: 'out\n', stderr: 'err\n' });
+    t.is(execStartFailure(ok.code, ok.stderr), undefined);
+    const missing = await exec(['no-such-command']);
+    t.is(execStartFailure(missing.code, missing.stderr)?.exitCode, 127);
+    const notExecutable = await exec(['/etc/passwd']);
+    t.is(execStartFailure(notExecutable.code, notExecutable.stderr)?.exitCode, 126);
+  });
+});
+
+conmonTest('the ctl fifo: "2 0 0" makes conmon reopen a rotated log without losing lines', async (t) => {
+  await withContainer(
+    { args: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo n$i; sleep 0.02; done'] },
+    async (c) => {
+      await waitUntil(() => logLines(c.logPath).length >= 5);
+      renameSync(c.logPath, `${c.logPath}.1`);
+      await reopenLog(c.monitor.ctlPath);
+      await waitUntil(() => existsSync(c.logPath) && logLines(c.logPath).length >= 5);
+      await c.runc.kill(c.id, 'KILL');
+      await waitForExit(c.exitDir, c.id);
+      const numbers = [...logLines(`${c.logPath}.1`), ...logLines(c.logPath)].map(([, text]) =>
+        Number(text.slice(1)),
+      );
+      t.deepEqual(
+        numbers,
+        numbers.map((_, i) => i + 1),
+        'every line once, in order, across the two files',
+      );
+      await waitUntil(() => !monitorAlive(c.conmonPidFile));
+      await t.throwsAsync(reopenLog(c.monitor.ctlPath), { message: /conmon is not running/ });
+      await t.throwsAsync(resizeTerminal(c.monitor.ctlPath, 0, 80), { message: /invalid terminal rows/ });
+    },
+  );
 });
