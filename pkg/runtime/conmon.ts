@@ -2,10 +2,26 @@
 // the container's parent (so the exit status is not lost), holds stdio and the terminal, writes the
 // k8s-file log, records the exit code, and outlives the agent. This module starts it, reads what it
 // leaves behind (exit file, oom marker) and talks to its control fifo.
-import { spawn } from 'node:child_process';
+//
+// Measured here (conmon 2.1.6, runc 1.1.5; test/runtime/conmon.test.ts checks each):
+// - The conmon we spawn forks the monitor and exits within ~5 ms; the monitor is reparented to PID 1, so
+//   a SIGKILL of the caller (the agent) touches neither it nor the container: same PID 1, the log keeps
+//   growing, the exit is still recorded. Closing our end of the sync pipe early does not hurt it either.
+//   An ended monitor stays a zombie until PID 1 reaps it: liveness checks treat state Z as dead.
+// - The exit code (decimal text, 128+n after signal n) is written to `<exit-dir>/<id>` and to
+//   `<persist-dir>/exit` (the team saw no exit file at all without --persist-dir: always pass both).
+//   After an OOM kill it writes `oom` both into the persist dir and into its working directory.
+// - The bundle dir receives `ctl` and `winsz` (fifos) and, with --full-attach, the `attach` socket (else
+//   the socket is reached through a symlink `<socket-dir>/<uuid>` to the bundle dir).
+// - The ctl fifo takes "TYPE A B\n", always three integers: "1 ROWS COLS\n" resizes the terminal and
+//   "2 0 0\n" reopens the log; a bare "2\n" is ignored (it keeps writing into a renamed file).
+// - A failed `runc create` comes back on the sync pipe as {"pid": -1, "message": "runc create failed: ..."}
+//   and conmon exits, leaving its fifos and socket in the bundle dir (removed here).
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, constants as fsConstants, readFileSync, watch } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { CgroupManager } from '../cgroups/manager.ts';
 import { classifyStartFailure, DEFAULT_RUNC, Runc, validateContainerId } from './runc.ts';
 
@@ -118,57 +134,70 @@ export async function startMonitor(opts: MonitorOptions): Promise<Monitor> {
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
   });
   child.unref();
-  const sync = child.stdio[3];
-  if (!sync || !('on' in sync)) throw new Error('conmon: no sync pipe');
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const report = await new Promise<string>((resolve, reject) => {
+  try {
+    const answer = await readSyncAnswer(child, opts.id, opts.timeoutMs ?? 30_000);
+    if (answer.pid === undefined || answer.pid <= 0) {
+      throw classifyStartFailure(
+        answer.message || lastRuntimeError(opts.runtimeLogPath) || 'conmon exited without a container pid',
+      );
+    }
+    const monitorPid = Number(readFileSync(opts.conmonPidFile, 'utf8').trim());
+    return {
+      pid: answer.pid,
+      monitorPid,
+      attachPath,
+      ctlPath: join(opts.bundleDir, 'ctl'),
+      winszPath: join(opts.bundleDir, 'winsz'),
+    };
+  } catch (err) {
+    await removeMonitorLeftovers(opts);
+    throw err;
+  }
+}
+
+/**
+ * conmon's first message on the sync pipe (fd 3): `{"pid": N}` once `runc create` is done, or
+ * `{"pid": -1, "message": ...}`. conmon keeps the pipe open afterwards (exec sessions get their exit code
+ * on it later), so the first complete line is the whole answer; EOF without one means conmon died.
+ */
+function readSyncAnswer(
+  child: ChildProcess,
+  id: string,
+  timeoutMs: number,
+): Promise<{ pid?: number; message?: string }> {
+  const sync = child.stdio[3] as Readable | null | undefined;
+  if (!sync) return Promise.reject(new Error('conmon: no sync pipe'));
+  return new Promise((resolve, reject) => {
     let text = '';
-    const timer = setTimeout(() => {
-      sync.destroy();
-      reject(new Error(`conmon for ${opts.id}: no answer from runc create within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.once('error', (err) => {
+    const settle = (fn: () => void): void => {
       clearTimeout(timer);
-      reject(new Error(`cannot run conmon: ${err.message}`));
-    });
-    // conmon keeps the pipe open after the pid (exec sessions get their exit code on it later): the
-    // first line is the whole answer
+      sync.destroy();
+      fn();
+    };
+    const timer = setTimeout(
+      () =>
+        settle(() => reject(new Error(`conmon for ${id}: no answer from runc create in ${timeoutMs} ms`))),
+      timeoutMs,
+    );
+    child.once('error', (err) => settle(() => reject(new Error(`cannot run conmon: ${err.message}`))));
+    const parse = (): { pid?: number; message?: string } => {
+      try {
+        const v = JSON.parse(text.split('\n')[0] ?? '') as { pid?: unknown; message?: unknown };
+        return {
+          ...(typeof v.pid === 'number' ? { pid: v.pid } : {}),
+          ...(typeof v.message === 'string' ? { message: v.message.trim() } : {}),
+        };
+      } catch {
+        return { message: text.trim() ? `conmon answered ${JSON.stringify(text.trim())}` : '' };
+      }
+    };
     sync.on('data', (chunk: Buffer) => {
       text += chunk.toString('utf8');
-      if (text.includes('\n') || isCompleteJson(text)) {
-        clearTimeout(timer);
-        sync.destroy();
-        resolve(text);
-      }
+      if (text.includes('\n') || isCompleteJson(text)) settle(() => resolve(parse()));
     });
-    sync.on('close', () => {
-      clearTimeout(timer);
-      resolve(text);
-    });
+    sync.on('close', () => settle(() => resolve(parse())));
     sync.on('error', () => undefined);
   });
-  let parsed: { pid?: number; message?: string } | undefined;
-  try {
-    parsed = JSON.parse(report.trim().split('\n')[0] ?? '') as { pid?: number; message?: string };
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || typeof parsed.pid !== 'number' || parsed.pid <= 0) {
-    const message =
-      parsed?.message?.trim() ||
-      lastRuntimeError(opts.runtimeLogPath) ||
-      `conmon exited without a container pid${report ? ` (${report.trim()})` : ''}`;
-    await removeMonitorLeftovers(opts);
-    throw classifyStartFailure(message);
-  }
-  const monitorPid = Number(readFileSync(opts.conmonPidFile, 'utf8').trim());
-  return {
-    pid: parsed.pid,
-    monitorPid,
-    attachPath,
-    ctlPath: join(opts.bundleDir, 'ctl'),
-    winszPath: join(opts.bundleDir, 'winsz'),
-  };
 }
 
 /**

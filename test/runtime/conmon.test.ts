@@ -3,6 +3,7 @@
 // executable (typed error, nothing left), pause/resume and signal names. runc's own `state`/`list` and the
 // files conmon writes are the oracles. Skipped with the reason where runc, conmon or busybox is missing.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,11 +17,18 @@ import {
   readExitStatus,
   reopenLog,
   resizeTerminal,
+  startMonitor,
   waitForExit,
 } from '../../pkg/runtime/conmon.ts';
 import type { OciSpec } from '../../pkg/runtime/oci.ts';
 import { execStartFailure, parseSignal, Runc, SignalError } from '../../pkg/runtime/runc.ts';
-import { type FixtureContainer, runFixtureContainer, whyContainersCannotRun } from '../helpers/container.ts';
+import {
+  type FixtureContainer,
+  makeBusyboxBundle,
+  runFixtureContainer,
+  whyContainersCannotRun,
+  withBusyboxBundle,
+} from '../helpers/container.ts';
 
 const skipReason = whyContainersCannotRun({ conmon: true });
 const conmonTest = skipReason ? test.skip : test.serial;
@@ -56,6 +64,20 @@ async function waitUntil(cond: () => boolean): Promise<void> {
     await sleep(20);
   }
   throw new Error('condition not reached within 10 s');
+}
+
+/** Whether a conmon process for container `id` is alive (not a zombie). */
+function conmonRunning(id: string): boolean {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .some((pid) => {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return /conmon$/.test(argv[0] ?? '') && argv.includes(id);
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** The k8s-file log's lines as [stream, text]. */
@@ -109,18 +131,44 @@ conmonTest('exit codes 0 and 3 are recorded; stdout and stderr land separately i
 });
 
 conmonTest('a missing executable is a typed error (127) and leaves nothing behind', async (t) => {
-  const err = await t.throwsAsync(runFixtureContainer({ args: ['no-such-command'] }), {
-    instanceOf: ContainerStartError,
+  await withBusyboxBundle(t, { args: ['true'] }, async ({ bundleDir }) => {
+    const runc = new Runc({ root: join(bundleDir, 'runc') });
+    for (const [args, reason, exitCode] of [
+      [['no-such-command'], 'not-found', 127],
+      [['/etc/passwd'], 'permission', 126],
+    ] as const) {
+      const id = `tsnet-test-${randomBytes(6).toString('hex')}`;
+      makeBusyboxBundle(bundleDir, { args, cgroupsPath: id, namespaces: { network: 'host' } });
+      // runc's root and the two logs stay (the runtime's own); anything else would be a leftover
+      const files = (): string[] =>
+        readdirSync(bundleDir)
+          .filter((f) => !['runc', 'ctr.log', 'runc.log'].includes(f))
+          .sort();
+      const before = files();
+      const opts: MonitorOptions = {
+        id,
+        name: id,
+        bundleDir,
+        runtime: { root: runc.root },
+        logPath: join(bundleDir, 'ctr.log'),
+        exitDir: bundleDir,
+        persistDir: bundleDir,
+        socketDir: bundleDir,
+        pidFile: join(bundleDir, 'pidfile'),
+        conmonPidFile: join(bundleDir, 'conmon.pid'),
+        cwd: bundleDir,
+        runtimeLogPath: join(bundleDir, 'runc.log'),
+      };
+      const err = await t.throwsAsync(startMonitor(opts), { instanceOf: ContainerStartError });
+      t.is(err?.reason, reason, err?.message);
+      t.is(err?.exitCode, exitCode);
+      t.true(err?.message.includes(args[0]), 'the message names the command');
+      t.deepEqual(await runc.list(), [], 'runc knows no container');
+      t.deepEqual(files(), before, 'no fifo, socket, pid or exit file left');
+      t.false(cgroupManager(id, detectCgroupLayout()).exists(), 'no cgroup left');
+      t.false(conmonRunning(id), 'no conmon left');
+    }
   });
-  t.is(err?.reason, 'not-found');
-  t.is(err?.exitCode, 127);
-  t.regex(err?.message ?? '', /no-such-command/);
-  t.false(readdirSync('/tmp').some((d) => d.startsWith('tsnet-test-ctr-') && !existsSync(`/tmp/${d}/run`)));
-  const err2 = await t.throwsAsync(runFixtureContainer({ args: ['/etc/passwd'] }), {
-    instanceOf: ContainerStartError,
-  });
-  t.is(err2?.reason, 'permission', err2?.message);
-  t.is(err2?.exitCode, 126);
 });
 
 conmonTest('pause and resume through runc; a bad signal name is a clear error', async (t) => {
