@@ -60,6 +60,8 @@ export interface Monitor {
   /** the container's PID 1 */
   readonly pid: number;
   readonly monitorPid: number;
+  /** the monitor's start time (/proc/PID/stat): record it so monitorAlive can tell a reused PID apart */
+  readonly monitorStartTime: number | undefined;
   readonly attachPath: string;
   readonly ctlPath: string;
   readonly winszPath: string;
@@ -145,6 +147,7 @@ export async function startMonitor(opts: MonitorOptions): Promise<Monitor> {
     return {
       pid: answer.pid,
       monitorPid,
+      monitorStartTime: processStartTime(monitorPid),
       attachPath,
       ctlPath: join(opts.bundleDir, 'ctl'),
       winszPath: join(opts.bundleDir, 'winsz'),

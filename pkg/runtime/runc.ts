@@ -133,7 +133,7 @@ export class Runc {
     try {
       return JSON.parse(await this.run(['state', validateContainerId(id)])) as RuncState;
     } catch (err) {
-      if (err instanceof RuncError && /does not exist|not exist/i.test(err.runcMessage)) return undefined;
+      if (err instanceof RuncError && /does not exist/i.test(err.runcMessage)) return undefined;
       throw err;
     }
   }

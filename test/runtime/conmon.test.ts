@@ -21,7 +21,14 @@ import {
   waitForExit,
 } from '../../pkg/runtime/conmon.ts';
 import type { OciSpec } from '../../pkg/runtime/oci.ts';
-import { execStartFailure, parseSignal, Runc, SignalError } from '../../pkg/runtime/runc.ts';
+import {
+  execStartFailure,
+  parseSignal,
+  Runc,
+  RuncError,
+  runcErrorMessage,
+  SignalError,
+} from '../../pkg/runtime/runc.ts';
 import {
   type FixtureContainer,
   makeBusyboxBundle,
@@ -105,6 +112,16 @@ test("parseSignal accepts Docker's spellings and refuses bad names clearly", (t)
   }
 });
 
+test("runcErrorMessage takes runc's last JSON error line, else the raw text", (t) => {
+  const stderr = [
+    '{"level":"warning","msg":"a warning","time":"2026-01-01T00:00:00Z"}',
+    '{"level":"error","msg":"container \\"x\\" does not exist","time":"2026-01-01T00:00:00Z"}',
+  ].join('\n');
+  t.is(runcErrorMessage(stderr), 'container "x" does not exist');
+  t.is(runcErrorMessage('plain failure\n'), 'plain failure');
+  t.is(execStartFailure(1, stderr), undefined, 'only exit 255 is runc failing to start the process');
+});
+
 conmonTest('exit codes 0 and 3 are recorded; stdout and stderr land separately in the log', async (t) => {
   for (const code of [0, 3]) {
     await withContainer(
@@ -174,7 +191,11 @@ conmonTest('a missing executable is a typed error (127) and leaves nothing behin
 conmonTest('pause and resume through runc; a bad signal name is a clear error', async (t) => {
   await withContainer({ args: ['sleep', '60'] }, async (c) => {
     t.is((await c.runc.state(c.id))?.status, 'running');
-    t.true(monitorAlive(c.conmonPidFile));
+    t.true(monitorAlive(c.conmonPidFile, c.monitor.monitorStartTime));
+    t.false(monitorAlive(c.conmonPidFile, (c.monitor.monitorStartTime ?? 0) + 1), 'a reused PID');
+    const notConmon = join(c.root, 'other.pid');
+    writeFileSync(notConmon, String(process.pid));
+    t.false(monitorAlive(notConmon), 'a live process that is not conmon');
     await c.runc.pause(c.id);
     t.is((await c.runc.state(c.id))?.status, 'paused');
     t.is((await c.runc.list()).find((s) => s.id === c.id)?.status, 'paused');
@@ -184,7 +205,12 @@ conmonTest('pause and resume through runc; a bad signal name is a clear error', 
     await c.runc.kill(c.id, 'KILL');
     t.is(await waitForExit(c.exitDir, c.id), 137);
   });
-  t.is(await new Runc({ root: '/nonexistent-runc-root' }).state('unknown'), undefined);
+  const runc = new Runc({ root: '/nonexistent-runc-root' });
+  t.is(await runc.state('unknown'), undefined);
+  const err = await t.throwsAsync(runc.start('unknown'), { instanceOf: RuncError });
+  t.regex(err?.runcMessage ?? '', /does not exist/, "runc's own message");
+  t.true(err?.command.includes('start'), 'the command that failed');
+  t.throws(() => runc.exec('../escape', '/dev/null'), { message: /invalid container id/ });
 });
 
 conmonTest('a PID 1 ignoring SIGTERM keeps running; SIGKILL then ends it with 137', async (t) => {
