@@ -18,7 +18,7 @@
 // - A failed `runc create` comes back on the sync pipe as {"pid": -1, "message": "runc create failed: ..."}
 //   and conmon exits, leaving its fifos and socket in the bundle dir (removed here).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, constants as fsConstants, readFileSync, watch } from 'node:fs';
+import { existsSync, constants as fsConstants, readdirSync, readFileSync, watch } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -129,6 +129,8 @@ export async function startMonitor(opts: MonitorOptions): Promise<Monitor> {
   if (Buffer.byteLength(attachPath) > SUN_PATH_MAX) {
     throw new Error(`attach socket path ${attachPath} is longer than ${SUN_PATH_MAX} bytes`);
   }
+  if (monitorAlive(opts.conmonPidFile)) throw new Error(`a monitor already runs for container ${opts.id}`);
+  await removeStaleRunFiles(opts);
   const child = spawn(opts.conmonBinary ?? DEFAULT_CONMON, conmonArgs(opts), {
     cwd: opts.cwd,
     detached: true,
@@ -218,6 +220,14 @@ async function removeMonitorLeftovers(opts: MonitorOptions): Promise<void> {
   await new Runc({ binary: opts.runtime.binary ?? DEFAULT_RUNC, root: opts.runtime.root })
     .delete(opts.id, { force: true })
     .catch(() => undefined);
+  await removeStaleRunFiles(opts);
+}
+
+/**
+ * The files one run of a monitor leaves (fifos, socket, pid files, exit code, oom markers): removed before
+ * a new run, so a restarted container never shows the previous run's exit or OOM, and after a failure.
+ */
+async function removeStaleRunFiles(opts: MonitorOptions): Promise<void> {
   const files = [
     ...['attach', 'ctl', 'winsz'].map((f) => join(opts.bundleDir, f)),
     ...(opts.socketDir ? [join(opts.socketDir, opts.id)] : []),
@@ -225,6 +235,8 @@ async function removeMonitorLeftovers(opts: MonitorOptions): Promise<void> {
     opts.conmonPidFile,
     join(opts.exitDir, opts.id),
     join(opts.persistDir, 'exit'),
+    join(opts.persistDir, 'oom'),
+    join(opts.cwd, 'oom'),
   ];
   await Promise.all(files.map((f) => rm(f, { force: true }).catch(() => undefined)));
 }
@@ -297,10 +309,15 @@ export function monitorAlive(conmonPidFile: string, startTime?: number): boolean
   }
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return false;
-    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    // conmon has threads: its main thread may already be a zombie while another still holds the fifos
+    // and the log, so the process lives while any of its threads does
+    const live = readdirSync(`/proc/${pid}/task`).find((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      return state !== 'Z' && state !== 'X';
+    });
+    if (live === undefined) return false;
+    const argv0 = readFileSync(`/proc/${pid}/task/${live}/cmdline`, 'utf8').split('\0')[0] ?? '';
     if (!/(^|\/)conmon$/.test(argv0)) return false;
   } catch {
     return false;
@@ -360,18 +377,16 @@ export function waitForExit(exitDir: string, id: string, signal?: AbortSignal): 
 /**
  * Writes one message to conmon's control fifo (bundle/ctl). Opening a fifo for writing blocks until a
  * reader is there; conmon keeps it open for reading while it lives, so O_NONBLOCK fails fast (ENXIO)
- * when conmon is gone instead of hanging.
+ * when conmon is gone instead of hanging, and EPIPE says it went away between the open and the write.
  */
 export async function writeControl(ctlPath: string, msg: string): Promise<void> {
-  const fh = await open(ctlPath, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK).catch(
-    (err: NodeJS.ErrnoException) => {
-      throw new Error(
-        `conmon control fifo ${ctlPath}: ${err.code === 'ENXIO' ? 'conmon is not running' : err.message}`,
-      );
-    },
-  );
+  const fail = (err: NodeJS.ErrnoException): never => {
+    const gone = err.code === 'ENXIO' || err.code === 'EPIPE';
+    throw new Error(`conmon control fifo ${ctlPath}: ${gone ? 'conmon is not running' : err.message}`);
+  };
+  const fh = await open(ctlPath, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK).catch(fail);
   try {
-    await fh.write(msg);
+    await fh.write(msg).catch(fail);
   } finally {
     await fh.close();
   }

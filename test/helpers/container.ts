@@ -158,6 +158,8 @@ export interface FixtureContainer {
   readonly runtimeLogPath: string;
   readonly netnsPath: string;
   readonly cgroupPath: string;
+  /** what startMonitor was given: to start the same container again */
+  readonly monitorOptions: MonitorOptions;
   /** Kills conmon and the container, runc delete -f, removes the cgroup, the netns and the dirs. */
   cleanup(): Promise<void>;
 }
@@ -220,7 +222,7 @@ export async function runFixtureContainer(opts: FixtureOptions): Promise<Fixture
       pidFile: join(stateDir, 'pidfile'),
       runtimeLogPath: join(stateDir, 'runc.log'),
     };
-    const monitor = await (launch ?? startMonitor)({
+    const monitorOptions: MonitorOptions = {
       id,
       name: id,
       bundleDir,
@@ -234,7 +236,8 @@ export async function runFixtureContainer(opts: FixtureOptions): Promise<Fixture
       tty: opts.tty ?? false,
       cwd: containerDir,
       runtimeLogPath: paths.runtimeLogPath,
-    });
+    };
+    const monitor = await (launch ?? startMonitor)(monitorOptions);
     if (start ?? true) await runc.start(id);
     return {
       id,
@@ -248,6 +251,7 @@ export async function runFixtureContainer(opts: FixtureOptions): Promise<Fixture
       conmonPidFile,
       netnsPath,
       cgroupPath,
+      monitorOptions,
       ...paths,
       cleanup,
     };

@@ -64,6 +64,15 @@ function parentPid(pid: number): number | undefined {
   }
 }
 
+function processEnded(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return true;
+  }
+}
+
 /** Polls `cond` (every 20 ms, up to 10 s): for effects that have no event to wait on. */
 async function waitUntil(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 500; i++) {
@@ -142,6 +151,17 @@ conmonTest('exit codes 0 and 3 are recorded; stdout and stderr land separately i
           ['to-err'],
         );
         t.is((await c.runc.state(c.id))?.status, 'stopped');
+        // a second run of the same container: the first run's exit code is gone until the new one ends
+        await c.runc.delete(c.id);
+        const again = await startMonitor(c.monitorOptions);
+        t.is(
+          await readExitStatus({ id: c.id, persistDir: c.persistDir, exitDir: c.exitDir }),
+          undefined,
+          'no stale exit status',
+        );
+        await c.runc.start(c.id);
+        t.is(await waitForExit(c.exitDir, c.id), code);
+        t.not(again.pid, undefined);
       },
     );
   }
@@ -196,6 +216,7 @@ conmonTest('pause and resume through runc; a bad signal name is a clear error', 
     const notConmon = join(c.root, 'other.pid');
     writeFileSync(notConmon, String(process.pid));
     t.false(monitorAlive(notConmon), 'a live process that is not conmon');
+    await t.throwsAsync(startMonitor(c.monitorOptions), { message: /a monitor already runs/ });
     await c.runc.pause(c.id);
     t.is((await c.runc.state(c.id))?.status, 'paused');
     t.is((await c.runc.list()).find((s) => s.id === c.id)?.status, 'paused');
@@ -348,7 +369,8 @@ conmonTest('the ctl fifo: "2 0 0" makes conmon reopen a rotated log without losi
         numbers.map((_, i) => i + 1),
         'every line once, in order, across the two files',
       );
-      await waitUntil(() => !monitorAlive(c.conmonPidFile));
+      // fully ended (a zombie or reaped): while exiting, the kernel drops its cmdline before its fds
+      await waitUntil(() => !monitorAlive(c.conmonPidFile) && processEnded(c.monitor.monitorPid));
       await t.throwsAsync(reopenLog(c.monitor.ctlPath), { message: /conmon is not running/ });
       await t.throwsAsync(resizeTerminal(c.monitor.ctlPath, 0, 80), { message: /invalid terminal rows/ });
     },
