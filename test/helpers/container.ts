@@ -137,6 +137,8 @@ export interface FixtureOptions extends Partial<BundleOptions> {
   readonly start?: boolean;
   /** a network namespace to join instead of a fresh one */
   readonly netnsPath?: string;
+  /** conmon keeps a pipe to the container's stdin (-i) */
+  readonly stdin?: boolean;
   /** starts conmon instead of startMonitor in this process (e.g. from a child that is then killed) */
   readonly launch?: (opts: MonitorOptions) => Promise<Monitor>;
 }
@@ -210,7 +212,7 @@ export async function runFixtureContainer(opts: FixtureOptions): Promise<Fixture
       netnsName = uniqueName('ctr');
       netnsPath = createNamedNetns(netnsName);
     }
-    const { args, start, launch, id: _id, netnsPath: _ns, ...rest } = opts;
+    const { args, start, launch, stdin, id: _id, netnsPath: _ns, ...rest } = opts;
     makeBusyboxBundle(bundleDir, {
       ...rest,
       args,
@@ -234,6 +236,7 @@ export async function runFixtureContainer(opts: FixtureOptions): Promise<Fixture
       pidFile: paths.pidFile,
       conmonPidFile,
       tty: opts.tty ?? false,
+      stdin: stdin ?? false,
       cwd: containerDir,
       runtimeLogPath: paths.runtimeLogPath,
     };

@@ -102,7 +102,7 @@ function logLines(path: string): [string, string][] {
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const m = /^(\S+) (stdout|stderr) (F|P) (.*)$/.exec(line);
+      const m = /^(\S+) (stdout|stderr) (F|P) (.*)$/s.exec(line);
       if (!m) throw new Error(`not a k8s-file line: ${JSON.stringify(line)}`);
       return [m[2] ?? '', m[4] ?? ''];
     });
@@ -376,3 +376,20 @@ conmonTest('the ctl fifo: "2 0 0" makes conmon reopen a rotated log without losi
     },
   );
 });
+
+conmonTest(
+  'a container with a terminal: its output is logged as stdout, its exit code recorded',
+  async (t) => {
+    await withContainer(
+      { args: ['sh', '-c', 'echo hi; [ -t 1 ] && echo on-a-tty; exit 4'], tty: true, stdin: true },
+      async (c) => {
+        t.is(await waitForExit(c.exitDir, c.id), 4);
+        // the terminal's line discipline turns \n into \r\n; conmon keeps the \r
+        t.deepEqual(logLines(c.logPath), [
+          ['stdout', 'hi\r'],
+          ['stdout', 'on-a-tty\r'],
+        ]);
+      },
+    );
+  },
+);
