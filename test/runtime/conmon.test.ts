@@ -205,6 +205,23 @@ conmonTest('a missing executable is a typed error (127) and leaves nothing behin
       t.false(cgroupManager(id, detectCgroupLayout()).exists(), 'no cgroup left');
       t.false(conmonRunning(id), 'no conmon left');
     }
+    const id = `tsnet-test-${randomBytes(6).toString('hex')}`;
+    await t.throwsAsync(
+      startMonitor({
+        id,
+        name: id,
+        bundleDir,
+        runtime: { root: runc.root },
+        logPath: join(bundleDir, 'ctr.log'),
+        exitDir: bundleDir,
+        persistDir: bundleDir,
+        pidFile: join(bundleDir, 'pidfile'),
+        conmonPidFile: join(bundleDir, 'conmon.pid'),
+        cwd: bundleDir,
+        conmonBinary: '/nonexistent/conmon',
+      }),
+      { message: /cannot run conmon: .*ENOENT/ },
+    );
   });
 });
 
