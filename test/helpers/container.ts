@@ -136,6 +136,8 @@ export interface FixtureOptions extends Partial<BundleOptions> {
   readonly start?: boolean;
   /** a network namespace to join instead of a fresh one */
   readonly netnsPath?: string;
+  /** conmon holds a pipe for the container's stdin (-i) */
+  readonly stdin?: boolean;
 }
 
 /** A container under conmon, with the paths the agent's layout gives it (see runtime-design.md). */
@@ -202,7 +204,7 @@ export async function runFixtureContainer(opts: FixtureOptions): Promise<Fixture
       netnsName = uniqueName('ctr');
       netnsPath = createNamedNetns(netnsName);
     }
-    const { args, start, id: _id, netnsPath: _ns, ...rest } = opts;
+    const { args, start, id: _id, netnsPath: _ns, stdin, ...rest } = opts;
     makeBusyboxBundle(bundleDir, {
       ...rest,
       args,
@@ -226,6 +228,7 @@ export async function runFixtureContainer(opts: FixtureOptions): Promise<Fixture
       pidFile: paths.pidFile,
       conmonPidFile,
       tty: opts.tty ?? false,
+      stdin: stdin ?? false,
       cwd: containerDir,
       runtimeLogPath: paths.runtimeLogPath,
     });
