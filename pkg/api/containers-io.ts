@@ -18,7 +18,9 @@ import { UserSpecError } from '../runtime/user.ts';
 import { AGENT_ERROR_METADATA } from './errors.ts';
 import type { AttachInput__Output } from './generated/tsnet/v1/AttachInput.ts';
 import type { AttachOutput } from './generated/tsnet/v1/AttachOutput.ts';
+import type { AttachStart__Output } from './generated/tsnet/v1/AttachStart.ts';
 import type { ExecInput__Output } from './generated/tsnet/v1/ExecInput.ts';
+import type { ExecStart__Output } from './generated/tsnet/v1/ExecStart.ts';
 import type { TerminalSize__Output } from './generated/tsnet/v1/TerminalSize.ts';
 
 type IoCall<In> = grpc.ServerDuplexStream<In, AttachOutput>;
@@ -58,10 +60,13 @@ function sizeOf(size: TerminalSize__Output | null | undefined): TerminalSize | u
 }
 
 /**
- * The call's input messages: the first one (the options), then every later one in order, including those
+ * The call's input messages: the options of the first one, then every later one in order, including those
  * that arrive while the process is being set up.
  */
-function inputOf<In>(call: IoCall<In>): { first: Promise<In>; rest(handler: (msg: In) => void): void } {
+function inputOf<S, In extends { input?: string; start?: S | null }>(
+  call: IoCall<In>,
+  rpc: 'Exec' | 'Attach',
+): { start: Promise<S>; rest(handler: (msg: In) => void): void } {
   const queued: In[] = [];
   let handler: ((msg: In) => void) | undefined;
   let resolveFirst: ((msg: In) => void) | undefined;
@@ -80,7 +85,12 @@ function inputOf<In>(call: IoCall<In>): { first: Promise<In>; rest(handler: (msg
   });
   call.once('end', () => rejectFirst?.(new InvalidIoRequestError('the call ended before its first message')));
   return {
-    first,
+    start: first.then((msg) => {
+      if (msg.input !== 'start' || !msg.start) {
+        throw new InvalidIoRequestError(`the first message of ${rpc} must be an ${rpc}Start`);
+      }
+      return msg.start;
+    }),
     rest(h) {
       handler = h;
       for (const msg of queued.splice(0)) h(msg);
@@ -178,14 +188,10 @@ export function execHandler(
   lookup: ContainerLookup,
 ): grpc.handleBidiStreamingCall<ExecInput__Output, AttachOutput> {
   return (call) => {
-    const input = inputOf(call);
+    const input = inputOf<ExecStart__Output, ExecInput__Output>(call, 'Exec');
     let session: ExecSession | undefined;
     const run = async (): Promise<void> => {
-      const first = await input.first;
-      const start = first.start;
-      if (first.input !== 'start' || !start) {
-        throw new InvalidIoRequestError('the first message of Exec must be an ExecStart');
-      }
+      const start = await input.start;
       const handle = await lookup.get(start.container);
       requireStatus(handle, 'exec');
       const size = sizeOf(start.size);
@@ -234,16 +240,12 @@ export function attachHandler(
   lookup: ContainerLookup,
 ): grpc.handleBidiStreamingCall<AttachInput__Output, AttachOutput> {
   return (call) => {
-    const input = inputOf(call);
+    const input = inputOf<AttachStart__Output, AttachInput__Output>(call, 'Attach');
     let attachment: MonitorAttachment | undefined;
     let detached = false;
     call.once('cancelled', () => attachment?.close());
     const run = async (): Promise<void> => {
-      const first = await input.first;
-      const start = first.start;
-      if (first.input !== 'start' || !start) {
-        throw new InvalidIoRequestError('the first message of Attach must be an AttachStart');
-      }
+      const start = await input.start;
       const handle = await lookup.get(start.container);
       requireStatus(handle, 'attach');
       const detachKeys = parseDetachKeys(start.detachKeys || DEFAULT_DETACH_KEYS);

@@ -4,23 +4,13 @@
 // Needs `npm run build` (the attach relay in dist/libexec).
 import { existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import test from 'ava';
-import { AttachError, attachRelayPath, attachToMonitor } from '../../pkg/runtime/attach.ts';
+import { AttachError, attachToMonitor } from '../../pkg/runtime/attach.ts';
 import { resizeTerminal, waitForExit } from '../../pkg/runtime/conmon.ts';
-import { type FixtureContainer, runFixtureContainer, whyContainersCannotRun } from '../helpers/container.ts';
+import { type FixtureContainer, runFixtureContainer } from '../helpers/container.ts';
+import { readAll, readUntil, whyAttachCannotRun } from '../helpers/stdio.ts';
 
-function whySkip(): string | undefined {
-  const reason = whyContainersCannotRun({ conmon: true });
-  if (reason) return reason;
-  try {
-    attachRelayPath();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return undefined;
-}
-const skipReason = whySkip();
+const skipReason = whyAttachCannotRun();
 const attachTest = skipReason ? test.skip : test.serial;
 if (skipReason) test.skip(`attach: ${skipReason}`, () => undefined);
 
@@ -36,33 +26,6 @@ async function withContainer(
   }
 }
 
-function collect(stream: Readable): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    stream.on('data', (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-    });
-    stream.once('end', () => resolve(text));
-    stream.once('error', reject);
-  });
-}
-
-/** Resolves with everything read once `pattern` shows in the stream. */
-function readUntil(stream: Readable, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString('utf8');
-      if (pattern.test(text)) {
-        stream.off('data', onData);
-        resolve(text);
-      }
-    };
-    stream.on('data', onData);
-    stream.once('end', () => reject(new Error(`ended before ${pattern}: ${JSON.stringify(text)}`)));
-  });
-}
-
 attachTest('attach sees stdout and stderr apart, writes stdin, and ends with the process', async (t) => {
   await withContainer(
     {
@@ -73,8 +36,8 @@ attachTest('attach sees stdout and stderr apart, writes stdin, and ends with the
     async (ctr) => {
       // attached before the start: nothing the process writes is missed
       const a = await attachToMonitor(ctr.monitor.attachPath);
-      const stdout = collect(a.stdout);
-      const stderr = collect(a.stderr);
+      const stdout = readAll(a.stdout);
+      const stderr = readAll(a.stderr);
       const firstLine = readUntil(a.stdout, /out\n/);
       await ctr.runc.start(ctr.id);
       await firstLine;

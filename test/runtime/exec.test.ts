@@ -1,27 +1,19 @@
 // exec in a real busybox container under conmon: exit codes (0, the command's own, 126, 127), stdout and
 // stderr apart, stdin, -u/-w/-e, -d; with a terminal: the size from the first byte, resize, Ctrl-C.
 // Needs `npm run build` (the attach relay in dist/libexec).
-import { existsSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import anyTest, { type TestFn } from 'ava';
-import { attachRelayPath } from '../../pkg/runtime/attach.ts';
-import { type ExecOptions, type ExecSession, startExec } from '../../pkg/runtime/exec.ts';
-import { type FixtureContainer, runFixtureContainer, whyContainersCannotRun } from '../helpers/container.ts';
+import { type ExecOptions, startExec } from '../../pkg/runtime/exec.ts';
+import { type FixtureContainer, runFixtureContainer } from '../helpers/container.ts';
+import { readAll, readUntil, whyAttachCannotRun } from '../helpers/stdio.ts';
 
 const test = anyTest as TestFn<{ ctr: FixtureContainer }>;
 
-function whySkip(): string | undefined {
-  const reason = whyContainersCannotRun({ conmon: true });
-  if (reason) return reason;
-  try {
-    attachRelayPath();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return undefined;
-}
-const skipReason = whySkip();
+const skipReason = whyAttachCannotRun();
 const execTest = skipReason ? test.skip : test.serial;
 if (skipReason) test.skip(`exec: ${skipReason}`, () => undefined);
 
@@ -46,18 +38,12 @@ function target(ctr: FixtureContainer) {
   };
 }
 
-async function collect(stream: Readable): Promise<string> {
-  let text = '';
-  for await (const chunk of stream) text += (chunk as Buffer).toString('utf8');
-  return text;
-}
-
 async function execToEnd(ctr: FixtureContainer, opts: ExecOptions, input?: string) {
   const session = await startExec(target(ctr), opts);
   if (input !== undefined) session.stdin?.end(input);
   const [stdout, stderr, exit] = await Promise.all([
-    collect(session.stdout),
-    collect(session.stderr),
+    readAll(session.stdout),
+    readAll(session.stderr),
     session.exit,
   ]);
   return { stdout, stderr, ...exit };
@@ -113,24 +99,6 @@ execTest('exec -d returns once the process runs and leaves it running', async (t
   t.like(await execToEnd(ctr, { cmd: ['cat', '/tmp/detached'] }), { stdout: 'done\n' });
 });
 
-/** Reads a terminal's output until `pattern` shows. */
-function waitForOutput(session: ExecSession, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString('utf8');
-      if (pattern.test(text)) {
-        session.stdout.off('data', onData);
-        resolve(text);
-      }
-    };
-    session.stdout.on('data', onData);
-    session.stdout.once('end', () =>
-      reject(new Error(`output ended before ${pattern}: ${JSON.stringify(text)}`)),
-    );
-  });
-}
-
 execTest('exec -t has the client size from the first byte, resizes, and Ctrl-C interrupts', async (t) => {
   const { ctr } = t.context;
   const session = await startExec(target(ctr), {
@@ -139,11 +107,98 @@ execTest('exec -t has the client size from the first byte, resizes, and Ctrl-C i
     stdin: true,
     size: { rows: 30, cols: 100 },
   });
-  const first = await waitForOutput(session, /\r\n/);
+  const first = await readUntil(session.stdout, /\r\n/);
   t.is(first, '30 100\r\n', 'the very first output already sees the client size');
   await session.resize({ rows: 40, cols: 120 });
   session.stdin?.write('go\r');
-  await waitForOutput(session, /40 120\r\n/);
+  await readUntil(session.stdout, /40 120\r\n/);
   session.stdin?.write('\x03');
   t.is((await session.exit).exitCode, 130);
+});
+
+const TTY_CLIENT = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'exec-tty-client.ts');
+
+function tmuxMissing(): string | undefined {
+  try {
+    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'tmux is not installed';
+  }
+}
+const tmuxTest = skipReason || tmuxMissing() ? test.skip : test.serial;
+
+/** Polls `probe` until it returns a value (the pane is read by tmux, the only clock is the attempts). */
+async function eventually<T>(probe: () => T | undefined, what: string, attempts = 300): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+tmuxTest('exec -it under tmux: the pane size from the first output, resize, Ctrl-C gives 130', async (t) => {
+  const { ctr } = t.context;
+  const server = `tsnet-test-${randomBytes(4).toString('hex')}`;
+  const tmux = (...args: string[]): string =>
+    execFileSync('tmux', ['-L', server, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+  const resultFile = join(ctr.root, `tty-result-${server}`);
+  const pane = (): string[] =>
+    tmux('capture-pane', '-p', '-t', 'main')
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .filter((l) => l !== '');
+  const script = 'stty size; while read line; do [ "$line" = nap ] && sleep 100; stty size; done';
+  try {
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'main',
+      '-x',
+      '100',
+      '-y',
+      '30',
+      process.execPath,
+      '--import',
+      'tsx',
+      TTY_CLIENT,
+      resultFile,
+      JSON.stringify(target(ctr)),
+      'sh',
+      '-c',
+      script,
+    );
+    tmux('set-option', '-t', 'main', 'remain-on-exit', 'on');
+    const first = await eventually(() => pane()[0], 'the first output');
+    t.is(first, '30 100', 'the first line the process printed already has the pane size');
+    tmux('resize-window', '-t', 'main', '-x', '120', '-y', '40');
+    // the client applies the resize when its SIGWINCH comes: ask again until the new size shows
+    await eventually(
+      () => {
+        tmux('send-keys', '-t', 'main', 'Enter');
+        return pane().includes('40 120') ? true : undefined;
+      },
+      'the new size',
+      50,
+    );
+    tmux('send-keys', '-t', 'main', 'nap', 'Enter');
+    await eventually(() => (pane().includes('nap') ? true : undefined), 'the echo of nap');
+    tmux('send-keys', '-t', 'main', 'C-c');
+    const result = await eventually(
+      () => (existsSync(resultFile) ? readFileSync(resultFile, 'utf8').trim() || undefined : undefined),
+      'the exit code',
+    );
+    t.is(result, '130');
+  } finally {
+    try {
+      tmux('kill-server');
+    } catch {
+      // the server is gone already
+    }
+    // tmux leaves its socket behind
+    const socketDir = join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`);
+    rmSync(join(socketDir, server), { force: true });
+  }
 });
