@@ -2,7 +2,8 @@
 // bidirectional stream. The first input message carries the options; then stdin bytes, resizes and the end
 // of stdin. Output frames keep stdout and stderr apart; the last frame has the exit code. A terminal gets
 // the client's size before the process writes anything (an exec's through its process spec, an attach's
-// through conmon's control fifo before connecting).
+// through conmon's control fifo before connecting). Attach answers an empty frame once it is connected, so a
+// client that attaches to start a container (`start -a`, `run` in the foreground) knows when to start it.
 import * as grpc from '@grpc/grpc-js';
 import {
   type ContainerHandle,
@@ -261,6 +262,8 @@ export function attachHandler(
         throw err;
       }
       const a = attachment;
+      // an empty first frame: attached, nothing from here on is missed (`start -a` starts the container now)
+      call.write({});
       const wantsStdin = (start.stdin || all) && handle.openStdin;
       const matcher = new DetachMatcher(detachKeys);
       input.rest((msg) => {
