@@ -12,11 +12,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { writeFileAtomic } from '../fsutil/atomic.ts';
 import { attachToMonitor, type MonitorAttachment } from './attach.ts';
 import { ALL_CAPABILITIES } from './capabilities.ts';
 import { DEFAULT_CONMON, resizeTerminal } from './conmon.ts';
@@ -158,7 +157,9 @@ export async function startExec(target: ExecTarget, opts: ExecOptions): Promise<
   await mkdir(dir, { recursive: true, mode: 0o700 });
   try {
     const specFile = join(dir, 'process.json');
-    await writeFileAtomic(specFile, JSON.stringify(processSpec));
+    // read once by runc right away and gone with the session: no temp + fsync + rename (that costs an exec
+    // several milliseconds of disk flushes)
+    await writeFile(specFile, JSON.stringify(processSpec), { flag: 'wx', mode: 0o600 });
     if (!opts.tty && !opts.detach) return runForeground(target, opts, id, dir, specFile);
     return await runUnderConmon(target, opts, id, dir, specFile);
   } catch (err) {
