@@ -20,7 +20,7 @@ import { attachToMonitor, type MonitorAttachment } from './attach.ts';
 import { ALL_CAPABILITIES } from './capabilities.ts';
 import { DEFAULT_CONMON, resizeTerminal } from './conmon.ts';
 import type { OciProcess, OciSpec } from './oci.ts';
-import { DEFAULT_RUNC, isNotFoundMessage, validateContainerId } from './runc.ts';
+import { classifyStartFailure, DEFAULT_RUNC, validateContainerId } from './runc.ts';
 import { checkContainerPath, mergeEnv } from './spec.ts';
 import { resolveUser } from './user.ts';
 
@@ -111,10 +111,13 @@ export function execProcessSpec(base: OciProcess, rootfs: string, opts: ExecOpti
   return spec;
 }
 
-/** The exit of a command runc could not start: 127 when it is missing, 126 otherwise (Docker's codes). */
+/**
+ * The exit of a command runc could not start: 127 when it is missing, 126 otherwise (Docker's codes; an exec
+ * has no 125, the daemon's own failures are the call's error).
+ */
 export function execFailureExit(message: string): ExecExit {
-  if (isNotFoundMessage(message)) return { exitCode: EXIT_NOT_FOUND, error: message };
-  return { exitCode: EXIT_CANNOT_RUN, error: message };
+  const notFound = classifyStartFailure(message).reason === 'not-found';
+  return { exitCode: notFound ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN, error: message };
 }
 
 /** The last error runc logged in its JSON log, if any. */
