@@ -83,6 +83,15 @@ export class ExecSetupError extends Error {
   override name = 'ExecSetupError';
 }
 
+/**
+ * Every capability the agent itself may hand out: its bounding set (root here lacks CAP_SYS_RESOURCE, and
+ * runc refuses to apply a capability it does not hold).
+ */
+function hostCapabilities(status = readFileSync('/proc/self/status', 'utf8')): string[] {
+  const bounding = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
+  return ALL_CAPABILITIES.filter((_, bit) => (bounding >> BigInt(bit)) & 1n);
+}
+
 /** The exec's process spec: the container's process with the exec's changes. */
 export function execProcessSpec(base: OciProcess, rootfs: string, opts: ExecOptions): OciProcess {
   if (opts.cmd.length === 0) throw new ExecSetupError('exec needs a command');
@@ -105,7 +114,7 @@ export function execProcessSpec(base: OciProcess, rootfs: string, opts: ExecOpti
   delete spec.consoleSize;
   if (opts.tty && opts.size) spec.consoleSize = { height: opts.size.rows, width: opts.size.cols };
   if (opts.privileged) {
-    const all = [...ALL_CAPABILITIES];
+    const all = hostCapabilities();
     spec.capabilities = { bounding: all, effective: all, permitted: all };
   }
   return spec;

@@ -3,11 +3,11 @@
 // Needs `npm run build` (the attach relay in dist/libexec).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import anyTest, { type TestFn } from 'ava';
-import { type ExecOptions, startExec } from '../../pkg/runtime/exec.ts';
+import { type ExecOptions, execRootOf, startExec } from '../../pkg/runtime/exec.ts';
 import { type FixtureContainer, runFixtureContainer } from '../helpers/container.ts';
 import { readAll, readUntil, whyAttachCannotRun } from '../helpers/stdio.ts';
 
@@ -25,8 +25,26 @@ test.before(async (t) => {
   t.context.ctr = ctr;
 });
 
+execTest("exec --privileged has every capability, a plain exec the container's", async (t) => {
+  const { ctr } = t.context;
+  const capEff = async (privileged: boolean) =>
+    (await execToEnd(ctr, { cmd: ['grep', 'CapEff', '/proc/self/status'], privileged })).stdout.trim();
+  // all the agent holds (root here lacks CAP_SYS_RESOURCE)
+  const agentCaps = /^CapBnd:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  t.is(await capEff(true), `CapEff:\t${agentCaps}`);
+  t.is(await capEff(false), 'CapEff:\t00000000a80425fb', "Docker's default set");
+});
+
 test.after.always(async (t) => {
-  await t.context.ctr?.cleanup();
+  const { ctr } = t.context;
+  try {
+    // every session, attached or detached, removed its directory when it ended
+    if (ctr && existsSync(execRootOf(ctr.bundleDir))) {
+      t.deepEqual(readdirSync(execRootOf(ctr.bundleDir)), [], 'no exec session left behind');
+    }
+  } finally {
+    await ctr?.cleanup();
+  }
 });
 
 function target(ctr: FixtureContainer) {
