@@ -138,11 +138,18 @@ export async function startMonitor(opts: MonitorOptions): Promise<Monitor> {
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
   });
   child.unref();
+  // the process we spawn exits 0 once it has forked the monitor; anything else is conmon refusing to run
+  let conmonExit: string | undefined;
+  child.once('exit', (code, signal) => {
+    if (code !== 0) conmonExit = signal ? `killed by ${signal}` : `exit code ${code}`;
+  });
   try {
     const answer = await readSyncAnswer(child, opts.id, opts.timeoutMs ?? 30_000);
     if (answer.pid === undefined || answer.pid <= 0) {
       throw classifyStartFailure(
-        answer.message || lastRuntimeError(opts.runtimeLogPath) || 'conmon exited without a container pid',
+        answer.message ||
+          lastRuntimeError(opts.runtimeLogPath) ||
+          `conmon ended without a container pid${conmonExit ? ` (${conmonExit})` : ''}`,
       );
     }
     const monitorPid = Number(readFileSync(opts.conmonPidFile, 'utf8').trim());
@@ -200,7 +207,8 @@ function readSyncAnswer(
       text += chunk.toString('utf8');
       if (text.includes('\n') || isCompleteJson(text)) settle(() => resolve(parse()));
     });
-    sync.on('close', () => settle(() => resolve(parse())));
+    // a spawn failure closes the pipe too: let its 'error' (a clearer message) come first
+    sync.on('close', () => setImmediate(() => settle(() => resolve(parse()))));
     sync.on('error', () => undefined);
   });
 }

@@ -18,7 +18,7 @@ export class RuncError extends Error {
   }
 }
 
-/** A signal name or number Docker accepts ("KILL", "SIGKILL", "9") is not a signal here. */
+/** The text is none of the signal spellings Docker accepts ("KILL", "SIGKILL", "9"). */
 export class SignalError extends Error {
   override name = 'SignalError';
 }
@@ -79,7 +79,11 @@ export interface RuncExecOptions {
 const ID_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
 export function validateContainerId(id: string): string {
-  if (!ID_RE.test(id)) throw new Error(`invalid container id ${JSON.stringify(id)}`);
+  if (!ID_RE.test(id)) {
+    throw new Error(
+      `invalid container id ${JSON.stringify(id)}: up to 128 letters, digits, '_', '.', '-', not starting with a symbol`,
+    );
+  }
   return id;
 }
 

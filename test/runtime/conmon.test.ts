@@ -167,6 +167,24 @@ conmonTest('exit codes 0 and 3 are recorded; stdout and stderr land separately i
   }
 });
 
+/** Every file of one container in one directory: enough for a create that is meant to fail. */
+function monitorOptionsIn(dir: string, id: string): MonitorOptions {
+  return {
+    id,
+    name: id,
+    bundleDir: dir,
+    runtime: { root: join(dir, 'runc') },
+    logPath: join(dir, 'ctr.log'),
+    exitDir: dir,
+    persistDir: dir,
+    socketDir: dir,
+    pidFile: join(dir, 'pidfile'),
+    conmonPidFile: join(dir, 'conmon.pid'),
+    cwd: dir,
+    runtimeLogPath: join(dir, 'runc.log'),
+  };
+}
+
 conmonTest('a missing executable is a typed error (127) and leaves nothing behind', async (t) => {
   await withBusyboxBundle(t, { args: ['true'] }, async ({ bundleDir }) => {
     const runc = new Runc({ root: join(bundleDir, 'runc') });
@@ -182,21 +200,9 @@ conmonTest('a missing executable is a typed error (127) and leaves nothing behin
           .filter((f) => !['runc', 'ctr.log', 'runc.log'].includes(f))
           .sort();
       const before = files();
-      const opts: MonitorOptions = {
-        id,
-        name: id,
-        bundleDir,
-        runtime: { root: runc.root },
-        logPath: join(bundleDir, 'ctr.log'),
-        exitDir: bundleDir,
-        persistDir: bundleDir,
-        socketDir: bundleDir,
-        pidFile: join(bundleDir, 'pidfile'),
-        conmonPidFile: join(bundleDir, 'conmon.pid'),
-        cwd: bundleDir,
-        runtimeLogPath: join(bundleDir, 'runc.log'),
-      };
-      const err = await t.throwsAsync(startMonitor(opts), { instanceOf: ContainerStartError });
+      const err = await t.throwsAsync(startMonitor(monitorOptionsIn(bundleDir, id)), {
+        instanceOf: ContainerStartError,
+      });
       t.is(err?.reason, reason, err?.message);
       t.is(err?.exitCode, exitCode);
       t.true(err?.message.includes(args[0]), 'the message names the command');
@@ -205,6 +211,11 @@ conmonTest('a missing executable is a typed error (127) and leaves nothing behin
       t.false(cgroupManager(id, detectCgroupLayout()).exists(), 'no cgroup left');
       t.false(conmonRunning(id), 'no conmon left');
     }
+    const id = `tsnet-test-${randomBytes(6).toString('hex')}`;
+    await t.throwsAsync(
+      startMonitor({ ...monitorOptionsIn(bundleDir, id), conmonBinary: '/nonexistent/conmon' }),
+      { message: /cannot run conmon: .*ENOENT/ },
+    );
   });
 });
 
