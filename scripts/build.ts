@@ -21,6 +21,8 @@
 //   (native/cni-forward, compiled with the system C compiler): a Node start costs more than the agent takes to
 //   answer. Its Node bundle sits beside it as `.<type>-node` (extensionless: Node reads it as the others),
 //   which the forwarder executes when the agent cannot take the call; that bundle never forwards itself.
+// - native/attach-relay (compiled with the system C compiler into dist/libexec) is the agent's client of
+//   conmon's SOCK_SEQPACKET attach socket, which Node's libuv cannot open (pkg/runtime/attach.ts).
 // - Every build gets a random build id, compiled into the forwarders and the agent's bundle: a forwarder only
 //   hands a call to an agent of its own build (dist/build-id says which, for tests and benchmarks).
 import { execFile } from 'node:child_process';
@@ -50,6 +52,8 @@ const BIN_OUT_DIR = join(ROOT, 'dist', 'bin');
 const NATIVE_DIR_NAME = 'tsnet-native';
 const SHEBANG = '#!/usr/bin/env node';
 const FORWARDER_SOURCE = join(ROOT, 'native', 'cni-forward', 'cni-forward.c');
+const ATTACH_RELAY_SOURCE = join(ROOT, 'native', 'attach-relay', 'attach-relay.c');
+const LIBEXEC_OUT_DIR = join(ROOT, 'dist', 'libexec');
 const BUILD_ID = randomBytes(12).toString('hex');
 /** Constants every bundle sees (pkg/cni/socket-protocol.ts, pkg/cni/skel.ts declare them). */
 const DEFINES = { __TSNET_BUILD_ID__: JSON.stringify(BUILD_ID) };
@@ -159,30 +163,40 @@ function forwarderHeader(): string {
   ].join('\n');
 }
 
-/** Compiles the forwarder for plugin `type` into `outfile` with the system C compiler ($CC, else cc). */
-async function compileForwarder(type: string, outfile: string, includeDir: string): Promise<void> {
+/** Compiles one C program with the system C compiler ($CC, else cc); `what` names it in errors. */
+async function compileC(
+  what: string,
+  source: string,
+  outfile: string,
+  extraArgs: string[] = [],
+): Promise<void> {
   const cc = process.env['CC'] || 'cc';
-  const args = [
-    '-std=c11',
-    '-O2',
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    `-I${includeDir}`,
-    `-DTSNET_PLUGIN_TYPE=${C_STRING(type)}`,
-    `-DTSNET_NODE_PLUGIN_NAME=${C_STRING(nodePluginName(type))}`,
-    '-o',
-    outfile,
-    FORWARDER_SOURCE,
-  ];
+  const args = ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', ...extraArgs, '-o', outfile, source];
   try {
     await promisify(execFile)(cc, args);
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(
-      `build: compiling the CNI forwarder for ${type} with ${cc} failed: ${e.stderr || e.message}`,
-    );
+    throw new Error(`build: compiling ${what} with ${cc} failed: ${e.stderr || e.message}`);
   }
+}
+
+/** Compiles the forwarder for plugin `type` into `outfile`. */
+function compileForwarder(type: string, outfile: string, includeDir: string): Promise<void> {
+  return compileC(`the CNI forwarder for ${type}`, FORWARDER_SOURCE, outfile, [
+    `-I${includeDir}`,
+    `-DTSNET_PLUGIN_TYPE=${C_STRING(type)}`,
+    `-DTSNET_NODE_PLUGIN_NAME=${C_STRING(nodePluginName(type))}`,
+  ]);
+}
+
+/** The agent's helper programs: dist/libexec/tsnet-attach-relay. */
+async function buildLibexec(): Promise<void> {
+  await mkdir(LIBEXEC_OUT_DIR, { recursive: true });
+  const outfile = join(LIBEXEC_OUT_DIR, 'tsnet-attach-relay');
+  // compiled beside and renamed: an attach starting meanwhile never runs a half-written binary
+  await compileC('the attach relay', ATTACH_RELAY_SOURCE, `${outfile}.new`);
+  await rename(`${outfile}.new`, outfile);
+  console.log('build: attach relay in dist/libexec');
 }
 
 /** A main that forwards to tsnet-agent (runForwardingPluginMain) gets the native forwarder in front. */
@@ -272,4 +286,5 @@ async function buildCommands(): Promise<void> {
 
 await buildPlugins();
 await buildCommands();
+await buildLibexec();
 await writeFile(join(ROOT, 'dist', 'build-id'), `${BUILD_ID}\n`);

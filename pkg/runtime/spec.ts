@@ -227,7 +227,7 @@ export function parseSecurityOpts(opts: readonly string[]): SecurityOptions {
   return out;
 }
 
-function checkContainerPath(what: string, path: string): string {
+export function checkContainerPath(what: string, path: string): string {
   if (!isAbsolute(path) || path.includes('\0')) {
     throw new SpecError(`${what} ${JSON.stringify(path)} must be an absolute path in the container`);
   }
@@ -236,7 +236,7 @@ function checkContainerPath(what: string, path: string): string {
 }
 
 /** Merges env lists (later keys win, order of first appearance kept) and validates KEY=VALUE. */
-function mergeEnv(...lists: readonly string[][]): string[] {
+export function mergeEnv(...lists: readonly string[][]): string[] {
   const merged = new Map<string, string>();
   for (const list of lists) {
     for (const entry of list) {
