@@ -5,6 +5,7 @@ import pino from 'pino';
 import packageJson from '../../package.json' with { type: 'json' };
 import { ApiService } from '../../pkg/agent/api.ts';
 import { CniSocketService } from '../../pkg/agent/cni-socket.ts';
+import { ContainerService } from '../../pkg/agent/containers.ts';
 import { HttpService } from '../../pkg/agent/http.ts';
 import { ImageService } from '../../pkg/agent/images.ts';
 import { type AgentOptions, agentOptions } from '../../pkg/agent/options.ts';
@@ -40,7 +41,7 @@ const USAGE = `usage:
       [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--data-dir DIR] [--subnet-file PATH]
       [--lease-ttl SECONDS] [--http HOST:PORT|''] [--vxlan-name NAME] [--reconcile-interval SECONDS]
       [--leave] [--no-masquerade] [--run-dir DIR] [--cni-socket PATH|''] [--api-socket PATH|'']
-      [--insecure-registry HOST[:PORT]]...
+      [--insecure-registry HOST[:PORT]]... [--runtime PATH]
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
       [--vni N] [--port N] [--force] [store flags]
   tsnet-agent leave --public-ip IP [store flags]
@@ -60,6 +61,7 @@ const RUN_FLAGS = {
   'api-socket': { type: 'string' },
   'run-dir': { type: 'string' },
   'insecure-registry': { type: 'string', multiple: true },
+  runtime: { type: 'string' },
 } as const;
 
 const INIT_NETWORK_FLAGS = {
@@ -120,15 +122,34 @@ function agentServices(opts: AgentOptions): Service[] {
       })
     : undefined;
   // The images are served through the API: without an API socket there is nobody to serve them to.
+  let containers: ContainerService | undefined;
   const images = api
-    ? new ImageService({ dataDir: opts.dataDir, insecureRegistries: opts.insecureRegistries, api })
+    ? new ImageService({
+        dataDir: opts.dataDir,
+        insecureRegistries: opts.insecureRegistries,
+        api,
+        inUse: async (imageId) => (await containers?.imageUsers(imageId)) ?? [],
+      })
     : undefined;
+  // The runtime is driven through the API as well; it needs the images its containers are made from.
+  containers =
+    api && images
+      ? new ContainerService({
+          dataDir: opts.dataDir,
+          runDir: opts.runDir,
+          runtime: opts.runtime,
+          images,
+          api,
+        })
+      : undefined;
   return [
     // First, so /livez answers while the rest waits (for etcd, for the network config).
     ...(opts.http ? [new HttpService(opts.http)] : []),
     ...(opts.cniSocket ? [new CniSocketService({ path: opts.cniSocket, plugins: SERVED_PLUGINS })] : []),
     // Images before the API: its calls find the stores open.
     ...(images ? [images] : []),
+    // Containers before the API too: they are reconciled before the first call.
+    ...(containers ? [containers] : []),
     ...(api ? [api] : []),
     store,
     lease,

@@ -16,6 +16,7 @@ import { type EtcdOptions, etcdOptions } from '../cli/etcd-flags.ts';
 import { DEFAULT_DATA_DIR } from '../cli/store-flags.ts';
 import { DEFAULT_CNI_SOCKET } from '../cni/socket-protocol.ts';
 import { stateLocationProblem } from '../fsutil/paths.ts';
+import { DEFAULT_RUNC } from '../runtime/runc.ts';
 import { DEFAULT_PREFIX } from '../subnet/config.ts';
 import { DEFAULT_SUBNET_FILE } from '../subnet/env.ts';
 
@@ -42,6 +43,8 @@ export interface AgentOptions {
   readonly apiSocket: string;
   /** Registries (`host[:port]`) pulled from and pushed to over plain HTTP (loopback ones always are). */
   readonly insecureRegistries: readonly string[];
+  /** The OCI runtime that executes containers (--runtime). */
+  readonly runtime: string;
 }
 
 export const DEFAULT_RUN_DIR = '/run/tsnet';
@@ -79,7 +82,16 @@ export function agentOptions(flags: Flags): AgentOptions {
     runDir,
     apiSocket,
     insecureRegistries: insecureRegistriesFlag(flags),
+    runtime: runtimeFlag(flags),
   };
+}
+
+/** `--runtime PATH`: an absolute path to runc (crun does not run on a hybrid cgroup layout). */
+function runtimeFlag(flags: Flags): string {
+  const path = str(flags, 'runtime') ?? DEFAULT_RUNC;
+  if (!path.startsWith('/'))
+    throw new UsageError(`--runtime ${JSON.stringify(path)}: expected an absolute path`);
+  return path;
 }
 
 /** `--insecure-registry HOST[:PORT]`, repeatable. */
