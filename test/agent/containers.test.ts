@@ -388,3 +388,94 @@ e2e(
     });
   },
 );
+
+e2e('--init runs tini as PID 1; the events stream has create, start, die and destroy', async (t) => {
+  await withAgent(t, async (c, agent) => {
+    const client = await agent.connect();
+    const events: string[] = [];
+    const stream = client.events({ filters: ['type=container'], sinceUnixNano: 0 });
+    stream.on('data', (e: { action: string }) => events.push(e.action));
+    stream.on('error', () => undefined);
+    try {
+      const { id } = await c.create({
+        Image: IMAGE,
+        ...sh('exec /bin/busybox sleep 1000'),
+        HostConfig: none({ Init: true }),
+      });
+      await c.start(id);
+      const pid = (await c.inspect(id)).State.Pid;
+      t.is(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0], '/sbin/docker-init');
+      // tini forwards SIGTERM to its child, which dies of it: no escalation needed
+      await c.stop(id, 30);
+      t.is((await c.inspect(id)).State.ExitCode, 143);
+      await c.remove(id);
+      await until('the destroy event', async () => (events.includes('destroy') ? true : undefined));
+      t.deepEqual(
+        events.filter((e) => ['create', 'start', 'die', 'stop', 'destroy'].includes(e)),
+        ['create', 'start', 'die', 'stop', 'destroy'],
+      );
+    } finally {
+      stream.cancel();
+      client.close();
+    }
+  });
+});
+
+e2e(
+  'after a node reboot: always and unless-stopped come back, a user-stopped one stays stopped, an unwatched run reads 255',
+  async (t) => {
+    await withAgent(t, async (c0, agent, dir, restart) => {
+      const make = async (name: string, policy: string) => {
+        const { id } = await c0.create(
+          {
+            Image: IMAGE,
+            ...sh('exec /bin/busybox sleep 1000'),
+            HostConfig: none({ RestartPolicy: { Name: policy } }),
+          },
+          name,
+        );
+        await c0.start(id);
+        return id;
+      };
+      await make('always', 'always');
+      await make('unless', 'unless-stopped');
+      await make('stopped', 'unless-stopped');
+      await make('plain', 'no');
+      await c0.stop('stopped', 0);
+      t.is((await c0.inspect('stopped')).State.Status, 'exited');
+      const pids = await Promise.all(
+        ['always', 'unless', 'plain'].map(async (n) => (await c0.inspect(n)).State.Pid),
+      );
+      await agent.stop();
+      // the reboot: monitors first (no exit file is written then), then the containers, then the run dir
+      const run = join(dir, 'run');
+      for (const id of readdirSync(join(run, 'containers')).filter((d) => /^[0-9a-f]{64}$/.test(d))) {
+        const conmon = join(run, 'containers', id, 'conmon.pid');
+        if (existsSync(conmon)) process.kill(Number(readFileSync(conmon, 'utf8')), 'SIGKILL');
+      }
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      await until('the containers to die', async () =>
+        pids.some((p) => existsSync(`/proc/${p}`)) ? undefined : true,
+      );
+      removeAllButRecords(dir);
+      const { c } = await restart();
+      t.is((await c.inspect('always')).State.Status, 'running');
+      t.is((await c.inspect('unless')).State.Status, 'running');
+      t.like((await c.inspect('stopped')).State, { Status: 'exited', ExitCode: 137 });
+      t.like((await c.inspect('plain')).State, { Status: 'exited', ExitCode: 255 });
+      t.true(existsSync(`/proc/${(await c.inspect('always')).State.Pid}`));
+    });
+  },
+);
+
+/** What a reboot takes away: runc's state, the mounts and the namespaces under the run dir, the run dir. */
+function removeAllButRecords(dir: string): void {
+  const run = join(dir, 'run');
+  const ids = readdirSync(join(run, 'containers')).filter((d) => /^[0-9a-f]{64}$/.test(d));
+  for (const id of ids) quietly('runc', '--root', join(run, 'runc'), 'delete', '-f', id);
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse()) {
+    const target = line.split(' ')[4];
+    if (target?.startsWith(`${run}/`)) quietly('umount', '-l', target);
+  }
+  quietly('rm', '-rf', run);
+}
