@@ -2,12 +2,28 @@
 // the container's parent (so the exit status is not lost), holds stdio and the terminal, writes the
 // k8s-file log, records the exit code, and outlives the agent. This module starts it, reads what it
 // leaves behind (exit file, oom marker) and talks to its control fifo.
-import { spawn } from 'node:child_process';
-import { existsSync, constants as fsConstants, readFileSync, watch } from 'node:fs';
+//
+// Measured here (conmon 2.1.6, runc 1.1.5; test/runtime/conmon.test.ts checks each):
+// - The conmon we spawn forks the monitor and exits within ~5 ms; the monitor is reparented to PID 1, so
+//   a SIGKILL of the caller (the agent) touches neither it nor the container: same PID 1, the log keeps
+//   growing, the exit is still recorded. Closing our end of the sync pipe early does not hurt it either.
+//   An ended monitor stays a zombie until PID 1 reaps it: liveness checks treat state Z as dead.
+// - The exit code (decimal text, 128+n after signal n) is written to `<exit-dir>/<id>` and to
+//   `<persist-dir>/exit` (the team saw no exit file at all without --persist-dir: always pass both).
+//   After an OOM kill it writes `oom` both into the persist dir and into its working directory.
+// - The bundle dir receives `ctl` and `winsz` (fifos) and, with --full-attach, the `attach` socket (else
+//   the socket is reached through a symlink `<socket-dir>/<uuid>` to the bundle dir).
+// - The ctl fifo takes "TYPE A B\n", always three integers: "1 ROWS COLS\n" resizes the terminal and
+//   "2 0 0\n" reopens the log; a bare "2\n" is ignored (it keeps writing into a renamed file).
+// - A failed `runc create` comes back on the sync pipe as {"pid": -1, "message": "runc create failed: ..."}
+//   and conmon exits, leaving its fifos and socket in the bundle dir (removed here).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, constants as fsConstants, readdirSync, readFileSync, watch } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { CgroupManager } from '../cgroups/manager.ts';
-import { DEFAULT_RUNC, isNotFoundMessage, isPermissionMessage, Runc, validateContainerId } from './runc.ts';
+import { classifyStartFailure, DEFAULT_RUNC, Runc, validateContainerId } from './runc.ts';
 
 export const DEFAULT_CONMON = '/usr/bin/conmon';
 
@@ -44,25 +60,14 @@ export interface Monitor {
   /** the container's PID 1 */
   readonly pid: number;
   readonly monitorPid: number;
+  /** the monitor's start time (/proc/PID/stat): record it so monitorAlive can tell a reused PID apart */
+  readonly monitorStartTime: number | undefined;
   readonly attachPath: string;
   readonly ctlPath: string;
   readonly winszPath: string;
 }
 
-/** The container's process could not be started: `reason` says which Docker exit code applies. */
-export class ContainerStartError extends Error {
-  override name = 'ContainerStartError';
-  constructor(
-    readonly reason: 'not-found' | 'permission' | 'other',
-    readonly runtimeMessage: string,
-  ) {
-    super(runtimeMessage);
-  }
-  /** Docker's exit code for the failure: 127 not found, 126 not executable, 125 otherwise. */
-  get exitCode(): number {
-    return this.reason === 'not-found' ? 127 : this.reason === 'permission' ? 126 : 125;
-  }
-}
+export { ContainerStartError } from './runc.ts';
 
 const SUN_PATH_MAX = 107; // sockaddr_un.sun_path minus the NUL
 
@@ -86,12 +91,6 @@ export function conmonArgs(opts: MonitorOptions): string[] {
       : []),
     '--log-level=error',
   ];
-}
-
-function classify(message: string): ContainerStartError {
-  if (isNotFoundMessage(message)) return new ContainerStartError('not-found', message);
-  if (isPermissionMessage(message)) return new ContainerStartError('permission', message);
-  return new ContainerStartError('other', message);
 }
 
 function isCompleteJson(text: string): boolean {
@@ -130,6 +129,8 @@ export async function startMonitor(opts: MonitorOptions): Promise<Monitor> {
   if (Buffer.byteLength(attachPath) > SUN_PATH_MAX) {
     throw new Error(`attach socket path ${attachPath} is longer than ${SUN_PATH_MAX} bytes`);
   }
+  if (monitorAlive(opts.conmonPidFile)) throw new Error(`a monitor already runs for container ${opts.id}`);
+  await removeStaleRunFiles(opts);
   const child = spawn(opts.conmonBinary ?? DEFAULT_CONMON, conmonArgs(opts), {
     cwd: opts.cwd,
     detached: true,
@@ -137,57 +138,71 @@ export async function startMonitor(opts: MonitorOptions): Promise<Monitor> {
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
   });
   child.unref();
-  const sync = child.stdio[3];
-  if (!sync || !('on' in sync)) throw new Error('conmon: no sync pipe');
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const report = await new Promise<string>((resolve, reject) => {
+  try {
+    const answer = await readSyncAnswer(child, opts.id, opts.timeoutMs ?? 30_000);
+    if (answer.pid === undefined || answer.pid <= 0) {
+      throw classifyStartFailure(
+        answer.message || lastRuntimeError(opts.runtimeLogPath) || 'conmon exited without a container pid',
+      );
+    }
+    const monitorPid = Number(readFileSync(opts.conmonPidFile, 'utf8').trim());
+    return {
+      pid: answer.pid,
+      monitorPid,
+      monitorStartTime: processStartTime(monitorPid),
+      attachPath,
+      ctlPath: join(opts.bundleDir, 'ctl'),
+      winszPath: join(opts.bundleDir, 'winsz'),
+    };
+  } catch (err) {
+    await removeMonitorLeftovers(opts);
+    throw err;
+  }
+}
+
+/**
+ * conmon's first message on the sync pipe (fd 3): `{"pid": N}` once `runc create` is done, or
+ * `{"pid": -1, "message": ...}`. conmon keeps the pipe open afterwards (exec sessions get their exit code
+ * on it later), so the first complete line is the whole answer; EOF without one means conmon died.
+ */
+function readSyncAnswer(
+  child: ChildProcess,
+  id: string,
+  timeoutMs: number,
+): Promise<{ pid?: number; message?: string }> {
+  const sync = child.stdio[3] as Readable | null | undefined;
+  if (!sync) return Promise.reject(new Error('conmon: no sync pipe'));
+  return new Promise((resolve, reject) => {
     let text = '';
-    const timer = setTimeout(() => {
-      sync.destroy();
-      reject(new Error(`conmon for ${opts.id}: no answer from runc create within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.once('error', (err) => {
+    const settle = (fn: () => void): void => {
       clearTimeout(timer);
-      reject(new Error(`cannot run conmon: ${err.message}`));
-    });
-    // conmon keeps the pipe open after the pid (exec sessions get their exit code on it later): the
-    // first line is the whole answer
+      sync.destroy();
+      fn();
+    };
+    const timer = setTimeout(
+      () =>
+        settle(() => reject(new Error(`conmon for ${id}: no answer from runc create in ${timeoutMs} ms`))),
+      timeoutMs,
+    );
+    child.once('error', (err) => settle(() => reject(new Error(`cannot run conmon: ${err.message}`))));
+    const parse = (): { pid?: number; message?: string } => {
+      try {
+        const v = JSON.parse(text.split('\n')[0] ?? '') as { pid?: unknown; message?: unknown };
+        return {
+          ...(typeof v.pid === 'number' ? { pid: v.pid } : {}),
+          ...(typeof v.message === 'string' ? { message: v.message.trim() } : {}),
+        };
+      } catch {
+        return { message: text.trim() ? `conmon answered ${JSON.stringify(text.trim())}` : '' };
+      }
+    };
     sync.on('data', (chunk: Buffer) => {
       text += chunk.toString('utf8');
-      if (text.includes('\n') || isCompleteJson(text)) {
-        clearTimeout(timer);
-        sync.destroy();
-        resolve(text);
-      }
+      if (text.includes('\n') || isCompleteJson(text)) settle(() => resolve(parse()));
     });
-    sync.on('close', () => {
-      clearTimeout(timer);
-      resolve(text);
-    });
+    sync.on('close', () => settle(() => resolve(parse())));
     sync.on('error', () => undefined);
   });
-  let parsed: { pid?: number; message?: string } | undefined;
-  try {
-    parsed = JSON.parse(report.trim().split('\n')[0] ?? '') as { pid?: number; message?: string };
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || typeof parsed.pid !== 'number' || parsed.pid <= 0) {
-    const message =
-      parsed?.message?.trim() ||
-      lastRuntimeError(opts.runtimeLogPath) ||
-      `conmon exited without a container pid${report ? ` (${report.trim()})` : ''}`;
-    await removeMonitorLeftovers(opts);
-    throw classify(message);
-  }
-  const monitorPid = Number(readFileSync(opts.conmonPidFile, 'utf8').trim());
-  return {
-    pid: parsed.pid,
-    monitorPid,
-    attachPath,
-    ctlPath: join(opts.bundleDir, 'ctl'),
-    winszPath: join(opts.bundleDir, 'winsz'),
-  };
 }
 
 /**
@@ -205,6 +220,14 @@ async function removeMonitorLeftovers(opts: MonitorOptions): Promise<void> {
   await new Runc({ binary: opts.runtime.binary ?? DEFAULT_RUNC, root: opts.runtime.root })
     .delete(opts.id, { force: true })
     .catch(() => undefined);
+  await removeStaleRunFiles(opts);
+}
+
+/**
+ * The files one run of a monitor leaves (fifos, socket, pid files, exit code, oom markers): removed before
+ * a new run, so a restarted container never shows the previous run's exit or OOM, and after a failure.
+ */
+async function removeStaleRunFiles(opts: MonitorOptions): Promise<void> {
   const files = [
     ...['attach', 'ctl', 'winsz'].map((f) => join(opts.bundleDir, f)),
     ...(opts.socketDir ? [join(opts.socketDir, opts.id)] : []),
@@ -212,6 +235,8 @@ async function removeMonitorLeftovers(opts: MonitorOptions): Promise<void> {
     opts.conmonPidFile,
     join(opts.exitDir, opts.id),
     join(opts.persistDir, 'exit'),
+    join(opts.persistDir, 'oom'),
+    join(opts.cwd, 'oom'),
   ];
   await Promise.all(files.map((f) => rm(f, { force: true }).catch(() => undefined)));
 }
@@ -284,10 +309,15 @@ export function monitorAlive(conmonPidFile: string, startTime?: number): boolean
   }
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return false;
-    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    // conmon has threads: its main thread may already be a zombie while another still holds the fifos
+    // and the log, so the process lives while any of its threads does
+    const live = readdirSync(`/proc/${pid}/task`).find((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      return state !== 'Z' && state !== 'X';
+    });
+    if (live === undefined) return false;
+    const argv0 = readFileSync(`/proc/${pid}/task/${live}/cmdline`, 'utf8').split('\0')[0] ?? '';
     if (!/(^|\/)conmon$/.test(argv0)) return false;
   } catch {
     return false;
@@ -297,7 +327,8 @@ export function monitorAlive(conmonPidFile: string, startTime?: number): boolean
 
 /**
  * Resolves with the exit code once conmon has written exitDir/<id>: fs.watch on the directory, with a
- * poll as a fallback (inotify can miss a rename or be unavailable). Rejects with an AbortError on abort.
+ * poll as a fallback (inotify can miss a rename or be unavailable). Rejects with an Error named
+ * AbortError (its cause the signal's reason) on abort.
  */
 export function waitForExit(exitDir: string, id: string, signal?: AbortSignal): Promise<number> {
   const file = join(exitDir, validateContainerId(id));
@@ -327,7 +358,9 @@ export function waitForExit(exitDir: string, id: string, signal?: AbortSignal): 
     const poll = setInterval(read, 250);
     const onAbort = (): void => {
       finish();
-      reject(signal?.reason ?? new DOMException('aborted', 'AbortError'));
+      const err = new Error(`waiting for the exit of ${id} was aborted`, { cause: signal?.reason });
+      err.name = 'AbortError';
+      reject(err);
     };
     function finish(): void {
       done = true;
@@ -344,25 +377,23 @@ export function waitForExit(exitDir: string, id: string, signal?: AbortSignal): 
 /**
  * Writes one message to conmon's control fifo (bundle/ctl). Opening a fifo for writing blocks until a
  * reader is there; conmon keeps it open for reading while it lives, so O_NONBLOCK fails fast (ENXIO)
- * when conmon is gone instead of hanging.
+ * when conmon is gone instead of hanging, and EPIPE says it went away between the open and the write.
  */
 export async function writeControl(ctlPath: string, msg: string): Promise<void> {
-  const fh = await open(ctlPath, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK).catch(
-    (err: NodeJS.ErrnoException) => {
-      throw new Error(
-        `conmon control fifo ${ctlPath}: ${err.code === 'ENXIO' ? 'conmon is not running' : err.message}`,
-      );
-    },
-  );
+  const fail = (err: NodeJS.ErrnoException): never => {
+    const gone = err.code === 'ENXIO' || err.code === 'EPIPE';
+    throw new Error(`conmon control fifo ${ctlPath}: ${gone ? 'conmon is not running' : err.message}`);
+  };
+  const fh = await open(ctlPath, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK).catch(fail);
   try {
-    await fh.write(msg);
+    await fh.write(msg).catch(fail);
   } finally {
     await fh.close();
   }
 }
 
 /** Resizes the container's terminal ("1 ROWS COLS\n"). */
-export function resizeTerminal(ctlPath: string, rows: number, cols: number): Promise<void> {
+export async function resizeTerminal(ctlPath: string, rows: number, cols: number): Promise<void> {
   for (const [what, n] of [
     ['rows', rows],
     ['columns', cols],
@@ -372,7 +403,11 @@ export function resizeTerminal(ctlPath: string, rows: number, cols: number): Pro
   return writeControl(ctlPath, `1 ${rows} ${cols}\n`);
 }
 
-/** Makes conmon reopen its log file ("2\n"), after a rotation renamed it. */
+/**
+ * Makes conmon reopen its log file after a rotation renamed it. conmon 2.1.6 parses every control
+ * message as three integers ("%d %d %d"): a bare "2\n" is dropped silently (measured: it keeps writing to
+ * the renamed file); "2 0 0\n" reopens, and no line is lost across the switch.
+ */
 export function reopenLog(ctlPath: string): Promise<void> {
-  return writeControl(ctlPath, '2\n');
+  return writeControl(ctlPath, '2 0 0\n');
 }

@@ -76,9 +76,6 @@ export interface RuncExecOptions {
   readonly stdio?: StdioOptions;
 }
 
-/** Matches the runc messages a missing or non-executable command turns into. */
-const NOT_FOUND = /executable file not found|no such file or directory/i;
-
 const ID_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
 export function validateContainerId(id: string): string {
@@ -136,7 +133,7 @@ export class Runc {
     try {
       return JSON.parse(await this.run(['state', validateContainerId(id)])) as RuncState;
     } catch (err) {
-      if (err instanceof RuncError && /does not exist|not exist/i.test(err.runcMessage)) return undefined;
+      if (err instanceof RuncError && /does not exist/i.test(err.runcMessage)) return undefined;
       throw err;
     }
   }
@@ -174,7 +171,7 @@ export class Runc {
   /**
    * Runs a process (an OCI process spec written to `processSpecFile`, terminal false) in a running
    * container. Without `detach` the child ends with the process and its exit code is the process's; runc's
-   * own failures show as a RuncError through execFailure.
+   * own failure to start it (exit 255, a JSON error on stderr) is told apart by execStartFailure.
    */
   exec(id: string, processSpecFile: string, opts: RuncExecOptions = {}): ChildProcess {
     const argv = [
@@ -190,12 +187,43 @@ export class Runc {
   }
 }
 
-/** True when runc's message says the command is missing (Docker answers 127) rather than not runnable. */
-export function isNotFoundMessage(message: string): boolean {
-  return NOT_FOUND.test(message);
+/** The container's (or an exec's) process could not be started: `reason` picks Docker's exit code. */
+export class ContainerStartError extends Error {
+  override name = 'ContainerStartError';
+  constructor(
+    readonly reason: 'not-found' | 'permission' | 'other',
+    readonly runtimeMessage: string,
+  ) {
+    super(runtimeMessage);
+  }
+  /** Docker's exit code for the failure: 127 not found, 126 not executable, 125 otherwise. */
+  get exitCode(): number {
+    return this.reason === 'not-found' ? 127 : this.reason === 'permission' ? 126 : 125;
+  }
 }
 
-/** True when runc's message says the command may not be executed (Docker answers 126). */
-export function isPermissionMessage(message: string): boolean {
-  return /permission denied|exec format error/i.test(message);
+/** runc's message for a process that did not start, typed: missing (127), not executable (126), other. */
+export function classifyStartFailure(message: string): ContainerStartError {
+  if (/executable file not found|no such file or directory/i.test(message))
+    return new ContainerStartError('not-found', message);
+  if (/permission denied|exec format error/i.test(message))
+    return new ContainerStartError('permission', message);
+  return new ContainerStartError('other', message);
+}
+
+/**
+ * After `exec` ended: runc's own failure to start the process (it exits 255 and logs a JSON error line on
+ * stderr), typed, or undefined when the exit code is the process's.
+ */
+export function execStartFailure(exitCode: number | null, stderr: string): ContainerStartError | undefined {
+  if (exitCode !== 255) return undefined;
+  for (const line of stderr.trim().split('\n').reverse()) {
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if (entry.level === 'error' && entry.msg) return classifyStartFailure(entry.msg);
+    } catch {
+      // the process's own output
+    }
+  }
+  return undefined;
 }

@@ -16,10 +16,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutionContext } from 'ava';
 import { cgroupManager, detectCgroupLayout } from '../../pkg/cgroups/index.ts';
 import { createNamedNetns, deleteNamedNetns } from '../../pkg/netns/index.ts';
-import { type Monitor, monitorAlive, startMonitor } from '../../pkg/runtime/conmon.ts';
+import { type Monitor, type MonitorOptions, monitorAlive, startMonitor } from '../../pkg/runtime/conmon.ts';
 import type { OciSpec } from '../../pkg/runtime/oci.ts';
 import { Runc } from '../../pkg/runtime/runc.ts';
 import { buildSpec, type RunOptions, specToJson } from '../../pkg/runtime/spec.ts';
@@ -136,6 +137,10 @@ export interface FixtureOptions extends Partial<BundleOptions> {
   readonly start?: boolean;
   /** a network namespace to join instead of a fresh one */
   readonly netnsPath?: string;
+  /** conmon keeps a pipe to the container's stdin (-i) */
+  readonly stdin?: boolean;
+  /** starts conmon instead of startMonitor in this process (e.g. from a child that is then killed) */
+  readonly launch?: (opts: MonitorOptions) => Promise<Monitor>;
 }
 
 /** A container under conmon, with the paths the agent's layout gives it (see runtime-design.md). */
@@ -155,6 +160,8 @@ export interface FixtureContainer {
   readonly runtimeLogPath: string;
   readonly netnsPath: string;
   readonly cgroupPath: string;
+  /** what startMonitor was given: to start the same container again */
+  readonly monitorOptions: MonitorOptions;
   /** Kills conmon and the container, runc delete -f, removes the cgroup, the netns and the dirs. */
   cleanup(): Promise<void>;
 }
@@ -184,6 +191,9 @@ export async function runFixtureContainer(opts: FixtureOptions): Promise<Fixture
   const cleanup = async (): Promise<void> => {
     await runc.kill(id, 'KILL', { all: true }).catch(() => undefined);
     await runc.delete(id, { force: true }).catch(() => undefined);
+    // conmon ends by itself once its container is gone (writing the exit file): wait for it, so it does not
+    // write into the dirs being removed, then kill one that hangs on
+    for (let i = 0; i < 40 && monitorAlive(conmonPidFile); i++) await sleep(50);
     if (monitorAlive(conmonPidFile)) {
       try {
         process.kill(Number(readFileSync(conmonPidFile, 'utf8').trim()), 'SIGKILL');
@@ -202,7 +212,7 @@ export async function runFixtureContainer(opts: FixtureOptions): Promise<Fixture
       netnsName = uniqueName('ctr');
       netnsPath = createNamedNetns(netnsName);
     }
-    const { args, start, id: _id, netnsPath: _ns, ...rest } = opts;
+    const { args, start, launch, stdin, id: _id, netnsPath: _ns, ...rest } = opts;
     makeBusyboxBundle(bundleDir, {
       ...rest,
       args,
@@ -214,7 +224,7 @@ export async function runFixtureContainer(opts: FixtureOptions): Promise<Fixture
       pidFile: join(stateDir, 'pidfile'),
       runtimeLogPath: join(stateDir, 'runc.log'),
     };
-    const monitor = await startMonitor({
+    const monitorOptions: MonitorOptions = {
       id,
       name: id,
       bundleDir,
@@ -226,9 +236,11 @@ export async function runFixtureContainer(opts: FixtureOptions): Promise<Fixture
       pidFile: paths.pidFile,
       conmonPidFile,
       tty: opts.tty ?? false,
+      stdin: stdin ?? false,
       cwd: containerDir,
       runtimeLogPath: paths.runtimeLogPath,
-    });
+    };
+    const monitor = await (launch ?? startMonitor)(monitorOptions);
     if (start ?? true) await runc.start(id);
     return {
       id,
@@ -242,6 +254,7 @@ export async function runFixtureContainer(opts: FixtureOptions): Promise<Fixture
       conmonPidFile,
       netnsPath,
       cgroupPath,
+      monitorOptions,
       ...paths,
       cleanup,
     };
