@@ -474,6 +474,7 @@ export class ContainerService implements Service, ContainerLookup {
         status: 'running',
         pid: monitor.pid,
         monitorPid: monitor.monitorPid,
+        ...(monitor.monitorStartTime !== undefined && { monitorStartTime: monitor.monitorStartTime }),
         startedAt,
         error: '',
         oomKilled: false,
@@ -548,6 +549,7 @@ export class ContainerService implements Service, ContainerLookup {
       status: 'exited',
       pid: 0,
       monitorPid: 0,
+      monitorStartTime: undefined,
       exitCode: status.exitCode,
       oomKilled: status.oomKilled,
       finishedAt: status.finishedAt.toISOString(),
@@ -921,7 +923,7 @@ export class ContainerService implements Service, ContainerLookup {
           if (await this.finishRun(id, monitorPid, exit)) await this.afterExit(id);
           return;
         }
-        if (monitorAlive(p.conmonPidFile)) {
+        if (monitorAlive(p.conmonPidFile, record.state.monitorStartTime)) {
           const state = await this.runc.state(id).catch(() => undefined);
           if (
             state &&

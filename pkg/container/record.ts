@@ -12,6 +12,8 @@ export interface ContainerState {
   pid: number;
   /** conmon's PID while it runs, else 0 */
   monitorPid: number;
+  /** conmon's start time (/proc/PID/stat), so that a reused PID is not taken for it */
+  monitorStartTime?: number;
   exitCode: number;
   oomKilled: boolean;
   /** RFC 3339; "0001-01-01T00:00:00Z" before the first start (Docker's zero time) */

@@ -13,7 +13,7 @@ import { pollUntil } from '../../pkg/cluster/exec.ts';
 import { startTestAgent, type TestAgent } from '../helpers/agent.ts';
 import { whyContainersCannotRun } from '../helpers/container.ts';
 import { withNetnses } from '../helpers/netns.ts';
-import { writeBusyboxLayout } from '../helpers/registry.ts';
+import { startRegistry, writeBusyboxLayout } from '../helpers/registry.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
 const skip = whyContainersCannotRun({ conmon: true });
@@ -142,11 +142,15 @@ async function withAgent(
     dir: string,
     restart: () => Promise<{ c: Api; agent: TestAgent }>,
   ) => Promise<void>,
+  /** run the agent in this namespace (a registry's) instead of a new one */
+  netnsPath?: string,
 ): Promise<void> {
   t.timeout(180_000);
-  await withNetnses('ctr', 1, ([ns]) =>
+  const inNetns = (body: (path: string) => Promise<void>) =>
+    netnsPath ? body(netnsPath) : withNetnses('ctr', 1, ([ns]) => body(ns!.path));
+  await inNetns((nsPath) =>
     withTempDir(async (dir) => {
-      let agent = startTestAgent(ns!.path, dir);
+      let agent = startTestAgent(nsPath, dir);
       let c: Api | undefined;
       try {
         await loadImage(agent, dir);
@@ -154,7 +158,7 @@ async function withAgent(
         const restart = async () => {
           await agent.exited;
           c?.client.close();
-          agent = startTestAgent(ns!.path, dir);
+          agent = startTestAgent(nsPath, dir);
           (await agent.connect()).close();
           c = containers(agent.socket);
           return { c, agent };
@@ -479,3 +483,39 @@ function removeAllButRecords(dir: string): void {
   }
   quietly('rm', '-rf', run);
 }
+
+e2e('create pulls a missing image when asked (docker run --pull=missing), else NOT_FOUND', async (t) => {
+  const registry = await startRegistry();
+  try {
+    await withAgent(
+      t,
+      async (c, _agent, dir) => {
+        const image = await writeBusyboxLayout(join(dir, 'pulled'), 'v1', ['linux/amd64']);
+        await registry.skopeo(
+          'copy',
+          '--dest-tls-verify=false',
+          `oci:${image.layout}:v1`,
+          `docker://${registry.host}/engine/busybox:v1`,
+        );
+        const ref = `${registry.host}/engine/busybox:v1`;
+        const missing = await t.throwsAsync(c.create({ Image: ref, HostConfig: none() }));
+        t.is((missing as grpc.ServiceError).code, grpc.status.NOT_FOUND);
+        const { id } = await new Promise<{ id: string }>((resolve, reject) =>
+          c.client.Create(
+            {
+              specJson: JSON.stringify({ Image: ref, ...sh('exit 5'), HostConfig: none() }),
+              pullMissing: true,
+            },
+            (err, res) => (err ? reject(err) : resolve(res!)),
+          ),
+        );
+        t.is((await c.inspect(id)).Config.Image, ref);
+        await c.start(id);
+        t.is((await c.wait(id)).exitCode, 5);
+      },
+      registry.netnsPath,
+    );
+  } finally {
+    await registry.stop();
+  }
+});
