@@ -81,11 +81,20 @@ export interface CreateRequest {
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
+/** How a run ended: conmon's record, or 255 with the reason when the monitor was lost. */
+interface RunEnd extends ExitStatus {
+  readonly error?: string;
+}
+
 interface RunWatch {
   readonly monitorPid: number;
   readonly abort: AbortController;
-  readonly exited: Promise<ExitStatus>;
+  readonly exited: Promise<RunEnd>;
 }
+
+const MONITOR_LOST = 'the container monitor (conmon) is gone: the exit code is unknown';
+/** How often a watched run's monitor is checked for being alive. */
+const MONITOR_CHECK_MS = 2000;
 
 interface ExitWaiter {
   readonly condition: WaitCondition;
@@ -465,7 +474,7 @@ export class ContainerService implements Service, ContainerLookup {
         await this.runc.kill(id, 'SIGKILL').catch(() => undefined);
         await this.runc.delete(id, { force: true }).catch(() => undefined);
       });
-      this.watchRun(id, monitor.monitorPid);
+      this.watchRun(id, monitor.monitorPid, monitor.monitorStartTime);
       // taken before the process runs, so that an instant exit never finishes before it started
       const startedAt = new Date().toISOString();
       await this.runc.start(id);
@@ -500,24 +509,38 @@ export class ContainerService implements Service, ContainerLookup {
     }
   }
 
-  /** Watches for the exit conmon records; the exit is then handled in the container's turn. */
-  private watchRun(id: string, monitorPid: number): RunWatch {
+  /**
+   * Watches for the exit conmon records; the exit is then handled in the container's turn. A monitor that
+   * dies without recording one (killed) ends the run too, with 255 and the reason, instead of a run that
+   * never ends.
+   */
+  private watchRun(id: string, monitorPid: number, monitorStartTime: number | undefined): RunWatch {
     const abort = new AbortController();
     const p = this.paths(id);
-    const exited = waitForExit(this.exitDir, id, abort.signal).then(
-      async (code) =>
-        (await readExitStatus({ id, persistDir: p.persistDir, exitDir: this.exitDir, cwd: p.dir })) ?? {
-          exitCode: code,
-          oomKilled: false,
-          finishedAt: new Date(),
-        },
+    const readStatus = () =>
+      readExitStatus({ id, persistDir: p.persistDir, exitDir: this.exitDir, cwd: p.dir });
+    const recorded = waitForExit(this.exitDir, id, abort.signal).then(
+      async (code): Promise<RunEnd> =>
+        (await readStatus()) ?? { exitCode: code, oomKilled: false, finishedAt: new Date() },
     );
+    const lost = new Promise<RunEnd>((resolve) => {
+      const timer = setInterval(() => {
+        if (monitorAlive(p.conmonPidFile, monitorStartTime)) return;
+        clearInterval(timer);
+        // conmon writes the exit file before it exits: a last look before calling the monitor lost
+        void readStatus().then((status) =>
+          resolve(status ?? { exitCode: 255, oomKilled: false, finishedAt: new Date(), error: MONITOR_LOST }),
+        );
+      }, MONITOR_CHECK_MS);
+      abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+    });
+    const exited = Promise.race([recorded, lost]);
     const run: RunWatch = { monitorPid, abort, exited };
     this.runs.set(id, run);
     exited.then(
       (status) =>
         this.turn(id, async () => {
-          if (await this.finishRun(id, monitorPid, status)) await this.afterExit(id);
+          if (await this.finishRun(id, monitorPid, status, status.error)) await this.afterExit(id);
         }).catch((err: unknown) =>
           this.log?.error({ container: id, err: (err as Error).message }, 'exit handling failed'),
         ),
@@ -656,7 +679,8 @@ export class ContainerService implements Service, ContainerLookup {
       return;
     }
     if (!isActive(record.state.status)) return;
-    const run = this.runs.get(id) ?? this.watchRun(id, record.state.monitorPid);
+    const run =
+      this.runs.get(id) ?? this.watchRun(id, record.state.monitorPid, record.state.monitorStartTime);
     const paused = record.state.status === 'paused';
     await this.signal(id, parseSignal(record.config.stopSignal), paused);
     let status = await within(run.exited, timeoutSeconds * 1000);
@@ -665,7 +689,7 @@ export class ContainerService implements Service, ContainerLookup {
       status = await within(run.exited, KILL_GRACE_MS);
     }
     if (!status) throw new ContainerStateError(`container ${record.name} did not exit after SIGKILL`);
-    await this.finishRun(id, run.monitorPid, status);
+    await this.finishRun(id, run.monitorPid, status, status.error);
   }
 
   /**
@@ -933,7 +957,7 @@ export class ContainerService implements Service, ContainerLookup {
             record.state.status = state.status;
             await this.store.save(record);
           }
-          this.watchRun(id, monitorPid);
+          this.watchRun(id, monitorPid, record.state.monitorStartTime);
           return;
         }
         // The monitor is gone without an exit file: the node rebooted, or conmon was killed.
@@ -944,7 +968,7 @@ export class ContainerService implements Service, ContainerLookup {
           id,
           monitorPid,
           { exitCode: 255, oomKilled: false, finishedAt: new Date() },
-          'the container monitor (conmon) is gone: the exit code is unknown',
+          MONITOR_LOST,
         );
         if (boot) await this.startAtBoot(record);
         else await this.afterExit(id);

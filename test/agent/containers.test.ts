@@ -519,3 +519,29 @@ e2e('create pulls a missing image when asked (docker run --pull=missing), else N
     await registry.stop();
   }
 });
+
+e2e(
+  'a monitor killed under a running agent ends the run: exited, 255, the reason, nothing left running',
+  async (t) => {
+    await withAgent(t, async (c, _agent, dir) => {
+      const { id } = await c.create({
+        Image: IMAGE,
+        ...sh('exec /bin/busybox sleep 1000'),
+        HostConfig: none(),
+      });
+      await c.start(id);
+      const pid = (await c.inspect(id)).State.Pid;
+      process.kill(Number(readFileSync(join(dir, 'run', 'containers', id, 'conmon.pid'), 'utf8')), 'SIGKILL');
+      const ended = await until('the lost monitor to be noticed', async () => {
+        const i = await c.inspect(id);
+        return i.State.Status === 'exited' ? i : undefined;
+      });
+      t.like(ended.State, { ExitCode: 255, Pid: 0 });
+      t.regex((ended.State as unknown as { Error: string }).Error, /monitor \(conmon\) is gone/);
+      await until('the orphaned process to be killed', async () =>
+        existsSync(`/proc/${pid}`) ? undefined : true,
+      );
+      t.false(existsSync(join(dir, 'run', 'netns', id)));
+    });
+  },
+);
