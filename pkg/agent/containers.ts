@@ -658,8 +658,10 @@ export class ContainerService implements Service, ContainerLookup {
       const record = this.current(id);
       checkTransition(record.name, record.state.status, 'stop');
       const timeout = timeoutSeconds < 0 ? record.config.stopTimeout : timeoutSeconds;
+      // Docker answers "not modified" for a container that is not running: no event then
+      const wasRunning = isActive(record.state.status) || record.state.status === 'restarting';
       await this.stopRun(record, timeout);
-      this.publish('stop', record);
+      if (wasRunning) this.publish('stop', record);
       await this.afterExit(id);
       return record;
     });

@@ -31,8 +31,11 @@ export interface ResolvedNetwork {
 
 export class NetworkNotFoundError extends Error {
   override name = 'NetworkNotFoundError';
-  constructor(readonly network: string) {
-    super(`network ${network} not found`);
+  constructor(
+    readonly network: string,
+    hint?: string,
+  ) {
+    super(`network ${network} not found${hint ? `: ${hint}` : ''}`);
   }
 }
 
@@ -64,7 +67,8 @@ export const hostAndNoneOnly: ContainerNetworking = {
     if (nameOrId === 'host') return { id: 'host', name: 'host', driver: 'host', kind: 'host' };
     if (nameOrId === 'none') return { id: 'none', name: 'none', driver: 'null', kind: 'none' };
     throw new NetworkNotFoundError(
-      `${nameOrId} (this agent runs without container networks: use --network none or host)`,
+      nameOrId,
+      'this agent runs without container networks (use --network none or host)',
     );
   },
   async attach(req) {
