@@ -9,6 +9,7 @@ import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { containersHandlers } from '../api/containers.ts';
+import type { ContainersHandlers } from '../api/generated/tsnet/v1/Containers.ts';
 import { api } from '../api/proto.ts';
 import { cgroupManager, containerCgroupPath, validateResources } from '../cgroups/index.ts';
 import type { ContainerCreateSpec } from '../container/create-spec.ts';
@@ -71,6 +72,8 @@ export interface ContainerServiceOptions {
   readonly networking?: ContainerNetworking;
   /** the volumes service; without it only absolute binds that exist and tmpfs */
   readonly volumes?: ContainerVolumes;
+  /** the Containers calls other modules serve (attach, exec, logs, stats, cp ...), over this engine */
+  readonly handlers?: (lookup: ContainerLookup) => Partial<ContainersHandlers>;
 }
 
 export interface CreateRequest {
@@ -134,7 +137,7 @@ export class ContainerService implements Service, ContainerLookup {
     this.volumes = opts.volumes ?? bindsAndTmpfsOnly;
     this.exitDir = exitDirOf(opts.runDir);
     opts.api.contribute({
-      services: [[api().Containers.service, containersHandlers(this)]],
+      services: [[api().Containers.service, containersHandlers(this, opts.handlers?.(this))]],
       info: async () => {
         const all = this.store.all();
         const count = (s: string) => all.filter((r) => r.state.status === s).length;
