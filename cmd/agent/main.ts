@@ -1,10 +1,12 @@
 // tsnet-agent: `run` (the node daemon), `init-network` (write the cluster network config), `leave`
 // (decommission a stopped node). Wiring only: the daemon is the services below under a supervisor. User
 // mistakes print one line and exit 2; a start-up failure prints one line and exits 1; no stack traces.
+import { join } from 'node:path';
 import pino from 'pino';
 import packageJson from '../../package.json' with { type: 'json' };
 import { ApiService } from '../../pkg/agent/api.ts';
 import { CniSocketService } from '../../pkg/agent/cni-socket.ts';
+import { ContainerService } from '../../pkg/agent/containers.ts';
 import { HttpService } from '../../pkg/agent/http.ts';
 import { ImageService } from '../../pkg/agent/images.ts';
 import { NetworkService } from '../../pkg/agent/networks.ts';
@@ -15,6 +17,9 @@ import { StoreService } from '../../pkg/agent/store.ts';
 import { SubnetLeaseService } from '../../pkg/agent/subnet-lease.ts';
 import { Supervisor } from '../../pkg/agent/supervisor.ts';
 import { VolumeService } from '../../pkg/agent/volumes.ts';
+import { containersFsHandlers } from '../../pkg/api/containers-fs.ts';
+import { attachHandler, execHandler } from '../../pkg/api/containers-io.ts';
+import { logsHandler } from '../../pkg/api/containers-logs.ts';
 import { tsnetBridge } from '../../pkg/bridge/plugin.ts';
 import {
   type Flags,
@@ -42,7 +47,7 @@ const USAGE = `usage:
       [--etcd-cafile F --etcd-certfile F --etcd-keyfile F] [--data-dir DIR] [--subnet-file PATH]
       [--lease-ttl SECONDS] [--http HOST:PORT|''] [--vxlan-name NAME] [--reconcile-interval SECONDS]
       [--leave] [--no-masquerade] [--run-dir DIR] [--cni-socket PATH|''] [--api-socket PATH|'']
-      [--insecure-registry HOST[:PORT]]... [--cni-conf-dir DIR] [--cni-bin-dir DIR]
+      [--insecure-registry HOST[:PORT]]... [--cni-conf-dir DIR] [--cni-bin-dir DIR] [--runtime PATH]
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
       [--vni N] [--port N] [--force] [store flags]
   tsnet-agent leave --public-ip IP [store flags]
@@ -64,6 +69,7 @@ const RUN_FLAGS = {
   'insecure-registry': { type: 'string', multiple: true },
   'cni-conf-dir': { type: 'string' },
   'cni-bin-dir': { type: 'string' },
+  runtime: { type: 'string' },
 } as const;
 
 const INIT_NETWORK_FLAGS = {
@@ -124,8 +130,14 @@ function agentServices(opts: AgentOptions): Service[] {
       })
     : undefined;
   // The images are served through the API: without an API socket there is nobody to serve them to.
+  let containers: ContainerService | undefined;
   const images = api
-    ? new ImageService({ dataDir: opts.dataDir, insecureRegistries: opts.insecureRegistries, api })
+    ? new ImageService({
+        dataDir: opts.dataDir,
+        insecureRegistries: opts.insecureRegistries,
+        api,
+        inUse: async (imageId) => (await containers?.imageUsers(imageId)) ?? [],
+      })
     : undefined;
   // volumes.containerVolumes is what the container engine resolves its mounts with
   const volumes = api ? new VolumeService({ dataDir: opts.dataDir, api }) : undefined;
@@ -141,6 +153,25 @@ function agentServices(opts: AgentOptions): Service[] {
         api,
       })
     : undefined;
+  // The runtime is driven through the API as well: images, networks and volumes are what it is made of.
+  containers =
+    api && images && volumes && networks
+      ? new ContainerService({
+          dataDir: opts.dataDir,
+          runDir: opts.runDir,
+          runtime: opts.runtime,
+          images,
+          api,
+          networking: networks.networking,
+          volumes: volumes.containerVolumes,
+          handlers: (lookup) => ({
+            Attach: attachHandler(lookup),
+            Exec: execHandler(lookup),
+            Logs: logsHandler(lookup),
+            ...containersFsHandlers({ lookup, scratchDir: join(opts.dataDir, 'tmp') }),
+          }),
+        })
+      : undefined;
   return [
     // First, so /livez answers while the rest waits (for etcd, for the network config).
     ...(opts.http ? [new HttpService(opts.http)] : []),
@@ -149,6 +180,8 @@ function agentServices(opts: AgentOptions): Service[] {
     ...(images ? [images] : []),
     ...(volumes ? [volumes] : []),
     ...(networks ? [networks] : []),
+    // Containers before the API too: they are reconciled before the first call.
+    ...(containers ? [containers] : []),
     ...(api ? [api] : []),
     store,
     lease,

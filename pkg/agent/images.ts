@@ -6,7 +6,7 @@
 //   <data>/auth.json   registry credentials, Docker's config.json shape
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ImagesDeps, ImagesNotReadyError, imagesHandlers } from '../api/images.ts';
+import { type ImagesDeps, ImagesNotReadyError, imagesHandlers, pull } from '../api/images.ts';
 import { api } from '../api/proto.ts';
 import { LocalContentStore } from '../content/local.ts';
 import type { EventBus } from '../events/bus.ts';
@@ -34,6 +34,7 @@ export class ImageService implements Service {
   readonly name = 'images';
   private opened: ImageCatalog | undefined;
   private readonly opts: ImageServiceOptions;
+  private readonly deps: ImagesDeps;
 
   constructor(opts: ImageServiceOptions) {
     this.opts = opts;
@@ -45,6 +46,7 @@ export class ImageService implements Service {
       inUse: opts.inUse ?? (async () => []),
       scratchDir: join(opts.dataDir, 'tmp'),
     };
+    this.deps = deps;
     opts.api.contribute({
       services: [[api().Images.service, imagesHandlers(deps)]],
       info: async () => ({
@@ -53,6 +55,11 @@ export class ImageService implements Service {
         insecureRegistries: [...opts.insecureRegistries],
       }),
     });
+  }
+
+  /** Pulls `reference` as `tsnetctl pull` would (docker run's --pull=missing uses it). */
+  pull(reference: string): Promise<void> {
+    return pull(this.deps, reference, '', false, () => undefined);
   }
 
   get credentialsFile(): string {

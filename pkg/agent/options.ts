@@ -16,6 +16,7 @@ import { type EtcdOptions, etcdOptions } from '../cli/etcd-flags.ts';
 import { DEFAULT_DATA_DIR } from '../cli/store-flags.ts';
 import { DEFAULT_CNI_SOCKET } from '../cni/socket-protocol.ts';
 import { stateLocationProblem } from '../fsutil/paths.ts';
+import { DEFAULT_RUNC } from '../runtime/runc.ts';
 import { DEFAULT_PREFIX } from '../subnet/config.ts';
 import { DEFAULT_SUBNET_FILE } from '../subnet/env.ts';
 
@@ -46,6 +47,8 @@ export interface AgentOptions {
   readonly cniConfDir: string;
   /** Where CNI plugins are looked up first (the agent's own dist/cni after it). */
   readonly cniBinDir: string;
+  /** The OCI runtime that executes containers (--runtime). */
+  readonly runtime: string;
 }
 
 export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
@@ -89,7 +92,16 @@ export function agentOptions(flags: Flags): AgentOptions {
     // Absolute: CNI_PATH entries must be, and the agent's cwd is nobody's business.
     cniConfDir: resolve(statePath(flags, 'cni-conf-dir', DEFAULT_CNI_CONF_DIR)),
     cniBinDir: resolve(statePath(flags, 'cni-bin-dir', DEFAULT_CNI_BIN_DIR)),
+    runtime: runtimeFlag(flags),
   };
+}
+
+/** `--runtime PATH`: an absolute path to runc (crun does not run on a hybrid cgroup layout). */
+function runtimeFlag(flags: Flags): string {
+  const path = str(flags, 'runtime') ?? DEFAULT_RUNC;
+  if (!path.startsWith('/'))
+    throw new UsageError(`--runtime ${JSON.stringify(path)}: expected an absolute path`);
+  return path;
 }
 
 /** `--insecure-registry HOST[:PORT]`, repeatable. */

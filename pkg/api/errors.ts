@@ -1,7 +1,33 @@
 // What client and agent agree on about failed calls.
+import * as grpc from '@grpc/grpc-js';
 
 /**
  * Trailing metadata key on every error status the agent's handlers send: the client then knows that an
  * UNAVAILABLE came from the agent (a registry was down), not from failing to reach the agent.
  */
 export const AGENT_ERROR_METADATA = 'tsnet-agent-error';
+
+/** A failure as the agent's handlers answer it: the status, one line, marked as the agent's own. */
+export function agentErrorStatus(
+  code: grpc.status,
+  details: string,
+  extra: Readonly<Record<string, string>> = {},
+): grpc.ServerErrorResponse {
+  const metadata = new grpc.Metadata();
+  metadata.set(AGENT_ERROR_METADATA, '1');
+  for (const [key, value] of Object.entries(extra)) metadata.set(key, value);
+  return Object.assign(new Error(details), { code, details, metadata });
+}
+
+/** A unary handler over a promise; a rejection becomes `toStatus(err)`. */
+export function unaryHandler<Req, Res>(
+  fn: (request: Req) => Promise<Res>,
+  toStatus: (err: unknown) => grpc.ServerErrorResponse,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    fn(call.request).then(
+      (value) => callback(null, value),
+      (err: unknown) => callback(toStatus(err)),
+    );
+  };
+}

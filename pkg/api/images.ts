@@ -36,7 +36,7 @@ import {
   storeCredentials,
 } from '../registry/credentials.ts';
 import { unpackLayers } from '../snapshot/chain.ts';
-import { AGENT_ERROR_METADATA } from './errors.ts';
+import { agentErrorStatus, unaryHandler } from './errors.ts';
 import type { HistoryEntry } from './generated/tsnet/v1/HistoryEntry.ts';
 import type { ImageSummary } from './generated/tsnet/v1/ImageSummary.ts';
 import type { ImagesHandlers } from './generated/tsnet/v1/Images.ts';
@@ -278,7 +278,8 @@ async function registryOptions(deps: ImagesDeps, domain: string): Promise<Regist
   };
 }
 
-async function pull(
+/** `docker pull`: into the catalog, layers unpacked, Docker's progress messages through `send`. */
+export async function pull(
   deps: ImagesDeps,
   reference: string,
   platformText: string,
@@ -645,18 +646,11 @@ function registryMessage(err: unknown): string | undefined {
 
 function errorStatus(err: unknown): grpc.ServerErrorResponse {
   const { code, details } = statusOf(err);
-  const metadata = new grpc.Metadata();
-  metadata.set(AGENT_ERROR_METADATA, '1');
-  return Object.assign(new Error(details), { code, details, metadata });
+  return agentErrorStatus(code, details);
 }
 
 function unary<Req, Res>(fn: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    fn(call.request).then(
-      (value) => callback(null, value),
-      (err: unknown) => callback(errorStatus(err)),
-    );
-  };
+  return unaryHandler(fn, errorStatus);
 }
 
 function streaming<Req>(

@@ -167,6 +167,14 @@ function ensureRunDirShared(): void {
 export function createNamedNetns(name: string): string {
   const path = namedNetnsPath(name);
   ensureRunDirShared();
+  return createNetnsAt(path);
+}
+
+/**
+ * Creates a new network namespace kept alive by a bind mount of its nsfs inode on `path` (a new file; EEXIST
+ * when it exists), e.g. a container's namespace under the agent's run dir. Returns `path`.
+ */
+export function createNetnsAt(path: string): string {
   closeSync(openSync(path, fsc.O_RDONLY | fsc.O_CREAT | fsc.O_EXCL, 0o444));
   const origin = currentNetns();
   try {
@@ -191,7 +199,11 @@ export function createNamedNetns(name: string): string {
 
 /** Deletes a named namespace (lazy unmount, then unlink). Missing is not an error. */
 export function deleteNamedNetns(name: string): void {
-  const path = namedNetnsPath(name);
+  deleteNetnsAt(namedNetnsPath(name));
+}
+
+/** Releases the namespace bound at `path` (lazy unmount, then unlink). Missing is not an error. */
+export function deleteNetnsAt(path: string): void {
   try {
     umount2(path, MNT_DETACH);
   } catch (err) {

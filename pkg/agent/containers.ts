@@ -1,0 +1,1088 @@
+// The container engine: containers made from images (a writable snapshot over the image's layers), run by
+// runc under one conmon each, moved through their states, their exits recorded and their restart policies
+// applied; rebuilt from the records, runc and conmon when the agent starts again. Serves the Containers API.
+//   D/containers/<id>/   the record, the log, conmon's persist dir (exit, oom)
+//   R/containers/<id>/   the bundle (config.json, rootfs mount), pid files, conmon's fifos and socket
+//   R/exits/ R/runc/ R/netns/<id>
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { containersHandlers } from '../api/containers.ts';
+import type { ContainersHandlers } from '../api/generated/tsnet/v1/Containers.ts';
+import { api } from '../api/proto.ts';
+import { cgroupManager, containerCgroupPath, validateResources } from '../cgroups/index.ts';
+import type { ContainerCreateSpec } from '../container/create-spec.ts';
+import {
+  type ContainerHandle,
+  type ContainerLookup,
+  ContainerNotFoundError,
+  ContainerStateError,
+} from '../container/handle.ts';
+import { inspectContainer } from '../container/inspect.ts';
+import { type ContainerNetworking, hostAndNoneOnly, type ResolvedNetwork } from '../container/networking.ts';
+import { parseCreateSpec } from '../container/parse.ts';
+import { type ContainerPaths, containerPaths, exitDirOf, runcRootOf } from '../container/paths.ts';
+import { type ContainerRecord, initialState, shortId } from '../container/record.ts';
+import { decideRestart, restartsAtBoot } from '../container/restart.ts';
+import { cgroupResourcesOf, resolveConfig, runOptionsOf } from '../container/run-options.ts';
+import { checkTransition, isActive } from '../container/state.ts';
+import { ContainerStore, newContainerId } from '../container/store.ts';
+import {
+  type ContainerFilters,
+  matchesFilters,
+  parseContainerFilters,
+  statusLine,
+} from '../container/summary.ts';
+import type { ContainerVolumes } from '../container/volumes.ts';
+import type { EventBus } from '../events/bus.ts';
+import { canonicalNameOf, ImageNotFoundError, type LocalImage } from '../image/catalog.ts';
+import { ManifestError } from '../image/manifest.ts';
+import { familiarString, parseImageReference } from '../image/reference.ts';
+import type { Logger } from '../log/index.ts';
+import { Handle } from '../netlink/handle.ts';
+import { createNetnsAt, deleteNetnsAt } from '../netns/index.ts';
+import {
+  ContainerStartError,
+  type ExitStatus,
+  monitorAlive,
+  readExitStatus,
+  startMonitor,
+  waitForExit,
+} from '../runtime/conmon.ts';
+import { DEFAULT_RUNC, parseSignal, Runc, RuncError } from '../runtime/runc.ts';
+import { buildSpec, specToJson } from '../runtime/spec.ts';
+import { chainIds, unpackLayers } from '../snapshot/chain.ts';
+import { isMounted, mountAll, unmount } from '../snapshot/mount.ts';
+import { inTurn } from '../sync/turns.ts';
+import type { ApiService } from './api.ts';
+import type { ImageService } from './images.ts';
+import type { Service, ServiceHealth, StartContext } from './service.ts';
+
+export interface ContainerServiceOptions {
+  readonly dataDir: string;
+  readonly runDir: string;
+  /** the OCI runtime (--runtime) */
+  readonly runtime?: string;
+  readonly conmonBinary?: string;
+  readonly initBinary?: string;
+  readonly images: ImageService;
+  readonly api: ApiService;
+  /** the networks service; without it only "none" and "host" work */
+  readonly networking?: ContainerNetworking;
+  /** the volumes service: binds, named and anonymous volumes, tmpfs */
+  readonly volumes: ContainerVolumes;
+  /** the Containers calls other modules serve (attach, exec, logs, stats, cp ...), over this engine */
+  readonly handlers?: (lookup: ContainerLookup) => Partial<ContainersHandlers>;
+}
+
+export interface CreateRequest {
+  readonly specJson: string;
+  readonly name: string;
+  readonly pullMissing: boolean;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+/** How a run ended: conmon's record, or 255 with the reason when the monitor was lost. */
+interface RunEnd extends ExitStatus {
+  readonly error?: string;
+}
+
+interface RunWatch {
+  readonly monitorPid: number;
+  readonly abort: AbortController;
+  readonly exited: Promise<RunEnd>;
+}
+
+const MONITOR_LOST = 'the container monitor (conmon) is gone: the exit code is unknown';
+/** How often a watched run's monitor is checked for being alive. */
+const MONITOR_CHECK_MS = 2000;
+
+interface ExitWaiter {
+  readonly condition: WaitCondition;
+  resolve(status: { exitCode: number; oomKilled: boolean }): void;
+}
+
+/** The snapshot key of a container's writable layer. */
+export function containerSnapshotKey(id: string): string {
+  return `container-${id}`;
+}
+
+/** How long a stop waits for the exit after SIGKILL before it reports the container as stuck. */
+const KILL_GRACE_MS = 30_000;
+
+export class ContainerService implements Service, ContainerLookup {
+  readonly name = 'containers';
+  readonly dependsOn: readonly Service[];
+  private readonly opts: ContainerServiceOptions;
+  private readonly store: ContainerStore;
+  private readonly runc: Runc;
+  private readonly networking: ContainerNetworking;
+  private readonly volumes: ContainerVolumes;
+  private readonly exitDir: string;
+  private readonly runs = new Map<string, RunWatch>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly backoff = new Map<string, number>();
+  private readonly waiters = new Map<string, Set<ExitWaiter>>();
+  private log: Logger | undefined;
+  private ready = false;
+
+  constructor(opts: ContainerServiceOptions) {
+    this.opts = opts;
+    this.dependsOn = [opts.images];
+    this.store = new ContainerStore(join(opts.dataDir, 'containers'));
+    this.runc = new Runc({ binary: opts.runtime ?? DEFAULT_RUNC, root: runcRootOf(opts.runDir) });
+    this.networking = opts.networking ?? hostAndNoneOnly;
+    this.volumes = opts.volumes;
+    this.exitDir = exitDirOf(opts.runDir);
+    opts.api.contribute({
+      services: [[api().Containers.service, containersHandlers(this, opts.handlers?.(this))]],
+      info: async () => {
+        const all = this.store.all();
+        const count = (s: string) => all.filter((r) => r.state.status === s).length;
+        return {
+          containers: all.length,
+          containersRunning: count('running'),
+          containersPaused: count('paused'),
+          containersStopped: all.length - count('running') - count('paused'),
+        };
+      },
+    });
+  }
+
+  private get events(): EventBus {
+    return this.opts.api.events;
+  }
+
+  private paths(id: string): ContainerPaths {
+    return containerPaths(this.opts.dataDir, this.opts.runDir, id);
+  }
+
+  /** Operations on one container run one after another. */
+  private turn<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return inTurn(`container:${id}`, fn);
+  }
+
+  private publish(action: string, record: ContainerRecord, extra: Record<string, string> = {}): void {
+    this.events.publish('container', action, record.id, {
+      name: record.name,
+      image: record.image.ref,
+      ...record.config.labels,
+      ...extra,
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ lifecycle
+
+  async start(ctx: StartContext): Promise<void> {
+    this.log = ctx.log.child({ service: this.name });
+    const { runDir } = this.opts;
+    for (const dir of [join(runDir, 'containers'), this.exitDir, runcRootOf(runDir), join(runDir, 'netns')])
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+    const { loaded, broken } = await this.store.open();
+    // The run dir is volatile (tmpfs): without the marker the node has booted since the agent last ran.
+    const marker = join(runDir, 'containers', '.booted');
+    const boot = !existsSync(marker);
+    await writeFile(marker, `${new Date().toISOString()}\n`);
+    for (const record of this.store.all()) {
+      await this.turn(record.id, () => this.reconcile(record.id, boot)).catch((err: unknown) =>
+        this.log?.error({ container: record.id, err: (err as Error).message }, 'reconcile failed'),
+      );
+    }
+    await this.networking
+      .collectGarbage(
+        this.store
+          .all()
+          .flatMap((r) =>
+            r.networks.map((n) => ({ containerId: r.id, network: n.network, ifName: n.ifName })),
+          ),
+      )
+      .catch((err: unknown) => this.log?.warn({ err: (err as Error).message }, 'network GC failed'));
+    this.ready = true;
+    this.log.info({ containers: loaded, broken: broken.length, boot }, 'containers reconciled');
+  }
+
+  async stop(): Promise<void> {
+    // The containers go on under their monitors; only the agent's watches and timers end.
+    this.ready = false;
+    for (const run of this.runs.values()) run.abort.abort();
+    this.runs.clear();
+    for (const timer of this.restartTimers.values()) clearTimeout(timer);
+    this.restartTimers.clear();
+  }
+
+  health(): ServiceHealth {
+    return { ready: this.ready, containers: this.store.all().length };
+  }
+
+  // ------------------------------------------------------------------------------------------ lookup
+
+  find(ref: string): ContainerRecord {
+    return this.store.find(ref);
+  }
+
+  async get(ref: string): Promise<ContainerHandle> {
+    const r = this.store.find(ref);
+    const p = this.paths(r.id);
+    const hostNetwork = (r.spec.HostConfig?.NetworkMode ?? '') === 'host';
+    return {
+      id: r.id,
+      name: r.name,
+      status: r.state.status,
+      ...(r.state.pid > 0 && { pid: r.state.pid }),
+      tty: r.spec.Tty ?? false,
+      openStdin: r.spec.OpenStdin ?? false,
+      logPath: p.logPath,
+      ctlPath: p.ctlPath,
+      attachSocketPath: p.attachSocketPath,
+      bundleDir: p.bundleDir,
+      rootfs: p.rootfs,
+      cgroupPath: containerCgroupPath(r.id),
+      ...(!hostNetwork && isActive(r.state.status) && { netnsPath: p.netnsPath }),
+      runtime: { binary: this.opts.runtime ?? DEFAULT_RUNC, root: runcRootOf(this.opts.runDir) },
+      spec: r.spec,
+    };
+  }
+
+  waitExit(id: string): Promise<{ exitCode: number; oomKilled: boolean }> {
+    return this.wait(id, 'next-exit');
+  }
+
+  /** IDs of the containers made from an image (rmi refuses those without force). */
+  async imageUsers(imageId: string): Promise<string[]> {
+    return this.store
+      .all()
+      .filter((r) => r.image.id === imageId)
+      .map((r) => r.id);
+  }
+
+  // ------------------------------------------------------------------------------------------ create
+
+  async create(req: CreateRequest): Promise<{ id: string; warnings: string[] }> {
+    const spec = parseCreateSpec(req.specJson);
+    // limits first: a bad -m is refused before anything is looked up or made
+    validateResources(cgroupResourcesOf(spec), { onlineCpus: cpus().length });
+    const image = await this.resolveImage(spec.Image, req.pullMissing);
+    const network = await this.resolveNetwork(spec);
+    const id = newContainerId();
+    const config = resolveConfig(spec, image.config.config ?? {}, { hostname: shortId(id) });
+    const diffIds = image.config.rootfs?.diff_ids ?? [];
+    const topChainId = chainIds(diffIds).at(-1);
+    const record = await this.store.create(
+      {
+        version: 1,
+        id,
+        created: new Date().toISOString(),
+        image: { ref: imageRefOf(spec.Image), id: image.id, ...(topChainId && { topChainId }) },
+        spec,
+        config,
+        state: initialState(),
+        networkNames: [network.name],
+        networks: [],
+        mounts: [],
+        runMounts: [],
+        anonymousVolumes: [],
+      },
+      req.name,
+    );
+    const undo: (() => Promise<void>)[] = [async () => this.store.delete(id)];
+    const p = this.paths(id);
+    try {
+      const snapshots = this.opts.images.catalog.stores.snapshots;
+      await this.opts.images.catalog.lock.withShared(async () => {
+        await this.unpackImage(image);
+        await snapshots.prepare(containerSnapshotKey(id), topChainId, { 'tsnet.container': id });
+      });
+      undo.push(() => snapshots.remove(containerSnapshotKey(id)));
+      await mkdir(p.rootfs, { recursive: true, mode: 0o700 });
+      undo.push(() => rm(p.runDir, { recursive: true, force: true }));
+      await this.mountRootfs(id);
+      undo.push(async () => this.unmountRootfs(id));
+      const resolved = await this.volumes.resolveMounts(spec, p.rootfs, {
+        containerId: id,
+        imageVolumes: Object.keys(image.config.config?.Volumes ?? {}),
+      });
+      undo.push(() => this.volumes.release(id, resolved.anonymous, true));
+      record.mounts = resolved.inspect;
+      record.runMounts = resolved.mounts;
+      record.anonymousVolumes = resolved.anonymous;
+      // the whole OCI spec once now: what buildSpec refuses is refused at create, as Docker does
+      const { warnings } = this.ociSpec(record, 'host');
+      await this.store.save(record);
+      this.publish('create', record);
+      return { id, warnings };
+    } catch (err) {
+      for (const step of undo.reverse()) await step().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async resolveImage(ref: string, pullMissing: boolean): Promise<LocalImage> {
+    const catalog = this.opts.images.catalog;
+    try {
+      return await catalog.find(ref);
+    } catch (err) {
+      if (!(err instanceof ImageNotFoundError) || !pullMissing || canonicalNameOf(ref) === undefined)
+        throw err;
+    }
+    await this.opts.images.pull(ref);
+    return catalog.find(ref);
+  }
+
+  /** The image's layers as snapshots: a pull unpacks them, a load or import leaves that to the first use. */
+  private async unpackImage(image: LocalImage): Promise<void> {
+    const { content, snapshots } = this.opts.images.catalog.stores;
+    const diffIds = image.config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== image.manifest.layers.length)
+      throw new ManifestError(
+        `image ${image.id} lists ${diffIds.length} layers in its config, ${image.manifest.layers.length} in its manifest`,
+      );
+    await unpackLayers(
+      snapshots,
+      image.manifest.layers.map((layer, i) => ({
+        diffId: diffIds[i]!,
+        open: () => content.reader(layer.digest),
+      })),
+    );
+  }
+
+  private async resolveNetwork(spec: ContainerCreateSpec): Promise<ResolvedNetwork> {
+    const mode = spec.HostConfig?.NetworkMode || 'bridge';
+    if (mode.startsWith('container:'))
+      throw new ContainerStateError(
+        `network mode ${mode}: joining another container's network is not supported`,
+      );
+    return this.networking.resolve(mode === 'default' ? 'bridge' : mode);
+  }
+
+  private ociSpec(record: ContainerRecord, network: 'host' | { path: string }) {
+    const p = this.paths(record.id);
+    return buildSpec(
+      runOptionsOf(record.spec, record.config, {
+        id: record.id,
+        rootfs: p.rootfs,
+        network,
+        mounts: record.runMounts,
+        cgroupsPath: containerCgroupPath(record.id),
+        ...(this.opts.initBinary && { initBinary: this.opts.initBinary }),
+      }),
+    );
+  }
+
+  private async mountRootfs(id: string): Promise<void> {
+    const p = this.paths(id);
+    if (isMounted(p.rootfs)) return;
+    await mkdir(p.rootfs, { recursive: true, mode: 0o700 });
+    const mounts = await this.opts.images.catalog.stores.snapshots.mounts(containerSnapshotKey(id));
+    mountAll(mounts, p.rootfs);
+  }
+
+  private unmountRootfs(id: string): void {
+    const p = this.paths(id);
+    if (isMounted(p.rootfs)) unmount(p.rootfs, { detach: true });
+  }
+
+  // ------------------------------------------------------------------------------------------ start
+
+  startContainer(ref: string): Promise<ContainerRecord> {
+    const id = this.store.find(ref).id;
+    return this.turn(id, async () => {
+      const record = this.current(id);
+      if (isActive(record.state.status)) {
+        if (record.state.status === 'paused') checkTransition(record.name, 'paused', 'start');
+        return record; // Docker: starting a running container is not an error
+      }
+      checkTransition(record.name, record.state.status, 'start');
+      this.cancelRestart(id);
+      record.state.manuallyStopped = false;
+      record.state.restartCount = 0;
+      this.backoff.delete(id);
+      await this.startRun(record);
+      return record;
+    });
+  }
+
+  private current(id: string): ContainerRecord {
+    const record = this.store.byId(id);
+    if (!record) throw new ContainerNotFoundError(id);
+    return record;
+  }
+
+  /**
+   * One run: rootfs, network namespace and networks (before runc create, so the process starts with its
+   * interfaces), the bundle, conmon + runc create, runc start. A failure undoes every step and leaves the
+   * record with the error and Docker's exit code (127 command not found, 126 not executable, 125 other).
+   */
+  private async startRun(record: ContainerRecord): Promise<void> {
+    const { id } = record;
+    const p = this.paths(id);
+    const undo: (() => Promise<void> | void)[] = [];
+    const network = await this.networking.resolve(record.networkNames[0] ?? 'none');
+    try {
+      await clearExitFiles(p, this.exitDir, id);
+      await mkdir(p.bundleDir, { recursive: true, mode: 0o700 });
+      // conmon writes no exit file into a persist dir that does not exist
+      await mkdir(p.persistDir, { recursive: true, mode: 0o700 });
+      await this.mountRootfs(id);
+      undo.push(() => this.unmountRootfs(id));
+      let netns: 'host' | { path: string } = 'host';
+      if (network.kind !== 'host') {
+        deleteNetnsAt(p.netnsPath); // what a run the agent did not see end left
+        createNetnsAt(p.netnsPath);
+        undo.push(() => deleteNetnsAt(p.netnsPath));
+        netns = { path: p.netnsPath };
+        await loopbackUp(p.netnsPath);
+      }
+      record.networks = [];
+      if (network.kind === 'cni') {
+        const endpoint = record.spec.NetworkingConfig?.EndpointsConfig?.[network.name];
+        const attachment = await this.networking.attach({
+          containerId: id,
+          containerName: record.name,
+          netnsPath: p.netnsPath,
+          network: network.name,
+          ifName: 'eth0',
+          ...(endpoint?.IPAMConfig?.IPv4Address && { ipv4: endpoint.IPAMConfig.IPv4Address }),
+          ...(endpoint?.MacAddress && { mac: endpoint.MacAddress }),
+          aliases: [...(endpoint?.Aliases ?? []), shortId(id)],
+          ports: publishedPortsOf(record.spec),
+        });
+        undo.push(() =>
+          this.networking.detach({
+            containerId: id,
+            netnsPath: p.netnsPath,
+            network: network.name,
+            ifName: 'eth0',
+          }),
+        );
+        record.networks = [attachment];
+      }
+      const { spec } = this.ociSpec(record, netns);
+      await writeFile(join(p.bundleDir, 'config.json'), specToJson(spec), { mode: 0o600 });
+      const monitor = await startMonitor({
+        id,
+        name: record.name,
+        bundleDir: p.bundleDir,
+        runtime: { binary: this.opts.runtime ?? DEFAULT_RUNC, root: runcRootOf(this.opts.runDir) },
+        logPath: p.logPath,
+        exitDir: this.exitDir,
+        persistDir: p.persistDir,
+        pidFile: p.pidFile,
+        conmonPidFile: p.conmonPidFile,
+        tty: record.spec.Tty ?? false,
+        stdin: record.spec.OpenStdin ?? false,
+        cwd: p.dir,
+        runtimeLogPath: p.runtimeLogPath,
+        ...(this.opts.conmonBinary && { conmonBinary: this.opts.conmonBinary }),
+      });
+      undo.push(async () => {
+        await this.runc.kill(id, 'SIGKILL').catch(() => undefined);
+        await this.runc.delete(id, { force: true }).catch(() => undefined);
+      });
+      this.watchRun(id, monitor.monitorPid, monitor.monitorStartTime);
+      // taken before the process runs, so that an instant exit never finishes before it started
+      const startedAt = new Date().toISOString();
+      await this.runc.start(id);
+      record.state = {
+        ...record.state,
+        status: 'running',
+        pid: monitor.pid,
+        monitorPid: monitor.monitorPid,
+        ...(monitor.monitorStartTime !== undefined && { monitorStartTime: monitor.monitorStartTime }),
+        startedAt,
+        error: '',
+        oomKilled: false,
+      };
+      await this.store.save(record);
+      this.publish('start', record);
+    } catch (err) {
+      this.runs.get(id)?.abort.abort();
+      this.runs.delete(id);
+      for (const step of undo.reverse()) await Promise.resolve(step()).catch(() => undefined);
+      await clearExitFiles(p, this.exitDir, id).catch(() => undefined);
+      record.networks = [];
+      record.state = {
+        ...record.state,
+        status: record.state.startedAt.startsWith('0001-') ? 'created' : 'exited',
+        pid: 0,
+        monitorPid: 0,
+        error: (err as Error).message,
+        ...(err instanceof ContainerStartError && { exitCode: err.exitCode }),
+      };
+      await this.store.save(record).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Watches for the exit conmon records; the exit is then handled in the container's turn. A monitor that
+   * dies without recording one (killed) ends the run too, with 255 and the reason, instead of a run that
+   * never ends.
+   */
+  private watchRun(id: string, monitorPid: number, monitorStartTime: number | undefined): RunWatch {
+    const abort = new AbortController();
+    const p = this.paths(id);
+    const readStatus = () =>
+      readExitStatus({ id, persistDir: p.persistDir, exitDir: this.exitDir, cwd: p.dir });
+    const recorded = waitForExit(this.exitDir, id, abort.signal).then(
+      async (code): Promise<RunEnd> =>
+        (await readStatus()) ?? { exitCode: code, oomKilled: false, finishedAt: new Date() },
+    );
+    const lost = new Promise<RunEnd>((resolve) => {
+      const timer = setInterval(() => {
+        if (monitorAlive(p.conmonPidFile, monitorStartTime)) return;
+        clearInterval(timer);
+        // conmon writes the exit file before it exits: a last look before calling the monitor lost
+        void readStatus().then((status) =>
+          resolve(status ?? { exitCode: 255, oomKilled: false, finishedAt: new Date(), error: MONITOR_LOST }),
+        );
+      }, MONITOR_CHECK_MS);
+      abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+    });
+    const exited = Promise.race([recorded, lost]);
+    const run: RunWatch = { monitorPid, abort, exited };
+    this.runs.set(id, run);
+    exited.then(
+      (status) =>
+        this.turn(id, async () => {
+          if (await this.finishRun(id, monitorPid, status, status.error)) await this.afterExit(id);
+        }).catch((err: unknown) =>
+          this.log?.error({ container: id, err: (err as Error).message }, 'exit handling failed'),
+        ),
+      () => undefined, // aborted: the agent stops, or the run was handled elsewhere
+    );
+    return run;
+  }
+
+  /**
+   * Records the end of the run conmon `monitorPid` watched (once: false when it is already recorded) and
+   * releases what the run held: runc's state, the rootfs mount, the networks and the namespace.
+   */
+  private async finishRun(
+    id: string,
+    monitorPid: number,
+    status: { exitCode: number; oomKilled: boolean; finishedAt: Date },
+    error = '',
+  ): Promise<boolean> {
+    const record = this.store.byId(id);
+    if (!record || record.state.monitorPid !== monitorPid || !isActive(record.state.status)) return false;
+    const run = this.runs.get(id);
+    if (run?.monitorPid === monitorPid) {
+      run.abort.abort();
+      this.runs.delete(id);
+    }
+    await this.releaseRun(record);
+    record.state = {
+      ...record.state,
+      status: 'exited',
+      pid: 0,
+      monitorPid: 0,
+      monitorStartTime: undefined,
+      exitCode: status.exitCode,
+      oomKilled: status.oomKilled,
+      finishedAt: status.finishedAt.toISOString(),
+      error,
+    };
+    await this.store.save(record);
+    this.publish('die', record, { exitCode: String(status.exitCode) });
+    this.notify(id, 'exit', { exitCode: status.exitCode, oomKilled: status.oomKilled });
+    return true;
+  }
+
+  /** What a run holds besides its record; every step tolerates having been done already. */
+  private async releaseRun(record: ContainerRecord): Promise<void> {
+    const { id } = record;
+    const p = this.paths(id);
+    await this.runc.delete(id, { force: true }).catch(() => undefined);
+    this.unmountRootfs(id);
+    for (const n of record.networks) {
+      await this.networking
+        .detach({ containerId: id, netnsPath: p.netnsPath, network: n.network, ifName: n.ifName })
+        .catch((err: unknown) =>
+          this.log?.warn({ container: id, network: n.network, err: (err as Error).message }, 'detach failed'),
+        );
+    }
+    record.networks = [];
+    deleteNetnsAt(p.netnsPath);
+    for (const f of [p.pidFile, p.conmonPidFile, p.attachSocketPath, p.ctlPath, join(p.bundleDir, 'winsz')])
+      await rm(f, { force: true });
+  }
+
+  /** The restart policy after an exit the user did not ask for; AutoRemove when it does not restart. */
+  private async afterExit(id: string): Promise<void> {
+    const record = this.store.byId(id);
+    if (record?.state.status !== 'exited') return;
+    const decision = decideRestart(record.spec.HostConfig?.RestartPolicy, {
+      exitCode: record.state.exitCode,
+      manuallyStopped: record.state.manuallyStopped,
+      restartCount: record.state.restartCount,
+      ranMs: Date.parse(record.state.finishedAt) - Date.parse(record.state.startedAt),
+      previousDelayMs: this.backoff.get(id) ?? 0,
+    });
+    if (decision.restart) {
+      record.state.status = 'restarting';
+      await this.store.save(record);
+      this.backoff.set(id, decision.delayMs);
+      this.scheduleRestart(id, decision.delayMs);
+      return;
+    }
+    this.backoff.delete(id);
+    if (record.spec.HostConfig?.AutoRemove) await this.removeRecord(record, true);
+  }
+
+  private scheduleRestart(id: string, delayMs: number): void {
+    this.cancelRestart(id);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(id);
+      this.turn(id, async () => {
+        const record = this.store.byId(id);
+        if (record?.state.status !== 'restarting') return;
+        record.state.restartCount += 1;
+        try {
+          await this.startRun(record);
+        } catch (err) {
+          this.log?.warn({ container: id, err: (err as Error).message }, 'restart failed');
+        }
+      }).catch(() => undefined);
+    }, delayMs);
+    this.restartTimers.set(id, timer);
+  }
+
+  private cancelRestart(id: string): void {
+    const timer = this.restartTimers.get(id);
+    if (timer) clearTimeout(timer);
+    this.restartTimers.delete(id);
+  }
+
+  // ------------------------------------------------------------------------------------------ stop, kill
+
+  /** `docker stop -t`: the stop signal, SIGKILL after `timeoutSeconds` (-1: the container's own). */
+  stopContainer(ref: string, timeoutSeconds: number): Promise<ContainerRecord> {
+    const id = this.store.find(ref).id;
+    return this.turn(id, async () => {
+      const record = this.current(id);
+      checkTransition(record.name, record.state.status, 'stop');
+      const timeout = timeoutSeconds < 0 ? record.config.stopTimeout : timeoutSeconds;
+      // Docker answers "not modified" for a container that is not running: no event then
+      const wasRunning = isActive(record.state.status) || record.state.status === 'restarting';
+      await this.stopRun(record, timeout);
+      if (wasRunning) this.publish('stop', record);
+      await this.afterExit(id);
+      return record;
+    });
+  }
+
+  /** Ends the current run (if any) as the user asked: no restart policy applies afterwards. */
+  private async stopRun(record: ContainerRecord, timeoutSeconds: number): Promise<void> {
+    const { id } = record;
+    this.cancelRestart(id);
+    if (!record.state.manuallyStopped) {
+      record.state.manuallyStopped = true;
+      await this.store.save(record);
+    }
+    if (record.state.status === 'restarting') {
+      record.state.status = 'exited';
+      await this.store.save(record);
+      return;
+    }
+    if (!isActive(record.state.status)) return;
+    const run =
+      this.runs.get(id) ?? this.watchRun(id, record.state.monitorPid, record.state.monitorStartTime);
+    const paused = record.state.status === 'paused';
+    await this.signal(id, parseSignal(record.config.stopSignal), paused);
+    let status = await within(run.exited, timeoutSeconds * 1000);
+    if (!status) {
+      await this.signal(id, parseSignal('SIGKILL'), false);
+      status = await within(run.exited, KILL_GRACE_MS);
+    }
+    if (!status) throw new ContainerStateError(`container ${record.name} did not exit after SIGKILL`);
+    await this.finishRun(id, run.monitorPid, status, status.error);
+  }
+
+  /**
+   * Sends a signal to PID 1; a paused container is thawed so that it can act on it. A process that has
+   * just exited (runc: "container not running") is no error: its exit is on its way.
+   */
+  private async signal(id: string, signal: number, thaw: boolean): Promise<void> {
+    try {
+      await this.runc.kill(id, signal);
+    } catch (err) {
+      if (!(err instanceof RuncError && /not running|does not exist/.test(err.runcMessage))) throw err;
+    }
+    if (thaw) {
+      await this.runc.resume(id).catch(() => undefined);
+      const record = this.current(id);
+      if (record.state.status === 'paused') {
+        record.state.status = 'running';
+        await this.store.save(record);
+      }
+    }
+  }
+
+  killContainer(ref: string, signalText: string): Promise<ContainerRecord> {
+    const signal = parseSignal(signalText || 'SIGKILL');
+    const id = this.store.find(ref).id;
+    return this.turn(id, async () => {
+      const record = this.current(id);
+      checkTransition(record.name, record.state.status, 'kill');
+      record.state.manuallyStopped = true;
+      await this.store.save(record);
+      await this.signal(id, signal, record.state.status === 'paused');
+      this.publish('kill', record, { signal: String(signal) });
+      return record;
+    });
+  }
+
+  pauseContainer(ref: string): Promise<ContainerRecord> {
+    return this.freeze(ref, 'pause');
+  }
+
+  unpauseContainer(ref: string): Promise<ContainerRecord> {
+    return this.freeze(ref, 'unpause');
+  }
+
+  private freeze(ref: string, action: 'pause' | 'unpause'): Promise<ContainerRecord> {
+    const id = this.store.find(ref).id;
+    return this.turn(id, async () => {
+      const record = this.current(id);
+      checkTransition(record.name, record.state.status, action);
+      if (action === 'pause') await this.runc.pause(id);
+      else await this.runc.resume(id);
+      record.state.status = action === 'pause' ? 'paused' : 'running';
+      await this.store.save(record);
+      this.publish(action, record);
+      return record;
+    });
+  }
+
+  restartContainer(ref: string, timeoutSeconds: number): Promise<ContainerRecord> {
+    const id = this.store.find(ref).id;
+    return this.turn(id, async () => {
+      const record = this.current(id);
+      checkTransition(record.name, record.state.status, 'restart');
+      await this.stopRun(record, timeoutSeconds < 0 ? record.config.stopTimeout : timeoutSeconds);
+      record.state.manuallyStopped = false;
+      record.state.restartCount = 0;
+      this.backoff.delete(id);
+      await this.startRun(record);
+      this.publish('restart', record);
+      return record;
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ remove, rename
+
+  removeContainer(ref: string, force: boolean, removeVolumes: boolean): Promise<ContainerRecord> {
+    const id = this.store.find(ref).id;
+    return this.turn(id, async () => {
+      const record = this.current(id);
+      if (!force) checkTransition(record.name, record.state.status, 'remove');
+      if (record.state.status !== 'removing') {
+        this.cancelRestart(id);
+        if (isActive(record.state.status) || record.state.status === 'restarting') {
+          record.state.manuallyStopped = true;
+          await this.stopRun(record, 0);
+        }
+      }
+      await this.removeRecord(record, removeVolumes);
+      return record;
+    });
+  }
+
+  /** Marks the record removing (a crash midway is finished at the next start), then removes everything. */
+  private async removeRecord(record: ContainerRecord, removeVolumes: boolean): Promise<void> {
+    const { id } = record;
+    record.state.status = 'removing';
+    await this.store.save(record);
+    await this.releaseRun(record);
+    await this.volumes.release(id, record.anonymousVolumes, removeVolumes);
+    const snapshots = this.opts.images.catalog.stores.snapshots;
+    if (await snapshots.stat(containerSnapshotKey(id))) await snapshots.remove(containerSnapshotKey(id));
+    const cgroup = cgroupManager(containerCgroupPath(id));
+    if (cgroup.exists()) await cgroup.destroy();
+    const p = this.paths(id);
+    await rm(p.runDir, { recursive: true, force: true });
+    await clearExitFiles(p, this.exitDir, id);
+    await this.store.delete(id);
+    this.backoff.delete(id);
+    this.publish('destroy', record);
+    this.notify(id, 'removed', { exitCode: record.state.exitCode, oomKilled: record.state.oomKilled });
+  }
+
+  async renameContainer(ref: string, newName: string): Promise<ContainerRecord> {
+    const record = this.store.find(ref);
+    const { old } = await this.store.rename(record.id, newName);
+    const renamed = this.current(record.id);
+    this.publish('rename', renamed, { oldName: `/${old}` });
+    return renamed;
+  }
+
+  // ------------------------------------------------------------------------------------------ queries
+
+  list(
+    all: boolean,
+    filterArgs: readonly string[],
+    last: number,
+  ): { record: ContainerRecord; status: string }[] {
+    const filters: ContainerFilters = parseContainerFilters(filterArgs);
+    const showAll = all || last > 0 || filters.has('status') || filters.has('exited');
+    const ctx = {
+      find: (ref: string) => this.store.find(ref),
+      isAncestor: (r: ContainerRecord, ancestor: string) =>
+        r.image.id === ancestor ||
+        r.image.id.slice('sha256:'.length).startsWith(ancestor) ||
+        canonicalNameOf(r.image.ref) === canonicalNameOf(ancestor),
+    };
+    const records = this.store
+      .all()
+      .filter((r) => showAll || isActive(r.state.status) || r.state.status === 'restarting')
+      .filter((r) => matchesFilters(r, filters, ctx))
+      .sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
+    const now = Date.now();
+    return (last > 0 ? records.slice(0, last) : records).map((record) => ({
+      record,
+      status: statusLine(record, now),
+    }));
+  }
+
+  inspect(ref: string): Record<string, unknown> {
+    const record = this.store.find(ref);
+    return inspectContainer(record, { logPath: this.paths(record.id).logPath });
+  }
+
+  /** Docker's wait: resolves with the exit code once the condition holds. */
+  wait(ref: string, condition: WaitCondition): Promise<{ exitCode: number; oomKilled: boolean }> {
+    const record = this.store.find(ref);
+    const { status } = record.state;
+    if (condition === 'not-running' && !isActive(status) && status !== 'restarting')
+      return Promise.resolve({ exitCode: record.state.exitCode, oomKilled: record.state.oomKilled });
+    return new Promise((resolve) => {
+      const set = this.waiters.get(record.id) ?? new Set<ExitWaiter>();
+      set.add({ condition, resolve });
+      this.waiters.set(record.id, set);
+    });
+  }
+
+  private notify(
+    id: string,
+    event: 'exit' | 'removed',
+    status: { exitCode: number; oomKilled: boolean },
+  ): void {
+    const set = this.waiters.get(id);
+    if (!set) return;
+    for (const w of [...set]) {
+      if (event === 'removed' || w.condition !== 'removed') {
+        set.delete(w);
+        w.resolve(status);
+      }
+    }
+    if (set.size === 0 || event === 'removed') this.waiters.delete(id);
+  }
+
+  /** `docker container prune`: every container not running, with `until=` and `label=` filters. */
+  async prune(filterArgs: readonly string[]): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+    const until: number[] = [];
+    const labels: string[] = [];
+    for (const f of filterArgs) {
+      const eq = f.indexOf('=');
+      const [key, value] = [f.slice(0, eq), f.slice(eq + 1)];
+      if (key === 'until') until.push(parseUntil(value));
+      else if (key === 'label') labels.push(value);
+      else
+        throw new ContainerStateError(`invalid filter ${JSON.stringify(f)}: prune takes until= and label=`);
+    }
+    const labelFilters = parseContainerFilters(labels.map((l) => `label=${l}`));
+    const deleted: string[] = [];
+    let spaceReclaimed = 0;
+    for (const r of this.store.all()) {
+      if (r.state.status !== 'exited' && r.state.status !== 'created' && r.state.status !== 'dead') continue;
+      if (until.some((t) => Date.parse(r.created) >= t)) continue;
+      if (!matchesFilters(r, labelFilters, { find: (x) => this.store.find(x), isAncestor: () => false }))
+        continue;
+      const size = await this.writableLayerSize(r.id);
+      await this.removeContainer(r.id, false, false).then(
+        () => {
+          deleted.push(r.id);
+          spaceReclaimed += size;
+        },
+        (err: unknown) => this.log?.warn({ container: r.id, err: (err as Error).message }, 'prune skipped'),
+      );
+    }
+    return { deleted, spaceReclaimed };
+  }
+
+  private async writableLayerSize(id: string): Promise<number> {
+    try {
+      return await directorySize(
+        await this.opts.images.catalog.stores.snapshots.directory(containerSnapshotKey(id)),
+      );
+    } catch {
+      return 0;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ reconcile
+
+  /**
+   * Rebuilds one container's state after the agent (or the node) restarted: runc's state, conmon's liveness
+   * and the exit files decide; a container still running keeps its PID and its networks (no second attach).
+   */
+  private async reconcile(id: string, boot: boolean): Promise<void> {
+    const record = this.current(id);
+    const p = this.paths(id);
+    const policy = record.spec.HostConfig?.RestartPolicy;
+    switch (record.state.status) {
+      case 'removing':
+        await this.removeRecord(record, false);
+        return;
+      case 'restarting':
+        record.state.restartCount += 1;
+        await this.startRun(record).catch((err: unknown) =>
+          this.log?.warn({ container: id, err: (err as Error).message }, 'restart failed'),
+        );
+        return;
+      case 'running':
+      case 'paused': {
+        const monitorPid = record.state.monitorPid;
+        const exit = await readExitStatus({
+          id,
+          persistDir: p.persistDir,
+          exitDir: this.exitDir,
+          cwd: p.dir,
+        });
+        if (exit) {
+          if (await this.finishRun(id, monitorPid, exit)) await this.afterExit(id);
+          return;
+        }
+        if (monitorAlive(p.conmonPidFile, record.state.monitorStartTime)) {
+          const state = await this.runc.state(id).catch(() => undefined);
+          if (
+            state &&
+            (state.status === 'running' || state.status === 'paused') &&
+            state.status !== record.state.status
+          ) {
+            record.state.status = state.status;
+            await this.store.save(record);
+          }
+          this.watchRun(id, monitorPid, record.state.monitorStartTime);
+          return;
+        }
+        // The monitor is gone without an exit file: the node rebooted, or conmon was killed.
+        const state = await this.runc.state(id).catch(() => undefined);
+        if (state && state.status !== 'stopped')
+          await this.runc.kill(id, 'SIGKILL', { all: true }).catch(() => undefined);
+        await this.finishRun(
+          id,
+          monitorPid,
+          { exitCode: 255, oomKilled: false, finishedAt: new Date() },
+          MONITOR_LOST,
+        );
+        if (boot) await this.startAtBoot(record);
+        else await this.afterExit(id);
+        return;
+      }
+      case 'exited':
+        if (
+          boot &&
+          !record.state.startedAt.startsWith('0001-') &&
+          restartsAtBoot(policy, record.state.manuallyStopped)
+        )
+          await this.startAtBoot(record);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async startAtBoot(record: ContainerRecord): Promise<void> {
+    if (!restartsAtBoot(record.spec.HostConfig?.RestartPolicy, record.state.manuallyStopped)) return;
+    record.state.manuallyStopped = false;
+    await this.startRun(record).catch((err: unknown) =>
+      this.log?.warn({ container: record.id, err: (err as Error).message }, 'start at boot failed'),
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- helpers
+
+/** The image as Docker's Config.Image shows it: the user's string, normalised for references. */
+function imageRefOf(ref: string): string {
+  try {
+    return familiarString(parseImageReference(ref));
+  } catch {
+    return ref; // an image ID
+  }
+}
+
+async function clearExitFiles(p: ContainerPaths, exitDir: string, id: string): Promise<void> {
+  for (const f of [
+    join(p.persistDir, 'exit'),
+    join(p.persistDir, 'oom'),
+    join(p.dir, 'oom'),
+    join(exitDir, id),
+  ])
+    await rm(f, { force: true });
+}
+
+/** Docker brings up lo in every network namespace it makes, "none" included. */
+async function loopbackUp(netnsPath: string): Promise<void> {
+  await Handle.with(netnsPath, async (h) => {
+    const lo = await h.linkFind('lo');
+    if (lo) await h.linkSetUp(lo.index);
+  });
+}
+
+function publishedPortsOf(spec: ContainerCreateSpec) {
+  const out: { hostIp: string; hostPort: number; containerPort: number; protocol: 'tcp' | 'udp' | 'sctp' }[] =
+    [];
+  const bindings = { ...(spec.HostConfig?.PortBindings ?? {}) };
+  if (spec.HostConfig?.PublishAllPorts)
+    for (const key of Object.keys(spec.ExposedPorts ?? {})) bindings[key] ??= [{ HostIp: '', HostPort: '' }];
+  for (const [key, list] of Object.entries(bindings)) {
+    const [port = '', proto = 'tcp'] = key.split('/');
+    for (const b of list ?? [])
+      out.push({
+        hostIp: b.HostIp ?? '',
+        hostPort: b.HostPort ? Number(b.HostPort) : 0,
+        containerPort: Number(port),
+        protocol: proto as 'tcp' | 'udp' | 'sctp',
+      });
+  }
+  return out;
+}
+
+/** `promise`'s value, or undefined after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `until=`: a Unix time, an RFC 3339 time, or a duration ago (`24h`, `90m`, `30s`); milliseconds. */
+function parseUntil(value: string): number {
+  const duration = /^(\d+)(h|m|s)$/.exec(value);
+  if (duration)
+    return Date.now() - Number(duration[1]) * { h: 3600_000, m: 60_000, s: 1000 }[duration[2] as 'h'];
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const t = Date.parse(value);
+  if (Number.isNaN(t))
+    throw new ContainerStateError(`invalid filter 'until=${value}': expected a time or a duration`);
+  return t;
+}
+
+async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += await directorySize(path);
+    else if (entry.isFile()) total += (await stat(path)).size;
+  }
+  return total;
+}
