@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_BRIDGE } from '../bridge/config.ts';
+import { NetworkNotFoundError } from '../container/networking.ts';
 import { createFileExclusive, fsyncDirectory } from '../fsutil/atomic.ts';
 import { makeDirectorySync } from '../fsutil/mkdir.ts';
 import {
@@ -55,12 +56,8 @@ export interface CreateNetworkRequest {
   readonly internal: boolean;
 }
 
-export class NetworkNotFoundError extends Error {
-  override readonly name = 'NetworkNotFoundError';
-  constructor(ref: string) {
-    super(`network ${ref} not found`);
-  }
-}
+// one error for an unknown network, whoever looks it up (the engine maps it to NOT_FOUND)
+export { NetworkNotFoundError };
 
 /** A create the agent refuses (bad name, bad subnet, taken name, overlap); nothing was written. */
 export class InvalidNetworkError extends Error {

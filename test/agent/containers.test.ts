@@ -312,12 +312,11 @@ e2e(
       const unknown = await t.throwsAsync(c.create({ Image: 'no/such-image:1', HostConfig: none() }));
       t.is((unknown as grpc.ServiceError).code, grpc.status.NOT_FOUND);
       t.regex((unknown as grpc.ServiceError).details, /No such image: no\/such-image:1/);
-      const bridge = await t.throwsAsync(c.create({ Image: IMAGE }));
-      t.is(
-        (bridge as grpc.ServiceError).code,
-        grpc.status.NOT_FOUND,
-        'no networks service: bridge is refused',
+      const noNetwork = await t.throwsAsync(
+        c.create({ Image: IMAGE, HostConfig: { NetworkMode: 'no-such-network' } }),
       );
+      t.is((noNetwork as grpc.ServiceError).code, grpc.status.NOT_FOUND);
+      t.regex((noNetwork as grpc.ServiceError).details, /no-such-network/);
       const missingBind = await t.throwsAsync(
         c.create({ Image: IMAGE, HostConfig: none({ Binds: [`${dir}/nope:/data`] }) }),
       );
