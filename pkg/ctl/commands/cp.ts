@@ -7,9 +7,10 @@ import { lstat, mkdir, readdir, readlink, realpath, rm, stat, symlink, utimes } 
 import { basename, dirname, join, posix, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import * as grpc from '@grpc/grpc-js';
 import { Command } from 'commander';
 import tar from 'tar-stream';
-import { callError } from '../../api/client.ts';
+import { ApiCallError, callError } from '../../api/client.ts';
 import type { ArchiveChunk__Output } from '../../api/generated/tsnet/v1/ArchiveChunk.ts';
 import { FlagError } from '../errors.ts';
 import type { CliContext } from './context.ts';
@@ -42,18 +43,23 @@ async function statInContainer(
   const call = agent.copyFrom(container, path);
   const extract = tar.extract();
   const feed = pipeline(Readable.from(archiveData(agent.host, call)), extract).catch((err: unknown) => err);
+  const notFound = (err: unknown) => err instanceof ApiCallError && err.code === grpc.status.NOT_FOUND;
   try {
     for await (const entry of extract) {
       entry.resume();
       return entry.header;
     }
-    const failure = await feed;
-    if (failure && !/not found|no such/i.test(String((failure as Error).message))) throw failure;
-    return undefined;
+  } catch (err) {
+    const failure = (await feed) ?? err;
+    if (notFound(failure)) return undefined;
+    throw failure;
   } finally {
     call.cancel();
     extract.destroy();
   }
+  const failure = await feed;
+  if (failure && !notFound(failure)) throw failure;
+  return undefined;
 }
 
 /** Packs `source` as `rootName` (its subtree below), streaming file contents. */
