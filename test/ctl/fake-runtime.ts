@@ -38,7 +38,8 @@ export interface FakeContainer {
   files: Map<string, Buffer | null>;
   /** output and exit as they happen */
   events: EventEmitter;
-  stdin: Buffer[];
+  /** stdin not yet read by the process (null: closed) */
+  stdin: (Buffer | null)[];
 }
 
 export interface FakeRuntime {
@@ -87,10 +88,13 @@ function runProcess(c: FakeContainer, containers: Map<string, FakeContainer>) {
       if (args[2]) output(c, 'stderr', args[2]);
       exit(c, Number(args[0] ?? 0), containers);
     } else if (verb === 'cat') {
-      c.events.on('stdin', (data: Buffer | null) => {
+      // What came before the process ran waited in its stdin, as in a pipe.
+      const take = (data: Buffer | null) => {
         if (data === null) exit(c, 0, containers);
         else output(c, 'stdout', data.toString().trimEnd());
-      });
+      };
+      for (const data of c.stdin.splice(0)) take(data);
+      c.events.on('stdin', take);
     }
   }, 20);
 }
@@ -324,8 +328,11 @@ function containersHandlers(rt: FakeRuntime): ContainersHandlers {
           for (const l of c.log) call.write(l.stream === 'stdout' ? { stdout: l.data } : { stderr: l.data });
         attachFrames(c, call, () => call.end());
         call.on('data', (m: { input?: string; stdin?: Buffer }) => {
-          if (m.input === 'stdin') c.events.emit('stdin', m.stdin);
-          if (m.input === 'closeStdin') c.events.emit('stdin', null);
+          const data =
+            m.input === 'stdin' ? (m.stdin ?? Buffer.alloc(0)) : m.input === 'closeStdin' ? null : undefined;
+          if (data === undefined) return;
+          if (c.events.listenerCount('stdin')) c.events.emit('stdin', data);
+          else c.stdin.push(data);
         });
         call.sendMetadata(new grpc.Metadata());
       });

@@ -168,12 +168,13 @@ export function topCommand(ctx: CliContext, name = 'top'): Command {
 export async function writeArchive(
   ctx: CliContext,
   host: string,
-  call: AsyncIterable<ArchiveChunk__Output>,
+  open: () => AsyncIterable<ArchiveChunk__Output>,
   output: string | undefined,
 ): Promise<void> {
+  // The call is made when the data is first read: its failure cannot come before anyone listens.
   const data = (async function* () {
     try {
-      for await (const chunk of call) yield chunk.data;
+      for await (const chunk of open()) yield chunk.data;
     } catch (err) {
       throw callError(host, err);
     }
@@ -193,7 +194,7 @@ export function exportCommand(ctx: CliContext, name = 'export'): Command {
       const agent = ctx.agent();
       if (!o.output && ctx.stdout.isTTY)
         throw new Error('cowardly refusing to save to a terminal. Use the -o flag or redirect');
-      await writeArchive(ctx, agent.host, agent.export(container), o.output);
+      await writeArchive(ctx, agent.host, () => agent.export(container), o.output);
     });
 }
 

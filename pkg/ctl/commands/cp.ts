@@ -25,9 +25,13 @@ export function splitCpArg(arg: string): { container?: string; path: string } {
   return { container: arg.slice(0, colon), path: arg.slice(colon + 1) };
 }
 
-async function* archiveData(host: string, call: AsyncIterable<ArchiveChunk__Output>): AsyncIterable<Buffer> {
+/** The call is made when the data is first read: its failure cannot come before anyone listens. */
+async function* archiveData(
+  host: string,
+  open: () => AsyncIterable<ArchiveChunk__Output>,
+): AsyncIterable<Buffer> {
   try {
-    for await (const chunk of call) yield chunk.data;
+    for await (const chunk of open()) yield chunk.data;
   } catch (err) {
     throw callError(host, err);
   }
@@ -40,9 +44,13 @@ async function statInContainer(
   path: string,
 ): Promise<tar.Header | undefined> {
   const agent = ctx.agent();
-  const call = agent.copyFrom(container, path);
+  let call: ReturnType<typeof agent.copyFrom> | undefined;
   const extract = tar.extract();
-  const feed = pipeline(Readable.from(archiveData(agent.host, call)), extract).catch((err: unknown) => err);
+  const open = () => {
+    call = agent.copyFrom(container, path);
+    return call;
+  };
+  const feed = pipeline(Readable.from(archiveData(agent.host, open)), extract).catch((err: unknown) => err);
   const notFound = (err: unknown) => err instanceof ApiCallError && err.code === grpc.status.NOT_FOUND;
   try {
     for await (const entry of extract) {
@@ -54,7 +62,7 @@ async function statInContainer(
     if (notFound(failure)) return undefined;
     throw failure;
   } finally {
-    call.cancel();
+    call?.cancel();
     extract.destroy();
   }
   const failure = await feed;
@@ -138,7 +146,7 @@ async function copyFromContainer(
   dest: string,
 ): Promise<void> {
   const agent = ctx.agent();
-  const data = archiveData(agent.host, agent.copyFrom(container, path));
+  const data = archiveData(agent.host, () => agent.copyFrom(container, path));
   if (dest === '-') {
     await pipeline(Readable.from(data), ctx.stdout, { end: false });
     return;
