@@ -4,27 +4,60 @@ import { isAbsolute } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { AGENT_ERROR_METADATA } from './errors.ts';
 import type { ArchiveChunk, ArchiveChunk__Output } from './generated/tsnet/v1/ArchiveChunk.ts';
+import type { AttachInput } from './generated/tsnet/v1/AttachInput.ts';
+import type { AttachOutput__Output } from './generated/tsnet/v1/AttachOutput.ts';
+import type { ConnectNetworkRequest } from './generated/tsnet/v1/ConnectNetworkRequest.ts';
+import type { ContainerActionResponse__Output } from './generated/tsnet/v1/ContainerActionResponse.ts';
+import type { ContainerStats__Output } from './generated/tsnet/v1/ContainerStats.ts';
+import type { ContainersClient } from './generated/tsnet/v1/Containers.ts';
+import type { CopyToChunk } from './generated/tsnet/v1/CopyToChunk.ts';
+import type { CreateContainerRequest } from './generated/tsnet/v1/CreateContainerRequest.ts';
+import type { CreateContainerResponse__Output } from './generated/tsnet/v1/CreateContainerResponse.ts';
+import type { CreateNetworkRequest } from './generated/tsnet/v1/CreateNetworkRequest.ts';
+import type { CreateNetworkResponse__Output } from './generated/tsnet/v1/CreateNetworkResponse.ts';
+import type { CreateVolumeRequest } from './generated/tsnet/v1/CreateVolumeRequest.ts';
+import type { DisconnectNetworkRequest } from './generated/tsnet/v1/DisconnectNetworkRequest.ts';
 import type { Event__Output } from './generated/tsnet/v1/Event.ts';
 import type { EventsRequest } from './generated/tsnet/v1/EventsRequest.ts';
+import type { ExecInput } from './generated/tsnet/v1/ExecInput.ts';
 import type { ImageHistoryResponse__Output } from './generated/tsnet/v1/ImageHistoryResponse.ts';
 import type { ImagesClient } from './generated/tsnet/v1/Images.ts';
 import type { ImportChunk } from './generated/tsnet/v1/ImportChunk.ts';
 import type { ImportImageResponse__Output } from './generated/tsnet/v1/ImportImageResponse.ts';
 import type { InfoResponse__Output } from './generated/tsnet/v1/InfoResponse.ts';
+import type { KillContainerRequest } from './generated/tsnet/v1/KillContainerRequest.ts';
+import type { ListContainersRequest } from './generated/tsnet/v1/ListContainersRequest.ts';
+import type { ListContainersResponse__Output } from './generated/tsnet/v1/ListContainersResponse.ts';
 import type { ListImagesRequest } from './generated/tsnet/v1/ListImagesRequest.ts';
 import type { ListImagesResponse__Output } from './generated/tsnet/v1/ListImagesResponse.ts';
+import type { ListNetworksResponse__Output } from './generated/tsnet/v1/ListNetworksResponse.ts';
+import type { ListVolumesResponse__Output } from './generated/tsnet/v1/ListVolumesResponse.ts';
+import type { LogEntry__Output } from './generated/tsnet/v1/LogEntry.ts';
 import type { LoginRequest } from './generated/tsnet/v1/LoginRequest.ts';
 import type { LoginResponse__Output } from './generated/tsnet/v1/LoginResponse.ts';
+import type { LogsRequest } from './generated/tsnet/v1/LogsRequest.ts';
+import type { NetworksClient } from './generated/tsnet/v1/Networks.ts';
+import type { PortResponse__Output } from './generated/tsnet/v1/PortResponse.ts';
 import type { ProgressMessage__Output } from './generated/tsnet/v1/ProgressMessage.ts';
+import type { PruneContainersResponse__Output } from './generated/tsnet/v1/PruneContainersResponse.ts';
 import type { PruneImagesRequest } from './generated/tsnet/v1/PruneImagesRequest.ts';
 import type { PruneImagesResponse__Output } from './generated/tsnet/v1/PruneImagesResponse.ts';
+import type { PruneNetworksResponse__Output } from './generated/tsnet/v1/PruneNetworksResponse.ts';
+import type { PruneVolumesRequest } from './generated/tsnet/v1/PruneVolumesRequest.ts';
+import type { PruneVolumesResponse__Output } from './generated/tsnet/v1/PruneVolumesResponse.ts';
 import type { PullImageRequest } from './generated/tsnet/v1/PullImageRequest.ts';
 import type { PushImageRequest } from './generated/tsnet/v1/PushImageRequest.ts';
+import type { RemoveContainerRequest } from './generated/tsnet/v1/RemoveContainerRequest.ts';
 import type { RemoveImageRequest } from './generated/tsnet/v1/RemoveImageRequest.ts';
 import type { RemoveImageResponse__Output } from './generated/tsnet/v1/RemoveImageResponse.ts';
 import type { SaveImagesRequest } from './generated/tsnet/v1/SaveImagesRequest.ts';
+import type { StatsRequest } from './generated/tsnet/v1/StatsRequest.ts';
 import type { SystemClient } from './generated/tsnet/v1/System.ts';
+import type { TopResponse__Output } from './generated/tsnet/v1/TopResponse.ts';
 import type { VersionResponse__Output } from './generated/tsnet/v1/VersionResponse.ts';
+import type { VolumeSummary__Output } from './generated/tsnet/v1/VolumeSummary.ts';
+import type { VolumesClient } from './generated/tsnet/v1/Volumes.ts';
+import type { WaitContainerResponse__Output } from './generated/tsnet/v1/WaitContainerResponse.ts';
 import { api } from './proto.ts';
 import { DEFAULT_API_SOCKET } from './server.ts';
 
@@ -67,6 +100,9 @@ export class AgentClient {
   readonly host: string;
   private readonly system: SystemClient;
   private readonly imagesClient: ImagesClient;
+  private readonly containersClient: ContainersClient;
+  private readonly networksClient: NetworksClient;
+  private readonly volumesClient: VolumesClient;
 
   constructor(socketPath: string) {
     this.host = `unix://${socketPath}`;
@@ -77,9 +113,15 @@ export class AgentClient {
     // Every service over the first client's channel: one connection to the agent.
     const shared = { ...options, channelOverride: this.system.getChannel() };
     this.imagesClient = new v1.Images(this.host, credentials, shared);
+    this.containersClient = new v1.Containers(this.host, credentials, shared);
+    this.networksClient = new v1.Networks(this.host, credentials, shared);
+    this.volumesClient = new v1.Volumes(this.host, credentials, shared);
   }
 
   close(): void {
+    this.volumesClient.close();
+    this.networksClient.close();
+    this.containersClient.close();
     this.imagesClient.close();
     this.system.close();
   }
@@ -163,7 +205,185 @@ export class AgentClient {
     return { stream: stream!, done };
   }
 
-  /** Waits for the agent up to `timeoutMs` (then: unreachable), and maps failures to one-line errors. */
+  // ---- Containers. A container is named by its name, ID or a unique ID prefix. Streams are the call objects,
+  // as for images; a duplex call (attach, exec) takes its start message first.
+
+  /** May pull the image (pullMissing): as long as a pull. */
+  createContainer(request: CreateContainerRequest): Promise<CreateContainerResponse__Output> {
+    return this.unary((o, cb) => this.containersClient.Create(request, o, cb), LONG_CALL_MS);
+  }
+
+  startContainer(container: string): Promise<ContainerActionResponse__Output> {
+    return this.unary((o, cb) => this.containersClient.Start({ container }, o, cb), LONG_CALL_MS);
+  }
+
+  /** Waits up to the stop timeout (-1: the container's own) plus the kill; no deadline of ours shorter. */
+  stopContainer(container: string, timeoutSeconds = -1): Promise<ContainerActionResponse__Output> {
+    return this.unary(
+      (o, cb) => this.containersClient.Stop({ container, timeoutSeconds }, o, cb),
+      stopDeadlineMs(timeoutSeconds),
+    );
+  }
+
+  restartContainer(container: string, timeoutSeconds = -1): Promise<ContainerActionResponse__Output> {
+    return this.unary(
+      (o, cb) => this.containersClient.Restart({ container, timeoutSeconds }, o, cb),
+      timeoutSeconds >= 0 ? stopDeadlineMs(timeoutSeconds) + LONG_CALL_MS : 0,
+    );
+  }
+
+  killContainer(request: KillContainerRequest): Promise<ContainerActionResponse__Output> {
+    return this.unary((o, cb) => this.containersClient.Kill(request, o, cb));
+  }
+
+  pauseContainer(container: string): Promise<ContainerActionResponse__Output> {
+    return this.unary((o, cb) => this.containersClient.Pause({ container }, o, cb));
+  }
+
+  unpauseContainer(container: string): Promise<ContainerActionResponse__Output> {
+    return this.unary((o, cb) => this.containersClient.Unpause({ container }, o, cb));
+  }
+
+  removeContainer(request: RemoveContainerRequest): Promise<ContainerActionResponse__Output> {
+    return this.unary((o, cb) => this.containersClient.Remove(request, o, cb), LONG_CALL_MS);
+  }
+
+  async renameContainer(container: string, newName: string): Promise<void> {
+    await this.unary((o, cb) => this.containersClient.Rename({ container, newName }, o, cb));
+  }
+
+  containers(request: ListContainersRequest = {}): Promise<ListContainersResponse__Output> {
+    return this.unary((o, cb) => this.containersClient.List(request, o, cb));
+  }
+
+  /** Docker's `container inspect` object for one container. */
+  async inspectContainer(container: string): Promise<Record<string, unknown>> {
+    const response = await this.unary<{ json: string }>((o, cb) =>
+      this.containersClient.Inspect({ container }, o, cb),
+    );
+    return JSON.parse(response.json) as Record<string, unknown>;
+  }
+
+  /** Resolves when the condition holds, however long that takes (docker wait has no timeout). */
+  waitContainer(container: string, condition = ''): Promise<WaitContainerResponse__Output> {
+    return this.unary((o, cb) => this.containersClient.Wait({ container, condition }, o, cb), 0);
+  }
+
+  /** Write an AttachStart first, then stdin, resizes and closeStdin; frames end with the exit code. */
+  attach(): grpc.ClientDuplexStream<AttachInput, AttachOutput__Output> {
+    return this.containersClient.Attach();
+  }
+
+  /** Write an ExecStart first, then stdin, resizes and closeStdin; the last frame has the exit code. */
+  exec(): grpc.ClientDuplexStream<ExecInput, AttachOutput__Output> {
+    return this.containersClient.Exec();
+  }
+
+  logs(request: LogsRequest): grpc.ClientReadableStream<LogEntry__Output> {
+    return this.containersClient.Logs(request);
+  }
+
+  stats(request: StatsRequest): grpc.ClientReadableStream<ContainerStats__Output> {
+    return this.containersClient.Stats(request);
+  }
+
+  top(container: string, psArgs: string[] = []): Promise<TopResponse__Output> {
+    return this.unary((o, cb) => this.containersClient.Top({ container, psArgs }, o, cb));
+  }
+
+  port(container: string): Promise<PortResponse__Output> {
+    return this.unary((o, cb) => this.containersClient.Port({ container }, o, cb));
+  }
+
+  /** A tar of `path` in the container. */
+  copyFrom(container: string, path: string): grpc.ClientReadableStream<ArchiveChunk__Output> {
+    return this.containersClient.CopyFrom({ container, path });
+  }
+
+  /** Write the options chunk, then tar data chunks, then end(); resolves when the agent has extracted it. */
+  copyTo(): { stream: grpc.ClientWritableStream<CopyToChunk>; done: Promise<void> } {
+    let stream: grpc.ClientWritableStream<CopyToChunk> | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      stream = this.containersClient.CopyTo((err) => (err ? reject(callError(this.host, err)) : resolve()));
+    });
+    return { stream: stream!, done };
+  }
+
+  /** The container's filesystem as a tar. */
+  export(container: string): grpc.ClientReadableStream<ArchiveChunk__Output> {
+    return this.containersClient.Export({ container });
+  }
+
+  pruneContainers(filters: string[] = []): Promise<PruneContainersResponse__Output> {
+    return this.unary((o, cb) => this.containersClient.Prune({ filters }, o, cb), LONG_CALL_MS);
+  }
+
+  // ---- Networks (by name, ID or unique ID prefix).
+
+  createNetwork(request: CreateNetworkRequest): Promise<CreateNetworkResponse__Output> {
+    return this.unary((o, cb) => this.networksClient.Create(request, o, cb), LONG_CALL_MS);
+  }
+
+  networks(filters: string[] = []): Promise<ListNetworksResponse__Output> {
+    return this.unary((o, cb) => this.networksClient.List({ filters }, o, cb));
+  }
+
+  /** Docker's `network inspect` object for one network. */
+  async inspectNetwork(network: string): Promise<Record<string, unknown>> {
+    const response = await this.unary<{ json: string }>((o, cb) =>
+      this.networksClient.Inspect({ network }, o, cb),
+    );
+    return JSON.parse(response.json) as Record<string, unknown>;
+  }
+
+  async removeNetwork(network: string): Promise<string> {
+    return (
+      await this.unary<{ id: string }>(
+        (o, cb) => this.networksClient.Remove({ network }, o, cb),
+        LONG_CALL_MS,
+      )
+    ).id;
+  }
+
+  async connectNetwork(request: ConnectNetworkRequest): Promise<void> {
+    await this.unary((o, cb) => this.networksClient.Connect(request, o, cb), LONG_CALL_MS);
+  }
+
+  async disconnectNetwork(request: DisconnectNetworkRequest): Promise<void> {
+    await this.unary((o, cb) => this.networksClient.Disconnect(request, o, cb), LONG_CALL_MS);
+  }
+
+  pruneNetworks(filters: string[] = []): Promise<PruneNetworksResponse__Output> {
+    return this.unary((o, cb) => this.networksClient.Prune({ filters }, o, cb), LONG_CALL_MS);
+  }
+
+  // ---- Volumes (by name).
+
+  createVolume(request: CreateVolumeRequest): Promise<VolumeSummary__Output> {
+    return this.unary((o, cb) => this.volumesClient.Create(request, o, cb));
+  }
+
+  volumes(filters: string[] = []): Promise<ListVolumesResponse__Output> {
+    return this.unary((o, cb) => this.volumesClient.List({ filters }, o, cb));
+  }
+
+  /** Docker's `volume inspect` object for one volume. */
+  async inspectVolume(name: string): Promise<Record<string, unknown>> {
+    const response = await this.unary<{ json: string }>((o, cb) =>
+      this.volumesClient.Inspect({ name }, o, cb),
+    );
+    return JSON.parse(response.json) as Record<string, unknown>;
+  }
+
+  async removeVolume(name: string, force = false): Promise<void> {
+    await this.unary((o, cb) => this.volumesClient.Remove({ name, force }, o, cb), LONG_CALL_MS);
+  }
+
+  pruneVolumes(request: PruneVolumesRequest = {}): Promise<PruneVolumesResponse__Output> {
+    return this.unary((o, cb) => this.volumesClient.Prune(request, o, cb), LONG_CALL_MS);
+  }
+
+  /** Waits for the agent up to `timeoutMs` (then: unreachable; 0: no deadline), and maps failures to one-line errors. */
   private unary<Res>(
     invoke: (
       options: grpc.CallOptions,
@@ -172,12 +392,18 @@ export class AgentClient {
     timeoutMs = 5000,
   ): Promise<Res> {
     return new Promise((resolve, reject) => {
-      invoke({ deadline: Date.now() + timeoutMs }, (err, value) => {
+      const options: grpc.CallOptions = timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
+      invoke(options, (err, value) => {
         if (err) return reject(callError(this.host, err));
         resolve(value as Res);
       });
     });
   }
+}
+
+/** A stop's deadline: the grace period and the kill after it; none when the container's own (unknown here). */
+function stopDeadlineMs(timeoutSeconds: number): number {
+  return timeoutSeconds >= 0 ? timeoutSeconds * 1000 + LONG_CALL_MS : 0;
 }
 
 /** A failed call's status as an error whose message is the agent's own. */

@@ -17,6 +17,28 @@ export class FlagError extends Error {
   }
 }
 
+/** A failure whose exit code its command chose: docker run, create and exec end 125 on a daemon's error. */
+export class StatusError extends Error {
+  constructor(
+    readonly failure: unknown,
+    readonly exitCode: number,
+  ) {
+    super(String((failure as Error)?.message ?? failure));
+    this.name = 'StatusError';
+  }
+}
+
+/** Runs `fn`; the agent's refusal, or no agent at all, ends the command with docker's 125. */
+export async function daemonFailureIs125<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiCallError || err instanceof AgentUnreachableError)
+      throw new StatusError(err, EXIT_MISUSE);
+    throw err;
+  }
+}
+
 /** A command-line mistake commander found, with the command it concerns. */
 export class CommandLineError extends Error {
   constructor(
@@ -82,6 +104,7 @@ export function commandLineError(
 export function describeFailure(err: unknown): { line: string; exitCode: number } {
   // One line whatever the error: some (gRPC's) carry line breaks and trailing notes.
   const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();
+  if (err instanceof StatusError) return { line: describeFailure(err.failure).line, exitCode: err.exitCode };
   const message = oneLine(String((err as Error)?.message ?? err));
   if (err instanceof ApiCallError) return { line: `Error response from daemon: ${message}`, exitCode: 1 };
   if (err instanceof CommandLineError) return { line: `tsnetctl: ${message}`, exitCode: err.exitCode };

@@ -1,10 +1,27 @@
-// tsnetctl's command tree: docker's image verbs (and their `image` aliases) over the agent's API, plus the
-// operator's commands. Commander parses, helps and completes; errors end in describeFailure's words.
+// tsnetctl's command tree: docker's image, container, network and volume verbs (and their group aliases) over
+// the agent's API, plus the operator's commands. Commander parses, helps and completes; errors end in describeFailure's words.
 import { Command } from 'commander';
 import { HOST_ENV } from '../api/client.ts';
 import { DEFAULT_API_SOCKET } from '../api/server.ts';
+import {
+  containerPruneCommand,
+  exportCommand,
+  killCommand,
+  pauseCommand,
+  portCommand,
+  renameCommand,
+  restartCommand,
+  rmCommand,
+  startCommand,
+  stopCommand,
+  topCommand,
+  unpauseCommand,
+  waitCommand,
+} from './commands/container.ts';
 import { type CliContext, cliContext } from './commands/context.ts';
+import { cpCommand } from './commands/cp.ts';
 import { eventsCommand } from './commands/events.ts';
+import { attachCommand, execCommand } from './commands/exec.ts';
 import { historyCommand } from './commands/history.ts';
 import { imagesCommand } from './commands/images.ts';
 import { importCommand } from './commands/import.ts';
@@ -12,14 +29,20 @@ import { infoCommand } from './commands/info.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { loadCommand } from './commands/load.ts';
 import { loginCommand, logoutCommand } from './commands/login.ts';
+import { logsCommand } from './commands/logs.ts';
+import { networkCommand } from './commands/network.ts';
 import { OPERATOR_COMMAND_NAMES, operatorCommands } from './commands/operator.ts';
 import { pruneCommand } from './commands/prune.ts';
+import { psCommand } from './commands/ps.ts';
 import { pullCommand } from './commands/pull.ts';
 import { pushCommand } from './commands/push.ts';
 import { rmiCommand } from './commands/rmi.ts';
+import { createCommand, runCommand } from './commands/run.ts';
 import { saveCommand } from './commands/save.ts';
+import { statsCommand } from './commands/stats.ts';
 import { tagCommand } from './commands/tag.ts';
 import { CLIENT_VERSION, versionCommand } from './commands/version.ts';
+import { volumeCommand } from './commands/volume.ts';
 import { completionCommand } from './completion.ts';
 import { type CommanderError, CommandLineError, commandLineError, EXIT_OPERATOR_MISUSE } from './errors.ts';
 
@@ -31,12 +54,49 @@ function imageCommand(ctx: CliContext): Command {
     .addCommand(pushCommand(ctx))
     .addCommand(tagCommand(ctx))
     .addCommand(rmiCommand(ctx, 'rm').alias('remove'))
-    .addCommand(inspectCommand(ctx, 'inspect', false))
+    .addCommand(inspectCommand(ctx, 'inspect', ['image']))
     .addCommand(historyCommand(ctx))
     .addCommand(pruneCommand(ctx))
     .addCommand(loadCommand(ctx))
     .addCommand(saveCommand(ctx))
     .addCommand(importCommand(ctx));
+}
+
+/** docker's container verbs, as they appear at the top level and under `container`. */
+function containerVerbs(ctx: CliContext): Command[] {
+  return [
+    runCommand(ctx),
+    createCommand(ctx),
+    startCommand(ctx),
+    stopCommand(ctx),
+    restartCommand(ctx),
+    killCommand(ctx),
+    pauseCommand(ctx),
+    unpauseCommand(ctx),
+    rmCommand(ctx),
+    renameCommand(ctx),
+    waitCommand(ctx),
+    portCommand(ctx),
+    topCommand(ctx),
+    logsCommand(ctx),
+    execCommand(ctx),
+    attachCommand(ctx),
+    statsCommand(ctx),
+    cpCommand(ctx),
+    exportCommand(ctx),
+  ];
+}
+
+function containerCommand(ctx: CliContext): Command {
+  const group = new Command('container')
+    .description('Manage containers')
+    .enablePositionalOptions()
+    .addCommand(psCommand(ctx, 'ls').alias('list').alias('ps'))
+    .addCommand(inspectCommand(ctx, 'inspect', ['container']))
+    .addCommand(containerPruneCommand(ctx));
+  for (const verb of containerVerbs(ctx))
+    group.addCommand(verb.name() === 'rm' ? verb.alias('remove') : verb);
+  return group;
 }
 
 /** Every command below `command`, itself included. */
@@ -50,7 +110,7 @@ export function tsnetctlProgram(): { program: Command; ctx: CliContext } {
   const ctx = cliContext(() => program.opts<{ host?: string }>().host);
   program
     .description(
-      "The tsnet agent's client (docker-compatible image commands) and the operator's view of the cluster",
+      "The tsnet agent's client (docker-compatible commands) and the operator's view of the cluster",
     )
     .version(`tsnetctl ${CLIENT_VERSION}`, '-v, --version', 'Print version information and quit')
     .usage('[options] COMMAND')
@@ -58,6 +118,9 @@ export function tsnetctlProgram(): { program: Command; ctx: CliContext } {
       '-H, --host <unix://PATH>',
       `Agent socket to connect to (default $${HOST_ENV}, else unix://${DEFAULT_API_SOCKET})`,
     )
+    // run, create and exec pass what follows the image or container to the process: options are positional.
+    .enablePositionalOptions()
+    .addCommand(psCommand(ctx))
     .addCommand(imagesCommand(ctx))
     .addCommand(pullCommand(ctx))
     .addCommand(pushCommand(ctx))
@@ -73,8 +136,11 @@ export function tsnetctlProgram(): { program: Command; ctx: CliContext } {
     .addCommand(eventsCommand(ctx))
     .addCommand(versionCommand(ctx))
     .addCommand(infoCommand(ctx))
-    .addCommand(imageCommand(ctx));
-  for (const c of operatorCommands()) program.addCommand(c);
+    .addCommand(imageCommand(ctx))
+    .addCommand(containerCommand(ctx))
+    .addCommand(volumeCommand(ctx));
+  for (const verb of containerVerbs(ctx)) program.addCommand(verb);
+  for (const c of operatorCommands()) program.addCommand(c.name() === 'network' ? networkCommand(ctx, c) : c);
   program.addCommand(completionCommand(program, ctx));
   // No command: the help, on stdout, as `docker` alone prints it; a word that is no command: one line.
   program.argument('[command]').action((name: string | undefined) => {

@@ -362,7 +362,7 @@ test('every failure: one line, docker exit codes, never a stack trace', async (t
       ],
       [['tag', 'busybox'], /^tsnetctl: "tsnetctl tag" requires exactly 2 arguments/, 1],
       [['images', '--bogus'], /^tsnetctl: unknown flag: --bogus \(see 'tsnetctl images --help'\)$/m, 125],
-      [['inspect', '--type', 'volume', 'x'], /--type/, 125],
+      [['inspect', '--type', 'bogus', 'x'], /--type/, 125],
       [['pull', 'Busybox'], /^tsnetctl: invalid image reference "Busybox": .*must be lowercase$/m, 1],
       [['tag', 'busybox', 'bad::tag'], /^tsnetctl: invalid image reference "bad::tag"/, 1],
       [

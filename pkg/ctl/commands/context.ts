@@ -2,6 +2,7 @@
 // the process's streams, so a verb is flags → one API call → output.
 import { AgentClient, socketPathOf } from '../../api/client.ts';
 import { ImagesApi } from '../api.ts';
+import { describeFailure, FlagError } from '../errors.ts';
 
 export interface CliContext {
   images(): ImagesApi;
@@ -31,4 +32,39 @@ export function cliContext(host: () => string | undefined): CliContext {
 /** Commander's collector for a repeatable flag (`--filter a=1 --filter b=2`). */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** `--label k=v` / `-o k=v` lists as a map (a bare `k` is an empty value, as docker takes it). */
+export function keyValueMap(list: readonly string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const eq = kv.indexOf('=');
+    if (eq === 0) throw new FlagError(`invalid argument ${JSON.stringify(kv)} for "${flag}" flag: empty key`);
+    if (eq < 0) out[kv] = '';
+    else out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * Runs `action` on each named object (docker's verbs over several containers, networks, volumes): the name
+ * printed when done (unless `print` is false), each failure on its own line, exit code 1 if any failed.
+ */
+export async function eachNamed(
+  ctx: CliContext,
+  names: readonly string[],
+  action: (name: string) => Promise<unknown>,
+  print = true,
+): Promise<void> {
+  let failed = false;
+  for (const n of names) {
+    try {
+      await action(n);
+      if (print) ctx.stdout.write(`${n}\n`);
+    } catch (err) {
+      failed = true;
+      ctx.stderr.write(`${describeFailure(err).line}\n`);
+    }
+  }
+  if (failed) process.exitCode = 1;
 }

@@ -22,8 +22,11 @@ const DURATION_UNITS: Record<string, number> = {
   h: 3_600_000,
 };
 
-/** Docker's --since: Unix seconds (with fraction), an RFC 3339 time, or a Go duration back from now ("10m"). */
-export function sinceUnixNano(value: string, now = Date.now()): bigint {
+/**
+ * Docker's --since (and logs' --until): Unix seconds (with fraction), an RFC 3339 time, or a Go duration back
+ * from now ("10m").
+ */
+export function sinceUnixNano(value: string, now = Date.now(), flag = '--since'): bigint {
   if (/^\d+(\.\d{1,9})?$/.test(value)) {
     const [sec = '0', frac = ''] = value.split('.');
     return BigInt(sec) * 1_000_000_000n + BigInt(frac.padEnd(9, '0'));
@@ -37,7 +40,7 @@ export function sinceUnixNano(value: string, now = Date.now()): bigint {
   const parsed = Date.parse(value);
   if (/^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(parsed)) return BigInt(parsed) * 1_000_000n;
   throw new FlagError(
-    `--since ${JSON.stringify(value)}: expected a Unix time, an RFC 3339 time or a duration like 10m`,
+    `${flag} ${JSON.stringify(value)}: expected a Unix time, an RFC 3339 time or a duration like 10m`,
   );
 }
 

@@ -10,7 +10,7 @@ interface PruneOptions {
   filter: string[];
 }
 
-async function confirmed(ctx: CliContext, question: string): Promise<boolean> {
+export async function confirmed(ctx: CliContext, question: string): Promise<boolean> {
   const rl = createInterface({ input: ctx.stdin, output: ctx.stdout });
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());

@@ -9,7 +9,7 @@ import { fsyncDirectorySync, tempPathFor } from '../../fsutil/atomic.ts';
 import type { CliContext } from './context.ts';
 
 /** Writes `data` to `path` through fsutil's temp name beside it: a failed save leaves no partial archive. */
-async function saveToFile(data: AsyncIterable<Buffer>, path: string): Promise<void> {
+export async function saveToFile(data: AsyncIterable<Buffer>, path: string): Promise<void> {
   const temp = tempPathFor(path);
   try {
     await pipeline(Readable.from(data), createWriteStream(temp, { flags: 'wx', mode: 0o644 }));

@@ -1,0 +1,99 @@
+// tsnetctl run and create: docker's flags into Docker's create body, the image pulled when missing (its
+// progress on stderr, as docker shows it), then for a foreground run Create → Attach → Start → the exit frame,
+// whose code is tsnetctl's. A daemon's refusal ends these with 125, as docker's do.
+import * as grpc from '@grpc/grpc-js';
+import { Command } from 'commander';
+import { ApiCallError } from '../../api/client.ts';
+import { daemonFailureIs125 } from '../errors.ts';
+import { showProgress } from '../progress.ts';
+import {
+  addCreateFlags,
+  type CreateFlagValues,
+  type CreateInvocation,
+  createInvocation,
+} from '../run-flags.ts';
+import type { CliContext } from './context.ts';
+import { attachContainer } from './exec.ts';
+import { pulledName } from './reference.ts';
+
+/** `docker.io/library/busybox:latest` → `busybox:latest`, as docker names an image it cannot find. */
+function familiarName(image: string): string {
+  return pulledName(image, false).replace(/^docker\.io\/(library\/)?/, '');
+}
+
+async function pullImage(ctx: CliContext, image: string): Promise<void> {
+  await showProgress(ctx.images().pull(image, '', false), ctx.stderr, ctx.stderr.isTTY === true);
+}
+
+/** docker's --pull: `always` pulls; `missing` pulls (progress shown) when the agent does not have it. */
+async function ensureImage(ctx: CliContext, inv: CreateInvocation): Promise<void> {
+  const image = inv.spec.Image;
+  if (inv.pull === 'always') return pullImage(ctx, image);
+  if (inv.pull === 'never') return;
+  try {
+    await ctx.agent().inspectImage(image);
+  } catch (err) {
+    // Anything but "not there" is left to the agent's own pull-when-missing.
+    if (!(err instanceof ApiCallError && err.code === grpc.status.NOT_FOUND)) return;
+    ctx.stderr.write(`Unable to find image '${familiarName(image)}' locally\n`);
+    await pullImage(ctx, image);
+  }
+}
+
+async function createContainer(ctx: CliContext, inv: CreateInvocation): Promise<string> {
+  await ensureImage(ctx, inv);
+  const created = await ctx.agent().createContainer({
+    specJson: JSON.stringify(inv.spec),
+    name: inv.name,
+    pullMissing: inv.pull === 'missing',
+  });
+  for (const w of created.warnings) ctx.stderr.write(`WARNING: ${w}\n`);
+  return created.id;
+}
+
+/** The foreground run: attached before it starts, so its first byte is seen; its exit code is ours. */
+async function runAttached(ctx: CliContext, inv: CreateInvocation, id: string): Promise<number> {
+  const exitCode = await attachContainer(ctx, id, {
+    stdin: inv.interactive,
+    sigProxy: true,
+    start: true,
+    // A new container's log is empty: whatever it wrote before the attach took hold comes first.
+    logs: true,
+    created: { id, tty: inv.tty, openStdin: inv.interactive },
+  });
+  // --rm: gone by the time tsnetctl returns, as docker waits for it.
+  if (inv.spec.HostConfig?.AutoRemove)
+    await ctx
+      .agent()
+      .waitContainer(id, 'removed')
+      .catch(() => {});
+  return exitCode ?? 0;
+}
+
+function createLikeCommand(ctx: CliContext, name: string, run: boolean): Command {
+  const command = new Command(name)
+    .description(run ? 'Create and run a new container from an image' : 'Create a new container')
+    .usage('[OPTIONS] IMAGE [COMMAND] [ARG...]')
+    .argument('<IMAGE>')
+    .argument('[COMMAND...]');
+  return addCreateFlags(command, run).action(
+    async (image: string, args: string[], values: CreateFlagValues) => {
+      const inv = createInvocation(image, args, values);
+      const exitCode = await daemonFailureIs125(async () => {
+        const id = await createContainer(ctx, inv);
+        if (!run) {
+          ctx.stdout.write(`${id}\n`);
+          return 0;
+        }
+        if (!inv.detach) return runAttached(ctx, inv, id);
+        for (const w of (await ctx.agent().startContainer(id)).warnings) ctx.stderr.write(`WARNING: ${w}\n`);
+        ctx.stdout.write(`${id}\n`);
+        return 0;
+      });
+      process.exitCode = exitCode;
+    },
+  );
+}
+
+export const runCommand = (ctx: CliContext, name = 'run') => createLikeCommand(ctx, name, true);
+export const createCommand = (ctx: CliContext, name = 'create') => createLikeCommand(ctx, name, false);
