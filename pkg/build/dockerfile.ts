@@ -251,8 +251,7 @@ function toInstruction(
     case 'STOPSIGNAL':
     case 'MAINTAINER':
       needArgs();
-      if (keyword !== 'WORKDIR' && keyword !== 'MAINTAINER' && words.length !== 1)
-        fail(`${keyword} takes exactly one argument`);
+      // Docker reads these as one string (parseString): `USER a b` is the user "a b", refused later if unknown.
       return { ...at, kind: keyword, value: args.trim() };
     case 'EXPOSE':
       needArgs();
