@@ -70,11 +70,8 @@ function expandStage(text: string, buildArgs: Record<string, string> = {}, image
   return { scope, out: plan.target.instructions.map((i) => scope.apply(i)) };
 }
 
-function pick<K extends Instruction['kind']>(
-  out: Instruction[],
-  kind: K,
-): Extract<Instruction, { kind: K }>[] {
-  return out.filter((i): i is Extract<Instruction, { kind: K }> => i.kind === kind);
+function pick<K extends Instruction['kind']>(out: Instruction[], kind: K): Instruction & { kind: K }[] {
+  return out.filter((i): i is Instruction & { kind: K } => i.kind === kind);
 }
 
 test('ENV: values expand with the variables before the instruction (Docker: def=hello, ghi=bye)', (t) => {
