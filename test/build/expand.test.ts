@@ -70,7 +70,7 @@ function expandStage(text: string, buildArgs: Record<string, string> = {}, image
   return { scope, out: plan.target.instructions.map((i) => scope.apply(i)) };
 }
 
-function pick<K extends Instruction['kind']>(out: Instruction[], kind: K): Instruction & { kind: K }[] {
+function pick<K extends Instruction['kind']>(out: Instruction[], kind: K): (Instruction & { kind: K })[] {
   return out.filter((i): i is Instruction & { kind: K } => i.kind === kind);
 }
 
