@@ -4,10 +4,12 @@
 // not leave the context, neither by `..` nor through a symlink.
 import { createHash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
-import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
+import { lstat, open, readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, posix, sep } from 'node:path';
+import { createGunzip } from 'node:zlib';
 import type { Ignore } from '@balena/dockerignore';
+import { applyLayer } from '../archive/apply.ts';
 
 // The package is CommonJS (`module.exports = factory`) while its typings declare an ES default export, which
 // NodeNext then reads as `{ default }`: require gives the factory under the type its typings mean.
@@ -265,4 +267,67 @@ export function destinationOf(
     : posix.basename(entry);
   if (match.stats.isDirectory() && entry === match.path) return posix.normalize(dest);
   return toDir ? posix.join(dest, below) : posix.normalize(dest);
+}
+
+/**
+ * Whether ADD should unpack `hostPath`: a tar, plain or gzip-compressed, recognised by its content (the name
+ * does not matter, as in Docker). bzip2 and xz are not read here; such a file is copied as it is.
+ */
+export async function localArchiveCompression(hostPath: string): Promise<'none' | 'gzip' | undefined> {
+  const head = await readHead(hostPath, 512);
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    const inner = await new Promise<Buffer>((resolve) => {
+      const chunks: Buffer[] = [];
+      let length = 0;
+      const gunzip = createGunzip();
+      const source = createReadStream(hostPath);
+      const stop = () => {
+        source.destroy();
+        gunzip.destroy();
+        resolve(Buffer.concat(chunks).subarray(0, 512));
+      };
+      gunzip.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        length += chunk.length;
+        if (length >= 512) stop();
+      });
+      gunzip.on('end', stop);
+      gunzip.on('error', stop);
+      source.on('error', stop);
+      source.pipe(gunzip);
+    });
+    return isTarHeader(inner) ? 'gzip' : undefined;
+  }
+  return isTarHeader(head) ? 'none' : undefined;
+}
+
+async function readHead(path: string, size: number): Promise<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(size);
+    const { bytesRead } = await file.read(buf, 0, size, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
+
+/** A ustar/GNU header: the magic at 257 and a header checksum that adds up. */
+function isTarHeader(block: Buffer): boolean {
+  if (block.length < 512) return false;
+  const magic = block.subarray(257, 262).toString('latin1');
+  if (magic !== 'ustar') return false;
+  const stored = Number.parseInt(block.subarray(148, 156).toString('latin1').replace(/\0.*$/, '').trim(), 8);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : (block[i] as number);
+  return stored === sum;
+}
+
+/**
+ * ADD of a local archive: unpacked into `dest` (an existing directory of the stage's root), owners, modes,
+ * times and xattrs kept, nothing written outside `dest` (apply.ts refuses escapes and writes through symlinks).
+ * Unlike Docker, an entry named `.wh.*` becomes a whiteout, since apply.ts reads the tar as a layer.
+ */
+export async function extractArchive(hostPath: string, dest: string): Promise<void> {
+  await applyLayer(createReadStream(hostPath), dest);
 }

@@ -1,4 +1,13 @@
-import { chmodSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import {
@@ -7,6 +16,8 @@ import {
   compileGoPattern,
   contextPath,
   destinationOf,
+  extractArchive,
+  localArchiveCompression,
   parseDockerignore,
 } from '../../pkg/build/context.ts';
 import { withTempDir } from '../helpers/tmp.ts';
@@ -152,4 +163,27 @@ test('destinations: into a directory, a file renamed, a directory content', (t) 
   t.is(destinationOf('src/a.txt', file, '/app', true), '/app/a.txt');
   t.is(destinationOf('src/x/y', directory, '/app', false), '/app/x/y');
   t.is(destinationOf('src', directory, '/app', false), '/app');
+});
+
+test('ADD of a local tar: recognised by content (plain and gzip), unpacked with modes kept', async (t) => {
+  await withTempDir(async (dir) => {
+    files(join(dir, 'src'), { 'pkg/bin/tool': '#!/bin/sh\n', 'pkg/README': 'r' });
+    chmodSync(join(dir, 'src/pkg/bin/tool'), 0o755);
+    execFileSync('tar', ['-cf', join(dir, 'plain.bin'), '-C', join(dir, 'src'), 'pkg']);
+    execFileSync('tar', ['-czf', join(dir, 'pkg.tgz'), '-C', join(dir, 'src'), 'pkg']);
+    writeFileSync(join(dir, 'not.tar.gz'), 'just text');
+    execFileSync('sh', ['-c', `echo text | gzip > ${join(dir, 'text.gz')}`]);
+    t.is(await localArchiveCompression(join(dir, 'plain.bin')), 'none');
+    t.is(await localArchiveCompression(join(dir, 'pkg.tgz')), 'gzip');
+    t.is(await localArchiveCompression(join(dir, 'not.tar.gz')), undefined);
+    t.is(
+      await localArchiveCompression(join(dir, 'text.gz')),
+      undefined,
+      'gzip of a non-tar is copied as a file',
+    );
+    mkdirSync(join(dir, 'dest'));
+    await extractArchive(join(dir, 'pkg.tgz'), join(dir, 'dest'));
+    t.is(readFileSync(join(dir, 'dest/pkg/bin/tool'), 'utf8'), '#!/bin/sh\n');
+    t.is(statSync(join(dir, 'dest/pkg/bin/tool')).mode & 0o777, 0o755);
+  });
 });
