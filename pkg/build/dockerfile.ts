@@ -227,8 +227,8 @@ function toInstruction(
       needArgs();
       const pairs = (node as PropertyInstruction).getProperties().map((p) => {
         const value = p.getUnescapedValue();
-        if (value === null || (p.getAssignmentOperator() === null && keyword === 'LABEL'))
-          fail(`${keyword} ${p.getName()}: missing "=value"`);
+        // `KEY value` (no `=`) is the legacy form both ENV and LABEL still accept.
+        if (value === null) fail(`${keyword} ${p.getName()}: missing "=value"`);
         return { key: p.getName(), value: value ?? '' };
       });
       if (pairs.length === 0) fail(`${keyword} requires at least one key=value`);

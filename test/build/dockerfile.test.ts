@@ -164,6 +164,14 @@ test('FROM: platform flag, stage name lower-cased, ARG before FROM allowed', (t)
   });
 });
 
+test('keywords are case-insensitive; LABEL and ENV keep the legacy `KEY value` form', (t) => {
+  const df = parseDockerfile('from busybox as b\nrun echo hi\nLABEL key some value\n');
+  t.like(df.instructions[0], { kind: 'FROM', image: 'busybox', stageName: 'b' });
+  t.like(df.instructions[1], { kind: 'RUN', command: { form: 'shell', command: 'echo hi' } });
+  t.like(df.instructions[2], { kind: 'LABEL', pairs: [{ key: 'key', value: 'some value' }] });
+  t.throws(() => parseDockerfile('FROM x\nENV A\n'), { message: 'Dockerfile:2: ENV A: missing "=value"' });
+});
+
 test('escape directive: the backtick continues lines and backslashes are literal', (t) => {
   const df = parseDockerfile('# escape=`\nFROM scratch\nRUN dir c:\\ `\n  /w\n');
   t.is(df.escape, '`');
