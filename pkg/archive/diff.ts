@@ -22,6 +22,20 @@ export const LAYER_MEDIA_TYPE_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzi
 
 type EntryHeader = Partial<tar.Header> & Pick<tar.Header, 'name'>;
 
+/** An upper dir that cannot be turned into a layer as it is. */
+export class DiffError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DiffError';
+  }
+}
+
+/**
+ * overlayfs features whose upper dir does not hold the whole change: a renamed lower directory (redirect_dir)
+ * or a metadata-only copy-up (metacopy) needs the lower layers to be read. Refused: mount without them.
+ */
+const INCOMPLETE_UPPER_XATTRS = ['trusted.overlay.redirect', 'trusted.overlay.metacopy'];
+
 export interface LayerDescriptor {
   mediaType: typeof LAYER_MEDIA_TYPE_GZIP;
   /** sha256 of the gzip blob. */
@@ -120,6 +134,11 @@ class DiffWriter {
         continue;
       }
       if (st.isSocket()) continue; // tar has no socket type; a socket is meaningless in an image anyway
+      for (const name of INCOMPLETE_UPPER_XATTRS)
+        if (lgetxattr(host, name) !== undefined)
+          throw new DiffError(
+            `${path}: has ${name} (the overlay was mounted with redirect_dir or metacopy on; the upper dir alone is not the change)`,
+          );
       const header: EntryHeader = { ...this.#base(path, st), ...this.#xattrs(host, path) };
       if (st.isDirectory()) {
         await this.#entry({ ...header, name: `${path}/`, type: 'directory' });

@@ -5,13 +5,16 @@ import {
   linkSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
@@ -19,7 +22,7 @@ import test from 'ava';
 import tar from 'tar-stream';
 import { lgetxattr, llistxattr, lsetxattr, mknod, S_IFCHR } from '../../native/libc.ts';
 import { applyLayer } from '../../pkg/archive/apply.ts';
-import { diffUpperDir, writeLayer } from '../../pkg/archive/diff.ts';
+import { DiffError, diffUpperDir, writeLayer } from '../../pkg/archive/diff.ts';
 import { mountAll, unmount } from '../../pkg/snapshot/mount.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
@@ -197,3 +200,53 @@ test('an empty upper dir is an empty layer (the builder can skip it)', async (t)
     t.is(layer.entries, 0);
   });
 });
+
+/** Whether this kernel mounts an overlay with redirect_dir=on (probed once, in a temp dir, unmounted at once). */
+function redirectDirSupported(): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'tsnet-redirect-'));
+  try {
+    for (const d of ['l', 'u', 'w', 'm']) mkdirSync(join(dir, d));
+    const options = ['l', 'u', 'w'].map(
+      (d, i) => `${['lowerdir', 'upperdir', 'workdir'][i]}=${join(dir, d)}`,
+    );
+    mountAll(
+      [{ type: 'overlay', source: 'overlay', options: [...options, 'redirect_dir=on'] }],
+      join(dir, 'm'),
+    );
+    unmount(join(dir, 'm'));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// Skipped, with the reason in its title, where the kernel has no redirect_dir.
+(redirectDirSupported() ? test : test.skip)(
+  'an upper dir that needs its lower dirs (redirect_dir) is refused, not turned into a wrong layer',
+  async (t) => {
+    await withTempDir(async (dir) => {
+      const [lower, upper, work, merged] = ['lower', 'upper', 'work', 'merged'].map((n) => join(dir, n)) as [
+        string,
+        string,
+        string,
+        string,
+      ];
+      for (const d of [lower, upper, work, merged]) mkdirSync(d);
+      mkdirSync(join(lower, 'dir'));
+      writeFileSync(join(lower, 'dir/f'), 'x');
+      const options = [`lowerdir=${lower}`, `upperdir=${upper}`, `workdir=${work}`, 'redirect_dir=on'];
+      mountAll([{ type: 'overlay', source: 'overlay', options }], merged);
+      try {
+        renameSync(join(merged, 'dir'), join(merged, 'moved'));
+      } finally {
+        unmount(merged);
+      }
+      await t.throwsAsync(writeLayer(upper, new PassThrough().resume()), {
+        instanceOf: DiffError,
+        message: /^moved: has trusted.overlay.redirect/,
+      });
+    });
+  },
+);
