@@ -88,13 +88,13 @@ export class BuildContext {
     let matches: ContextEntry[];
     if (hasWildcard(cleaned)) {
       const pattern = compileGoPattern(cleaned);
-      matches = (await this.#walk('', () => true)).filter((e) => pattern.test(e.path));
+      matches = (await this.#walk('')).filter((e) => pattern.test(e.path));
     } else {
       await this.#refuseEscape(source, cleaned);
       const stats = await lstat(join(this.root, cleaned)).catch(() => undefined);
       matches = stats && this.includes(cleaned) ? [{ path: cleaned, stats }] : [];
       // An excluded directory may still hold re-included (`!`) files: then it is copied with those.
-      if (!matches.length && stats?.isDirectory() && (await this.#walk(cleaned, () => true)).length > 0)
+      if (!matches.length && stats?.isDirectory() && (await this.#walk(cleaned)).length > 0)
         matches = [{ path: cleaned, stats }];
     }
     if (matches.length === 0)
@@ -104,7 +104,7 @@ export class BuildContext {
     const entries = new Map<string, ContextEntry>();
     for (const m of matches) {
       if (this.includes(m.path)) entries.set(m.path, m);
-      if (m.stats.isDirectory()) for (const e of await this.#walk(m.path, () => true)) entries.set(e.path, e);
+      if (m.stats.isDirectory()) for (const e of await this.#walk(m.path)) entries.set(e.path, e);
     }
     return {
       source,
@@ -130,7 +130,7 @@ export class BuildContext {
   }
 
   /** Included entries below `dir` (relative), depth first in path order, not following symlinks. */
-  async #walk(dir: string, keep: (e: ContextEntry) => boolean): Promise<ContextEntry[]> {
+  async #walk(dir: string): Promise<ContextEntry[]> {
     const out: ContextEntry[] = [];
     const visit = async (rel: string) => {
       const names = await readdir(join(this.root, rel)).catch((err: NodeJS.ErrnoException) => {
@@ -141,7 +141,7 @@ export class BuildContext {
         const path = rel === '' ? name : `${rel}/${name}`;
         const stats = await lstat(join(this.root, path));
         const entry = { path, stats };
-        if (this.includes(path) && keep(entry)) out.push(entry);
+        if (this.includes(path)) out.push(entry);
         if (stats.isDirectory()) await visit(path);
       }
     };
