@@ -59,6 +59,9 @@ import type { ApiService } from './api.ts';
 import type { ImageService } from './images.ts';
 import type { Service, ServiceHealth, StartContext } from './service.ts';
 
+/** An attach that has not connected by then is left behind: the container starts anyway. */
+const START_GATE_TIMEOUT_MS = 5_000;
+
 export interface ContainerServiceOptions {
   readonly dataDir: string;
   readonly runDir: string;
@@ -125,6 +128,8 @@ export class ContainerService implements Service, ContainerLookup {
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly backoff = new Map<string, number>();
   private readonly waiters = new Map<string, Set<ExitWaiter>>();
+  /** what runs between a container's runc create and its runc start (attaches made before start) */
+  private readonly startGates = new Map<string, Set<() => Promise<void>>>();
   private log: Logger | undefined;
   private ready = false;
 
@@ -483,6 +488,7 @@ export class ContainerService implements Service, ContainerLookup {
       this.watchRun(id, monitor.monitorPid, monitor.monitorStartTime);
       // taken before the process runs, so that an instant exit never finishes before it started
       const startedAt = new Date().toISOString();
+      await this.passStartGates(id);
       await this.runc.start(id);
       record.state = {
         ...record.state,
@@ -993,6 +999,34 @@ export class ContainerService implements Service, ContainerLookup {
       default:
         return;
     }
+  }
+
+  beforeNextStart(id: string, fn: () => Promise<void>): () => void {
+    let gates = this.startGates.get(id);
+    if (!gates) {
+      gates = new Set();
+      this.startGates.set(id, gates);
+    }
+    gates.add(fn);
+    return () => {
+      gates.delete(fn);
+      if (gates.size === 0 && this.startGates.get(id) === gates) this.startGates.delete(id);
+    };
+  }
+
+  /** The attaches waiting for this start connect now; one that fails or hangs does not hold the start. */
+  private async passStartGates(id: string): Promise<void> {
+    const gates = this.startGates.get(id);
+    if (!gates) return;
+    this.startGates.delete(id);
+    await Promise.allSettled(
+      [...gates].map((gate) =>
+        Promise.race([
+          gate(),
+          new Promise<void>((resolve) => setTimeout(resolve, START_GATE_TIMEOUT_MS).unref()),
+        ]),
+      ),
+    );
   }
 
   private async startAtBoot(record: ContainerRecord): Promise<void> {

@@ -253,13 +253,30 @@ export function attachHandler(
       // nothing asked for means everything, as `docker attach` does
       const all = !start.stdin && !start.stdout && !start.stderr;
       const size = sizeOf(start.size);
-      if (size && handle.tty) await resizeTerminal(handle.ctlPath, size.rows, size.cols);
-      try {
-        attachment = await attachToMonitor(handle.attachSocketPath);
-      } catch (err) {
-        if (err instanceof AttachError)
-          throw new ContainerStateError(`cannot attach to ${handle.id}: ${err.message}`);
-        throw err;
+      const connect = async (): Promise<MonitorAttachment> => {
+        try {
+          const attached = await attachToMonitor(handle.attachSocketPath);
+          // the size before the process writes its first byte (a created one has not run yet)
+          if (size && handle.tty) await resizeTerminal(handle.ctlPath, size.rows, size.cols);
+          return attached;
+        } catch (err) {
+          if (err instanceof AttachError)
+            throw new ContainerStateError(`cannot attach to ${handle.id}: ${err.message}`);
+          throw err;
+        }
+      };
+      if (handle.status === 'created') {
+        // not started yet: its monitor comes up on start; connect between its create and its start
+        let cancel = (): void => undefined;
+        const connected = new Promise<MonitorAttachment>((resolve, reject) => {
+          cancel = lookup.beforeNextStart(handle.id, () => connect().then(resolve, reject));
+        });
+        call.once('cancelled', () => cancel());
+        // headers now: the client may start the container (`run`, `start -a`)
+        call.sendMetadata(new grpc.Metadata());
+        attachment = await connected;
+      } else {
+        attachment = await connect();
       }
       const a = attachment;
       // an empty first frame: attached, nothing from here on is missed (`start -a` starts the container now)

@@ -56,4 +56,9 @@ export interface ContainerLookup {
   get(ref: string): Promise<ContainerHandle>;
   /** resolves when the container's current run ends, with its exit code */
   waitExit(id: string): Promise<{ exitCode: number; oomKilled: boolean }>;
+  /**
+   * Runs `fn` on the container's next start, once its monitor is up and before its process runs: an attach
+   * made before `start` (foreground `run`, `start -a`) misses no output. Returns the cancellation.
+   */
+  beforeNextStart(id: string, fn: () => Promise<void>): () => void;
 }

@@ -35,9 +35,6 @@ export function terminalSize(ctx: CliContext): TerminalSize | undefined {
   return out.isTTY && out.columns && out.rows ? { rows: out.rows, cols: out.columns } : undefined;
 }
 
-/** How long `attached` waits for the agent's headers before the caller goes on anyway. */
-const ATTACH_GRACE_MS = 200;
-
 /**
  * Drives `call`, whose start message the caller has written. `tty`: the process has a terminal (raw mode
  * when ours is one too); `stdin`: forward ours.
@@ -88,12 +85,10 @@ export function startSession<In extends SessionInput>(
       out.once('drain', () => call.resume());
     }
   };
+  // the agent's headers say it is attached (or will be, on the coming start): only then may the caller start
   const attached = new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ATTACH_GRACE_MS);
-    call.once('metadata', () => {
-      clearTimeout(timer);
-      resolve();
-    });
+    call.once('metadata', () => resolve());
+    call.once('status', () => resolve());
   });
   const done = new Promise<SessionResult>((resolve, reject) => {
     call.on('data', (frame: AttachOutput__Output) => {

@@ -24,6 +24,7 @@ import { withTempDir } from '../helpers/tmp.ts';
 
 function lookupOf(handles: ContainerHandle[]): ContainerLookup {
   return {
+    beforeNextStart: () => () => undefined,
     async get(ref) {
       const found = handles.find((h) => h.name === ref || h.id.startsWith(ref));
       if (!found) throw new ContainerNotFoundError(ref);

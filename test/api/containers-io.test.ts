@@ -61,6 +61,7 @@ test.before(async (t) => {
   if (skipReason) return;
   const containers: World['containers'] = new Map();
   const lookup: ContainerLookup = {
+    beforeNextStart: () => () => undefined,
     get: async (ref) => {
       const entry = containers.get(ref);
       if (!entry) throw new ContainerNotFoundError(ref);

@@ -31,6 +31,7 @@ async function withLogsServer(fn: (f: Fixture) => Promise<void>): Promise<void> 
     });
     const container = { id: 'c0ffee', name: 'web', status: 'running', logPath } as ContainerHandle;
     const lookup: ContainerLookup = {
+      beforeNextStart: () => () => undefined,
       get: async (ref) => {
         if (ref !== 'web' && ref !== 'c0ffee') throw new ContainerNotFoundError(ref);
         return container;
