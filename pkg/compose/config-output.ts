@@ -1,0 +1,32 @@
+// `tsnetctl compose config`: the normalized project as YAML, in Compose's field names (durations as Go
+// durations, limits under deploy.resources.limits), so what tsnet will run can be read and diffed.
+import { stringify } from 'yaml';
+import { formatGoDuration } from './duration.ts';
+import type { ComposeProject, ServiceConfig } from './model.ts';
+
+export function projectConfigYaml(project: ComposeProject): string {
+  const services = Object.fromEntries(
+    Object.keys(project.services)
+      .sort()
+      .map((name) => [name, serviceForOutput(project.services[name] as ServiceConfig)]),
+  );
+  return stringify(
+    { name: project.name, services, networks: project.networks, volumes: project.volumes },
+    { sortMapEntries: false, lineWidth: 0 },
+  );
+}
+
+function serviceForOutput(s: ServiceConfig): Record<string, unknown> {
+  const { name: _name, limits, healthcheck, ...rest } = s;
+  const out: Record<string, unknown> = { ...rest };
+  if (healthcheck) {
+    const h: Record<string, unknown> = { ...healthcheck };
+    for (const k of ['interval', 'timeout', 'start_period'] as const) {
+      const v = healthcheck[k];
+      if (v !== undefined) h[k] = formatGoDuration(v);
+    }
+    out.healthcheck = h;
+  }
+  if (limits.memory !== undefined || limits.cpus !== undefined) out.deploy = { resources: { limits } };
+  return out;
+}
