@@ -6,10 +6,11 @@ import { interpolate, type Lookup } from './interpolate.ts';
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
-/** Parses `text`; errors name `file:line`. Earlier keys of the file are visible to later substitutions. */
+/** Parses `text`; errors name `file:line`. Earlier keys of the file are visible to later substitutions (after the environment). */
 export function parseEnvFile(text: string, file: string, lookup: Lookup): Map<string, string> {
   const vars = new Map<string, string>();
-  const seen: Lookup = (name) => vars.get(name) ?? lookup(name);
+  // the environment wins over the file's own earlier keys, as in compose-go's dotenv
+  const seen: Lookup = (name) => lookup(name) ?? vars.get(name);
   const lines = text.split(/\r?\n/);
   for (let n = 0; n < lines.length; n++) {
     const line = (lines[n] as string).trim();

@@ -208,8 +208,7 @@ export function planDown(
   const warnings: string[] = [];
   const orphans = ours.filter((c) => !(c.service in project.services)).map(toExisting);
   if (opts.removeOrphans) {
-    for (const o of orphans)
-      steps.push({ kind: 'remove-container', removeAnonymousVolumes, ...toExisting(o) });
+    for (const o of orphans) steps.push({ kind: 'remove-container', removeAnonymousVolumes, ...o });
   } else if (orphans.length > 0) {
     warnings.push(
       `found orphan containers (${orphans.map((o) => o.name).join(', ')}) for this project; run with --remove-orphans to clean them up`,
