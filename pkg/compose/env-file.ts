@@ -37,7 +37,11 @@ export function parseEnvFile(text: string, file: string, lookup: Lookup): Map<st
         raw += `\n${lines[n]}`;
       }
       const inner = raw.slice(1, closedDoubleQuote(raw) as number);
-      const unescaped = inner.replace(/\\(.)/g, (_, c: string) => ({ n: '\n', t: '\t', r: '\r' })[c] ?? c);
+      // \$ is a literal dollar: kept from substitution as $$
+      const unescaped = inner.replace(
+        /\\(.)/g,
+        (_, c: string) => ({ n: '\n', t: '\t', r: '\r', $: '$$' })[c] ?? c,
+      );
       value = interpolate(unescaped, seen).value;
     } else {
       value = interpolate(raw.replace(/\s+#.*$/, ''), seen).value;

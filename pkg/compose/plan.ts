@@ -42,6 +42,15 @@ interface ExistingContainer {
   readonly name: string;
 }
 
+/**
+ * One step of `up`, in the order the executor must apply them. The API calls each stands for:
+ * create-network → Networks.Create(request); create-volume → Volumes.Create(request);
+ * wait → poll Containers.Inspect of the service's container until State.Health.Status is "healthy"
+ * (service_healthy; "unhealthy" fails the up) or it exited 0 (service_completed_successfully; another
+ * code fails); keep → nothing; start → Containers.Start; restart → Containers.Restart;
+ * recreate → Stop, Remove, then as create; create → Containers.Create({spec_json, name}) then Start;
+ * remove-container → Stop then Remove.
+ */
 export type UpStep =
   | { readonly kind: 'create-network'; readonly key: string; readonly request: CreateNetworkRequest }
   | { readonly kind: 'create-volume'; readonly key: string; readonly request: CreateVolumeRequest }
@@ -180,6 +189,7 @@ export function planUp(project: ComposeProject, existing: ExistingResources, opt
   return { steps, orphans, warnings };
 }
 
+/** remove-container → Containers.Stop + Remove (v: anonymous volumes too); remove-network → Networks.Remove; remove-volume → Volumes.Remove. */
 export type DownStep =
   /** stop (when running) and remove; `removeAnonymousVolumes` with -v */
   | ({ readonly kind: 'remove-container'; readonly removeAnonymousVolumes: boolean } & ExistingContainer)
