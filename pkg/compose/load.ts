@@ -8,7 +8,7 @@ import { parseEnvFile } from './env-file.ts';
 import type { Lookup } from './interpolate.ts';
 import { mergeFiles } from './merge.ts';
 import { type ComposeProject, normalizeProject } from './model.ts';
-import { ComposeError, type LNode, parseComposeText } from './tree.ts';
+import { ComposeError, type LNode, parseComposeText, posText } from './tree.ts';
 
 export const DEFAULT_FILE_NAMES = [
   'compose.yaml',
@@ -47,6 +47,9 @@ export function loadProject(opts: LoadOptions = {}): LoadedProject {
   for (const file of files) {
     const parsed = parseComposeText(readText(file), relativeName(file, cwd), lookup);
     warnings.push(...parsed.warnings);
+    const version = parsed.root.kind === 'map' ? parsed.root.keyPos.get('version') : undefined;
+    if (version)
+      warnings.push(`${posText(version)}: the attribute "version" is obsolete, it will be ignored`);
     root = root === undefined ? parsed.root : mergeFiles(root, parsed.root);
   }
   const projectName = resolveProjectName(

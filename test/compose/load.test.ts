@@ -207,3 +207,16 @@ test('env_file is read relative to the project dir, environment overrides it', a
     });
   });
 });
+
+test('COMPOSE_FILE names the files; an obsolete version: warns', async (t) => {
+  await withTempDir(async (dir) => {
+    write(dir, {
+      'a.yaml': 'version: "3.8"\nservices:\n  a:\n    image: busybox\n',
+      'b.yaml': 'services:\n  a:\n    command: ["true"]\n',
+    });
+    const { project, warnings } = loadProject({ cwd: dir, env: { COMPOSE_FILE: 'a.yaml:b.yaml' } });
+    t.deepEqual(project.configFiles, [join(dir, 'a.yaml'), join(dir, 'b.yaml')]);
+    t.deepEqual(project.services.a?.command, ['true']);
+    t.deepEqual(warnings, ['a.yaml:1:1: the attribute "version" is obsolete, it will be ignored']);
+  });
+});
