@@ -22,7 +22,7 @@ function mergeAt(base: LNode, override: LNode, path: readonly string[]): LNode {
   if (inService && REPLACED.has(key)) return override;
   if (path.length === 4 && path[0] === 'services' && path[2] === 'healthcheck' && key === 'test')
     return override;
-  if (inService && key === 'build') return mergeAt(buildAsMap(base), buildAsMap(override), [...path, '']);
+  if (inService && key === 'build') return mergeMaps(buildAsMap(base), buildAsMap(override), path);
   if ((inService && MAP_OR_LIST.has(key)) || (path.length === 4 && path[2] === 'build' && key === 'args')) {
     return mergeMaps(listAsMap(base), listAsMap(override), path);
   }

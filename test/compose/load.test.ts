@@ -220,3 +220,19 @@ test('COMPOSE_FILE names the files; an obsolete version: warns', async (t) => {
     t.deepEqual(warnings, ['a.yaml:1:1: the attribute "version" is obsolete, it will be ignored']);
   });
 });
+
+test('merging build: the string form becomes a context, args merge as maps', async (t) => {
+  await withTempDir(async (dir) => {
+    write(dir, {
+      'compose.yaml': 'services:\n  a:\n    build: ./src\n',
+      'b.yaml': 'services:\n  a:\n    build:\n      args: [X=1, Y=2]\n',
+      'c.yaml': 'services:\n  a:\n    build:\n      dockerfile: Dockerfile.dev\n      args: {Y: "3"}\n',
+    });
+    const { project } = loadProject({ cwd: dir, env: {}, files: ['compose.yaml', 'b.yaml', 'c.yaml'] });
+    t.deepEqual(project.services.a?.build, {
+      context: join(dir, 'src'),
+      dockerfile: 'Dockerfile.dev',
+      args: { X: '1', Y: '3' },
+    });
+  });
+});
