@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { HOST_ENV } from '../api/client.ts';
 import { DEFAULT_API_SOCKET } from '../api/server.ts';
+import { composeCommand } from './commands/compose.ts';
 import { type CliContext, cliContext } from './commands/context.ts';
 import { eventsCommand } from './commands/events.ts';
 import { historyCommand } from './commands/history.ts';
@@ -73,7 +74,8 @@ export function tsnetctlProgram(): { program: Command; ctx: CliContext } {
     .addCommand(eventsCommand(ctx))
     .addCommand(versionCommand(ctx))
     .addCommand(infoCommand(ctx))
-    .addCommand(imageCommand(ctx));
+    .addCommand(imageCommand(ctx))
+    .addCommand(composeCommand(ctx));
   for (const c of operatorCommands()) program.addCommand(c);
   program.addCommand(completionCommand(program, ctx));
   // No command: the help, on stdout, as `docker` alone prints it; a word that is no command: one line.
