@@ -94,6 +94,16 @@ export interface EndpointSpec {
   readonly MacAddress?: string;
 }
 
+/** Docker's Config.Healthcheck: durations in nanoseconds, 0 or absent: the default (the image's). */
+export interface HealthcheckSpec {
+  /** ["NONE"] disables the image's check; ["CMD", ...argv]; ["CMD-SHELL", command]; [] inherits */
+  readonly Test?: readonly string[];
+  readonly Interval?: number;
+  readonly Timeout?: number;
+  readonly StartPeriod?: number;
+  readonly Retries?: number;
+}
+
 export interface ContainerCreateSpec {
   readonly Image: string;
   readonly Hostname?: string;
@@ -115,6 +125,7 @@ export interface ContainerCreateSpec {
   readonly AttachStderr?: boolean;
   readonly StopSignal?: string;
   readonly StopTimeout?: number;
+  readonly Healthcheck?: HealthcheckSpec;
   readonly HostConfig?: HostConfigSpec;
   readonly NetworkingConfig?: { readonly EndpointsConfig?: Readonly<Record<string, EndpointSpec>> };
 }

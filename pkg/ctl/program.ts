@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { HOST_ENV } from '../api/client.ts';
 import { DEFAULT_API_SOCKET } from '../api/server.ts';
+import { composeCommand } from './commands/compose.ts';
 import {
   containerPruneCommand,
   exportCommand,
@@ -138,7 +139,8 @@ export function tsnetctlProgram(): { program: Command; ctx: CliContext } {
     .addCommand(infoCommand(ctx))
     .addCommand(imageCommand(ctx))
     .addCommand(containerCommand(ctx))
-    .addCommand(volumeCommand(ctx));
+    .addCommand(volumeCommand(ctx))
+    .addCommand(composeCommand(ctx));
   for (const verb of containerVerbs(ctx)) program.addCommand(verb);
   for (const c of operatorCommands()) program.addCommand(c.name() === 'network' ? networkCommand(ctx, c) : c);
   program.addCommand(completionCommand(program, ctx));
