@@ -331,6 +331,10 @@ function pathText(d: PathDiagnosis): string {
       `broken hop: ${d.broken.id} on ${d.broken.where}: ${d.broken.detail}`,
       `what to do: ${d.broken.fix ?? ''}`,
     );
+  else if (d.hops.every((h) => h.status === 'not-checked'))
+    lines.push(
+      `nothing checked from here: run diagnose on ${d.from.node} or ${d.to.node}, or pass --node-netns`,
+    );
   else if (d.hops.some((h) => h.status === 'not-checked'))
     lines.push('no broken hop among those checked from here');
   else lines.push('every hop is fine');
