@@ -155,15 +155,15 @@ test('nodes, node NAME, leases, endpoints, routes and ps -A read the cluster fro
       );
 
       // node NAME: the node and its containers.
-      const node1 = await json<NodeJson & { containerList: { name: string }[] }>(
+      const node1 = await json<{ node: NodeJson; containers: { name: string }[] }>(
         'node',
         'node1',
         '-o',
         'json',
       );
-      t.is(node1.publicIp, '198.18.0.2');
+      t.is(node1.node.publicIp, '198.18.0.2');
       t.deepEqual(
-        node1.containerList.map((c) => c.name),
+        node1.containers.map((c) => c.name),
         ['c', 'web'],
       );
       const nodeText = (await ctl('node', '198.18.0.1')).stdout;

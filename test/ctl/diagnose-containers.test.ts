@@ -28,6 +28,7 @@ test('diagnose names the broken hop for each injected fault, from A to B across 
     [
       ['a', 0],
       ['b', 1],
+      ['c', 1],
     ],
     async ({ cluster, containers, ctl, ctlOn }) => {
       const [a, b] = containers.map((c) => c.container);
@@ -114,6 +115,17 @@ test('diagnose names the broken hop for each injected fault, from A to B across 
       const after = await diagnose();
       t.is(after.code, 0, 'every fault restored');
       t.is(after.report.broken, undefined);
+
+      // Two containers of one node: no overlay hop on the path.
+      const local = await ctlOn(1, 'diagnose', 'b', 'c', '-o', 'json');
+      t.is(local.code, 0, local.stderr);
+      t.deepEqual(
+        (JSON.parse(local.stdout) as Report).hops.map((h) => [h.id, h.status]),
+        ['a-interface', 'a-route', 'a-veth', 'b-route', 'b-bridge', 'b-veth', 'b-interface'].map((id) => [
+          id,
+          'ok',
+        ]),
+      );
 
       // From the host namespace nothing is reachable: hops not checked, none guessed broken.
       const far = await ctl('diagnose', 'a', 'b', '--json');

@@ -74,7 +74,7 @@ async function clusterNode({ flags, args }: OperatorInput): Promise<void> {
   const snapshot = await snapshotOf(flags);
   const found = findNode(snapshot.nodes, ref);
   const containers = snapshot.containers.filter((c) => c.node === found.name);
-  print(flags, { ...found, containerList: containers }, (wide) =>
+  print(flags, { node: found, containers }, (wide) =>
     [
       nodesTable([found], wide),
       '',
