@@ -22,6 +22,10 @@ export interface NodeDiagnosis {
   readonly peers: PeerDiagnosis[];
   /** Overlay routes (our protocol) for subnets no lease explains. */
   readonly foreignRoutes: string[];
+  /** Neighbours on the VTEP no lease explains (IP -> MAC). */
+  readonly foreignNeighbours: { ip: string; mac: string }[];
+  /** Remote FDB entries on the VTEP no lease explains (MAC -> underlay IP). */
+  readonly foreignFdb: { mac: string; dst: string }[];
 }
 
 /**
@@ -47,6 +51,8 @@ export async function diagnoseNode(
         local,
         peers: peers.map((p) => ({ ...p, neighbour: false, fdb: false, route: false })),
         foreignRoutes: [],
+        foreignNeighbours: [],
+        foreignFdb: [],
       };
     }
     const [neighbours, fdb, routes] = await Promise.all([
@@ -64,7 +70,10 @@ export async function diagnoseNode(
         route: ours.some((r) => r.dst === e.subnet && r.gateway === e.vtepIp),
       };
     });
-    const expected = new Set(peers.map((p) => peerEntries(p).subnet));
+    const wanted = peers.map(peerEntries);
+    const expected = new Set(wanted.map((e) => e.subnet));
+    const explained = (ip: string | undefined, mac: string | undefined, key: 'vtepIp' | 'publicIp') =>
+      wanted.some((e) => e[key] === ip && e.vtepMac === mac) || local?.publicIp === ip;
     return {
       vtep: {
         name: vtep.name,
@@ -77,6 +86,12 @@ export async function diagnoseNode(
       local,
       peers: result,
       foreignRoutes: ours.map((r) => r.dst).filter((d) => !expected.has(d)),
+      foreignNeighbours: neighbours
+        .filter((n) => n.ip && n.mac && !explained(n.ip, n.mac, 'vtepIp'))
+        .map((n) => ({ ip: n.ip ?? '', mac: n.mac ?? '' })),
+      foreignFdb: fdb
+        .filter((f) => f.dst && f.mac && !explained(f.dst, f.mac, 'publicIp'))
+        .map((f) => ({ mac: f.mac ?? '', dst: f.dst ?? '' })),
     };
   });
 }

@@ -1,33 +1,21 @@
 // The operator's commands (network, nodes, node, diagnose, health): the cluster store and this node's kernel,
 // read directly rather than through the agent's API.
 import { type Flags, flagString, UsageError } from '../cli/command-line.ts';
-import { storePrefix } from '../cli/store-flags.ts';
 import { Handle } from '../netlink/handle.ts';
 import { isNetns } from '../netns/index.ts';
 import { peerFromLease, TSNET_ROUTE_PROTOCOL } from '../overlay/index.ts';
-import type { Store } from '../store/index.ts';
 import { loadNetworkConfig } from '../subnet/config.ts';
 import { DEFAULT_SUBNET_FILE, readSubnetEnv, type SubnetEnv, subnetFromGatewayForm } from '../subnet/env.ts';
 import { SubnetManager } from '../subnet/manager.ts';
+import { CLUSTER_RUNNERS } from './cluster/commands.ts';
 import { diagnoseNode } from './diagnose.ts';
-import { openExistingStore } from './store.ts';
+import { outputFormat, render, textTable } from './format/structured.ts';
+import { agentUrl, withStore } from './store.ts';
 
 const str = flagString;
 
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-function print(flags: Flags, data: unknown, text: () => string): void {
-  process.stdout.write(`${flags['json'] ? JSON.stringify(data, null, 2) : text()}\n`);
+function print(flags: Flags, data: unknown, text: (wide: boolean) => string): void {
+  process.stdout.write(render(outputFormat(flags), { data, text }));
 }
 
 function netnsFlag(flags: Flags): string | undefined {
@@ -48,17 +36,6 @@ function subnetEnvAt(path: string): SubnetEnv | undefined {
   }
 }
 
-const agentUrl = (flags: Flags): string => `http://${str(flags, 'http', '127.0.0.1:9180')}/healthz`;
-
-async function withStore<T>(flags: Flags, fn: (store: Store, prefix: string) => Promise<T>): Promise<T> {
-  const store = await openExistingStore(flags, { agentUrl: agentUrl(flags), dialTimeoutMs: 3000 });
-  try {
-    return await fn(store, storePrefix(flags));
-  } finally {
-    await store.close();
-  }
-}
-
 async function leases(flags: Flags) {
   return withStore(
     flags,
@@ -69,7 +46,7 @@ async function leases(flags: Flags) {
 async function network(flags: Flags): Promise<void> {
   const config = await withStore(flags, (store, prefix) => loadNetworkConfig(store, prefix));
   print(flags, config, () =>
-    table([
+    textTable([
       ['network', 'subnet len', 'subnet min', 'subnet max', 'backend', 'VNI', 'port'],
       [
         config.Network,
@@ -81,18 +58,6 @@ async function network(flags: Flags): Promise<void> {
         String(config.Backend.Port),
       ],
     ]),
-  );
-}
-
-async function nodes(flags: Flags): Promise<void> {
-  const all = await leases(flags);
-  print(flags, all, () =>
-    all.length === 0
-      ? 'no node holds a lease'
-      : table([
-          ['subnet', 'public IP', 'VTEP MAC', 'backend'],
-          ...all.map((l) => [l.subnet, l.attrs.PublicIP, l.attrs.BackendData.VtepMAC, l.attrs.BackendType]),
-        ]),
   );
 }
 
@@ -128,11 +93,11 @@ async function node(flags: Flags): Promise<void> {
         : `VTEP ${vxlan}: missing`,
     ];
     if (state.routes.length)
-      lines.push('', table([['route', 'via'], ...state.routes.map((r) => [r.dst, r.via ?? ''])]));
+      lines.push('', textTable([['route', 'via'], ...state.routes.map((r) => [r.dst, r.via ?? ''])]));
     if (state.fdb.length)
       lines.push(
         '',
-        table([['FDB MAC', 'underlay dst'], ...state.fdb.map((f) => [f.mac ?? '', f.dst ?? ''])]),
+        textTable([['FDB MAC', 'underlay dst'], ...state.fdb.map((f) => [f.mac ?? '', f.dst ?? ''])]),
       );
     return lines.join('\n');
   });
@@ -166,7 +131,7 @@ async function diagnose(flags: Flags): Promise<void> {
       d.local
         ? `this node: ${d.local.subnets.join(', ')} (public IP ${d.local.publicIp}, from the ${EVIDENCE[d.local.identifiedBy]})`
         : `this node: no lease matches ${d.vtep?.local ? `the VTEP's local address ${d.vtep.local} or ` : ''}its addresses`,
-      table([
+      textTable([
         ['peer subnet', 'public IP', 'neighbour', 'FDB', 'route'],
         ...d.peers.map((p) => [p.subnet, p.publicIp, mark(p.neighbour), mark(p.fdb), mark(p.route)]),
       ]),
@@ -197,10 +162,24 @@ async function health(flags: Flags): Promise<void> {
   if (!res.ok) process.exitCode = 1;
 }
 
-export const OPERATOR_RUNNERS: Record<string, (flags: Flags) => Promise<void>> = {
-  network,
-  nodes,
-  node,
-  diagnose,
-  health,
+/** What an operator command is given: its flags, its arguments, and --node-netns NODE=PATH (repeatable). */
+export interface OperatorInput {
+  readonly flags: Flags;
+  readonly args: readonly string[];
+  readonly nodeNetns: readonly string[];
+}
+
+export type OperatorRunner = (input: OperatorInput) => Promise<void>;
+
+export const OPERATOR_RUNNERS: Record<string, OperatorRunner> = {
+  network: ({ flags }) => network(flags),
+  health: ({ flags }) => health(flags),
+  ...CLUSTER_RUNNERS,
+  // With a name: a node of the cluster from the store; without: this node's kernel, as before.
+  node: (input) => (input.args.length > 0 ? CLUSTER_RUNNERS.clusterNode(input) : node(input.flags)),
+  // With two containers: the path between them; without: this node's overlay entries against the leases.
+  diagnose: (input) => {
+    if (input.args.length === 0) return diagnose(input.flags);
+    return CLUSTER_RUNNERS.diagnosePath(input);
+  },
 };

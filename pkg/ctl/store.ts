@@ -2,8 +2,8 @@
 // machine without an agent) is an error naming the path, not an empty store that answers "no node holds a
 // lease".
 import { join } from 'node:path';
-import { type Flags, UsageError } from '../cli/command-line.ts';
-import { DEFAULT_DATA_DIR, openStoreFromFlags } from '../cli/store-flags.ts';
+import { type Flags, flagString, UsageError } from '../cli/command-line.ts';
+import { DEFAULT_DATA_DIR, openStoreFromFlags, storePrefix } from '../cli/store-flags.ts';
 import { EMBEDDED_STORE_FILE } from '../store/embedded.ts';
 import { isStoreError, openStore, type Store } from '../store/index.ts';
 
@@ -84,4 +84,21 @@ export async function openExistingStore(
     `no tsnet agent or store found: nothing answers at ${options.agentUrl} and ${file} does not exist; ` +
       'pass --etcd-endpoints or --data-dir',
   );
+}
+
+/** The local agent's /healthz, where --http points (its default address otherwise). */
+export const agentUrl = (flags: Flags): string =>
+  `http://${flagString(flags, 'http', '127.0.0.1:9180')}/healthz`;
+
+/** Runs `fn` on the store the flags name (never created) and its key prefix; closes the store after. */
+export async function withStore<T>(
+  flags: Flags,
+  fn: (store: Store, prefix: string) => Promise<T>,
+): Promise<T> {
+  const store = await openExistingStore(flags, { agentUrl: agentUrl(flags), dialTimeoutMs: 3000 });
+  try {
+    return await fn(store, storePrefix(flags));
+  } finally {
+    await store.close();
+  }
 }

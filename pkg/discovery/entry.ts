@@ -36,6 +36,11 @@ export interface ContainerEntry {
   readonly labels: Readonly<Record<string, string>>;
   readonly endpoints: readonly EndpointEntry[];
   readonly ports: readonly PublishedPortEntry[];
+  /**
+   * The container's network namespace as a path on its node (e.g. /run/netns/NAME, /proc/PID/ns/net): where
+   * `tsnetctl diagnose` reads its interface and routes. Absent: not known (the engine did not say).
+   */
+  readonly sandbox?: string;
 }
 
 export class DiscoveryEntryError extends Error {
@@ -154,6 +159,9 @@ export function decodeEntry(prefix: string, key: string, value: string): Contain
       protocol: stringField(r, 'protocol', pw),
     };
   });
+  const sandbox = optionalString(o, 'sandbox', where);
+  if (sandbox !== undefined && !sandbox.startsWith('/'))
+    throw new DiscoveryEntryError(`${where}: sandbox ${JSON.stringify(sandbox)} is not an absolute path`);
   return {
     id,
     name: stringField(o, 'name', where),
@@ -163,6 +171,7 @@ export function decodeEntry(prefix: string, key: string, value: string): Contain
     labels: labels as Record<string, string>,
     endpoints,
     ports,
+    ...(sandbox !== undefined ? { sandbox } : {}),
   };
 }
 

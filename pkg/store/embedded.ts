@@ -298,6 +298,13 @@ export class EmbeddedStore implements Store {
     };
   }
 
+  leaseTimeLeft(id: string): Promise<number | undefined> {
+    return this.transact('leaseTimeLeft', undefined, (s) => {
+      const lease = s.leases.get(id);
+      return lease ? Math.max(0, Math.ceil((lease.expiresAt - this.now()) / 1000)) : undefined;
+    });
+  }
+
   watch(prefix: string, options: WatchOptions = {}): StoreWatch {
     const entry: EmbeddedWatch = {
       prefix,

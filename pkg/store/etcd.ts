@@ -174,6 +174,19 @@ export class EtcdStore implements Store {
     };
   }
 
+  async leaseTimeLeft(id: string): Promise<number | undefined> {
+    try {
+      const res = await this.call('leaseTimeToLive', undefined, () =>
+        this.client.leaseClient.leaseTimeToLive({ ID: id }),
+      );
+      const ttl = Number(res.TTL);
+      return ttl >= 0 ? ttl : undefined;
+    } catch (err) {
+      if (err instanceof StoreError && err.kind === 'lease-not-found') return undefined;
+      throw err;
+    }
+  }
+
   watch(prefix: string, options: WatchOptions = {}): StoreWatch {
     let watcher: Watcher | undefined;
     const queue = new EventQueue(() => {

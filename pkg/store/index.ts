@@ -71,6 +71,8 @@ export interface Store {
   grantLease(ttlSeconds: number): Promise<Lease>;
   /** Attaches to an existing lease by ID (after a restart) without renewing it. */
   leaseFromId(id: string, ttlSeconds: number): Lease;
+  /** Seconds the lease has left (without renewing it); undefined once it expired or was revoked. */
+  leaseTimeLeft(id: string): Promise<number | undefined>;
   watch(prefix: string, options?: WatchOptions): StoreWatch;
   /** Discards history before `revision`: watches from older revisions then get 'resync'. */
   compact(revision: number): Promise<void>;

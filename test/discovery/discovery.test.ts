@@ -61,6 +61,11 @@ test('entries round-trip and a value naming another container or node is refused
   t.throws(() => decodeEntry(PREFIX, key, JSON.stringify({ ...e, endpoints: 'x' })), {
     message: /endpoints/,
   });
+  const withSandbox = { ...e, sandbox: '/run/netns/web' };
+  t.deepEqual(decodeEntry(PREFIX, key, encodeEntry(withSandbox)), withSandbox, 'the sandbox round-trips');
+  t.throws(() => decodeEntry(PREFIX, key, JSON.stringify({ ...e, sandbox: 'run/netns/web' })), {
+    message: /sandbox "run\/netns\/web" is not an absolute path/,
+  });
   t.throws(() => entryKey(PREFIX, 'node/../x', e.id), { message: /invalid node name/ });
   t.throws(() => entryKey(PREFIX, 'node-1', '../../etc'), { message: /invalid container ID/ });
 });

@@ -125,6 +125,20 @@ export function storeContract(test: TestFn<unknown>, name: string, ctx: () => Co
     });
   });
 
+  test.serial(
+    `${name}: leaseTimeLeft tells the seconds a lease has left, undefined once it is gone`,
+    async (t) => {
+      await withStore(async (s) => {
+        const lease = await s.grantLease(60);
+        const left = await s.leaseTimeLeft(lease.id);
+        t.true(left !== undefined && left > 0 && left <= 60, `left ${left}`);
+        await lease.revoke();
+        t.is(await s.leaseTimeLeft(lease.id), undefined, 'revoked');
+        t.is(await s.leaseTimeLeft('4242424242'), undefined, 'never granted');
+      });
+    },
+  );
+
   test.serial(`${name}: revoke deletes the lease's keys`, async (t) => {
     await withStore(async (s) => {
       const lease = await s.grantLease(60);

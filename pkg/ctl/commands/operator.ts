@@ -1,22 +1,50 @@
-// The operator's commands (network, nodes, node, diagnose, health) on the command line: their flags and exit
-// codes (2 for a mistake) as before. The code behind them (store, netlink) is loaded only when one runs.
+// The operator's commands (network, nodes, node, leases, endpoints, routes, diagnose, health) on the command
+// line: their flags and exit codes (2 for a mistake) as before. The code behind them (store, netlink) is loaded
+// only when one runs.
 import { Command } from 'commander';
 import type { Flags } from '../../cli/command-line.ts';
 import { DEFAULT_DATA_DIR } from '../../cli/store-flags.ts';
 import { DEFAULT_SUBNET_FILE } from '../../subnet/env.ts';
 import { DATA_DIR_ENV } from '../store.ts';
 
-const OPERATOR_COMMANDS: [string, string][] = [
-  ['network', 'the cluster network config'],
-  ['nodes', 'every node lease: subnet, public IP, VTEP MAC'],
-  ['node', 'this node: subnet.env, VTEP device, overlay routes/neighbours/FDB'],
-  ['diagnose', "compare this node's kernel with the leases: missing and foreign entries"],
-  ['health', "the local agent's /healthz"],
+/** The flags a command takes beyond the shared ones. */
+type Extra = 'node' | 'network' | 'node-netns';
+
+/** name, arguments, summary, extra flags */
+const OPERATOR_COMMANDS: [string, string, string, Extra[]][] = [
+  ['network', '', 'the cluster network config', []],
+  ['nodes', '', 'every node: name, public IP, subnet, VTEP MAC, lease TTL left, containers, ready', []],
+  [
+    'node',
+    '[NAME]',
+    'a node of the cluster and its containers; without NAME this node: subnet.env, VTEP, overlay entries',
+    [],
+  ],
+  ['leases', '', 'every subnet lease with the TTL it has left', []],
+  [
+    'endpoints',
+    '',
+    "every container's endpoint: node, network, IP, MAC, aliases, ports",
+    ['node', 'network'],
+  ],
+  [
+    'routes',
+    '',
+    "each node's overlay routes, neighbours and FDB entries against the leases: missing, foreign",
+    ['node', 'node-netns'],
+  ],
+  [
+    'diagnose',
+    '[A] [B]',
+    "the path from container A to B hop by hop; without A B this node's kernel against the leases",
+    ['node-netns'],
+  ],
+  ['health', '', "the local agent's /healthz", []],
 ];
 
 /** The flags every operator command takes (as before: one set, shared). */
-function withOperatorFlags(command: Command): Command {
-  return command
+function withOperatorFlags(command: Command, extra: readonly Extra[]): Command {
+  command
     .option('--etcd-endpoints <URL[,URL]>', 'the cluster store (default: the embedded one under --data-dir)')
     .option('--etcd-prefix <P>', 'key prefix of the network config and leases')
     .option('--etcd-cafile <FILE>', 'CA of the etcd endpoints')
@@ -30,24 +58,42 @@ function withOperatorFlags(command: Command): Command {
     .option('--vxlan-name <NAME>', 'the VTEP device (default tsnet.1)')
     .option('--subnet-file <PATH>', `the agent's subnet.env (default ${DEFAULT_SUBNET_FILE})`)
     .option('--http <HOST:PORT>', "the agent's health/metrics address (default 127.0.0.1:9180)")
-    .option('--json', 'print JSON');
+    // `network` takes docker's network verbs as subcommands, whose `create -o` is --opt: long form only there.
+    .option(
+      `${command.name() === 'network' ? '' : '-o, '}--output <FORMAT>`,
+      'table (default), wide, json or yaml',
+    )
+    .option('--json', 'print JSON (--output json)');
+  if (extra.includes('node')) command.option('--node <NAME>', 'only this node');
+  if (extra.includes('network')) command.option('--network <NET>', 'only this network');
+  if (extra.includes('node-netns'))
+    command.option(
+      '--node-netns <NODE=PATH>',
+      "where a node's network namespace is on this machine (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    );
+  return command;
 }
 
 /** Commander's parsed options under their flag names, the form the operator commands read. */
 function flagsOf(command: Command): Flags {
-  const values = command.opts<Record<string, string | boolean | undefined>>();
+  const values = command.opts<Record<string, string | boolean | string[] | undefined>>();
   const flags: Flags = {};
-  for (const option of command.options)
-    flags[option.long?.slice(2) ?? option.name()] = values[option.attributeName()];
+  for (const option of command.options) {
+    const value = values[option.attributeName()];
+    if (!Array.isArray(value)) flags[option.long?.slice(2) ?? option.name()] = value;
+  }
   return flags;
 }
 
 export function operatorCommands(): Command[] {
-  return OPERATOR_COMMANDS.map(([name, summary]) => {
-    const command = withOperatorFlags(new Command(name).description(summary));
+  return OPERATOR_COMMANDS.map(([name, args, summary, extra]) => {
+    const command = withOperatorFlags(new Command(name).description(summary), extra);
+    if (args) command.arguments(args);
     return command.action(async () => {
       const { OPERATOR_RUNNERS } = await import('../operator.ts');
-      await OPERATOR_RUNNERS[name]?.(flagsOf(command));
+      const nodeNetns = command.opts<{ nodeNetns?: string[] }>().nodeNetns ?? [];
+      await OPERATOR_RUNNERS[name]?.({ flags: flagsOf(command), args: command.args, nodeNetns });
     });
   });
 }
