@@ -123,9 +123,16 @@ function files(stateDirs: readonly string[], tempDir: string): string[] {
   return [...stateDirs.flatMap((dir) => tree(dir)), ...temp.map((name) => join(tempDir, name))];
 }
 
-/** Cgroup directories with tsnet in their name, in every hierarchy under `root`. */
+/**
+ * Cgroup directories with tsnet in their name, in every hierarchy under `root`. The runtime's parent
+ * (`<hierarchy>/tsnet`, pkg/cgroups CONTAINER_CGROUP_PARENT) is left out: like Docker's `docker` cgroup it
+ * stays once made, and is empty when nothing leaked; a container's cgroup under it is reported.
+ */
 function cgroups(root: string): string[] {
-  return tree(root, true).filter((path) => /tsnet|tsnt/.test(path.slice(root.length)));
+  return tree(root, true).filter((path) => {
+    const rel = path.slice(root.length);
+    return /tsnet|tsnt/.test(rel) && !/^\/[^/]+\/tsnet$/.test(rel);
+  });
 }
 
 function processes(): string[] {
