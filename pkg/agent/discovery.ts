@@ -3,8 +3,12 @@
 // service answers from and tsnetctl's cluster commands read.
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { clusterHandlers } from '../api/cluster.ts';
+import { api } from '../api/proto.ts';
 import { DiscoveryPublisher } from '../discovery/publisher.ts';
 import { ClusterView } from '../discovery/view.ts';
+import type { SubnetLease } from '../subnet/lease.ts';
+import type { ApiService } from './api.ts';
 import type { Service, ServiceHealth, StartContext, StopOptions } from './service.ts';
 import type { StoreService } from './store.ts';
 
@@ -15,6 +19,10 @@ export interface DiscoveryServiceOptions {
   readonly dataDir: string;
   /** TTL of the lease the node's entries are bound to (the subnet lease's TTL). */
   readonly leaseTtlSeconds: number;
+  /** Where the Cluster service is served (nodes and the discovery view), with what it reads the leases from. */
+  readonly api?: ApiService;
+  readonly leases?: () => Promise<SubnetLease[] | undefined>;
+  readonly localSubnet?: () => string | undefined;
 }
 
 export class DiscoveryService implements Service {
@@ -27,6 +35,19 @@ export class DiscoveryService implements Service {
   constructor(opts: DiscoveryServiceOptions) {
     this.opts = opts;
     this.dependsOn = [opts.store];
+    opts.api?.contribute({
+      services: [
+        [
+          api().Cluster.service,
+          clusterHandlers({
+            nodeName: opts.nodeName,
+            leases: async () => (opts.leases ? opts.leases() : undefined),
+            localSubnet: () => opts.localSubnet?.(),
+            containers: () => this.started?.view.entries() ?? [],
+          }),
+        ],
+      ],
+    });
   }
 
   registerMetrics(registry: Registry): void {

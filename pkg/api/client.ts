@@ -6,6 +6,9 @@ import { AGENT_ERROR_METADATA } from './errors.ts';
 import type { ArchiveChunk, ArchiveChunk__Output } from './generated/tsnet/v1/ArchiveChunk.ts';
 import type { AttachInput } from './generated/tsnet/v1/AttachInput.ts';
 import type { AttachOutput__Output } from './generated/tsnet/v1/AttachOutput.ts';
+import type { ClusterClient } from './generated/tsnet/v1/Cluster.ts';
+import type { ClusterContainersRequest } from './generated/tsnet/v1/ClusterContainersRequest.ts';
+import type { ClusterContainersResponse__Output } from './generated/tsnet/v1/ClusterContainersResponse.ts';
 import type { ConnectNetworkRequest } from './generated/tsnet/v1/ConnectNetworkRequest.ts';
 import type { ContainerActionResponse__Output } from './generated/tsnet/v1/ContainerActionResponse.ts';
 import type { ContainerStats__Output } from './generated/tsnet/v1/ContainerStats.ts';
@@ -31,6 +34,7 @@ import type { ListContainersResponse__Output } from './generated/tsnet/v1/ListCo
 import type { ListImagesRequest } from './generated/tsnet/v1/ListImagesRequest.ts';
 import type { ListImagesResponse__Output } from './generated/tsnet/v1/ListImagesResponse.ts';
 import type { ListNetworksResponse__Output } from './generated/tsnet/v1/ListNetworksResponse.ts';
+import type { ListNodesResponse__Output } from './generated/tsnet/v1/ListNodesResponse.ts';
 import type { ListVolumesResponse__Output } from './generated/tsnet/v1/ListVolumesResponse.ts';
 import type { LogEntry__Output } from './generated/tsnet/v1/LogEntry.ts';
 import type { LoginRequest } from './generated/tsnet/v1/LoginRequest.ts';
@@ -103,6 +107,7 @@ export class AgentClient {
   private readonly containersClient: ContainersClient;
   private readonly networksClient: NetworksClient;
   private readonly volumesClient: VolumesClient;
+  private readonly clusterClient: ClusterClient;
 
   constructor(socketPath: string) {
     this.host = `unix://${socketPath}`;
@@ -116,9 +121,11 @@ export class AgentClient {
     this.containersClient = new v1.Containers(this.host, credentials, shared);
     this.networksClient = new v1.Networks(this.host, credentials, shared);
     this.volumesClient = new v1.Volumes(this.host, credentials, shared);
+    this.clusterClient = new v1.Cluster(this.host, credentials, shared);
   }
 
   close(): void {
+    this.clusterClient.close();
     this.volumesClient.close();
     this.networksClient.close();
     this.containersClient.close();
@@ -132,6 +139,16 @@ export class AgentClient {
 
   info(): Promise<InfoResponse__Output> {
     return this.unary((o, cb) => this.system.Info({}, o, cb));
+  }
+
+  /** Every node's lease as this agent sees it. */
+  clusterNodes(): Promise<ListNodesResponse__Output> {
+    return this.unary((o, cb) => this.clusterClient.Nodes({}, o, cb));
+  }
+
+  /** Every container published in the cluster (the agent's discovery view). */
+  clusterContainers(request: ClusterContainersRequest = {}): Promise<ClusterContainersResponse__Output> {
+    return this.unary((o, cb) => this.clusterClient.Containers(request, o, cb));
   }
 
   events(request: EventsRequest): grpc.ClientReadableStream<Event__Output> {

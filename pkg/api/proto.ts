@@ -2,6 +2,7 @@
 // at run time). The option set is the one the generated types were made for: keep them in step.
 import * as grpc from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
+import type { ProtoGrpcType as ClusterProto } from './generated/cluster.ts';
 import type { ProtoGrpcType as ContainersProto } from './generated/containers.ts';
 import { descriptor } from './generated/descriptor.ts';
 import type { ProtoGrpcType as ImagesProto } from './generated/images.ts';
@@ -14,7 +15,7 @@ export const API_VERSION = '1.0';
 
 export const LOADER_OPTIONS = { longs: Number, enums: String, defaults: true, oneofs: true } as const;
 
-type ApiProto = SystemProto & ImagesProto & ContainersProto & NetworksProto & VolumesProto;
+type ApiProto = SystemProto & ImagesProto & ContainersProto & NetworksProto & VolumesProto & ClusterProto;
 
 let loaded: ApiProto['tsnet']['v1'] | undefined;
 

@@ -6,6 +6,175 @@ export const descriptor: object = {
    "nested": {
     "v1": {
      "nested": {
+      "Cluster": {
+       "methods": {
+        "Nodes": {
+         "requestType": "ListNodesRequest",
+         "responseType": "ListNodesResponse"
+        },
+        "Containers": {
+         "requestType": "ClusterContainersRequest",
+         "responseType": "ClusterContainersResponse"
+        }
+       }
+      },
+      "ListNodesRequest": {
+       "fields": {}
+      },
+      "NodeSummary": {
+       "fields": {
+        "name": {
+         "type": "string",
+         "id": 1
+        },
+        "subnet": {
+         "type": "string",
+         "id": 2
+        },
+        "publicIp": {
+         "type": "string",
+         "id": 3
+        },
+        "vtepMac": {
+         "type": "string",
+         "id": 4
+        },
+        "backendType": {
+         "type": "string",
+         "id": 5
+        },
+        "containers": {
+         "type": "int32",
+         "id": 6
+        },
+        "local": {
+         "type": "bool",
+         "id": 7
+        }
+       }
+      },
+      "ListNodesResponse": {
+       "fields": {
+        "nodes": {
+         "rule": "repeated",
+         "type": "NodeSummary",
+         "id": 1
+        },
+        "clustered": {
+         "type": "bool",
+         "id": 2
+        }
+       }
+      },
+      "ClusterContainersRequest": {
+       "fields": {
+        "node": {
+         "type": "string",
+         "id": 1
+        },
+        "network": {
+         "type": "string",
+         "id": 2
+        }
+       }
+      },
+      "ClusterEndpoint": {
+       "fields": {
+        "network": {
+         "type": "string",
+         "id": 1
+        },
+        "ipv4": {
+         "type": "string",
+         "id": 2
+        },
+        "ipv6": {
+         "type": "string",
+         "id": 3
+        },
+        "mac": {
+         "type": "string",
+         "id": 4
+        },
+        "aliases": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 5
+        },
+        "scope": {
+         "type": "string",
+         "id": 6
+        }
+       }
+      },
+      "ClusterPort": {
+       "fields": {
+        "hostIp": {
+         "type": "string",
+         "id": 1
+        },
+        "hostPort": {
+         "type": "int32",
+         "id": 2
+        },
+        "containerPort": {
+         "type": "int32",
+         "id": 3
+        },
+        "protocol": {
+         "type": "string",
+         "id": 4
+        }
+       }
+      },
+      "ClusterContainer": {
+       "fields": {
+        "id": {
+         "type": "string",
+         "id": 1
+        },
+        "name": {
+         "type": "string",
+         "id": 2
+        },
+        "node": {
+         "type": "string",
+         "id": 3
+        },
+        "image": {
+         "type": "string",
+         "id": 4
+        },
+        "state": {
+         "type": "string",
+         "id": 5
+        },
+        "endpoints": {
+         "rule": "repeated",
+         "type": "ClusterEndpoint",
+         "id": 6
+        },
+        "ports": {
+         "rule": "repeated",
+         "type": "ClusterPort",
+         "id": 7
+        },
+        "labels": {
+         "keyType": "string",
+         "type": "string",
+         "id": 8
+        }
+       }
+      },
+      "ClusterContainersResponse": {
+       "fields": {
+        "containers": {
+         "rule": "repeated",
+         "type": "ClusterContainer",
+         "id": 1
+        }
+       }
+      },
       "Containers": {
        "methods": {
         "Create": {
