@@ -2,18 +2,8 @@
 // for watches. etcd3's own retry and circuit breaker are disabled: callers own retries (with backoff and logs),
 // and every failed call surfaces at once as a typed StoreError.
 import { readFileSync } from 'node:fs';
-import {
-  type CallContext,
-  ClientClosedError,
-  Etcd3,
-  EtcdLeaseInvalidError,
-  GRPCDeadlineExceededError,
-  GRPCUnavailableError,
-  type IKeyValue,
-  type IOptions,
-  type IRequestOp,
-  type Watcher,
-} from 'etcd3';
+import { createRequire } from 'node:module';
+import type { CallContext, Etcd3, IKeyValue, IOptions, IRequestOp, Watcher } from 'etcd3';
 import {
   type KeyValue,
   type Lease,
@@ -25,6 +15,12 @@ import {
   type WatchOptions,
 } from './index.ts';
 import { EventQueue } from './queue.ts';
+
+// etcd3 (with its own gRPC and protobufjs) takes ~0.4 s to load; a bundle (tsnetctl) imports this module only when
+// a store with endpoints is opened, but esbuild hoists a static import of an external package to the bundle's
+// top, so the package is required here, when this module is initialised.
+const etcd3: typeof import('etcd3') = createRequire(import.meta.url)('etcd3');
+const { ClientClosedError, EtcdLeaseInvalidError, GRPCDeadlineExceededError, GRPCUnavailableError } = etcd3;
 
 export interface EtcdTlsFiles {
   caFile: string;
@@ -79,7 +75,7 @@ export class EtcdStore implements Store {
       },
     };
     if (options.tls) etcdOptions.credentials = readTlsFiles(options.tls);
-    this.client = new Etcd3(etcdOptions);
+    this.client = new etcd3.Etcd3(etcdOptions);
   }
 
   async get(key: string): Promise<KeyValue | undefined> {

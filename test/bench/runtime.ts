@@ -134,7 +134,7 @@ async function measure(rt: Runtime): Promise<Figures> {
 
 async function startTsnet(work: string, netns: string, archive: string): Promise<Runtime> {
   const dataDir = join(work, 'tsnet-data');
-  const runDir = join(work, 'tsnet-run');
+  const runDir = join(work, 'r');
   const [cmd = '', ...prefix] = agentCommand();
   const child: ChildProcess = spawn(
     'nsenter',
@@ -263,7 +263,8 @@ async function startDocker(work: string, netns: string, archive: string): Promis
 }
 
 async function main(): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'tsnet-bench-runtime-'));
+  // short: conmon's attach socket (RUN_DIR/containers/<64 hex>/attach) must fit in sun_path's 108 bytes
+  const work = mkdtempSync(join(tmpdir(), 'tbr-'));
   const netnsNames: string[] = [];
   const runtimes: Runtime[] = [];
   const results: [string, Figures][] = [];
