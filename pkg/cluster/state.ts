@@ -23,6 +23,8 @@ export interface ClusterState {
   /** Agent pid per node index, while running. */
   agents: Record<string, number>;
   etcdPid?: number;
+  /** The cluster's image registry (docker-registry on the underlay), while running. */
+  registryPid?: number;
   containers: ContainerRecord[];
 }
 
