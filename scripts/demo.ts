@@ -275,7 +275,7 @@ async function checkMatrix(clients: DemoContainer[], webs: DemoContainer[]): Pro
     ]),
   );
   let failed = 0;
-  for (const [pair, r] of results) {
+  for (const [pair, r] of [...results].sort(([a], [b]) => a.localeCompare(b))) {
     failed += [r.name, r.ping, r.http].filter((ok) => !ok).length;
     for (const note of r.notes) console.log(`  ${pair.replace('>', ' -> ')}: ${note}`);
   }

@@ -18,6 +18,7 @@ import {
   type ClusterState,
   type ContainerRecord,
   clusterDir,
+  clusterRunRoot,
   loadState,
   saveState,
   validateName,
@@ -117,6 +118,11 @@ export class Cluster {
   readonly etcdUrl: string = ETCD_URL;
   /** etcd client endpoint from any namespace (a unix socket), for pkg/store and etcdctl. */
   readonly etcdEndpoint: string;
+  /**
+   * The agents' run dirs, short and outside `dir`: a container's conmon attach socket is
+   * `RUN_DIR/containers/<64-hex id>/attach`, and a unix socket path has at most 107 bytes.
+   */
+  readonly runRoot: string;
   private readonly state: ClusterState;
   private readonly agentArgs: string[];
 
@@ -133,6 +139,7 @@ export class Cluster {
       ...(options.leaseTtl !== undefined ? ['--lease-ttl', String(options.leaseTtl)] : []),
       ...(options.agentArgs ?? []),
     ];
+    this.runRoot = clusterRunRoot(this.name);
     this.nodes = Array.from({ length: nodeCount }, (_, index) => {
       const dataDir = join(this.dir, `node${index}`);
       return {
@@ -143,8 +150,8 @@ export class Cluster {
         dataDir,
         subnetFile: join(dataDir, 'subnet.env'),
         cniSocket: join(dataDir, 'cni.sock'),
-        runDir: join(dataDir, 'run'),
-        apiSocket: join(dataDir, 'run', 'tsnet.sock'),
+        runDir: join(this.runRoot, `n${index}`),
+        apiSocket: join(this.runRoot, `n${index}`, 'tsnet.sock'),
         cniConfDir: join(dataDir, 'net.d'),
         logFile: join(dataDir, 'agent.log'),
       };
@@ -563,11 +570,12 @@ export class Cluster {
     );
     this.state.agents = {};
     // What an agent that died could not remove: its containers, their monitors and rootfs mounts.
-    for (const node of this.nodes) await step(() => sweepRuntime(node.runDir, this.dir));
+    for (const node of this.nodes) await step(() => sweepRuntime(node.runDir, [this.dir, this.runRoot]));
     await step(() => this.stopRegistry());
     await step(() => this.stopEtcd());
     for (const name of [...this.state.netns].reverse()) await step(() => deleteNamedNetns(name));
     this.state.netns = [];
+    await step(() => rmSync(this.runRoot, { recursive: true, force: true }));
     await step(() => rmSync(this.dir, { recursive: true, force: true }));
     if (errors.length > 0) {
       throw new AggregateError(

@@ -26,12 +26,13 @@ export async function removeRuntimeContainers(apiSocket: string): Promise<void> 
 }
 
 /**
- * After the agent of `runDir` stopped: kills monitors (conmon) still naming the cluster's directory, deletes
- * runc's containers under the agent's runc root, and unmounts what is mounted under the cluster's directory.
+ * After the agent of `runDir` stopped: kills monitors (conmon) still naming one of the cluster's directories
+ * (`roots`), deletes runc's containers under the agent's runc root, and unmounts what is mounted under `roots`.
  */
-export function sweepRuntime(runDir: string, clusterDir: string): void {
+export function sweepRuntime(runDir: string, roots: readonly string[]): void {
+  const under = (path: string): boolean => roots.some((root) => path.includes(`${root}/`));
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    if (!cmdlineOf(Number(pid)).includes(`${clusterDir}/`)) continue;
+    if (!under(cmdlineOf(Number(pid)))) continue;
     try {
       process.kill(Number(pid), 'SIGKILL');
     } catch {
@@ -44,7 +45,7 @@ export function sweepRuntime(runDir: string, clusterDir: string): void {
   const targets = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((line) => line.split(' ')[4] ?? '')
-    .filter((target) => target.startsWith(`${clusterDir}/`));
+    .filter((target) => roots.some((root) => target.startsWith(`${root}/`)));
   for (const target of targets.reverse()) quietly('umount', '-l', target);
   if (ids.length > 0) removeCgroups(ids);
 }
