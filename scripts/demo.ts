@@ -1,30 +1,42 @@
-// The main job, end to end: a 3-node tsnet cluster in network namespaces on this machine (etcd on a veth
-// underlay, one tsnet-agent per node, a VXLAN overlay between them), 2 containers per node attached with the
-// tsnet-vxlan CNI plugin, and a container-to-container connectivity matrix. Exits 0 when every pair connects.
+// The main job, end to end: a 3-node tsnet cluster in network namespaces on this machine (a veth underlay, etcd,
+// one tsnet-agent per node owning its runtime, the VXLAN overlay), an image built here from busybox-static and
+// pushed to a registry on the underlay, pulled by every agent; a web container (busybox httpd) and a client
+// container per node on the `tsnet` network; then every client reaches every web container by name (cluster
+// DNS), by ping and by HTTP, from inside the container. Exits 0 only when every pair works.
 //
 //   node --import=tsx scripts/demo.ts            build, show, remove everything
-//   node --import=tsx scripts/demo.ts --keep     leave the cluster running and say how to remove it
+//   node --import=tsx scripts/demo.ts --keep     leave the cluster running and say how to reach and remove it
 //   node --import=tsx scripts/demo.ts --down N   remove cluster N (left by --keep)
 //
 // `npm run demo` (scripts/demo.sh) installs the dependencies and builds first.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { pack } from 'tar-stream';
+import { AgentClient } from '../pkg/api/client.ts';
 import {
   type Cluster,
-  type Container,
-  pingAllPairs,
+  type ClusterNode,
+  ctlCommand,
+  REGISTRY_HOST,
   startCluster,
   subnetNetwork,
   teardownCluster,
-  VTEP_NAME,
 } from '../pkg/cluster/index.ts';
 
 const NODES = 3;
-const CONTAINERS_PER_NODE = 2;
+const NETWORK = 'tsnet';
+const IMAGE = `${REGISTRY_HOST}/demo/busybox:1`;
+const BUSYBOX = '/usr/bin/busybox';
 
 interface Args {
   keep: boolean;
   down?: string;
 }
+
+const USAGE = 'usage: demo.ts [--keep] | --down NAME';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { keep: false };
@@ -36,9 +48,9 @@ function parseArgs(argv: string[]): Args {
       if (!name) fail('--down needs the cluster name printed by --keep');
       args.down = name;
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: demo.ts [--keep] | --down NAME');
+      console.log(USAGE);
       process.exit(0);
-    } else fail(`unknown argument ${JSON.stringify(a)} (usage: demo.ts [--keep] | --down NAME)`);
+    } else fail(`unknown argument ${JSON.stringify(a)} (${USAGE})`);
   }
   return args;
 }
@@ -60,44 +72,248 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-async function printNodes(cluster: Cluster): Promise<void> {
-  const rows = [
-    ['node', 'namespace', 'subnet', 'gateway', 'VTEP', 'VTEP MAC', 'VTEP underlay IP', 'VNI', 'MTU'],
-  ];
+// --- tsnetctl against one node's agent ------------------------------------------------------------------------
+
+interface CtlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const execFileAsync = promisify(execFile);
+
+/** `tsnetctl --host unix://<node's API socket> ARGS`; never throws for a non-zero exit. */
+async function ctl(node: ClusterNode, args: readonly string[], timeoutMs = 120_000): Promise<CtlResult> {
+  const [cmd, ...prefix] = ctlCommand();
+  try {
+    const { stdout, stderr } = await execFileAsync(
+      cmd ?? '',
+      [...prefix, '--host', `unix://${node.apiSocket}`, ...args],
+      { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };
+    return {
+      code: typeof e.code === 'number' ? e.code : 1,
+      stdout: e.stdout ?? '',
+      stderr: e.stderr || e.message,
+    };
+  }
+}
+
+/** Like ctl(), but a failure is an error naming the command. */
+async function ctlOk(node: ClusterNode, args: readonly string[]): Promise<string> {
+  const r = await ctl(node, args);
+  if (r.code !== 0) {
+    throw new Error(`node${node.index}: tsnetctl ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  }
+  return r.stdout;
+}
+
+// --- the image ---------------------------------------------------------------------------------------------
+
+/** A root filesystem tar: busybox-static with a link per applet in /bin, and the directories a shell expects. */
+async function busyboxRootfs(file: string): Promise<void> {
+  const applets = (await execFileAsync(BUSYBOX, ['--list'], { encoding: 'utf8' })).stdout
+    .split('\n')
+    .filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== 'busybox');
+  const p = pack();
+  const chunks: Buffer[] = [];
+  p.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const ended = new Promise<void>((resolve, reject) => {
+    p.on('end', resolve);
+    p.on('error', reject);
+  });
+  const entry = (header: Parameters<typeof p.entry>[0], data?: Buffer): Promise<void> =>
+    new Promise((resolve, reject) =>
+      p.entry(header, data ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve())),
+    );
+  const mtime = new Date('2024-01-01T00:00:00Z');
+  for (const dir of ['bin', 'etc', 'tmp', 'www', 'proc', 'sys', 'dev'])
+    await entry({ name: `${dir}/`, type: 'directory', mode: dir === 'tmp' ? 0o1777 : 0o755, mtime });
+  await entry({ name: 'bin/busybox', mode: 0o755, mtime }, readFileSync(BUSYBOX));
+  for (const applet of applets)
+    await entry({ name: `bin/${applet}`, type: 'symlink', linkname: 'busybox', mtime });
+  p.finalize();
+  await ended;
+  writeFileSync(file, Buffer.concat(chunks));
+}
+
+/** Builds the image on node0 (import of the rootfs tar), pushes it to the registry, pulls it on every node. */
+async function publishImage(cluster: Cluster): Promise<void> {
+  const builder = cluster.nodes[0]!;
+  const tar = join(cluster.dir, 'busybox-rootfs.tar');
+  await busyboxRootfs(tar);
+  await ctlOk(builder, ['import', '-c', 'ENV PATH=/bin', '-c', 'CMD ["/bin/sh"]', tar, IMAGE]);
+  step(`node0: tsnetctl import busybox-rootfs.tar ${IMAGE}`);
+  await ctlOk(builder, ['push', IMAGE]);
+  step(`node0: tsnetctl push ${IMAGE}`);
+  // node0 drops its copy, so that every node's image comes from the registry.
+  await ctlOk(builder, ['rmi', IMAGE]);
+  await Promise.all(cluster.nodes.map((n) => ctlOk(n, ['pull', IMAGE])));
+  step(`node0..node${NODES - 1}: tsnetctl pull ${IMAGE}`);
+}
+
+function step(text: string): void {
+  console.log(`  ${text}`);
+}
+
+// --- the containers ----------------------------------------------------------------------------------------
+
+interface DemoContainer {
+  name: string;
+  node: ClusterNode;
+  ip: string;
+}
+
+/** The page each web container serves: it names the container and its node. */
+const pageOf = (name: string, node: ClusterNode): string => `hello from ${name} on node${node.index}`;
+
+async function runContainers(cluster: Cluster): Promise<{ webs: DemoContainer[]; clients: DemoContainer[] }> {
+  const webs: DemoContainer[] = [];
+  const clients: DemoContainer[] = [];
+  await Promise.all(
+    cluster.nodes.map(async (node) => {
+      const web = `web-node${node.index}`;
+      const client = `client-node${node.index}`;
+      const serve = `echo '${pageOf(web, node)}' > /www/index.html && exec httpd -f -p 80 -h /www`;
+      await ctlOk(node, ['run', '-d', '--name', web, '--network', NETWORK, IMAGE, 'sh', '-c', serve]);
+      await ctlOk(node, ['run', '-d', '--name', client, '--network', NETWORK, IMAGE, 'sleep', '86400']);
+      webs.push({ name: web, node, ip: await containerIp(node, web) });
+      clients.push({ name: client, node, ip: await containerIp(node, client) });
+    }),
+  );
+  const byNode = (a: DemoContainer, b: DemoContainer): number => a.node.index - b.node.index;
+  return { webs: webs.sort(byNode), clients: clients.sort(byNode) };
+}
+
+/** The container's address on the demo network, from the agent's inspect. */
+async function containerIp(node: ClusterNode, name: string): Promise<string> {
+  const client = new AgentClient(node.apiSocket);
+  try {
+    const inspect = (await client.inspectContainer(name)) as {
+      NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
+    };
+    const ip = inspect.NetworkSettings?.Networks?.[NETWORK]?.IPAddress;
+    if (!ip) throw new Error(`node${node.index}: ${name} has no address on network ${NETWORK}`);
+    return ip;
+  } finally {
+    client.close();
+  }
+}
+
+// --- the checks --------------------------------------------------------------------------------------------
+
+interface PairCheck {
+  name: boolean;
+  ping: boolean;
+  http: boolean;
+  /** Why a column failed, for the lines under the matrix. */
+  notes: string[];
+}
+
+/** Runs `cmd` in the client container (tsnetctl exec); up to `tries` times until `ok` accepts the result. */
+async function execIn(
+  client: DemoContainer,
+  cmd: readonly string[],
+  ok: (r: CtlResult) => boolean,
+  tries = 3,
+): Promise<{ ok: boolean; last: CtlResult }> {
+  let last: CtlResult = { code: -1, stdout: '', stderr: '' };
+  for (let i = 0; i < tries; i++) {
+    last = await ctl(client.node, ['exec', client.name, ...cmd], 30_000);
+    if (ok(last)) return { ok: true, last };
+  }
+  return { ok: false, last };
+}
+
+const brief = (r: CtlResult): string =>
+  (r.stderr.trim() || r.stdout.trim() || `exit ${r.code}`).split('\n').slice(-1)[0]!.slice(0, 160);
+
+async function checkPair(client: DemoContainer, web: DemoContainer): Promise<PairCheck> {
+  const notes: string[] = [];
+  // Cluster DNS: the name must resolve to the web container's address.
+  const name = await execIn(
+    client,
+    ['nslookup', web.name],
+    (r) => r.code === 0 && r.stdout.split('\n').some((l) => l.includes(web.ip)),
+    2,
+  );
+  if (!name.ok) notes.push(`nslookup ${web.name}: ${brief(name.last)}`);
+  const ping = await execIn(client, ['ping', '-c', '1', '-W', '2', web.ip], (r) => r.code === 0);
+  if (!ping.ok) notes.push(`ping ${web.ip}: ${brief(ping.last)}`);
+  // busybox wget segfaults on this kind of machine: a raw GET through nc.
+  const get = `printf 'GET / HTTP/1.0\\r\\nHost: ${web.name}\\r\\n\\r\\n' | nc -w 3 ${web.ip} 80`;
+  const page = pageOf(web.name, web.node);
+  const http = await execIn(client, ['sh', '-c', get], (r) => r.code === 0 && r.stdout.includes(page));
+  if (!http.ok) notes.push(`GET http://${web.ip}/: ${brief(http.last)}`);
+  return { name: name.ok, ping: ping.ok, http: http.ok, notes };
+}
+
+/** Prints the matrix; returns the number of failed checks. */
+async function checkMatrix(clients: DemoContainer[], webs: DemoContainer[]): Promise<number> {
+  const results = new Map<string, PairCheck>();
+  // One client's checks in sequence, the clients side by side.
+  await Promise.all(
+    clients.map(async (c) => {
+      for (const w of webs) results.set(`${c.name}>${w.name}`, await checkPair(c, w));
+    }),
+  );
+  const mark = (ok: boolean): string => (ok ? 'ok' : 'FAIL');
+  console.log('\nreachability from inside each client: name (nslookup) / ping / HTTP (GET through nc)');
+  console.log(
+    table([
+      ['client \\ web', ...webs.map((w) => w.name)],
+      ...clients.map((c) => [
+        c.name,
+        ...webs.map((w) => {
+          const r = results.get(`${c.name}>${w.name}`)!;
+          return `${mark(r.name)} / ${mark(r.ping)} / ${mark(r.http)}`;
+        }),
+      ]),
+    ]),
+  );
+  let failed = 0;
+  for (const [pair, r] of [...results].sort(([a], [b]) => a.localeCompare(b))) {
+    failed += [r.name, r.ping, r.http].filter((ok) => !ok).length;
+    for (const note of r.notes) console.log(`  ${pair.replace('>', ' -> ')}: ${note}`);
+  }
+  const total = results.size * 3;
+  console.log(`\n${total - failed}/${total} checks pass (${results.size} pairs x name, ping, HTTP)`);
+  return failed;
+}
+
+// --- printing ----------------------------------------------------------------------------------------------
+
+function printNodes(cluster: Cluster): void {
+  const rows = [['node', 'underlay IP', 'subnet', 'API socket']];
   for (const node of cluster.nodes) {
     const env = cluster.subnetEnv(node.index);
-    const vtep = await cluster.vtepOf(node.index);
-    rows.push([
-      `node${node.index}`,
-      node.netnsName,
-      env ? subnetNetwork(env.subnet) : '?',
-      env?.subnet.split('/')[0] ?? '?',
-      VTEP_NAME,
-      vtep.mac,
-      vtep.local,
-      String(vtep.vni),
-      String(vtep.mtu),
-    ]);
+    rows.push([`node${node.index}`, node.publicIp, env ? subnetNetwork(env.subnet) : '?', node.apiSocket]);
   }
-  console.log(`\nnodes (network ${cluster.subnetEnv(0)?.network ?? '?'}, etcd at ${cluster.etcdUrl})`);
+  console.log(
+    `\nnodes (overlay ${cluster.subnetEnv(0)?.network ?? '?'}, etcd at ${cluster.etcdUrl}, registry at ${REGISTRY_HOST})`,
+  );
   console.log(table(rows));
 }
 
-/** Pings every ordered pair (3 tries each); returns the failed pairs. */
-async function connectivityMatrix(containers: Container[]): Promise<number> {
-  const results = new Map<string, boolean>(
-    (await pingAllPairs(containers)).map((r) => [`${r.from.name}>${r.to.name}`, r.ok]),
-  );
-  const header = ['from \\ to', ...containers.map((c) => c.name)];
-  const rows = containers.map((from) => [
-    `${from.name} (${from.ip})`,
-    ...containers.map((to) => (from === to ? '-' : results.get(`${from.name}>${to.name}`) ? 'ok' : 'FAIL')),
-  ]);
-  console.log('\nconnectivity (ping, container to container)');
-  console.log(table([header, ...rows]));
-  const failed = [...results.values()].filter((ok) => !ok).length;
-  console.log(`\n${results.size - failed}/${results.size} pairs connect`);
-  return failed;
+function printContainers(all: DemoContainer[]): void {
+  console.log(`\ncontainers (network ${NETWORK}, image ${IMAGE})`);
+  console.log(table([['container', 'node', 'IP'], ...all.map((c) => [c.name, `node${c.node.index}`, c.ip])]));
+}
+
+function printKept(cluster: Cluster): void {
+  const ctlPath = ctlCommand().join(' ');
+  const n0 = cluster.nodes[0]!;
+  console.log(`\ndemo: cluster ${cluster.name} left running (files in ${cluster.dir})`);
+  console.log(`  a node's agent:     ${ctlPath} --host unix://${n0.apiSocket} ps`);
+  console.log(`  inside a client:    ${ctlPath} --host unix://${n0.apiSocket} exec -it client-node0 sh`);
+  console.log(`  the cluster:        ${ctlPath} nodes --etcd-endpoints ${cluster.etcdEndpoint}`);
+  console.log(`  a node's shell:     nsenter --net=${n0.netnsPath} sh`);
+  console.log(`  agent logs:         ${cluster.dir}/node*/agent.log`);
+  console.log(`  remove it:          npm run demo -- --down ${cluster.name}`);
+  console.log(`                 or:  node --import=tsx scripts/demo.ts --down ${cluster.name}`);
 }
 
 async function main(): Promise<number> {
@@ -109,7 +325,7 @@ async function main(): Promise<number> {
   }
 
   const name = `tsnet-demo-${randomBytes(2).toString('hex')}`;
-  console.log(`demo: starting cluster ${name}: ${NODES} nodes, etcd, one tsnet-agent per node`);
+  console.log(`demo: starting cluster ${name}: ${NODES} nodes, etcd, a registry, one tsnet-agent per node`);
   // From the first namespace on, an interrupt removes whatever the cluster's recorded state lists.
   const onSignal = (): void => {
     console.error('\ndemo: interrupted, removing the cluster');
@@ -119,39 +335,24 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const cluster = await startCluster({ nodes: NODES, name });
+  const cluster = await startCluster({ nodes: NODES, name, registry: true });
 
   let failed = 1;
   try {
-    const containers: Container[] = [];
-    for (const node of cluster.nodes) {
-      for (let k = 0; k < CONTAINERS_PER_NODE; k++) {
-        containers.push(await cluster.addContainer(node.index, `n${node.index}c${k}`));
-      }
-    }
-    await printNodes(cluster);
-    console.log('\ncontainers (tsnet-vxlan)');
-    console.log(
-      table([
-        ['container', 'node', 'IP', 'namespace'],
-        ...containers.map((c) => [c.name, `node${c.node}`, c.ip, c.netnsPath]),
-      ]),
-    );
-    failed = await connectivityMatrix(containers);
+    console.log('\nimage');
+    await publishImage(cluster);
+    const { webs, clients } = await runContainers(cluster);
+    printNodes(cluster);
+    printContainers([...webs, ...clients]);
+    failed = await checkMatrix(clients, webs);
   } catch (err) {
-    console.error(`demo: ${(err as Error).message}`);
-    if (!args.keep) await cluster.teardown().catch(() => undefined);
+    if (args.keep) printKept(cluster);
+    else await cluster.teardown().catch(() => undefined);
     throw err;
   }
 
-  if (args.keep) {
-    const c0 = cluster.containers()[0];
-    console.log(`\ndemo: cluster ${cluster.name} left running (files in ${cluster.dir})`);
-    if (c0) console.log(`  enter a container:  nsenter --net=${c0.netnsPath} sh`);
-    console.log(`  agent logs:         ${cluster.dir}/node*/agent.log`);
-    console.log(`  remove it:          node --import=tsx scripts/demo.ts --down ${cluster.name}`);
-    console.log(`                 or:  npm run demo -- --down ${cluster.name}`);
-  } else {
+  if (args.keep) printKept(cluster);
+  else {
     await cluster.teardown();
     console.log(`\ndemo: cluster ${cluster.name} removed`);
   }

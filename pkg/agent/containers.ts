@@ -20,7 +20,12 @@ import {
   ContainerStateError,
 } from '../container/handle.ts';
 import { inspectContainer } from '../container/inspect.ts';
-import { type ContainerNetworking, hostAndNoneOnly, type ResolvedNetwork } from '../container/networking.ts';
+import {
+  type ContainerNetworking,
+  hostAndNoneOnly,
+  type NetworkAttachment,
+  type ResolvedNetwork,
+} from '../container/networking.ts';
 import { parseCreateSpec } from '../container/parse.ts';
 import { type ContainerPaths, containerPaths, exitDirOf, runcRootOf } from '../container/paths.ts';
 import { type ContainerRecord, initialState, shortId } from '../container/record.ts';
@@ -51,11 +56,12 @@ import {
   waitForExit,
 } from '../runtime/conmon.ts';
 import { DEFAULT_RUNC, parseSignal, Runc, RuncError } from '../runtime/runc.ts';
-import { buildSpec, specToJson } from '../runtime/spec.ts';
+import { buildSpec, type MountOption, specToJson } from '../runtime/spec.ts';
 import { chainIds, unpackLayers } from '../snapshot/chain.ts';
 import { isMounted, mountAll, unmount } from '../snapshot/mount.ts';
 import { inTurn } from '../sync/turns.ts';
 import type { ApiService } from './api.ts';
+import { containerEtcMounts, validateExtraHosts } from './container-etc.ts';
 import type { ImageService } from './images.ts';
 import type { Service, ServiceHealth, StartContext } from './service.ts';
 
@@ -268,6 +274,7 @@ export class ContainerService implements Service, ContainerLookup {
     const spec = parseCreateSpec(req.specJson);
     // limits first: a bad -m is refused before anything is looked up or made
     validateResources(cgroupResourcesOf(spec), { onlineCpus: cpus().length });
+    validateExtraHosts(spec);
     const image = await this.resolveImage(spec.Image, req.pullMissing);
     const network = await this.resolveNetwork(spec);
     const id = newContainerId();
@@ -361,18 +368,33 @@ export class ContainerService implements Service, ContainerLookup {
     return this.networking.resolve(mode === 'default' ? 'bridge' : mode);
   }
 
-  private ociSpec(record: ContainerRecord, network: 'host' | { path: string }) {
+  private ociSpec(
+    record: ContainerRecord,
+    network: 'host' | { path: string },
+    etcMounts: MountOption[] = [],
+  ) {
     const p = this.paths(record.id);
     return buildSpec(
       runOptionsOf(record.spec, record.config, {
         id: record.id,
         rootfs: p.rootfs,
         network,
-        mounts: record.runMounts,
+        mounts: [...record.runMounts, ...etcMounts],
         cgroupsPath: containerCgroupPath(record.id),
         ...(this.opts.initBinary && { initBinary: this.opts.initBinary }),
       }),
     );
+  }
+
+  /** /etc/hosts, resolv.conf and hostname for this run, after its first network is attached. */
+  private etcMounts(record: ContainerRecord, network: 'host' | NetworkAttachment | undefined) {
+    return containerEtcMounts({
+      dir: this.paths(record.id).dir,
+      spec: record.spec,
+      config: record.config,
+      userTargets: record.runMounts.map((m) => m.target),
+      network,
+    });
   }
 
   private async mountRootfs(id: string): Promise<void> {
@@ -463,7 +485,8 @@ export class ContainerService implements Service, ContainerLookup {
         );
         record.networks = [attachment];
       }
-      const { spec } = this.ociSpec(record, netns);
+      const etcMounts = await this.etcMounts(record, network.kind === 'host' ? 'host' : record.networks[0]);
+      const { spec } = this.ociSpec(record, netns, etcMounts);
       await writeFile(join(p.bundleDir, 'config.json'), specToJson(spec), { mode: 0o600 });
       const monitor = await startMonitor({
         id,

@@ -1,14 +1,16 @@
 // The Containers service's lifecycle calls (create, start, stop, restart, kill, pause, unpause, remove,
-// rename, list, inspect, wait, prune) over the engine. The streaming and filesystem calls (attach, exec,
-// logs, stats, top, port, cp, export) are other modules' handlers, merged in through `extra`.
+// rename, list, inspect, wait, prune, port) over the engine. The streaming and filesystem calls (attach, exec,
+// logs, stats, top, cp, export) are other modules' handlers, merged in through `extra`.
 import * as grpc from '@grpc/grpc-js';
 import type { ContainerService, WaitCondition } from '../agent/containers.ts';
 import { CgroupError } from '../cgroups/index.ts';
+import { EtcFilesError } from '../container/etc-files.ts';
 import { ContainerNotFoundError, ContainerStateError } from '../container/handle.ts';
 import { publishedPorts } from '../container/inspect.ts';
 import { InvalidNameError } from '../container/names.ts';
 import { NetworkNotFoundError } from '../container/networking.ts';
 import { CreateSpecError } from '../container/parse.ts';
+import type { ContainerRecord } from '../container/record.ts';
 import { AmbiguousContainerError, NameConflictError, RecordError } from '../container/store.ts';
 import { FilterError } from '../container/summary.ts';
 import { ImageNotFoundError } from '../image/catalog.ts';
@@ -23,6 +25,7 @@ import { VolumeNotFoundError, VolumeRequestError } from '../volume/store.ts';
 import { agentErrorStatus, unaryHandler } from './errors.ts';
 import type { ContainerSummary } from './generated/tsnet/v1/ContainerSummary.ts';
 import type { ContainersHandlers } from './generated/tsnet/v1/Containers.ts';
+import type { PortBinding } from './generated/tsnet/v1/PortBinding.ts';
 import { statusOf as imageStatusOf } from './images.ts';
 
 /** Trailing metadata with Docker's exit code for a container that could not start (125, 126, 127). */
@@ -58,12 +61,7 @@ export function containersHandlers(
           createdUnix: Math.floor(Date.parse(record.created) / 1000),
           state: record.state.status,
           status,
-          ports: publishedPorts(record).map((p) => ({
-            hostIp: p.hostIp,
-            hostPort: p.hostPort,
-            containerPort: p.containerPort,
-            protocol: p.protocol,
-          })),
+          ports: portBindingsOf(record),
           labels: record.config.labels,
           networks: record.networkNames,
           exitCode: record.state.exitCode,
@@ -71,6 +69,8 @@ export function containersHandlers(
       ),
     })),
     Inspect: unary(async (req) => ({ json: JSON.stringify(engine.inspect(req.container)) })),
+    // the ports the running container's attachments published, host ports picked for -P included
+    Port: unary(async (req) => ({ ports: portBindingsOf(engine.find(req.container)) })),
     Wait: unary(async (req) => {
       const condition = (req.condition || 'not-running') as WaitCondition;
       if (!WAIT_CONDITIONS.has(condition))
@@ -84,6 +84,15 @@ export function containersHandlers(
   };
   // grpc-js answers UNIMPLEMENTED for the calls no module serves
   return handlers as ContainersHandlers;
+}
+
+function portBindingsOf(record: ContainerRecord): PortBinding[] {
+  return publishedPorts(record).map((p) => ({
+    hostIp: p.hostIp,
+    hostPort: p.hostPort,
+    containerPort: p.containerPort,
+    protocol: p.protocol,
+  }));
 }
 
 /** The status a failure maps to; image and registry failures as the Images service maps them. */
@@ -112,7 +121,8 @@ export function containerStatusOf(err: unknown): { code: grpc.status; details: s
     err instanceof CapabilityError ||
     err instanceof UserSpecError ||
     err instanceof AmbiguousContainerError ||
-    err instanceof RecordError
+    err instanceof RecordError ||
+    err instanceof EtcFilesError
   )
     return { code: grpc.status.INVALID_ARGUMENT, details };
   return imageStatusOf(err);

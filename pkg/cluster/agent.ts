@@ -23,6 +23,16 @@ export function agentCommand(): string[] {
   );
 }
 
+const CTL_BUNDLE = join(REPO_ROOT, 'dist/bin/tsnetctl');
+const CTL_SOURCE = join(REPO_ROOT, 'cmd/tsnetctl/main.ts');
+
+/** The argv prefix that starts tsnetctl, chosen as agentCommand() chooses (TSNET_AGENT_FROM_SOURCE too). */
+export function ctlCommand(): string[] {
+  if (existsSync(CTL_BUNDLE) && process.env['TSNET_AGENT_FROM_SOURCE'] !== '1') return [CTL_BUNDLE];
+  if (existsSync(CTL_SOURCE)) return [process.execPath, '--import=tsx', CTL_SOURCE];
+  throw new Error(`tsnetctl not found: neither ${CTL_BUNDLE} (npm run build) nor ${CTL_SOURCE}`);
+}
+
 /** The executable of a CNI plugin built into dist/cni. */
 export function cniPluginPath(type: string): string {
   const path = join(DIST_CNI, type);

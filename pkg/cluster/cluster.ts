@@ -12,10 +12,13 @@ import { firstIPv4, runCni } from './cni.ts';
 import { ETCD_UNDERLAY_IP, ETCD_URL, etcdSocketEndpoint, startEtcdServer } from './etcd.ts';
 import { ip, ipJson, nsRun, PollAbort, pollUntil } from './exec.ts';
 import { isAlive, spawnLogged, stopPid } from './process.ts';
+import { REGISTRY_HOST, REGISTRY_UNDERLAY_IP, startRegistryServer } from './registry.ts';
+import { removeRuntimeContainers, sweepRuntime } from './runtime.ts';
 import {
   type ClusterState,
   type ContainerRecord,
   clusterDir,
+  clusterRunRoot,
   loadState,
   saveState,
   validateName,
@@ -44,6 +47,8 @@ export interface ClusterOptions {
   agentArgs?: string[];
   /** Start the agents (all at once) and wait for them to be healthy; default true. */
   startAgents?: boolean;
+  /** Run an image registry on the underlay (REGISTRY_HOST); the agents may pull from it over plain HTTP. */
+  registry?: boolean;
 }
 
 export interface ClusterNode {
@@ -58,6 +63,10 @@ export interface ClusterNode {
   readonly cniSocket: string;
   /** The agent's --run-dir: its API socket (tsnet.sock) and other volatile state. */
   readonly runDir: string;
+  /** The agent's API socket (the default under --run-dir): `tsnetctl --host unix://...`. */
+  readonly apiSocket: string;
+  /** The agent's --cni-conf-dir: the runtime's networks of this node, never the machine's /etc/cni/net.d. */
+  readonly cniConfDir: string;
   readonly logFile: string;
 }
 
@@ -104,10 +113,16 @@ export class Cluster {
   readonly nodes: readonly ClusterNode[];
   readonly network: string;
   readonly usesEtcd: boolean;
+  readonly usesRegistry: boolean;
   /** etcd client URL from inside a node namespace. */
   readonly etcdUrl: string = ETCD_URL;
   /** etcd client endpoint from any namespace (a unix socket), for pkg/store and etcdctl. */
   readonly etcdEndpoint: string;
+  /**
+   * The agents' run dirs, short and outside `dir`: a container's conmon attach socket is
+   * `RUN_DIR/containers/<64-hex id>/attach`, and a unix socket path has at most 107 bytes.
+   */
+  readonly runRoot: string;
   private readonly state: ClusterState;
   private readonly agentArgs: string[];
 
@@ -118,11 +133,13 @@ export class Cluster {
     this.dir = state.dir;
     this.network = options.network ?? DEFAULT_NETWORK;
     this.usesEtcd = options.etcd ?? true;
+    this.usesRegistry = options.registry ?? false;
     this.etcdEndpoint = etcdSocketEndpoint(this.etcdDir);
     this.agentArgs = [
       ...(options.leaseTtl !== undefined ? ['--lease-ttl', String(options.leaseTtl)] : []),
       ...(options.agentArgs ?? []),
     ];
+    this.runRoot = clusterRunRoot(this.name);
     this.nodes = Array.from({ length: nodeCount }, (_, index) => {
       const dataDir = join(this.dir, `node${index}`);
       return {
@@ -133,7 +150,9 @@ export class Cluster {
         dataDir,
         subnetFile: join(dataDir, 'subnet.env'),
         cniSocket: join(dataDir, 'cni.sock'),
-        runDir: join(dataDir, 'run'),
+        runDir: join(this.runRoot, `n${index}`),
+        apiSocket: join(this.runRoot, `n${index}`, 'tsnet.sock'),
+        cniConfDir: join(dataDir, 'net.d'),
         logFile: join(dataDir, 'agent.log'),
       };
     });
@@ -149,6 +168,11 @@ export class Cluster {
 
   private get etcdNetns(): string {
     return `${this.name}-etcd`;
+  }
+
+  /** The registry's namespace (on the underlay at REGISTRY_HOST). */
+  get registryNetnsPath(): string {
+    return `/run/netns/${this.name}-reg`;
   }
 
   private node(i: number): ClusterNode {
@@ -180,6 +204,10 @@ export class Cluster {
     if (this.usesEtcd) {
       const etcdNs = this.createNetns(this.etcdNetns);
       await this.joinUnderlay(etcdNs, 'etcd', ETCD_UNDERLAY_IP);
+    }
+    if (this.usesRegistry) {
+      const regNs = this.createNetns(`${this.name}-reg`);
+      await this.joinUnderlay(regNs, 'reg', REGISTRY_UNDERLAY_IP);
     }
   }
 
@@ -243,6 +271,30 @@ export class Cluster {
     saveState(this.state);
   }
 
+  // --- registry ---------------------------------------------------------------------------------------------
+
+  async startRegistry(): Promise<void> {
+    if (!this.usesRegistry) throw new Error(`cluster ${this.name} runs without a registry`);
+    if (this.state.registryPid !== undefined && isAlive(this.state.registryPid)) return;
+    this.state.registryPid = await startRegistryServer({
+      dir: this.registryDir,
+      netnsPath: this.registryNetnsPath,
+    });
+    saveState(this.state);
+  }
+
+  async stopRegistry(): Promise<void> {
+    const pid = this.state.registryPid;
+    if (pid === undefined) return;
+    await stopPid(pid, { mustContain: this.registryDir });
+    delete this.state.registryPid;
+    saveState(this.state);
+  }
+
+  private get registryDir(): string {
+    return join(this.dir, 'registry');
+  }
+
   // --- agents -----------------------------------------------------------------------------------------------
 
   agentPid(i: number): number | undefined {
@@ -269,6 +321,9 @@ export class Cluster {
       node.cniSocket,
       '--run-dir',
       node.runDir,
+      '--cni-conf-dir',
+      node.cniConfDir,
+      ...(this.usesRegistry ? ['--insecure-registry', REGISTRY_HOST] : []),
       '--http',
       AGENT_HTTP,
       '--vxlan-name',
@@ -500,6 +555,12 @@ export class Cluster {
         errors.push(err);
       }
     };
+    // The agents' own containers first, through their APIs, while the agents still run.
+    await Promise.all(
+      this.nodes
+        .filter((n) => this.agentPid(n.index) !== undefined)
+        .map((n) => step(() => removeRuntimeContainers(n.apiSocket))),
+    );
     for (const record of [...this.state.containers].reverse())
       await step(() => this.removeContainerRecord(record));
     await Promise.all(
@@ -508,9 +569,13 @@ export class Cluster {
       ),
     );
     this.state.agents = {};
+    // What an agent that died could not remove: its containers, their monitors and rootfs mounts.
+    for (const node of this.nodes) await step(() => sweepRuntime(node.runDir, [this.dir, this.runRoot]));
+    await step(() => this.stopRegistry());
     await step(() => this.stopEtcd());
     for (const name of [...this.state.netns].reverse()) await step(() => deleteNamedNetns(name));
     this.state.netns = [];
+    await step(() => rmSync(this.runRoot, { recursive: true, force: true }));
     await step(() => rmSync(this.dir, { recursive: true, force: true }));
     if (errors.length > 0) {
       throw new AggregateError(
@@ -535,7 +600,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   writeMeta(cluster, options);
   try {
     await cluster.buildUnderlay();
-    if (cluster.usesEtcd) await cluster.startEtcd();
+    // Side by side, but both settled before a failure tears down: a pid not yet recorded would leak.
+    const started = await Promise.allSettled([
+      cluster.usesEtcd ? cluster.startEtcd() : undefined,
+      cluster.usesRegistry ? cluster.startRegistry() : undefined,
+    ]);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
     await cluster.initNetwork();
     if (options.startAgents ?? true) {
       await Promise.all(cluster.nodes.map((n) => cluster.startAgent(n.index)));

@@ -1,6 +1,6 @@
 // A local multi-node tsnet cluster in network namespaces, shared by the cluster tests, the demo and the overlay
 // benchmark. See cluster.ts.
-export { agentCommand, cniPluginPath, DIST_CNI, REPO_ROOT } from './agent.ts';
+export { agentCommand, cniPluginPath, ctlCommand, DIST_CNI, REPO_ROOT } from './agent.ts';
 export {
   AGENT_HTTP,
   Cluster,
@@ -21,3 +21,4 @@ export { type PairResult, pingAllPairs } from './connectivity.ts';
 export { ETCD_UNDERLAY_IP, ETCD_URL } from './etcd.ts';
 export { ip, ipJson, nsRun, PollAbort, pings, pollUntil, run, sleep } from './exec.ts';
 export { isAlive, rssKib, stopPid } from './process.ts';
+export { REGISTRY_HOST, REGISTRY_UNDERLAY_IP } from './registry.ts';

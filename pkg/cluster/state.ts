@@ -1,5 +1,6 @@
 // What a cluster made, written to `<dir>/cluster.json` after every change, so that teardown can find every
 // namespace, process and container even from another process (`demo --down NAME`) or after a failed start.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,8 @@ export interface ClusterState {
   /** Agent pid per node index, while running. */
   agents: Record<string, number>;
   etcdPid?: number;
+  /** The cluster's image registry (docker-registry on the underlay), while running. */
+  registryPid?: number;
   containers: ContainerRecord[];
 }
 
@@ -40,6 +43,11 @@ export function validateName(kind: string, name: string): string {
 /** Where a cluster named `name` keeps its files. */
 export function clusterDir(name: string): string {
   return join(tmpdir(), `tsnet-cluster-${validateName('cluster', name)}`);
+}
+
+/** Where a cluster's agents keep their run dirs: short, for the unix sockets under them (see Cluster.runRoot). */
+export function clusterRunRoot(name: string): string {
+  return `/run/tsnc-${createHash('sha256').update(validateName('cluster', name)).digest('hex').slice(0, 8)}`;
 }
 
 export function saveState(state: ClusterState): void {

@@ -1,0 +1,81 @@
+// The /etc/hosts, /etc/resolv.conf and /etc/hostname of one container run, made once its first network
+// is attached (its address and gateway are known then) and bind-mounted over the image's. On the host
+// network the container sees the node's own files, as Docker gives them.
+import { readFile } from 'node:fs/promises';
+import { hostname as nodeHostname } from 'node:os';
+import { join } from 'node:path';
+import type { ContainerCreateSpec } from '../container/create-spec.ts';
+import { hostsContent, parseExtraHost, writeEtcFiles } from '../container/etc-files.ts';
+import type { NetworkAttachment } from '../container/networking.ts';
+import type { ResolvedConfig } from '../container/record.ts';
+import { writeFileAtomic } from '../fsutil/atomic.ts';
+import type { MountOption } from '../runtime/spec.ts';
+
+const NODE_HOSTS = '/etc/hosts';
+const NODE_RESOLV_CONF = '/etc/resolv.conf';
+
+export interface ContainerEtcRequest {
+  /** where the files are written (the container's directory) */
+  readonly dir: string;
+  readonly spec: ContainerCreateSpec;
+  readonly config: ResolvedConfig;
+  /** what its mounts put in the container (a user's /etc/hosts wins over the generated one) */
+  readonly userTargets: readonly string[];
+  /** 'host': the node's network; else its first network's attachment (none: undefined) */
+  readonly network: 'host' | NetworkAttachment | undefined;
+}
+
+async function readOr(path: string, fallback: string): Promise<string> {
+  return readFile(path, 'utf8').catch(() => fallback);
+}
+
+/** `--add-host` entries refused at create, as Docker does; host-gateway is resolved at start. */
+export function validateExtraHosts(spec: ContainerCreateSpec): void {
+  for (const entry of spec.HostConfig?.ExtraHosts ?? []) parseExtraHost(entry, '127.0.0.1');
+}
+
+/** Writes the container's etc files and answers the bind mounts that put them in place. */
+export async function containerEtcMounts(req: ContainerEtcRequest): Promise<MountOption[]> {
+  const hc = req.spec.HostConfig ?? {};
+  const hostResolvConf = await readOr(NODE_RESOLV_CONF, '');
+  if (req.network === 'host') return nodeEtcMounts(req, hostResolvConf);
+  const attachment = req.network;
+  return writeEtcFiles(req.dir, {
+    hostname: req.config.hostname,
+    ...(req.config.domainname && { domainname: req.config.domainname }),
+    ...(attachment?.ipAddress && { ip: attachment.ipAddress }),
+    extraHosts: hc.ExtraHosts ?? [],
+    ...(attachment?.gateway && { hostGatewayIp: attachment.gateway }),
+    dns: hc.Dns ?? [],
+    dnsSearch: hc.DnsSearch ?? [],
+    dnsOptions: hc.DnsOptions ?? [],
+    hostResolvConf,
+    userTargets: req.userTargets,
+  });
+}
+
+/**
+ * The host network: the node's hosts (plus --add-host) and resolv.conf as they are (its loopback resolver
+ * is reachable there) and its hostname.
+ */
+async function nodeEtcMounts(req: ContainerEtcRequest, hostResolvConf: string): Promise<MountOption[]> {
+  const extra = req.spec.HostConfig?.ExtraHosts ?? [];
+  const nodeHosts = await readOr(NODE_HOSTS, hostsContent({ hostname: 'localhost', hostResolvConf: '' }));
+  const files = [
+    {
+      file: 'hosts',
+      target: '/etc/hosts',
+      text: `${nodeHosts.trimEnd()}\n${extra.map((e) => `${parseExtraHost(e, '127.0.0.1')}\n`).join('')}`,
+    },
+    { file: 'resolv.conf', target: '/etc/resolv.conf', text: hostResolvConf },
+    // the node's UTS namespace is shared with the node's network
+    { file: 'hostname', target: '/etc/hostname', text: `${nodeHostname()}\n` },
+  ].filter((f) => !req.userTargets.includes(f.target));
+  const mounts: MountOption[] = [];
+  for (const f of files) {
+    const source = join(req.dir, f.file);
+    await writeFileAtomic(source, f.text, { mode: 0o644 });
+    mounts.push({ type: 'bind', source, target: f.target, readonly: false, propagation: 'rprivate' });
+  }
+  return mounts;
+}
