@@ -83,6 +83,8 @@ export interface CreateRequest {
   readonly specJson: string;
   readonly name: string;
   readonly pullMissing: boolean;
+  /** The image to run instead of looking up spec.Image: a build step's layers so far (pkg/build). */
+  readonly image?: LocalImage;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -268,7 +270,7 @@ export class ContainerService implements Service, ContainerLookup {
     const spec = parseCreateSpec(req.specJson);
     // limits first: a bad -m is refused before anything is looked up or made
     validateResources(cgroupResourcesOf(spec), { onlineCpus: cpus().length });
-    const image = await this.resolveImage(spec.Image, req.pullMissing);
+    const image = req.image ?? (await this.resolveImage(spec.Image, req.pullMissing));
     const network = await this.resolveNetwork(spec);
     const id = newContainerId();
     const config = resolveConfig(spec, image.config.config ?? {}, { hostname: shortId(id) });
