@@ -19,7 +19,13 @@ import { chainIds } from '../snapshot/chain.ts';
 import { isMounted, mountAll, unmount } from '../snapshot/mount.ts';
 import { temporaryKey } from '../snapshot/overlay.ts';
 import { BuildCache, type CacheEntry, cacheKey } from './cache.ts';
-import { type HistoryEntry, historyEntry, type ImageRuntimeConfig, StageConfig } from './config.ts';
+import {
+  type HistoryEntry,
+  historyEntry,
+  type ImageRuntimeConfig,
+  resolveWorkdir,
+  StageConfig,
+} from './config.ts';
 import { type BuildContext, destinationOf, extractArchive, localArchiveCompression } from './context.ts';
 import { resolveCopyOwner } from './copy-options.ts';
 import { DockerfileError, type Instruction, type ParsedDockerfile } from './dockerfile.ts';
@@ -266,7 +272,15 @@ export class Builder {
       key = cacheKey({ parentChainId, instruction: instr, env, argv, workdir, user });
       produce = () => this.#run(state, { argv, env, workdir, user }, `${file}:${instr.line}`, opts.progress);
     } else {
-      const copy = await this.#copySource(plan, stageIndex, instr, built);
+      // A relative destination is below WORKDIR; `.` and a trailing `/` name a directory.
+      const dir = instr.dest.endsWith('/') || instr.dest === '.' || instr.dest.endsWith('/.');
+      const dest = resolveWorkdir(c.WorkingDir, instr.dest);
+      const copy = await this.#copySource(
+        plan,
+        stageIndex,
+        { ...instr, dest: dir && dest !== '/' ? `${dest}/` : dest },
+        built,
+      );
       key = cacheKey({
         parentChainId,
         instruction: instr,
