@@ -169,7 +169,7 @@ export class Builder {
       opts.progress(
         `Step ${step}/${total} : ${df.instructions.find((i) => i.line === stage.line)?.text ?? 'FROM'}`,
       );
-      const state = await this.#base(plan, stage.base, built, opts);
+      const state = await this.#base(stage.base, built, opts);
       const scope = new StageScope(df, plan.globals, opts.buildArgs ?? {}, state.config.config.Env ?? []);
       for (const raw of stage.instructions) {
         step++;
@@ -184,7 +184,6 @@ export class Builder {
   }
 
   async #base(
-    plan: BuildPlan,
     base: BuildPlan['stages'][number]['base'],
     built: Map<number, StageState>,
     opts: BuildOptions,
