@@ -89,6 +89,8 @@ export interface CreateRequest {
   readonly specJson: string;
   readonly name: string;
   readonly pullMissing: boolean;
+  /** The image to run instead of looking up spec.Image: a build step's layers so far (pkg/build). */
+  readonly image?: LocalImage;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -275,7 +277,7 @@ export class ContainerService implements Service, ContainerLookup {
     // limits first: a bad -m is refused before anything is looked up or made
     validateResources(cgroupResourcesOf(spec), { onlineCpus: cpus().length });
     validateExtraHosts(spec);
-    const image = await this.resolveImage(spec.Image, req.pullMissing);
+    const image = req.image ?? (await this.resolveImage(spec.Image, req.pullMissing));
     const network = await this.resolveNetwork(spec);
     const id = newContainerId();
     const config = resolveConfig(spec, image.config.config ?? {}, { hostname: shortId(id) });

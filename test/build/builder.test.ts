@@ -1,0 +1,164 @@
+// The builder over real stores in a temp dir (content store, image store, overlay snapshotter): a multi-stage
+// build from scratch with COPY (.dockerignore applied), COPY --from, metadata instructions; the image's layers
+// hold the files; a second build is all cached; a changed file invalidates from its COPY on; a failing step
+// names its line and leaves no snapshot or scratch dir behind. (RUN needs the engine: see EngineStepRunner.)
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import test from 'ava';
+import tar from 'tar-stream';
+import { Builder } from '../../pkg/build/builder.ts';
+import { BuildContext } from '../../pkg/build/context.ts';
+import { parseDockerfile } from '../../pkg/build/dockerfile.ts';
+import type { Digest } from '../../pkg/content/digest.ts';
+import { LocalContentStore } from '../../pkg/content/local.ts';
+import { ImageCatalog } from '../../pkg/image/catalog.ts';
+import { LocalImageStore } from '../../pkg/image/store.ts';
+import { OverlaySnapshotter } from '../../pkg/snapshot/overlay.ts';
+import { withTempDir } from '../helpers/tmp.ts';
+
+const DOCKERFILE = `FROM scratch AS assets
+COPY data/ /assets/
+COPY extra.txt /assets/extra.txt
+
+FROM scratch
+ENV GREETING=hello APP_DIR=/app
+WORKDIR $APP_DIR
+COPY --from=assets /assets/ ./assets/
+COPY main.txt .
+USER 1000:1000
+EXPOSE 8080/tcp
+ENTRYPOINT ["/bin/app"]
+CMD ["--serve"]
+`;
+
+async function world(dir: string) {
+  const ctx = join(dir, 'ctx');
+  await mkdir(join(ctx, 'data'), { recursive: true });
+  await writeFile(join(ctx, 'data', 'a.txt'), 'A\n');
+  await writeFile(join(ctx, 'data', 'secret.key'), 'nope\n');
+  await writeFile(join(ctx, 'extra.txt'), 'extra\n');
+  await writeFile(join(ctx, 'main.txt'), 'main v1\n');
+  await writeFile(join(ctx, '.dockerignore'), '**/*.key\n');
+  const data = join(dir, 'data');
+  const content = new LocalContentStore(join(data, 'content'));
+  const images = new LocalImageStore(join(data, 'images'));
+  const snapshots = await OverlaySnapshotter.open(join(data, 'snapshots'));
+  const catalog = new ImageCatalog({ content, images, snapshots });
+  const scratchDir = join(data, 'tmp');
+  const build = async (noCache = false) => {
+    const lines: string[] = [];
+    const builder = new Builder(
+      {
+        catalog,
+        cacheDir: join(data, 'cache'),
+        scratchDir,
+        pull: async (ref) => {
+          throw new Error(`no pulls in this test (${ref})`);
+        },
+      },
+      noCache,
+    );
+    const result = await builder.build({
+      dockerfile: parseDockerfile(DOCKERFILE),
+      context: await BuildContext.open(ctx),
+      tags: ['test/app:1'],
+      progress: (line) => lines.push(line),
+    });
+    return { result, lines };
+  };
+  return { ctx, catalog, snapshots, scratchDir, build };
+}
+
+async function layerFiles(catalog: ImageCatalog, digest: Digest): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const extract = tar.extract();
+  const done = (async () => {
+    for await (const entry of extract) {
+      const chunks: Buffer[] = [];
+      for await (const c of entry) chunks.push(c as Buffer);
+      files.set(entry.header.name, Buffer.concat(chunks).toString());
+    }
+  })();
+  (await catalog.stores.content.reader(digest as Digest)).pipe(createGunzip()).pipe(extract);
+  await done;
+  return files;
+}
+
+test('a multi-stage build from scratch: layers, config, cache, invalidation', async (t) => {
+  await withTempDir(async (dir) => {
+    const w = await world(dir);
+    const first = await w.build();
+    t.false(first.lines.includes('CACHED'));
+    const image = await w.catalog.find('test/app:1');
+    t.is(image.id as string, first.result.id);
+    const c = image.config.config ?? {};
+    t.deepEqual(c.Env, ['GREETING=hello', 'APP_DIR=/app']);
+    t.is(c.WorkingDir, '/app');
+    t.is(c.User, '1000:1000');
+    t.deepEqual(Object.keys(c.ExposedPorts ?? {}), ['8080/tcp']);
+    t.deepEqual(c.Entrypoint, ['/bin/app']);
+    t.deepEqual(c.Cmd, ['--serve']);
+    t.is(image.manifest.layers.length, 2);
+    t.is(image.config.rootfs?.diff_ids?.length, 2);
+    const [assets, main] = image.manifest.layers;
+    const assetFiles = await layerFiles(w.catalog, assets!.digest as Digest);
+    t.is(assetFiles.get('app/assets/a.txt'), 'A\n');
+    t.is(assetFiles.get('app/assets/extra.txt'), 'extra\n');
+    t.false(
+      [...assetFiles.keys()].some((n) => n.endsWith('secret.key')),
+      'excluded by .dockerignore',
+    );
+    t.is((await layerFiles(w.catalog, main!.digest as Digest)).get('app/main.txt'), 'main v1\n');
+    t.is(image.config.history?.filter((h) => !h.empty_layer).length, 2);
+
+    const second = await w.build();
+    t.is(second.result.id.length, 71);
+    t.is(second.lines.filter((l) => l === 'CACHED').length, 4, second.lines.join('\n'));
+    t.deepEqual((await w.catalog.find('test/app:1')).config.rootfs?.diff_ids, image.config.rootfs?.diff_ids);
+
+    await writeFile(join(w.ctx, 'main.txt'), 'main v2\n');
+    const third = await w.build();
+    t.is(third.lines.filter((l) => l === 'CACHED').length, 3, third.lines.join('\n'));
+    const changed = await w.catalog.find('test/app:1');
+    t.is(changed.manifest.layers[0]?.digest, assets?.digest);
+    t.not(changed.manifest.layers[1]?.digest, main?.digest);
+    t.is(
+      (await layerFiles(w.catalog, changed.manifest.layers[1]!.digest as Digest)).get('app/main.txt'),
+      'main v2\n',
+    );
+    t.deepEqual(await readdir(w.scratchDir), [], 'no scratch dirs left');
+    t.false(
+      (await w.snapshots.list()).some((s) => s.kind !== 'committed'),
+      'no active snapshots left',
+    );
+  });
+});
+
+test('a COPY of a missing file fails naming the line and leaves nothing behind', async (t) => {
+  await withTempDir(async (dir) => {
+    const w = await world(dir);
+    const before = (await w.snapshots.list()).length;
+    await writeFile(join(w.ctx, 'Dockerfile'), 'x');
+    const builder = new Builder({
+      catalog: w.catalog,
+      cacheDir: join(dir, 'cache'),
+      scratchDir: w.scratchDir,
+      pull: async () => undefined,
+    });
+    const err = await t.throwsAsync(
+      builder.build({
+        dockerfile: parseDockerfile('FROM scratch\nCOPY main.txt /\nCOPY missing.txt /\n'),
+        context: await BuildContext.open(w.ctx),
+        tags: ['test/bad:1'],
+        progress: () => undefined,
+      }),
+    );
+    t.regex(err?.message ?? '', /missing\.txt: not found/);
+    t.is((await w.snapshots.list()).filter((s) => s.kind !== 'committed').length, 0);
+    t.true((await w.snapshots.list()).length >= before);
+    t.deepEqual(await readdir(w.scratchDir).catch(() => []), []);
+    await t.throwsAsync(w.catalog.find('test/bad:1'));
+    t.truthy(await readFile(join(w.ctx, 'main.txt')));
+  });
+});
