@@ -280,8 +280,7 @@ export function composeCommand(ctx: CliContext): Command {
           if (!(service in project.services)) throw new Error(`no such service: ${service}`);
           const name = `${project.name}-${service}-${o.index}`;
           const container = (await serviceContainers(ctx, project, [service])).find((c) => c.name === name);
-          if (container?.state !== 'running')
-            throw new Error(`service "${service}" is not running`);
+          if (container?.state !== 'running') throw new Error(`service "${service}" is not running`);
           const tty = o.TTY && ctx.stdin.isTTY === true;
           process.exitCode = await daemonFailureIs125(async () => {
             const agent = ctx.agent();
