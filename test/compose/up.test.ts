@@ -65,6 +65,7 @@ e2e('compose up/ps/up again/recreate one/down -v on a real agent', async (t) => 
   t.timeout(300_000);
   await withNetnses('cmp', 1, ([ns]) =>
     withTempDir(async (dir) => {
+      nsexec(ns!.path, 'ip', ['link', 'set', 'lo', 'up']); // curl's 127.0.0.1 of the agent's namespace
       const agent = startTestAgent(ns!.path, dir);
       const client = await agent.connect();
       const file = join(dir, 'compose.yaml');
