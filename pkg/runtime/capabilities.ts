@@ -1,6 +1,8 @@
 // Linux capabilities for a container: Docker's default set, and --cap-add/--cap-drop (names with or
 // without "CAP_", any case, and "ALL") applied to it the way Docker does.
 
+import { readFileSync } from 'node:fs';
+
 /** Every capability Linux defines, in bit order (CAP_CHOWN is bit 0, CAP_CHECKPOINT_RESTORE bit 40). */
 export const ALL_CAPABILITIES = [
   'CAP_CHOWN',
@@ -104,6 +106,15 @@ export function containerCapabilities(changes: CapabilityChanges = {}): string[]
   for (const cap of drop) if (cap !== 'ALL') caps.delete(cap);
   // bit order, so the same request always gives the same spec
   return ALL_CAPABILITIES.filter((c) => caps.has(c));
+}
+
+/**
+ * Every capability the agent itself may hand out: its bounding set (root here lacks CAP_SYS_RESOURCE, and
+ * runc refuses to apply a capability it does not hold: "unable to apply caps: operation not permitted").
+ */
+export function hostCapabilities(status = readFileSync('/proc/self/status', 'utf8')): string[] {
+  const bounding = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
+  return ALL_CAPABILITIES.filter((_, bit) => (bounding >> BigInt(bit)) & 1n);
 }
 
 /** The capability mask the kernel shows as CapEff in /proc/PID/status, for a set of names. */

@@ -17,7 +17,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { attachToMonitor, type MonitorAttachment } from './attach.ts';
-import { ALL_CAPABILITIES } from './capabilities.ts';
+import { hostCapabilities } from './capabilities.ts';
 import { DEFAULT_CONMON, resizeTerminal } from './conmon.ts';
 import type { OciProcess, OciSpec } from './oci.ts';
 import { classifyStartFailure, DEFAULT_RUNC, validateContainerId } from './runc.ts';
@@ -81,15 +81,6 @@ export interface ExecSession {
 /** The exec cannot be started at all (bad user, bad working directory, no command). */
 export class ExecSetupError extends Error {
   override name = 'ExecSetupError';
-}
-
-/**
- * Every capability the agent itself may hand out: its bounding set (root here lacks CAP_SYS_RESOURCE, and
- * runc refuses to apply a capability it does not hold).
- */
-function hostCapabilities(status = readFileSync('/proc/self/status', 'utf8')): string[] {
-  const bounding = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
-  return ALL_CAPABILITIES.filter((_, bit) => (bounding >> BigInt(bit)) & 1n);
 }
 
 /** The exec's process spec: the container's process with the exec's changes. */

@@ -13,7 +13,7 @@ import {
   validateCgroupPath,
   validateResources,
 } from '../cgroups/index.ts';
-import { containerCapabilities } from './capabilities.ts';
+import { containerCapabilities, hostCapabilities } from './capabilities.ts';
 import {
   OCI_VERSION,
   type OciDeviceCgroup,
@@ -92,6 +92,8 @@ export interface RunOptions {
 /** Facts about the host the spec depends on; read from this host unless given (tests). */
 export interface HostFacts {
   readonly hardLimits?: ReadonlyMap<string, number>;
+  /** the capabilities the agent holds (default: its bounding set) */
+  readonly capabilities?: readonly string[];
   /** the agent holds CAP_SYS_RESOURCE: it may raise hard rlimits and lower oom_score_adj */
   readonly canRaiseLimits?: boolean;
   /** the agent's own oom_score_adj */
@@ -454,7 +456,11 @@ export function buildSpec(opts: RunOptions, host: HostFacts = {}): BuiltSpec {
   );
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
 
-  const caps = containerCapabilities({ add: opts.capAdd ?? [], drop: opts.capDrop ?? [], privileged });
+  const requested = containerCapabilities({ add: opts.capAdd ?? [], drop: opts.capDrop ?? [], privileged });
+  // "all" (--privileged, --cap-add ALL) is all the agent holds, as Docker's GetAllCapabilities
+  const wantsAll = privileged || (opts.capAdd ?? []).some((c) => c.toUpperCase() === 'ALL');
+  const held = wantsAll ? new Set(host.capabilities ?? hostCapabilities()) : undefined;
+  const caps = held ? requested.filter((c) => held.has(c)) : requested;
 
   const ulimits = (opts.ulimits ?? []).map((u) => (typeof u === 'string' ? parseUlimit(u) : u));
   const { rlimits, warnings: rlimitWarnings } = toOciRlimits(ulimits, {

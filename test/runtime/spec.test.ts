@@ -8,6 +8,7 @@ import {
   capabilityMask,
   containerCapabilities,
   DEFAULT_CAPABILITIES,
+  hostCapabilities,
 } from '../../pkg/runtime/capabilities.ts';
 import { currentHardLimits, hasSysResource, parseUlimit, UlimitError } from '../../pkg/runtime/rlimits.ts';
 import { DEFAULT_SECCOMP_PROFILE, seccompForContainer } from '../../pkg/runtime/seccomp.ts';
@@ -344,7 +345,7 @@ test('security: seccomp=unconfined, no-new-privileges, privileged', (t) =>
     t.is(privileged.linux.seccomp, undefined);
     t.is(privileged.linux.maskedPaths, undefined);
     t.is(privileged.linux.readonlyPaths, undefined);
-    t.is(privileged.process.capabilities?.effective.length, ALL_CAPABILITIES.length);
+    t.deepEqual(privileged.process.capabilities?.effective, hostCapabilities(), 'all the agent holds');
     t.deepEqual(privileged.linux.resources?.devices, [{ allow: true, access: 'rwm' }]);
     t.false(privileged.mounts.find((m) => m.destination === '/sys')?.options?.includes('ro'));
 
