@@ -63,6 +63,7 @@ import { inTurn } from '../sync/turns.ts';
 import type { ApiService } from './api.ts';
 import { containerEtcMounts, validateExtraHosts } from './container-etc.ts';
 import type { ImageService } from './images.ts';
+import { startLogRotation } from './log-rotation.ts';
 import type { Service, ServiceHealth, StartContext } from './service.ts';
 
 /** An attach that has not connected by then is left behind: the container starts anyway. */
@@ -572,6 +573,13 @@ export class ContainerService implements Service, ContainerLookup {
       abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
     });
     const exited = Promise.race([recorded, lost]);
+    const record = this.store.byId(id);
+    const stopRotation =
+      record &&
+      startLogRotation(record.spec, p, (err) =>
+        this.log?.warn({ container: id, err: err.message }, 'log rotation failed'),
+      );
+    if (stopRotation) abort.signal.addEventListener('abort', () => void stopRotation(), { once: true });
     const run: RunWatch = { monitorPid, abort, exited };
     this.runs.set(id, run);
     exited.then(

@@ -1,6 +1,7 @@
 // parseCreateSpec: Docker's ContainerCreate body (JSON) checked field by field, so that a bad request is
 // refused at the edge with one line naming the field, and everything after it can trust the shape. Unknown
 // fields are ignored, as Docker's decoder does.
+import { LogOptionError, parseLogRotation } from '../logs/rotate.ts';
 import type { ContainerCreateSpec } from './create-spec.ts';
 
 export class CreateSpecError extends Error {
@@ -201,6 +202,12 @@ const hostConfig: Checker = (path, v) => {
     LogConfig: (lp, lv) => {
       checkObject(lp, lv);
       fields(`${lp}.`, lv, { Type: check.string, Config: check.stringMap });
+      try {
+        parseLogRotation(lv);
+      } catch (err) {
+        if (!(err instanceof LogOptionError)) throw err;
+        throw new CreateSpecError(`invalid container spec: ${lp}: ${err.message}`);
+      }
     },
     OomScoreAdj: int(-1000, 1000),
   });

@@ -101,11 +101,15 @@ export function startSession<In extends SessionInput>(
       }
     });
     call.once('end', () => resolve(result));
-    call.once('error', (err) => reject(callError(host, err)));
+    // `on`, not `once`: a second error event without a listener would end tsnetctl with a stack trace
+    call.on('error', (err) => reject(callError(host, err)));
   }).finally(() => {
     for (const undo of cleanups.reverse()) undo();
     call.end();
   });
+  // the caller may meet another error first (the start call) and never await this one: a rejection nobody
+  // handled would print Node's stack trace instead of the one line the caller prints
+  done.catch(() => undefined);
   return { attached, done };
 }
 
