@@ -172,6 +172,7 @@ function agentServices(opts: AgentOptions): Service[] {
           }),
         })
       : undefined;
+  if (containers && networks) networks.useConnector(containers);
   return [
     // First, so /livez answers while the rest waits (for etcd, for the network config).
     ...(opts.http ? [new HttpService(opts.http)] : []),

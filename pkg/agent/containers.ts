@@ -280,6 +280,7 @@ export class ContainerService implements Service, ContainerLookup {
     validateExtraHosts(spec);
     const image = req.image ?? (await this.resolveImage(spec.Image, req.pullMissing));
     const network = await this.resolveNetwork(spec);
+    const networkNames = await this.endpointNetworks(spec, network);
     const id = newContainerId();
     const config = resolveConfig(spec, image.config.config ?? {}, { hostname: shortId(id) });
     const diffIds = image.config.rootfs?.diff_ids ?? [];
@@ -293,7 +294,7 @@ export class ContainerService implements Service, ContainerLookup {
         spec,
         config,
         state: initialState(),
-        networkNames: [network.name],
+        networkNames,
         networks: [],
         mounts: [],
         runMounts: [],
@@ -371,6 +372,19 @@ export class ContainerService implements Service, ContainerLookup {
     return this.networking.resolve(mode === 'default' ? 'bridge' : mode);
   }
 
+  /** NetworkMode's network first, then every other network EndpointsConfig names (a bridge mode only). */
+  private async endpointNetworks(spec: ContainerCreateSpec, first: ResolvedNetwork): Promise<string[]> {
+    const names = [first.name];
+    for (const ref of Object.keys(spec.NetworkingConfig?.EndpointsConfig ?? {})) {
+      const n = await this.networking.resolve(ref);
+      if (names.includes(n.name)) continue;
+      if (first.kind !== 'cni' || n.kind !== 'cni')
+        throw new ContainerStateError(`network ${n.name}: host and none networks cannot be combined`);
+      names.push(n.name);
+    }
+    return names;
+  }
+
   private ociSpec(
     record: ContainerRecord,
     network: 'host' | { path: string },
@@ -387,6 +401,22 @@ export class ContainerService implements Service, ContainerLookup {
         ...(this.opts.initBinary && { initBinary: this.opts.initBinary }),
       }),
     );
+  }
+
+  /** One network interface of a run, with the endpoint settings create or connect gave for the network. */
+  private attachNetwork(record: ContainerRecord, network: string, ifName: string, publish: boolean) {
+    const endpoint = record.spec.NetworkingConfig?.EndpointsConfig?.[network];
+    return this.networking.attach({
+      containerId: record.id,
+      containerName: record.name,
+      netnsPath: this.paths(record.id).netnsPath,
+      network,
+      ifName,
+      ...(endpoint?.IPAMConfig?.IPv4Address && { ipv4: endpoint.IPAMConfig.IPv4Address }),
+      ...(endpoint?.MacAddress && { mac: endpoint.MacAddress }),
+      aliases: [...(endpoint?.Aliases ?? []), shortId(record.id)],
+      ports: publish ? publishedPortsOf(record.spec) : [],
+    });
   }
 
   /** /etc/hosts, resolv.conf and hostname for this run, after its first network is attached. */
@@ -465,29 +495,16 @@ export class ContainerService implements Service, ContainerLookup {
         await loopbackUp(p.netnsPath);
       }
       record.networks = [];
-      if (network.kind === 'cni') {
-        const endpoint = record.spec.NetworkingConfig?.EndpointsConfig?.[network.name];
-        const attachment = await this.networking.attach({
-          containerId: id,
-          containerName: record.name,
-          netnsPath: p.netnsPath,
-          network: network.name,
-          ifName: 'eth0',
-          ...(endpoint?.IPAMConfig?.IPv4Address && { ipv4: endpoint.IPAMConfig.IPv4Address }),
-          ...(endpoint?.MacAddress && { mac: endpoint.MacAddress }),
-          aliases: [...(endpoint?.Aliases ?? []), shortId(id)],
-          ports: publishedPortsOf(record.spec),
-        });
-        undo.push(() =>
-          this.networking.detach({
-            containerId: id,
-            netnsPath: p.netnsPath,
-            network: network.name,
-            ifName: 'eth0',
-          }),
-        );
-        record.networks = [attachment];
-      }
+      if (network.kind === 'cni')
+        for (const name of record.networkNames) {
+          const ifName = `eth${record.networks.length}`;
+          // the ports are published on the first network only, as Docker's default bridge does
+          const attachment = await this.attachNetwork(record, name, ifName, record.networks.length === 0);
+          undo.push(() =>
+            this.networking.detach({ containerId: id, netnsPath: p.netnsPath, network: name, ifName }),
+          );
+          record.networks.push(attachment);
+        }
       const etcMounts = await this.etcMounts(record, network.kind === 'host' ? 'host' : record.networks[0]);
       const { spec } = this.ociSpec(record, netns, etcMounts);
       await writeFile(join(p.bundleDir, 'config.json'), specToJson(spec), { mode: 0o600 });
@@ -855,6 +872,64 @@ export class ContainerService implements Service, ContainerLookup {
     const renamed = this.current(record.id);
     this.publish('rename', renamed, { oldName: `/${old}` });
     return renamed;
+  }
+
+  // ------------------------------------------------------------------------------------------ connect
+
+  /** `network connect`: kept in the record; a running container gets the interface now. */
+  connect(ref: string, networkRef: string, opts: { aliases: string[]; ipv4Address?: string }): Promise<void> {
+    const id = this.store.find(ref).id;
+    return this.turn(id, async () => {
+      const record = this.current(id);
+      const network = await this.networking.resolve(networkRef);
+      const current = await this.networking.resolve(record.networkNames[0] ?? 'none');
+      if (network.kind !== 'cni' || current.kind !== 'cni')
+        throw new ContainerStateError(
+          `container ${record.name} cannot be connected to network ${network.name}: host and none networks stand alone`,
+        );
+      if (record.networkNames.includes(network.name))
+        throw new ContainerStateError(
+          `endpoint with name ${record.name} already exists in network ${network.name}`,
+        );
+      const endpoints = { ...(record.spec.NetworkingConfig?.EndpointsConfig ?? {}) };
+      endpoints[network.name] = {
+        ...(opts.aliases.length > 0 && { Aliases: opts.aliases }),
+        ...(opts.ipv4Address && { IPAMConfig: { IPv4Address: opts.ipv4Address } }),
+      };
+      record.spec = { ...record.spec, NetworkingConfig: { EndpointsConfig: endpoints } };
+      if (isActive(record.state.status)) {
+        const used = new Set(record.networks.map((n) => n.ifName));
+        let i = 0;
+        while (used.has(`eth${i}`)) i++;
+        record.networks.push(await this.attachNetwork(record, network.name, `eth${i}`, false));
+      }
+      record.networkNames.push(network.name);
+      await this.store.save(record);
+      this.events.publish('network', 'connect', network.id, { container: id, name: network.name });
+    });
+  }
+
+  /** `network disconnect`: the interface goes now if the container runs, the network from its record. */
+  disconnect(ref: string, networkRef: string, _opts: { force: boolean }): Promise<void> {
+    const id = this.store.find(ref).id;
+    return this.turn(id, async () => {
+      const record = this.current(id);
+      const network = await this.networking.resolve(networkRef);
+      if (!record.networkNames.includes(network.name))
+        throw new ContainerStateError(`container ${id} is not connected to the network ${network.name}`);
+      const attachment = record.networks.find((n) => n.network === network.name);
+      if (attachment)
+        await this.networking.detach({
+          containerId: id,
+          netnsPath: this.paths(id).netnsPath,
+          network: network.name,
+          ifName: attachment.ifName,
+        });
+      record.networks = record.networks.filter((n) => n !== attachment);
+      record.networkNames = record.networkNames.filter((n) => n !== network.name);
+      await this.store.save(record);
+      this.events.publish('network', 'disconnect', network.id, { container: id, name: network.name });
+    });
   }
 
   // ------------------------------------------------------------------------------------------ queries

@@ -1,6 +1,6 @@
 // The files each container gets at /etc/hosts, /etc/resolv.conf and /etc/hostname, read from inside the
 // container through tsnetctl against a real agent (default bridge, none, host; --add-host with
-// host-gateway, --dns*, a user's own mount), and `tsnetctl port` for published ports, picked ones included.
+// host-gateway, --dns*, a user's own mount), `tsnetctl port` for published ports, picked ones included; network connect/disconnect.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -199,3 +199,26 @@ e2e('port: the published ports as Docker prints them, a picked host port include
     assertOneLineError(t, missing, /No public port '82\/tcp' published for pub/);
   });
 });
+
+e2e(
+  'network connect --ip gives a running container eth1 on the network; disconnect takes it away',
+  async (t) => {
+    await withAgent(t, async (ctl) => {
+      const net = await ctl('network', 'create', '--subnet', '10.77.0.0/24', 'second');
+      t.is(net.code, 0, net.stderr);
+      const run = await ctl('run', '-d', '--name', 'multi', IMAGE, '/bin/busybox', 'sleep', '300');
+      t.is(run.code, 0, run.stderr);
+      const con = await ctl('network', 'connect', '--alias', 'other', '--ip', '10.77.0.9', 'second', 'multi');
+      t.is(con.code, 0, con.stderr);
+      const addrs = await ctl('exec', 'multi', '/bin/busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth1');
+      t.regex(addrs.stdout, /inet 10\.77\.0\.9\/24/, addrs.stderr);
+      const again = await ctl('network', 'connect', 'second', 'multi');
+      assertOneLineError(t, again, /already exists in network second/);
+      const dis = await ctl('network', 'disconnect', 'second', 'multi');
+      t.is(dis.code, 0, dis.stderr);
+      const gone = await ctl('exec', 'multi', '/bin/busybox', 'ip', '-o', 'link');
+      t.notRegex(gone.stdout, /eth1/);
+      t.regex(gone.stdout, /eth0/);
+    });
+  },
+);
