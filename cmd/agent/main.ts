@@ -6,7 +6,10 @@ import pino from 'pino';
 import packageJson from '../../package.json' with { type: 'json' };
 import { ApiService } from '../../pkg/agent/api.ts';
 import { CniSocketService } from '../../pkg/agent/cni-socket.ts';
+import { ContainerDiscoveryService } from '../../pkg/agent/container-discovery.ts';
 import { ContainerService } from '../../pkg/agent/containers.ts';
+import { DiscoveryService } from '../../pkg/agent/discovery.ts';
+import { DnsService } from '../../pkg/agent/dns.ts';
 import { HttpService } from '../../pkg/agent/http.ts';
 import { ImageService } from '../../pkg/agent/images.ts';
 import { NetworkService } from '../../pkg/agent/networks.ts';
@@ -153,6 +156,19 @@ function agentServices(opts: AgentOptions): Service[] {
         api,
       })
     : undefined;
+  // Cross-node discovery and the cluster DNS: every agent publishes its containers and answers for all.
+  const discovery = new DiscoveryService({
+    store,
+    prefix: opts.prefix,
+    nodeName: opts.nodeName,
+    dataDir: opts.dataDir,
+    leaseTtlSeconds: opts.leaseTtlSeconds,
+    ...(api && { api }),
+    leases: async () => (lease.holdsSubnet ? (await lease.lease.manager.listLeases()).leases : undefined),
+    localSubnet: () => (lease.holdsSubnet ? lease.lease.acquired.subnet : undefined),
+  });
+  const dns = new DnsService({ discovery });
+  let published: ContainerDiscoveryService | undefined;
   // The runtime is driven through the API as well: images, networks and volumes are what it is made of.
   containers =
     api && images && volumes && networks
@@ -164,6 +180,7 @@ function agentServices(opts: AgentOptions): Service[] {
           api,
           networking: networks.networking,
           volumes: volumes.containerVolumes,
+          clusterDns: async (network) => published?.clusterDnsFor(network),
           handlers: (lookup) => ({
             Attach: attachHandler(lookup),
             Exec: execHandler(lookup),
@@ -173,6 +190,18 @@ function agentServices(opts: AgentOptions): Service[] {
         })
       : undefined;
   if (containers && networks) networks.useConnector(containers);
+  published =
+    containers && api
+      ? new ContainerDiscoveryService({
+          nodeName: opts.nodeName,
+          containers,
+          discovery,
+          dns,
+          events: api.events,
+          // the built-in overlay spans the nodes; bridges and user networks are each node's own
+          isClusterNetwork: (network) => network === 'tsnet',
+        })
+      : undefined;
   return [
     // First, so /livez answers while the rest waits (for etcd, for the network config).
     ...(opts.http ? [new HttpService(opts.http)] : []),
@@ -187,6 +216,9 @@ function agentServices(opts: AgentOptions): Service[] {
     store,
     lease,
     overlay,
+    discovery,
+    dns,
+    ...(published ? [published] : []),
   ];
 }
 

@@ -23,6 +23,8 @@ export interface ContainerEtcRequest {
   readonly userTargets: readonly string[];
   /** 'host': the node's network; else its first network's attachment (none: undefined) */
   readonly network: 'host' | NetworkAttachment | undefined;
+  /** the node's cluster DNS for this network (its gateway), used unless --dns is given */
+  readonly clusterDns?: { readonly nameserver: string; readonly search: readonly string[] };
 }
 
 async function readOr(path: string, fallback: string): Promise<string> {
@@ -46,8 +48,9 @@ export async function containerEtcMounts(req: ContainerEtcRequest): Promise<Moun
     ...(attachment?.ipAddress && { ip: attachment.ipAddress }),
     extraHosts: hc.ExtraHosts ?? [],
     ...(attachment?.gateway && { hostGatewayIp: attachment.gateway }),
-    dns: hc.Dns ?? [],
-    dnsSearch: hc.DnsSearch ?? [],
+    // Docker's embedded DNS role: the cluster DNS unless the user names resolvers
+    dns: hc.Dns?.length ? hc.Dns : req.clusterDns ? [req.clusterDns.nameserver] : [],
+    dnsSearch: hc.DnsSearch ?? (hc.Dns?.length ? [] : [...(req.clusterDns?.search ?? [])]),
     dnsOptions: hc.DnsOptions ?? [],
     hostResolvConf,
     userTargets: req.userTargets,

@@ -82,6 +82,13 @@ export interface ContainerServiceOptions {
   readonly networking?: ContainerNetworking;
   /** the volumes service: binds, named and anonymous volumes, tmpfs */
   readonly volumes: ContainerVolumes;
+  /**
+   * The node's cluster DNS for a container on this network (a server listening on its gateway), or
+   * undefined to give the container the node's resolvers.
+   */
+  readonly clusterDns?: (
+    network: NetworkAttachment,
+  ) => Promise<{ nameserver: string; search: string[] } | undefined>;
   /** the Containers calls other modules serve (attach, exec, logs, stats, cp ...), over this engine */
   readonly handlers?: (lookup: ContainerLookup) => Partial<ContainersHandlers>;
 }
@@ -234,6 +241,16 @@ export class ContainerService implements Service, ContainerLookup {
 
   find(ref: string): ContainerRecord {
     return this.store.find(ref);
+  }
+
+  /** Where the container's network namespace is bound while it has one. */
+  netnsPathOf(id: string): string {
+    return this.paths(id).netnsPath;
+  }
+
+  /** Every container's record (discovery publishes them). */
+  records(): ContainerRecord[] {
+    return this.store.all();
   }
 
   async get(ref: string): Promise<ContainerHandle> {
@@ -420,8 +437,10 @@ export class ContainerService implements Service, ContainerLookup {
   }
 
   /** /etc/hosts, resolv.conf and hostname for this run, after its first network is attached. */
-  private etcMounts(record: ContainerRecord, network: 'host' | NetworkAttachment | undefined) {
+  private async etcMounts(record: ContainerRecord, network: 'host' | NetworkAttachment | undefined) {
+    const clusterDns = network && network !== 'host' ? await this.opts.clusterDns?.(network) : undefined;
     return containerEtcMounts({
+      ...(clusterDns && { clusterDns }),
       dir: this.paths(record.id).dir,
       spec: record.spec,
       config: record.config,
