@@ -61,7 +61,11 @@ test.before(async (t) => {
   if (skipReason) return;
   const containers: World['containers'] = new Map();
   const lookup: ContainerLookup = {
-    beforeNextStart: () => () => undefined,
+    // the fixture's monitor is up before its start (runc create done): a gate runs at once
+    beforeNextStart: (_id, fn) => {
+      void fn();
+      return () => undefined;
+    },
     get: async (ref) => {
       const entry = containers.get(ref);
       if (!entry) throw new ContainerNotFoundError(ref);
