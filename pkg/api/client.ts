@@ -2,7 +2,7 @@
 // like docker -H and DOCKER_HOST), typed clients, and promise forms of the calls.
 import { isAbsolute } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { AGENT_ERROR_METADATA } from './errors.ts';
+import { AGENT_ERROR_METADATA, EXIT_CODE_METADATA } from './errors.ts';
 import type { ArchiveChunk, ArchiveChunk__Output } from './generated/tsnet/v1/ArchiveChunk.ts';
 import type { AttachInput } from './generated/tsnet/v1/AttachInput.ts';
 import type { AttachOutput__Output } from './generated/tsnet/v1/AttachOutput.ts';
@@ -428,6 +428,8 @@ export class ApiCallError extends Error {
   constructor(
     readonly code: grpc.status,
     message: string,
+    /** the exit code docker gives this failure, when the agent says (126, 127) */
+    readonly exitCode?: number,
   ) {
     super(message);
     this.name = 'ApiCallError';
@@ -448,5 +450,10 @@ export function callError(host: string, err: unknown): Error {
   const fromAgent = e.metadata?.get(AGENT_ERROR_METADATA).length;
   if (e.code === grpc.status.UNAVAILABLE && !fromAgent)
     return new AgentUnreachableError(host, connectFailure(e.details || 'unavailable'));
-  return new ApiCallError(e.code, e.details || e.message || grpc.status[e.code] || 'call failed');
+  const exitCode = Number(e.metadata?.get(EXIT_CODE_METADATA)[0]);
+  return new ApiCallError(
+    e.code,
+    e.details || e.message || grpc.status[e.code] || 'call failed',
+    Number.isInteger(exitCode) && exitCode > 0 ? exitCode : undefined,
+  );
 }

@@ -22,14 +22,14 @@ import { SpecError } from '../runtime/spec.ts';
 import { UserSpecError } from '../runtime/user.ts';
 import { MountSpecError } from '../volume/mount-spec.ts';
 import { VolumeNotFoundError, VolumeRequestError } from '../volume/store.ts';
-import { agentErrorStatus, unaryHandler } from './errors.ts';
+import { agentErrorStatus, EXIT_CODE_METADATA, unaryHandler } from './errors.ts';
 import type { ContainerSummary } from './generated/tsnet/v1/ContainerSummary.ts';
 import type { ContainersHandlers } from './generated/tsnet/v1/Containers.ts';
 import type { PortBinding } from './generated/tsnet/v1/PortBinding.ts';
 import { statusOf as imageStatusOf } from './images.ts';
 
 /** Trailing metadata with Docker's exit code for a container that could not start (125, 126, 127). */
-export const EXIT_CODE_METADATA = 'tsnet-exit-code';
+export { EXIT_CODE_METADATA };
 
 const WAIT_CONDITIONS = new Set<WaitCondition>(['not-running', 'next-exit', 'removed']);
 

@@ -7,6 +7,9 @@ import * as grpc from '@grpc/grpc-js';
  */
 export const AGENT_ERROR_METADATA = 'tsnet-agent-error';
 
+/** Trailing metadata key with the exit code docker gives a failure (127: command not found, 126: not executable). */
+export const EXIT_CODE_METADATA = 'tsnet-exit-code';
+
 /** A failure as the agent's handlers answer it: the status, one line, marked as the agent's own. */
 export function agentErrorStatus(
   code: grpc.status,

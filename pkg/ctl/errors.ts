@@ -33,8 +33,9 @@ export async function daemonFailureIs125<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof ApiCallError || err instanceof AgentUnreachableError)
-      throw new StatusError(err, EXIT_MISUSE);
+    // docker's 126/127 when the agent says the command could not run, else 125
+    if (err instanceof ApiCallError) throw new StatusError(err, err.exitCode ?? EXIT_MISUSE);
+    if (err instanceof AgentUnreachableError) throw new StatusError(err, EXIT_MISUSE);
     throw err;
   }
 }
