@@ -15,7 +15,31 @@ interface PsOptions {
   trunc: boolean;
   filter: string[];
   format?: string;
+  allNodes: boolean;
 }
+
+/** One row of `ps -A`: a container of any node, from the agent's discovery view. */
+interface ClusterRow {
+  ID: string;
+  Names: string;
+  Node: string;
+  Image: string;
+  State: string;
+  Networks: string;
+  IPs: string;
+  Ports: string;
+}
+
+const CLUSTER_HEADERS = {
+  ID: 'CONTAINER ID',
+  Names: 'NAMES',
+  Node: 'NODE',
+  Image: 'IMAGE',
+  State: 'STATE',
+  Networks: 'NETWORKS',
+  IPs: 'IPS',
+  Ports: 'PORTS',
+};
 
 /** One row of `docker ps`: the fields its --format knows. */
 export interface ContainerRow {
@@ -99,7 +123,36 @@ export function psCommand(ctx: CliContext, name = 'ps'): Command {
     .option('-l, --latest', 'Show the latest created container (includes all states)', false)
     .option('--no-trunc', "Don't truncate output")
     .option('-q, --quiet', 'Only display container IDs', false)
+    .option(
+      '-A, --all-nodes',
+      "Every node's containers, with their node (the cluster's discovery view)",
+      false,
+    )
     .action(async (o: PsOptions) => {
+      if (o.allNodes) {
+        const { containers } = await ctx.agent().clusterContainers();
+        const rows = containers.map(
+          (c): ClusterRow => ({
+            ID: shortId(c.id, !o.trunc),
+            Names: c.name,
+            Node: c.node,
+            Image: c.image,
+            State: c.state,
+            Networks: c.endpoints.map((e) => e.network).join(','),
+            IPs: c.endpoints.map((e) => e.ipv4 || e.ipv6).join(','),
+            Ports: c.ports
+              .map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`)
+              .join(', '),
+          }),
+        );
+        const formatter = listFormatter<ClusterRow>(
+          o.quiet ? '{{.ID}}' : o.format,
+          'table {{.ID}}\\t{{.Names}}\\t{{.Node}}\\t{{.Image}}\\t{{.State}}\\t{{.IPs}}\\t{{.Ports}}',
+          CLUSTER_HEADERS,
+        );
+        ctx.stdout.write(formatter.render(o.all ? rows : rows.filter((r) => r.State === 'running')));
+        return;
+      }
       if (o.last !== undefined && !/^-?\d+$/.test(o.last))
         throw new FlagError(
           `invalid argument ${JSON.stringify(o.last)} for "-n, --last" flag: invalid syntax`,
