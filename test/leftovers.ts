@@ -123,16 +123,9 @@ function files(stateDirs: readonly string[], tempDir: string): string[] {
   return [...stateDirs.flatMap((dir) => tree(dir)), ...temp.map((name) => join(tempDir, name))];
 }
 
-/**
- * Cgroup directories with tsnet in their name, in every hierarchy under `root`. The runtime's parent
- * (`<hierarchy>/tsnet`, pkg/cgroups CONTAINER_CGROUP_PARENT) is left out: like Docker's `docker` cgroup it
- * stays once made, and is empty when nothing leaked; a container's cgroup under it is reported.
- */
+/** Cgroup directories with tsnet in their name, in every hierarchy under `root`. */
 function cgroups(root: string): string[] {
-  return tree(root, true).filter((path) => {
-    const rel = path.slice(root.length);
-    return /tsnet|tsnt/.test(rel) && !/^\/[^/]+\/tsnet$/.test(rel);
-  });
+  return tree(root, true).filter((path) => /tsnet|tsnt/.test(path.slice(root.length)));
 }
 
 function processes(): string[] {

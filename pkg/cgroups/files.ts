@@ -165,3 +165,21 @@ export async function checkCpusetAvailable(
     );
   }
 }
+
+/**
+ * Removes the parents create() made for `relPath` (e.g. "tsnet" of "tsnet/<id>") once they are empty; one
+ * still holding another container's cgroup (EBUSY, ENOTEMPTY) or already gone stays as it is.
+ */
+export async function removeEmptyParents(dir: string, relPath: string): Promise<void> {
+  const { rmdir } = await import('node:fs/promises');
+  const { dirname } = await import('node:path');
+  let current = dir;
+  for (let depth = relPath.split('/').filter(Boolean).length - 1; depth > 0; depth--) {
+    current = dirname(current);
+    try {
+      await rmdir(current);
+    } catch {
+      return;
+    }
+  }
+}

@@ -1,5 +1,6 @@
 // cgroup v1: one directory per hierarchy (cpu, cpuacct, cpuset, memory, …), each written with its own
 // controller's files, as runc's cgroups/fs does.
+
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,7 @@ import {
   parseLimit,
   readCgroupFile,
   readOptional,
+  removeEmptyParents,
   removeSubtree,
   subtreePids,
   validateCgroupPath,
@@ -226,7 +228,10 @@ export class V1CgroupManager implements CgroupManager {
     if (canFreeze) await this.thaw();
     const empty = await waitFor(() => subtreePids(this.#anyDir()).length === 0, 5000);
     if (!empty) throw new CgroupError(`cgroup ${this.path} still has tasks after SIGKILL`);
-    for (const dir of this.#allDirs) await removeSubtree(dir);
+    for (const dir of this.#allDirs) {
+      await removeSubtree(dir);
+      await removeEmptyParents(dir, this.path);
+    }
   }
 }
 

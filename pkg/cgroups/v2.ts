@@ -1,6 +1,7 @@
 // cgroup v2: one directory in the unified hierarchy; controllers are enabled for it through each ancestor's
 // cgroup.subtree_control, as runc's cgroups/fs2 does. The root is injectable so the code can be tested on a
 // file tree laid out like cgroup2.
+
 import { existsSync } from 'node:fs';
 import { mkdir, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -12,6 +13,7 @@ import {
   type RemoveDir,
   readCgroupFile,
   readOptional,
+  removeEmptyParents,
   removeSubtree,
   subtreePids,
   validateCgroupPath,
@@ -186,6 +188,7 @@ export class V2CgroupManager implements CgroupManager {
     const empty = await waitFor(() => subtreePids(this.dir).length === 0, 5000);
     if (!empty) throw new CgroupError(`cgroup ${this.path} still has tasks after SIGKILL`);
     await removeSubtree(this.dir, this.options.removeDir ?? rmdir);
+    await removeEmptyParents(this.dir, this.path);
   }
 }
 
