@@ -526,6 +526,11 @@ export class ContainerService implements Service, ContainerLookup {
         }
       const etcMounts = await this.etcMounts(record, network.kind === 'host' ? 'host' : record.networks[0]);
       const { spec } = this.ociSpec(record, netns, etcMounts);
+      // made here rather than by runc's mkdir -p, which fails when another container's removal takes the
+      // shared empty parent away between its two mkdirs
+      const cgroup = cgroupManager(containerCgroupPath(id));
+      await cgroup.create();
+      undo.push(() => cgroup.destroy());
       await writeFile(join(p.bundleDir, 'config.json'), specToJson(spec), { mode: 0o600 });
       const monitor = await startMonitor({
         id,
@@ -670,6 +675,10 @@ export class ContainerService implements Service, ContainerLookup {
     const { id } = record;
     const p = this.paths(id);
     await this.runc.delete(id, { force: true }).catch(() => undefined);
+    // what runc delete leaves: the empty parent, or the whole cgroup when runc create never ran
+    await cgroupManager(containerCgroupPath(id))
+      .destroy()
+      .catch((err: unknown) => this.log?.warn({ container: id, err: (err as Error).message }, 'cgroup removal failed'));
     this.unmountRootfs(id);
     for (const n of record.networks) {
       await this.networking
@@ -874,8 +883,7 @@ export class ContainerService implements Service, ContainerLookup {
     await this.volumes.release(id, record.anonymousVolumes, removeVolumes);
     const snapshots = this.opts.images.catalog.stores.snapshots;
     if (await snapshots.stat(containerSnapshotKey(id))) await snapshots.remove(containerSnapshotKey(id));
-    const cgroup = cgroupManager(containerCgroupPath(id));
-    if (cgroup.exists()) await cgroup.destroy();
+    await cgroupManager(containerCgroupPath(id)).destroy();
     const p = this.paths(id);
     await rm(p.runDir, { recursive: true, force: true });
     await clearExitFiles(p, this.exitDir, id);

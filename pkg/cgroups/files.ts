@@ -1,8 +1,8 @@
 // File operations on cgroupfs shared by the v1 and v2 managers: writes whose errors say what was written
 // where, key/value stat files, the processes of a subtree, and kill-then-rmdir removal.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { readFile, rmdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CgroupError } from './layout.ts';
 import { parseCpuList } from './resources.ts';
@@ -171,8 +171,6 @@ export async function checkCpusetAvailable(
  * still holding another container's cgroup (EBUSY, ENOTEMPTY) or already gone stays as it is.
  */
 export async function removeEmptyParents(dir: string, relPath: string): Promise<void> {
-  const { rmdir } = await import('node:fs/promises');
-  const { dirname } = await import('node:path');
   let current = dir;
   for (let depth = relPath.split('/').filter(Boolean).length - 1; depth > 0; depth--) {
     current = dirname(current);
@@ -180,6 +178,25 @@ export async function removeEmptyParents(dir: string, relPath: string): Promise<
       await rmdir(current);
     } catch {
       return;
+    }
+  }
+}
+
+/**
+ * mkdir -p that survives a concurrent removeEmptyParents: another container's destroy (in this agent or
+ * another one on the machine) may rmdir the shared parent between the two mkdirs, which is ENOENT here.
+ */
+export async function mkdirCgroup(dir: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await mkdir(dir, { recursive: true });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 20) {
+        throw new CgroupError(`cannot create cgroup ${dir}: ${(err as NodeJS.ErrnoException).code}`, {
+          cause: err,
+        });
+      }
     }
   }
 }

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import {
   checkCpusetAvailable,
   killPids,
+  mkdirCgroup,
   parseKeyValues,
   parseLimit,
   readCgroupFile,
@@ -68,16 +69,29 @@ export class V1CgroupManager implements CgroupManager {
   async create(): Promise<void> {
     for (const [controller, dir] of this.#dirs) {
       if (controller === 'cpuset') await this.#createCpuset(dir);
-      else await mkdir(dir, { recursive: true });
+      else await mkdirCgroup(dir);
     }
-    for (const dir of this.#allDirs) await mkdir(dir, { recursive: true });
+    for (const dir of this.#allDirs) await mkdirCgroup(dir);
   }
 
   /** A new cpuset starts with no CPUs and no memory nodes, and no task may join it: copy the parent's. */
   async #createCpuset(dir: string): Promise<void> {
     const parent = dirname(dir);
     if (!existsSync(parent)) await this.#createCpuset(parent);
-    if (!existsSync(dir)) await mkdir(dir);
+    if (!existsSync(dir)) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await mkdir(dir);
+          break;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'EEXIST') break; // made by a concurrent create
+          // the parent was removed by a concurrent destroy's removeEmptyParents: make it again
+          if (code === 'ENOENT' && attempt < 20) await this.#createCpuset(parent);
+          else throw new CgroupError(`cannot create cgroup ${dir}: ${code}`, { cause: err });
+        }
+      }
+    }
     for (const file of ['cpuset.cpus', 'cpuset.mems']) {
       if ((await readCgroupFile(dir, file)) === '') {
         await writeCgroupFile(dir, file, await readCgroupFile(parent, file));
@@ -219,7 +233,11 @@ export class V1CgroupManager implements CgroupManager {
   }
 
   async destroy(): Promise<void> {
-    if (!this.exists()) return;
+    if (!this.exists()) {
+      // runc delete removed the container's directories: the parents may still be empty leftovers
+      for (const dir of this.#allDirs) await removeEmptyParents(dir, this.path);
+      return;
+    }
     const freezer = this.#dirs.get('freezer');
     const canFreeze = freezer !== undefined && existsSync(freezer);
     // Frozen tasks cannot fork while we collect them; SIGKILL is delivered once they thaw.

@@ -13,6 +13,7 @@ import {
   type RemoveDir,
   readCgroupFile,
   readOptional,
+  mkdirCgroup,
   removeEmptyParents,
   removeSubtree,
   subtreePids,
@@ -60,7 +61,7 @@ export class V2CgroupManager implements CgroupManager {
   }
 
   async create(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdirCgroup(this.dir);
     // Top-down: a controller can be enabled for the children only once it is available to the parent.
     const segments = this.path.split('/');
     for (let depth = 0; depth < segments.length; depth++) {
@@ -175,7 +176,11 @@ export class V2CgroupManager implements CgroupManager {
   }
 
   async destroy(): Promise<void> {
-    if (!this.exists()) return;
+    if (!this.exists()) {
+      // runc delete removed the container's directory: the parents may still be empty leftovers
+      await removeEmptyParents(this.dir, this.path);
+      return;
+    }
     // cgroup.kill (Linux 5.14) kills the whole subtree atomically; older kernels: freeze, kill, thaw.
     if (existsSync(join(this.dir, 'cgroup.kill'))) {
       await writeCgroupFile(this.dir, 'cgroup.kill', '1');
