@@ -56,10 +56,12 @@ export async function showProgress(
 async function drawBars(messages: AsyncIterable<Progress>, out: NodeJS.WritableStream): Promise<void> {
   let bars: MultiBar | undefined;
   const layers = new Map<string, SingleBar>();
+  const lastStatus = new Map<string, string>();
   const finish = () => {
     bars?.stop();
     bars = undefined;
     layers.clear();
+    lastStatus.clear();
   };
   try {
     for await (const m of messages) {
@@ -81,12 +83,17 @@ async function drawBars(messages: AsyncIterable<Progress>, out: NodeJS.WritableS
       });
       const total = Math.max(1, m.total);
       const bar = layers.get(m.id);
+      const statusChanged = lastStatus.get(m.id) !== m.status;
+      lastStatus.set(m.id, m.status);
       if (!bar) {
         layers.set(m.id, bars.create(total, m.current, { id: m.id, status: m.status }));
       } else {
         if (m.total > 0) bar.setTotal(total);
         bar.update(m.current, { id: m.id, status: m.status });
       }
+      // Every state a layer goes through is drawn, as docker's renderer does; only byte counts wait for the
+      // next frame.
+      if (statusChanged) bars.update();
     }
   } finally {
     finish();
