@@ -678,7 +678,9 @@ export class ContainerService implements Service, ContainerLookup {
     // what runc delete leaves: the empty parent, or the whole cgroup when runc create never ran
     await cgroupManager(containerCgroupPath(id))
       .destroy()
-      .catch((err: unknown) => this.log?.warn({ container: id, err: (err as Error).message }, 'cgroup removal failed'));
+      .catch((err: unknown) =>
+        this.log?.warn({ container: id, err: (err as Error).message }, 'cgroup removal failed'),
+      );
     this.unmountRootfs(id);
     for (const n of record.networks) {
       await this.networking

@@ -3,7 +3,7 @@
 // file tree laid out like cgroup2.
 
 import { existsSync } from 'node:fs';
-import { mkdir, rmdir } from 'node:fs/promises';
+import { rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   checkCpusetAvailable,
