@@ -34,6 +34,10 @@ export async function ensureBridge(
       await h.linkAdd({
         kind: 'bridge',
         name: opts.name,
+        // An address given at creation is kept (NET_ADDR_SET); without one the bridge takes the lowest MAC of
+        // its ports, which changes as containers come and go, and every container's neighbour entry for the
+        // gateway goes stale: packets are lost until it is probed again (Docker's docker0 is given one too).
+        mac: randomBridgeMac(),
         mtu: opts.mtu,
         vlanFiltering: opts.vlanFiltering,
         up: true,
@@ -81,6 +85,13 @@ export async function ensureBridge(
     br = await h.linkGet(br.index);
   }
   return { bridge: br, created };
+}
+
+/** A random locally administered unicast MAC. */
+export function randomBridgeMac(): string {
+  const b = randomBytes(6);
+  b[0] = ((b[0] ?? 0) & 0xfc) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
 /** Undo of a bridge this ADD created: removed unless another container's port joined it meanwhile. */

@@ -73,3 +73,30 @@ test('deleteContainerVeth deletes only the container end of a veth on our bridge
     }
   });
 });
+
+test("the bridge keeps the MAC it was created with while ports come and go (containers' gateway entries stay valid)", async (t) => {
+  await withNetnses('brmac', 1, async ([node]) => {
+    const h = Handle.open(node!.path);
+    const macOf = (name: string) => ipLinks(node!.path).find((l) => l.ifname === name)?.address;
+    try {
+      const { bridge } = await ensureBridge(h, { name: 'tsbr7', promisc: false, vlanFiltering: false });
+      const created = macOf('tsbr7');
+      t.regex(created ?? '', /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/, 'a locally administered unicast MAC');
+      // Ports with the lowest and the highest possible MACs: a bridge without an assigned address takes the
+      // lowest port MAC, and another one again when that port leaves.
+      for (const [name, mac] of [
+        ['vlow', '02:00:00:00:00:01'],
+        ['vhigh', 'fe:ff:ff:ff:ff:fe'],
+      ] as const) {
+        ip(node!.path, 'link', 'add', name, 'address', mac, 'type', 'veth', 'peer', 'name', `${name}p`);
+        ip(node!.path, 'link', 'set', name, 'master', 'tsbr7', 'up');
+        t.is(macOf('tsbr7'), created, `after ${name} (${mac}) joined`);
+      }
+      ip(node!.path, 'link', 'del', 'vlow');
+      t.is(macOf('tsbr7'), created, 'after the lowest port left');
+      t.is((await h.linkGet(bridge.index)).mac, created, 'netlink agrees with ip');
+    } finally {
+      h.close();
+    }
+  });
+});
