@@ -11,10 +11,8 @@
 // `npm run demo` (scripts/demo.sh) installs the dependencies and builds first.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { pack } from 'tar-stream';
 import { AgentClient } from '../pkg/api/client.ts';
 import {
   type Cluster,
@@ -24,12 +22,12 @@ import {
   startCluster,
   subnetNetwork,
   teardownCluster,
+  writeBusyboxRootfs,
 } from '../pkg/cluster/index.ts';
 
 const NODES = 3;
 const NETWORK = 'tsnet';
 const IMAGE = `${REGISTRY_HOST}/demo/busybox:1`;
-const BUSYBOX = '/usr/bin/busybox';
 
 interface Args {
   keep: boolean;
@@ -113,38 +111,11 @@ async function ctlOk(node: ClusterNode, args: readonly string[]): Promise<string
 
 // --- the image ---------------------------------------------------------------------------------------------
 
-/** A root filesystem tar: busybox-static with a link per applet in /bin, and the directories a shell expects. */
-async function busyboxRootfs(file: string): Promise<void> {
-  const applets = (await execFileAsync(BUSYBOX, ['--list'], { encoding: 'utf8' })).stdout
-    .split('\n')
-    .filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== 'busybox');
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => chunks.push(c as Buffer));
-  const ended = new Promise<void>((resolve, reject) => {
-    p.on('end', resolve);
-    p.on('error', reject);
-  });
-  const entry = (header: Parameters<typeof p.entry>[0], data?: Buffer): Promise<void> =>
-    new Promise((resolve, reject) =>
-      p.entry(header, data ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve())),
-    );
-  const mtime = new Date('2024-01-01T00:00:00Z');
-  for (const dir of ['bin', 'etc', 'tmp', 'www', 'proc', 'sys', 'dev'])
-    await entry({ name: `${dir}/`, type: 'directory', mode: dir === 'tmp' ? 0o1777 : 0o755, mtime });
-  await entry({ name: 'bin/busybox', mode: 0o755, mtime }, readFileSync(BUSYBOX));
-  for (const applet of applets)
-    await entry({ name: `bin/${applet}`, type: 'symlink', linkname: 'busybox', mtime });
-  p.finalize();
-  await ended;
-  writeFileSync(file, Buffer.concat(chunks));
-}
-
 /** Builds the image on node0 (import of the rootfs tar), pushes it to the registry, pulls it on every node. */
 async function publishImage(cluster: Cluster): Promise<void> {
   const builder = cluster.nodes[0]!;
   const tar = join(cluster.dir, 'busybox-rootfs.tar');
-  await busyboxRootfs(tar);
+  await writeBusyboxRootfs(tar);
   await ctlOk(builder, ['import', '-c', 'ENV PATH=/bin', '-c', 'CMD ["/bin/sh"]', tar, IMAGE]);
   step(`node0: tsnetctl import busybox-rootfs.tar ${IMAGE}`);
   await ctlOk(builder, ['push', IMAGE]);

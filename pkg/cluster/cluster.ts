@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { createNamedNetns, deleteNamedNetns } from '../netns/index.ts';
 import { agentCommand, REPO_ROOT } from './agent.ts';
 import { firstIPv4, runCni } from './cni.ts';
-import { ETCD_UNDERLAY_IP, ETCD_URL, etcdSocketEndpoint, startEtcdServer } from './etcd.ts';
+import {
+  ETCD_UNDERLAY_IP,
+  ETCD_URL,
+  etcdctl,
+  etcdMemberIp,
+  etcdSocketEndpoint,
+  startEtcdServer,
+  waitEtcdHealthy,
+} from './etcd.ts';
 import { ip, ipJson, nsRun, PollAbort, pollUntil } from './exec.ts';
 import { isAlive, spawnLogged, stopPid } from './process.ts';
 import { REGISTRY_HOST, REGISTRY_UNDERLAY_IP, startRegistryServer } from './registry.ts';
@@ -41,6 +49,8 @@ export interface ClusterOptions {
   network?: string;
   /** Run etcd (default). false: every agent uses its own embedded store (single-node islands). */
   etcd?: boolean;
+  /** Members of the etcd cluster (default 1), each at etcdMemberIp(i) in the etcd namespace. */
+  etcdMembers?: number;
   /** --lease-ttl for every agent, in seconds. */
   leaseTtl?: number;
   /** Extra arguments for every agent's `run`. */
@@ -114,10 +124,13 @@ export class Cluster {
   readonly network: string;
   readonly usesEtcd: boolean;
   readonly usesRegistry: boolean;
-  /** etcd client URL from inside a node namespace. */
-  readonly etcdUrl: string = ETCD_URL;
-  /** etcd client endpoint from any namespace (a unix socket), for pkg/store and etcdctl. */
+  /** etcd client URL(s) from inside a node namespace, comma-separated as --etcd-endpoints takes them. */
+  readonly etcdUrl: string;
+  /** etcd client endpoint from any namespace (member 0's unix socket), for pkg/store and etcdctl. */
   readonly etcdEndpoint: string;
+  /** Every member's unix socket endpoint. */
+  readonly etcdEndpoints: readonly string[];
+  readonly etcdMembers: number;
   /**
    * The agents' run dirs, short and outside `dir`: a container's conmon attach socket is
    * `RUN_DIR/containers/<64-hex id>/attach`, and a unix socket path has at most 107 bytes.
@@ -134,7 +147,14 @@ export class Cluster {
     this.network = options.network ?? DEFAULT_NETWORK;
     this.usesEtcd = options.etcd ?? true;
     this.usesRegistry = options.registry ?? false;
-    this.etcdEndpoint = etcdSocketEndpoint(this.etcdDir);
+    this.etcdMembers = options.etcdMembers ?? 1;
+    if (!Number.isInteger(this.etcdMembers) || this.etcdMembers < 1 || this.etcdMembers > 7)
+      throw new Error(`etcdMembers must be an integer from 1 to 7, got ${options.etcdMembers}`);
+    const members = Array.from({ length: this.etcdMembers }, (_, i) => i);
+    this.etcdUrl =
+      this.etcdMembers === 1 ? ETCD_URL : members.map((i) => `http://${etcdMemberIp(i)}:2379`).join(',');
+    this.etcdEndpoints = members.map((i) => etcdSocketEndpoint(this.etcdMemberDir(i)));
+    this.etcdEndpoint = this.etcdEndpoints[0] ?? '';
     this.agentArgs = [
       ...(options.leaseTtl !== undefined ? ['--lease-ttl', String(options.leaseTtl)] : []),
       ...(options.agentArgs ?? []),
@@ -160,6 +180,11 @@ export class Cluster {
 
   private get etcdDir(): string {
     return join(this.dir, 'etcd');
+  }
+
+  /** Member 0 lives where the single etcd always did; the others beside it. */
+  private etcdMemberDir(i: number): string {
+    return i === 0 ? this.etcdDir : join(this.dir, `etcd-m${i}`);
   }
 
   private get underlayNetns(): string {
@@ -204,6 +229,8 @@ export class Cluster {
     if (this.usesEtcd) {
       const etcdNs = this.createNetns(this.etcdNetns);
       await this.joinUnderlay(etcdNs, 'etcd', ETCD_UNDERLAY_IP);
+      for (let i = 1; i < this.etcdMembers; i++)
+        await ip(etcdNs, 'addr', 'add', `${etcdMemberIp(i)}/24`, 'dev', NODE_UNDERLAY_IF);
     }
     if (this.usesRegistry) {
       const regNs = this.createNetns(`${this.name}-reg`);
@@ -254,21 +281,80 @@ export class Cluster {
 
   async startEtcd(): Promise<void> {
     if (!this.usesEtcd) throw new Error(`cluster ${this.name} runs without etcd`);
-    if (this.state.etcdPid !== undefined && isAlive(this.state.etcdPid)) return;
-    this.state.etcdPid = await startEtcdServer({
-      dir: this.etcdDir,
-      netnsPath: `/run/netns/${this.etcdNetns}`,
-    });
+    if (this.etcdMembers === 1) {
+      if (this.etcdMemberPid(0) !== undefined) return;
+      this.setEtcdPid(
+        0,
+        await startEtcdServer({ dir: this.etcdDir, netnsPath: `/run/netns/${this.etcdNetns}` }),
+      );
+      return;
+    }
+    const down = Array.from({ length: this.etcdMembers }, (_, i) => i).filter(
+      (i) => this.etcdMemberPid(i) === undefined,
+    );
+    // All at once: a new cluster answers only once a quorum of its members runs.
+    for (const i of down) this.setEtcdPid(i, await this.spawnEtcdMember(i));
+    await Promise.all(down.map((i) => waitEtcdHealthy(this.etcdMemberDir(i), this.etcdMemberPid(i) ?? 0)));
+  }
+
+  private spawnEtcdMember(i: number): Promise<number> {
+    const names = Array.from({ length: this.etcdMembers }, (_, m) => `m${m}=http://${etcdMemberIp(m)}:2380`);
+    return startEtcdServer(
+      { dir: this.etcdMemberDir(i), netnsPath: `/run/netns/${this.etcdNetns}` },
+      { name: `m${i}`, ip: etcdMemberIp(i), initialCluster: names.join(','), token: this.name },
+    );
+  }
+
+  etcdMemberPid(i: number): number | undefined {
+    const pid = this.state.etcdPids?.[String(i)];
+    return pid !== undefined && isAlive(pid) ? pid : undefined;
+  }
+
+  private setEtcdPid(i: number, pid: number | undefined): void {
+    const pids = { ...this.state.etcdPids };
+    if (pid === undefined) delete pids[String(i)];
+    else pids[String(i)] = pid;
+    this.state.etcdPids = pids;
     saveState(this.state);
   }
 
-  /** Stops etcd (SIGTERM), keeping its data: the store is unreachable until startEtcd(). */
+  /** Stops every etcd member (SIGTERM), keeping its data: the store is unreachable until startEtcd(). */
   async stopEtcd(): Promise<void> {
-    const pid = this.state.etcdPid;
+    for (const key of Object.keys(this.state.etcdPids ?? {})) await this.stopEtcdMember(Number(key));
+  }
+
+  /** Stops one member (SIGKILL by default: a crash) keeping its data; startEtcdMember brings it back. */
+  async stopEtcdMember(i: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const pid = this.state.etcdPids?.[String(i)];
     if (pid === undefined) return;
-    await stopPid(pid, { mustContain: this.etcdDir });
-    delete this.state.etcdPid;
-    saveState(this.state);
+    await stopPid(pid, { signal, mustContain: this.etcdMemberDir(i) });
+    this.setEtcdPid(i, undefined);
+  }
+
+  /** Restarts a stopped member of a several-member cluster; it rejoins with its data. */
+  async startEtcdMember(i: number): Promise<void> {
+    if (this.etcdMembers === 1) return this.startEtcd();
+    if (this.etcdMemberPid(i) !== undefined) return;
+    this.setEtcdPid(i, await this.spawnEtcdMember(i));
+    await waitEtcdHealthy(this.etcdMemberDir(i), this.etcdMemberPid(i) ?? 0);
+  }
+
+  /** The index of the member that leads now, from the members that answer. */
+  async etcdLeader(): Promise<number | undefined> {
+    for (let i = 0; i < this.etcdMembers; i++) {
+      if (this.etcdMemberPid(i) === undefined) continue;
+      try {
+        const [status] = JSON.parse(
+          await etcdctl(this.etcdMemberDir(i), 'endpoint', 'status', '-w', 'json'),
+        ) as {
+          Status: { header: { member_id: number }; leader: number };
+        }[];
+        if (status && status.Status.leader === status.Status.header.member_id) return i;
+      } catch {
+        // a member that does not answer is not the leader we can see
+      }
+    }
+    return undefined;
   }
 
   // --- registry ---------------------------------------------------------------------------------------------
@@ -451,7 +537,8 @@ export class Cluster {
 
   // --- containers -------------------------------------------------------------------------------------------
 
-  private cniConfig(node: ClusterNode): Record<string, unknown> {
+  /** The tsnet-vxlan network config containers of `node` are attached with. */
+  cniConfig(node: ClusterNode): Record<string, unknown> {
     return {
       cniVersion: '1.0.0',
       name: 'tsnet',

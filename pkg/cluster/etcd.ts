@@ -28,22 +28,52 @@ export async function etcdctl(dir: string, ...args: string[]): Promise<string> {
   return run('etcdctl', [`--endpoints=${etcdSocketEndpoint(dir)}`, '--dial-timeout=2s', ...args]);
 }
 
-/** Starts etcd and returns its pid once it answers a health check. */
-export async function startEtcdServer(paths: EtcdPaths): Promise<number> {
+/** One member of a cluster of several: its name, underlay address and everyone's peer URLs. */
+export interface EtcdMember {
+  name: string;
+  ip: string;
+  /** `m0=http://IP:2380,m1=...`, the same for every member. */
+  initialCluster: string;
+  token: string;
+}
+
+/** The underlay address of member `i` of the cluster's etcd: 198.18.0.254, .253, ... */
+export function etcdMemberIp(i: number): string {
+  return `198.18.0.${254 - i}`;
+}
+
+/**
+ * Starts etcd and returns its pid once it answers a health check. Alone it peers over a unix socket in its
+ * directory; as a `member` of several it peers over the underlay (a relative socket name means nothing to the
+ * other members) and is not waited for: a new cluster is healthy only once a quorum runs, see waitEtcdHealthy.
+ */
+export async function startEtcdServer(paths: EtcdPaths, member?: EtcdMember): Promise<number> {
   mkdirSync(paths.dir, { recursive: true });
   for (const s of [CLIENT_SOCKET, PEER_SOCKET]) rmSync(join(paths.dir, s), { force: true });
+  const clientUrl = member ? `http://${member.ip}:2379` : ETCD_URL;
+  const peer = member
+    ? [
+        `--name=${member.name}`,
+        `--listen-peer-urls=http://${member.ip}:2380`,
+        `--initial-advertise-peer-urls=http://${member.ip}:2380`,
+        `--initial-cluster=${member.initialCluster}`,
+        `--initial-cluster-token=${member.token}`,
+      ]
+    : [
+        '--name=tsnet',
+        `--listen-peer-urls=unix://${PEER_SOCKET}`,
+        `--initial-advertise-peer-urls=unix://${PEER_SOCKET}`,
+        `--initial-cluster=tsnet=unix://${PEER_SOCKET}`,
+      ];
   const child = await spawnLogged(
     'nsenter',
     [
       `--net=${paths.netnsPath}`,
       '/usr/bin/etcd',
-      '--name=tsnet',
       `--data-dir=${join(paths.dir, 'data')}`,
-      `--listen-client-urls=unix://${CLIENT_SOCKET},${ETCD_URL}`,
-      `--advertise-client-urls=${ETCD_URL}`,
-      `--listen-peer-urls=unix://${PEER_SOCKET}`,
-      `--initial-advertise-peer-urls=unix://${PEER_SOCKET}`,
-      `--initial-cluster=tsnet=unix://${PEER_SOCKET}`,
+      `--listen-client-urls=unix://${CLIENT_SOCKET},${clientUrl}`,
+      `--advertise-client-urls=${clientUrl}`,
+      ...peer,
       '--heartbeat-interval=50',
       '--election-timeout=250',
     ],
@@ -51,14 +81,19 @@ export async function startEtcdServer(paths: EtcdPaths): Promise<number> {
   );
   const pid = child.pid ?? 0;
   child.unref();
+  if (!member) await waitEtcdHealthy(paths.dir, pid);
+  return pid;
+}
+
+/** Waits until the etcd running in `dir` as `pid` answers a health check (it needs a quorum for that). */
+export async function waitEtcdHealthy(dir: string, pid: number, timeoutMs = 20_000): Promise<void> {
   await pollUntil(
     'etcd to become healthy',
     async () => {
-      if (!isAlive(pid)) throw new PollAbort(`etcd exited; see ${join(paths.dir, 'etcd.log')}`);
-      await etcdctl(paths.dir, 'endpoint', 'health');
+      if (!isAlive(pid)) throw new PollAbort(`etcd exited; see ${join(dir, 'etcd.log')}`);
+      await etcdctl(dir, 'endpoint', 'health');
       return true;
     },
-    { timeoutMs: 20_000, intervalMs: 100 },
+    { timeoutMs, intervalMs: 100 },
   );
-  return pid;
 }

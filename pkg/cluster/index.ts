@@ -18,7 +18,8 @@ export {
   type VtepInfo,
 } from './cluster.ts';
 export { type PairResult, pingAllPairs } from './connectivity.ts';
-export { ETCD_UNDERLAY_IP, ETCD_URL } from './etcd.ts';
+export { ETCD_UNDERLAY_IP, ETCD_URL, etcdMemberIp } from './etcd.ts';
 export { ip, ipJson, nsRun, PollAbort, pings, pollUntil, run, sleep } from './exec.ts';
+export { writeBusyboxRootfs } from './image.ts';
 export { isAlive, rssKib, stopPid } from './process.ts';
 export { REGISTRY_HOST, REGISTRY_UNDERLAY_IP } from './registry.ts';

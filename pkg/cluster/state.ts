@@ -23,6 +23,9 @@ export interface ClusterState {
   netns: string[];
   /** Agent pid per node index, while running. */
   agents: Record<string, number>;
+  /** etcd member pid per member index, while running (one member unless the cluster asked for more). */
+  etcdPids?: Record<string, number>;
+  /** The single etcd's pid, as states written before etcd could have several members say it. */
   etcdPid?: number;
   /** The cluster's image registry (docker-registry on the underlay), while running. */
   registryPid?: number;
@@ -63,5 +66,10 @@ export function loadState(name: string): ClusterState {
   } catch (err) {
     throw new Error(`no cluster named ${name}: cannot read ${file} (${(err as Error).message})`);
   }
-  return JSON.parse(text) as ClusterState;
+  const state = JSON.parse(text) as ClusterState;
+  if (state.etcdPid !== undefined) {
+    state.etcdPids = { ...state.etcdPids, '0': state.etcdPid };
+    delete state.etcdPid;
+  }
+  return state;
 }
