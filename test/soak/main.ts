@@ -135,8 +135,12 @@ async function runcPid(cluster: Cluster, node: number, id: string): Promise<numb
 async function etcdOutage(cluster: Cluster, report: Report, seconds: number): Promise<void> {
   const before = await leases(cluster);
   phase(`etcd: every member SIGKILLed, kept down ${seconds} s (the churn goes on against local state)`);
-  for (let i = 0; i < cluster.etcdMembers; i++) await cluster.stopEtcdMember(i, 'SIGKILL');
-  report.count('etcd members SIGKILLed');
+  for (let i = 0; i < cluster.etcdMembers; i++) {
+    await cluster.stopEtcdMember(i, 'SIGKILL');
+    report.count('etcd members SIGKILLed');
+  }
+  report.count('etcd outages (every member down)');
+  report.note('etcd outage', `${seconds} s`);
   await sleep(seconds * 1000);
   await cluster.startEtcd();
   phase('etcd: back');
