@@ -3,9 +3,12 @@
 // round trip instead of a Node start. When the agent cannot take the call (no socket, nobody listening, a
 // hello that does not come or does not fit: another protocol, namespace or build, a peer it will refuse, a
 // type it does not serve),
-// nothing has been sent and stdin is still unread: the Node plugin beside this binary is executed in its
-// place with the same argv, environment and stdin. Once the request is sent the agent's answer is the
-// plugin's; a connection broken after that is answered with the spec's error code 11 (as pkg/cni/client.ts).
+// nothing has been sent: the Node plugin beside this binary is executed in its place with the same argv,
+// environment and stdin bytes. Once the request is sent the agent's answer is the plugin's; a connection
+// broken after that is answered with the spec's error code 11 (as pkg/cni/client.ts).
+// Stdin is read before connecting, as pkg/cni/client.ts does: a runtime slow to close the plugin's stdin
+// must not hold a connection the agent times out (it waits REQUEST_TIMEOUT_MS for the request line). The
+// Node plugin then gets the bytes read on a memfd (or a pipe fed by a child) as its stdin.
 //
 // scripts/build.ts compiles it once per served type with build-info.h (generated from the TypeScript
 // constants, so both ends share one definition) and -DTSNET_PLUGIN_TYPE="<type>".
@@ -18,9 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -436,9 +441,10 @@ static const char *error_version_of(const char *stdin_data, size_t n) {
 
 // --- I/O ------------------------------------------------------------------------------------------------------
 
-static int write_all(int fd, const char *p, size_t n) {
+/** Writes all of `p` to `fd`; `socket` sends without SIGPIPE (a peer gone is an error, not a death). */
+static int write_out(int fd, const char *p, size_t n, int socket) {
   while (n > 0) {
-    ssize_t w = fd < 3 ? write(fd, p, n) : send(fd, p, n, MSG_NOSIGNAL);
+    ssize_t w = socket ? send(fd, p, n, MSG_NOSIGNAL) : write(fd, p, n);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return 0;
     p += w;
@@ -446,6 +452,9 @@ static int write_all(int fd, const char *p, size_t n) {
   }
   return 1;
 }
+
+/** write_out to stdout, stderr or the agent's socket (the descriptors above 2). */
+static int write_all(int fd, const char *p, size_t n) { return write_out(fd, p, n, fd > 2); }
 
 static long long now_ms(void) {
   struct timespec ts;
@@ -495,8 +504,52 @@ static int read_all(int fd, struct buf *b) {
 
 // --- the two ways out ------------------------------------------------------------------------------------------
 
-/** Executes the Node plugin beside this binary in this process: same argv, environment and (unread) stdin. */
-static _Noreturn void run_node_plugin(char **argv) {
+/**
+ * Makes `data` this process's stdin: a memfd holding it (a regular file to the Node plugin), else a pipe fed
+ * by a child. False when neither works.
+ */
+static int stdin_from(const struct buf *data) {
+  int fd = memfd_create("cni-stdin", 0);
+  if (fd >= 0) {
+    if (write_out(fd, data->data ? data->data : "", data->len, 0) && lseek(fd, 0, SEEK_SET) == 0 &&
+        dup2(fd, 0) == 0) {
+      close(fd);
+      return 1;
+    }
+    close(fd);
+  }
+  int p[2];
+  if (pipe(p) != 0) return 0;
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(p[0]);
+    close(p[1]);
+    return 0;
+  }
+  if (pid == 0) {
+    close(p[0]);
+    // A grandchild writes, so the plugin (this process after exec) never has a child to reap.
+    if (fork() == 0) _exit(write_out(p[1], data->data ? data->data : "", data->len, 0) ? 0 : 1);
+    _exit(0);
+  }
+  close(p[1]);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  if (dup2(p[0], 0) != 0) return 0;
+  close(p[0]);
+  return 1;
+}
+
+/**
+ * Executes the Node plugin beside this binary in this process: same argv and environment, and as stdin
+ * `read` (the bytes this process read from its stdin) or, when NULL, the unread stdin itself.
+ */
+static _Noreturn void run_node_plugin(char **argv, const struct buf *read) {
+  if (read && !stdin_from(read)) {
+    static const char msg[] = "tsnet cni-forward: cannot hand stdin to the Node plugin\n";
+    (void)!write(2, msg, sizeof msg - 1);
+    _exit(1);
+  }
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   const char *dir = ".";
@@ -596,20 +649,28 @@ int main(int argc, char **argv) {
   const char *override = getenv(TSNET_SOCKET_ENV);
   const char *path = override && override[0] == '/' ? override : TSNET_DEFAULT_SOCKET;
 
+  struct buf stdin_data = {0};
+  const struct buf *read_stdin = NULL;
+  if (reads_stdin(command)) {
+    // A failed read: the Node plugin reads what is left and reports the error as it would have.
+    if (!read_all(0, &stdin_data)) run_node_plugin(argv, NULL);
+    read_stdin = &stdin_data;
+  }
+
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof addr.sun_path) run_node_plugin(argv);
+  if (strlen(path) >= sizeof addr.sun_path) run_node_plugin(argv, read_stdin);
   memcpy(addr.sun_path, path, strlen(path) + 1);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) run_node_plugin(argv);
+  if (fd < 0) run_node_plugin(argv, read_stdin);
   int r;
   do r = connect(fd, (struct sockaddr *)&addr, sizeof addr);
   while (r != 0 && errno == EINTR);
-  if (r != 0) run_node_plugin(argv);
+  if (r != 0) run_node_plugin(argv, read_stdin);
 
   struct buf line = {0};
   struct hello hello = {0};
   long long netns, mntns;
-  if (!read_line(fd, &line, TSNET_MAX_HELLO_BYTES, TSNET_HELLO_TIMEOUT_MS)) run_node_plugin(argv);
+  if (!read_line(fd, &line, TSNET_MAX_HELLO_BYTES, TSNET_HELLO_TIMEOUT_MS)) run_node_plugin(argv, read_stdin);
   struct json j = {line.data, line.data + line.len};
   if (!json_object(&j, hello_member, &hello) || !hello.has_version || hello.version != TSNET_PROTOCOL_VERSION ||
       !ns_inode("/proc/self/ns/net", &netns) || !hello.has_netns || hello.netns != netns ||
@@ -617,15 +678,9 @@ int main(int argc, char **argv) {
       !hello.has_build || hello.build.len != strlen(TSNET_BUILD_ID) ||
       memcmp(hello.build.data, TSNET_BUILD_ID, hello.build.len) != 0 || !hello.serves_us || hello.refused) {
     close(fd); // nothing sent: the agent sees a client that hung up after the hello
-    run_node_plugin(argv);
+    run_node_plugin(argv, read_stdin);
   }
 
-  struct buf stdin_data = {0};
-  if (reads_stdin(command) && !read_all(0, &stdin_data)) {
-    // Whatever was read is gone; the Node plugin reports the read error as it would have.
-    close(fd);
-    run_node_plugin(argv);
-  }
   struct buf request = {0};
   build_request(&request, netns, &stdin_data);
   // From here on the request may be running in the agent: never run it a second time.

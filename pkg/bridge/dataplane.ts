@@ -118,9 +118,10 @@ export interface VethOptions {
 }
 
 /**
- * Creates the veth pair: the host end in the node namespace (handle `node`), born a port of the bridge at
- * `masterIndex` (so a veth of ours is never seen off its bridge, which is how DEL tells it apart), the
- * container end created and named `ifname` directly inside `containerNetns`. Retries on a random-name clash.
+ * Creates the veth pair: the host end in the node namespace (handle `node`), born up and a port of the bridge
+ * at `masterIndex` in one request (so a veth of ours is never seen off its bridge, which is how DEL tells it
+ * apart), the container end created and named `ifname` directly inside `containerNetns` (brought up once it
+ * has its addresses). Retries on a random-name clash.
  */
 export async function createVethPair(
   node: Handle,
@@ -136,6 +137,7 @@ export async function createVethPair(
         name,
         mtu: opts.mtu,
         masterIndex: opts.masterIndex,
+        up: true,
         peer: { name: opts.ifname, netns: opts.containerNetns, mtu: opts.mtu, mac: opts.mac },
       });
     } catch (err) {
@@ -200,11 +202,9 @@ export async function putPortInVlan(node: Handle, port: Link, bridge: Link, vid:
   if (isGateway) await node.bridgeVlanAdd(bridge.index, { vid, pvid: true, untagged: true, self: true });
 }
 
-/** Sets hairpin on the bridge port as configured, and brings it up. */
-export async function bringUpPort(node: Handle, port: Link, hairpin: boolean): Promise<Link> {
+/** Sets hairpin on the bridge port as configured (the port is up from its creation). */
+export async function setPortHairpin(node: Handle, port: Link, hairpin: boolean): Promise<void> {
   if (hairpin) await node.bridgePortSet(port.index, { hairpin: true });
-  await node.linkSetUp(port.index);
-  return node.linkGet(port.index);
 }
 
 /** True when `port` is the bridge's only port: no other container relies on what the bridge carries. */

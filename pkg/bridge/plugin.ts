@@ -26,7 +26,6 @@ import {
   addPortMappings,
   allowLocalhostPortmap,
   ensureMasquerade,
-  listMasquerade,
   removeMasquerade,
   removePortMappings,
   requireHostPortsFree,
@@ -35,7 +34,6 @@ import { faultPoint } from '../testing/fault.ts';
 import { type BridgeConf, loadBridgeConf } from './config.ts';
 import {
   type BridgeOptions,
-  bringUpPort,
   createVethOnBridge,
   deleteBridgeIfUnused,
   deleteContainerVeth,
@@ -46,6 +44,7 @@ import {
   isOnlyPort,
   putPortInVlan,
   restoreGatewayAddresses,
+  setPortHairpin,
   subnetsOf,
   type VethPair,
   withGateways,
@@ -144,7 +143,8 @@ async function setUpVeth(
   );
   undo.push(`veth ${veth.host.name}`, () => deleteVethPair(node, veth.host.name));
   faultPoint('bridge-after-veth');
-  const port = await bringUpPort(node, veth.host, conf.hairpinMode);
+  const port = veth.host;
+  await setPortHairpin(node, port, conf.hairpinMode);
   if (conf.vlan !== undefined) await putPortInVlan(node, port, bridge, conf.vlan, conf.isGateway);
   return { veth, port, bridge };
 }
@@ -192,13 +192,13 @@ async function setUpMasquerade(
   conf: BridgeConf,
   undo: UndoStack,
 ): Promise<void> {
-  const had = (await listMasquerade(NODE_NETNS)).some((m) => m.network === conf.network);
-  await ensureMasquerade(NODE_NETNS, {
+  // No listing of the table beforehand: a warm agent answers this from its cache, without exec'ing nft.
+  const installed = await ensureMasquerade(NODE_NETNS, {
     network: conf.network,
     subnet: subnetsOf(ips),
     excludeDestinations: conf.ipMasqExcludes,
   });
-  if (had) return;
+  if (!installed) return;
   undo.push(`masquerade of network ${conf.network}`, async () => {
     if (await isOnlyPort(node, bridge, port)) await removeMasquerade(NODE_NETNS, conf.network);
   });

@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { PeerCredentials } from '../../native/libc.ts';
+import { type PeerCredentials, requireNativeModule } from '../../native/libc.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { netnsId } from '../netns/index.ts';
 import { inTurn } from '../sync/turns.ts';
@@ -76,6 +76,13 @@ interface ServerContext {
  */
 export async function startCniServer(path: string, options: CniServerOptions): Promise<CniServer> {
   if (!isAbsolute(path)) throw new Error(`CNI socket ${JSON.stringify(path)}: expected an absolute path`);
+  // Loaded before the first peer: its hello must not wait for the native module (a plugin waits
+  // HELLO_TIMEOUT_MS, then runs in-process). Missing, each peer is refused with the reason.
+  try {
+    requireNativeModule();
+  } catch {
+    // checkPeer reports it
+  }
   const own = namespacesOf('self');
   const hello: CniHello = {
     tsnetCni: PROTOCOL_VERSION,

@@ -72,24 +72,28 @@ function desiredElements(spec: MasqueradeSpec): NewElement[] {
 /**
  * Makes the network's masquerade exactly `spec` in the namespace at `nsPath` (installing the table when
  * needed). Idempotent: a repeated call with the same spec changes nothing; safe to run concurrently.
+ * Resolves true when the network had no masquerade before (this call installed it: the caller's undo).
  */
-export async function ensureMasquerade(nsPath: string, spec: MasqueradeSpec): Promise<void> {
+export async function ensureMasquerade(nsPath: string, spec: MasqueradeSpec): Promise<boolean> {
   const desired = desiredElements(spec);
   // A warm agent ensures the same network on every ADD: once in place, it is not read back again.
   const key = `masquerade ${spec.network}`;
   const state = JSON.stringify(desired);
-  if (alreadyEnsured(nsPath, key, state)) return;
+  if (alreadyEnsured(nsPath, key, state)) return false;
+  let installed = false;
   try {
-    await updateTable(nsPath, `masquerade network ${spec.network}`, { install: true }, (view) =>
-      reconcileOwnedElements(view, spec.network, isMasqSet, desired, (e) =>
+    await updateTable(nsPath, `masquerade network ${spec.network}`, { install: true }, (view) => {
+      installed = !view.elements.some((e) => isMasqSet(e.set) && e.comment === spec.network);
+      return reconcileOwnedElements(view, spec.network, isMasqSet, desired, (e) =>
         e.set.endsWith('_src') ? `masquerade of ${e.keyText}` : `masquerade exception ${e.keyText}`,
-      ),
-    );
+      );
+    });
   } catch (err) {
     forgetEnsured(nsPath, key);
     throw err;
   }
   rememberEnsured(nsPath, key, state);
+  return installed;
 }
 
 /** Removes the network's masquerade; returns false when it had none. */

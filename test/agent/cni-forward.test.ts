@@ -3,7 +3,7 @@
 // codes and IPAM files; the forwarder runs the Node plugin instead when the agent is absent, refuses the peer,
 // is of another build, does not serve the type, sits in another netns or sends no hello; a connection broken
 // after the request answers code 11 exactly as the Node client does.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -26,6 +26,7 @@ import {
   currentNetnsInode,
   PROTOCOL_VERSION,
 } from '../../pkg/cni/socket-protocol.ts';
+import { startCniServerProcess, stopCniServerProcess } from '../helpers/agent-path.ts';
 import { ip, withNetnses } from '../helpers/netns.ts';
 import { builtBuildId, builtPlugin, DIST_CNI, REPO_ROOT } from '../helpers/plugin.ts';
 import { withTempDir } from '../helpers/tmp.ts';
@@ -92,47 +93,6 @@ function snapshot(dir: string): Record<string, string> {
   };
   walk(dir);
   return files;
-}
-
-/** test/bench/cni-server.ts (the agent's CNI server for dist's build) in `netns`, reporting what it serves. */
-async function startServerIn(
-  netns: string,
-  socket: string,
-): Promise<{ child: ChildProcess; served: string[] }> {
-  const child = spawn(
-    'nsenter',
-    [
-      `--net=${netns}`,
-      process.execPath,
-      '--import=tsx',
-      join(REPO_ROOT, 'test/bench/cni-server.ts'),
-      socket,
-      '--report',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], cwd: REPO_ROOT },
-  );
-  const served: string[] = [];
-  await new Promise<void>((resolvePromise, reject) => {
-    let buf = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (line === 'ready') resolvePromise();
-        else if (line.startsWith('served ')) served.push(line.slice('served '.length));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`CNI server exited (${code}) before listening`)));
-  });
-  return { child, served };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 test('the same bridge + IPAM sequence forwarded to a warm agent and run in-process: identical bytes, codes and IPAM files', async (t) => {
@@ -215,12 +175,12 @@ test('the same bridge + IPAM sequence forwarded to a warm agent and run in-proce
           // not made (yet)
         }
       };
-      const server = await startServerIn(node!.path, socket);
+      const server = await startCniServerProcess(node!.path, socket);
       let served: Awaited<ReturnType<typeof sequence>>;
       try {
         served = await sequence(socket);
       } finally {
-        await stopServer(server.child);
+        await stopCniServerProcess(server.child);
       }
       // Every step was answered by the agent (the two without a command too).
       t.deepEqual(
@@ -496,5 +456,44 @@ test('a connection broken after the request: code 11, the same bytes as the Node
       }
     }
     t.throws(() => readdirSync(dataDir), undefined, 'nothing ran in-process');
+  });
+});
+
+test('stdin is read to its end before the forwarder connects: a runtime slow to close it holds no agent connection', async (t) => {
+  await withTempDir(async (dir) => {
+    const socket = join(dir, 'cni.sock');
+    const stdin = ipamConf(join(dir, 'ipam'));
+    let connections = 0;
+    let request = '';
+    const server = createServer((s) => {
+      connections++;
+      s.on('error', () => undefined);
+      s.write(`${JSON.stringify(helloFor(builtBuildId()))}\n`);
+      s.on('data', (d: Buffer) => {
+        request += d.toString();
+        if (request.includes('\n')) s.end('{"stdout":"served\\n","stderr":"","exitCode":0}\n');
+      });
+    });
+    await new Promise<void>((r) => server.listen(socket, r));
+    try {
+      const env = { PATH, ...attachmentEnv('ADD', 'c1', '/proc/self/ns/net', socket) };
+      const child = spawn(builtPlugin('tsnet-ipam'), [], { env, cwd: '/' });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      const closed = new Promise<number | null>((r) => child.once('close', r));
+      child.stdin.write(stdin.slice(0, 10));
+      await new Promise((r) => setTimeout(r, 500));
+      t.is(connections, 0, 'no connection while stdin is open');
+      child.stdin.end(stdin.slice(10));
+      t.is(await closed, 0);
+      t.is(stdout, 'served\n');
+      t.is(connections, 1);
+      const sent = JSON.parse(request) as { stdinBase64: string };
+      t.is(Buffer.from(sent.stdinBase64, 'base64').toString(), stdin, 'the whole config in the request');
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

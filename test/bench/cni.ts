@@ -3,7 +3,8 @@
 // test/bench/cni-server.ts in the node namespace, what tsnet-agent does with --cni-socket), the same plugins
 // with no agent (the forwarder executes the Node plugin), and, when installed, the reference bridge +
 // host-local, in one run. Plugins run with a clean environment (env -i) inside a throwaway node namespace, as
-// a runtime would start them. BENCH_CNI_ONLY=served|node|reference runs one flavour (plus the reference).
+// a runtime would start them. BENCH_CNI_ONLY=served|node runs one flavour (plus the reference);
+// BENCH_CNI_PROFILE=DIR profiles the agent side.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,8 @@ const PODS = Number(process.env['BENCH_PODS'] ?? 40);
 const PARALLEL = 8;
 const DIST = resolve(import.meta.dirname, '../../dist/cni');
 const REF = '/usr/lib/cni';
+/** BENCH_CNI_PROFILE=DIR: the agent-side server writes a V8 CPU profile of its run there (node --cpu-prof). */
+const PROFILE_DIR = process.env['BENCH_CNI_PROFILE'];
 
 interface Flavour {
   readonly label: string;
@@ -79,7 +82,9 @@ interface Figures {
 /** Starts test/bench/cni-server.ts in `nodeNs` on `socket`; resolves once it listens. */
 function startServer(nodeNs: string, socket: string): Promise<ChildProcess> {
   const server = resolve(import.meta.dirname, 'cni-server.ts');
-  const child = spawn('nsenter', [`--net=${nodeNs}`, process.execPath, '--import=tsx', server, socket], {
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const node = [process.execPath, ...profile, '--import=tsx', server, socket];
+  const child = spawn('nsenter', [`--net=${nodeNs}`, ...node], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: resolve(import.meta.dirname, '../..'),
   });
@@ -149,8 +154,8 @@ async function bench(f: Flavour): Promise<Figures> {
   }
 }
 
-const SERVED = 'tsnet served (agent)';
-const NODE = 'tsnet no agent (Node)';
+const SERVED = 'tsnet C forwarder -> agent';
+const NODE = 'tsnet Node plugin, no agent';
 const REFERENCE = 'reference bridge+host-local';
 const only = process.env['BENCH_CNI_ONLY'];
 const flavours: Flavour[] = [
@@ -197,14 +202,14 @@ const node = results.get(NODE);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 if (ref && served) {
   console.log(
-    `ratios served/reference: ADD p50 ${ratio(served.addP50, ref.addP50)} (goal <= 0.8x), ` +
+    `ratios forwarder/reference: ADD p50 ${ratio(served.addP50, ref.addP50)} (goal <= 0.8x), ` +
       `DEL p50 ${ratio(served.delP50, ref.delP50)} (goal <= 1.0x), ` +
       `${PARALLEL}-parallel ADD throughput ${ratio(served.parallelPodsPerSec, ref.parallelPodsPerSec)} (goal >= 1.0x)`,
   );
 }
 if (ref && node) {
   console.log(
-    `ratios no agent/reference: ADD p50 ${ratio(node.addP50, ref.addP50)} (goal <= 2.5x), ` +
+    `ratios Node plugin/reference: ADD p50 ${ratio(node.addP50, ref.addP50)} (goal <= 2.5x), ` +
       `DEL p50 ${ratio(node.delP50, ref.delP50)}, ` +
       `${PARALLEL}-parallel ADD throughput ${ratio(node.parallelPodsPerSec, ref.parallelPodsPerSec)}`,
   );

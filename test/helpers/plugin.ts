@@ -4,6 +4,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CNI_SOCKET_ENV } from '../../pkg/cni/socket-protocol.ts';
+import { agentSocketFor } from './agent-path.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Where `npm run build` puts the plugins. */
@@ -61,13 +63,18 @@ export function builtPlugin(type: string, dir = DIST_CNI): string {
   throw new Error(`${file} is missing: run \`npm run build\` first`);
 }
 
-/** Runs plugin `type` once and collects what it printed. */
-export function runPlugin(type: string, call: PluginCall): Promise<PluginOutcome> {
+/**
+ * Runs plugin `type` once and collects what it printed. Inside a test on the agent path (plugin-paths.ts), a
+ * plugin of dist/cni the agent serves is pointed at the agent of its node namespace.
+ */
+export async function runPlugin(type: string, call: PluginCall): Promise<PluginOutcome> {
   const dir = call.dir ?? DIST_CNI;
   const file = builtPlugin(type, dir);
+  const agentSocket = dir === DIST_CNI ? await agentSocketFor(type, call.nodeNetns) : undefined;
   const env: Record<string, string> = {
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     CNI_PATH: call.cniPath ?? `${dir}:${REFERENCE_CNI}`,
+    ...(agentSocket ? { [CNI_SOCKET_ENV]: agentSocket } : {}),
     ...call.env,
   };
   if (call.command) env['CNI_COMMAND'] = call.command;

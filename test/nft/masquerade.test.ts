@@ -25,12 +25,14 @@ function ownedElements(ruleset: ReturnType<typeof nftRuleset>, network: string):
   );
 }
 
-test('ensureMasquerade is idempotent: a second call leaves the ruleset byte for byte', async (t) => {
+test('ensureMasquerade is idempotent: a second call leaves the ruleset byte for byte; only the first installed it', async (t) => {
   await withNamespaces(['masq'], async ([node]) => {
     if (!node) throw new Error('no namespace');
     const spec = { network: 'podnet', subnet: '10.99.3.0/24', excludeDestinations: ['10.99.0.0/16'] };
-    await ensureMasquerade(node.path, spec);
+    t.true(await ensureMasquerade(node.path, spec), 'installed');
     const first = JSON.stringify(nftRuleset(node));
+    t.false(await ensureMasquerade(node.path, spec), 'already there');
+    t.false(await ensureMasquerade(node.path, { ...spec, subnet: '10.99.4.0/24' }), 'changed, not installed');
     await ensureMasquerade(node.path, spec);
     t.is(JSON.stringify(nftRuleset(node)), first);
     // The pod subnet lies inside the cluster CIDR, so only the cluster CIDR is needed as an exception.

@@ -1,7 +1,9 @@
+// Tests run on both plugin paths (helpers/plugin-paths.ts) except the crash tests: they kill the process doing
+// the work, which on the agent path is the agent, not the plugin a runtime would kill.
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import test from 'ava';
+import nodeOnlyTest from 'ava';
 import { flock, LOCK_EX } from '../../native/libc.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
 import { NetlinkError } from '../../pkg/netlink/socket.ts';
@@ -9,6 +11,7 @@ import { listMasquerade } from '../../pkg/nft/index.ts';
 import { FAULT_ENV, faultMarker } from '../../pkg/testing/fault.ts';
 import { ip, ipJson, ipLinks, nsexec, type TestNetns, uniqueIfname, withNetnses } from '../helpers/netns.ts';
 import { type PluginCall, type PluginOutcome, REFERENCE_CNI, runPlugin } from '../helpers/plugin.ts';
+import { testOnBothPaths as test } from '../helpers/plugin-paths.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 import { startTcpServer, tcpRequest } from '../nft/world.ts';
 
@@ -216,76 +219,82 @@ const ADD_KILL_POINTS = [
   { point: 'bridge-after-address', allocated: true, addressed: true },
 ] as const;
 
-test('an ADD killed with SIGKILL after each of its side effects leaves nothing that DEL does not clean', async (t) => {
-  await withWorld(ADD_KILL_POINTS.length, async (w) => {
-    const conf = bridgeConf(w, { ipMasq: false });
-    for (const [i, { point, allocated, addressed }] of ADD_KILL_POINTS.entries()) {
-      const ctr = w.ctrs[i]!;
-      const killed = await add(w, conf, ctr, ctr.name, 'eth0', { env: { [FAULT_ENV]: point } });
-      t.is(killed.signal, 'SIGKILL', `${point}: ${killed.stdout}${killed.stderr}`);
-      t.true(killed.stderr.includes(faultMarker(point)), `${point}: killed there`);
-      // The plugin is dead: what exists now is what existed at the kill.
-      t.is(hostVeths(w).length, 1, `${point}: the host veth existed`);
-      t.true(
-        ipLinks(ctr.path).some((l) => l.ifname === 'eth0'),
-        `${point}: the container end existed`,
-      );
-      const records = allocationFiles(w).map((f) => readFileSync(join(w.dataDir, 'tnet', f), 'utf8'));
-      t.deepEqual(records, allocated ? [`${ctr.name}\r\neth0`] : [], `${point}: allocation`);
-      const addrs = ipJson<{ addr_info: { family: string }[] }[]>(ctr.path, 'addr', 'show', 'dev', 'eth0');
-      t.is(
-        addrs.flatMap((a) => a.addr_info).some((a) => a.family === 'inet'),
-        addressed,
-        `${point}: address on eth0`,
-      );
+nodeOnlyTest(
+  'an ADD killed with SIGKILL after each of its side effects leaves nothing that DEL does not clean',
+  async (t) => {
+    await withWorld(ADD_KILL_POINTS.length, async (w) => {
+      const conf = bridgeConf(w, { ipMasq: false });
+      for (const [i, { point, allocated, addressed }] of ADD_KILL_POINTS.entries()) {
+        const ctr = w.ctrs[i]!;
+        const killed = await add(w, conf, ctr, ctr.name, 'eth0', { env: { [FAULT_ENV]: point } });
+        t.is(killed.signal, 'SIGKILL', `${point}: ${killed.stdout}${killed.stderr}`);
+        t.true(killed.stderr.includes(faultMarker(point)), `${point}: killed there`);
+        // The plugin is dead: what exists now is what existed at the kill.
+        t.is(hostVeths(w).length, 1, `${point}: the host veth existed`);
+        t.true(
+          ipLinks(ctr.path).some((l) => l.ifname === 'eth0'),
+          `${point}: the container end existed`,
+        );
+        const records = allocationFiles(w).map((f) => readFileSync(join(w.dataDir, 'tnet', f), 'utf8'));
+        t.deepEqual(records, allocated ? [`${ctr.name}\r\neth0`] : [], `${point}: allocation`);
+        const addrs = ipJson<{ addr_info: { family: string }[] }[]>(ctr.path, 'addr', 'show', 'dev', 'eth0');
+        t.is(
+          addrs.flatMap((a) => a.addr_info).some((a) => a.family === 'inet'),
+          addressed,
+          `${point}: address on eth0`,
+        );
 
-      const cleaned = await del(w, conf, ctr, ctr.name);
-      t.is(cleaned.code, 0, cleaned.stdout + cleaned.stderr);
-      t.deepEqual(allocationFiles(w), [], `${point}: DEL released the address`);
-      t.deepEqual(hostVeths(w), [], `${point}: DEL removed the veth`);
+        const cleaned = await del(w, conf, ctr, ctr.name);
+        t.is(cleaned.code, 0, cleaned.stdout + cleaned.stderr);
+        t.deepEqual(allocationFiles(w), [], `${point}: DEL released the address`);
+        t.deepEqual(hostVeths(w), [], `${point}: DEL removed the veth`);
+        t.deepEqual(
+          ipLinks(ctr.path).map((l) => l.ifname),
+          ['lo'],
+          `${point}: nothing left in the container`,
+        );
+      }
+      // And the network still works afterwards.
+      const again = await add(w, conf, w.ctrs[0]!);
+      t.is(again.code, 0, again.stdout);
+      t.is((await del(w, conf, w.ctrs[0]!, w.ctrs[0]!.name)).code, 0);
+    });
+  },
+);
+
+nodeOnlyTest(
+  'an ADD killed while it waits for the IPAM lock (veth made, no address yet) is cleaned by DEL',
+  async (t) => {
+    await withWorld(1, async (w) => {
+      const conf = bridgeConf(w, { ipMasq: false });
+      const ctr = w.ctrs[0]!;
+      // Hold host-local's lock, so the ADD stops at a known point: after the veth, before the address.
+      mkdirSync(join(w.dataDir, 'tnet'), { recursive: true });
+      const lockFd = openSync(join(w.dataDir, 'tnet', 'lock'), 'w');
+      flock(lockFd, LOCK_EX);
+      let run: Promise<PluginOutcome>;
+      try {
+        const vethSeen = waitFor(
+          () => hostVeths(w).length === 1 && ipLinks(ctr.path).some((l) => l.ifname === 'eth0'),
+        );
+        run = add(w, conf, ctr, ctr.name, 'eth0', { killWhen: vethSeen });
+        await vethSeen;
+        const killed = await run;
+        t.is(killed.signal, 'SIGKILL');
+      } finally {
+        closeSync(lockFd); // closing the descriptor releases the lock
+      }
+      t.is(hostVeths(w).length, 1, 'the killed ADD left its veth');
+      t.is((await del(w, conf, ctr, ctr.name)).code, 0);
+      t.deepEqual(hostVeths(w), [], 'DEL removed it');
+      t.deepEqual(allocationFiles(w), []);
       t.deepEqual(
         ipLinks(ctr.path).map((l) => l.ifname),
         ['lo'],
-        `${point}: nothing left in the container`,
       );
-    }
-    // And the network still works afterwards.
-    const again = await add(w, conf, w.ctrs[0]!);
-    t.is(again.code, 0, again.stdout);
-    t.is((await del(w, conf, w.ctrs[0]!, w.ctrs[0]!.name)).code, 0);
-  });
-});
-
-test('an ADD killed while it waits for the IPAM lock (veth made, no address yet) is cleaned by DEL', async (t) => {
-  await withWorld(1, async (w) => {
-    const conf = bridgeConf(w, { ipMasq: false });
-    const ctr = w.ctrs[0]!;
-    // Hold host-local's lock, so the ADD stops at a known point: after the veth, before the address.
-    mkdirSync(join(w.dataDir, 'tnet'), { recursive: true });
-    const lockFd = openSync(join(w.dataDir, 'tnet', 'lock'), 'w');
-    flock(lockFd, LOCK_EX);
-    let run: Promise<PluginOutcome>;
-    try {
-      const vethSeen = waitFor(
-        () => hostVeths(w).length === 1 && ipLinks(ctr.path).some((l) => l.ifname === 'eth0'),
-      );
-      run = add(w, conf, ctr, ctr.name, 'eth0', { killWhen: vethSeen });
-      await vethSeen;
-      const killed = await run;
-      t.is(killed.signal, 'SIGKILL');
-    } finally {
-      closeSync(lockFd); // closing the descriptor releases the lock
-    }
-    t.is(hostVeths(w).length, 1, 'the killed ADD left its veth');
-    t.is((await del(w, conf, ctr, ctr.name)).code, 0);
-    t.deepEqual(hostVeths(w), [], 'DEL removed it');
-    t.deepEqual(allocationFiles(w), []);
-    t.deepEqual(
-      ipLinks(ctr.path).map((l) => l.ifname),
-      ['lo'],
-    );
-  });
-});
+    });
+  },
+);
 
 /** Polls a condition (bounded); resolves when it holds. */
 async function waitFor(cond: () => boolean, attempts = 400, everyMs = 25): Promise<void> {

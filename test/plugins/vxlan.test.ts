@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import test from 'ava';
 import { listMasquerade } from '../../pkg/nft/index.ts';
 import { ipJson, ipLinks, type TestNetns, withNetnses } from '../helpers/netns.ts';
 import { runPlugin } from '../helpers/plugin.ts';
+import { testOnBothPaths as test } from '../helpers/plugin-paths.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
 function vxlanConf(dir: string) {
