@@ -26,6 +26,7 @@ import {
   addPortMappings,
   allowLocalhostPortmap,
   ensureMasquerade,
+  isMasqueradeEnsured,
   listMasquerade,
   removeMasquerade,
   removePortMappings,
@@ -192,7 +193,10 @@ async function setUpMasquerade(
   conf: BridgeConf,
   undo: UndoStack,
 ): Promise<void> {
-  const had = (await listMasquerade(NODE_NETNS)).some((m) => m.network === conf.network);
+  // a warm agent knows the masquerade it keeps: no table listing (an nft run) for every ADD
+  const had =
+    isMasqueradeEnsured(NODE_NETNS, conf.network) ||
+    (await listMasquerade(NODE_NETNS)).some((m) => m.network === conf.network);
   await ensureMasquerade(NODE_NETNS, {
     network: conf.network,
     subnet: subnetsOf(ips),

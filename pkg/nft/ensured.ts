@@ -21,6 +21,11 @@ export function alreadyEnsured(nsPath: string, key: string, state: string): bool
   return isOwnNetns(nsPath) && ensured.get(key) === state;
 }
 
+/** True when `key` was ensured in `nsPath` in some state (and nothing removed it since). */
+export function isEnsured(nsPath: string, key: string): boolean {
+  return ensured.has(key) && isOwnNetns(nsPath);
+}
+
 /** Records that `key` is now in `state` in `nsPath` (a no-op for another namespace). */
 export function rememberEnsured(nsPath: string, key: string, state: string): void {
   if (isOwnNetns(nsPath)) ensured.set(key, state);

@@ -11,6 +11,7 @@ export {
 } from './exec.ts';
 export {
   ensureMasquerade,
+  isMasqueradeEnsured,
   listMasquerade,
   type MasqueradeEntry,
   type MasqueradeSpec,

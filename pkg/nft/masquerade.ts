@@ -4,7 +4,7 @@
 // destination (the cluster network, for the overlay) or to multicast keeps its source; anything else leaving
 // the node is masqueraded. The rules themselves never change (see table.ts).
 import { type Cidr, cidrText, coveringCidrs, type IpFamily, parseCidr } from './addr.ts';
-import { alreadyEnsured, forgetEnsured, rememberEnsured } from './ensured.ts';
+import { alreadyEnsured, forgetEnsured, isEnsured, rememberEnsured } from './ensured.ts';
 import {
   deleteElementsCommands,
   type NewElement,
@@ -90,6 +90,11 @@ export async function ensureMasquerade(nsPath: string, spec: MasqueradeSpec): Pr
     throw err;
   }
   rememberEnsured(nsPath, key, state);
+}
+
+/** True when this process put the network's masquerade in place in `nsPath` and has not removed it since. */
+export function isMasqueradeEnsured(nsPath: string, network: string): boolean {
+  return isEnsured(nsPath, `masquerade ${network}`);
 }
 
 /** Removes the network's masquerade; returns false when it had none. */
