@@ -3,6 +3,9 @@
 // mistakes print one line and exit 2; a start-up failure prints one line and exits 1; no stack traces.
 import { join } from 'node:path';
 import pino from 'pino';
+import { tsnetHost } from '../../cni-plugins/tsnet-host/plugin.ts';
+import { tsnetMacvlan } from '../../cni-plugins/tsnet-macvlan/plugin.ts';
+import { tsnetNone } from '../../cni-plugins/tsnet-none/plugin.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { ApiService } from '../../pkg/agent/api.ts';
 import { CniSocketService } from '../../pkg/agent/cni-socket.ts';
@@ -99,6 +102,12 @@ const SERVED_PLUGINS: ReadonlyMap<string, CniPlugin> = new Map(
   [tsnetBridge, tsnetVxlan, tsnetIpam].map((p) => [p.name, p]),
 );
 
+/** The plugins the agent's own networks run in-process rather than as executables: every one it ships. */
+const IN_PROCESS_PLUGINS: ReadonlyMap<string, CniPlugin> = new Map([
+  ...SERVED_PLUGINS,
+  ...[tsnetHost, tsnetNone, tsnetMacvlan].map((p) => [p.name, p] as const),
+]);
+
 /** The node daemon's services; the supervisor starts them in dependency order. */
 function agentServices(opts: AgentOptions): Service[] {
   const store = new StoreService({
@@ -153,6 +162,7 @@ function agentServices(opts: AgentOptions): Service[] {
         binDir: opts.cniBinDir,
         subnetFile: opts.subnetFile,
         cniSocket: opts.cniSocket,
+        inProcessPlugins: IN_PROCESS_PLUGINS,
         api,
       })
     : undefined;

@@ -674,7 +674,8 @@ export class ContainerService implements Service, ContainerLookup {
   private async releaseRun(record: ContainerRecord): Promise<void> {
     const { id } = record;
     const p = this.paths(id);
-    await this.runc.delete(id, { force: true }).catch(() => undefined);
+    // the second release of a removal (after the exit's) finds nothing left for runc
+    if (this.runc.holds(id)) await this.runc.delete(id, { force: true }).catch(() => undefined);
     // what runc delete leaves: the empty parent, or the whole cgroup when runc create never ran
     await cgroupManager(containerCgroupPath(id))
       .destroy()
@@ -691,8 +692,11 @@ export class ContainerService implements Service, ContainerLookup {
     }
     record.networks = [];
     deleteNetnsAt(p.netnsPath);
-    for (const f of [p.pidFile, p.conmonPidFile, p.attachSocketPath, p.ctlPath, join(p.bundleDir, 'winsz')])
-      await rm(f, { force: true });
+    await Promise.all(
+      [p.pidFile, p.conmonPidFile, p.attachSocketPath, p.ctlPath, join(p.bundleDir, 'winsz')].map((f) =>
+        rm(f, { force: true }),
+      ),
+    );
   }
 
   /** The restart policy after an exit the user did not ask for; AutoRemove when it does not restart. */
@@ -759,8 +763,15 @@ export class ContainerService implements Service, ContainerLookup {
     });
   }
 
-  /** Ends the current run (if any) as the user asked: no restart policy applies afterwards. */
-  private async stopRun(record: ContainerRecord, timeoutSeconds: number): Promise<void> {
+  /**
+   * Ends the current run (if any) as the user asked: no restart policy applies afterwards. The stop signal
+   * first, SIGKILL after the timeout; `kill` goes straight to SIGKILL, as Docker's `rm -f` does.
+   */
+  private async stopRun(
+    record: ContainerRecord,
+    timeoutSeconds: number,
+    opts: { kill?: boolean } = {},
+  ): Promise<void> {
     const { id } = record;
     this.cancelRestart(id);
     if (!record.state.manuallyStopped) {
@@ -776,10 +787,14 @@ export class ContainerService implements Service, ContainerLookup {
     const run =
       this.runs.get(id) ?? this.watchRun(id, record.state.monitorPid, record.state.monitorStartTime);
     const paused = record.state.status === 'paused';
-    await this.signal(id, parseSignal(record.config.stopSignal), paused);
-    let status = await within(run.exited, timeoutSeconds * 1000);
+    let status: RunEnd | undefined;
+    if (!opts.kill) {
+      await this.signal(id, parseSignal(record.config.stopSignal), paused);
+      status = await within(run.exited, timeoutSeconds * 1000);
+    }
     if (!status) {
-      await this.signal(id, parseSignal('SIGKILL'), false);
+      // a frozen process gets its SIGKILL once thawed: thawed here unless the stop signal did it
+      await this.signal(id, parseSignal('SIGKILL'), paused && opts.kill === true);
       status = await within(run.exited, KILL_GRACE_MS);
     }
     if (!status) throw new ContainerStateError(`container ${record.name} did not exit after SIGKILL`);
@@ -868,7 +883,7 @@ export class ContainerService implements Service, ContainerLookup {
         this.cancelRestart(id);
         if (isActive(record.state.status) || record.state.status === 'restarting') {
           record.state.manuallyStopped = true;
-          await this.stopRun(record, 0);
+          await this.stopRun(record, 0, { kill: true });
         }
       }
       await this.removeRecord(record, removeVolumes);
@@ -1187,13 +1202,11 @@ function imageRefOf(ref: string): string {
 }
 
 async function clearExitFiles(p: ContainerPaths, exitDir: string, id: string): Promise<void> {
-  for (const f of [
-    join(p.persistDir, 'exit'),
-    join(p.persistDir, 'oom'),
-    join(p.dir, 'oom'),
-    join(exitDir, id),
-  ])
-    await rm(f, { force: true });
+  await Promise.all(
+    [join(p.persistDir, 'exit'), join(p.persistDir, 'oom'), join(p.dir, 'oom'), join(exitDir, id)].map((f) =>
+      rm(f, { force: true }),
+    ),
+  );
 }
 
 /** Docker brings up lo in every network namespace it makes, "none" included. */

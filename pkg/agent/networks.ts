@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type NetworkConnector, networksHandlers } from '../api/networks.ts';
 import { api } from '../api/proto.ts';
+import type { CniPlugin } from '../cni/skel.ts';
 import { CNI_SOCKET_ENV } from '../cni/socket-protocol.ts';
 import { CniExecutor } from '../network/cni-exec.ts';
 import { pluginDirsUnder } from '../network/conflist.ts';
@@ -28,6 +29,8 @@ export interface NetworkServiceOptions {
   readonly subnetFile: string;
   /** The agent's CNI socket ('' when disabled): our plugins hand their work to this agent through it. */
   readonly cniSocket: string;
+  /** Plugin types run in the agent's process instead of executed (the ones it ships). */
+  readonly inProcessPlugins?: ReadonlyMap<string, CniPlugin>;
   readonly api: ApiService;
 }
 
@@ -64,6 +67,7 @@ export class NetworkService implements Service {
       cacheDir: join(opts.dataDir, 'cni', 'cache'),
       // Never another agent's default socket: this agent's, or none at all.
       env: { [CNI_SOCKET_ENV]: opts.cniSocket || join(opts.runDir, 'cni-disabled.sock') },
+      ...(opts.inProcessPlugins && { inProcessPlugins: opts.inProcessPlugins }),
     });
     this.networking = new CniNetworking({ store: this.store, executor: this.executor });
     opts.api.contribute({

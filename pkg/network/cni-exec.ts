@@ -8,15 +8,20 @@
 // - CHECK against the cached result; GC (CNI 1.1): DEL of cached attachments not in the valid list, then GC
 //   with `cni.dev/valid-attachments` to every plugin;
 // - capability args (portMappings, ips, mac, ...) go in runtimeConfig, only to plugins that declare them.
+// A plugin type the caller runs itself (the agent's own plugins) is served in-process through servePlugin,
+// as the agent's CNI socket serves the forwarder it would otherwise exec: same config bytes, same
+// environment, same answer, without a process start and a socket round trip per verb.
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execPlugin, findPluginInPath } from '../cni/delegate.ts';
 import { validateContainerId, validateInterfaceName, validateNetworkName } from '../cni/env.ts';
-import { CniError, ErrorCode, toCniError } from '../cni/errors.ts';
+import { CniError, ErrorCode, parseCniErrorJson, toCniError } from '../cni/errors.ts';
+import { type CniPlugin, servePlugin, versionInfo } from '../cni/skel.ts';
 import type { CniCommand, GcAttachment, NetConf, Result } from '../cni/types.ts';
 import { compareVersions, convertResult, parseResult } from '../cni/version.ts';
 import { removeOrphanedTemps, writeFileAtomic } from '../fsutil/atomic.ts';
 import { makeDirectorySync } from '../fsutil/mkdir.ts';
+import { inTurn } from '../sync/turns.ts';
 
 /** A parsed conflist: the raw bytes are what the cache keeps (libcni's `config`). */
 export interface NetworkConfigList {
@@ -123,6 +128,12 @@ export interface CniExecutorOptions {
   readonly inNamespace?: <T>(spawn: () => T) => T;
   /** Receives plugins' stderr. */
   readonly stderr?: (plugin: string, text: string) => void;
+  /**
+   * Plugin types served in this process instead of executed, once the path has the type (a missing plugin
+   * is the same error either way). Only for a caller in the node's namespaces, like the agent (whose
+   * forwarders would hand the call to it anyway); ignored with `inNamespace`.
+   */
+  readonly inProcessPlugins?: ReadonlyMap<string, CniPlugin>;
 }
 
 interface VersionInfo {
@@ -363,8 +374,14 @@ export class CniExecutor {
   ): Promise<string> {
     try {
       const file = await findPluginInPath(plugin.type, this.opts.pluginDirs);
+      const stdin = JSON.stringify(sortedKeys(conf));
+      const own = this.opts.inNamespace ? undefined : this.opts.inProcessPlugins?.get(plugin.type);
+      if (own) {
+        requireVersion(versionInfo(own).supportedVersions, list.cniVersion);
+        return await this.serveInProcess(own, command, stdin, rt);
+      }
       await this.requireVersionSupported(file, list.cniVersion);
-      return await execPlugin(file, command, JSON.stringify(sortedKeys(conf)), {
+      return await execPlugin(file, command, stdin, {
         env: this.env(rt),
         inNamespace: this.opts.inNamespace,
         stderr: (text) => this.opts.stderr?.(plugin.type, text),
@@ -373,6 +390,32 @@ export class CniExecutor {
       if (err instanceof CniExecError) throw err;
       throw new CniExecError(list.name, plugin.type, command, toCniError(err));
     }
+  }
+
+  /**
+   * One verb of a plugin of this process, as the agent's CNI socket serves it: the environment the
+   * executable would get, and in turn with any socket request for the same attachment.
+   */
+  private async serveInProcess(
+    plugin: CniPlugin,
+    command: CniCommand,
+    stdin: string,
+    rt: RuntimeConf,
+  ): Promise<string> {
+    const env = { ...this.env(rt), CNI_COMMAND: command };
+    const serve = () => servePlugin(plugin, { env, stdin });
+    const output =
+      rt.containerId && rt.ifName ? await inTurn(`${rt.containerId}\0${rt.ifName}`, serve) : await serve();
+    if (output.stderr) this.opts.stderr?.(plugin.name, output.stderr);
+    if (output.exitCode === 0) return output.stdout;
+    throw (
+      parseCniErrorJson(output.stdout) ??
+      new CniError(
+        ErrorCode.Internal,
+        `plugin ${plugin.name} failed (${command})`,
+        output.stdout.slice(0, 2000),
+      )
+    );
   }
 
   private env(rt: RuntimeConf): Record<string, string> {
@@ -399,13 +442,18 @@ export class CniExecutor {
       info = { stamp, supported: parseVersionInfo(file, stdout) };
       this.versions.set(file, info);
     }
-    if (!info.supported.includes(version)) {
-      throw new CniError(
-        ErrorCode.IncompatibleVersion,
-        'incompatible CNI versions',
-        `config is ${JSON.stringify(version)}, plugin supports [${info.supported.map((v) => JSON.stringify(v)).join(' ')}]`,
-      );
-    }
+    requireVersion(info.supported, version);
+  }
+}
+
+/** The conflist's cniVersion must be one the plugin supports (code 1 with the reference's wording). */
+function requireVersion(supported: readonly string[], version: string): void {
+  if (!supported.includes(version)) {
+    throw new CniError(
+      ErrorCode.IncompatibleVersion,
+      'incompatible CNI versions',
+      `config is ${JSON.stringify(version)}, plugin supports [${supported.map((v) => JSON.stringify(v)).join(' ')}]`,
+    );
   }
 }
 

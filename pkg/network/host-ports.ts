@@ -82,6 +82,8 @@ export async function reserveHostPorts(
   containerId: string,
   ports: readonly PublishedPort[],
 ): Promise<PublishedPort[]> {
+  // nothing to publish, nothing to check: no firewall listing (an nft run) on a plain run's path
+  if (ports.length === 0) return [];
   const published = (await listPortMappings(nodeNetns)).filter((m) => m.containerId !== containerId);
   const heldByContainer = (p: PublishedPort) =>
     published.some(

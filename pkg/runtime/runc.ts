@@ -2,7 +2,9 @@
 // the command that failed. runc keeps its state under `root` (R/runc); containers are created by conmon
 // (conmon.ts), everything after that goes through here.
 import { type ChildProcess, execFile, type StdioOptions, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
+import { join } from 'node:path';
 
 export const DEFAULT_RUNC = '/usr/sbin/runc';
 
@@ -159,6 +161,14 @@ export class Runc {
 
   async resume(id: string): Promise<void> {
     await this.run(['resume', validateContainerId(id)]);
+  }
+
+  /**
+   * Whether runc keeps anything for the id (its directory under the root, state.json or what an aborted
+   * create left): `delete` has nothing to do otherwise, and a run of runc costs a process start.
+   */
+  holds(id: string): boolean {
+    return existsSync(join(this.root, validateContainerId(id)));
   }
 
   /** Deletes a stopped container; `force` kills a running one first (runc polls every 100 ms then). */
