@@ -79,38 +79,19 @@ e2e(
     await withEngine(t, async (e) => {
       const script =
         'unshare -U true; echo "unshare=$?"; mkdir -p /m; mount -t tmpfs tmpfs /m; echo "mount=$?"';
-      const confined = await e.ctl('run', '--rm', '--network', 'none', TEST_IMAGE, 'sh', '-c', script);
+      /** The script in a throwaway container with `flags`. */
+      const runScript = (...flags: string[]) =>
+        e.ctl('run', '--rm', '--network', 'none', ...flags, TEST_IMAGE, 'sh', '-c', script);
+      const confined = await runScript();
       t.log(confined.stdout, confined.stderr);
       t.is(confined.code, 0, confined.stderr);
       t.regex(confined.stdout, /^unshare=[1-9]/m, 'seccomp refuses an unprivileged user namespace');
       t.regex(confined.stdout, /^mount=[1-9]/m);
       t.regex(confined.stdout + confined.stderr, /Operation not permitted/);
       // unshare -U needs no capability: seccomp alone decides it
-      const unconfined = await e.ctl(
-        'run',
-        '--rm',
-        '--network',
-        'none',
-        '--security-opt',
-        'seccomp=unconfined',
-        TEST_IMAGE,
-        'sh',
-        '-c',
-        script,
-      );
+      const unconfined = await runScript('--security-opt', 'seccomp=unconfined');
       t.regex(unconfined.stdout, /^unshare=0$/m, unconfined.stdout + unconfined.stderr);
-      const admin = await e.ctl(
-        'run',
-        '--rm',
-        '--network',
-        'none',
-        '--cap-add',
-        'SYS_ADMIN',
-        TEST_IMAGE,
-        'sh',
-        '-c',
-        script,
-      );
+      const admin = await runScript('--cap-add', 'SYS_ADMIN');
       t.regex(admin.stdout, /^mount=0$/m, `with SYS_ADMIN Docker's profile allows mount: ${admin.stderr}`);
     });
   },
