@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { ip, ipLinks, nsexec, type TestNetns, uniqueIfname, withNetnses } from '../helpers/netns.ts';
 import { type PluginCall, type PluginOutcome, runPlugin } from '../helpers/plugin.ts';
 import { withTempDir } from '../helpers/tmp.ts';
+import { leafPaths, mutated } from './mutate.ts';
 
 const NASTY_VALUES: unknown[] = [
   null,
@@ -76,25 +77,6 @@ interface World {
   node: TestNetns;
   ctr: TestNetns;
   dir: string;
-}
-
-/** Every path to a value in a JSON object: ['ipam', 'subnet'], ['name'], ... */
-function leafPaths(value: unknown, prefix: string[] = []): string[][] {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [prefix];
-  const out: string[][] = prefix.length > 0 ? [prefix] : [];
-  for (const [k, v] of Object.entries(value)) out.push(...leafPaths(v, [...prefix, k]));
-  return out;
-}
-
-/** A copy of `conf` with the value at `path` replaced by `value`, or removed when `value` is undefined. */
-function mutated(conf: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
-  const copy = structuredClone(conf);
-  let at: Record<string, unknown> = copy;
-  for (const key of path.slice(0, -1)) at = at[key] as Record<string, unknown>;
-  const last = path.at(-1) as string;
-  if (value === undefined) delete at[last];
-  else at[last] = value;
-  return copy;
 }
 
 type Stdin = Record<string, unknown> | string;
