@@ -117,7 +117,7 @@ class WordLexer {
     if (modifier === ':') modifier += this.text[this.#pos++] ?? '';
     if (!['-', ':-', '+', ':+', '?', ':?'].includes(modifier))
       throw new ExpansionError(
-        `${JSON.stringify(this.text)}: unsupported modifier (${modifier}) in substitution`,
+        `${JSON.stringify(this.text)}: unsupported modifier ${JSON.stringify(modifier)} in substitution`,
       );
     const word = this.processUntil('}');
     const set = modifier.startsWith(':') ? value !== undefined && value !== '' : value !== undefined;

@@ -43,8 +43,9 @@ export class LocalContentStore implements ContentStore {
   }
 
   async info(digest: Digest): Promise<ContentInfo | undefined> {
+    const path = this.blobPath(digest); // a malformed digest is a DigestError, not an I/O failure
     try {
-      const st = await stat(this.blobPath(digest));
+      const st = await stat(path);
       return { digest, size: st.size, committedAt: st.mtime };
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return undefined;
@@ -176,8 +177,9 @@ export class LocalContentStore implements ContentStore {
   }
 
   async delete(digest: Digest): Promise<boolean> {
+    const path = this.blobPath(digest);
     try {
-      await unlink(this.blobPath(digest));
+      await unlink(path);
       return true;
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return false;

@@ -124,10 +124,23 @@ export class RegistryClient {
     await expectStatus(response, [200], `get ${what}`);
     const length = Number(response.headers.get('content-length') ?? '0');
     if (length > MAX_MANIFEST_BYTES) {
-      await response.body?.cancel();
+      await discardBody(response);
       throw new RegistryError(`${what} is too large (${length} bytes)`);
     }
-    const bytes = Buffer.from(await response.arrayBuffer());
+    let bytes: Buffer;
+    try {
+      bytes = Buffer.from(await response.arrayBuffer());
+    } catch (err) {
+      // fetch reports a connection dropped mid-body as a bare TypeError ("terminated")
+      throw new RegistryError(
+        `get ${what}: the response was cut: ${(err as Error).message}`,
+        undefined,
+        undefined,
+        {
+          cause: err,
+        },
+      );
+    }
     if (bytes.length > MAX_MANIFEST_BYTES)
       throw new RegistryError(`${what} is too large (${bytes.length} bytes)`);
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
@@ -224,7 +237,7 @@ export class RegistryClient {
         signal: idle.signal,
       });
       if (offset > 0 && response.status === 416) {
-        await response.body?.cancel();
+        await discardBody(response);
         await writer.truncate(); // our partial data does not fit this blob: start over
         throw new TransferInterrupted(`the registry refused to resume ${digest} at ${offset}`);
       }
@@ -232,7 +245,7 @@ export class RegistryClient {
       if (response.status === 206) {
         const start = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '')?.[1];
         if (Number(start) !== offset) {
-          await response.body?.cancel();
+          await discardBody(response);
           await writer.truncate();
           throw new TransferInterrupted(
             `the registry resumed ${digest} at ${start ?? '?'} instead of ${offset}`,
@@ -372,7 +385,7 @@ export class RegistryClient {
     let response = await this.send(url, options, await this.authorizationFor(options.scopes));
     if (response.status !== 401) return response;
     const header = response.headers.get('www-authenticate');
-    await response.body?.cancel();
+    await discardBody(response);
     const challenge = header ? parseAuthChallenge(header) : undefined;
     if (!challenge)
       throw new RegistryError(`${url}: HTTP 401 without a usable WWW-Authenticate challenge`, 401);
@@ -384,7 +397,7 @@ export class RegistryClient {
       await this.authorizationFor(options.scopes, challenge.params['scope']),
     );
     if (response.status === 401) {
-      await response.body?.cancel();
+      await discardBody(response);
       const who = this.credentials ? `user ${this.credentials.username}` : 'anonymous access';
       throw new RegistryError(
         `${this.domain} refused ${who} for ${options.scopes.join(' ') || url}`,
@@ -522,4 +535,9 @@ export function isLoopbackDomain(domain: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return isIP(host) === 6 && (host === '::1' || host === '0:0:0:0:0:0:0:1');
+}
+
+/** Drops a response's body unread; a body already cut (a dropped connection) has nothing left to drop. */
+async function discardBody(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
 }

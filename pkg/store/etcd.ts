@@ -3,6 +3,7 @@
 // and every failed call surfaces at once as a typed StoreError.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import type { CallContext, Etcd3, IKeyValue, IOptions, IRequestOp, Watcher } from 'etcd3';
 import {
   type KeyValue,
@@ -74,7 +75,10 @@ export class EtcdStore implements Store {
         'grpc.max_reconnect_backoff_ms': 2000,
       },
     };
-    if (options.tls) etcdOptions.credentials = readTlsFiles(options.tls);
+    if (options.tls) {
+      etcdOptions.credentials = readTlsFiles(options.tls);
+      if (options.endpoints.some(hasIpHost)) silenceIpServerNameWarning();
+    }
     this.client = new etcd3.Etcd3(etcdOptions);
   }
 
@@ -356,13 +360,43 @@ function tlsFailure(message: string): string | undefined {
     return `TLS handshake refused by etcd (${alert[1]}): it did not accept the client certificate (none given, or not signed by a CA etcd trusts)`;
   }
   const untrusted =
-    /(unable to verify the first certificate|self[- ]signed certificate(?: in certificate chain)?|unable to get local issuer certificate|certificate has expired|certificate is not yet valid|Hostname\/IP does not match certificate's altnames[^.]*)/i.exec(
+    /(unable to verify the first certificate|self[- ]signed certificate(?: in certificate chain)?|unable to get local issuer certificate|certificate has expired|certificate is not yet valid|Hostname\/IP does not match certificate's altnames: [^\n]*?(?=\.? Resolution note|\n|$))/i.exec(
       message,
     );
   if (untrusted) {
     return `TLS handshake failed: etcd's server certificate is not trusted (${untrusted[1]}): check the CA file and the names in the server certificate`;
   }
   return undefined;
+}
+
+function hasIpHost(endpoint: string): boolean {
+  try {
+    return isIP(new URL(endpoint).hostname.replace(/^\[|\]$/g, '')) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+let ipServerNameWarningSilenced = false;
+
+/**
+ * grpc-js hands an `https://10.0.0.5:2379` endpoint's address to TLS as the ServerName (SNI), and Node then
+ * prints a three-line DEP0123 warning on stderr for every connection, which an operator can do nothing about:
+ * the certificate is still verified against the IP. Only that warning is dropped; every other one is printed.
+ */
+function silenceIpServerNameWarning(): void {
+  if (ipServerNameWarningSilenced) return;
+  ipServerNameWarningSilenced = true;
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((...args: unknown[]) => {
+    const [, typeOrOptions, code] = args;
+    const warningCode =
+      typeof typeOrOptions === 'object' && typeOrOptions !== null
+        ? (typeOrOptions as { code?: string }).code
+        : code;
+    if (warningCode === 'DEP0123') return;
+    emitWarning(...args);
+  }) as typeof process.emitWarning;
 }
 
 /** The etcd range end that selects every key starting with `prefix` (the prefix with its last byte + 1). */

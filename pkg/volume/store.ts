@@ -69,11 +69,16 @@ export class VolumeRequestError extends Error {
 
 /** Docker's check of a local volume's name; `action` starts the message as Docker's does ("create x: ..."). */
 export function validateVolumeName(name: string, action = 'create'): void {
-  if (!NAME_RE.test(name) || name.length > 255) {
+  if (!isVolumeName(name)) {
     throw new VolumeRequestError(
       `${action} ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
     );
   }
+}
+
+/** A name that can be a volume's directory: a file name, within the limit of one. */
+function isVolumeName(name: string): boolean {
+  return NAME_RE.test(name) && name.length <= 255;
 }
 
 function validateContainerId(id: string): void {
@@ -155,7 +160,9 @@ export class VolumeStore {
     return new VolumeStore(root, options.onEvent ?? (() => undefined));
   }
 
+  /** The volume's directory; a malformed name (`../x`, too long) never becomes a path. */
   private dirOf(name: string): string {
+    if (!isVolumeName(name)) throw new VolumeRequestError(`invalid volume name ${JSON.stringify(name)}`);
     return join(this.root, name);
   }
 
@@ -223,7 +230,7 @@ export class VolumeStore {
 
   /** The volume, or undefined when there is none of that name (a malformed name is none too). */
   async find(name: string): Promise<VolumeInfo | undefined> {
-    if (!NAME_RE.test(name)) return undefined;
+    if (!isVolumeName(name)) return undefined;
     let text: string;
     try {
       text = await readFile(join(this.dirOf(name), 'volume.json'), 'utf8');
@@ -243,7 +250,7 @@ export class VolumeStore {
   }
 
   async all(): Promise<VolumeInfo[]> {
-    const names = (await readdir(this.root)).filter((n) => NAME_RE.test(n)).sort();
+    const names = (await readdir(this.root)).filter(isVolumeName).sort();
     const found = await Promise.all(names.map((n) => this.find(n)));
     return found.filter((v): v is VolumeInfo => v !== undefined);
   }
@@ -319,7 +326,7 @@ export class VolumeStore {
 
   /** The volumes `containerId` uses. */
   async usedBy(containerId: string): Promise<string[]> {
-    const names = (await readdir(this.root)).filter((n) => NAME_RE.test(n));
+    const names = (await readdir(this.root)).filter(isVolumeName);
     return names.filter((n) => existsSync(join(this.dirOf(n), 'users', containerId))).sort();
   }
 
