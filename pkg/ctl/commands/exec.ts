@@ -67,17 +67,27 @@ export function execCommand(ctx: CliContext, name = 'exec'): Command {
     });
 }
 
-/** The container's ID and whether it has a terminal and an open stdin. */
+/** What docker's `attach` says of a container it will not attach to (the agent would wait for its start). */
+const NOT_ATTACHABLE: Record<string, string> = {
+  created: 'You cannot attach to a stopped container, start it first',
+  exited: 'You cannot attach to a stopped container, start it first',
+  paused: 'You cannot attach to a paused container, unpause it first',
+  restarting: 'You cannot attach to a restarting container, wait until it is running',
+};
+
+/** The container's ID, whether it has a terminal and an open stdin, and its status. */
 async function createdWith(
   ctx: CliContext,
   container: string,
-): Promise<{ id: string; tty: boolean; openStdin: boolean }> {
+): Promise<{ id: string; tty: boolean; openStdin: boolean; status: string }> {
   const inspected = await ctx.agent().inspectContainer(container);
   const config = (inspected.Config ?? {}) as { Tty?: boolean; OpenStdin?: boolean };
+  const state = (inspected.State ?? {}) as { Status?: string };
   return {
     id: String(inspected.Id ?? container),
     tty: config.Tty === true,
     openStdin: config.OpenStdin === true,
+    status: state.Status ?? '',
   };
 }
 
@@ -96,11 +106,13 @@ export async function attachContainer(
     /** replay what it wrote before the attach (a new container's whole output) */
     logs?: boolean;
     /** what run already knows: no inspect needed */
-    created?: { id: string; tty: boolean; openStdin: boolean };
+    created?: { id: string; tty: boolean; openStdin: boolean; status?: string };
   },
 ): Promise<number | undefined> {
   const agent = ctx.agent();
-  const { id, tty, openStdin } = o.created ?? (await createdWith(ctx, container));
+  const { id, tty, openStdin, status } = o.created ?? (await createdWith(ctx, container));
+  const refusal = o.start ? undefined : NOT_ATTACHABLE[status ?? ''];
+  if (refusal) throw new Error(refusal);
   const stdin = o.stdin && openStdin;
   const call = agent.attach();
   call.write({
