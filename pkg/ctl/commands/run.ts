@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { Command } from 'commander';
 import { ApiCallError } from '../../api/client.ts';
+import { terminalSize } from '../attach-session.ts';
 import { daemonFailureIs125 } from '../errors.ts';
 import { showProgress } from '../progress.ts';
 import {
@@ -42,8 +43,13 @@ async function ensureImage(ctx: CliContext, inv: CreateInvocation): Promise<void
 
 async function createContainer(ctx: CliContext, inv: CreateInvocation): Promise<string> {
   await ensureImage(ctx, inv);
+  // docker sends the terminal's size with the spec: the process's terminal has it from its first byte
+  const size = inv.tty ? terminalSize(ctx) : undefined;
+  const spec = size
+    ? { ...inv.spec, HostConfig: { ...inv.spec.HostConfig, ConsoleSize: [size.rows ?? 0, size.cols ?? 0] } }
+    : inv.spec;
   const created = await ctx.agent().createContainer({
-    specJson: JSON.stringify(inv.spec),
+    specJson: JSON.stringify(spec),
     name: inv.name,
     pullMissing: inv.pull === 'missing',
   });
