@@ -92,6 +92,20 @@ async function createdWith(
 }
 
 /**
+ * Starts a container `run` created; when the start is refused (a taken port, a command that cannot run) the
+ * container goes too, so that a failed run leaves nothing behind.
+ */
+export async function startOrRemove(ctx: CliContext, id: string): Promise<{ warnings: string[] }> {
+  const agent = ctx.agent();
+  try {
+    return await agent.startContainer(id);
+  } catch (err) {
+    await agent.removeContainer({ container: id, force: true, volumes: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
  * Attaches to a container (its terminal and stdin as it was created with), optionally starting it once
  * attached (start -a): the container's exit code, when it exited while attached.
  */
@@ -103,6 +117,8 @@ export async function attachContainer(
     sigProxy: boolean;
     detachKeys?: string;
     start?: boolean;
+    /** a start that fails removes the container (run's: it made the container for this run only) */
+    removeIfStartFails?: boolean;
     /** replay what it wrote before the attach (a new container's whole output) */
     logs?: boolean;
     /** what run already knows: no inspect needed */
@@ -134,7 +150,8 @@ export async function attachContainer(
   try {
     if (o.start) {
       await session.attached;
-      for (const w of (await agent.startContainer(id)).warnings) ctx.stderr.write(`WARNING: ${w}\n`);
+      const started = await (o.removeIfStartFails ? startOrRemove(ctx, id) : agent.startContainer(id));
+      for (const w of started.warnings) ctx.stderr.write(`WARNING: ${w}\n`);
     }
     const result = await session.done;
     return result.exitCode ?? (o.start ? (await agent.waitContainer(id)).exitCode : undefined);

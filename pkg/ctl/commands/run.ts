@@ -14,7 +14,7 @@ import {
   createInvocation,
 } from '../run-flags.ts';
 import type { CliContext } from './context.ts';
-import { attachContainer } from './exec.ts';
+import { attachContainer, startOrRemove } from './exec.ts';
 import { pulledName } from './reference.ts';
 
 /** `docker.io/library/busybox:latest` → `busybox:latest`, as docker names an image it cannot find. */
@@ -63,6 +63,7 @@ async function runAttached(ctx: CliContext, inv: CreateInvocation, id: string): 
     stdin: inv.interactive,
     sigProxy: true,
     start: true,
+    removeIfStartFails: true,
     // A new container's log is empty: whatever it wrote before the attach took hold comes first.
     logs: true,
     created: { id, tty: inv.tty, openStdin: inv.interactive },
@@ -92,7 +93,7 @@ function createLikeCommand(ctx: CliContext, name: string, run: boolean): Command
           return 0;
         }
         if (!inv.detach) return runAttached(ctx, inv, id);
-        for (const w of (await ctx.agent().startContainer(id)).warnings) ctx.stderr.write(`WARNING: ${w}\n`);
+        for (const w of (await startOrRemove(ctx, id)).warnings) ctx.stderr.write(`WARNING: ${w}\n`);
         ctx.stdout.write(`${id}\n`);
         return 0;
       });
