@@ -160,7 +160,9 @@ const ulimits: Checker = (path, v) => {
 /** Docker's [height, width] of the terminal; [0, 0] is no size. */
 const consoleSize: Checker = (path, v) => {
   if (!Array.isArray(v) || v.length !== 2) fail(path, '[height, width]', v);
-  v.forEach((n: unknown, i: number) => check.int(`${path}[${i}]`, n, 0, 65535));
+  v.forEach((n: unknown, i: number) => {
+    check.int(`${path}[${i}]`, n, 0, 65535);
+  });
 };
 
 const hostConfig: Checker = (path, v) => {
