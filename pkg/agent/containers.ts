@@ -544,6 +544,7 @@ export class ContainerService implements Service, ContainerLookup {
         conmonPidFile: p.conmonPidFile,
         tty: record.spec.Tty ?? false,
         stdin: record.spec.OpenStdin ?? false,
+        stdinOnce: record.spec.StdinOnce ?? false,
         cwd: p.dir,
         runtimeLogPath: p.runtimeLogPath,
         ...(this.opts.conmonBinary && { conmonBinary: this.opts.conmonBinary }),

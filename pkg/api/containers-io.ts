@@ -4,6 +4,7 @@
 // the client's size before the process writes anything (an exec's through its process spec, an attach's
 // through conmon's control fifo before connecting). Attach answers an empty frame once it is connected, so a
 // client that attaches to start a container (`start -a`, `run` in the foreground) knows when to start it.
+import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import {
   type ContainerHandle,
@@ -11,6 +12,7 @@ import {
   ContainerNotFoundError,
   ContainerStateError,
 } from '../container/handle.ts';
+import { readLogs } from '../logs/reader.ts';
 import { AttachError, attachToMonitor, type MonitorAttachment } from '../runtime/attach.ts';
 import { resizeTerminal } from '../runtime/conmon.ts';
 import { type ExecSession, ExecSetupError, startExec, type TerminalSize } from '../runtime/exec.ts';
@@ -128,6 +130,21 @@ function discard(source: NodeJS.ReadableStream): Promise<void> {
   });
 }
 
+/** The log's entries up to `untilNs` as output frames, before the live output (which waits meanwhile). */
+async function replayLog(
+  call: IoCall<unknown>,
+  logPath: string,
+  untilNs: bigint,
+  streams: { stdout: boolean; stderr: boolean },
+): Promise<void> {
+  if (!streams.stdout && !streams.stderr) return;
+  for await (const entry of readLogs(logPath, { until: untilNs, ...streams })) {
+    if (call.cancelled) return;
+    if (!call.write({ [entry.stream]: entry.data }))
+      await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
+  }
+}
+
 function fail(call: IoCall<unknown>, err: unknown): void {
   if (call.cancelled) return;
   call.emit('error', statusOf(err));
@@ -180,8 +197,10 @@ function requireStatus(handle: ContainerHandle, verb: 'exec' | 'attach'): void {
   if (verb === 'exec' && handle.status !== 'running') {
     throw new ContainerStateError(`Container ${handle.id} is not running`);
   }
-  if (verb === 'attach' && handle.status !== 'running' && handle.status !== 'created') {
-    throw new ContainerStateError('You cannot attach to a stopped container, start it first');
+  // a stopped one is attached on its next start, as Docker's daemon does for `start -a` (docker's own
+  // `attach` refuses a stopped container before it calls)
+  if (verb === 'attach' && !['running', 'created', 'exited'].includes(handle.status)) {
+    throw new ContainerStateError(`You cannot attach to a ${handle.status} container`);
   }
 }
 
@@ -253,8 +272,12 @@ export function attachHandler(
       // nothing asked for means everything, as `docker attach` does
       const all = !start.stdin && !start.stdout && !start.stderr;
       const size = sizeOf(start.size);
+      const wanted = { stdout: start.stdout || all, stderr: start.stderr || all };
+      // the log holds what came before the attach: entries stamped up to the connection (Docker's logs=1)
+      let attachedAtNs = 0n;
       const connect = async (): Promise<MonitorAttachment> => {
         try {
+          attachedAtNs = BigInt(Date.now()) * 1_000_000n;
           const attached = await attachToMonitor(handle.attachSocketPath);
           // the size before the process writes its first byte (a created one has not run yet)
           if (size && handle.tty) await resizeTerminal(handle.ctlPath, size.rows, size.cols);
@@ -265,8 +288,8 @@ export function attachHandler(
           throw err;
         }
       };
-      if (handle.status === 'created') {
-        // not started yet: its monitor comes up on start; connect between its create and its start
+      if (handle.status !== 'running') {
+        // not started (yet, or again): its monitor comes up on start; connect between its create and its start
         let cancel = (): void => undefined;
         const connected = new Promise<MonitorAttachment>((resolve, reject) => {
           cancel = lookup.beforeNextStart(handle.id, () => connect().then(resolve, reject));
@@ -281,6 +304,7 @@ export function attachHandler(
       const a = attachment;
       // an empty first frame: attached, nothing from here on is missed (`start -a` starts the container now)
       call.write({});
+      if (start.logs) await replayLog(call, handle.logPath, attachedAtNs, wanted);
       const wantsStdin = (start.stdin || all) && handle.openStdin;
       const matcher = new DetachMatcher(detachKeys);
       input.rest((msg) => {
@@ -298,8 +322,8 @@ export function attachHandler(
         }
       });
       await Promise.all([
-        start.stdout || all ? forward(call, a.stdout, 'stdout') : discard(a.stdout),
-        start.stderr || all ? forward(call, a.stderr, 'stderr') : discard(a.stderr),
+        wanted.stdout ? forward(call, a.stdout, 'stdout') : discard(a.stdout),
+        wanted.stderr ? forward(call, a.stderr, 'stderr') : discard(a.stderr),
         a.closed,
       ]);
       if (detached || call.cancelled) {

@@ -56,6 +56,8 @@ export interface HostConfigSpec {
   readonly ExtraHosts?: readonly string[];
   readonly RestartPolicy?: RestartPolicySpec;
   readonly AutoRemove?: boolean;
+  /** the client's terminal [height, width] when it runs with one: the size from the process's first byte */
+  readonly ConsoleSize?: readonly [number, number];
   readonly Memory?: number;
   readonly MemorySwap?: number;
   readonly MemoryReservation?: number;

@@ -157,6 +157,14 @@ const ulimits: Checker = (path, v) => {
   });
 };
 
+/** Docker's [height, width] of the terminal; [0, 0] is no size. */
+const consoleSize: Checker = (path, v) => {
+  if (!Array.isArray(v) || v.length !== 2) fail(path, '[height, width]', v);
+  v.forEach((n: unknown, i: number) => {
+    check.int(`${path}[${i}]`, n, 0, 65535);
+  });
+};
+
 const hostConfig: Checker = (path, v) => {
   checkObject(path, v);
   fields(`${path}.`, v, {
@@ -210,6 +218,7 @@ const hostConfig: Checker = (path, v) => {
       }
     },
     OomScoreAdj: int(-1000, 1000),
+    ConsoleSize: consoleSize,
   });
   if (v['AutoRemove'] === true) {
     const name = (v['RestartPolicy'] as Json | undefined)?.['Name'];

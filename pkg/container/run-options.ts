@@ -113,6 +113,12 @@ export interface RunContext {
 }
 
 /** The options buildSpec takes for this container. */
+/** The terminal's first size (Docker's HostConfig.ConsoleSize), when it has a terminal and a size. */
+function consoleSizeOf(spec: ContainerCreateSpec): { consoleSize?: { height: number; width: number } } {
+  const [height = 0, width = 0] = spec.HostConfig?.ConsoleSize ?? [];
+  return spec.Tty && height > 0 && width > 0 ? { consoleSize: { height, width } } : {};
+}
+
 export function runOptionsOf(spec: ContainerCreateSpec, config: ResolvedConfig, ctx: RunContext): RunOptions {
   const hc = spec.HostConfig ?? {};
   const init = hc.Init === true;
@@ -135,6 +141,7 @@ export function runOptionsOf(spec: ContainerCreateSpec, config: ResolvedConfig, 
     groupAdd: hc.GroupAdd ?? [],
     ...(uts === 'private' && ctx.network !== 'host' ? { hostname: config.hostname } : {}),
     tty: spec.Tty ?? false,
+    ...consoleSizeOf(spec),
     readonlyRootfs: hc.ReadonlyRootfs ?? false,
     mounts,
     capAdd: hc.CapAdd ?? [],

@@ -45,8 +45,13 @@ export interface MonitorOptions {
   readonly pidFile: string;
   readonly conmonPidFile: string;
   readonly tty?: boolean;
-  /** open a pipe for the container's stdin (-i); kept open when an attached client leaves */
+  /** open a pipe for the container's stdin (-i) */
   readonly stdin?: boolean;
+  /**
+   * Docker's StdinOnce: the container's stdin is closed when an attached client's input ends (or the client
+   * leaves); otherwise it stays open for the next attach (conmon's --leave-stdin-open)
+   */
+  readonly stdinOnce?: boolean;
   /** conmon's working directory (the container's persistent dir): it writes an `oom` marker into it */
   readonly cwd: string;
   /** runc's own log (JSON lines), for the error of a failed create */
@@ -84,7 +89,7 @@ export function conmonArgs(opts: MonitorOptions): string[] {
     // the attach socket at bundle/attach, not behind a symlink named by the id in the socket dir
     '--full-attach',
     ...(opts.tty ? ['-t'] : []),
-    ...(opts.stdin ? ['-i', '--leave-stdin-open'] : []),
+    ...(opts.stdin ? ['-i', ...(opts.stdinOnce ? [] : ['--leave-stdin-open'])] : []),
     ...['--runtime-arg', `--root=${opts.runtime.root}`],
     ...(opts.runtimeLogPath
       ? ['--runtime-arg', '--log-format=json', '--runtime-arg', `--log=${opts.runtimeLogPath}`]

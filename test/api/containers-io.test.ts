@@ -1,7 +1,7 @@
 // Containers.Exec and Containers.Attach through a real gRPC server on a unix socket, over real conmon +
 // runc busybox containers (a ContainerLookup fixture stands in for the engine): frames keep stdout and
 // stderr apart, the terminal size comes first, the last frame has the exit code, refusals are one line.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import anyTest, { type TestFn } from 'ava';
@@ -12,6 +12,7 @@ import type { ContainersClient } from '../../pkg/api/generated/tsnet/v1/Containe
 import type { ExecInput } from '../../pkg/api/generated/tsnet/v1/ExecInput.ts';
 import { api } from '../../pkg/api/proto.ts';
 import { type ApiServer, startApiServer } from '../../pkg/api/server.ts';
+import { pollUntil } from '../../pkg/cluster/exec.ts';
 import {
   type ContainerHandle,
   type ContainerLookup,
@@ -226,4 +227,37 @@ ioTest('Attach before start: output apart, stdin in, the exit code when the cont
   t.is(out.stdout, 'out\ngot typed\n');
   t.is(out.stderr, 'err\n');
   t.is(out.exitCode, 4);
+});
+
+ioTest('Attach with logs replays what the container wrote before, then goes on live', async (t) => {
+  const ctr = await runFixtureContainer({
+    args: ['sh', '-c', 'echo before; echo early >&2; read line; echo "after $line"'],
+    stdin: true,
+  });
+  try {
+    t.context.containers.set(ctr.id, { ctr, status: 'running', tty: false, openStdin: true });
+    // written and logged before anyone attaches
+    await pollUntil('the log', async () => {
+      const text = existsSync(ctr.logPath) ? readFileSync(ctr.logPath, 'utf8') : '';
+      return text.includes('before') && text.includes('early') ? true : undefined;
+    });
+    let typed = false;
+    const out = await converse<AttachInput>(
+      t.context.client.Attach(),
+      [{ start: { container: ctr.id, stdin: true, stdout: true, stderr: true, logs: true } }],
+      (frame, call) => {
+        if (frame.output === 'stdout' && !typed) {
+          typed = true;
+          call.write({ stdin: Buffer.from('live\n') });
+        }
+      },
+    );
+    t.is(out.error, undefined);
+    t.is(out.stdout, 'before\nafter live\n', 'the replay first, each line once');
+    t.is(out.stderr, 'early\n');
+    t.is(out.exitCode, 0);
+  } finally {
+    t.context.containers.delete(ctr.id);
+    await ctr.cleanup();
+  }
 });

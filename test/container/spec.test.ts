@@ -72,6 +72,8 @@ test('parseCreateSpec: a valid body passes, nulls dropped; each bad field is nam
       { Image: 'b', NetworkingConfig: { EndpointsConfig: { n: { Aliases: 'a' } } } },
       /Aliases must be a list of strings/,
     ],
+    [{ Image: 'b', HostConfig: { ConsoleSize: [24] } }, /ConsoleSize must be \[height, width\]/],
+    [{ Image: 'b', HostConfig: { ConsoleSize: [24, -1] } }, /ConsoleSize\[1\]/],
   ];
   for (const [body, message] of refused) {
     const err = t.throws(() => parseCreateSpec(typeof body === 'string' ? body : json(body)), {
@@ -184,6 +186,16 @@ test("the image's config merged as Docker does; --init prepends tini; limits map
   });
   t.is(host.namespaces?.uts, 'host');
   t.false('hostname' in host);
+
+  // the client's terminal size (Docker's ConsoleSize) is the terminal's first size; without one, none
+  const sized = (extra: object) =>
+    runOptionsOf({ Image: 'x', ...extra }, base, { ...ctx, network: { path: '/ns' } }).consoleSize;
+  t.deepEqual(sized({ Tty: true, HostConfig: { ConsoleSize: [30, 100] } }), { height: 30, width: 100 });
+  t.is(sized({ Tty: true, HostConfig: { ConsoleSize: [0, 0] } }), undefined);
+  t.is(sized({ Tty: false, HostConfig: { ConsoleSize: [30, 100] } }), undefined);
+  t.deepEqual(parseCreateSpec(json({ Image: 'x', HostConfig: { ConsoleSize: [30, 100] } })).HostConfig, {
+    ConsoleSize: [30, 100],
+  });
 });
 
 function recordWith(

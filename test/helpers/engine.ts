@@ -16,6 +16,8 @@ export interface Engine {
   readonly dir: string;
   /** tsnetctl -H the agent's socket */
   ctl(...args: string[]): Promise<Outcome>;
+  /** tsnetctl that must succeed: its stdout */
+  ok(...args: string[]): Promise<string>;
   /** tsnetctl with `input` on its stdin */
   ctlWithInput(input: string, ...args: string[]): Promise<Outcome>;
   /** the argv of tsnetctl -H the agent's socket, for spawning it */
@@ -37,6 +39,11 @@ export async function withEngine(t: ExecutionContext, fn: (e: Engine) => Promise
         },
         dir,
         ctl,
+        async ok(...args) {
+          const r = await ctl(...args);
+          if (r.code !== 0) throw new Error(`tsnetctl ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+          return r.stdout;
+        },
         ctlWithInput: (input, ...args) => runWithInput(argv, args, input),
         argv,
         async restart() {

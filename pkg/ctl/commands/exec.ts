@@ -67,18 +67,42 @@ export function execCommand(ctx: CliContext, name = 'exec'): Command {
     });
 }
 
-/** The container's ID and whether it has a terminal and an open stdin. */
+/** What docker's `attach` says of a container it will not attach to (the agent would wait for its start). */
+const NOT_ATTACHABLE: Record<string, string> = {
+  created: 'You cannot attach to a stopped container, start it first',
+  exited: 'You cannot attach to a stopped container, start it first',
+  paused: 'You cannot attach to a paused container, unpause it first',
+  restarting: 'You cannot attach to a restarting container, wait until it is running',
+};
+
+/** The container's ID, whether it has a terminal and an open stdin, and its status. */
 async function createdWith(
   ctx: CliContext,
   container: string,
-): Promise<{ id: string; tty: boolean; openStdin: boolean }> {
+): Promise<{ id: string; tty: boolean; openStdin: boolean; status: string }> {
   const inspected = await ctx.agent().inspectContainer(container);
   const config = (inspected.Config ?? {}) as { Tty?: boolean; OpenStdin?: boolean };
+  const state = (inspected.State ?? {}) as { Status?: string };
   return {
     id: String(inspected.Id ?? container),
     tty: config.Tty === true,
     openStdin: config.OpenStdin === true,
+    status: state.Status ?? '',
   };
+}
+
+/**
+ * Starts a container `run` created; when the start is refused (a taken port, a command that cannot run) the
+ * container goes too, so that a failed run leaves nothing behind.
+ */
+export async function startOrRemove(ctx: CliContext, id: string): Promise<{ warnings: string[] }> {
+  const agent = ctx.agent();
+  try {
+    return await agent.startContainer(id);
+  } catch (err) {
+    await agent.removeContainer({ container: id, force: true, volumes: true }).catch(() => undefined);
+    throw err;
+  }
 }
 
 /**
@@ -93,14 +117,18 @@ export async function attachContainer(
     sigProxy: boolean;
     detachKeys?: string;
     start?: boolean;
+    /** a start that fails removes the container (run's: it made the container for this run only) */
+    removeIfStartFails?: boolean;
     /** replay what it wrote before the attach (a new container's whole output) */
     logs?: boolean;
     /** what run already knows: no inspect needed */
-    created?: { id: string; tty: boolean; openStdin: boolean };
+    created?: { id: string; tty: boolean; openStdin: boolean; status?: string };
   },
 ): Promise<number | undefined> {
   const agent = ctx.agent();
-  const { id, tty, openStdin } = o.created ?? (await createdWith(ctx, container));
+  const { id, tty, openStdin, status } = o.created ?? (await createdWith(ctx, container));
+  const refusal = o.start ? undefined : NOT_ATTACHABLE[status ?? ''];
+  if (refusal) throw new Error(refusal);
   const stdin = o.stdin && openStdin;
   const call = agent.attach();
   call.write({
@@ -122,7 +150,8 @@ export async function attachContainer(
   try {
     if (o.start) {
       await session.attached;
-      for (const w of (await agent.startContainer(id)).warnings) ctx.stderr.write(`WARNING: ${w}\n`);
+      const started = await (o.removeIfStartFails ? startOrRemove(ctx, id) : agent.startContainer(id));
+      for (const w of started.warnings) ctx.stderr.write(`WARNING: ${w}\n`);
     }
     const result = await session.done;
     return result.exitCode ?? (o.start ? (await agent.waitContainer(id)).exitCode : undefined);

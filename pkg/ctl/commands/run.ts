@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { Command } from 'commander';
 import { ApiCallError } from '../../api/client.ts';
+import { terminalSize } from '../attach-session.ts';
 import { daemonFailureIs125 } from '../errors.ts';
 import { showProgress } from '../progress.ts';
 import {
@@ -13,7 +14,7 @@ import {
   createInvocation,
 } from '../run-flags.ts';
 import type { CliContext } from './context.ts';
-import { attachContainer } from './exec.ts';
+import { attachContainer, startOrRemove } from './exec.ts';
 import { pulledName } from './reference.ts';
 
 /** `docker.io/library/busybox:latest` → `busybox:latest`, as docker names an image it cannot find. */
@@ -42,8 +43,13 @@ async function ensureImage(ctx: CliContext, inv: CreateInvocation): Promise<void
 
 async function createContainer(ctx: CliContext, inv: CreateInvocation): Promise<string> {
   await ensureImage(ctx, inv);
+  // docker sends the terminal's size with the spec: the process's terminal has it from its first byte
+  const size = inv.tty ? terminalSize(ctx) : undefined;
+  const spec = size
+    ? { ...inv.spec, HostConfig: { ...inv.spec.HostConfig, ConsoleSize: [size.rows ?? 0, size.cols ?? 0] } }
+    : inv.spec;
   const created = await ctx.agent().createContainer({
-    specJson: JSON.stringify(inv.spec),
+    specJson: JSON.stringify(spec),
     name: inv.name,
     pullMissing: inv.pull === 'missing',
   });
@@ -57,6 +63,7 @@ async function runAttached(ctx: CliContext, inv: CreateInvocation, id: string): 
     stdin: inv.interactive,
     sigProxy: true,
     start: true,
+    removeIfStartFails: true,
     // A new container's log is empty: whatever it wrote before the attach took hold comes first.
     logs: true,
     created: { id, tty: inv.tty, openStdin: inv.interactive },
@@ -86,7 +93,7 @@ function createLikeCommand(ctx: CliContext, name: string, run: boolean): Command
           return 0;
         }
         if (!inv.detach) return runAttached(ctx, inv, id);
-        for (const w of (await ctx.agent().startContainer(id)).warnings) ctx.stderr.write(`WARNING: ${w}\n`);
+        for (const w of (await startOrRemove(ctx, id)).warnings) ctx.stderr.write(`WARNING: ${w}\n`);
         ctx.stdout.write(`${id}\n`);
         return 0;
       });
