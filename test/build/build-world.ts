@@ -23,24 +23,37 @@ export async function appContext(dir: string): Promise<string> {
   return ctx;
 }
 
+/** The entries (`perms name`, as tar -tv lists them) of each layer of a docker-archive. */
+export async function archiveLayers(archive: string, scratch: string): Promise<string[][]> {
+  const tar = (...args: string[]) => execFileSync('tar', args, { maxBuffer: 64 << 20 }).toString();
+  const [manifest] = JSON.parse(tar('-xOf', archive, 'manifest.json')) as { Layers: string[] }[];
+  const out: string[][] = [];
+  for (const name of manifest!.Layers) {
+    const file = join(scratch, 'layer.tar');
+    await writeFile(file, execFileSync('tar', ['-xOf', archive, name], { maxBuffer: 64 << 20 }));
+    out.push(
+      tar('--numeric-owner', '-tvf', file)
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const f = line.split(/\s+/);
+          const entry = f.slice(5).join(' ').replace(/^\.\//, '').replace(/\/$/, '');
+          return `${f[0]} ${entry}`;
+        }),
+    );
+    await rm(file, { force: true });
+  }
+  return out;
+}
+
 /** The entry names of each layer of `image`, from a `tsnetctl save` archive. */
 export async function layerEntries(e: Engine, image: string): Promise<string[][]> {
   const archive = join(e.dir, `save-${Date.now()}.tar`);
   const saved = await e.ctl('save', '-o', archive, image);
   if (saved.code !== 0) throw new Error(`save: ${saved.stderr}`);
-  const tar = (...args: string[]) => execFileSync('tar', args, { maxBuffer: 64 << 20 }).toString();
-  const [manifest] = JSON.parse(tar('-xOf', archive, 'manifest.json')) as { Layers: string[] }[];
-  const out: string[][] = [];
-  for (const name of manifest!.Layers) {
-    const file = join(e.dir, 'layer.tar');
-    await writeFile(file, execFileSync('tar', ['-xOf', archive, name], { maxBuffer: 64 << 20 }));
-    out.push(
-      tar('-tf', file)
-        .split('\n')
-        .filter(Boolean)
-        .map((n) => n.replace(/^\.\//, '').replace(/\/$/, '')),
-    );
+  try {
+    return (await archiveLayers(archive, e.dir)).map((layer) => layer.map((l) => l.replace(/^\S+ /, '')));
+  } finally {
+    await rm(archive, { force: true });
   }
-  await rm(archive, { force: true });
-  return out;
 }
