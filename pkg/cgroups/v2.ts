@@ -8,12 +8,12 @@ import { dirname, join } from 'node:path';
 import {
   checkCpusetAvailable,
   killPids,
+  mkdirCgroup,
   parseKeyValues,
   parseLimit,
   type RemoveDir,
   readCgroupFile,
   readOptional,
-  mkdirCgroup,
   removeEmptyParents,
   removeSubtree,
   subtreePids,
