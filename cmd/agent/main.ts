@@ -14,6 +14,7 @@ import { ContainerService } from '../../pkg/agent/containers.ts';
 import { DiscoveryService } from '../../pkg/agent/discovery.ts';
 import { DnsService } from '../../pkg/agent/dns.ts';
 import { HttpService } from '../../pkg/agent/http.ts';
+import { EngineImageBuilder } from '../../pkg/agent/image-build.ts';
 import { ImageService } from '../../pkg/agent/images.ts';
 import { NetworkService } from '../../pkg/agent/networks.ts';
 import { type AgentOptions, agentOptions } from '../../pkg/agent/options.ts';
@@ -200,6 +201,9 @@ function agentServices(opts: AgentOptions): Service[] {
         })
       : undefined;
   if (containers && networks) networks.useConnector(containers);
+  // Builds run their RUN steps as the engine's containers; commits read the engine's writable layers.
+  if (containers && images)
+    images.useBuilder(new EngineImageBuilder({ dataDir: opts.dataDir, images, engine: containers }));
   published =
     containers && api
       ? new ContainerDiscoveryService({

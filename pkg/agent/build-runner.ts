@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { RunOutcome, RunStep, StepRunner } from '../build/builder.ts';
 import { readLogs } from '../logs/reader.ts';
 import type { OverlaySnapshotter } from '../snapshot/overlay.ts';
+import { ETC_MOUNT_POINTS } from './container-etc.ts';
 import { type ContainerService, containerSnapshotKey } from './containers.ts';
 
 export class EngineStepRunner implements StepRunner {
@@ -34,6 +35,7 @@ export class EngineStepRunner implements StepRunner {
       await this.engine.removeContainer(id, true, true);
     };
     try {
+      step.onContainer?.(id);
       const exited = this.engine.waitExit(id);
       await this.engine.startContainer(id);
       const { logPath } = await this.engine.get(id);
@@ -41,7 +43,7 @@ export class EngineStepRunner implements StepRunner {
         step.onOutput(entry.data);
       const { exitCode } = await exited;
       const upper = await this.snapshots.directory(containerSnapshotKey(id));
-      return { exitCode, upper, release };
+      return { exitCode, upper, mountPoints: ETC_MOUNT_POINTS, release };
     } catch (err) {
       await release().catch(() => undefined);
       throw err;

@@ -12,6 +12,16 @@ import { writeFileAtomic } from '../fsutil/atomic.ts';
 import type { MountOption } from '../runtime/spec.ts';
 
 const NODE_HOSTS = '/etc/hosts';
+
+/**
+ * Where the etc files are bind-mounted, relative to the rootfs: runc makes an empty file there when the image
+ * has none, which a commit or a build step leaves out of its layer.
+ */
+export const ETC_MOUNT_POINTS: ReadonlySet<string> = new Set([
+  'etc/hosts',
+  'etc/resolv.conf',
+  'etc/hostname',
+]);
 const NODE_RESOLV_CONF = '/etc/resolv.conf';
 
 export interface ContainerEtcRequest {

@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ImagesDeps, ImagesNotReadyError, imagesHandlers, pull } from '../api/images.ts';
+import type { ImageBuilder } from '../api/images-build.ts';
 import { api } from '../api/proto.ts';
 import { LocalContentStore } from '../content/local.ts';
 import type { EventBus } from '../events/bus.ts';
@@ -33,6 +34,7 @@ const STALE_INGEST_MS = 24 * 3600_000;
 export class ImageService implements Service {
   readonly name = 'images';
   private opened: ImageCatalog | undefined;
+  private imageBuilder: ImageBuilder | undefined;
   private readonly opts: ImageServiceOptions;
   private readonly deps: ImagesDeps;
 
@@ -45,6 +47,11 @@ export class ImageService implements Service {
       credentialsFile: this.credentialsFile,
       inUse: opts.inUse ?? (async () => []),
       scratchDir: join(opts.dataDir, 'tmp'),
+      builder: () => {
+        if (!this.imageBuilder)
+          throw new ImagesNotReadyError('this agent has no container engine to build with');
+        return this.imageBuilder;
+      },
     };
     this.deps = deps;
     opts.api.contribute({
@@ -55,6 +62,11 @@ export class ImageService implements Service {
         insecureRegistries: [...opts.insecureRegistries],
       }),
     });
+  }
+
+  /** Plugs in what builds and commits images (the engine is made after this service). */
+  useBuilder(builder: ImageBuilder): void {
+    this.imageBuilder = builder;
   }
 
   /** Pulls `reference` as `tsnetctl pull` would (docker run's --pull=missing uses it). */

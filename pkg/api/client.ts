@@ -6,9 +6,13 @@ import { AGENT_ERROR_METADATA, EXIT_CODE_METADATA } from './errors.ts';
 import type { ArchiveChunk, ArchiveChunk__Output } from './generated/tsnet/v1/ArchiveChunk.ts';
 import type { AttachInput } from './generated/tsnet/v1/AttachInput.ts';
 import type { AttachOutput__Output } from './generated/tsnet/v1/AttachOutput.ts';
+import type { BuildChunk } from './generated/tsnet/v1/BuildChunk.ts';
+import type { BuildMessage__Output } from './generated/tsnet/v1/BuildMessage.ts';
 import type { ClusterClient } from './generated/tsnet/v1/Cluster.ts';
 import type { ClusterContainersRequest } from './generated/tsnet/v1/ClusterContainersRequest.ts';
 import type { ClusterContainersResponse__Output } from './generated/tsnet/v1/ClusterContainersResponse.ts';
+import type { CommitRequest } from './generated/tsnet/v1/CommitRequest.ts';
+import type { CommitResponse__Output } from './generated/tsnet/v1/CommitResponse.ts';
 import type { ConnectNetworkRequest } from './generated/tsnet/v1/ConnectNetworkRequest.ts';
 import type { ContainerActionResponse__Output } from './generated/tsnet/v1/ContainerActionResponse.ts';
 import type { ContainerStats__Output } from './generated/tsnet/v1/ContainerStats.ts';
@@ -220,6 +224,19 @@ export class AgentClient {
       );
     });
     return { stream: stream!, done };
+  }
+
+  /**
+   * Write a chunk with the options first, then the context tar's chunks, then end(); the build's output comes
+   * back line by line, the image ID on the last message (or the error, and the call fails).
+   */
+  build(): grpc.ClientDuplexStream<BuildChunk, BuildMessage__Output> {
+    return this.imagesClient.Build();
+  }
+
+  /** A container's changes as a new image; a running one is paused meanwhile unless noPause. */
+  commit(request: CommitRequest): Promise<CommitResponse__Output> {
+    return this.unary((o, cb) => this.imagesClient.Commit(request, o, cb), LONG_CALL_MS);
   }
 
   // ---- Containers. A container is named by its name, ID or a unique ID prefix. Streams are the call objects,

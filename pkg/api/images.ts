@@ -42,6 +42,7 @@ import type { ImageSummary } from './generated/tsnet/v1/ImageSummary.ts';
 import type { ImagesHandlers } from './generated/tsnet/v1/Images.ts';
 import type { ProgressMessage } from './generated/tsnet/v1/ProgressMessage.ts';
 import { archiveHandlers } from './images-archive.ts';
+import { buildHandlers, type ImageBuilder } from './images-build.ts';
 
 export interface ImagesDeps {
   /** The open catalog; throws ImagesNotReadyError until the image service has opened its stores. */
@@ -55,6 +56,8 @@ export interface ImagesDeps {
   inUse(imageId: string): Promise<string[]>;
   /** Where uploaded archives are staged while they are checked (on disk, under the data dir). */
   readonly scratchDir: string;
+  /** Builds and commits (the container engine's); throws ImagesNotReadyError while there is none. */
+  builder(): ImageBuilder;
 }
 
 export class ImagesNotReadyError extends Error {
@@ -87,6 +90,7 @@ export function imagesHandlers(deps: ImagesDeps): ImagesHandlers {
       return {};
     }),
     ...archiveHandlers(deps),
+    ...buildHandlers(deps),
   };
 }
 

@@ -52,10 +52,23 @@ export interface LayerDescriptor {
   warnings: string[];
 }
 
+export interface DiffOptions {
+  /**
+   * Paths (relative, e.g. `etc/hosts`) left out when they are an empty file: mount points the runtime made
+   * for its bind mounts, which are not the container's change (Docker keeps them in its init layer).
+   */
+  readonly mountPoints?: ReadonlySet<string>;
+}
+
 /** The uncompressed layer tar of `upper` as a stream. */
-export function diffUpperDir(upper: string, warnings: string[] = [], counter = { entries: 0 }): Readable {
+export function diffUpperDir(
+  upper: string,
+  warnings: string[] = [],
+  counter = { entries: 0 },
+  options: DiffOptions = {},
+): Readable {
   const pack = tar.pack();
-  const writer = new DiffWriter(upper, pack, warnings, counter);
+  const writer = new DiffWriter(upper, pack, warnings, counter, options.mountPoints ?? new Set());
   writer.walk('').then(
     () => pack.finalize(),
     (err: unknown) => pack.destroy(err as Error),
@@ -68,7 +81,11 @@ export function diffUpperDir(upper: string, warnings: string[] = [], counter = {
  * Writes `upper`'s layer gzip-compressed to `sink` and returns its descriptor: DiffID over the tar, digest and
  * size over the blob.
  */
-export async function writeLayer(upper: string, sink: Writable): Promise<LayerDescriptor> {
+export async function writeLayer(
+  upper: string,
+  sink: Writable,
+  options: DiffOptions = {},
+): Promise<LayerDescriptor> {
   const warnings: string[] = [];
   const counter = { entries: 0 };
   const tarHash = createHash('sha256');
@@ -76,7 +93,7 @@ export async function writeLayer(upper: string, sink: Writable): Promise<LayerDe
   let uncompressedSize = 0;
   let size = 0;
   await pipeline(
-    diffUpperDir(upper, warnings, counter),
+    diffUpperDir(upper, warnings, counter, options),
     counting(tarHash, (n) => {
       uncompressedSize += n;
     }),
@@ -116,6 +133,7 @@ class DiffWriter {
     private readonly pack: tar.Pack,
     private readonly warnings: string[],
     private readonly counter: { entries: number },
+    private readonly mountPoints: ReadonlySet<string>,
   ) {}
 
   async walk(rel: string): Promise<void> {
@@ -124,6 +142,7 @@ class DiffWriter {
       const path = rel === '' ? name : `${rel}/${name}`;
       const host = join(this.root, path);
       const st = await lstat(host);
+      if (this.mountPoints.has(path) && st.isFile() && st.size === 0) continue;
       if (st.isCharacterDevice() && st.rdev === 0) {
         await this.#entry({
           ...this.#base(rel === '' ? WHITEOUT_PREFIX + name : `${rel}/${WHITEOUT_PREFIX}${name}`, st),

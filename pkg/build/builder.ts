@@ -3,18 +3,11 @@
 // layer (writeLayer of the snapshot's upper dir) in the content store, each metadata step changes the
 // StageConfig, and the target stage is committed as an image under the -t names. Steps found in the build
 // cache are not run ("CACHED"). A failing step removes its snapshot and mount: nothing is left behind.
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, cp, lchown, lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { writeLayer } from '../archive/diff.ts';
 import { type Digest, digestOf } from '../content/digest.ts';
-import { writeBlob } from '../content/store.ts';
 import type { ImageCatalog, LocalImage } from '../image/catalog.ts';
-import type { Descriptor } from '../image/manifest.ts';
-import { hostPlatform } from '../image/platform.ts';
-import { formatImageReference, parseImageReference } from '../image/reference.ts';
-import { DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_MANIFEST } from '../registry/mediatypes.ts';
+import { DOCKER_CONFIG, DOCKER_MANIFEST } from '../registry/mediatypes.ts';
 import { chainIds } from '../snapshot/chain.ts';
 import { isMounted, mountAll, unmount } from '../snapshot/mount.ts';
 import { temporaryKey } from '../snapshot/overlay.ts';
@@ -30,6 +23,7 @@ import { type BuildContext, destinationOf, extractArchive, localArchiveCompressi
 import { resolveCopyOwner } from './copy-options.ts';
 import { DockerfileError, type Instruction, type ParsedDockerfile } from './dockerfile.ts';
 import { type BuildPlan, planBuild, resolveCopyFrom, StageScope } from './expand.ts';
+import { type StoredLayer, storeImage, storeUpperDir } from './image-writer.ts';
 
 /** A failed build: the Dockerfile line, and for a RUN the command's exit code. */
 export class BuildError extends Error {
@@ -50,6 +44,8 @@ export interface RunStep {
   env: string[];
   workdir: string;
   user: string;
+  /** The step's container, once created (its ID is printed as Docker's builder prints it). */
+  onContainer?: (id: string) => void;
   onOutput: (chunk: Buffer) => void;
 }
 
@@ -57,6 +53,8 @@ export interface RunStep {
 export interface RunOutcome {
   exitCode: number;
   upper: string;
+  /** Empty files the runtime made in the upper dir as its mount points: not part of the layer. */
+  mountPoints?: ReadonlySet<string>;
   release(): Promise<void>;
 }
 
@@ -84,16 +82,11 @@ export interface BuildOptions {
   target?: string;
   noCache?: boolean;
   pull?: boolean;
-  /** One progress line at a time ("Step 2/5 : RUN ...", " ---> Using cache", RUN output). */
+  /** One progress line at a time ("Step 2/5 : RUN ...", " ---> Using cache", RUN output, " ---> 1a2b3c4d5e6f"). */
   progress: (line: string) => void;
 }
 
-interface Layer {
-  mediaType: string;
-  digest: string;
-  diffId: string;
-  size: number;
-}
+type Layer = StoredLayer;
 
 interface StageState {
   layers: Layer[];
@@ -111,11 +104,20 @@ const SCRATCH_CHAIN = 'scratch';
 /** A step's changes: its upper dir, and what to do with it once its layer is written (or the step failed). */
 interface StepOutput {
   upper: string;
+  mountPoints?: ReadonlySet<string>;
   /** `chainId` of the new layer when it was written, undefined on failure. */
   finish(chainId: string | undefined): Promise<void>;
 }
 
 /** The stage so far as an image the engine can run (not named; its layers are committed snapshots). */
+/** The short ID Docker prints after each step: here a digest of the stage's layers and config so far. */
+function stepId(state: StageState): string {
+  const digest = digestOf(
+    Buffer.from(JSON.stringify({ layers: state.layers.map((l) => l.diffId), config: state.config.config })),
+  );
+  return digest.slice('sha256:'.length, 'sha256:'.length + 12);
+}
+
 function stageImage(state: StageState): LocalImage {
   const config = {
     config: {
@@ -170,12 +172,14 @@ export class Builder {
         `Step ${step}/${total} : ${df.instructions.find((i) => i.line === stage.line)?.text ?? 'FROM'}`,
       );
       const state = await this.#base(stage.base, built, opts);
+      opts.progress(` ---> ${stepId(state)}`);
       const scope = new StageScope(df, plan.globals, opts.buildArgs ?? {}, state.config.config.Env ?? []);
       for (const raw of stage.instructions) {
         step++;
         opts.progress(`Step ${step}/${total} : ${raw.text.replace(/\s*\n\s*/g, ' ')}`);
         const instr = scope.apply(raw);
         await this.#step(plan, index, instr, state, scope, built, opts, df.file);
+        opts.progress(` ---> ${stepId(state)}`);
       }
       built.set(index, state);
     }
@@ -254,12 +258,22 @@ export class Builder {
     file: string,
   ): Promise<void> {
     const created = new Date();
+    const parentChainId = chainIds(state.layers.map((l) => l.diffId)).at(-1) ?? SCRATCH_CHAIN;
     if (instr.kind !== 'RUN' && instr.kind !== 'COPY' && instr.kind !== 'ADD') {
+      // Cached too (keyed by the config so far), so a rebuild prints every step as cached, as Docker does.
+      const key = cacheKey({
+        parentChainId,
+        instruction: instr,
+        contentHash: digestOf(JSON.stringify(state.config.config)),
+      });
+      const hit = await this.#cache.lookup(key);
       state.config.apply(instr);
-      state.history.push(historyEntry(instr, { created, shell: state.config.shell() }));
+      if (hit) opts.progress(' ---> Using cache');
+      const history = hit?.history ?? historyEntry(instr, { created, shell: state.config.shell() });
+      if (!hit) await this.#cache.store(key, { history });
+      state.history.push(history);
       return;
     }
-    const parentChainId = chainIds(state.layers.map((l) => l.diffId)).at(-1) ?? SCRATCH_CHAIN;
     const c = state.config.config;
     let key: string;
     let produce: () => Promise<StepOutput>;
@@ -267,7 +281,7 @@ export class Builder {
       const argv = state.config.argv(instr.command);
       const env = scope.runEnv();
       const workdir = c.WorkingDir || '/';
-      const user = c.User || 'root';
+      const user = c.User ?? ''; // empty: the runtime's default (uid 0), no passwd lookup
       key = cacheKey({ parentChainId, instruction: instr, env, argv, workdir, user });
       produce = () => this.#run(state, { argv, env, workdir, user }, `${file}:${instr.line}`, opts.progress);
     } else {
@@ -300,7 +314,6 @@ export class Builder {
     if (hit) {
       if (!hit.layer || (await this.deps.catalog.stores.content.info(hit.layer.digest as Digest))) {
         opts.progress(' ---> Using cache');
-        opts.progress('CACHED');
         if (hit.layer) state.layers.push(hit.layer);
         state.history.push(hit.history);
         return;
@@ -424,9 +437,14 @@ export class Builder {
     if (!runner) throw new BuildError(`${where}: RUN is not available in this builder`);
     await this.#unpack(state.layers);
     let partial = '';
+    let container = '';
     const outcome = await runner.run({
       ...run,
       image: stageImage(state),
+      onContainer: (id) => {
+        container = id.slice(0, 12);
+        progress(` ---> Running in ${container}`);
+      },
       onOutput: (chunk) => {
         const lines = (partial + chunk.toString('utf8')).split('\n');
         partial = lines.pop() ?? '';
@@ -434,14 +452,22 @@ export class Builder {
       },
     });
     if (partial !== '') progress(partial);
-    if (outcome.exitCode !== 0) {
+    const release = async () => {
       await outcome.release();
+      if (container) progress(`Removing intermediate container ${container}`);
+    };
+    if (outcome.exitCode !== 0) {
+      await release();
       throw new BuildError(
         `${where}: The command '${run.argv.join(' ')}' returned a non-zero code: ${outcome.exitCode}`,
         outcome.exitCode,
       );
     }
-    return { upper: outcome.upper, finish: () => outcome.release() };
+    return {
+      upper: outcome.upper,
+      ...(outcome.mountPoints && { mountPoints: outcome.mountPoints }),
+      finish: release,
+    };
   }
 
   /** A snapshot on the chain so far, mounted for `fn`; kept (as the new layer's chain) or removed after. */
@@ -477,21 +503,17 @@ export class Builder {
 
   /** The step's upper dir as a layer in the content store; the step's output is finished either way. */
   async #writeStepLayer(layers: readonly Layer[], output: StepOutput): Promise<Layer> {
-    const { content } = this.deps.catalog.stores;
-    const blobPath = join(this.deps.scratchDir, `layer-${randomBytes(8).toString('hex')}.tar.gz`);
     let chainId: string | undefined;
     try {
-      await mkdir(this.deps.scratchDir, { recursive: true, mode: 0o700 });
-      const desc = await writeLayer(output.upper, createWriteStream(blobPath));
-      await writeBlob(
-        content,
-        { ref: `build-${desc.digest}`, expected: desc.digest as Digest, size: desc.size },
-        createReadStream(blobPath),
+      const layer = await storeUpperDir(
+        this.deps.catalog.stores.content,
+        output.upper,
+        this.deps.scratchDir,
+        output.mountPoints ? { mountPoints: output.mountPoints } : {},
       );
-      chainId = chainIds([...layers.map((l) => l.diffId), desc.diffId]).at(-1) as string;
-      return { mediaType: DOCKER_LAYER_GZIP, digest: desc.digest, diffId: desc.diffId, size: desc.size };
+      chainId = chainIds([...layers.map((l) => l.diffId), layer.diffId]).at(-1) as string;
+      return layer;
     } finally {
-      await rm(blobPath, { force: true });
       await output.finish(chainId);
     }
   }
@@ -533,46 +555,18 @@ export class Builder {
     tags: readonly string[],
     progress: (l: string) => void,
   ): Promise<BuildResult> {
-    const platform = hostPlatform();
-    const configBytes = Buffer.from(
-      JSON.stringify({
-        architecture: platform.architecture,
-        os: platform.os,
-        created: new Date().toISOString(),
+    const image = await storeImage(
+      this.deps.catalog,
+      {
         config: state.config.config,
-        rootfs: { type: 'layers', diff_ids: state.layers.map((l) => l.diffId) },
+        layers: state.layers,
         history: state.history,
-      }),
+        ...(state.config.author !== undefined && { author: state.config.author }),
+      },
+      tags,
     );
-    const { content } = this.deps.catalog.stores;
-    const config: Descriptor = {
-      mediaType: DOCKER_CONFIG,
-      digest: digestOf(configBytes),
-      size: configBytes.length,
-    };
-    await writeBlob(content, { ref: `build-${config.digest}`, expected: config.digest }, configBytes);
-    const manifestBytes = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: DOCKER_MANIFEST,
-        config,
-        layers: state.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-      }),
-    );
-    const manifest: Descriptor = {
-      mediaType: DOCKER_MANIFEST,
-      digest: digestOf(manifestBytes),
-      size: manifestBytes.length,
-    };
-    await writeBlob(content, { ref: `build-${manifest.digest}`, expected: manifest.digest }, manifestBytes);
-    const names: string[] = [];
-    for (const tag of tags) {
-      const name = formatImageReference(parseImageReference(tag));
-      await this.deps.catalog.name({ name, target: manifest, manifest, platform });
-      names.push(name);
-    }
-    progress(`Successfully built ${config.digest}`);
+    progress(`Successfully built ${image.id.slice('sha256:'.length, 'sha256:'.length + 12)}`);
     for (const n of tags) progress(`Successfully tagged ${n}`);
-    return { id: config.digest, names };
+    return { id: image.id, names: image.names };
   }
 }

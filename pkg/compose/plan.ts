@@ -20,7 +20,9 @@ import {
   volumeCreateRequest,
 } from './to-create.ts';
 
-export type ContainerInfo = Pick<ContainerSummary__Output, 'id' | 'names' | 'state' | 'labels'>;
+export type ContainerInfo = Pick<ContainerSummary__Output, 'id' | 'names' | 'state' | 'labels'> & {
+  readonly imageId?: string;
+};
 export type NetworkInfo = Pick<NetworkSummary__Output, 'id' | 'name' | 'labels'>;
 export type VolumeInfo = Pick<VolumeSummary__Output, 'name' | 'labels'>;
 
@@ -78,6 +80,8 @@ export interface UpOptions {
   readonly removeOrphans?: boolean;
   readonly forceRecreate?: boolean;
   readonly noRecreate?: boolean;
+  /** service → the image ID it is to run (what `up` has just built): a container of another image is stale */
+  readonly images?: ReadonlyMap<string, string>;
 }
 
 export interface UpPlan {
@@ -169,7 +173,10 @@ export function planUp(project: ComposeProject, existing: ExistingResources, opt
       recreated.add(name);
       continue;
     }
-    const stale = current.labels[LABEL.configHash] !== wanted.configHash;
+    const built = opts.images?.get(name);
+    const stale =
+      current.labels[LABEL.configHash] !== wanted.configHash ||
+      (built !== undefined && current.imageId !== undefined && current.imageId !== built);
     if (opts.forceRecreate || (stale && !opts.noRecreate)) {
       steps.push({ kind: 'recreate', create: wanted, ...toExisting(current) });
       recreated.add(name);

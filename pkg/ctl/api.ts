@@ -165,7 +165,11 @@ export class ImagesApi {
 }
 
 /** Copies `source` into the call in bounded chunks, waiting for it to drain (backpressure), then ends it. */
-async function sendChunks<M>(source: Readable, call: Writable, message: (data: Buffer) => M): Promise<void> {
+export async function sendChunks<M>(
+  source: Readable,
+  call: Writable,
+  message: (data: Buffer) => M,
+): Promise<void> {
   for await (const piece of source as AsyncIterable<Buffer>) {
     for (let at = 0; at < piece.length; at += CHUNK_BYTES) {
       if (!call.write(message(piece.subarray(at, at + CHUNK_BYTES)))) await once(call, 'drain');

@@ -3,6 +3,8 @@
 import { Command } from 'commander';
 import { HOST_ENV } from '../api/client.ts';
 import { DEFAULT_API_SOCKET } from '../api/server.ts';
+import { buildCommand } from './commands/build.ts';
+import { commitCommand } from './commands/commit.ts';
 import { composeCommand } from './commands/compose.ts';
 import {
   containerPruneCommand,
@@ -60,7 +62,8 @@ function imageCommand(ctx: CliContext): Command {
     .addCommand(pruneCommand(ctx))
     .addCommand(loadCommand(ctx))
     .addCommand(saveCommand(ctx))
-    .addCommand(importCommand(ctx));
+    .addCommand(importCommand(ctx))
+    .addCommand(buildCommand(ctx));
 }
 
 /** docker's container verbs, as they appear at the top level and under `container`. */
@@ -85,6 +88,7 @@ function containerVerbs(ctx: CliContext): Command[] {
     statsCommand(ctx),
     cpCommand(ctx),
     exportCommand(ctx),
+    commitCommand(ctx),
   ];
 }
 
@@ -132,6 +136,7 @@ export function tsnetctlProgram(): { program: Command; ctx: CliContext } {
     .addCommand(loadCommand(ctx))
     .addCommand(saveCommand(ctx))
     .addCommand(importCommand(ctx))
+    .addCommand(buildCommand(ctx))
     .addCommand(loginCommand(ctx))
     .addCommand(logoutCommand(ctx))
     .addCommand(eventsCommand(ctx))

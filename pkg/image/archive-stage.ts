@@ -47,10 +47,14 @@ const MAX_LINK_HOPS = 16;
 /** Scratch entries are named as fsutil's temporaries (with the writer's pid), so a sweep knows the dead ones. */
 const STAGING_NAME = 'archive';
 export const IMPORT_SCRATCH_NAME = 'import.tar.gz';
+/** A build's unpacked context (pkg/api/images-build.ts). */
+export const BUILD_CONTEXT_NAME = 'build-context';
 
 /** Removes what loads and imports killed mid-way left in `scratchDir` (their process is gone); returns names. */
 export function sweepScratch(scratchDir: string): string[] {
-  return removeOrphanedTemps(scratchDir, { targets: [STAGING_NAME, IMPORT_SCRATCH_NAME] });
+  return removeOrphanedTemps(scratchDir, {
+    targets: [STAGING_NAME, IMPORT_SCRATCH_NAME, BUILD_CONTEXT_NAME],
+  });
 }
 
 /** Stages `input` under a new directory in `scratchDir`; on failure nothing is left behind. */

@@ -154,7 +154,7 @@ e2e('compose up/ps/up again/recreate one/down -v on a real agent', async (t) => 
   );
 });
 
-e2e('compose: a missing file and --build are one-line errors', async (t) => {
+e2e('compose: a missing file and an unreachable agent are one-line errors', async (t) => {
   const missing = await tsnetctl('compose', '-f', '/nonexistent/compose.yaml', 'up', '-d');
   t.is(missing.code, 1);
   t.is(missing.stderr.trimEnd().split('\n').length, 1, missing.stderr);
@@ -171,6 +171,7 @@ e2e('compose: a missing file and --build are one-line errors', async (t) => {
       '--build',
     );
     t.not(build.code, 0);
-    t.regex(build.stderr, /--build: building images is not available yet/);
+    t.is(build.stderr.trimEnd().split('\n').length, 1, build.stderr);
+    t.regex(build.stderr, /cannot connect to the tsnet agent/);
   });
 });

@@ -218,6 +218,12 @@ function imagesHandlers(agent: FakeAgent): ImagesHandlers {
       agent.calls.push(`Logout ${call.request.server}`);
       callback(null, {});
     },
+    Build(call) {
+      call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'the fake agent does not build' });
+    },
+    Commit(_call, callback) {
+      callback({ code: grpc.status.UNIMPLEMENTED, details: 'the fake agent does not commit' });
+    },
   };
 }
 

@@ -26,11 +26,20 @@ export interface Engine {
   restart(): Promise<void>;
 }
 
-export async function withEngine(t: ExecutionContext, fn: (e: Engine) => Promise<void>): Promise<void> {
+/** `netnsPath`: run the agent in this namespace (e.g. a test registry's) instead of one of its own. */
+export async function withEngine(
+  t: ExecutionContext,
+  fn: (e: Engine) => Promise<void>,
+  options: { netnsPath?: string } = {},
+): Promise<void> {
   t.timeout(180_000);
-  await withNetnses('eng', 1, ([ns]) =>
+  const inNetns = (body: (netnsPath: string) => Promise<void>) =>
+    options.netnsPath !== undefined
+      ? body(options.netnsPath)
+      : withNetnses('eng', 1, ([ns]) => body(ns!.path));
+  await inNetns((netnsPath) =>
     withTempDir(async (dir) => {
-      let agent = startTestAgent(ns!.path, dir);
+      let agent = startTestAgent(netnsPath, dir);
       const argv = [...TSNETCTL, '-H', `unix://${agent.socket}`];
       const ctl = (...args: string[]) => outcome(argv[0]!, [...argv.slice(1), ...args]);
       const engine: Engine = {
@@ -49,7 +58,7 @@ export async function withEngine(t: ExecutionContext, fn: (e: Engine) => Promise
         async restart() {
           agent.child.kill('SIGKILL');
           await agent.exited;
-          agent = startTestAgent(ns!.path, dir);
+          agent = startTestAgent(netnsPath, dir);
           (await agent.connect()).close();
         },
       };

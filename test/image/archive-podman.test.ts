@@ -1,18 +1,7 @@
 // Interop with a real runtime: a `podman save` archive loads in tsnet with the same config and diffIDs, and a
-// tsnet save loads in `podman load` and runs. podman gets a world of its own: temp --root/--runroot/--tmpdir,
-// the vfs driver (no mounts), runc (crun cannot run on this hybrid-cgroup machine), cgroupfs, no network, and
-// rlimits under this machine's hard limits. `podman run` goes into its own PID and mount namespace, so conmon,
-// runc and any shm mount die with it instead of outliving the test.
+// tsnet save loads in `podman load` and runs. podman gets a world of its own (test/helpers/podman.ts).
 import { execFile } from 'node:child_process';
-import {
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -20,6 +9,7 @@ import test from 'ava';
 import { loadArchive } from '../../pkg/image/archive-load.ts';
 import { saveArchive } from '../../pkg/image/archive-save.ts';
 import { formatPlatform, hostPlatform } from '../../pkg/image/platform.ts';
+import { podmanIn } from '../helpers/podman.ts';
 import { writeBusyboxLayout } from '../helpers/registry.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 import { saveRequest, storedImage, storesIn } from './archive-fixtures.ts';
@@ -31,70 +21,6 @@ const havePodman = await run('podman', ['--version']).then(
   () => true,
   () => false,
 );
-
-function hardLimit(name: string): number {
-  const line = readFileSync('/proc/self/limits', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(name));
-  const hard = line?.trim().split(/\s{2,}/)[2];
-  return hard === undefined || hard === 'unlimited' ? Number.POSITIVE_INFINITY : Number(hard);
-}
-
-interface Podman {
-  (...args: string[]): Promise<string>;
-  /** `podman run` in a PID + mount namespace of its own: nothing it starts survives it. */
-  run(...args: string[]): Promise<string>;
-}
-
-function podmanIn(dir: string): Podman {
-  for (const sub of ['root', 'run', 'tmp', 'net']) mkdirSync(join(dir, sub), { recursive: true });
-  const nofile = Math.min(1024, hardLimit('Max open files'));
-  const nproc = Math.min(1024, hardLimit('Max processes'));
-  writeFileSync(
-    join(dir, 'containers.conf'),
-    [
-      '[engine]',
-      'cgroup_manager = "cgroupfs"',
-      'events_logger = "file"',
-      'runtime = "runc"',
-      '[engine.runtimes]',
-      'runc = ["/usr/sbin/runc", "/usr/bin/runc"]',
-      '[containers]',
-      'netns = "none"',
-      `default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]`,
-      '',
-    ].join('\n'),
-  );
-  const global = [
-    '--root',
-    join(dir, 'root'),
-    '--runroot',
-    join(dir, 'run'),
-    '--tmpdir',
-    join(dir, 'tmp'),
-    '--network-config-dir',
-    join(dir, 'net'),
-    '--storage-driver',
-    'vfs',
-  ];
-  const env = { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') };
-  const exec = async (cmd: string, args: string[]) =>
-    (await run(cmd, args, { env, maxBuffer: 16 << 20 })).stdout;
-  const podman = ((...args: string[]) => exec('podman', [...global, ...args])) as Podman;
-  podman.run = (...args: string[]) =>
-    exec('unshare', [
-      '--mount',
-      '--pid',
-      '--fork',
-      '--mount-proc',
-      '--kill-child',
-      'podman',
-      ...global,
-      'run',
-      ...args,
-    ]);
-  return podman;
-}
 
 async function stagedImage(dir: string): Promise<string> {
   await writeBusyboxLayout(join(dir, 'layout'), 'v1', [formatPlatform(hostPlatform())]);

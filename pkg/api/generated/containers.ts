@@ -5,6 +5,11 @@ import type { ArchiveChunk as _tsnet_v1_ArchiveChunk, ArchiveChunk__Output as _t
 import type { AttachInput as _tsnet_v1_AttachInput, AttachInput__Output as _tsnet_v1_AttachInput__Output } from './tsnet/v1/AttachInput.ts';
 import type { AttachOutput as _tsnet_v1_AttachOutput, AttachOutput__Output as _tsnet_v1_AttachOutput__Output } from './tsnet/v1/AttachOutput.ts';
 import type { AttachStart as _tsnet_v1_AttachStart, AttachStart__Output as _tsnet_v1_AttachStart__Output } from './tsnet/v1/AttachStart.ts';
+import type { BuildChunk as _tsnet_v1_BuildChunk, BuildChunk__Output as _tsnet_v1_BuildChunk__Output } from './tsnet/v1/BuildChunk.ts';
+import type { BuildMessage as _tsnet_v1_BuildMessage, BuildMessage__Output as _tsnet_v1_BuildMessage__Output } from './tsnet/v1/BuildMessage.ts';
+import type { BuildOptions as _tsnet_v1_BuildOptions, BuildOptions__Output as _tsnet_v1_BuildOptions__Output } from './tsnet/v1/BuildOptions.ts';
+import type { CommitRequest as _tsnet_v1_CommitRequest, CommitRequest__Output as _tsnet_v1_CommitRequest__Output } from './tsnet/v1/CommitRequest.ts';
+import type { CommitResponse as _tsnet_v1_CommitResponse, CommitResponse__Output as _tsnet_v1_CommitResponse__Output } from './tsnet/v1/CommitResponse.ts';
 import type { ContainerActionResponse as _tsnet_v1_ContainerActionResponse, ContainerActionResponse__Output as _tsnet_v1_ContainerActionResponse__Output } from './tsnet/v1/ContainerActionResponse.ts';
 import type { ContainerRef as _tsnet_v1_ContainerRef, ContainerRef__Output as _tsnet_v1_ContainerRef__Output } from './tsnet/v1/ContainerRef.ts';
 import type { ContainerStats as _tsnet_v1_ContainerStats, ContainerStats__Output as _tsnet_v1_ContainerStats__Output } from './tsnet/v1/ContainerStats.ts';
@@ -75,6 +80,11 @@ export interface ProtoGrpcType {
       AttachInput: MessageTypeDefinition<_tsnet_v1_AttachInput, _tsnet_v1_AttachInput__Output>
       AttachOutput: MessageTypeDefinition<_tsnet_v1_AttachOutput, _tsnet_v1_AttachOutput__Output>
       AttachStart: MessageTypeDefinition<_tsnet_v1_AttachStart, _tsnet_v1_AttachStart__Output>
+      BuildChunk: MessageTypeDefinition<_tsnet_v1_BuildChunk, _tsnet_v1_BuildChunk__Output>
+      BuildMessage: MessageTypeDefinition<_tsnet_v1_BuildMessage, _tsnet_v1_BuildMessage__Output>
+      BuildOptions: MessageTypeDefinition<_tsnet_v1_BuildOptions, _tsnet_v1_BuildOptions__Output>
+      CommitRequest: MessageTypeDefinition<_tsnet_v1_CommitRequest, _tsnet_v1_CommitRequest__Output>
+      CommitResponse: MessageTypeDefinition<_tsnet_v1_CommitResponse, _tsnet_v1_CommitResponse__Output>
       ContainerActionResponse: MessageTypeDefinition<_tsnet_v1_ContainerActionResponse, _tsnet_v1_ContainerActionResponse__Output>
       ContainerRef: MessageTypeDefinition<_tsnet_v1_ContainerRef, _tsnet_v1_ContainerRef__Output>
       ContainerStats: MessageTypeDefinition<_tsnet_v1_ContainerStats, _tsnet_v1_ContainerStats__Output>

@@ -977,6 +977,16 @@ export const descriptor: object = {
          "requestStream": true,
          "responseType": "ImportImageResponse"
         },
+        "Build": {
+         "requestType": "BuildChunk",
+         "requestStream": true,
+         "responseType": "BuildMessage",
+         "responseStream": true
+        },
+        "Commit": {
+         "requestType": "CommitRequest",
+         "responseType": "CommitResponse"
+        },
         "Login": {
          "requestType": "LoginRequest",
          "responseType": "LoginResponse"
@@ -1276,6 +1286,109 @@ export const descriptor: object = {
        }
       },
       "ImportImageResponse": {
+       "fields": {
+        "id": {
+         "type": "string",
+         "id": 1
+        }
+       }
+      },
+      "BuildOptions": {
+       "fields": {
+        "dockerfile": {
+         "type": "string",
+         "id": 1
+        },
+        "dockerfileContent": {
+         "type": "string",
+         "id": 2
+        },
+        "tags": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 3
+        },
+        "buildArgs": {
+         "keyType": "string",
+         "type": "string",
+         "id": 4
+        },
+        "target": {
+         "type": "string",
+         "id": 5
+        },
+        "noCache": {
+         "type": "bool",
+         "id": 6
+        },
+        "pull": {
+         "type": "bool",
+         "id": 7
+        }
+       }
+      },
+      "BuildChunk": {
+       "fields": {
+        "options": {
+         "type": "BuildOptions",
+         "id": 1
+        },
+        "data": {
+         "type": "bytes",
+         "id": 2
+        }
+       }
+      },
+      "BuildMessage": {
+       "fields": {
+        "stream": {
+         "type": "string",
+         "id": 1
+        },
+        "imageId": {
+         "type": "string",
+         "id": 2
+        },
+        "error": {
+         "type": "string",
+         "id": 3
+        },
+        "exitCode": {
+         "type": "int32",
+         "id": 4
+        }
+       }
+      },
+      "CommitRequest": {
+       "fields": {
+        "container": {
+         "type": "string",
+         "id": 1
+        },
+        "reference": {
+         "type": "string",
+         "id": 2
+        },
+        "comment": {
+         "type": "string",
+         "id": 3
+        },
+        "author": {
+         "type": "string",
+         "id": 4
+        },
+        "changes": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 5
+        },
+        "noPause": {
+         "type": "bool",
+         "id": 6
+        }
+       }
+      },
+      "CommitResponse": {
        "fields": {
         "id": {
          "type": "string",

@@ -2,6 +2,11 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { ArchiveChunk as _tsnet_v1_ArchiveChunk, ArchiveChunk__Output as _tsnet_v1_ArchiveChunk__Output } from './tsnet/v1/ArchiveChunk.ts';
+import type { BuildChunk as _tsnet_v1_BuildChunk, BuildChunk__Output as _tsnet_v1_BuildChunk__Output } from './tsnet/v1/BuildChunk.ts';
+import type { BuildMessage as _tsnet_v1_BuildMessage, BuildMessage__Output as _tsnet_v1_BuildMessage__Output } from './tsnet/v1/BuildMessage.ts';
+import type { BuildOptions as _tsnet_v1_BuildOptions, BuildOptions__Output as _tsnet_v1_BuildOptions__Output } from './tsnet/v1/BuildOptions.ts';
+import type { CommitRequest as _tsnet_v1_CommitRequest, CommitRequest__Output as _tsnet_v1_CommitRequest__Output } from './tsnet/v1/CommitRequest.ts';
+import type { CommitResponse as _tsnet_v1_CommitResponse, CommitResponse__Output as _tsnet_v1_CommitResponse__Output } from './tsnet/v1/CommitResponse.ts';
 import type { HistoryEntry as _tsnet_v1_HistoryEntry, HistoryEntry__Output as _tsnet_v1_HistoryEntry__Output } from './tsnet/v1/HistoryEntry.ts';
 import type { ImageHistoryRequest as _tsnet_v1_ImageHistoryRequest, ImageHistoryRequest__Output as _tsnet_v1_ImageHistoryRequest__Output } from './tsnet/v1/ImageHistoryRequest.ts';
 import type { ImageHistoryResponse as _tsnet_v1_ImageHistoryResponse, ImageHistoryResponse__Output as _tsnet_v1_ImageHistoryResponse__Output } from './tsnet/v1/ImageHistoryResponse.ts';
@@ -36,6 +41,11 @@ export interface ProtoGrpcType {
   tsnet: {
     v1: {
       ArchiveChunk: MessageTypeDefinition<_tsnet_v1_ArchiveChunk, _tsnet_v1_ArchiveChunk__Output>
+      BuildChunk: MessageTypeDefinition<_tsnet_v1_BuildChunk, _tsnet_v1_BuildChunk__Output>
+      BuildMessage: MessageTypeDefinition<_tsnet_v1_BuildMessage, _tsnet_v1_BuildMessage__Output>
+      BuildOptions: MessageTypeDefinition<_tsnet_v1_BuildOptions, _tsnet_v1_BuildOptions__Output>
+      CommitRequest: MessageTypeDefinition<_tsnet_v1_CommitRequest, _tsnet_v1_CommitRequest__Output>
+      CommitResponse: MessageTypeDefinition<_tsnet_v1_CommitResponse, _tsnet_v1_CommitResponse__Output>
       HistoryEntry: MessageTypeDefinition<_tsnet_v1_HistoryEntry, _tsnet_v1_HistoryEntry__Output>
       ImageHistoryRequest: MessageTypeDefinition<_tsnet_v1_ImageHistoryRequest, _tsnet_v1_ImageHistoryRequest__Output>
       ImageHistoryResponse: MessageTypeDefinition<_tsnet_v1_ImageHistoryResponse, _tsnet_v1_ImageHistoryResponse__Output>

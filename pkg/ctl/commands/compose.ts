@@ -11,9 +11,10 @@ import type { ComposeProject } from '../../compose/model.ts';
 import { dependencyOrder, planDown, planUp } from '../../compose/plan.ts';
 import { LABEL, serviceImage } from '../../compose/to-create.ts';
 import { proxySignals, startSession, terminalSize } from '../attach-session.ts';
-import { daemonFailureIs125, FlagError } from '../errors.ts';
+import { daemonFailureIs125 } from '../errors.ts';
 import { formatTable } from '../format/table.ts';
 import { showProgress } from '../progress.ts';
+import { buildServices } from './compose-build.ts';
 import { printPrefixedLogs } from './compose-logs.ts';
 import { type CliContext, collect } from './context.ts';
 import { portsText } from './ps.ts';
@@ -119,7 +120,14 @@ export function composeCommand(ctx: CliContext): Command {
           },
         ) => {
           const { project } = load();
-          if (o.build) throw new FlagError('--build: building images is not available yet in this tsnet');
+          // Compose builds what is missing anyway; --build rebuilds every service that has a build section.
+          const images = await buildServices(ctx, project, {
+            services,
+            onlyMissing: o.build !== true,
+            noCache: false,
+            pull: false,
+            quiet: false,
+          });
           const agent = ctx.agent();
           const since = BigInt(Date.now()) * 1_000_000n;
           const plan = planUp(project, await existingResources(agent, project), {
@@ -127,6 +135,7 @@ export function composeCommand(ctx: CliContext): Command {
             removeOrphans: o.removeOrphans === true,
             forceRecreate: o.forceRecreate === true,
             noRecreate: !o.recreate,
+            images,
           });
           warn(plan.warnings);
           const { containers } = await applyUp(agent, project, plan, progressTo(ctx));
@@ -309,9 +318,18 @@ export function composeCommand(ctx: CliContext): Command {
     new Command('build')
       .description('Build or rebuild services')
       .argument('[SERVICE...]')
-      .action(() => {
-        load();
-        throw new Error('compose build: building images is not available yet in this tsnet');
+      .option('--no-cache', 'Do not use cache when building the image')
+      .option('--pull', 'Always attempt to pull a newer version of the image')
+      .option('-q, --quiet', "Don't print anything to STDOUT")
+      .action(async (services: string[], o: { cache: boolean; pull?: boolean; quiet?: boolean }) => {
+        const { project } = load();
+        await buildServices(ctx, project, {
+          services,
+          onlyMissing: false,
+          noCache: !o.cache,
+          pull: o.pull === true,
+          quiet: o.quiet === true,
+        });
       }),
   );
   return compose;

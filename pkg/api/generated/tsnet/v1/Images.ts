@@ -3,6 +3,10 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ArchiveChunk as _tsnet_v1_ArchiveChunk, ArchiveChunk__Output as _tsnet_v1_ArchiveChunk__Output } from '../../tsnet/v1/ArchiveChunk.ts';
+import type { BuildChunk as _tsnet_v1_BuildChunk, BuildChunk__Output as _tsnet_v1_BuildChunk__Output } from '../../tsnet/v1/BuildChunk.ts';
+import type { BuildMessage as _tsnet_v1_BuildMessage, BuildMessage__Output as _tsnet_v1_BuildMessage__Output } from '../../tsnet/v1/BuildMessage.ts';
+import type { CommitRequest as _tsnet_v1_CommitRequest, CommitRequest__Output as _tsnet_v1_CommitRequest__Output } from '../../tsnet/v1/CommitRequest.ts';
+import type { CommitResponse as _tsnet_v1_CommitResponse, CommitResponse__Output as _tsnet_v1_CommitResponse__Output } from '../../tsnet/v1/CommitResponse.ts';
 import type { ImageHistoryRequest as _tsnet_v1_ImageHistoryRequest, ImageHistoryRequest__Output as _tsnet_v1_ImageHistoryRequest__Output } from '../../tsnet/v1/ImageHistoryRequest.ts';
 import type { ImageHistoryResponse as _tsnet_v1_ImageHistoryResponse, ImageHistoryResponse__Output as _tsnet_v1_ImageHistoryResponse__Output } from '../../tsnet/v1/ImageHistoryResponse.ts';
 import type { ImportChunk as _tsnet_v1_ImportChunk, ImportChunk__Output as _tsnet_v1_ImportChunk__Output } from '../../tsnet/v1/ImportChunk.ts';
@@ -27,6 +31,34 @@ import type { TagImageRequest as _tsnet_v1_TagImageRequest, TagImageRequest__Out
 import type { TagImageResponse as _tsnet_v1_TagImageResponse, TagImageResponse__Output as _tsnet_v1_TagImageResponse__Output } from '../../tsnet/v1/TagImageResponse.ts';
 
 export interface ImagesClient extends grpc.Client {
+  /**
+   * The client streams the build context as a tar (the first chunk carries the options); the agent answers
+   * with the build's output line by line as Docker's classic builder prints it, and the image's ID last.
+   */
+  Build(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_tsnet_v1_BuildChunk, _tsnet_v1_BuildMessage__Output>;
+  Build(options?: grpc.CallOptions): grpc.ClientDuplexStream<_tsnet_v1_BuildChunk, _tsnet_v1_BuildMessage__Output>;
+  /**
+   * The client streams the build context as a tar (the first chunk carries the options); the agent answers
+   * with the build's output line by line as Docker's classic builder prints it, and the image's ID last.
+   */
+  build(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_tsnet_v1_BuildChunk, _tsnet_v1_BuildMessage__Output>;
+  build(options?: grpc.CallOptions): grpc.ClientDuplexStream<_tsnet_v1_BuildChunk, _tsnet_v1_BuildMessage__Output>;
+  
+  /**
+   * A container's changes (its writable layer) as a new image over the container's image.
+   */
+  Commit(argument: _tsnet_v1_CommitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tsnet_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  Commit(argument: _tsnet_v1_CommitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tsnet_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  Commit(argument: _tsnet_v1_CommitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tsnet_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  Commit(argument: _tsnet_v1_CommitRequest, callback: grpc.requestCallback<_tsnet_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * A container's changes (its writable layer) as a new image over the container's image.
+   */
+  commit(argument: _tsnet_v1_CommitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tsnet_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  commit(argument: _tsnet_v1_CommitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tsnet_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  commit(argument: _tsnet_v1_CommitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tsnet_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  commit(argument: _tsnet_v1_CommitRequest, callback: grpc.requestCallback<_tsnet_v1_CommitResponse__Output>): grpc.ClientUnaryCall;
+  
   History(argument: _tsnet_v1_ImageHistoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_tsnet_v1_ImageHistoryResponse__Output>): grpc.ClientUnaryCall;
   History(argument: _tsnet_v1_ImageHistoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_tsnet_v1_ImageHistoryResponse__Output>): grpc.ClientUnaryCall;
   History(argument: _tsnet_v1_ImageHistoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_tsnet_v1_ImageHistoryResponse__Output>): grpc.ClientUnaryCall;
@@ -149,6 +181,17 @@ export interface ImagesClient extends grpc.Client {
 }
 
 export interface ImagesHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * The client streams the build context as a tar (the first chunk carries the options); the agent answers
+   * with the build's output line by line as Docker's classic builder prints it, and the image's ID last.
+   */
+  Build: grpc.handleBidiStreamingCall<_tsnet_v1_BuildChunk__Output, _tsnet_v1_BuildMessage>;
+  
+  /**
+   * A container's changes (its writable layer) as a new image over the container's image.
+   */
+  Commit: grpc.handleUnaryCall<_tsnet_v1_CommitRequest__Output, _tsnet_v1_CommitResponse>;
+  
   History: grpc.handleUnaryCall<_tsnet_v1_ImageHistoryRequest__Output, _tsnet_v1_ImageHistoryResponse>;
   
   /**
@@ -187,6 +230,8 @@ export interface ImagesHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface ImagesDefinition extends grpc.ServiceDefinition {
+  Build: MethodDefinition<_tsnet_v1_BuildChunk, _tsnet_v1_BuildMessage, _tsnet_v1_BuildChunk__Output, _tsnet_v1_BuildMessage__Output>
+  Commit: MethodDefinition<_tsnet_v1_CommitRequest, _tsnet_v1_CommitResponse, _tsnet_v1_CommitRequest__Output, _tsnet_v1_CommitResponse__Output>
   History: MethodDefinition<_tsnet_v1_ImageHistoryRequest, _tsnet_v1_ImageHistoryResponse, _tsnet_v1_ImageHistoryRequest__Output, _tsnet_v1_ImageHistoryResponse__Output>
   Import: MethodDefinition<_tsnet_v1_ImportChunk, _tsnet_v1_ImportImageResponse, _tsnet_v1_ImportChunk__Output, _tsnet_v1_ImportImageResponse__Output>
   Inspect: MethodDefinition<_tsnet_v1_InspectImageRequest, _tsnet_v1_InspectImageResponse, _tsnet_v1_InspectImageRequest__Output, _tsnet_v1_InspectImageResponse__Output>
