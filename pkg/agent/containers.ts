@@ -19,6 +19,7 @@ import {
   ContainerNotFoundError,
   ContainerStateError,
 } from '../container/handle.ts';
+import { probeOf, startingHealth, stoppedHealth } from '../container/health.ts';
 import { inspectContainer } from '../container/inspect.ts';
 import {
   type ContainerNetworking,
@@ -62,6 +63,7 @@ import { isMounted, mountAll, unmount } from '../snapshot/mount.ts';
 import { inTurn } from '../sync/turns.ts';
 import type { ApiService } from './api.ts';
 import { containerEtcMounts, validateExtraHosts } from './container-etc.ts';
+import { HealthMonitor } from './health.ts';
 import type { ImageService } from './images.ts';
 import { startLogRotation } from './log-rotation.ts';
 import type { Service, ServiceHealth, StartContext } from './service.ts';
@@ -146,6 +148,7 @@ export class ContainerService implements Service, ContainerLookup {
   private readonly waiters = new Map<string, Set<ExitWaiter>>();
   /** what runs between a container's runc create and its runc start (attaches made before start) */
   private readonly startGates = new Map<string, Set<() => Promise<void>>>();
+  private readonly healthChecks: HealthMonitor;
   private log: Logger | undefined;
   private ready = false;
 
@@ -157,6 +160,18 @@ export class ContainerService implements Service, ContainerLookup {
     this.networking = opts.networking ?? hostAndNoneOnly;
     this.volumes = opts.volumes;
     this.exitDir = exitDirOf(opts.runDir);
+    this.healthChecks = new HealthMonitor({
+      record: (id) => this.store.byId(id),
+      execTarget: (id) => {
+        const p = this.paths(id);
+        const runtime = { binary: this.opts.runtime ?? DEFAULT_RUNC, root: runcRootOf(this.opts.runDir) };
+        return { id, bundleDir: p.bundleDir, rootfs: p.rootfs, runtime };
+      },
+      turn: (id, fn) => this.turn(id, fn),
+      save: (record) => this.store.save(record),
+      publish: (action, record) => this.publish(action, record),
+      log: () => this.log,
+    });
     opts.api.contribute({
       services: [[api().Containers.service, containersHandlers(this, opts.handlers?.(this))]],
       info: async () => {
@@ -553,7 +568,7 @@ export class ContainerService implements Service, ContainerLookup {
         await this.runc.kill(id, 'SIGKILL').catch(() => undefined);
         await this.runc.delete(id, { force: true }).catch(() => undefined);
       });
-      this.watchRun(id, monitor.monitorPid, monitor.monitorStartTime);
+      const run = this.watchRun(id, monitor.monitorPid, monitor.monitorStartTime);
       // taken before the process runs, so that an instant exit never finishes before it started
       const startedAt = new Date().toISOString();
       await this.passStartGates(id);
@@ -567,9 +582,11 @@ export class ContainerService implements Service, ContainerLookup {
         startedAt,
         error: '',
         oomKilled: false,
+        health: probeOf(record.config.healthcheck) && startingHealth(record.state.health),
       };
       await this.store.save(record);
       this.publish('start', record);
+      this.healthChecks.watch(id, monitor.monitorPid, run.abort.signal);
     } catch (err) {
       this.runs.get(id)?.abort.abort();
       this.runs.delete(id);
@@ -664,6 +681,7 @@ export class ContainerService implements Service, ContainerLookup {
       oomKilled: status.oomKilled,
       finishedAt: status.finishedAt.toISOString(),
       error,
+      health: stoppedHealth(record.state.health),
     };
     await this.store.save(record);
     this.publish('die', record, { exitCode: String(status.exitCode) });
@@ -1124,7 +1142,8 @@ export class ContainerService implements Service, ContainerLookup {
             record.state.status = state.status;
             await this.store.save(record);
           }
-          this.watchRun(id, monitorPid, record.state.monitorStartTime);
+          const run = this.watchRun(id, monitorPid, record.state.monitorStartTime);
+          this.healthChecks.watch(id, monitorPid, run.abort.signal); // resumes from the status kept in the record
           return;
         }
         // The monitor is gone without an exit file: the node rebooted, or conmon was killed.

@@ -197,18 +197,17 @@ async function waitForDependency(
     progress('Container', name, 'Exited');
     return;
   }
+  // docker compose's order of checks (isServiceHealthy): an exit first, then the check's status
   for (;;) {
     const state = ((await agent.inspectContainer(id)).State ?? {}) as HealthState;
+    if (state.Status === 'exited' || state.Status === 'dead')
+      throw new ApplyError(`dependency failed to start: container ${name} exited (${state.ExitCode ?? '?'})`);
     const health = state.Health?.Status;
+    if (health === undefined)
+      throw new ApplyError(`dependency failed to start: container ${name} has no healthcheck configured`);
     if (health === 'healthy') break;
     if (health === 'unhealthy')
       throw new ApplyError(`dependency failed to start: container ${name} is unhealthy`);
-    if (health === undefined)
-      throw new ApplyError(
-        `dependency failed to start: container ${name} has no healthcheck configured (or the agent reports no health)`,
-      );
-    if (state.Running === false)
-      throw new ApplyError(`dependency failed to start: container ${name} exited (${state.ExitCode ?? '?'})`);
     await new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS));
   }
   progress('Container', name, 'Healthy');

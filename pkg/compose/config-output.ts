@@ -1,7 +1,7 @@
 // `tsnetctl compose config`: the normalized project as YAML, in Compose's field names (durations as Go
 // durations, limits under deploy.resources.limits), so what tsnet will run can be read and diffed.
 import { stringify } from 'yaml';
-import { formatGoDuration } from './duration.ts';
+import { formatGoDuration } from '../time/go-duration.ts';
 import type { ComposeProject, ServiceConfig } from './model.ts';
 
 export function projectConfigYaml(project: ComposeProject): string {
@@ -21,7 +21,7 @@ function serviceForOutput(s: ServiceConfig): Record<string, unknown> {
   const out: Record<string, unknown> = { ...rest };
   if (healthcheck) {
     const h: Record<string, unknown> = { ...healthcheck };
-    for (const k of ['interval', 'timeout', 'start_period'] as const) {
+    for (const k of ['interval', 'timeout', 'start_period', 'start_interval'] as const) {
       const v = healthcheck[k];
       if (v !== undefined) h[k] = formatGoDuration(v);
     }

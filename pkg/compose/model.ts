@@ -4,7 +4,7 @@
 // create specs, the config hash, `compose config` — works on this model only.
 import { isAbsolute, resolve } from 'node:path';
 import { parseByteSize } from '../cgroups/devices.ts';
-import { parseGoDuration } from './duration.ts';
+import { parseGoDuration } from '../time/go-duration.ts';
 import { splitShellWords } from './shell-words.ts';
 import { composeError, type LMap, type LNode, type LScalar, type Pos } from './tree.ts';
 
@@ -61,6 +61,7 @@ export interface Healthcheck {
   readonly interval?: number;
   readonly timeout?: number;
   readonly start_period?: number;
+  readonly start_interval?: number;
   readonly retries?: number;
   readonly disable: boolean;
 }
@@ -756,6 +757,7 @@ function normalizeHealthcheck(node: LNode, path: string): Healthcheck {
   const interval = dur('interval');
   const timeout = dur('timeout');
   const start_period = dur('start_period');
+  const start_interval = dur('start_interval');
   const r = present(m.entries.get('retries'));
   const retries = r ? integer(r, `${path}.retries`) : undefined;
   return {
@@ -763,6 +765,7 @@ function normalizeHealthcheck(node: LNode, path: string): Healthcheck {
     ...(interval !== undefined && { interval }),
     ...(timeout !== undefined && { timeout }),
     ...(start_period !== undefined && { start_period }),
+    ...(start_interval !== undefined && { start_interval }),
     ...(retries !== undefined && { retries }),
     disable,
   };

@@ -199,6 +199,7 @@ function healthcheckSpec(service: ServiceConfig): HealthcheckSpec | undefined {
     ...(h.interval !== undefined && { Interval: h.interval }),
     ...(h.timeout !== undefined && { Timeout: h.timeout }),
     ...(h.start_period !== undefined && { StartPeriod: h.start_period }),
+    ...(h.start_interval !== undefined && { StartInterval: h.start_interval }),
     ...(h.retries !== undefined && { Retries: h.retries }),
   };
 }

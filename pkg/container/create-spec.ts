@@ -103,6 +103,8 @@ export interface HealthcheckSpec {
   readonly Interval?: number;
   readonly Timeout?: number;
   readonly StartPeriod?: number;
+  /** how often to probe during the start period (Docker 25's start_interval) */
+  readonly StartInterval?: number;
   readonly Retries?: number;
 }
 

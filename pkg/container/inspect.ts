@@ -1,4 +1,5 @@
 // `docker container inspect`'s object for one container, from its record.
+import { inspectHealth } from './health.ts';
 import type { NetworkAttachment, PublishedPort } from './networking.ts';
 import type { ContainerRecord } from './record.ts';
 
@@ -59,6 +60,7 @@ export function inspectContainer(record: ContainerRecord, paths: InspectPaths): 
       Error: state.error,
       StartedAt: state.startedAt,
       FinishedAt: state.finishedAt,
+      ...(state.health && { Health: inspectHealth(state.health) }),
     },
     Image: record.image.id,
     ResolvConfPath: paths.resolvConfPath ?? '',
@@ -123,6 +125,7 @@ export function inspectContainer(record: ContainerRecord, paths: InspectPaths): 
       Labels: config.labels,
       StopSignal: config.stopSignal,
       StopTimeout: spec.StopTimeout,
+      ...(config.healthcheck && { Healthcheck: config.healthcheck }),
     },
     NetworkSettings: {
       IPAddress: primary?.ipAddress ?? '',

@@ -247,6 +247,30 @@ const networkingConfig: Checker = (path, v) => {
   }
 };
 
+/** Docker's validateHealthCheck: a known test kind, durations of 1ms or more (0: the default). */
+const healthcheck: Checker = (path, v) => {
+  checkObject(path, v);
+  const duration: Checker = (p, d) => {
+    check.int(p, d, 0);
+    if ((d as number) !== 0 && (d as number) < 1e6) fail(p, 'at least 1ms (1000000 ns) or 0', d);
+  };
+  fields(`${path}.`, v, {
+    Test: (p, t) => {
+      check.strings(p, t);
+      const [kind, ...words] = t as string[];
+      if (kind === undefined) return; // inherits the image's
+      if (kind === 'NONE' ? words.length > 0 : kind !== 'CMD' && kind !== 'CMD-SHELL')
+        fail(p, '["NONE"], ["CMD", ...] or ["CMD-SHELL", "command"]', t);
+      if (kind !== 'NONE' && words.length === 0) fail(p, `${kind} followed by a command`, t);
+    },
+    Interval: duration,
+    Timeout: duration,
+    StartPeriod: duration,
+    StartInterval: duration,
+    Retries: int(0),
+  });
+};
+
 const TOP_LEVEL: Record<string, Checker> = {
   Image: check.string,
   Hostname: check.string,
@@ -266,6 +290,7 @@ const TOP_LEVEL: Record<string, Checker> = {
   AttachStderr: check.bool,
   StopSignal: check.string,
   StopTimeout: int(-1),
+  Healthcheck: healthcheck,
   HostConfig: hostConfig,
   NetworkingConfig: networkingConfig,
 };

@@ -1,8 +1,9 @@
 // What the agent keeps about one container, persisted as D/containers/<id>/config.json: who it is, what it
 // was created from and with, where its run stands, and what its networks and mounts gave it.
 import type { MountOption } from '../runtime/spec.ts';
-import type { ContainerCreateSpec } from './create-spec.ts';
+import type { ContainerCreateSpec, HealthcheckSpec } from './create-spec.ts';
 import type { ContainerStatus } from './handle.ts';
+import type { HealthState } from './health.ts';
 import type { NetworkAttachment } from './networking.ts';
 import type { DockerMount } from './volumes.ts';
 
@@ -25,6 +26,8 @@ export interface ContainerState {
   error: string;
   /** the user stopped it: no restart policy applies (unless-stopped stays stopped after a reboot) */
   manuallyStopped: boolean;
+  /** State.Health: from the first start of a container that has a health check */
+  health?: HealthState;
 }
 
 /** The image's Config merged with the create spec, as the container runs it (inspect's Config). */
@@ -40,6 +43,10 @@ export interface ResolvedConfig {
   exposedPorts: Record<string, Record<string, never>>;
   stopSignal: string;
   stopTimeout: number;
+  /** the spec's Healthcheck over the image's (inspect's Config.Healthcheck) */
+  healthcheck?: HealthcheckSpec;
+  /** the image's SHELL, which a CMD-SHELL check runs under */
+  shell?: string[];
 }
 
 export interface ContainerRecord {

@@ -5,6 +5,7 @@ import { blockDeviceNumbers, type CgroupResources, type DeviceRate } from '../cg
 import type { ContainerConfig } from '../image/catalog.ts';
 import type { MountOption, NamespaceMode, RunOptions } from '../runtime/spec.ts';
 import type { ContainerCreateSpec, ThrottleDeviceSpec } from './create-spec.ts';
+import { mergeHealthcheck } from './health.ts';
 import { CreateSpecError } from './parse.ts';
 import type { ResolvedConfig } from './record.ts';
 
@@ -49,6 +50,7 @@ export function resolveConfig(
         : image.Cmd
           ? [...image.Cmd]
           : null;
+  const healthcheck = mergeHealthcheck(spec.Healthcheck, image.Healthcheck);
   return {
     hostname: spec.Hostname || defaults.hostname,
     domainname: spec.Domainname ?? '',
@@ -67,6 +69,8 @@ export function resolveConfig(
     stopSignal: spec.StopSignal || image.StopSignal || 'SIGTERM',
     stopTimeout:
       spec.StopTimeout !== undefined && spec.StopTimeout >= 0 ? spec.StopTimeout : DEFAULT_STOP_TIMEOUT,
+    ...(healthcheck && { healthcheck }),
+    ...(healthcheck && image.Shell?.length && { shell: [...image.Shell] }),
   };
 }
 

@@ -1,7 +1,8 @@
 // `docker ps`: the status line of a container ("Up 3 seconds", "Exited (0) 2 minutes ago") and the
-// --filter keys (id, name, label, status, ancestor, exited, before, since, network, volume).
+// --filter keys (id, name, label, status, ancestor, exited, before, since, network, volume, health).
 import { humanDuration } from '../ctl/format/units.ts';
 import type { ContainerStatus } from './handle.ts';
+import { healthSuffix } from './health.ts';
 import type { ContainerRecord } from './record.ts';
 
 export class FilterError extends Error {
@@ -19,7 +20,7 @@ export function statusLine(record: ContainerRecord, now = Date.now()): string {
     case 'created':
       return 'Created';
     case 'running':
-      return `Up ${since(s.startedAt, now)}`;
+      return `Up ${since(s.startedAt, now)}${healthSuffix(s.health)}`;
     case 'paused':
       return `Up ${since(s.startedAt, now)} (Paused)`;
     case 'restarting':
@@ -46,7 +47,10 @@ const KEYS = new Set([
   'since',
   'network',
   'volume',
+  'health',
 ]);
+/** `--filter health=`: a check's status, or none for a container without one (Docker's values). */
+const HEALTH_VALUES = new Set(['starting', 'healthy', 'unhealthy', 'none']);
 const STATUSES = new Set<ContainerStatus>([
   'created',
   'restarting',
@@ -73,6 +77,10 @@ export function parseContainerFilters(args: readonly string[]): ContainerFilters
       throw new FilterError(`invalid filter 'status=${value}': expected one of ${[...STATUSES].join(', ')}`);
     if (key === 'exited' && !/^-?\d+$/.test(value))
       throw new FilterError(`invalid filter 'exited=${value}': expected an exit code`);
+    if (key === 'health' && !HEALTH_VALUES.has(value))
+      throw new FilterError(
+        `invalid filter 'health=${value}': expected one of ${[...HEALTH_VALUES].join(', ')}`,
+      );
     out.set(key, [...(out.get(key) ?? []), value]);
   }
   return out;
@@ -123,6 +131,8 @@ export function matchesFilters(
           return values.some((v) =>
             record.mounts.some((m) => m.Name === v || m.Destination === v || m.Source === v),
           );
+        case 'health':
+          return values.includes(record.state.health?.status ?? 'none');
         default:
           return true;
       }

@@ -8,6 +8,7 @@ import { parseByteSize } from '../cgroups/devices.ts';
 import type {
   ContainerCreateSpec,
   EndpointSpec,
+  HealthcheckSpec,
   HostConfigSpec,
   MountSpec,
   PortBindingSpec,
@@ -15,6 +16,7 @@ import type {
   ThrottleDeviceSpec,
   UlimitSpec,
 } from '../container/create-spec.ts';
+import { parseGoDuration } from '../time/go-duration.ts';
 import { collect } from './commands/context.ts';
 import { FlagError } from './errors.ts';
 
@@ -71,6 +73,14 @@ export interface CreateFlagValues {
   shmSize?: string;
   sysctl: string[];
   groupAdd: string[];
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  healthStartPeriod?: string;
+  healthStartInterval?: string;
+  /** commander's --no-healthcheck: false when given */
+  healthcheck?: boolean;
 }
 
 export type PullPolicy = 'missing' | 'always' | 'never';
@@ -161,6 +171,20 @@ export function addCreateFlags(command: Command, run: boolean): Command {
   command.option('--shm-size <bytes>', 'Size of /dev/shm');
   list('--sysctl <map>', 'Sysctl options');
   list('--group-add <list>', 'Add additional groups to join');
+  command
+    .option('--health-cmd <string>', 'Command to run to check health')
+    .option('--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 0s)')
+    .option('--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)')
+    .option('--health-retries <int>', 'Consecutive failures needed to report unhealthy')
+    .option(
+      '--health-start-period <duration>',
+      'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)',
+    )
+    .option(
+      '--health-start-interval <duration>',
+      'Time between running the check during the start period (ms|s|m|h) (default 0s)',
+    )
+    .option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK');
   // Everything after the image is the container's command, its flags included.
   return command.passThroughOptions();
 }
@@ -620,6 +644,38 @@ function keyValues(list: readonly string[], flag: string): Record<string, string
   return out;
 }
 
+/** Go's time.ParseDuration, as docker's duration flags take it: a unit is required (except for 0). */
+function durationOf(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d+(\.\d*)?$/.test(value.trim()) && Number(value) !== 0)
+    throw invalid(value, flag, `time: missing unit in duration ${JSON.stringify(value)}`);
+  try {
+    return parseGoDuration(value);
+  } catch {
+    throw invalid(value, flag, `time: invalid duration ${JSON.stringify(value)}`);
+  }
+}
+
+/** docker's --health-* and --no-healthcheck: Config.Healthcheck, or undefined to keep the image's. */
+function healthcheckOf(values: CreateFlagValues): HealthcheckSpec | undefined {
+  const retries = intOf(values.healthRetries, '--health-retries');
+  const spec: HealthcheckSpec = defined({
+    Test: values.healthCmd ? ['CMD-SHELL', values.healthCmd] : undefined,
+    Interval: durationOf(values.healthInterval, '--health-interval') || undefined,
+    Timeout: durationOf(values.healthTimeout, '--health-timeout') || undefined,
+    StartPeriod: durationOf(values.healthStartPeriod, '--health-start-period') || undefined,
+    StartInterval: durationOf(values.healthStartInterval, '--health-start-interval') || undefined,
+    Retries: retries || undefined,
+  });
+  if (retries !== undefined && retries < 0) throw new FlagError('--health-retries cannot be negative');
+  if (values.healthcheck === false) {
+    if (Object.keys(spec).length > 0)
+      throw new FlagError('--no-healthcheck conflicts with --health-* options');
+    return { Test: ['NONE'] };
+  }
+  return Object.keys(spec).length > 0 ? spec : undefined;
+}
+
 function logConfigOf(values: CreateFlagValues): HostConfigSpec['LogConfig'] {
   if (!values.logOpt.length) return undefined;
   const config = keyValues(values.logOpt, '--log-opt');
@@ -742,6 +798,7 @@ export function createInvocation(
     AttachStderr: !detach,
     StopSignal: values.stopSignal,
     StopTimeout: stopTimeout,
+    Healthcheck: healthcheckOf(values),
     HostConfig: hostConfig,
     NetworkingConfig: Object.keys(endpoint).length
       ? { EndpointsConfig: { [network ?? 'bridge']: endpoint } }

@@ -1,6 +1,7 @@
 // The node's images as Docker shows them: the image store's names grouped by image ID (the config digest),
 // each with its manifest and config, found by name, ID, unique ID prefix or name@digest; and their removal,
 // which garbage-collects by references: a blob or snapshot goes only when no remaining name leads to it.
+import type { HealthcheckSpec } from '../container/create-spec.ts';
 import type { Digest } from '../content/digest.ts';
 import { ContentError, type ContentStore } from '../content/store.ts';
 import { chainIds, EXTRACT_PURPOSE } from '../snapshot/chain.ts';
@@ -40,6 +41,10 @@ export interface ContainerConfig {
   readonly Volumes?: Readonly<Record<string, object>>;
   readonly Labels?: Readonly<Record<string, string>>;
   readonly StopSignal?: string;
+  /** Docker's extension (HEALTHCHECK); durations in nanoseconds */
+  readonly Healthcheck?: HealthcheckSpec;
+  /** Docker's extension (SHELL): what a CMD-SHELL healthcheck runs under */
+  readonly Shell?: readonly string[];
 }
 
 export interface HistoryItem {

@@ -12,7 +12,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -76,6 +76,8 @@ export interface ExecSession {
   readonly exit: Promise<ExecExit>;
   /** Resizes the terminal (nothing without one). */
   resize(size: TerminalSize): Promise<void>;
+  /** SIGKILLs the process and every process it started (a health probe past its timeout). */
+  kill(): Promise<void>;
 }
 
 /** The exec cannot be started at all (bad user, bad working directory, no command). */
@@ -140,6 +142,30 @@ function runcLoggedError(logPath: string): string | undefined {
   return undefined;
 }
 
+/** The process in `pidFile` and its descendants, SIGKILLed; nothing when it has not started or has gone. */
+async function killProcessTree(pidFile: string): Promise<boolean> {
+  const text = await readFile(pidFile, 'utf8').catch(() => '');
+  const pid = Number(text.trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  // every descendant first: once the parent dies they belong to the container's init and are hard to find
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    const tasks = await readdir(`/proc/${tree[i]}/task`).catch(() => [] as string[]);
+    for (const tid of tasks) {
+      const children = await readFile(`/proc/${tree[i]}/task/${tid}/children`, 'utf8').catch(() => '');
+      for (const c of children.split(' ').filter(Boolean)) tree.push(Number(c));
+    }
+  }
+  for (const p of tree) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  return true;
+}
+
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
   return 128 + (signal ? constants.signals[signal] : 9);
@@ -184,9 +210,10 @@ function runForeground(
   specFile: string,
 ): ExecSession {
   const logPath = join(dir, 'runc.log');
+  const pidFile = join(dir, 'pid');
   const child = spawn(
     target.runtime.binary ?? DEFAULT_RUNC,
-    [...runcGlobalArgs(target, logPath), 'exec', '--process', specFile, target.id],
+    [...runcGlobalArgs(target, logPath), 'exec', '--pid-file', pidFile, '--process', specFile, target.id],
     { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] },
   );
   child.stdin?.on('error', () => undefined);
@@ -208,6 +235,10 @@ function runForeground(
     ...(child.stdin ? { stdin: child.stdin } : {}),
     exit,
     resize: async () => undefined,
+    kill: async () => {
+      // before runc wrote the pid the process has not run: ending runc ends the exec
+      if (!(await killProcessTree(pidFile))) child.kill('SIGKILL');
+    },
   };
 }
 
@@ -318,6 +349,7 @@ async function runUnderConmon(
         stderr: closedStream(),
         exit: Promise.resolve(failure),
         resize: async () => undefined,
+        kill: async () => undefined,
       };
     }
   } catch (err) {
@@ -348,5 +380,8 @@ async function runUnderConmon(
     ...(attachment && opts.stdin ? { stdin: attachment.stdin } : {}),
     exit,
     resize: (size) => (opts.tty ? resizeTerminal(join(dir, 'ctl'), size.rows, size.cols) : Promise.resolve()),
+    kill: async () => {
+      await killProcessTree(join(dir, 'pidfile'));
+    },
   };
 }

@@ -2,8 +2,8 @@
 import test from 'ava';
 import { parse } from 'yaml';
 import { projectConfigYaml } from '../../pkg/compose/config-output.ts';
-import { formatGoDuration, parseGoDuration } from '../../pkg/compose/duration.ts';
 import { splitShellWords } from '../../pkg/compose/shell-words.ts';
+import { formatGoDuration, parseGoDuration } from '../../pkg/time/go-duration.ts';
 import { PROJECT_DIR, projectFromYaml } from './project.ts';
 
 function service(body: string, extra = '', env: Record<string, string> = {}) {

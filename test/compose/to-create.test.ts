@@ -38,6 +38,7 @@ services:
       interval: 30s
       timeout: 5s
       start_period: 1m
+      start_interval: 2s
       retries: 3
     deploy: {resources: {limits: {memory: 256m, cpus: "0.25"}}}
     hostname: web1
@@ -90,6 +91,7 @@ test('a service becomes Docker ContainerCreate body with Compose labels and name
     Interval: 30_000_000_000,
     Timeout: 5_000_000_000,
     StartPeriod: 60_000_000_000,
+    StartInterval: 2_000_000_000,
     Retries: 3,
   });
   t.is(spec.HostConfig?.NetworkMode, 'app_back');

@@ -2,7 +2,7 @@
 // a three-service application (web = busybox httpd with a published port, api and db stand-ins, a named
 // volume, depends_on) comes up, serves through the port, `up -d` again keeps every container, a changed
 // environment recreates only that service, `ps` lists them, `down -v` leaves nothing of the project.
-// depends_on uses service_started: the engine reports no State.Health yet (h/engineio brings it).
+// depends_on uses service_started here; the health-gated conditions are test/compose/health.test.ts's.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -290,6 +290,31 @@ const mappings: [string, string[], (s: ContainerCreateSpec) => unknown, unknown]
     [true, false, false, false, false],
   ],
   ['--rm', ['--rm', 'busybox'], (s) => s.HostConfig?.AutoRemove, true],
+  [
+    '--health-*: a CMD-SHELL test, Go durations in nanoseconds',
+    [
+      ...['--health-cmd', 'wget -q localhost || exit 1', '--health-interval', '1m30s'],
+      ...['--health-timeout', '200ms', '--health-retries', '4', '--health-start-period', '2s'],
+      ...['--health-start-interval', '500ms', 'busybox'],
+    ],
+    (s) => s.Healthcheck,
+    {
+      Test: ['CMD-SHELL', 'wget -q localhost || exit 1'],
+      Interval: 90e9,
+      Timeout: 200e6,
+      StartPeriod: 2e9,
+      StartInterval: 500e6,
+      Retries: 4,
+    },
+  ],
+  [
+    "--health-interval alone keeps the image's test",
+    ['--health-interval', '5s', 'busybox'],
+    (s) => s.Healthcheck,
+    { Interval: 5e9 },
+  ],
+  ['--no-healthcheck', ['--no-healthcheck', 'busybox'], (s) => s.Healthcheck, { Test: ['NONE'] }],
+  ["no health flag: the image's check", ['busybox'], (s) => s.Healthcheck, undefined],
 ];
 
 for (const [title, args, pick, expected] of mappings)
@@ -350,6 +375,16 @@ const refusals: [string[], RegExp][] = [
   [['-e', '=1', 'busybox'], /invalid environment variable: =1/],
   [['--security-opt', 'seccomp=/missing', 'busybox'], /opening seccomp profile \(\/missing\) failed/],
   [['--security-opt', 'bogus', 'busybox'], /Invalid --security-opt: "bogus"/],
+  [
+    ['--health-interval', '10', 'busybox'],
+    /for "--health-interval" flag: time: missing unit in duration "10"/,
+  ],
+  [['--health-timeout', 'soon', 'busybox'], /for "--health-timeout" flag: time: invalid duration "soon"/],
+  [['--health-retries', '-1', 'busybox'], /^--health-retries cannot be negative$/],
+  [
+    ['--no-healthcheck', '--health-cmd', 'true', 'busybox'],
+    /^--no-healthcheck conflicts with --health-\* options$/,
+  ],
 ];
 
 for (const [args, message] of refusals)

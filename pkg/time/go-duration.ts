@@ -1,4 +1,4 @@
-// Go's duration syntax, which compose files use for healthcheck intervals ("1m30s", "500ms", "10s"),
+// Go's duration syntax ("1m30s", "500ms", "10s"), which compose files and docker's --health-* flags use,
 // held as nanoseconds as Docker's API does.
 const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
