@@ -19,11 +19,13 @@ import { AgentClient } from '../pkg/api/client.ts';
 import {
   type Cluster,
   type ClusterNode,
+  type CtlResult,
   ctlCommand,
   REGISTRY_HOST,
   startCluster,
   subnetNetwork,
   teardownCluster,
+  tsnetctl,
 } from '../pkg/cluster/index.ts';
 
 const NODES = 3;
@@ -74,33 +76,11 @@ function table(rows: string[][]): string {
 
 // --- tsnetctl against one node's agent ------------------------------------------------------------------------
 
-interface CtlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 const execFileAsync = promisify(execFile);
 
 /** `tsnetctl --host unix://<node's API socket> ARGS`; never throws for a non-zero exit. */
-async function ctl(node: ClusterNode, args: readonly string[], timeoutMs = 120_000): Promise<CtlResult> {
-  const [cmd, ...prefix] = ctlCommand();
-  try {
-    const { stdout, stderr } = await execFileAsync(
-      cmd ?? '',
-      [...prefix, '--host', `unix://${node.apiSocket}`, ...args],
-      { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };
-    return {
-      code: typeof e.code === 'number' ? e.code : 1,
-      stdout: e.stdout ?? '',
-      stderr: e.stderr || e.message,
-    };
-  }
-}
+const ctl = (node: ClusterNode, args: readonly string[], timeoutMs?: number): Promise<CtlResult> =>
+  tsnetctl(['--host', `unix://${node.apiSocket}`, ...args], timeoutMs);
 
 /** Like ctl(), but a failure is an error naming the command. */
 async function ctlOk(node: ClusterNode, args: readonly string[]): Promise<string> {
