@@ -77,7 +77,7 @@ async function load(server: string, target: string, count: number, concurrency: 
       const name = unique ? `q${n}-${tag}.${unique}` : target;
       const t0 = performance.now();
       const r = await client.ask(name);
-      if (!r || r.rcode !== 0 || r.answers === 0) errors++;
+      if (r?.rcode !== 0 || r.answers === 0) errors++;
       else latencies.push(performance.now() - t0);
     }
   };
