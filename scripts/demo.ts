@@ -9,19 +9,19 @@
 //   node --import=tsx scripts/demo.ts --down N   remove cluster N (left by --keep)
 //
 // `npm run demo` (scripts/demo.sh) installs the dependencies and builds first.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { AgentClient } from '../pkg/api/client.ts';
 import {
   type Cluster,
   type ClusterNode,
+  type CtlResult,
   ctlCommand,
   REGISTRY_HOST,
   startCluster,
   subnetNetwork,
   teardownCluster,
+  tsnetctl,
   writeBusyboxRootfs,
 } from '../pkg/cluster/index.ts';
 
@@ -72,33 +72,9 @@ function table(rows: string[][]): string {
 
 // --- tsnetctl against one node's agent ------------------------------------------------------------------------
 
-interface CtlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const execFileAsync = promisify(execFile);
-
 /** `tsnetctl --host unix://<node's API socket> ARGS`; never throws for a non-zero exit. */
-async function ctl(node: ClusterNode, args: readonly string[], timeoutMs = 120_000): Promise<CtlResult> {
-  const [cmd, ...prefix] = ctlCommand();
-  try {
-    const { stdout, stderr } = await execFileAsync(
-      cmd ?? '',
-      [...prefix, '--host', `unix://${node.apiSocket}`, ...args],
-      { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };
-    return {
-      code: typeof e.code === 'number' ? e.code : 1,
-      stdout: e.stdout ?? '',
-      stderr: e.stderr || e.message,
-    };
-  }
-}
+const ctl = (node: ClusterNode, args: readonly string[], timeoutMs?: number): Promise<CtlResult> =>
+  tsnetctl(['--host', `unix://${node.apiSocket}`, ...args], timeoutMs);
 
 /** Like ctl(), but a failure is an error naming the command. */
 async function ctlOk(node: ClusterNode, args: readonly string[]): Promise<string> {

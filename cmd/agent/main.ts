@@ -55,6 +55,7 @@ const USAGE = `usage:
       [--lease-ttl SECONDS] [--http HOST:PORT|''] [--vxlan-name NAME] [--reconcile-interval SECONDS]
       [--leave] [--no-masquerade] [--run-dir DIR] [--cni-socket PATH|''] [--api-socket PATH|'']
       [--insecure-registry HOST[:PORT]]... [--cni-conf-dir DIR] [--cni-bin-dir DIR] [--runtime PATH]
+      [--resolv-conf PATH]
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
       [--vni N] [--port N] [--force] [store flags]
   tsnet-agent leave --public-ip IP [store flags]
@@ -77,6 +78,7 @@ const RUN_FLAGS = {
   'cni-conf-dir': { type: 'string' },
   'cni-bin-dir': { type: 'string' },
   runtime: { type: 'string' },
+  'resolv-conf': { type: 'string' },
 } as const;
 
 const INIT_NETWORK_FLAGS = {
@@ -178,7 +180,7 @@ function agentServices(opts: AgentOptions): Service[] {
     leases: async () => (lease.holdsSubnet ? (await lease.lease.manager.listLeases()).leases : undefined),
     localSubnet: () => (lease.holdsSubnet ? lease.lease.acquired.subnet : undefined),
   });
-  const dns = new DnsService({ discovery });
+  const dns = new DnsService({ discovery, resolvConf: opts.resolvConf });
   let published: ContainerDiscoveryService | undefined;
   // The runtime is driven through the API as well: images, networks and volumes are what it is made of.
   containers =

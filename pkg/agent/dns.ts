@@ -14,8 +14,10 @@ export interface DnsServiceOptions {
   readonly discovery: DiscoveryService;
   /** the cluster domain (NAME.<domain>); default "tsnet" */
   readonly domain?: string;
-  /** default: the node's /etc/resolv.conf nameservers */
+  /** default: the nameservers of `resolvConf` */
   readonly upstreams?: readonly Upstream[];
+  /** the node's resolv.conf, read at start; default /etc/resolv.conf */
+  readonly resolvConf?: string;
   readonly port?: number;
 }
 
@@ -75,7 +77,7 @@ export class DnsService implements Service {
 
   async start(ctx: StartContext): Promise<void> {
     this.log = ctx.log.child({ service: this.name });
-    const upstreams = this.opts.upstreams ?? upstreamsFromResolvConf();
+    const upstreams = this.opts.upstreams ?? upstreamsFromResolvConf(this.opts.resolvConf);
     this.forwarder = new Forwarder({ upstreams });
     const names = new ClusterNames(this.opts.discovery.view, this.domain);
     this.server = new DnsServer({ names, forwarder: this.forwarder, log: this.log });

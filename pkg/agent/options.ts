@@ -49,6 +49,8 @@ export interface AgentOptions {
   readonly cniBinDir: string;
   /** The OCI runtime that executes containers (--runtime). */
   readonly runtime: string;
+  /** The resolv.conf whose nameservers the cluster DNS forwards other names to (kubelet's --resolv-conf). */
+  readonly resolvConf: string;
 }
 
 export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
@@ -93,6 +95,7 @@ export function agentOptions(flags: Flags): AgentOptions {
     cniConfDir: resolve(statePath(flags, 'cni-conf-dir', DEFAULT_CNI_CONF_DIR)),
     cniBinDir: resolve(statePath(flags, 'cni-bin-dir', DEFAULT_CNI_BIN_DIR)),
     runtime: runtimeFlag(flags),
+    resolvConf: resolve(str(flags, 'resolv-conf') ?? '/etc/resolv.conf'),
   };
 }
 

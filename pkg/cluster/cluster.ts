@@ -238,6 +238,17 @@ export class Cluster {
     }
   }
 
+  /**
+   * One more host on the underlay at `address` (198.18.0.0/24): a namespace `<cluster>-<tag>` for a service the
+   * nodes reach (a test's DNS resolver), removed with the cluster. Returns its path.
+   */
+  async addUnderlayHost(tag: string, address: string): Promise<string> {
+    validateName('underlay host', tag);
+    const nsPath = this.createNetns(`${this.name}-${tag}`);
+    await this.joinUnderlay(nsPath, tag, address);
+    return nsPath;
+  }
+
   private async joinUnderlay(nsPath: string, portName: string, address: string): Promise<void> {
     await ip(nsPath, 'link', 'set', 'lo', 'up');
     await ip(

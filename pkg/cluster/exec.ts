@@ -2,6 +2,7 @@
 // iproute2 JSON as the independent view of the kernel, and bounded polling.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { ctlCommand } from './agent.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -22,6 +23,32 @@ export async function run(
     const e = err as { stderr?: string; code?: number | string; message: string };
     const detail = e.stderr?.trim() || e.message;
     throw new Error(`${cmd} ${args.join(' ')}: ${detail}`, { cause: err });
+  }
+}
+
+export interface CtlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** tsnetctl from this checkout (ctlCommand) with `args`; never throws for a non-zero exit. */
+export async function tsnetctl(args: readonly string[], timeoutMs = 120_000): Promise<CtlResult> {
+  const [cmd, ...prefix] = ctlCommand();
+  try {
+    const { stdout, stderr } = await execFileAsync(cmd ?? '', [...prefix, ...args], {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      maxBuffer: 16 << 20,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };
+    return {
+      code: typeof e.code === 'number' ? e.code : 1,
+      stdout: e.stdout ?? '',
+      stderr: e.stderr || e.message,
+    };
   }
 }
 

@@ -19,7 +19,18 @@ export {
 } from './cluster.ts';
 export { type PairResult, pingAllPairs } from './connectivity.ts';
 export { ETCD_UNDERLAY_IP, ETCD_URL, etcdMemberIp } from './etcd.ts';
-export { ip, ipJson, nsRun, PollAbort, pings, pollUntil, run, sleep } from './exec.ts';
+export {
+  type CtlResult,
+  ip,
+  ipJson,
+  nsRun,
+  PollAbort,
+  pings,
+  pollUntil,
+  run,
+  sleep,
+  tsnetctl,
+} from './exec.ts';
 export { writeBusyboxRootfs } from './image.ts';
 export { isAlive, rssKib, stopPid } from './process.ts';
 export { REGISTRY_HOST, REGISTRY_UNDERLAY_IP } from './registry.ts';

@@ -43,6 +43,8 @@ export class DnsServer {
   private readonly opts: DnsServerOptions;
   private readonly log: Logger;
   private readonly listeners = new Map<string, Listener>();
+  /** listens in progress, by `address:port` */
+  private readonly binding = new Map<string, Promise<void>>();
   private counters = { queries: 0, clusterAnswers: 0, nxdomain: 0, forwarded: 0, servfail: 0, formerr: 0 };
 
   constructor(opts: DnsServerOptions) {
@@ -54,10 +56,22 @@ export class DnsServer {
     return { ...this.counters, listening: [...this.listeners.keys()] };
   }
 
-  /** Serves UDP and TCP on `address:port`; idempotent. Throws (EADDRINUSE, EADDRNOTAVAIL) with the address. */
-  async listen(address: string, port = 53): Promise<void> {
+  /**
+   * Serves UDP and TCP on `address:port`; idempotent, also while a listen of the same address is under way
+   * (an agent's start asks for every running container's gateway at once). Throws (EADDRINUSE,
+   * EADDRNOTAVAIL) with the address.
+   */
+  listen(address: string, port = 53): Promise<void> {
     const key = `${address}:${port}`;
-    if (this.listeners.has(key)) return;
+    if (this.listeners.has(key)) return Promise.resolve();
+    const pending = this.binding.get(key);
+    if (pending) return pending;
+    const binding = this.bind(key, address, port).finally(() => this.binding.delete(key));
+    this.binding.set(key, binding);
+    return binding;
+  }
+
+  private async bind(key: string, address: string, port: number): Promise<void> {
     const udp = dgram.createSocket({ type: net.isIPv6(address) ? 'udp6' : 'udp4' });
     const connections = new Set<net.Socket>();
     const tcp = net.createServer((socket) => this.serveTcp(socket, connections));

@@ -1,5 +1,7 @@
 // A node's subnet lease as stored (flannel's layout): key `<prefix>/subnets/10.244.3.0-24`, value
-// {"PublicIP": "...", "BackendType": "vxlan", "BackendData": {"VtepMAC": "..."}}.
+// {"PublicIP": "...", "BackendType": "vxlan", "BackendData": {"VtepMAC": "..."}, "NodeName": "..."}.
+// NodeName is tsnet's addition (flannel keeps it in Kubernetes, not in the lease): leases written before it,
+// or by flannel, have none and still read.
 
 import { isIPv4 } from 'node:net';
 import { isMac } from '../netlink/codec.ts';
@@ -13,7 +15,12 @@ export interface LeaseAttrs {
   PublicIP: string;
   BackendType: 'vxlan';
   BackendData: VxlanBackendData;
+  /** The agent's --node-name; absent in leases written before tsnet recorded it. */
+  NodeName?: string;
 }
+
+/** What an agent accepts as --node-name (pkg/agent/options.ts). */
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/;
 
 /** A subnet lease read from the store. */
 export interface SubnetLease {
@@ -74,7 +81,14 @@ export function validateLeaseAttrs(key: string, raw: unknown): LeaseAttrs {
       `BackendData.VtepMAC ${JSON.stringify(data?.VtepMAC)} is not a MAC address`,
     );
   }
-  return { PublicIP: v.PublicIP, BackendType: 'vxlan', BackendData: { VtepMAC: data.VtepMAC.toLowerCase() } };
+  if (v.NodeName !== undefined && (typeof v.NodeName !== 'string' || !NODE_NAME.test(v.NodeName)))
+    throw new LeaseFormatError(key, `NodeName ${JSON.stringify(v.NodeName)} is not a node name`);
+  return {
+    PublicIP: v.PublicIP,
+    BackendType: 'vxlan',
+    BackendData: { VtepMAC: data.VtepMAC.toLowerCase() },
+    ...(v.NodeName !== undefined ? { NodeName: v.NodeName } : {}),
+  };
 }
 
 /** A stored key-value as a lease; throws LeaseFormatError when the key or value is not one. */
@@ -100,6 +114,7 @@ export function sameAttrs(a: LeaseAttrs, b: LeaseAttrs): boolean {
   return (
     a.PublicIP === b.PublicIP &&
     a.BackendType === b.BackendType &&
-    a.BackendData.VtepMAC === b.BackendData.VtepMAC
+    a.BackendData.VtepMAC === b.BackendData.VtepMAC &&
+    a.NodeName === b.NodeName
   );
 }

@@ -37,6 +37,8 @@ export interface SubnetManagerOptions {
 export interface AcquireOptions {
   /** The subnet this node had before (from its local state file): reused when still free or still ours. */
   previousSubnet?: string;
+  /** Recorded in the lease, so the cluster's view names the node without asking it. */
+  nodeName?: string;
   signal?: AbortSignal;
 }
 
@@ -140,7 +142,12 @@ export class SubnetManager {
     options: AcquireOptions = {},
   ): Promise<AcquiredSubnet> {
     const config = await this.getNetworkConfig(options.signal);
-    const attrs: LeaseAttrs = { PublicIP: publicIP, BackendType: 'vxlan', BackendData: backendData };
+    const attrs: LeaseAttrs = {
+      PublicIP: publicIP,
+      BackendType: 'vxlan',
+      BackendData: backendData,
+      ...(options.nodeName !== undefined ? { NodeName: options.nodeName } : {}),
+    };
     encodeLeaseAttrs(attrs); // validates before anything is written
     return this.retry(
       'acquire subnet',
@@ -192,6 +199,7 @@ export class SubnetManager {
           try {
             current = await this.acquire(current.attrs.PublicIP, current.attrs.BackendData, {
               previousSubnet: previous,
+              ...(current.attrs.NodeName !== undefined ? { nodeName: current.attrs.NodeName } : {}),
               signal: stopper.signal,
             });
           } catch (err) {

@@ -1,6 +1,7 @@
 // The cluster as the store holds it at one moment: every subnet lease (with the TTL it has left) and every
-// container entry the agents published. Read directly, so it answers while agents are down. Leases carry no
-// node name; a node's name is the one its containers' entries give for addresses inside its subnet.
+// container entry the agents published. Read directly, so it answers while agents are down. A node's name is
+// the one its lease records; a lease written before leases recorded it is named by its containers' entries
+// (the node their addresses inside its subnet say).
 import { type ContainerEntry, containersPrefix, decodeEntry } from '../../discovery/entry.ts';
 import { parseCidr, parseIp, subnetContains, subnetOf } from '../../ip/address.ts';
 import type { Store } from '../../store/index.ts';
@@ -12,6 +13,8 @@ export interface LeaseView {
   readonly publicIp: string;
   readonly vtepMac: string;
   readonly backend: string;
+  /** As the lease records it; undefined in leases written before tsnet recorded names. */
+  readonly nodeName: string | undefined;
   /** The store lease the key is bound to; undefined for a key without one (it never expires). */
   readonly leaseId: string | undefined;
   /** Seconds left; undefined when the key has no lease or the lease is already gone. */
@@ -20,7 +23,7 @@ export interface LeaseView {
 }
 
 export interface NodeView {
-  /** From the containers' entries; undefined while no container of the node is published. */
+  /** From the lease; for an older lease from its containers' entries (undefined while none is published). */
   readonly name: string | undefined;
   readonly subnet: string | undefined;
   readonly publicIp: string | undefined;
@@ -52,6 +55,7 @@ async function leaseView(store: Store, l: SubnetLease): Promise<LeaseView> {
     publicIp: l.attrs.PublicIP,
     vtepMac: l.attrs.BackendData.VtepMAC,
     backend: l.attrs.BackendType,
+    nodeName: l.attrs.NodeName,
     leaseId: l.lease,
     ttlLeft: l.lease === undefined ? undefined : await store.leaseTimeLeft(l.lease),
     modRevision: l.modRevision,
@@ -68,17 +72,18 @@ export function leaseOfContainer(leases: readonly LeaseView[], entry: ContainerE
   return undefined;
 }
 
-/** Node names for leases, by the most containers that say so. */
+/** Node names for leases: the lease's own, else the one most of its containers say. */
 function namesOfLeases(leases: readonly LeaseView[], containers: readonly ContainerEntry[]) {
+  const names = new Map<string, string>();
+  for (const l of leases) if (l.nodeName !== undefined) names.set(l.subnet, l.nodeName);
   const votes = new Map<string, Map<string, number>>();
   for (const c of containers) {
     const lease = leaseOfContainer(leases, c);
-    if (!lease) continue;
+    if (!lease || names.has(lease.subnet)) continue;
     const forLease = votes.get(lease.subnet) ?? new Map<string, number>();
     forLease.set(c.node, (forLease.get(c.node) ?? 0) + 1);
     votes.set(lease.subnet, forLease);
   }
-  const names = new Map<string, string>();
   for (const [subnet, counts] of votes) {
     const best = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
     if (best) names.set(subnet, best[0]);
