@@ -128,6 +128,7 @@ async function endpointsOf(deps: NetworksDeps, n: Network): Promise<Endpoint[]> 
 async function removeNetwork(deps: NetworksDeps, n: Network): Promise<void> {
   if (n.builtin) throw new InvalidNetworkError(`${n.name} is a pre-defined network and cannot be removed`);
   if ((await endpointsOf(deps, n)).length > 0) throw new NetworkInUseError(n);
+  await deps.networking.releaseNetwork(n);
   await deps.store.remove(n);
   deps.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
 }

@@ -3,11 +3,13 @@
 // result cache like podman keeps them), detach runs DEL with what ADD cached (the conflist too, so a network
 // removed meanwhile still detaches), collectGarbage is CNI GC per network.
 import { createHash } from 'node:crypto';
+import { deleteBridgeIfUnused } from '../bridge/dataplane.ts';
 import { NODE_NETNS } from '../cni/netns.ts';
 import type { Result } from '../cni/types.ts';
 import { parseResult } from '../cni/version.ts';
 import type { ContainerNetworking, NetworkAttachment } from '../container/networking.ts';
 import { parseCidr, parseIp, subnetContains, subnetOf } from '../ip/address.ts';
+import { Handle } from '../netlink/handle.ts';
 import { type CachedAttachment, type CniExecutor, parseConfList, type RuntimeConf } from './cni-exec.ts';
 import { reserveHostPorts } from './host-ports.ts';
 import { InvalidNetworkError, type Network, type NetworkStore } from './store.ts';
@@ -121,6 +123,29 @@ export class CniNetworking implements ContainerNetworking {
       args: cached?.cniArgs,
       capabilityArgs: cached?.capabilityArgs,
     });
+  }
+
+  /**
+   * What a network being removed leaves on the node once no container uses it: CNI GC with no valid
+   * attachment (its masquerade, its IPAM records), and its bridge without ports, as `docker network rm`
+   * removes br-<id>. Another network may take the same subnet afterwards.
+   */
+  async releaseNetwork(network: Network): Promise<void> {
+    if (!network.list) return;
+    await this.opts.executor.gcNetworkList(network.list, []);
+    const bridges = network.list.plugins
+      .filter((p) => p.type === 'tsnet-bridge' && typeof p['bridge'] === 'string')
+      .map((p) => String(p['bridge']));
+    if (bridges.length === 0) return;
+    const h = Handle.open(this.opts.nodeNetns);
+    try {
+      for (const name of bridges) {
+        const bridge = await h.linkFind(name);
+        if (bridge?.info.kind === 'bridge') await deleteBridgeIfUnused(h, bridge);
+      }
+    } finally {
+      h.close();
+    }
   }
 
   async collectGarbage(valid: { containerId: string; network: string; ifName: string }[]): Promise<void> {

@@ -9,8 +9,9 @@ import { type NetworkConnector, networksHandlers } from '../../pkg/api/networks.
 import { api } from '../../pkg/api/proto.ts';
 import { EventBus } from '../../pkg/events/bus.ts';
 import type { DockerNetworkInspect } from '../../pkg/network/inspect.ts';
+import { listMasquerade } from '../../pkg/nft/index.ts';
 import { startTestAgent } from '../helpers/agent.ts';
-import { withNetnses } from '../helpers/netns.ts';
+import { ipLinks, withNetnses } from '../helpers/netns.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 import { type NodeWorld, withNodeWorld } from './world.ts';
 
@@ -174,5 +175,42 @@ test('the agent serves Networks with --cni-conf-dir: the conf dir is untouched u
         await agent.stop();
       }
     });
+  });
+});
+
+test('rm of a network nothing uses takes its masquerade and its bridge away: a new network takes the same subnet', async (t) => {
+  await withNodeWorld(1, async (w) => {
+    const h = handlersFor(w);
+    const ctr = w.others[0]!;
+    const attach = (network: string) =>
+      w.networking.attach({
+        containerId: 'f'.repeat(64),
+        containerName: 'web1',
+        netnsPath: ctr.path,
+        network,
+        ifName: 'eth0',
+        aliases: [],
+        ports: [],
+      });
+    const detach = (network: string) =>
+      w.networking.detach({ containerId: 'f'.repeat(64), netnsPath: ctr.path, network, ifName: 'eth0' });
+    await call(h, 'Create', createReq('old', '10.79.7.0/24'));
+    await attach('old');
+    const masqueraded = async () => (await listMasquerade(w.node.path)).map((m) => m.network);
+    t.deepEqual(await masqueraded(), ['old']);
+    const bridges = () => ipLinks(w.node.path).filter((l) => l.linkinfo?.info_kind === 'bridge');
+    const oldBridges = bridges().map((l) => l.ifname);
+    t.is(oldBridges.length, 1);
+    await detach('old');
+    await call(h, 'Remove', { network: 'old' });
+    t.deepEqual(await masqueraded(), [], 'no masquerade left owned by the removed network');
+    t.deepEqual(bridges(), [], 'its bridge is gone, as docker network rm removes br-<id>');
+    // Docker Compose does this on every down + up: another network on the freed subnet.
+    await call(h, 'Create', createReq('new', '10.79.7.0/24'));
+    const a = await attach('new');
+    t.regex(a.ipAddress ?? '', /^10\.79\.7\./);
+    t.deepEqual(await masqueraded(), ['new']);
+    await detach('new');
+    await call(h, 'Remove', { network: 'new' });
   });
 });
