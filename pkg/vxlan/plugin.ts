@@ -132,6 +132,16 @@ function loadDelegate(vc: VxlanConf, args: AttachmentArgs): NetConf | undefined 
   return undefined;
 }
 
+/** The network a saved delegate belongs to; undefined when the file is unreadable. */
+function delegateNetworkOf(path: string): string | undefined {
+  try {
+    const name = (JSON.parse(readFileSync(path, 'utf8')) as { name?: unknown }).name;
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function removeDelegate(vc: VxlanConf, args: AttachmentArgs): void {
   for (const name of [delegateName(args), legacyDelegateName(args)]) {
     if (name !== undefined) rmSync(join(delegatesDir(vc), name), { force: true });
@@ -204,8 +214,14 @@ export const tsnetVxlan: CniPlugin = {
     } catch {
       files = [];
     }
-    for (const f of files)
-      if (f.endsWith('.json') && !valid.has(f)) rmSync(join(delegatesDir(vc), f), { force: true });
+    // The delegates dir is shared by every network on this VXLAN data dir (`tsnet` and user overlays): a
+    // network's GC removes only its own attachments' files (and unreadable ones, which no DEL can use).
+    for (const f of files) {
+      if (!f.endsWith('.json') || valid.has(f)) continue;
+      const path = join(delegatesDir(vc), f);
+      const owner = delegateNetworkOf(path);
+      if (owner === undefined || owner === args.config.name) rmSync(path, { force: true });
+    }
     removeOrphanedTemps(delegatesDir(vc));
   },
 };

@@ -199,3 +199,31 @@ test("a delegate temporary left by a killed writer is removed by the next ADD an
     }),
   );
 });
+
+test('GC of one overlay network keeps the delegates of another network on the same data dir (a user overlay beside tsnet)', async (t) => {
+  await withTempDir((dir) =>
+    withNetnses('vx', 2, async ([node, ctr]) => {
+      const conf = vxlanConf(dir);
+      writeFileSync(conf.subnetFile, SUBNET_ENV);
+      t.is((await vxlan('ADD', conf, node!, ctr!)).code, 0);
+      const before = delegateFiles(conf);
+      t.is(before.length, 1);
+      // another network's GC, with none of its own attachments valid: tsnet's delegate is not its to remove
+      const gc = await runPlugin('tsnet-vxlan', {
+        config: { ...conf, name: 'user-overlay', 'cni.dev/valid-attachments': [] },
+        nodeNetns: node!.path,
+        command: 'GC',
+      });
+      t.is(gc.code, 0, gc.stdout + gc.stderr);
+      t.deepEqual(delegateFiles(conf), before, "tsnet's delegate stays");
+      const own = await runPlugin('tsnet-vxlan', {
+        config: { ...conf, 'cni.dev/valid-attachments': [] },
+        nodeNetns: node!.path,
+        command: 'GC',
+      });
+      t.is(own.code, 0, own.stdout + own.stderr);
+      t.deepEqual(delegateFiles(conf), [], "tsnet's own GC with nothing valid removes it");
+      t.is((await vxlan('DEL', conf, node!, ctr!)).code, 0);
+    }),
+  );
+});
