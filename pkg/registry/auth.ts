@@ -61,7 +61,8 @@ export async function fetchBearerToken(
     });
   }
   if (!response.ok) {
-    await response.body?.cancel();
+    // a body cut mid-way rejects its cancel with the stream's error: the refusal is the answer here
+    await response.body?.cancel().catch(() => undefined);
     throw new RegistryAuthError(
       `the token server ${url.origin} refused ${credentials ? `user ${credentials.username}` : 'anonymous access'} for ${scopes.join(' ')}: HTTP ${response.status}`,
     );

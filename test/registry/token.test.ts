@@ -2,6 +2,7 @@
 // certificate the test makes (openssl).
 import { join } from 'node:path';
 import test from 'ava';
+import { fetchBearerToken, RegistryAuthError } from '../../pkg/registry/auth.ts';
 import {
   makeTokenSigner,
   runInRegistryNetns,
@@ -103,4 +104,24 @@ test('pull and push with bearer tokens from the WWW-Authenticate challenge; anon
       await registry.stop();
     }
   });
+});
+
+test('a token server refusal whose body is cut mid-way is the refusal, not a bare TypeError (found by test/fuzz)', async (t) => {
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(new Uint8Array([123, 34]));
+      c.error(new TypeError('terminated'));
+    },
+  });
+  const fetchImpl = (async () => new Response(body, { status: 401 })) as unknown as typeof fetch;
+  const err = await t.throwsAsync(
+    fetchBearerToken(
+      { scheme: 'bearer', params: { realm: 'http://127.0.0.1:1/token' } },
+      ['repository:x:pull'],
+      undefined,
+      fetchImpl,
+    ),
+  );
+  t.true(err instanceof RegistryAuthError, String(err));
+  t.regex(err?.message ?? '', /refused anonymous access for repository:x:pull: HTTP 401/);
 });
