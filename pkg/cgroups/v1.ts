@@ -67,11 +67,20 @@ export class V1CgroupManager implements CgroupManager {
   }
 
   async create(): Promise<void> {
-    for (const [controller, dir] of this.#dirs) {
-      if (controller === 'cpuset') await this.#createCpuset(dir);
-      else await mkdirCgroup(dir);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        for (const [controller, dir] of this.#dirs) {
+          if (controller === 'cpuset') await this.#createCpuset(dir);
+          else await mkdirCgroup(dir);
+        }
+        for (const dir of this.#allDirs) await mkdirCgroup(dir);
+        return;
+      } catch (err) {
+        // Another container's destroy removed the shared parent while it was still empty (between its
+        // mkdir and this cgroup's, or before cpuset.cpus was copied into it): make everything again.
+        if (attempt >= 20 || !isMissing(err)) throw err;
+      }
     }
-    for (const dir of this.#allDirs) await mkdirCgroup(dir);
   }
 
   /** A new cpuset starts with no CPUs and no memory nodes, and no task may join it: copy the parent's. */
@@ -251,6 +260,11 @@ export class V1CgroupManager implements CgroupManager {
       await removeEmptyParents(dir, this.path);
     }
   }
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code;
+  return code(err) === 'ENOENT' || code((err as Error | undefined)?.cause) === 'ENOENT';
 }
 
 /** Sums the "MAJ:MIN Read|Write N" lines of blkio.throttle.io_service_bytes(_recursive). */
