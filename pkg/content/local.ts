@@ -2,8 +2,9 @@
 //   <root>/blobs/<algorithm>/<hex>     committed blobs, read-only, only ever created by rename
 //   <root>/ingest/<sha256(ref)>/       one unfinished write: `data`, `meta` (JSON: ref, expected, total) and
 //                                      `lock` (flock held by the writer, so a killed writer frees it at once)
+//   <root>/discard/<uuid>/             ingests on their way out: renamed here first, then removed
 // Digests are validated before they become paths; refs are hashed, so any string can name an ingest.
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash, randomUUID } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -87,7 +88,7 @@ export class LocalContentStore implements ContentStore {
       // Whoever held the ref before us may have committed the blob meanwhile: drop the empty ingest we made.
       const committed = await this.info(expected);
       if (committed) {
-        await rm(dir, { recursive: true, force: true });
+        await this.discardIngest(dir);
         lock.release();
         return { status: 'exists', info: committed };
       }
@@ -116,15 +117,33 @@ export class LocalContentStore implements ContentStore {
     }
   }
 
+  /**
+   * Removes an ingest directory whose lock the caller holds. A waiter may create a new `lock` file in it at
+   * any moment (it lost the race to a removed one), so a recursive rm in place can meet ENOTEMPTY: rename the
+   * directory away first, which is atomic; the waiter then finds no lock at the path and starts over.
+   */
+  async discardIngest(dir: string): Promise<void> {
+    const discard = join(this.root, 'discard');
+    const target = join(discard, randomUUID());
+    try {
+      await mkdir(discard, { recursive: true, mode: 0o700 });
+      await rename(dir, target);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return; // already gone
+      throw ioError(`cannot discard ingest ${dir}`, err);
+    }
+    await rm(target, { recursive: true, force: true });
+  }
+
   /** Moves a verified ingest's data to its final name; used by the writer. */
   async commitData(dataPath: string, digest: Digest): Promise<ContentInfo> {
     const final = this.blobPath(digest);
     const dir = join(this.root, 'blobs', digestAlgorithm(digest));
     await mkdir(dir, { recursive: true, mode: 0o755 });
     // A concurrent writer under another ref may have committed the same bytes: renaming over them is harmless.
+    const st = await stat(dataPath); // before the rename: once published, the blob may be deleted at once
     await rename(dataPath, final);
     await fsyncDirectory(dir);
-    const st = await stat(final);
     return { digest, size: st.size, committedAt: st.mtime };
   }
 
@@ -140,6 +159,10 @@ export class LocalContentStore implements ContentStore {
   async pruneIngests(olderThanMs: number): Promise<string[]> {
     const pruned: string[] = [];
     const now = Date.now();
+    // Renamed away by a writer killed before it removed them: nobody uses them.
+    for (const name of await listDir(join(this.root, 'discard'))) {
+      await rm(join(this.root, 'discard', name), { recursive: true, force: true });
+    }
     for (const name of await listDir(join(this.root, 'ingest'))) {
       const dir = join(this.root, 'ingest', name);
       let lock: HeldLock | undefined;
@@ -154,7 +177,7 @@ export class LocalContentStore implements ContentStore {
         const status = await readIngestStatus(dir);
         const touched = status?.updatedAt.getTime() ?? (await stat(dir)).mtime.getTime();
         if (now - touched < olderThanMs) continue;
-        await rm(dir, { recursive: true, force: true });
+        await this.discardIngest(dir);
         pruned.push(status?.ref ?? name);
       } finally {
         lock.release();
@@ -301,7 +324,7 @@ class LocalWriter implements ContentWriter {
       await this.file.sync();
       await this.file.close();
       const info = await this.store.commitData(join(this.dir, 'data'), expected);
-      await rm(this.dir, { recursive: true, force: true });
+      await this.store.discardIngest(this.dir);
       return info;
     } catch (err) {
       throw ioError(`cannot commit blob ${expected}`, err);
@@ -324,7 +347,7 @@ class LocalWriter implements ContentWriter {
     if (this.released) return;
     try {
       await this.file.close();
-      await rm(this.dir, { recursive: true, force: true });
+      await this.store.discardIngest(this.dir);
     } finally {
       this.release();
     }

@@ -202,6 +202,40 @@ test('a writer process SIGKILLed mid-write leaves a resumable ingest and no blob
   });
 });
 
+test('writer processes racing one ref: every commit succeeds and no ingest is left', async (t) => {
+  await withTempDir(async (root) => {
+    const store = new LocalContentStore(join(root, 'store'));
+    const content = 'raced blob';
+    const digest = digestOf(content);
+    const racers = [1, 2, 3, 4].map(() => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import=tsx',
+          join(import.meta.dirname, 'fixtures', 'racing-writer.ts'),
+          store.root,
+          'pull-raced',
+          digest,
+          content,
+          '150',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (chunk: Buffer) => (out += chunk));
+      child.stderr!.on('data', (chunk: Buffer) => (err += chunk));
+      return once(child, 'exit').then(([code]) => ({ code, out, err }));
+    });
+    for (const racer of await Promise.all(racers)) {
+      t.is(racer.code, 0, racer.err);
+    }
+    t.deepEqual(await store.ingests(), [], 'every ingest was committed and removed');
+    t.deepEqual(await store.pruneIngests(0), []);
+    t.deepEqual(readdirSync(join(store.root, 'discard')), [], 'nothing left on its way out');
+  });
+});
+
 test('orphaned ingests are pruned; a held one is not', async (t) => {
   await withTempDir(async (root) => {
     const store = new LocalContentStore(root);
