@@ -7,6 +7,7 @@ import fc from 'fast-check';
 const configured = process.env.TSNET_FUZZ_SEED;
 if (configured !== undefined && configured !== '' && configured !== 'random') {
   const seed = Number(configured);
-  if (!Number.isSafeInteger(seed)) throw new Error(`TSNET_FUZZ_SEED must be an integer or "random", not ${configured}`);
+  if (!Number.isSafeInteger(seed))
+    throw new Error(`TSNET_FUZZ_SEED must be an integer or "random", not ${configured}`);
   fc.configureGlobal({ seed });
 }
