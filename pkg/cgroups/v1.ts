@@ -88,17 +88,13 @@ export class V1CgroupManager implements CgroupManager {
     const parent = dirname(dir);
     if (!existsSync(parent)) await this.#createCpuset(parent);
     if (!existsSync(dir)) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await mkdir(dir);
-          break;
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'EEXIST') break; // made by a concurrent create
-          // the parent was removed by a concurrent destroy's removeEmptyParents: make it again
-          if (code === 'ENOENT' && attempt < 20) await this.#createCpuset(parent);
-          else throw new CgroupError(`cannot create cgroup ${dir}: ${code}`, { cause: err });
-        }
+      try {
+        await mkdir(dir);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // EEXIST: made by a concurrent create. ENOENT (a concurrent destroy removed the empty parent) is
+        // thrown with its code for create() to start over.
+        if (code !== 'EEXIST') throw new CgroupError(`cannot create cgroup ${dir}: ${code}`, { cause: err });
       }
     }
     for (const file of ['cpuset.cpus', 'cpuset.mems']) {

@@ -52,6 +52,11 @@ export interface IpamConfig {
   readonly rangeSets: readonly RangeSet[];
   readonly routes: readonly IpamRoute[];
   readonly dataDir: string;
+  /**
+   * tsnet's `ipam.sharedPool`: every network under `dataDir` that sets it draws from one address space (the
+   * node subnet shared by the cluster overlay and the user overlay networks), each keeping its own records.
+   */
+  readonly sharedPool: boolean;
   readonly resolvConf: string | undefined;
   /** From the `ips` capability, `args.cni.ips` and `CNI_ARGS` `IP=`. */
   readonly requestedIps: readonly IpAddress[];
@@ -241,6 +246,8 @@ export function loadIpamConfig(netconf: unknown, envArgs: IpamEnvArgs = {}): Ipa
   const misplaced = stateLocationProblem(dataDir, 'ipam.dataDir');
   if (misplaced) throw invalidConfig(misplaced);
   const cniVersion = typeof netconf.cniVersion === 'string' ? netconf.cniVersion : '';
+  const sharedPool = ipam.sharedPool ?? false;
+  if (typeof sharedPool !== 'boolean') throw invalidConfig('ipam.sharedPool must be a boolean');
 
   return {
     network,
@@ -248,6 +255,7 @@ export function loadIpamConfig(netconf: unknown, envArgs: IpamEnvArgs = {}): Ipa
     rangeSets,
     routes: parseRoutes(ipam.routes),
     dataDir,
+    sharedPool,
     resolvConf: optionalString(ipam, 'resolvConf', 'ipam'),
     requestedIps: parseRequestedIps(netconf, envArgs),
   };

@@ -8,6 +8,7 @@ import { formatIp, type IpAddress, subnetContains } from '../ip/address.ts';
 import { type AllocatedAddress, allocateFromRangeSet, allocationsIn, capacityOf } from './allocator.ts';
 import { formatRangeSet, type IpamConfig } from './config.ts';
 import { readResolvConf } from './dns.ts';
+import { SharedPoolStore } from './shared-pool.ts';
 import { type Allocation, type AllocationStore, type Attachment, DiskStore, ownedBy } from './store.ts';
 
 export { formatIp, type IpAddress, parseIp } from '../ip/address.ts';
@@ -20,7 +21,10 @@ export interface IpamOptions {
 }
 
 function storeOf(conf: IpamConfig, options: IpamOptions): AllocationStore {
-  return options.store ?? new DiskStore(conf.dataDir, conf.network);
+  if (options.store) return options.store;
+  return conf.sharedPool
+    ? new SharedPoolStore(conf.dataDir, conf.network)
+    : new DiskStore(conf.dataDir, conf.network);
 }
 
 function validateAttachment(owner: Attachment): void {

@@ -84,6 +84,8 @@ function bridgeConfFor(conf: NetConf, vc: VxlanConf, env: SubnetEnv): NetConf {
       ranges: [[{ subnet: subnetFromGatewayForm(env.subnet), gateway }]],
       routes: [{ dst: env.network }],
       dataDir: join(vc.dataDir, 'ipam'),
+      // `tsnet` and the user overlay networks on this node all draw from the node subnet: one pool.
+      sharedPool: true,
     },
     ...(conf.runtimeConfig ? { runtimeConfig: conf.runtimeConfig } : {}),
     ...(conf.prevResult !== undefined ? { prevResult: conf.prevResult } : {}),

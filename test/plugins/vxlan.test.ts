@@ -200,6 +200,25 @@ test("a delegate temporary left by a killed writer is removed by the next ADD an
   );
 });
 
+test('tsnet and a user overlay network on one node subnet never get the same address (one shared pool)', async (t) => {
+  await withTempDir((dir) =>
+    withNetnses('vx', 3, async ([node, a, b]) => {
+      const conf = vxlanConf(dir);
+      const user = { ...conf, name: 'user-overlay' };
+      writeFileSync(conf.subnetFile, SUBNET_ENV);
+      const first = await vxlan('ADD', conf, node!, a!, 'c1');
+      t.is(first.code, 0, first.stdout + first.stderr);
+      const second = await vxlan('ADD', user, node!, b!, 'c2');
+      t.is(second.code, 0, second.stdout + second.stderr);
+      const ip = (out: string) => (JSON.parse(out) as { ips: { address: string }[] }).ips[0]?.address;
+      t.not(ip(second.stdout), ip(first.stdout));
+      t.is((await vxlan('DEL', user, node!, b!, 'c2')).code, 0);
+      t.is((await vxlan('DEL', conf, node!, a!, 'c1')).code, 0);
+      t.deepEqual(heldAddresses(conf), []);
+    }),
+  );
+});
+
 test('GC of one overlay network keeps the delegates of another network on the same data dir (a user overlay beside tsnet)', async (t) => {
   await withTempDir((dir) =>
     withNetnses('vx', 2, async ([node, ctr]) => {
