@@ -3,12 +3,14 @@
 //
 //   dns-client.ts load SERVER NAME|@unique:ZONE COUNT CONCURRENCY   -> one JSON line {qps, p50, p99, errors}
 //   dns-client.ts probe SERVER                                      -> reads names on stdin; for each, asks
-//       every 2 ms until it has an A answer, then prints `NAME EPOCH_MS` (the wall clock, to compare with a
-//       container's StartedAt)
+//       every 2 ms until it has an A answer (a line `NAME` or `+NAME`) or until it is NXDOMAIN (`-NAME`), then
+//       prints `NAME EPOCH_MS` (the wall clock, to compare with a container's StartedAt or with rm's return)
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { createInterface } from 'node:readline';
 import dnsPacket from 'dns-packet';
+
+const NXDOMAIN = 3;
 
 interface Reply {
   rcode: number;
@@ -93,11 +95,13 @@ async function load(server: string, target: string, count: number, concurrency: 
 async function probe(server: string): Promise<void> {
   const client = new Client(server);
   for await (const line of createInterface({ input: process.stdin })) {
-    const name = line.trim();
-    if (!name) continue;
+    const request = line.trim();
+    if (!request) continue;
+    const untilGone = request.startsWith('-');
+    const name = request.replace(/^[-+]/, '');
     for (;;) {
       const r = await client.ask(name, 500);
-      if (r && r.rcode === 0 && r.answers > 0) break;
+      if (untilGone ? r?.rcode === NXDOMAIN : r?.rcode === 0 && r.answers > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     process.stdout.write(`${name} ${performance.timeOrigin + performance.now()}\n`);

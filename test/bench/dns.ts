@@ -4,7 +4,9 @@
 //    namespace, asking the node's DNS on the gateway) for a cluster name on another node, a cached external
 //    name and uncached external names (each query a new name, so each goes to the upstream);
 // 2. start-to-resolvable across nodes: a container started on node1 (its StartedAt) until a prober in a
-//    container on node0 gets its A record (p50/p99 over --containers N, default 100).
+//    container on node0 gets its A record (p50/p99 over --containers N, default 100);
+// 3. removal across nodes: `rm -f` of each of those containers on node1 until the prober on node0 gets
+//    NXDOMAIN, from rm's return (negative: gone before rm returned) and from its start.
 //
 //   npm run bench:dns [-- --containers N] [--queries N] [--concurrency N]
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -116,7 +118,13 @@ function startProber(netns: string, server: string) {
   return {
     resolvedAt(name: string): Promise<number> {
       const p = new Promise<number>((resolve) => waiting.set(name, resolve));
-      child.stdin?.write(`${name}\n`);
+      child.stdin?.write(`+${name}\n`);
+      return p;
+    },
+    /** When `name` first answered NXDOMAIN. */
+    goneAt(name: string): Promise<number> {
+      const p = new Promise<number>((resolve) => waiting.set(name, resolve));
+      child.stdin?.write(`-${name}\n`);
       return p;
     },
     stop(): void {
@@ -165,6 +173,8 @@ async function main(): Promise<void> {
     // start-to-resolvable across nodes
     const prober = startProber(c0.netns, c0.server);
     const delays: number[] = [];
+    const sinceRmReturned: number[] = [];
+    const sinceRmStarted: number[] = [];
     for (let i = 0; i < args.containers; i++) {
       const name = `s${i}`;
       const resolved = prober.resolvedAt(name);
@@ -183,7 +193,13 @@ async function main(): Promise<void> {
       );
       const startedAt = Date.parse((await inspect(world, 1, name)).State.StartedAt);
       delays.push((await resolved) - startedAt);
+      const gone = prober.goneAt(name);
+      const rmStarted = Date.now();
       await world.ok(1, 'rm', '-f', name);
+      const rmReturned = Date.now();
+      const goneAt = await gone;
+      sinceRmReturned.push(goneAt - rmReturned);
+      sinceRmStarted.push(goneAt - rmStarted);
     }
     prober.stop();
 
@@ -192,6 +208,11 @@ async function main(): Promise<void> {
     console.log(
       `\nstart-to-resolvable across nodes (run on node1 -> A answer in a container on node0), ${delays.length} containers:` +
         ` p50 ${percentile(delays, 50).toFixed(1)} ms, p99 ${percentile(delays, 99).toFixed(1)} ms, max ${Math.max(...delays).toFixed(1)} ms`,
+    );
+    console.log(
+      `removal across nodes (rm -f on node1 -> NXDOMAIN in a container on node0), ${sinceRmReturned.length} containers:` +
+        ` after rm returned p50 ${percentile(sinceRmReturned, 50).toFixed(1)} ms, p99 ${percentile(sinceRmReturned, 99).toFixed(1)} ms, max ${Math.max(...sinceRmReturned).toFixed(1)} ms` +
+        ` (negative: gone before rm returned); after rm started p50 ${percentile(sinceRmStarted, 50).toFixed(1)} ms, p99 ${percentile(sinceRmStarted, 99).toFixed(1)} ms`,
     );
   } finally {
     await world.teardown();
