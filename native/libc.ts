@@ -229,6 +229,33 @@ export function sendto(fd: number, data: Buffer, flags: number, addr: Buffer | n
 }
 
 /**
+ * sendto(2) on one of libuv's worker threads, for sends the kernel does slow work inside (rtnetlink creates
+ * and deletes links within sendmsg). Resolves with the return value, -1 on failure: errno is per thread and
+ * not carried back, so a caller needing it repeats the send synchronously.
+ */
+export function sendtoOffThread(
+  fd: number,
+  data: Buffer,
+  flags: number,
+  addr: Buffer | null,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    libc().sendto.async(
+      fd,
+      data,
+      data.length,
+      flags,
+      addr,
+      addr ? addr.length : 0,
+      (err: unknown, ret: number | bigint) => {
+        if (err) reject(err instanceof Error ? err : new Error(String(err)));
+        else resolve(Number(ret));
+      },
+    );
+  });
+}
+
+/**
  * recvfrom(2) into `buf`. Returns the datagram length (which may exceed buf.length with MSG_TRUNC),
  * or -1 when MSG_DONTWAIT was given and nothing is queued (EAGAIN).
  */

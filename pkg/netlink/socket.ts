@@ -4,7 +4,10 @@
 // rtnetlink handles a request synchronously inside sendmsg(), so its reply is already queued when sendto()
 // returns; dumps produce their next part on each recv(). Replies are therefore drained without blocking
 // (MSG_DONTWAIT) right after each send, and only an empty queue with requests still pending falls back to
-// polling on a worker thread. The event loop never blocks.
+// polling on a worker thread. Link creation and deletion, which the kernel performs inside sendmsg() and which
+// can take milliseconds (a veth pair, an unregistering device), are sent from a worker thread; every later
+// request on the socket waits for such a send, so the kernel still sees requests in the order they were made.
+// The event loop never blocks.
 import {
   AF_NETLINK,
   bind,
@@ -21,6 +24,7 @@ import {
   SOL_NETLINK,
   type SyscallError,
   sendto,
+  sendtoOffThread,
   setsockoptInt,
   socket,
 } from '../../native/libc.ts';
@@ -33,10 +37,12 @@ import {
   type NlMessage,
   readCString,
 } from './codec.ts';
-import { NETLINK_ROUTE, NLMSGERR_ATTR_MSG, NlMsgType, NlmFlags } from './constants.ts';
+import { NETLINK_ROUTE, NLMSGERR_ATTR_MSG, NlMsgType, NlmFlags, RtmType } from './constants.ts';
 
 const RECV_BUFFER_BYTES = 1 << 20;
 const POLL_SLICE_MS = 200;
+/** Requests whose kernel side is slow enough to keep off the event loop. */
+const OFF_THREAD_TYPES: ReadonlySet<number> = new Set([RtmType.NEWLINK, RtmType.DELLINK]);
 
 /** A kernel rejection of one request: errno name, the operation and what it was about. */
 export class NetlinkError extends Error {
@@ -102,6 +108,10 @@ export class NetlinkSocket {
   private readonly buf = Buffer.alloc(RECV_BUFFER_BYTES);
   private polling = false;
   private closed = false;
+  /** The last queued send while one runs off the event loop; later sends chain behind it, in order. */
+  private sendQueue: Promise<void> | undefined;
+  private sendingOffThread = false;
+  private fdClosed = false;
 
   private constructor(fd: number) {
     this.fd = fd;
@@ -129,20 +139,55 @@ export class NetlinkSocket {
     const promise = new Promise<NlMessage[]>((resolve, reject) => {
       this.pending.set(seq, { dump, describe: req.describe, replies: [], resolve, reject });
     });
+    const message = encodeMessage({ type: req.type, flags, seq, pid: 0, payload: req.payload });
+    const offThread = OFF_THREAD_TYPES.has(req.type);
+    if (!offThread && this.sendQueue === undefined) {
+      this.sendNow(message, seq, req.describe);
+      return promise;
+    }
+    const send = async (): Promise<void> => {
+      if (this.closed || !this.pending.has(seq)) return; // closed meanwhile: already rejected
+      if (!offThread) return this.sendNow(message, seq, req.describe);
+      this.sendingOffThread = true;
+      let sent: number;
+      try {
+        sent = await sendtoOffThread(this.fd, message, 0, sockaddrNl());
+      } finally {
+        this.sendingOffThread = false;
+        this.closeFdIfIdle();
+      }
+      if (this.closed) return;
+      if (sent >= 0) this.drain();
+      else this.sendNow(message, seq, req.describe); // it failed: again on this thread, for its errno
+    };
+    // Never rejects, so the requests queued behind it still go.
+    const queued = (this.sendQueue ?? Promise.resolve())
+      .then(send)
+      .catch((err: unknown) => this.failOne(seq, req.describe, err));
+    this.sendQueue = queued;
+    void queued.then(() => {
+      if (this.sendQueue === queued) this.sendQueue = undefined;
+    });
+    return promise;
+  }
+
+  /** Sends on the event loop (fast requests, and the errno of a failed off-thread send), then drains. */
+  private sendNow(message: Buffer, seq: number, describe: string): void {
     try {
-      sendto(
-        this.fd,
-        encodeMessage({ type: req.type, flags, seq, pid: 0, payload: req.payload }),
-        0,
-        sockaddrNl(),
-      );
+      sendto(this.fd, message, 0, sockaddrNl());
     } catch (err) {
-      this.pending.delete(seq);
-      const e = err as SyscallError;
-      return Promise.reject(new NetlinkError(e.errno ?? 0, req.describe, e.message));
+      this.failOne(seq, describe, err);
+      return;
     }
     this.drain();
-    return promise;
+  }
+
+  private failOne(seq: number, describe: string, err: unknown): void {
+    const p = this.pending.get(seq);
+    if (!p) return;
+    this.pending.delete(seq);
+    const e = err as SyscallError;
+    p.reject(new NetlinkError(e.errno ?? 0, describe, e.message));
   }
 
   close(): void {
@@ -150,8 +195,15 @@ export class NetlinkSocket {
     this.closed = true;
     for (const p of this.pending.values()) p.reject(new Error(`netlink ${p.describe}: socket closed`));
     this.pending.clear();
-    // A poll on a worker thread may still use the fd; it returns within one slice, then the fd is closed.
-    if (!this.polling) close(this.fd);
+    this.closeFdIfIdle();
+  }
+
+  /** After close(): a poll or a send on a worker thread may still use the fd; the last one to finish closes it. */
+  private closeFdIfIdle(): void {
+    if (this.closed && !this.polling && !this.sendingOffThread && !this.fdClosed) {
+      this.fdClosed = true;
+      close(this.fd);
+    }
   }
 
   private nextSeq(): number {
@@ -189,11 +241,12 @@ export class NetlinkSocket {
     pollReadable(this.fd, POLL_SLICE_MS).then(
       () => {
         this.polling = false;
-        if (this.closed) close(this.fd);
+        if (this.closed) this.closeFdIfIdle();
         else this.drain();
       },
       (err: unknown) => {
         this.polling = false;
+        this.closeFdIfIdle();
         this.failAll(err instanceof Error ? err : new Error(String(err)));
       },
     );
