@@ -14,7 +14,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { link, open, rename, rm, unlink } from 'node:fs/promises';
+import { link, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { faultPoint } from '../testing/fault.ts';
 
@@ -200,14 +200,33 @@ export function removeOrphanedTemps(dir: string, options: OrphanSweepOptions = {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  const removed: string[] = [];
-  for (const name of names) {
-    const temp = parseTempName(name);
-    if (!temp) continue;
-    if (options.targets && !options.targets.includes(temp.target)) continue;
-    if (!options.underLock && !processIsGone(temp.pid)) continue;
-    rmSync(join(dir, name), { recursive: true, force: true }); // a temporary may be a directory
-    removed.push(name);
-  }
+  const removed = orphansAmong(names, options);
+  for (const name of removed) rmSync(join(dir, name), { recursive: true, force: true }); // may be a directory
   return removed;
+}
+
+/** removeOrphanedTemps off the event loop, for the agent's serving paths. */
+export async function removeOrphanedTempsAsync(
+  dir: string,
+  options: OrphanSweepOptions = {},
+): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const removed = orphansAmong(names, options);
+  for (const name of removed) await rm(join(dir, name), { recursive: true, force: true });
+  return removed;
+}
+
+function orphansAmong(names: readonly string[], options: OrphanSweepOptions): string[] {
+  return names.filter((name) => {
+    const temp = parseTempName(name);
+    if (!temp) return false;
+    if (options.targets && !options.targets.includes(temp.target)) return false;
+    return options.underLock === true || processIsGone(temp.pid);
+  });
 }

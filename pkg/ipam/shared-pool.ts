@@ -3,7 +3,8 @@
 // own host-local directory, so its DEL and GC only ever release its own records; what is shared is the lock
 // (<dataDir>/.pool/lock, taken before the network's own) and the rule that an address recorded by any other
 // network of the pool is taken. Directories of networks that predate the pool are read the same way.
-import { type Dirent, existsSync, readdirSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
+import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatIp, type IpAddress } from '../ip/address.ts';
 import { type Allocation, type AllocationStore, type Attachment, DiskStore } from './store.ts';
@@ -41,7 +42,9 @@ export class SharedPoolStore implements AllocationStore {
 
   async reserve(ip: IpAddress, owner: Attachment, rangeSetIndex: number): Promise<boolean> {
     const name = formatIp(ip);
-    if (this.otherMembers().some((dir) => existsSync(join(dir, name)))) return false;
+    for (const dir of await this.otherMembers()) {
+      if (await exists(join(dir, name))) return false;
+    }
     return this.own.reserve(ip, owner, rangeSetIndex);
   }
 
@@ -58,15 +61,24 @@ export class SharedPoolStore implements AllocationStore {
   }
 
   /** The directories of the pool's other networks; read under the pool lock, so none is being written. */
-  private otherMembers(): string[] {
+  private async otherMembers(): Promise<string[]> {
     let entries: Dirent[];
     try {
-      entries = readdirSync(this.dataDir, { withFileTypes: true });
+      entries = await readdir(this.dataDir, { withFileTypes: true });
     } catch {
       return []; // no data dir yet: no other member
     }
     return entries
       .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== this.network)
       .map((e) => join(this.dataDir, e.name));
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }

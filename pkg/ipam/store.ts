@@ -4,13 +4,13 @@
 //   <dataDir>/<network>/last_reserved_ip.<N>  the last address reserved in range set N (round-robin cursor)
 //   <dataDir>/<network>/lock                  flock(LOCK_EX) held for the whole operation
 
-import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
-import { readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { type FileHandle, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB } from '../../native/libc.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import { createFileExclusive, removeOrphanedTemps, writeFileAtomic } from '../fsutil/atomic.ts';
-import { makeDirectorySync } from '../fsutil/mkdir.ts';
+import { createFileExclusive, removeOrphanedTempsAsync, writeFileAtomic } from '../fsutil/atomic.ts';
+import { makeDirectory } from '../fsutil/mkdir.ts';
 import { formatIp, type IpAddress, parseIp } from '../ip/address.ts';
 import { inTurn } from '../sync/turns.ts';
 import { faultPoint } from '../testing/fault.ts';
@@ -115,21 +115,21 @@ export class DiskStore implements AllocationStore {
   }
 
   private async underFileLock<T>(fn: () => Promise<T>): Promise<T> {
-    let fd: number;
+    let file: FileHandle;
     try {
-      makeDirectorySync(this.dir, 0o755);
-      fd = openSync(join(this.dir, LOCK_FILE), constants.O_RDWR | constants.O_CREAT, 0o750);
+      await makeDirectory(this.dir, 0o755);
+      file = await open(join(this.dir, LOCK_FILE), constants.O_RDWR | constants.O_CREAT, 0o750);
     } catch (err) {
       throw ioError(`cannot open the IPAM lock in ${this.dir}`, err);
     }
     try {
       // Uncontended is the common case: take the lock without a trip to a worker thread.
-      if (!flock(fd, LOCK_EX | LOCK_NB)) await flockExclusiveAsync(fd);
+      if (!flock(file.fd, LOCK_EX | LOCK_NB)) await flockExclusiveAsync(file.fd);
       // Every writer here holds this lock, so any temporary file now is a killed writer's orphan.
-      removeOrphanedTemps(this.dir, { underLock: true });
+      await removeOrphanedTempsAsync(this.dir, { underLock: true });
       return await fn();
     } finally {
-      closeSync(fd); // closing the last descriptor releases the flock
+      await file.close(); // closing the last descriptor releases the flock
     }
   }
 

@@ -1,6 +1,7 @@
 // subnet.env: what the node's CNI plugin needs from the agent (flannel's subnet.env, with TSNET_ keys).
 // Written atomically (temp file + fsync + rename) so a plugin never reads half a file, even after a crash.
 import { readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { removeOrphanedTemps, writeFileAtomicSync } from '../fsutil/atomic.ts';
 import { makeDirectorySync } from '../fsutil/mkdir.ts';
@@ -67,6 +68,18 @@ export function readSubnetEnv(path: string): SubnetEnv | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return parseSubnetEnv(text, path);
+}
+
+/** readSubnetEnv off the event loop, for the agent's serving paths. */
+export async function readSubnetEnvFile(path: string): Promise<SubnetEnv | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

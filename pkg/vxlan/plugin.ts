@@ -4,16 +4,22 @@
 // (code 11) and STATUS 50, instead of failing hard.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_BRIDGE } from '../bridge/config.ts';
 import { tsnetBridge } from '../bridge/plugin.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { AttachmentArgs, CniPlugin, GcArgs, NetworkArgs } from '../cni/skel.ts';
 import type { NetConf } from '../cni/types.ts';
-import { removeOrphanedTemps, writeFileAtomic } from '../fsutil/atomic.ts';
-import { makeDirectorySync } from '../fsutil/mkdir.ts';
+import { removeOrphanedTemps, removeOrphanedTempsAsync, writeFileAtomic } from '../fsutil/atomic.ts';
+import { makeDirectory } from '../fsutil/mkdir.ts';
 import { stateLocationProblem } from '../fsutil/paths.ts';
-import { DEFAULT_SUBNET_FILE, readSubnetEnv, type SubnetEnv, subnetFromGatewayForm } from '../subnet/env.ts';
+import {
+  DEFAULT_SUBNET_FILE,
+  readSubnetEnvFile,
+  type SubnetEnv,
+  subnetFromGatewayForm,
+} from '../subnet/env.ts';
 
 const DEFAULT_DATA_DIR = '/var/lib/cni/tsnet-vxlan';
 
@@ -44,9 +50,9 @@ function vxlanConfOf(conf: NetConf): VxlanConf {
   };
 }
 
-function readNodeSubnet(vc: VxlanConf): SubnetEnv | undefined {
+async function readNodeSubnet(vc: VxlanConf): Promise<SubnetEnv | undefined> {
   try {
-    return readSubnetEnv(vc.subnetFile);
+    return await readSubnetEnvFile(vc.subnetFile);
   } catch (err) {
     throw new CniError(
       ErrorCode.TryAgainLater,
@@ -115,18 +121,18 @@ function legacyDelegateName(key: AttachmentKey): string | undefined {
 
 const delegateFile = (vc: VxlanConf, key: AttachmentKey) => join(delegatesDir(vc), delegateName(key));
 
-/** Off the event loop where it costs (the fsyncs): the agent serves other requests meanwhile. */
+// Off the event loop: the agent serves other requests meanwhile.
 async function saveDelegate(vc: VxlanConf, args: AttachmentArgs, conf: NetConf): Promise<void> {
-  makeDirectorySync(delegatesDir(vc));
-  removeOrphanedTemps(delegatesDir(vc));
+  await makeDirectory(delegatesDir(vc));
+  await removeOrphanedTempsAsync(delegatesDir(vc));
   await writeFileAtomic(delegateFile(vc, args), JSON.stringify(conf));
 }
 
-function loadDelegate(vc: VxlanConf, args: AttachmentArgs): NetConf | undefined {
+async function loadDelegate(vc: VxlanConf, args: AttachmentArgs): Promise<NetConf | undefined> {
   for (const name of [delegateName(args), legacyDelegateName(args)]) {
     if (name === undefined) continue;
     try {
-      return JSON.parse(readFileSync(join(delegatesDir(vc), name), 'utf8')) as NetConf;
+      return JSON.parse(await readFile(join(delegatesDir(vc), name), 'utf8')) as NetConf;
     } catch {
       // missing or unreadable: try the next name, else there is no saved config
     }
@@ -144,9 +150,9 @@ function delegateNetworkOf(path: string): string | undefined {
   }
 }
 
-function removeDelegate(vc: VxlanConf, args: AttachmentArgs): void {
+async function removeDelegate(vc: VxlanConf, args: AttachmentArgs): Promise<void> {
   for (const name of [delegateName(args), legacyDelegateName(args)]) {
-    if (name !== undefined) rmSync(join(delegatesDir(vc), name), { force: true });
+    if (name !== undefined) await rm(join(delegatesDir(vc), name), { force: true });
   }
 }
 
@@ -160,21 +166,21 @@ export const tsnetVxlan: CniPlugin = {
     'tsnet-vxlan: pods on the tsnet VXLAN overlay (node subnet from tsnet-agent, bridge + IPAM in-process)',
   async add(args) {
     const vc = vxlanConfOf(args.config);
-    const env = readNodeSubnet(vc);
+    const env = await readNodeSubnet(vc);
     if (!env) throw notReady(vc, ErrorCode.TryAgainLater);
     const conf = bridgeConfFor(args.config, vc, env);
     await saveDelegate(vc, args, conf);
     try {
       return await tsnetBridge.add(asBridgeArgs(args, conf));
     } catch (err) {
-      removeDelegate(vc, args);
+      await removeDelegate(vc, args);
       throw err;
     }
   },
   async del(args) {
     const vc = vxlanConfOf(args.config);
-    const saved = loadDelegate(vc, args);
-    const env = saved ? undefined : readNodeSubnet(vc);
+    const saved = await loadDelegate(vc, args);
+    const env = saved ? undefined : await readNodeSubnet(vc);
     const conf = saved
       ? { ...saved, prevResult: args.config.prevResult }
       : env
@@ -182,11 +188,11 @@ export const tsnetVxlan: CniPlugin = {
         : undefined;
     // No saved config and no subnet.env: this attachment was never made here; nothing to release.
     if (conf) await tsnetBridge.del(asBridgeArgs(args, conf));
-    removeDelegate(vc, args);
+    await removeDelegate(vc, args);
   },
   async check(args) {
     const vc = vxlanConfOf(args.config);
-    const saved = loadDelegate(vc, args);
+    const saved = await loadDelegate(vc, args);
     if (!saved)
       throw new CniError(
         ErrorCode.UnknownContainer,
@@ -196,13 +202,13 @@ export const tsnetVxlan: CniPlugin = {
   },
   async status(args) {
     const vc = vxlanConfOf(args.config);
-    const env = readNodeSubnet(vc);
+    const env = await readNodeSubnet(vc);
     if (!env) throw notReady(vc, ErrorCode.PluginNotAvailable);
     await tsnetBridge.status?.(asBridgeArgs(args, bridgeConfFor(args.config, vc, env)));
   },
   async gc(args: GcArgs) {
     const vc = vxlanConfOf(args.config);
-    const env = readNodeSubnet(vc);
+    const env = await readNodeSubnet(vc);
     if (env) await tsnetBridge.gc?.(asBridgeArgs(args, bridgeConfFor(args.config, vc, env)));
     const valid = new Set(
       args.validAttachments.flatMap((a) => {
