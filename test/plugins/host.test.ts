@@ -2,7 +2,7 @@
 // host: ADD reports that namespace's interfaces and addresses and changes nothing; a container namespace of
 // its own is refused.
 import test from 'ava';
-import { ip, ipJson, type TestNetns, withNetnses } from '../helpers/netns.ts';
+import { ip, ipJson, nsexec, type TestNetns, withNetnses } from '../helpers/netns.ts';
 import { runPlugin, runPluginOk } from '../helpers/plugin.ts';
 
 const conf = { cniVersion: '1.1.0', name: 'host-net', type: 'tsnet-host' };
@@ -15,6 +15,13 @@ interface IpAddr {
 
 /** A node with one uplink (198.18.20.2/24, default route via .1) and a second link with IPv4 and IPv6. */
 function buildNode(node: TestNetns): void {
+  // No IPv6 duplicate address detection in this namespace: its end (link-local addresses leaving "tentative",
+  // their local routes appearing) would change the node between the two snapshots on its own.
+  nsexec(node.path, 'sysctl', [
+    '-qw',
+    'net.ipv6.conf.default.accept_dad=0',
+    'net.ipv6.conf.all.accept_dad=0',
+  ]);
   ip(node.path, 'link', 'add', 'uplink0', 'type', 'veth', 'peer', 'name', 'uplink0p');
   ip(node.path, 'link', 'add', 'side0', 'type', 'veth', 'peer', 'name', 'side0p');
   for (const l of ['uplink0', 'uplink0p', 'side0', 'side0p']) ip(node.path, 'link', 'set', l, 'up');
