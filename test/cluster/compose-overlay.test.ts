@@ -1,12 +1,13 @@
 // A compose project across two nodes on an `overlay` network, end to end: one compose file, the same project
-// name, `compose up -d front` through node0's agent and `compose up -d back` through node1's. Each node creates
-// the project network on its own; as in Docker's cluster scope they are one network by name, so each service
-// resolves the other's service name, its container name and its `networks.<net>.aliases` to that container's
-// overlay address, and HTTP flows both ways across the overlay (busybox httpd and nc). A container on another
-// network (tsnet) does not see the project's names. `compose down` on each node removes that node's
-// container and network, the names stop resolving on every node, and nothing is left: no container, network,
-// conflist, address record or veth. Busybox nslookup (inside a container, or against a node's DNS from the
-// node's namespace), `ip` and the agents' files are the oracles.
+// name, `compose up -d --no-deps front` through node0's agent and `compose up -d --no-deps back` through
+// node1's (front depends on back: --no-deps keeps back off node0). Each node creates the project network on
+// its own; as in Docker's cluster scope they are one network by name, so each service resolves the other's
+// service name, its container name and its `networks.<net>.aliases` to that container's overlay address, and
+// HTTP flows both ways across the overlay (busybox httpd and nc). A container on another network (tsnet) does
+// not see the project's names. `compose down` on each node removes that node's container and network, the
+// names stop resolving on every node, and nothing is left: no container, network, conflist, address record
+// or veth. Busybox nslookup (inside a container, or against a node's DNS from the node's namespace), `ip` and
+// the agents' files are the oracles.
 import { readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,18 +27,22 @@ const ALIASES: Record<Service, string[]> = { front: ['frontdoor'], back: ['backe
 const httpd = (service: Service) =>
   `["/bin/busybox", "sh", "-c", "trap 'exit 0' TERM; /bin/busybox mkdir -p /www && echo hello from ${service} > /www/index.html && /bin/busybox httpd -f -p 80 -h /www & wait"]`;
 
+// front depends on back, which runs on the other node: `up --no-deps front` leaves it to that node
 const COMPOSE_FILE = `
 services:
-${(Object.keys(PLACEMENT) as Service[])
-  .map(
-    (s) => `  ${s}:
+  front:
     image: ${IMAGE}
-    command: ${httpd(s)}
+    command: ${httpd('front')}
+    depends_on: [back]
     networks:
       appnet:
-        aliases: [${ALIASES[s].join(', ')}]`,
-  )
-  .join('\n')}
+        aliases: [${ALIASES.front.join(', ')}]
+  back:
+    image: ${IMAGE}
+    command: ${httpd('back')}
+    networks:
+      appnet:
+        aliases: [${ALIASES.back.join(', ')}]
 networks:
   appnet:
     driver: overlay
@@ -138,7 +143,7 @@ e2e('compose up on two nodes: one overlay network by name, each service on its n
   t.timeout(180_000);
   await Promise.all(
     (Object.entries(PLACEMENT) as [Service, number][]).map(async ([service, node]) => {
-      const r = await compose(node, 'up', '-d', service);
+      const r = await compose(node, 'up', '-d', '--no-deps', service);
       t.is(r.code, 0, `node${node}: compose up ${service}: ${r.stderr}`);
       t.regex(r.stderr, new RegExp(`Network ${NETWORK}\\s+Created`), r.stderr);
       t.regex(r.stderr, new RegExp(`Container ${containerOf(service)}\\s+Started`), r.stderr);
