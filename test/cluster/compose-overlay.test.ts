@@ -14,7 +14,14 @@ import { join } from 'node:path';
 import test from 'ava';
 import { ipJson, nsRun, pollUntil } from '../../pkg/cluster/index.ts';
 import { whyContainersCannotRun } from '../helpers/container.ts';
-import { type DnsWorld, IMAGE, type Lookup, parseNslookup, startDnsWorld } from './dns-world.ts';
+import {
+  type DnsWorld,
+  IMAGE,
+  type Lookup,
+  parseNslookup,
+  registryEntries,
+  startDnsWorld,
+} from './dns-world.ts';
 
 const PROJECT = 'xov';
 const NETWORK = `${PROJECT}_appnet`;
@@ -182,6 +189,41 @@ e2e('compose up on two nodes: one overlay network by name, each service on its n
   }
 });
 
+/** The project's entries in the discovery registry: container, node, and its endpoint on the project network. */
+async function projectEntries(): Promise<{ name: string; node: string; scope?: string; ip?: string }[]> {
+  return (await registryEntries(w().cluster))
+    .filter((e) => e.labels['com.docker.compose.project'] === PROJECT)
+    .map((e) => {
+      const ep = e.endpoints.find((x) => x.network === NETWORK);
+      return {
+        name: e.name,
+        node: e.node,
+        ...(ep?.scope && { scope: ep.scope }),
+        ...(ep?.ipv4 && { ip: ep.ipv4 }),
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+e2e('the registry holds both services, each on its node, on one cluster-scoped network', async (t) => {
+  t.timeout(60_000);
+  const expected = (['back', 'front'] as Service[]).map((s) => ({
+    name: containerOf(s),
+    node: `node${PLACEMENT[s]}`,
+    scope: 'cluster',
+    ip: addressOf.get(s),
+  }));
+  const found = await pollUntil(
+    'both project containers in etcd',
+    async () => {
+      const entries = await projectEntries();
+      return entries.length === expected.length ? entries : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 500 },
+  );
+  t.deepEqual(found, expected);
+});
+
 e2e('each service resolves the other (service name, container name, aliases) across the nodes', async (t) => {
   t.timeout(120_000);
   for (const [service, node] of Object.entries(PLACEMENT) as [Service, number][]) {
@@ -290,6 +332,7 @@ e2e(
       t.deepEqual(records, [], `node${node}: address records of ${NETWORK} left`);
       t.deepEqual(await veths(node), vethsBefore.get(node), `node${node}: veths`);
     }
+    t.deepEqual(await projectEntries(), [], 'project entries left in etcd');
     // removing the project network left the overlay it shared with tsnet working
     const ping = await w().ctl(
       0,
