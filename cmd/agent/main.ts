@@ -214,8 +214,8 @@ function agentServices(opts: AgentOptions): Service[] {
           discovery,
           dns,
           events: api.events,
-          // the built-in overlay spans the nodes; bridges and user networks are each node's own
-          isClusterNetwork: (network) => network === 'tsnet',
+          // overlay networks (tsnet, user -d overlay) span the nodes; bridges and macvlans are each node's own
+          isClusterNetwork: (network) => networks?.store.scopeOf(network) === 'cluster',
         })
       : undefined;
   return [

@@ -77,6 +77,11 @@ export type UpStep =
 export interface UpOptions {
   /** `up web`: these services and what they depend on; default all */
   readonly services?: readonly string[];
+  /**
+   * `up --no-deps web`: the named services alone, their dependencies neither created nor waited for (they
+   * may run elsewhere: on another node, on the project's overlay network)
+   */
+  readonly noDeps?: boolean;
   readonly removeOrphans?: boolean;
   readonly forceRecreate?: boolean;
   readonly noRecreate?: boolean;
@@ -95,7 +100,7 @@ const RUNNING = new Set(['running', 'restarting', 'paused']);
 
 export function planUp(project: ComposeProject, existing: ExistingResources, opts: UpOptions = {}): UpPlan {
   const order = dependencyOrder(project.services);
-  const selected = selectServices(project, opts.services);
+  const selected = selectServices(project, opts.services, opts.noDeps === true);
   const warnings: string[] = [];
   const steps: UpStep[] = [];
   const ours = projectContainers(project.name, existing.containers);
@@ -160,7 +165,7 @@ export function planUp(project: ComposeProject, existing: ExistingResources, opt
     if (!selected.has(name)) continue;
     const service = project.services[name] as ServiceConfig;
     for (const [dep, d] of Object.entries(service.depends_on)) {
-      if (d.condition !== 'service_started' && dep in project.services) {
+      if (d.condition !== 'service_started' && selected.has(dep)) {
         steps.push({ kind: 'wait', service: dep, condition: d.condition, dependent: name });
       }
     }
@@ -278,8 +283,12 @@ export function dependencyOrder(services: ComposeProject['services']): string[] 
   return order;
 }
 
-/** The named services and, transitively, what they depend on. */
-function selectServices(project: ComposeProject, wanted: readonly string[] | undefined): Set<string> {
+/** The named services and, transitively unless `noDeps`, what they depend on. */
+function selectServices(
+  project: ComposeProject,
+  wanted: readonly string[] | undefined,
+  noDeps: boolean,
+): Set<string> {
   if (!wanted || wanted.length === 0) return new Set(Object.keys(project.services));
   const out = new Set<string>();
   const add = (name: string): void => {
@@ -287,6 +296,7 @@ function selectServices(project: ComposeProject, wanted: readonly string[] | und
     const s = project.services[name];
     if (!s) throw new PlanError(`no such service: ${name}`);
     out.add(name);
+    if (noDeps) return;
     for (const dep of Object.keys(s.depends_on)) if (dep in project.services) add(dep);
   };
   for (const w of wanted) add(w);

@@ -2,7 +2,7 @@
 // link, so a name is taken once), plus the built-ins Docker users expect: bridge (the default, on tsnet0),
 // host, none, and tsnet (the cluster overlay) while the node is in a cluster (subnet.env exists).
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_BRIDGE } from '../bridge/config.ts';
@@ -196,6 +196,24 @@ export class NetworkStore {
       if (network) found.push(network);
     }
     return [...out, ...found.sort((a, b) => a.name.localeCompare(b.name))];
+  }
+
+  /**
+   * Docker's scope of the network named `name`, read synchronously (discovery asks on every container event):
+   * cluster for the overlay driver — tsnet and each user `-d overlay` network, which nodes create on their
+   * own and which is one network across them by name —, local for the rest and for a name without a conflist.
+   */
+  scopeOf(name: string): Network['scope'] {
+    if (name === CLUSTER_NETWORK) return 'cluster';
+    let file: string;
+    let bytes: Buffer;
+    try {
+      file = this.fileOf(name);
+      bytes = readFileSync(file);
+    } catch {
+      return 'local';
+    }
+    return this.fromBytes(bytes, file)?.scope ?? 'local';
   }
 
   /** By full ID, then exact name, then unique ID prefix (Docker's order). */

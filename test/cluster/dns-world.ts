@@ -11,9 +11,11 @@ import {
   type Cluster,
   type CtlResult,
   ETCD_PREFIX,
+  run,
   startCluster,
   tsnetctl,
 } from '../../pkg/cluster/index.ts';
+import { type ContainerEntry, containersPrefix, decodeEntry } from '../../pkg/discovery/entry.ts';
 import { type DnsResponder, startDnsResponder } from '../helpers/dns-responder.ts';
 import { writeBusyboxLayout } from '../helpers/registry.ts';
 
@@ -173,4 +175,19 @@ export async function startDnsWorld(options: DnsWorldOptions = {}): Promise<DnsW
     await teardown().catch(() => undefined);
     throw err;
   }
+}
+
+/** The cluster's discovery registry as etcd holds it, read with etcdctl (not the agents' view), decoded. */
+export async function registryEntries(cluster: Cluster): Promise<ContainerEntry[]> {
+  const out = await run('etcdctl', [
+    `--endpoints=${cluster.etcdEndpoint}`,
+    'get',
+    '--prefix',
+    containersPrefix(ETCD_PREFIX),
+    '-w',
+    'json',
+  ]);
+  const text = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+  const { kvs = [] } = JSON.parse(out) as { kvs?: { key: string; value: string }[] };
+  return kvs.map((kv) => decodeEntry(ETCD_PREFIX, text(kv.key), text(kv.value)));
 }

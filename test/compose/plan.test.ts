@@ -170,6 +170,23 @@ test('up SERVICE takes its dependencies along and nothing else', (t) => {
   });
 });
 
+test('up --no-deps SERVICE: that service alone, its dependencies neither created nor waited for', (t) => {
+  const plan = planUp(projectFromYaml(APP), EMPTY, { services: ['api'], noDeps: true });
+  t.deepEqual(summary(plan.steps), [
+    'create-network app_default',
+    'create-volume app_data',
+    'create app-api-1',
+  ]);
+  // a dependency running here anyway is left alone (no wait, no keep)
+  const world = apply(EMPTY, planUp(projectFromYaml(APP), EMPTY).steps);
+  t.deepEqual(summary(planUp(projectFromYaml(APP), world, { services: ['web'], noDeps: true }).steps), [
+    'keep app-web-1',
+  ]);
+  t.throws(() => planUp(projectFromYaml(APP), EMPTY, { services: ['nope'], noDeps: true }), {
+    message: 'no such service: nope',
+  });
+});
+
 test('orphans are reported, and removed with --remove-orphans', (t) => {
   const p = projectFromYaml(APP);
   const world = apply(EMPTY, planUp(p, EMPTY).steps);

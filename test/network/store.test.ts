@@ -198,3 +198,24 @@ test('concurrent creates never share a subnet: defaults differ, the same explici
     t.deepEqual(same.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
   });
 });
+
+test('scopeOf: overlay networks (tsnet and user -d overlay) are cluster-scoped, the rest and unknown names local', async (t) => {
+  await withStore(async (store, dir) => {
+    mkdirSync(join(dir, 'run'));
+    writeFileSync(
+      join(dir, 'run', 'subnet.env'),
+      'TSNET_NETWORK=10.244.0.0/16\nTSNET_SUBNET=10.244.3.1/24\nTSNET_MTU=1450\nTSNET_IPMASQ=true\n',
+    );
+    await store.create(req('app_net', { driver: 'overlay' }));
+    await store.create(req('local_net'));
+    t.is(store.scopeOf('app_net'), 'cluster');
+    t.is(store.scopeOf('tsnet'), 'cluster');
+    t.is(store.scopeOf('local_net'), 'local');
+    t.is(store.scopeOf('bridge'), 'local');
+    t.is(store.scopeOf('host'), 'local');
+    t.is(store.scopeOf('nosuch'), 'local');
+    t.is(store.scopeOf('../etc'), 'local');
+    // what list() says agrees
+    for (const n of await store.list()) t.is(store.scopeOf(n.name), n.scope, n.name);
+  });
+});

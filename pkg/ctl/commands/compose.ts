@@ -108,6 +108,7 @@ export function composeCommand(ctx: CliContext): Command {
       .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
       .option('--force-recreate', 'Recreate containers even if their configuration has not changed')
       .option('--no-recreate', 'If containers already exist, do not recreate them')
+      .option('--no-deps', "Don't start linked services")
       .action(
         async (
           services: string[],
@@ -117,6 +118,7 @@ export function composeCommand(ctx: CliContext): Command {
             removeOrphans?: boolean;
             forceRecreate?: boolean;
             recreate: boolean;
+            deps: boolean;
           },
         ) => {
           const { project } = load();
@@ -135,6 +137,7 @@ export function composeCommand(ctx: CliContext): Command {
             removeOrphans: o.removeOrphans === true,
             forceRecreate: o.forceRecreate === true,
             noRecreate: !o.recreate,
+            noDeps: !o.deps,
             images,
           });
           warn(plan.warnings);
