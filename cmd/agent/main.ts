@@ -55,7 +55,7 @@ const USAGE = `usage:
       [--lease-ttl SECONDS] [--http HOST:PORT|''] [--vxlan-name NAME] [--reconcile-interval SECONDS]
       [--leave] [--no-masquerade] [--run-dir DIR] [--cni-socket PATH|''] [--api-socket PATH|'']
       [--insecure-registry HOST[:PORT]]... [--cni-conf-dir DIR] [--cni-bin-dir DIR] [--runtime PATH]
-      [--resolv-conf PATH]
+      [--resolv-conf PATH] [--log-level debug|info|warn|error|fatal]
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
       [--vni N] [--port N] [--force] [store flags]
   tsnet-agent leave --public-ip IP [store flags]
@@ -79,6 +79,7 @@ const RUN_FLAGS = {
   'cni-bin-dir': { type: 'string' },
   runtime: { type: 'string' },
   'resolv-conf': { type: 'string' },
+  'log-level': { type: 'string' },
 } as const;
 
 const INIT_NETWORK_FLAGS = {
@@ -293,7 +294,7 @@ function oneLine(message: string): string {
 
 async function run(flags: Flags): Promise<void> {
   const opts = agentOptions(flags);
-  const log = pino({ base: { node: opts.nodeName } });
+  const log = pino({ base: { node: opts.nodeName }, level: opts.logLevel });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

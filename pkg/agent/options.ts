@@ -51,6 +51,18 @@ export interface AgentOptions {
   readonly runtime: string;
   /** The resolv.conf whose nameservers the cluster DNS forwards other names to (kubelet's --resolv-conf). */
   readonly resolvConf: string;
+  /** The least severe log records written (dockerd's --log-level). */
+  readonly logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function logLevelFlag(flags: Flags): LogLevel {
+  const value = str(flags, 'log-level') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(value))
+    throw new UsageError(`--log-level ${JSON.stringify(value)}: one of ${LOG_LEVELS.join(', ')}`);
+  return value as LogLevel;
 }
 
 export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
@@ -96,6 +108,7 @@ export function agentOptions(flags: Flags): AgentOptions {
     cniBinDir: resolve(statePath(flags, 'cni-bin-dir', DEFAULT_CNI_BIN_DIR)),
     runtime: runtimeFlag(flags),
     resolvConf: resolve(str(flags, 'resolv-conf') ?? '/etc/resolv.conf'),
+    logLevel: logLevelFlag(flags),
   };
 }
 

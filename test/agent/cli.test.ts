@@ -80,6 +80,12 @@ test('run --http with a bad address or port is a usage error at parse time, noth
       2,
       /--lease-ttl "0": expected an integer of at least 1/,
     );
+    assertOneLine(
+      t,
+      await agent([...runFlags(dir), '--log-level', 'verbose']),
+      2,
+      /--log-level "verbose": one of debug, info, warn, error, fatal/,
+    );
     t.false(existsSync(join(dir, 'data')), 'no data dir created');
   });
 });

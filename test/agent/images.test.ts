@@ -148,3 +148,12 @@ test('tsnet-agent run refuses a malformed --insecure-registry at parse time', as
     t.false(existsSync(join(dir, 'data')));
   });
 });
+
+test('--log-level takes dockerd-style levels, info by default', (t) => {
+  t.is(agentOptions({}).logLevel, 'info');
+  t.is(agentOptions({ 'log-level': 'debug' } as never).logLevel, 'debug');
+  t.throws(() => agentOptions({ 'log-level': 'trace' } as never), {
+    instanceOf: UsageError,
+    message: /--log-level "trace": one of debug, info, warn, error, fatal/,
+  });
+});

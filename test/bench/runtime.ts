@@ -8,7 +8,16 @@
 //   npm run bench:runtime [-- --runs 15 --only tsnet]
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -42,6 +51,8 @@ interface Runtime {
   daemonPids(): number[];
   /** name of the per-container monitor process (conmon, containerd-shim) */
   readonly monitor: string;
+  /** tsnet: where its starts spent their time (p50 ms per phase, from the agent's debug log) */
+  startPhases?(): string;
   stop(): Promise<void>;
 }
 
@@ -132,15 +143,37 @@ async function measure(rt: Runtime): Promise<Figures> {
   return { runRm, runDetachRemove, exec, parallel, ps, daemonRssMiB, monitorRssMiB };
 }
 
+/** p50 of each phase over the agent's 'container started' log records. */
+function startPhasesOf(log: string): string {
+  const byPhase = new Map<string, number[]>();
+  let starts = 0;
+  for (const line of log.split('\n')) {
+    if (!line.includes('"container started"')) continue;
+    const phases = (JSON.parse(line) as { phasesMs?: Record<string, number> }).phasesMs ?? {};
+    starts++;
+    for (const [phase, ms] of Object.entries(phases)) byPhase.set(phase, [...(byPhase.get(phase) ?? []), ms]);
+  }
+  const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? Number.NaN;
+  const parts = [...byPhase].map(([phase, xs]) => `${phase} ${p50(xs).toFixed(1)}`);
+  return `tsnet start phases, p50 ms over ${starts} starts: ${parts.join(', ')}`;
+}
+
 async function startTsnet(work: string, netns: string, archive: string): Promise<Runtime> {
   const dataDir = join(work, 'tsnet-data');
   const runDir = join(work, 'r');
   const [cmd = '', ...prefix] = agentCommand();
-  const child: ChildProcess = spawn(
-    'nsenter',
-    [`--net=${netns}`, cmd, ...prefix, 'run', '--data-dir', dataDir, '--run-dir', runDir, '--http', ''],
-    { cwd: REPO_ROOT, stdio: 'ignore' },
-  );
+  const logPath = join(work, 'tsnet-agent.log');
+  const logFd = openSync(logPath, 'w');
+  // biome-ignore format: one flag and its value per line
+  const flags = [
+    'run', '--data-dir', dataDir, '--run-dir', runDir, '--http', '',
+    '--log-level', 'debug', // for its 'container started' records and their phases
+  ];
+  const child: ChildProcess = spawn('nsenter', [`--net=${netns}`, cmd, ...prefix, ...flags], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', logFd, 'ignore'],
+  });
+  closeSync(logFd);
   const ctl = join(REPO_ROOT, 'dist/bin/tsnetctl');
   if (!existsSync(ctl)) throw new Error(`${ctl} missing: npm run build`);
   const rt: Runtime = {
@@ -157,6 +190,7 @@ async function startTsnet(work: string, netns: string, archive: string): Promise
     runFlags: [],
     removeFlags: [],
     monitor: 'conmon',
+    startPhases: () => startPhasesOf(readFileSync(logPath, 'utf8')),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -268,6 +302,7 @@ async function main(): Promise<void> {
   const netnsNames: string[] = [];
   const runtimes: Runtime[] = [];
   const results: [string, Figures][] = [];
+  const phaseLines: string[] = [];
   try {
     const layout = await writeBusyboxLayout(join(work, 'layout'), 'latest', ['linux/amd64']);
     const archive = join(work, 'busybox.tar');
@@ -289,6 +324,8 @@ async function main(): Promise<void> {
       }
       runtimes.push(rt);
       results.push([name, await measure(rt)]);
+      const phases = rt.startPhases?.();
+      if (phases) phaseLines.push(phases);
       await rt.stop();
       runtimes.splice(runtimes.indexOf(rt), 1);
     }
@@ -308,6 +345,7 @@ async function main(): Promise<void> {
     const width = rows[0]?.map((_, c) => Math.max(...rows.map((r) => r[c]?.length ?? 0))) ?? [];
     console.log(`bench:runtime: busybox, ${RUNS} runs per p50 (after one warm-up)`);
     for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(width[c] ?? 0)).join('  '));
+    for (const line of phaseLines) console.log(line);
   } finally {
     for (const rt of runtimes) await rt.stop().catch(() => undefined);
     for (const ns of netnsNames) {
