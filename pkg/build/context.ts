@@ -313,7 +313,7 @@ async function readHead(path: string, size: number): Promise<Buffer> {
 }
 
 /** A ustar/GNU header: the magic at 257 and a header checksum that adds up. */
-function isTarHeader(block: Buffer): boolean {
+export function isTarHeader(block: Buffer): boolean {
   if (block.length < 512) return false;
   const magic = block.subarray(257, 262).toString('latin1');
   if (magic !== 'ustar') return false;

@@ -15,7 +15,12 @@ export type BuildSource =
   /** `dockerfile`: a path on this host (default CONTEXT/Dockerfile) */
   | { readonly kind: 'directory'; readonly dir: string; readonly dockerfile?: string }
   /** `dockerfile`: a path inside the tar (default Dockerfile) */
-  | { readonly kind: 'tar'; readonly tar: Readable; readonly dockerfile?: string };
+  | { readonly kind: 'tar'; readonly tar: Readable; readonly dockerfile?: string }
+  /** The Dockerfile's text given (`-f -`, or `-` with a Dockerfile on stdin), the context a directory or a tar */
+  | ({ readonly dockerfileText: string } & (
+      | { readonly kind: 'directory'; readonly dir: string }
+      | { readonly kind: 'tar'; readonly tar: Readable }
+    ));
 
 export interface BuildSettings {
   readonly tags: readonly string[];
@@ -43,9 +48,10 @@ export async function buildImage(
   settings: BuildSettings,
   onLine: (line: string) => void,
 ): Promise<string> {
-  let dockerfile = source.dockerfile ?? 'Dockerfile';
+  let dockerfile = ('dockerfile' in source && source.dockerfile) || 'Dockerfile';
   let dockerfileContent = '';
-  if (source.kind === 'directory') {
+  if ('dockerfileText' in source) dockerfileContent = source.dockerfileText;
+  else if (source.kind === 'directory') {
     const path = source.dockerfile ?? join(source.dir, 'Dockerfile');
     dockerfileContent = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
       throw new Error(
