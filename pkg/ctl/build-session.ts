@@ -1,5 +1,6 @@
 // One image build through the agent, as `tsnetctl build` and `compose build` run it: the context (a directory,
-// tarred as it is: the agent applies .dockerignore, once; or a tar from stdin) streamed after the options,
+// tarred without what .dockerignore excludes, as Docker's CLI sends it, the agent applying it again; or a tar
+// from stdin) streamed after the options,
 // the Dockerfile read here when the context is a directory (so `-f` may point outside it), and the agent's
 // output handed over line by line. A failed build rejects with the builder's message (Docker's words for a
 // failed RUN) and, for a RUN, its exit code.
@@ -9,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { type AgentClient, callError } from '../api/client.ts';
 import type { BuildMessage__Output } from '../api/generated/tsnet/v1/BuildMessage.ts';
 import { packTree } from '../archive/tree.ts';
+import { BuildContext } from '../build/context.ts';
 import { sendChunks } from './api.ts';
 
 export type BuildSource =
@@ -39,6 +41,12 @@ export class BuildFailedError extends Error {
     super(message);
     this.name = 'BuildFailedError';
   }
+}
+
+/** A context directory as the tar sent to the agent: what `.dockerignore` excludes stays here. */
+export async function contextTar(dir: string): Promise<Readable> {
+  const context = await BuildContext.open(dir);
+  return packTree(context.root, '', { select: (name, st) => context.sends(name, st.isDirectory()) });
 }
 
 /** Runs the build; resolves with the image ID. */
@@ -72,7 +80,7 @@ export async function buildImage(
       pull: settings.pull,
     },
   });
-  const context = source.kind === 'directory' ? packTree(source.dir, '') : source.tar;
+  const context = source.kind === 'directory' ? await contextTar(source.dir) : source.tar;
   // A local read error (the context) is the cause: the call is cancelled and its own error is not shown.
   let uploadError: unknown;
   const upload = sendChunks(context, call, (data) => ({ data })).catch((err: unknown) => {
