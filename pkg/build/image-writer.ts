@@ -112,7 +112,12 @@ export async function storeImage(
     size: manifestBytes.length,
   };
   await writeBlob(content, { ref: `image-${manifest.digest}`, expected: manifest.digest }, manifestBytes);
-  for (const name of names) await catalog.name({ name, target: manifest, manifest, platform });
+  for (const name of names) {
+    // a fully cached rebuild names the image it named before: nothing to write
+    const current = await catalog.stores.images.get(name);
+    if (current?.target.digest === manifest.digest && current.manifest.digest === manifest.digest) continue;
+    await catalog.name({ name, target: manifest, manifest, platform });
+  }
   if (names.length === 0)
     await catalog.name({
       name: `${UNTAGGED_REPOSITORY}@${manifest.digest}`,
