@@ -2,7 +2,8 @@
 // mount points and staged layers under D/tmp, base images pulled as `tsnetctl pull` would), each RUN a
 // container of the engine on the default bridge network; and commits of the engine's containers. A commit
 // stores and names under the catalog's shared lock, as a pull does; a build does not hold it throughout
-// (its pulls and RUN containers take it themselves, and a nested shared hold could wait behind a removal).
+// (its pulls and RUN containers take it themselves, and a nested shared hold could wait behind a removal):
+// a catalog lease keeps what it uses instead (see Builder).
 import { join } from 'node:path';
 import type { ImageBuilder, ImageBuildRequest, ImageCommitRequest } from '../api/images-build.ts';
 import { Builder } from '../build/builder.ts';

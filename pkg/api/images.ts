@@ -12,6 +12,7 @@ import {
   ImageConflictError,
   ImageNotFoundError,
   isDigestName,
+  isUntaggedName,
   type LocalImage,
 } from '../image/catalog.ts';
 import { ManifestError } from '../image/manifest.ts';
@@ -478,7 +479,8 @@ async function removeImage(
     const untag = async (names: readonly string[]) => {
       for (const n of names) {
         if (await images.delete(n)) {
-          untagged.push(familiarString(parseImageReference(n)));
+          // the keep-alive name of an unnamed image is no tag: Docker prints only its deletion
+          if (!isUntaggedName(n)) untagged.push(familiarString(parseImageReference(n)));
           deps.events.publish('image', 'untag', image.id, { name: image.id });
         }
       }

@@ -15,6 +15,11 @@ export interface PackTreeOptions {
    * (a mount point that belongs to someone else).
    */
   readonly descend?: (hostPath: string, st: Stats) => boolean;
+  /**
+   * Called for every entry below the top with its name in the tar: `skip` leaves it out (a directory with its
+   * content), `content` leaves out a directory's own entry but not what is below it; default `keep`.
+   */
+  readonly select?: (name: string, st: Stats) => 'keep' | 'skip' | 'content';
 }
 
 /**
@@ -53,6 +58,8 @@ class TreeWriter {
       return undefined;
     });
     if (st === undefined) return;
+    const choice = top ? 'keep' : (this.options.select?.(name, st) ?? 'keep');
+    if (choice === 'skip' || (choice === 'content' && !st.isDirectory())) return;
     const header: EntryHeader = {
       name,
       mode: st.mode & 0o7777,
@@ -61,7 +68,8 @@ class TreeWriter {
       mtime: st.mtime,
     };
     if (st.isDirectory()) {
-      if (name !== '') await this.#entry({ ...header, name: `${name}/`, type: 'directory' });
+      if (name !== '' && choice === 'keep')
+        await this.#entry({ ...header, name: `${name}/`, type: 'directory' });
       if (!top && this.options.descend && !this.options.descend(hostPath, st)) return;
       for (const child of (await readdir(hostPath)).sort()) {
         await this.add(join(hostPath, child), name === '' ? child : `${name}/${child}`, false);

@@ -3,12 +3,16 @@
 // layer (writeLayer of the snapshot's upper dir) in the content store, each metadata step changes the
 // StageConfig, and the target stage is committed as an image under the -t names. Steps found in the build
 // cache are not run ("CACHED"). A failing step removes its snapshot and mount: nothing is left behind.
+// What the build uses before the final image names it (the base image, cached and new layers) is held by a
+// catalog lease, so a concurrent rmi or image prune cannot collect it midway; each look at whether content is
+// there, and each unpack, runs under the catalog's shared lock (never around a pull or a RUN, which take it
+// themselves: a nested shared hold could wait behind a queued removal).
 import { chmod, cp, lchown, lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { type Digest, digestOf } from '../content/digest.ts';
-import type { ImageCatalog, LocalImage } from '../image/catalog.ts';
+import type { CatalogLease, ImageCatalog, LocalImage } from '../image/catalog.ts';
 import { DOCKER_CONFIG, DOCKER_MANIFEST } from '../registry/mediatypes.ts';
-import { chainIds } from '../snapshot/chain.ts';
+import { chainIds, unpackLayers } from '../snapshot/chain.ts';
 import { isMounted, mountAll, unmount } from '../snapshot/mount.ts';
 import { temporaryKey } from '../snapshot/overlay.ts';
 import { BuildCache, type CacheEntry, cacheKey } from './cache.ts';
@@ -109,7 +113,16 @@ interface StepOutput {
   finish(chainId: string | undefined): Promise<void>;
 }
 
-/** The stage so far as an image the engine can run (not named; its layers are committed snapshots). */
+/** An image's layers as the builder keeps them (blob and diffID side by side). */
+function layersOf(image: LocalImage): Layer[] {
+  return image.manifest.layers.map((l, i) => ({
+    mediaType: l.mediaType,
+    digest: l.digest,
+    size: l.size,
+    diffId: image.config.rootfs?.diff_ids?.[i] ?? '',
+  }));
+}
+
 /** The short ID Docker prints after each step: here a digest of the stage's layers and config so far. */
 function stepId(state: StageState): string {
   const digest = digestOf(
@@ -118,6 +131,7 @@ function stepId(state: StageState): string {
   return digest.slice('sha256:'.length, 'sha256:'.length + 12);
 }
 
+/** The stage so far as an image the engine can run (not named; its layers are committed snapshots). */
 function stageImage(state: StageState): LocalImage {
   const config = {
     config: {
@@ -148,6 +162,7 @@ function stageImage(state: StageState): LocalImage {
 export class Builder {
   readonly #cache: BuildCache;
   #context!: BuildContext;
+  #lease!: CatalogLease;
   constructor(
     private readonly deps: BuilderDeps,
     noCache = false,
@@ -156,8 +171,17 @@ export class Builder {
   }
 
   async build(opts: BuildOptions): Promise<BuildResult> {
-    const df = opts.dockerfile;
     this.#context = opts.context;
+    this.#lease = this.deps.catalog.lease();
+    try {
+      return await this.#build(opts);
+    } finally {
+      this.#lease.release();
+    }
+  }
+
+  async #build(opts: BuildOptions): Promise<BuildResult> {
+    const df = opts.dockerfile;
     const plan = planBuild(df, {
       ...(opts.buildArgs && { buildArgs: opts.buildArgs }),
       ...(opts.target !== undefined && { target: opts.target }),
@@ -203,21 +227,10 @@ export class Builder {
       };
     }
     const image = await this.#image(base.ref, opts.pull ?? false);
-    await this.#unpack(
-      image.manifest.layers.map((l, i) => ({
-        mediaType: l.mediaType,
-        digest: l.digest,
-        size: l.size,
-        diffId: image.config.rootfs?.diff_ids?.[i] ?? '',
-      })),
-    );
+    const layers = layersOf(image);
+    await this.#unpack(layers);
     return {
-      layers: image.manifest.layers.map((l, i) => ({
-        mediaType: l.mediaType,
-        digest: l.digest,
-        size: l.size,
-        diffId: image.config.rootfs?.diff_ids?.[i] ?? '',
-      })),
+      layers,
       config: new StageConfig(structuredClone(image.config.config ?? {}) as ImageRuntimeConfig),
       history: (image.config.history ?? []).map((h) => ({
         created: h.created ?? '',
@@ -227,23 +240,39 @@ export class Builder {
     };
   }
 
+  /** The image `ref` names (pulled when missing, or first with --pull), its content leased to the build. */
   async #image(ref: string, pull: boolean): Promise<LocalImage> {
+    const { catalog } = this.deps;
+    const found = () =>
+      catalog.lock.withShared(async () => {
+        const image = await catalog.find(ref);
+        this.#keep([image.manifest.config.digest], layersOf(image));
+        return image;
+      });
     if (pull) await this.deps.pull(ref);
     try {
-      return await this.deps.catalog.find(ref);
+      return await found();
     } catch {
       await this.deps.pull(ref);
-      return this.deps.catalog.find(ref);
+      return found();
     }
+  }
+
+  /** Leases blobs and the layers' chains to this build; call under the catalog's shared lock. */
+  #keep(blobs: readonly string[], layers: readonly Layer[]): void {
+    this.#lease.keepBlobs([...blobs, ...layers.map((l) => l.digest)]);
+    this.#lease.keepChains(chainIds(layers.map((l) => l.diffId)));
   }
 
   /** Every layer of the chain as a committed snapshot (a cached step's layer may not be unpacked yet). */
   async #unpack(layers: readonly Layer[]): Promise<string | undefined> {
-    const { unpackLayers } = await import('../snapshot/chain.ts');
     const { content, snapshots } = this.deps.catalog.stores;
-    return unpackLayers(
-      snapshots,
-      layers.map((l) => ({ diffId: l.diffId, open: () => content.reader(l.digest as Digest) })),
+    // Under the shared lock, as a pull unpacks: a removal's collection takes half-extracted snapshots away.
+    return this.deps.catalog.lock.withShared(() =>
+      unpackLayers(
+        snapshots,
+        layers.map((l) => ({ diffId: l.diffId, open: () => content.reader(l.digest as Digest) })),
+      ),
     );
   }
 
@@ -312,9 +341,16 @@ export class Builder {
     }
     const hit: CacheEntry | undefined = await this.#cache.lookup(key);
     if (hit) {
-      if (!hit.layer || (await this.deps.catalog.stores.content.info(hit.layer.digest as Digest))) {
+      const { layer } = hit;
+      const present =
+        !layer ||
+        (await this.deps.catalog.lock.withShared(async () => {
+          this.#keep([], [...state.layers, layer]);
+          return (await this.deps.catalog.stores.content.info(layer.digest as Digest)) !== undefined;
+        }));
+      if (present) {
         opts.progress(' ---> Using cache');
-        if (hit.layer) state.layers.push(hit.layer);
+        if (layer) state.layers.push(layer);
         state.history.push(hit.history);
         return;
       }
@@ -385,15 +421,7 @@ export class Builder {
     let layers: Layer[];
     if (ref.kind === 'stage') layers = built.get(ref.index)?.layers ?? [];
     else if (ref.kind === 'scratch') layers = [];
-    else {
-      const image = await this.#image(ref.ref, false);
-      layers = image.manifest.layers.map((l, i) => ({
-        mediaType: l.mediaType,
-        digest: l.digest,
-        size: l.size,
-        diffId: image.config.rootfs?.diff_ids?.[i] ?? '',
-      }));
-    }
+    else layers = layersOf(await this.#image(ref.ref, false));
     const chain = chainIds(layers.map((l) => l.diffId)).at(-1) ?? SCRATCH_CHAIN;
     return {
       hash: `${chain}:${instr.sources.join('\0')}`,
@@ -509,7 +537,11 @@ export class Builder {
         this.deps.catalog.stores.content,
         output.upper,
         this.deps.scratchDir,
-        output.mountPoints ? { mountPoints: output.mountPoints } : {},
+        {
+          ...(output.mountPoints && { mountPoints: output.mountPoints }),
+          // leased before the blob is stored, the chain before its snapshot is committed
+          beforeStore: (stored) => this.#keep([], [...layers, stored]),
+        },
       );
       chainId = chainIds([...layers.map((l) => l.diffId), layer.diffId]).at(-1) as string;
       return layer;
@@ -555,15 +587,20 @@ export class Builder {
     tags: readonly string[],
     progress: (l: string) => void,
   ): Promise<BuildResult> {
-    const image = await storeImage(
-      this.deps.catalog,
-      {
-        config: state.config.config,
-        layers: state.layers,
-        history: state.history,
-        ...(state.config.author !== undefined && { author: state.config.author }),
-      },
-      tags,
+    // Named under the shared lock, as a pull names: the config and manifest are no one's until then.
+    const image = await this.deps.catalog.lock.withShared(() =>
+      storeImage(
+        this.deps.catalog,
+        {
+          config: state.config.config,
+          layers: state.layers,
+          history: state.history,
+          ...(state.config.author !== undefined && { author: state.config.author }),
+          // the last step's time: a fully cached rebuild makes the same image (ID), as Docker's does
+          ...(state.history.at(-1)?.created && { created: state.history.at(-1)?.created }),
+        },
+        tags,
+      ),
     );
     progress(`Successfully built ${image.id.slice('sha256:'.length, 'sha256:'.length + 12)}`);
     for (const n of tags) progress(`Successfully tagged ${n}`);

@@ -46,6 +46,8 @@ export class BuildContext {
     /** The context directory (real path). */
     readonly root: string,
     private readonly ignorer: Ignore,
+    /** Whether `.dockerignore` re-includes (`!`) anything: an excluded directory may then hold included files. */
+    readonly hasExceptions: boolean,
   ) {}
 
   /** Opens `dir` as a context, reading its `.dockerignore` (absent: nothing excluded). */
@@ -61,7 +63,12 @@ export class BuildContext {
       if (err.code === 'ENOENT') return '';
       throw err;
     });
-    return new BuildContext(root, ignore().add(parseDockerignore(text)));
+    const patterns = parseDockerignore(text);
+    return new BuildContext(
+      root,
+      ignore().add(patterns),
+      patterns.some((p) => p.startsWith('!')),
+    );
   }
 
   /**
@@ -167,6 +174,16 @@ export class BuildContext {
       }
     }
     return `sha256:${hash.digest('hex')}`;
+  }
+
+  /**
+   * What of the context a client sends (as Docker's CLI sends it): the included entries and `.dockerignore`
+   * (the agent reads it again); an excluded directory is left out whole unless an exception may re-include
+   * something below it.
+   */
+  sends(path: string, isDirectory: boolean): 'keep' | 'skip' | 'content' {
+    if (path === '.dockerignore' || this.includes(path)) return 'keep';
+    return isDirectory && this.hasExceptions ? 'content' : 'skip';
   }
 
   /** The host path of a context-relative path. */
@@ -313,7 +330,7 @@ async function readHead(path: string, size: number): Promise<Buffer> {
 }
 
 /** A ustar/GNU header: the magic at 257 and a header checksum that adds up. */
-function isTarHeader(block: Buffer): boolean {
+export function isTarHeader(block: Buffer): boolean {
   if (block.length < 512) return false;
   const magic = block.subarray(257, 262).toString('latin1');
   if (magic !== 'ustar') return false;

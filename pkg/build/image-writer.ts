@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type DiffOptions, writeLayer } from '../archive/diff.ts';
 import { type Digest, digestOf } from '../content/digest.ts';
 import { type ContentStore, writeBlob } from '../content/store.ts';
-import type { ImageCatalog } from '../image/catalog.ts';
+import { type ImageCatalog, UNTAGGED_REPOSITORY } from '../image/catalog.ts';
 import type { Descriptor } from '../image/manifest.ts';
 import { hostPlatform } from '../image/platform.ts';
 import { formatImageReference, parseImageReference } from '../image/reference.ts';
@@ -23,23 +23,31 @@ export interface StoredLayer {
   size: number;
 }
 
+export interface StoreLayerOptions extends DiffOptions {
+  /** Called with the layer once its digests are known, before its blob goes into the store (to lease it). */
+  beforeStore?: (layer: StoredLayer) => void;
+}
+
 /** The changes in `upper` (whiteouts for deletions) as a gzip layer blob, staged in `scratchDir` meanwhile. */
 export async function storeUpperDir(
   content: ContentStore,
   upper: string,
   scratchDir: string,
-  options: DiffOptions = {},
+  options: StoreLayerOptions = {},
 ): Promise<StoredLayer> {
   await mkdir(scratchDir, { recursive: true, mode: 0o700 });
   const blobPath = join(scratchDir, `layer-${randomBytes(8).toString('hex')}.tar.gz`);
+  const { beforeStore, ...diff } = options;
   try {
-    const desc = await writeLayer(upper, createWriteStream(blobPath), options);
+    const desc = await writeLayer(upper, createWriteStream(blobPath), diff);
+    const layer = { mediaType: DOCKER_LAYER_GZIP, digest: desc.digest, diffId: desc.diffId, size: desc.size };
+    beforeStore?.(layer);
     await writeBlob(
       content,
       { ref: `layer-${desc.digest}`, expected: desc.digest as Digest, size: desc.size },
       createReadStream(blobPath),
     );
-    return { mediaType: DOCKER_LAYER_GZIP, digest: desc.digest, diffId: desc.diffId, size: desc.size };
+    return layer;
   } finally {
     await rm(blobPath, { force: true });
   }
@@ -51,6 +59,8 @@ export interface ImageParts {
   history: readonly HistoryEntry[];
   author?: string;
   comment?: string;
+  /** The image's creation time (RFC 3339); default now. */
+  created?: string;
 }
 
 export interface StoredImage {
@@ -60,13 +70,7 @@ export interface StoredImage {
   names: string[];
 }
 
-/**
- * Where an image without a tag is kept: a digest name (`untagged@sha256:…`), which lists as `<none>` and keeps
- * its content from the garbage collector, as Docker's dangling images are kept.
- */
-export const UNTAGGED_REPOSITORY = 'untagged';
-
-/** Writes the image's config and manifest and names it under every tag (none: a digest name, see above). */
+/** Writes the image's config and manifest and names it under every tag (none: see UNTAGGED_REPOSITORY). */
 export async function storeImage(
   catalog: ImageCatalog,
   parts: ImageParts,
@@ -80,7 +84,7 @@ export async function storeImage(
     JSON.stringify({
       architecture: platform.architecture,
       os: platform.os,
-      created: new Date().toISOString(),
+      created: parts.created ?? new Date().toISOString(),
       ...(parts.author && { author: parts.author }),
       ...(parts.comment && { comment: parts.comment }),
       config: parts.config,
@@ -108,7 +112,12 @@ export async function storeImage(
     size: manifestBytes.length,
   };
   await writeBlob(content, { ref: `image-${manifest.digest}`, expected: manifest.digest }, manifestBytes);
-  for (const name of names) await catalog.name({ name, target: manifest, manifest, platform });
+  for (const name of names) {
+    // a fully cached rebuild names the image it named before: nothing to write
+    const current = await catalog.stores.images.get(name);
+    if (current?.target.digest === manifest.digest && current.manifest.digest === manifest.digest) continue;
+    await catalog.name({ name, target: manifest, manifest, platform });
+  }
   if (names.length === 0)
     await catalog.name({
       name: `${UNTAGGED_REPOSITORY}@${manifest.digest}`,

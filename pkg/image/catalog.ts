@@ -100,12 +100,53 @@ export function isDigestName(record: Pick<ImageRecord, 'name'>): boolean {
   return parseImageReference(record.name).digest !== undefined;
 }
 
+/**
+ * Where an image without a name is kept (a build without -t, a commit without REPO): a digest name in a
+ * repository no registry can serve (`.invalid` is reserved, RFC 2606), which keeps its content from the
+ * garbage collector and which listings and inspect leave out, so it shows as Docker's `<none>` image.
+ */
+export const UNTAGGED_REPOSITORY = 'tsnet.invalid/untagged';
+
+/** Whether a name is the keep-alive name of an unnamed image (see UNTAGGED_REPOSITORY). */
+export function isUntaggedName(name: string): boolean {
+  return name.startsWith(`${UNTAGGED_REPOSITORY}@`);
+}
+
+/**
+ * Blobs and layer chains that work in progress uses without any name leading to them yet (a build's base
+ * image, its new and cached layers): the garbage collector keeps them until the lease is released
+ * (containerd's leases). Add to it under the catalog's shared lock, before checking that the content is there.
+ */
+export interface CatalogLease {
+  keepBlobs(digests: Iterable<string>): void;
+  keepChains(chainIds: Iterable<string>): void;
+  release(): void;
+}
+
 export class ImageCatalog {
   /**
    * Pulls, pushes and tags share it; removals hold it alone. Without it a removal could delete a blob that a
    * concurrent pull found present a moment ago and is about to name.
    */
   readonly lock = new SharedLock();
+  readonly #leases = new Set<{ blobs: Set<string>; chains: Set<string> }>();
+
+  /** A new lease (see CatalogLease); release it however the work ends. */
+  lease(): CatalogLease {
+    const held = { blobs: new Set<string>(), chains: new Set<string>() };
+    this.#leases.add(held);
+    return {
+      keepBlobs: (digests) => {
+        for (const d of digests) held.blobs.add(d);
+      },
+      keepChains: (chains) => {
+        for (const c of chains) held.chains.add(c);
+      },
+      release: () => {
+        this.#leases.delete(held);
+      },
+    };
+  }
 
   constructor(readonly stores: ImageStores) {}
 
@@ -205,6 +246,10 @@ export class ImageCatalog {
   async name(record: Omit<ImageRecord, 'createdAt' | 'updatedAt'>): Promise<ImageRecord> {
     const previous = await this.stores.images.get(record.name);
     const stored = await this.stores.images.put(record);
+    // A name given to an unnamed image replaces its keep-alive name: removing that name removes the image.
+    const keepAlive = `${UNTAGGED_REPOSITORY}@${record.manifest.digest}`;
+    if (!isUntaggedName(record.name) && (await this.stores.images.get(keepAlive)))
+      await this.stores.images.delete(keepAlive);
     if (previous && previous.manifest.digest !== record.manifest.digest) {
       const still = (await this.stores.images.list()).some(
         (r) => r.manifest.digest === previous.manifest.digest,
@@ -240,6 +285,10 @@ export class ImageCatalog {
     for (const image of await this.all()) {
       for (const d of await this.blobsOf(image)) keptBlobs.add(d);
       for (const c of chainIds(image.config.rootfs?.diff_ids ?? [])) keptChains.add(c);
+    }
+    for (const held of this.#leases) {
+      for (const d of held.blobs) keptBlobs.add(d);
+      for (const c of held.chains) keptChains.add(c);
     }
     let reclaimed = 0;
     for (const blob of await this.stores.content.list()) {
@@ -311,6 +360,7 @@ function describe(
   const repoTags: string[] = [];
   const repoDigests = new Set<string>();
   for (const r of records) {
+    if (isUntaggedName(r.name)) continue;
     const ref: ImageReference = parseImageReference(r.name);
     if (ref.digest !== undefined) repoDigests.add(`${familiarName(ref)}@${ref.digest}`);
     else repoTags.push(familiarString(ref));

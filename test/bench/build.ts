@@ -1,13 +1,16 @@
 // bench:build — a five-step Dockerfile (FROM, ENV, COPY, RUN, CMD) built cold (--no-cache) and fully cached, by
-// tsnet (tsnetctl build against a real agent), buildah (chroot isolation, vfs) and Docker when a
-// daemon answers, in one run; medians of --runs builds each. Everything runs in a network namespace of its
-// own; each tool's storage is in a temp dir. Prints a table; asserts nothing.
+// tsnet (tsnetctl build against a real agent: the shipped dist/bin/tsnetctl when `npm run build` made it, and
+// tsnetctl run from its sources through tsx, whose start alone takes most of a cached build; and the agent's
+// Build call without any CLI), buildah (chroot isolation, vfs) and Docker when a daemon answers, in one run;
+// medians of --runs builds each. Everything runs in a network namespace of its own; each tool's storage is in
+// a temp dir. Prints a table; asserts nothing.
 //   npm run bench:build [-- --runs 3]
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { buildImage } from '../../pkg/ctl/build-session.ts';
 import { TSNETCTL } from '../ctl/cli.ts';
 import { startTestAgent } from '../helpers/agent.ts';
 import { TEST_IMAGE } from '../helpers/engine.ts';
@@ -61,11 +64,14 @@ await withNetnses('bbld', 1, async ([ns]) => {
   const rows: Row[] = [];
   const agent = startTestAgent(netns, dir);
   try {
-    (await agent.connect()).close();
-    const ctl = (...args: string[]) =>
-      run(TSNETCTL[0], [...TSNETCTL.slice(1), '-H', `unix://${agent.socket}`, ...args], {
-        maxBuffer: 16 << 20,
-      });
+    const client = await agent.connect();
+    const ctlWith =
+      (argv: readonly string[]) =>
+      (...args: string[]) =>
+        run(argv[0]!, [...argv.slice(1), '-H', `unix://${agent.socket}`, ...args], {
+          maxBuffer: 16 << 20,
+        });
+    const ctl = ctlWith(TSNETCTL);
     const image = await writeBusyboxLayout(join(dir, 'layout'), 'v1', ['linux/amd64']);
     const archive = join(dir, 'busybox.tar');
     await run('skopeo', [
@@ -79,12 +85,25 @@ await withNetnses('bbld', 1, async ([ns]) => {
     mkdirSync(ctx);
     writeFileSync(join(ctx, 'data.txt'), 'bench data\n');
     writeFileSync(join(ctx, 'Dockerfile'), dockerfile(TEST_IMAGE));
+    const tsnetBuild = (tsnetctl: ReturnType<typeof ctlWith>) => (noCache: boolean) =>
+      tsnetctl('build', '-q', ...(noCache ? ['--no-cache'] : []), '-t', 'bench/app', ctx);
+    const shipped = resolve(import.meta.dirname, '../../dist/bin/tsnetctl');
+    if (existsSync(shipped))
+      rows.push({ tool: 'tsnet (dist/bin/tsnetctl)', ...(await measure(tsnetBuild(ctlWith([shipped])))) });
+    else rows.push({ tool: 'tsnet (dist/bin/tsnetctl)', note: 'not measured: run npm run build first' });
+    rows.push({ tool: 'tsnet (tsnetctl via tsx)', ...(await measure(tsnetBuild(ctl))) });
     rows.push({
-      tool: 'tsnet',
+      tool: 'tsnet agent (API, no CLI)',
       ...(await measure((noCache) =>
-        ctl('build', '-q', ...(noCache ? ['--no-cache'] : []), '-t', 'bench/app', ctx),
+        buildImage(
+          client,
+          { kind: 'directory', dir: ctx },
+          { tags: ['bench/app'], buildArgs: {}, noCache, pull: false },
+          () => undefined,
+        ),
       )),
     });
+    client.close();
 
     const buildahRoot = join(dir, 'buildah');
     const buildah = (...args: string[]) =>

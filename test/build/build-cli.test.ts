@@ -147,6 +147,61 @@ RUN echo extra > /extra
   });
 });
 
+test('build -f - CONTEXT and build - with a Dockerfile on stdin; an image built without -t is <none> <none>', async (t) => {
+  await withEngine(t, async (e) => {
+    const ctx = join(e.dir, 'ctx');
+    await mkdir(ctx);
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM scratch\nNOT A DOCKERFILE\n'); // -f - must win over it
+    await writeFile(join(ctx, 'msg.txt'), 'from the context\n');
+    const stdinDockerfile = join(e.dir, 'stdin.df');
+    await writeFile(
+      stdinDockerfile,
+      `FROM ${TEST_IMAGE}\nCOPY msg.txt /msg.txt\nCMD ["sh", "-c", "read l < /msg.txt; echo $l"]\n`,
+    );
+    const built = await ctlWithStdinFile(e, stdinDockerfile, 'build', '-q', '-f', '-', ctx);
+    t.is(built.code, 0, built.stderr);
+    const id = built.stdout.trim();
+    t.regex(id, /^sha256:[0-9a-f]{64}$/);
+    const ran = await e.ctl('run', '--rm', id);
+    t.is(ran.stdout, 'from the context\n', ran.stderr);
+
+    // no -t: Docker's dangling image
+    const rows = (await e.ctl('images', '--format', '{{.Repository}} {{.Tag}} {{.ID}}')).stdout;
+    t.true(rows.split('\n').includes(`<none> <none> ${id.slice(7, 19)}`), rows);
+    t.regex((await e.ctl('images')).stdout, new RegExp(`^<none>\\s+<none>\\s+${id.slice(7, 19)}\\s`, 'm'));
+    const inspected = JSON.parse((await e.ctl('inspect', '--type', 'image', id)).stdout) as {
+      RepoTags: string[];
+      RepoDigests: string[];
+    }[];
+    t.deepEqual(inspected[0]?.RepoTags, []);
+    t.deepEqual(inspected[0]?.RepoDigests, []);
+    // named later, its last name removed: the image goes, as Docker's
+    t.is((await e.ctl('tag', id, 'tsnet-test/named:1')).code, 0);
+    const rmi = await e.ctl('rmi', 'tsnet-test/named:1');
+    t.is(rmi.code, 0, rmi.stderr);
+    t.true(rmi.stdout.startsWith(`Untagged: tsnet-test/named:1\nDeleted: ${id}\n`), rmi.stdout);
+    t.not((await e.ctl('inspect', '--type', 'image', id)).code, 0, 'the image went with its last name');
+
+    // `-` with a Dockerfile (not a tar) on stdin: an empty context
+    const plain = join(e.dir, 'plain.df');
+    await writeFile(
+      plain,
+      `FROM ${TEST_IMAGE}\nRUN echo from stdin > /m\nCMD ["sh", "-c", "read l < /m; echo $l"]\n`,
+    );
+    const fromStdin = await ctlWithStdinFile(e, plain, 'build', '-q', '-t', 'tsnet-test/stdin', '-');
+    t.is(fromStdin.code, 0, fromStdin.stderr);
+    t.is((await e.ctl('run', '--rm', 'tsnet-test/stdin')).stdout, 'from stdin\n');
+    const both = await ctlWithStdinFile(e, plain, 'build', '-f', '-', '-');
+    t.is(both.code, 125, 'a usage error');
+    t.regex(both.stderr, /can't use stdin for both build context and dockerfile/);
+    const empty = join(e.dir, 'empty.df');
+    await writeFile(empty, '\n');
+    const nothing = await ctlWithStdinFile(e, empty, 'build', '-f', '-', ctx);
+    t.not(nothing.code, 0);
+    t.regex(nothing.stderr, /Dockerfile on STDIN is empty/);
+  });
+});
+
 test('build: a failing RUN stops the build with its output and Docker message; nothing is left behind', async (t) => {
   await withEngine(t, async (e) => {
     const ctx = join(e.dir, 'ctx');

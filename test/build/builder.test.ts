@@ -2,12 +2,12 @@
 // build from scratch with COPY (.dockerignore applied), COPY --from, metadata instructions; the image's layers
 // hold the files; a second build is all cached; a changed file invalidates from its COPY on; a failing step
 // names its line and leaves no snapshot or scratch dir behind. (RUN needs the engine: see EngineStepRunner.)
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import test from 'ava';
 import tar from 'tar-stream';
-import { Builder } from '../../pkg/build/builder.ts';
+import { Builder, type StepRunner } from '../../pkg/build/builder.ts';
 import { BuildContext } from '../../pkg/build/context.ts';
 import { parseDockerfile } from '../../pkg/build/dockerfile.ts';
 import type { Digest } from '../../pkg/content/digest.ts';
@@ -115,7 +115,9 @@ test('a multi-stage build from scratch: layers, config, cache, invalidation', as
     t.is(image.config.history?.filter((h) => !h.empty_layer).length, 2);
 
     const second = await w.build();
-    t.is(second.result.id.length, 71);
+    // the same image, as Docker's classic builder gives it: no dangling image per rebuild
+    t.is(second.result.id, first.result.id);
+    t.is((await w.catalog.all()).length, 1);
     // every step but the FROMs, metadata steps too, as Docker prints a rebuild
     t.is(second.lines.filter((l) => l === USING_CACHE).length, 10, second.lines.join('\n'));
     t.deepEqual((await w.catalog.find('test/app:1')).config.rootfs?.diff_ids, image.config.rootfs?.diff_ids);
@@ -164,5 +166,70 @@ test('a COPY of a missing file fails naming the line and leaves nothing behind',
     t.deepEqual(await readdir(w.scratchDir).catch(() => []), []);
     await t.throwsAsync(w.catalog.find('test/bad:1'));
     t.truthy(await readFile(join(w.ctx, 'main.txt')));
+  });
+});
+
+test('an rmi and a garbage collection midway lose nothing the build uses; an unnamed image is <none>', async (t) => {
+  await withTempDir(async (dir) => {
+    const w = await world(dir);
+    const { catalog } = w;
+    const { content } = catalog.stores;
+    const builder = (runner?: StepRunner) =>
+      new Builder({
+        catalog,
+        cacheDir: join(dir, 'cache'),
+        scratchDir: w.scratchDir,
+        pull: async (ref) => {
+          throw new Error(`no pulls in this test (${ref})`);
+        },
+        ...(runner && { runner }),
+      });
+    const context = await BuildContext.open(w.ctx);
+    await builder().build({
+      dockerfile: parseDockerfile('FROM scratch\nCOPY data/a.txt /a.txt\n'),
+      context,
+      tags: ['test/base:1'],
+      progress: () => undefined,
+    });
+    let removed = 0;
+    // The RUN removes the base image and collects garbage, as a concurrent `rmi` does: the base's layer and
+    // the COPY's new layer are named by no image at that moment.
+    const runner: StepRunner = {
+      async run() {
+        await catalog.lock.withExclusive(async () => {
+          const out = await catalog.removeImages([await catalog.find('test/base:1')]);
+          removed = out.deleted.length;
+        });
+        const upper = await mkdtemp(join(dir, 'upper-'));
+        await writeFile(join(upper, 'ran.txt'), 'ran\n');
+        return { exitCode: 0, upper, release: () => rm(upper, { recursive: true, force: true }) };
+      },
+    };
+    const result = await builder(runner).build({
+      dockerfile: parseDockerfile(
+        'FROM test/base:1\nCOPY main.txt /main.txt\nRUN true\nCOPY extra.txt /e.txt\n',
+      ),
+      context,
+      tags: [],
+      progress: () => undefined,
+    });
+    t.true(removed > 0, 'the base image went');
+    const [image] = await catalog.all();
+    t.is(image?.id as string | undefined, result.id);
+    t.is(image?.manifest.layers.length, 4);
+    for (const layer of image?.manifest.layers ?? [])
+      t.truthy(await content.info(layer.digest), `layer ${layer.digest} is in the store`);
+    const files = await Promise.all(
+      (image?.manifest.layers ?? []).map(async (l) => [...(await layerFiles(catalog, l.digest))].join()),
+    );
+    t.deepEqual(files, ['a.txt,A\n', 'main.txt,main v1\n', 'ran.txt,ran\n', 'e.txt,extra\n']);
+    // built without -t: Docker's <none> image, no tag and no digest, kept until removed by ID
+    t.deepEqual(image?.repoTags, []);
+    t.deepEqual(image?.repoDigests, []);
+    t.is((await catalog.find(result.id)).id as string, result.id);
+
+    // The lease ended with the build: removing the image collects every blob.
+    await catalog.lock.withExclusive(async () => catalog.removeImages([await catalog.find(result.id)]));
+    t.deepEqual(await content.list(), []);
   });
 });

@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import tar from 'tar-stream';
 import {
   BuildContext,
   ContextError,
@@ -20,6 +21,7 @@ import {
   localArchiveCompression,
   parseDockerignore,
 } from '../../pkg/build/context.ts';
+import { contextTar } from '../../pkg/ctl/build-session.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
 function files(root: string, tree: Record<string, string>) {
@@ -185,5 +187,48 @@ test('ADD of a local tar: recognised by content (plain and gzip), unpacked with 
     await extractArchive(join(dir, 'pkg.tgz'), join(dir, 'dest'));
     t.is(readFileSync(join(dir, 'dest/pkg/bin/tool'), 'utf8'), '#!/bin/sh\n');
     t.is(statSync(join(dir, 'dest/pkg/bin/tool')).mode & 0o777, 0o755);
+  });
+});
+
+test('the client sends the context without what .dockerignore excludes (exceptions kept), .dockerignore with it', async (t) => {
+  await withTempDir(async (dir) => {
+    const names = async (ignore: string) => {
+      writeFileSync(join(dir, '.dockerignore'), ignore);
+      const out: string[] = [];
+      const extract = tar.extract();
+      const done = (async () => {
+        for await (const entry of extract) {
+          out.push(entry.header.name);
+          entry.resume();
+        }
+      })();
+      (await contextTar(dir)).pipe(extract);
+      await done;
+      return out.sort();
+    };
+    files(dir, {
+      Dockerfile: 'FROM scratch\n',
+      'app/main.txt': 'main\n',
+      'app/debug.log': 'log\n',
+      'node_modules/big/index.js': 'x\n',
+      'logs/keep.log': 'keep\n',
+      'logs/drop.log': 'drop\n',
+    });
+    t.deepEqual(await names('node_modules\n**/*.log\nDockerfile\n'), [
+      '.dockerignore',
+      'app/',
+      'app/main.txt',
+      'logs/',
+    ]);
+    // an exception under an excluded directory: the directory is walked, only the exception sent
+    t.deepEqual(await names('node_modules\nlogs\n!logs/keep.log\n'), [
+      '.dockerignore',
+      'Dockerfile',
+      'app/',
+      'app/debug.log',
+      'app/main.txt',
+      'logs/keep.log',
+    ]);
+    await t.throwsAsync(contextTar(join(dir, 'missing')), { instanceOf: ContextError });
   });
 });
