@@ -544,14 +544,16 @@ export class ContainerService implements Service, ContainerLookup {
         }
       phases.mark('networks');
       const etcMounts = await this.etcMounts(record, network.kind === 'host' ? 'host' : record.networks[0]);
+      phases.mark('etc');
       const { spec } = this.ociSpec(record, netns, etcMounts);
       // made here rather than by runc's mkdir -p, which fails when another container's removal takes the
       // shared empty parent away between its two mkdirs
       const cgroup = cgroupManager(containerCgroupPath(id));
       await cgroup.create();
       undo.push(() => cgroup.destroy());
+      phases.mark('cgroup');
       await writeFile(join(p.bundleDir, 'config.json'), specToJson(spec), { mode: 0o600 });
-      phases.mark('bundle');
+      phases.mark('spec');
       const monitor = await startMonitor({
         id,
         name: record.name,
@@ -595,7 +597,7 @@ export class ContainerService implements Service, ContainerLookup {
       phases.mark('record');
       this.publish('start', record);
       this.healthChecks.watch(id, monitor.monitorPid, run.abort.signal);
-      // Where a start's time goes (rootfs, netns, networks, bundle, create, start, record), for tuning.
+      // Where a start's time goes (rootfs, netns, networks, etc, cgroup, spec, create, start, record).
       this.log?.debug({ container: id, phasesMs: phases.done() }, 'container started');
     } catch (err) {
       this.runs.get(id)?.abort.abort();
@@ -703,15 +705,20 @@ export class ContainerService implements Service, ContainerLookup {
   private async releaseRun(record: ContainerRecord): Promise<void> {
     const { id } = record;
     const p = this.paths(id);
+    const phases = phaseTimer();
     // the second release of a removal (after the exit's) finds nothing left for runc
     if (this.runc.holds(id)) await this.runc.delete(id, { force: true }).catch(() => undefined);
+    phases.mark('runc');
     // what runc delete leaves: the empty parent, or the whole cgroup when runc create never ran
     await cgroupManager(containerCgroupPath(id))
       .destroy()
       .catch((err: unknown) =>
         this.log?.warn({ container: id, err: (err as Error).message }, 'cgroup removal failed'),
       );
+    phases.mark('cgroup');
     this.unmountRootfs(id);
+    phases.mark('rootfs');
+    const held = record.networks.length;
     for (const n of record.networks) {
       await this.networking
         .detach({ containerId: id, netnsPath: p.netnsPath, network: n.network, ifName: n.ifName })
@@ -720,12 +727,16 @@ export class ContainerService implements Service, ContainerLookup {
         );
     }
     record.networks = [];
+    phases.mark('networks');
     deleteNetnsAt(p.netnsPath);
+    phases.mark('netns');
     await Promise.all(
       [p.pidFile, p.conmonPidFile, p.attachSocketPath, p.ctlPath, join(p.bundleDir, 'winsz')].map((f) =>
         rm(f, { force: true }),
       ),
     );
+    phases.mark('files');
+    this.log?.debug({ container: id, networks: held, phasesMs: phases.done() }, 'container released');
   }
 
   /** The restart policy after an exit the user did not ask for; AutoRemove when it does not restart. */

@@ -51,7 +51,7 @@ interface Runtime {
   daemonPids(): number[];
   /** name of the per-container monitor process (conmon, containerd-shim) */
   readonly monitor: string;
-  /** tsnet: where its starts spent their time (p50 ms per phase, from the agent's debug log) */
+  /** tsnet: where its starts and releases spent their time (p50 ms per phase, from the agent's debug log) */
   startPhases?(): string;
   stop(): Promise<void>;
 }
@@ -143,19 +143,23 @@ async function measure(rt: Runtime): Promise<Figures> {
   return { runRm, runDetachRemove, exec, parallel, ps, daemonRssMiB, monitorRssMiB };
 }
 
-/** p50 of each phase over the agent's 'container started' log records. */
+/** p50 of each phase over the agent's 'container started' and 'container released' log records. */
 function startPhasesOf(log: string): string {
+  return ['started', 'released'].map((what) => phasesOf(log, what)).join('\n');
+}
+
+function phasesOf(log: string, what: string): string {
   const byPhase = new Map<string, number[]>();
   let starts = 0;
   for (const line of log.split('\n')) {
-    if (!line.includes('"container started"')) continue;
+    if (!line.includes(`"container ${what}"`)) continue;
     const phases = (JSON.parse(line) as { phasesMs?: Record<string, number> }).phasesMs ?? {};
     starts++;
     for (const [phase, ms] of Object.entries(phases)) byPhase.set(phase, [...(byPhase.get(phase) ?? []), ms]);
   }
   const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? Number.NaN;
   const parts = [...byPhase].map(([phase, xs]) => `${phase} ${p50(xs).toFixed(1)}`);
-  return `tsnet start phases, p50 ms over ${starts} starts: ${parts.join(', ')}`;
+  return `tsnet: container ${what}, p50 ms per phase over ${starts}: ${parts.join(', ')}`;
 }
 
 async function startTsnet(work: string, netns: string, archive: string): Promise<Runtime> {
