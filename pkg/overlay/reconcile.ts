@@ -99,6 +99,12 @@ const fdbText = (mac: string | undefined, dst: string | undefined): string => `$
 const wantRouteText = (e: PeerEntries, protocol: number): string =>
   routeText({ dst: e.subnet, gateway: e.vtepIp, onlink: true, protocol });
 
+/** The entry of kind `kind` that peer `e` needs, as `ip`/`bridge` would print it. */
+export function entryText(e: PeerEntries, kind: EntryKind, protocol: number): string {
+  if (kind === 'route') return wantRouteText(e, protocol);
+  return kind === 'fdb' ? fdbText(e.vtepMac, e.publicIp) : neighText(e.vtepIp, e.vtepMac);
+}
+
 /** Why `r` is not the route `e` needs; undefined when it is. */
 function routeDrift(r: Route, e: PeerEntries, vtepIndex: number, protocol: number): string | undefined {
   if (r.oif !== vtepIndex) return `device ${r.oif ?? 'none'} is not the VTEP`;
