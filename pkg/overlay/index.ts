@@ -471,7 +471,8 @@ export class Overlay {
       } else {
         peer = n.ip !== undefined ? this.peerIndex().byIp.get(n.ip) : undefined;
         kind = 'neighbour';
-        exact = peer !== undefined && n.mac === peer.vtepMac;
+        // A deleted neighbour is reported in state FAILED, without its MAC.
+        exact = peer !== undefined && (event.action === 'del' || n.mac === peer.vtepMac);
       }
       exact &&= event.action === 'del' || permanent;
     } else {
