@@ -37,6 +37,12 @@ import { NETLINK_ROUTE, NLMSGERR_ATTR_MSG, NlMsgType, NlmFlags } from './constan
 
 const RECV_BUFFER_BYTES = 1 << 20;
 const POLL_SLICE_MS = 200;
+/**
+ * Messages per sendmsg of a batch. The kernel queues one ack per message on our socket during the send; at a
+ * few hundred bytes of buffer accounting each, a larger batch could overflow the default receive buffer
+ * (ENOBUFS: acks lost). The acks of one send are read before the next.
+ */
+const BATCH_MESSAGES = 64;
 
 /** A kernel rejection of one request: errno name, the operation and what it was about. */
 export class NetlinkError extends Error {
@@ -102,6 +108,8 @@ export class NetlinkSocket {
   private readonly buf = Buffer.alloc(RECV_BUFFER_BYTES);
   private polling = false;
   private closed = false;
+  /** While batching: the encoded requests not sent yet, with their sequence numbers. */
+  private corked: { seq: number; message: Buffer }[] | undefined;
 
   private constructor(fd: number) {
     this.fd = fd;
@@ -129,20 +137,56 @@ export class NetlinkSocket {
     const promise = new Promise<NlMessage[]>((resolve, reject) => {
       this.pending.set(seq, { dump, describe: req.describe, replies: [], resolve, reject });
     });
+    const message = encodeMessage({ type: req.type, flags, seq, pid: 0, payload: req.payload });
+    if (this.corked && !dump) {
+      this.corked.push({ seq, message });
+      return promise;
+    }
+    this.send([{ seq, message }]);
+    this.drain();
+    return promise;
+  }
+
+  /**
+   * Runs `queue`, which makes requests without awaiting them, and sends its change requests together: many
+   * messages per sendmsg, their acks read in one pass after each. The kernel handles the messages of one send
+   * in order, each on its own (one refused does not stop the next), so every request still settles with its
+   * own ack or error. Dumps are sent at once, as outside a batch.
+   */
+  batch<T>(queue: () => T): T {
+    if (this.corked) return queue(); // nested: the outer batch sends
+    this.corked = [];
+    try {
+      return queue();
+    } finally {
+      const queued = this.corked;
+      this.corked = undefined;
+      for (let i = 0; i < queued.length && !this.closed; i += BATCH_MESSAGES) {
+        this.send(queued.slice(i, i + BATCH_MESSAGES));
+        this.drain();
+      }
+    }
+  }
+
+  /** One sendmsg of `messages`; when it fails, each of them is rejected with the error. */
+  private send(messages: readonly { seq: number; message: Buffer }[]): void {
     try {
       sendto(
         this.fd,
-        encodeMessage({ type: req.type, flags, seq, pid: 0, payload: req.payload }),
+        messages.length === 1
+          ? (messages[0]?.message ?? Buffer.alloc(0))
+          : Buffer.concat(messages.map((m) => m.message)),
         0,
         sockaddrNl(),
       );
     } catch (err) {
-      this.pending.delete(seq);
       const e = err as SyscallError;
-      return Promise.reject(new NetlinkError(e.errno ?? 0, req.describe, e.message));
+      for (const { seq } of messages) {
+        const p = this.pending.get(seq);
+        this.pending.delete(seq);
+        p?.reject(new NetlinkError(e.errno ?? 0, p.describe, e.message));
+      }
     }
-    this.drain();
-    return promise;
   }
 
   close(): void {
