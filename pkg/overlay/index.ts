@@ -90,6 +90,14 @@ export function peerFromLease(lease: SubnetLease): Peer {
   };
 }
 
+/** A peer waiting for its programming turn, with the caller of upsertPeer waiting for it. */
+interface QueuedPeer {
+  readonly e: PeerEntries;
+  readonly previous: PeerEntries | undefined;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 const DRIFT_TRIGGERS = new Set<ReconcileTrigger>(['event', 'resync', 'timer']);
 
@@ -105,6 +113,9 @@ export class Overlay {
   private peersKnown = false;
   /** `desired` by VTEP IP and MAC, for events; built on first use, kept along with `desired`. */
   private index: { byIp: Map<string, PeerEntries>; byMac: Map<string, PeerEntries> } | undefined;
+  /** Upserted peers waiting for their programming turn, and whether that turn still takes more. */
+  private toProgram: QueuedPeer[] = [];
+  private programTurnOpen = false;
   /** Peers whose entries an event repair is about to program again. */
   private readonly repairing = new Set<string>();
   private handle: Handle | undefined;
@@ -229,14 +240,53 @@ export class Overlay {
       }
     }
     if (!this.handle) return;
-    await this.exclusive(async (h, vtep = this.vtep) => {
-      if (previous && (previous.vtepMac !== e.vtepMac || previous.publicIp !== e.publicIp)) {
-        await tolerateMissing(
-          h.fdbDel({ index: vtep.index, mac: previous.vtepMac, dst: previous.publicIp, self: true }),
-        );
-      }
-      await programPeer(h, vtep.index, e, { protocol: this.protocol });
+    await this.programSoon(e, previous);
+  }
+
+  /**
+   * Queues a peer for the next programming turn: the peers upserted while other kernel work runs (a burst of
+   * lease events) are programmed together, in one netlink batch. A turn takes new peers only while no other
+   * kernel work was queued after it, so the order of upserts and removals holds.
+   */
+  private programSoon(e: PeerEntries, previous: PeerEntries | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.toProgram.push({ e, previous, resolve, reject });
+      if (this.programTurnOpen) return;
+      const turn = this.toProgram;
+      this.exclusive((h, vtep = this.vtep) => {
+        // Running: later upserts wait for the next turn.
+        this.toProgram = [];
+        this.programTurnOpen = false;
+        return Promise.all(h.batch(() => turn.map((item) => this.programQueued(h, vtep.index, item))));
+      }).catch((err: unknown) => {
+        // The turn never ran (closed meanwhile): its peers stay desired, for a later start() to program.
+        if (this.toProgram === turn) {
+          this.toProgram = [];
+          this.programTurnOpen = false;
+        }
+        for (const item of turn) item.reject(asError(err));
+      });
+      this.programTurnOpen = true;
     });
+  }
+
+  /** One queued peer: the FDB entry of its old MAC or underlay IP goes, then its entries are programmed. */
+  private async programQueued(h: Handle, vtepIndex: number, item: QueuedPeer): Promise<void> {
+    const { e, previous } = item;
+    try {
+      // Both requests are made before the first await: they join the turn's batch.
+      await Promise.all([
+        previous && (previous.vtepMac !== e.vtepMac || previous.publicIp !== e.publicIp)
+          ? tolerateMissing(
+              h.fdbDel({ index: vtepIndex, mac: previous.vtepMac, dst: previous.publicIp, self: true }),
+            )
+          : undefined,
+        programPeer(h, vtepIndex, e, { protocol: this.protocol }),
+      ]);
+      item.resolve();
+    } catch (err) {
+      item.reject(asError(err));
+    }
   }
 
   /** Forgets one peer (by subnet or peer) and removes its route, FDB entry and neighbour. */
@@ -313,6 +363,8 @@ export class Overlay {
 
   /** Runs kernel work one operation at a time, on the started handle and VTEP. */
   private exclusive<T>(fn: (h: Handle, vtep: Vtep | undefined) => Promise<T>): Promise<T> {
+    // Work queued after a programming turn: later upserts go to a new turn, after this work.
+    this.programTurnOpen = false;
     const run = async (): Promise<T> => {
       const h = this.handle;
       if (!h || this.closed) throw new Error('overlay: not started, or closed');
