@@ -51,6 +51,14 @@ const BIN_OUT_DIR = join(ROOT, 'dist', 'bin');
 /** Directory beside the plugins holding koffi's native platform package. */
 const NATIVE_DIR_NAME = 'tsnet-native';
 const SHEBANG = '#!/usr/bin/env node';
+/**
+ * Long-running commands (the agent) start with V8's young generation capped at 1 MiB per semi-space: the
+ * default grows to 16 MiB each in an allocation burst (1000 leases programmed at once) and the process keeps
+ * that memory. bench:overlay: agent RSS at 1000 peers 118 -> 90 MiB. deploy/ passes the same flag when it
+ * runs the bundle through `node` explicitly. It cannot be set at run time (v8.setFlagsFromString is too late).
+ */
+const LONG_RUNNING_NODE_FLAGS = '--max-semi-space-size=1';
+const LONG_RUNNING_SHEBANG = `#!/usr/bin/env -S node ${LONG_RUNNING_NODE_FLAGS}`;
 const FORWARDER_SOURCE = join(ROOT, 'native', 'cni-forward', 'cni-forward.c');
 const ATTACH_RELAY_SOURCE = join(ROOT, 'native', 'attach-relay', 'attach-relay.c');
 const LIBEXEC_OUT_DIR = join(ROOT, 'dist', 'libexec');
@@ -252,13 +260,15 @@ async function buildPlugins(): Promise<void> {
 const COMMAND_NAMES: Readonly<Record<string, string>> = { agent: 'tsnet-agent' };
 const commandName = (dir: string): string => COMMAND_NAMES[dir] ?? dir;
 /**
- * Short-lived commands, whose start-up is on every call's path: one self-contained CommonJS bundle in
- * dist/lib behind scripts/cached-launcher.ts (V8 code cache) in dist/bin. Resolving and linking ~300 files
- * of npm packages through Node's module loaders cost tsnetctl ~350 ms of CPU per call, compiling the
- * bundle another ~80 ms (measured with `tsnetctl --version`: 580 ms CPU as an ES module with external
- * packages, 200 ms as one bundle, 120 ms with the code cache).
+ * Every command is one self-contained CommonJS bundle in dist/lib behind scripts/cached-launcher.ts (V8 code
+ * cache) in dist/bin. Resolving and linking ~300 files of npm packages through Node's module loaders cost
+ * tsnetctl ~350 ms of CPU per call, compiling the bundle another ~80 ms (measured with `tsnetctl --version`:
+ * 580 ms CPU as an ES module with external packages, 200 ms as one bundle, 120 ms with the code cache). The
+ * agent's start is on the path of a node's convergence: `tsnet-agent --version` 0.58 -> 0.29 s of CPU, wall
+ * 1.1-1.9 -> 0.5-0.9 s on the loaded 2-core machine, as this bundle instead of an ES module with external
+ * packages.
  */
-const SHORT_LIVED = new Set(['tsnetctl']);
+const LONG_RUNNING = new Set(['agent']);
 const LIB_OUT_DIR = join(ROOT, 'dist', 'lib');
 const CACHE_OUT_DIR = join(ROOT, 'dist', 'cache');
 const LAUNCHER_SOURCE = join(ROOT, 'scripts', 'cached-launcher.ts');
@@ -266,8 +276,13 @@ const LAUNCHER_SOURCE = join(ROOT, 'scripts', 'cached-launcher.ts');
  * their package directories at run time. */
 const RUNTIME_FILE_PACKAGES = ['etcd3', 'koffi'];
 
-/** A short-lived command: dist/lib/<name>.cjs, and its launcher as dist/bin/<name>. */
-async function bundleShortLived(entry: string, name: string, outfile: string): Promise<void> {
+/** A command: dist/lib/<name>.cjs, and its launcher as dist/bin/<name>. */
+async function bundleCommand(
+  entry: string,
+  name: string,
+  outfile: string,
+  longRunning: boolean,
+): Promise<void> {
   const bundle = join(LIB_OUT_DIR, `${name}.cjs`);
   await esbuild.build({
     entryPoints: [entry],
@@ -295,26 +310,7 @@ async function bundleShortLived(entry: string, name: string, outfile: string): P
     target: 'node20',
     format: 'esm',
     define: { __TSNET_BUNDLE__: JSON.stringify(`../lib/${name}.cjs`) },
-    banner: { js: SHEBANG },
-    logLevel: 'silent',
-  });
-}
-
-/** Long-running commands: bundled as ESM with npm packages left external (resolved from node_modules). */
-async function bundleLongRunning(entry: string, outfile: string): Promise<void> {
-  await esbuild.build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    define: DEFINES,
-    // native/libc.ts loads koffi lazily with require(): an ES module has none, so the bundle gets a real one.
-    banner: {
-      js: `${SHEBANG}\nimport { createRequire as __tsnetCreateRequire } from 'node:module';\nconst require = __tsnetCreateRequire(import.meta.url);`,
-    },
+    banner: { js: longRunning ? LONG_RUNNING_SHEBANG : SHEBANG },
     logLevel: 'silent',
   });
 }
@@ -329,8 +325,7 @@ async function buildCommands(): Promise<void> {
   await Promise.all(
     mains.map(async ({ name, entry }) => {
       const outfile = join(BIN_OUT_DIR, commandName(name));
-      if (SHORT_LIVED.has(name)) await bundleShortLived(entry, commandName(name), outfile);
-      else await bundleLongRunning(entry, outfile);
+      await bundleCommand(entry, commandName(name), outfile, LONG_RUNNING.has(name));
       await chmod(outfile, 0o755);
     }),
   );

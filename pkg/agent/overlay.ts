@@ -23,6 +23,8 @@ import type { SubnetLeaseService } from './subnet-lease.ts';
 
 const NODE_NETNS = '/proc/self/ns/net';
 const MASQUERADE_NETWORK = 'tsnet-overlay';
+/** Lease events handed to the overlay and not yet programmed, before the watch waits for them. */
+const MAX_UNAPPLIED = 1024;
 
 export interface OverlayServiceOptions {
   readonly lease: SubnetLeaseService;
@@ -259,16 +261,22 @@ export class OverlayService implements Service {
     signal: AbortSignal,
   ): Promise<void> {
     let current = watch;
+    // Events are applied without waiting for the kernel one by one: the overlay keeps their order and programs
+    // a burst (many leases written at once) in one netlink batch. At most MAX_UNAPPLIED wait at a time.
+    const unapplied = new Set<Promise<void>>();
     while (!signal.aborted) {
       try {
         for await (const e of current) {
           if (signal.aborted) return;
-          await this.applyLeaseEvent(overlay, e).catch((err: unknown) =>
+          const applied = this.applyLeaseEvent(overlay, e).catch((err: unknown) =>
             this.log?.warn(
               { err: (err as Error).message, event: e.type },
               'peer update failed; the reconciler retries',
             ),
           );
+          unapplied.add(applied);
+          void applied.finally(() => unapplied.delete(applied));
+          if (unapplied.size >= MAX_UNAPPLIED) await Promise.all(unapplied);
         }
       } catch (err) {
         if (signal.aborted) return;

@@ -69,6 +69,14 @@ export class Handle {
     this.socket.close();
   }
 
+  /**
+   * Sends the change requests `queue` makes (without awaiting them) together: many messages per sendmsg, one
+   * ack pass; each request still settles on its own. Returns what `queue` returned, e.g. their promises.
+   */
+  batch<T>(queue: () => T): T {
+    return this.socket.batch(queue);
+  }
+
   // Links
   linkAdd(spec: LinkSpec): Promise<void> {
     return linkAdd(this.socket, spec);

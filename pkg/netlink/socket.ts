@@ -43,6 +43,12 @@ const RECV_BUFFER_BYTES = 1 << 20;
 const POLL_SLICE_MS = 200;
 /** Requests whose kernel side is slow enough to keep off the event loop. */
 const OFF_THREAD_TYPES: ReadonlySet<number> = new Set([RtmType.NEWLINK, RtmType.DELLINK]);
+/**
+ * Messages per sendmsg of a batch. The kernel queues one ack per message on our socket during the send; at a
+ * few hundred bytes of buffer accounting each, a larger batch could overflow the default receive buffer
+ * (ENOBUFS: acks lost). The acks of one send are read before the next.
+ */
+const BATCH_MESSAGES = 64;
 
 /** A kernel rejection of one request: errno name, the operation and what it was about. */
 export class NetlinkError extends Error {
@@ -112,6 +118,8 @@ export class NetlinkSocket {
   private sendQueue: Promise<void> | undefined;
   private sendingOffThread = false;
   private fdClosed = false;
+  /** While batching: the encoded requests not sent yet, with their sequence numbers. */
+  private corked: { seq: number; message: Buffer }[] | undefined;
 
   private constructor(fd: number) {
     this.fd = fd;
@@ -140,14 +148,18 @@ export class NetlinkSocket {
       this.pending.set(seq, { dump, describe: req.describe, replies: [], resolve, reject });
     });
     const message = encodeMessage({ type: req.type, flags, seq, pid: 0, payload: req.payload });
-    const offThread = OFF_THREAD_TYPES.has(req.type);
-    if (!offThread && this.sendQueue === undefined) {
-      this.sendNow(message, seq, req.describe);
+    if (this.corked && !dump) {
+      this.corked.push({ seq, message });
       return promise;
     }
-    const send = async (): Promise<void> => {
+    const offThread = OFF_THREAD_TYPES.has(req.type);
+    if (!offThread && this.sendQueue === undefined) {
+      this.sendNow([{ seq, message }]);
+      return promise;
+    }
+    this.enqueue(async () => {
       if (this.closed || !this.pending.has(seq)) return; // closed meanwhile: already rejected
-      if (!offThread) return this.sendNow(message, seq, req.describe);
+      if (!offThread) return this.sendNow([{ seq, message }]);
       this.sendingOffThread = true;
       let sent: number;
       try {
@@ -158,36 +170,75 @@ export class NetlinkSocket {
       }
       if (this.closed) return;
       if (sent >= 0) this.drain();
-      else this.sendNow(message, seq, req.describe); // it failed: again on this thread, for its errno
-    };
+      else this.sendNow([{ seq, message }]); // it failed: again on this thread, for its errno
+    }, [seq]);
+    return promise;
+  }
+
+  /** Runs `send` after the sends queued before it; an unexpected failure rejects the requests `seqs`. */
+  private enqueue(send: () => Promise<void>, seqs: readonly number[]): void {
     // Never rejects, so the requests queued behind it still go.
-    const queued = (this.sendQueue ?? Promise.resolve())
-      .then(send)
-      .catch((err: unknown) => this.failOne(seq, req.describe, err));
+    const queued = (this.sendQueue ?? Promise.resolve()).then(send).catch((err: unknown) => {
+      for (const seq of seqs) this.reject(seq, err);
+    });
     this.sendQueue = queued;
     void queued.then(() => {
       if (this.sendQueue === queued) this.sendQueue = undefined;
     });
-    return promise;
   }
 
-  /** Sends on the event loop (fast requests, and the errno of a failed off-thread send), then drains. */
-  private sendNow(message: Buffer, seq: number, describe: string): void {
+  /**
+   * Runs `queue`, which makes requests without awaiting them, and sends its change requests together: many
+   * messages per sendmsg, their acks read in one pass after each. The kernel handles the messages of one send
+   * in order, each on its own (one refused does not stop the next), so every request still settles with its
+   * own ack or error. Dumps are sent at once, as outside a batch.
+   */
+  batch<T>(queue: () => T): T {
+    if (this.corked) return queue(); // nested: the outer batch sends
+    this.corked = [];
     try {
-      sendto(this.fd, message, 0, sockaddrNl());
+      return queue();
+    } finally {
+      const queued = this.corked;
+      this.corked = undefined;
+      const sendAll = () => {
+        for (let i = 0; i < queued.length && !this.closed; i += BATCH_MESSAGES) {
+          this.sendNow(queued.slice(i, i + BATCH_MESSAGES));
+        }
+      };
+      if (this.sendQueue === undefined) sendAll();
+      else
+        this.enqueue(
+          async () => sendAll(),
+          queued.map((q) => q.seq),
+        );
+    }
+  }
+
+  /** One sendmsg of `messages` on the event loop, then their replies; a failed send rejects each of them. */
+  private sendNow(messages: readonly { seq: number; message: Buffer }[]): void {
+    try {
+      sendto(
+        this.fd,
+        messages.length === 1
+          ? (messages[0]?.message ?? Buffer.alloc(0))
+          : Buffer.concat(messages.map((m) => m.message)),
+        0,
+        sockaddrNl(),
+      );
     } catch (err) {
-      this.failOne(seq, describe, err);
+      for (const { seq } of messages) this.reject(seq, err);
       return;
     }
     this.drain();
   }
 
-  private failOne(seq: number, describe: string, err: unknown): void {
+  private reject(seq: number, err: unknown): void {
     const p = this.pending.get(seq);
     if (!p) return;
     this.pending.delete(seq);
     const e = err as SyscallError;
-    p.reject(new NetlinkError(e.errno ?? 0, describe, e.message));
+    p.reject(new NetlinkError(e.errno ?? 0, p.describe, e.message));
   }
 
   close(): void {

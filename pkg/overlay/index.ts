@@ -1,9 +1,11 @@
 // The overlay data plane of one node, as the agent drives it: the VTEP, the desired peers (one per remote
-// lease), and a repair loop that keeps the kernel equal to them, triggered by netlink events on the overlay
-// device (debounced), by a resync of the event stream, by a periodic timer, and on demand. close() stops the
-// loop and leaves every kernel entry in place: an agent restart must not disturb traffic.
+// lease), and a repair loop that keeps the kernel equal to them: a peer entry deleted by hand is programmed
+// again as soon as its netlink event arrives; other events on the overlay device trigger a debounced full
+// pass, and so do a resync of the event stream, a periodic timer and reconcile(). close() stops the loop and
+// leaves every kernel entry in place: an agent restart must not disturb traffic.
 
 import { type Logger, silentLogger } from '../log/index.ts';
+import { NudState } from '../netlink/constants.ts';
 import { EventStream, type NetlinkEvent } from '../netlink/events.ts';
 import { Handle } from '../netlink/handle.ts';
 import type { SubnetLease } from '../subnet/lease.ts';
@@ -16,7 +18,7 @@ import {
   TSNET_ROUTE_PROTOCOL,
   tolerateMissing,
 } from './peers.ts';
-import { type ReconcileReport, reconcile, repairCount } from './reconcile.ts';
+import { type EntryKind, entryText, type ReconcileReport, reconcile, repairCount } from './reconcile.ts';
 import { parseIPv4Subnet } from './subnet.ts';
 import { ensureVtep, type Vtep, type VtepOptions } from './vtep.ts';
 
@@ -88,6 +90,14 @@ export function peerFromLease(lease: SubnetLease): Peer {
   };
 }
 
+/** A peer waiting for its programming turn, with the caller of upsertPeer waiting for it. */
+interface QueuedPeer {
+  readonly e: PeerEntries;
+  readonly previous: PeerEntries | undefined;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 const DRIFT_TRIGGERS = new Set<ReconcileTrigger>(['event', 'resync', 'timer']);
 
@@ -101,6 +111,13 @@ export class Overlay {
   private readonly conflicted = new Set<string>();
   /** Whether the desired set is complete (setPeers was called): only then are foreign entries removed. */
   private peersKnown = false;
+  /** `desired` by VTEP IP and MAC, for events; built on first use, kept along with `desired`. */
+  private index: { byIp: Map<string, PeerEntries>; byMac: Map<string, PeerEntries> } | undefined;
+  /** Upserted peers waiting for their programming turn, and whether that turn still takes more. */
+  private toProgram: QueuedPeer[] = [];
+  private programTurnOpen = false;
+  /** Peers whose entries an event repair is about to program again. */
+  private readonly repairing = new Set<string>();
   private handle: Handle | undefined;
   private current: Vtep | undefined;
   private stream: EventStream | undefined;
@@ -188,6 +205,7 @@ export class Overlay {
     }
     this.desired.clear();
     for (const [k, v] of next) this.desired.set(k, v);
+    this.index = undefined;
     this.peersKnown = true;
     if (!this.handle)
       return { added: [], fixed: [], removed: [], failed: [], rejected: [], peers: next.size };
@@ -202,6 +220,11 @@ export class Overlay {
     const e = this.checkPeer(peer);
     const previous = this.desired.get(e.subnet);
     this.desired.set(e.subnet, e);
+    if (previous) this.unindex(previous);
+    if (this.index) {
+      this.index.byIp.set(e.vtepIp, e);
+      this.index.byMac.set(e.vtepMac, e);
+    }
     for (const other of this.desired.values()) {
       if (other.subnet !== e.subnet && (other.vtepMac === e.vtepMac || other.vtepIp === e.vtepIp)) {
         // Typically a node that re-leased while its old lease still lingers. Both stay desired; a full pass
@@ -217,14 +240,53 @@ export class Overlay {
       }
     }
     if (!this.handle) return;
-    await this.exclusive(async (h, vtep = this.vtep) => {
-      if (previous && (previous.vtepMac !== e.vtepMac || previous.publicIp !== e.publicIp)) {
-        await tolerateMissing(
-          h.fdbDel({ index: vtep.index, mac: previous.vtepMac, dst: previous.publicIp, self: true }),
-        );
-      }
-      await programPeer(h, vtep.index, e, { protocol: this.protocol });
+    await this.programSoon(e, previous);
+  }
+
+  /**
+   * Queues a peer for the next programming turn: the peers upserted while other kernel work runs (a burst of
+   * lease events) are programmed together, in one netlink batch. A turn takes new peers only while no other
+   * kernel work was queued after it, so the order of upserts and removals holds.
+   */
+  private programSoon(e: PeerEntries, previous: PeerEntries | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.toProgram.push({ e, previous, resolve, reject });
+      if (this.programTurnOpen) return;
+      const turn = this.toProgram;
+      this.exclusive((h, vtep = this.vtep) => {
+        // Running: later upserts wait for the next turn.
+        this.toProgram = [];
+        this.programTurnOpen = false;
+        return Promise.all(h.batch(() => turn.map((item) => this.programQueued(h, vtep.index, item))));
+      }).catch((err: unknown) => {
+        // The turn never ran (closed meanwhile): its peers stay desired, for a later start() to program.
+        if (this.toProgram === turn) {
+          this.toProgram = [];
+          this.programTurnOpen = false;
+        }
+        for (const item of turn) item.reject(asError(err));
+      });
+      this.programTurnOpen = true;
     });
+  }
+
+  /** One queued peer: the FDB entry of its old MAC or underlay IP goes, then its entries are programmed. */
+  private async programQueued(h: Handle, vtepIndex: number, item: QueuedPeer): Promise<void> {
+    const { e, previous } = item;
+    try {
+      // Both requests are made before the first await: they join the turn's batch.
+      await Promise.all([
+        previous && (previous.vtepMac !== e.vtepMac || previous.publicIp !== e.publicIp)
+          ? tolerateMissing(
+              h.fdbDel({ index: vtepIndex, mac: previous.vtepMac, dst: previous.publicIp, self: true }),
+            )
+          : undefined,
+        programPeer(h, vtepIndex, e, { protocol: this.protocol }),
+      ]);
+      item.resolve();
+    } catch (err) {
+      item.reject(asError(err));
+    }
   }
 
   /** Forgets one peer (by subnet or peer) and removes its route, FDB entry and neighbour. */
@@ -235,6 +297,7 @@ export class Overlay {
     const previous = this.desired.get(subnet);
     if (!previous) return;
     this.desired.delete(subnet);
+    this.unindex(previous);
     const wasConflicted = this.conflicted.delete(subnet);
     if (!this.handle) return;
     if (!wasConflicted && this.conflicted.size === 0) {
@@ -300,6 +363,8 @@ export class Overlay {
 
   /** Runs kernel work one operation at a time, on the started handle and VTEP. */
   private exclusive<T>(fn: (h: Handle, vtep: Vtep | undefined) => Promise<T>): Promise<T> {
+    // Work queued after a programming turn: later upserts go to a new turn, after this work.
+    this.programTurnOpen = false;
     const run = async (): Promise<T> => {
       const h = this.handle;
       if (!h || this.closed) throw new Error('overlay: not started, or closed');
@@ -396,7 +461,7 @@ export class Overlay {
           this.schedule('resync');
         } else if (this.concerns(event)) {
           this.counters.events++;
-          this.schedule('event');
+          this.react(event);
         }
       }
     } catch (err) {
@@ -414,6 +479,103 @@ export class Overlay {
         this.reportError(err, 'reopen netlink event stream');
       }
     }, this.options.rewatchDelayMs ?? 1000);
+  }
+
+  /**
+   * A desired peer's entry deleted by someone else is programmed again at once, without waiting for a pass;
+   * an event that reports an entry exactly as desired (our own programming) needs nothing; anything else (the
+   * device, a foreign or changed entry) goes to a debounced full pass.
+   */
+  private react(event: NetlinkEvent): void {
+    const drift = this.peerDrift(event);
+    if (drift === 'in-sync') return;
+    if (drift === undefined || this.conflicted.has(drift.peer.subnet)) this.schedule('event');
+    else this.repairPeer(drift.peer, drift.kind);
+  }
+
+  /**
+   * The desired peer whose entry an event deleted; 'in-sync' when it reports an entry exactly as desired;
+   * undefined for anything else (a foreign or changed entry, the device), which a full pass looks at.
+   */
+  private peerDrift(event: NetlinkEvent): { peer: PeerEntries; kind: EntryKind } | 'in-sync' | undefined {
+    const vtep = this.current;
+    if (!vtep) return undefined;
+    let peer: PeerEntries | undefined;
+    let kind: EntryKind;
+    let exact: boolean;
+    if (event.type === 'route') {
+      const r = event.route;
+      peer = r.family === 4 ? this.desired.get(r.dst) : undefined;
+      kind = 'route';
+      exact =
+        peer !== undefined &&
+        r.oif === vtep.index &&
+        r.gateway === peer.vtepIp &&
+        r.onlink &&
+        r.protocol === this.protocol;
+    } else if (event.type === 'neighbour' && event.neighbour.index === vtep.index) {
+      const n = event.neighbour;
+      const permanent = (n.state & NudState.PERMANENT) !== 0;
+      if (n.family === 'bridge') {
+        peer = n.mac !== undefined ? this.peerIndex().byMac.get(n.mac) : undefined;
+        kind = 'fdb';
+        exact = peer !== undefined && n.dst === peer.publicIp && n.vni === undefined && n.port === undefined;
+      } else {
+        peer = n.ip !== undefined ? this.peerIndex().byIp.get(n.ip) : undefined;
+        kind = 'neighbour';
+        // A deleted neighbour is reported in state FAILED, without its MAC.
+        exact = peer !== undefined && (event.action === 'del' || n.mac === peer.vtepMac);
+      }
+      exact &&= event.action === 'del' || permanent;
+    } else {
+      return undefined;
+    }
+    if (!peer || !exact) return undefined;
+    return event.action === 'new' ? 'in-sync' : { peer, kind };
+  }
+
+  /** The desired peers by VTEP IP and by VTEP MAC, built again after the desired set changed. */
+  private peerIndex(): { byIp: Map<string, PeerEntries>; byMac: Map<string, PeerEntries> } {
+    if (!this.index) {
+      const byIp = new Map<string, PeerEntries>();
+      const byMac = new Map<string, PeerEntries>();
+      for (const e of this.desired.values()) {
+        byIp.set(e.vtepIp, e);
+        byMac.set(e.vtepMac, e);
+      }
+      this.index = { byIp, byMac };
+    }
+    return this.index;
+  }
+
+  private unindex(e: PeerEntries): void {
+    if (this.index?.byIp.get(e.vtepIp) === e) this.index.byIp.delete(e.vtepIp);
+    if (this.index?.byMac.get(e.vtepMac) === e) this.index.byMac.delete(e.vtepMac);
+  }
+
+  /** Programs one peer's entries again (replace: idempotent) and reports the one that drifted. */
+  private repairPeer(peer: PeerEntries, kind: EntryKind): void {
+    if (this.repairing.has(peer.subnet)) return;
+    this.repairing.add(peer.subnet);
+    const run = async (h: Handle, vtep: Vtep | undefined): Promise<void> => {
+      this.repairing.delete(peer.subnet);
+      // Gone or replaced meanwhile: what is desired now was programmed by whoever changed it.
+      if (!vtep || this.desired.get(peer.subnet) !== peer) return;
+      await programPeer(h, vtep.index, peer, { protocol: this.protocol });
+      const change = { kind, entry: entryText(peer, kind, this.protocol), subnet: peer.subnet };
+      this.record(
+        { added: [change], fixed: [], removed: [], failed: [], rejected: [], peers: this.desired.size },
+        'event',
+        [],
+      );
+    };
+    this.exclusive(run).catch((err: unknown) => {
+      this.repairing.delete(peer.subnet);
+      this.counters.failures++;
+      if (this.closed) return;
+      this.reportError(err, `repair of peer ${peer.subnet}`);
+      this.schedule('event');
+    });
   }
 
   /** Whether an event is about the overlay device, its underlay, or a desired peer's route. */

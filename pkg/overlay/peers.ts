@@ -1,7 +1,8 @@
 // The data plane for one remote node is three kernel entries on the local VTEP, added in flannel's order so that
 // a route never points at a next hop the kernel cannot resolve: neighbour (remote VTEP IP -> remote VTEP MAC),
 // FDB (remote VTEP MAC -> remote underlay IP), route (remote pod subnet via remote VTEP IP, onlink). Removal
-// runs in reverse. All operations use replace semantics and tolerate entries that are already gone.
+// runs in reverse. All operations use replace semantics and tolerate entries that are already gone. The three
+// requests of one peer go to the kernel in one send (Handle.batch), which handles them in order.
 import { isIPv4 } from 'node:net';
 import { isUnicastMac } from '../netlink/codec.ts';
 import type { Handle } from '../netlink/handle.ts';
@@ -99,9 +100,14 @@ export async function programPeer(
   opts: PeerOptions = {},
 ): Promise<void> {
   const e = peerEntries(peer);
-  await programNeighbour(h, vtepIndex, e);
-  await programFdb(h, vtepIndex, e);
-  await programRoute(h, vtepIndex, e, opts.protocol ?? TSNET_ROUTE_PROTOCOL);
+  // One send, handled by the kernel in this order.
+  await Promise.all(
+    h.batch(() => [
+      programNeighbour(h, vtepIndex, e),
+      programFdb(h, vtepIndex, e),
+      programRoute(h, vtepIndex, e, opts.protocol ?? TSNET_ROUTE_PROTOCOL),
+    ]),
+  );
 }
 
 /**
@@ -110,7 +116,11 @@ export async function programPeer(
  */
 export async function removePeer(h: Handle, vtepIndex: number, peer: Peer): Promise<void> {
   const e = peerEntries(peer);
-  await tolerateMissing(h.routeDel({ dst: e.subnet, oif: vtepIndex }));
-  await tolerateMissing(h.fdbDel({ index: vtepIndex, mac: e.vtepMac, dst: e.publicIp, self: true }));
-  await tolerateMissing(h.neighDel({ index: vtepIndex, ip: e.vtepIp }));
+  await Promise.all(
+    h.batch(() => [
+      tolerateMissing(h.routeDel({ dst: e.subnet, oif: vtepIndex })),
+      tolerateMissing(h.fdbDel({ index: vtepIndex, mac: e.vtepMac, dst: e.publicIp, self: true })),
+      tolerateMissing(h.neighDel({ index: vtepIndex, ip: e.vtepIp })),
+    ]),
+  );
 }

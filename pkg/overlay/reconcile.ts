@@ -99,6 +99,12 @@ const fdbText = (mac: string | undefined, dst: string | undefined): string => `$
 const wantRouteText = (e: PeerEntries, protocol: number): string =>
   routeText({ dst: e.subnet, gateway: e.vtepIp, onlink: true, protocol });
 
+/** The entry of kind `kind` that peer `e` needs, as `ip`/`bridge` would print it. */
+export function entryText(e: PeerEntries, kind: EntryKind, protocol: number): string {
+  if (kind === 'route') return wantRouteText(e, protocol);
+  return kind === 'fdb' ? fdbText(e.vtepMac, e.publicIp) : neighText(e.vtepIp, e.vtepMac);
+}
+
 /** Why `r` is not the route `e` needs; undefined when it is. */
 function routeDrift(r: Route, e: PeerEntries, vtepIndex: number, protocol: number): string | undefined {
   if (r.oif !== vtepIndex) return `device ${r.oif ?? 'none'} is not the VTEP`;
@@ -111,19 +117,34 @@ function routeDrift(r: Route, e: PeerEntries, vtepIndex: number, protocol: numbe
 
 const isPermanent = (n: Neighbour): boolean => (n.state & NudState.PERMANENT) !== 0;
 
-/** Collects changes and failures; every kernel operation of a pass goes through `apply`. */
+interface QueuedOp {
+  readonly into: ReconcileChange[] | undefined;
+  readonly change: ReconcileChange;
+  readonly op: () => Promise<unknown>;
+}
+
+/**
+ * Collects changes and failures; every kernel operation of a pass goes through `apply`, and `run` sends them
+ * all in order as netlink batches (many messages per send), each settling on its own.
+ */
 class Pass {
   readonly added: ReconcileChange[] = [];
   readonly fixed: ReconcileChange[] = [];
   readonly removed: ReconcileChange[] = [];
   readonly failed: ReconcileFailure[] = [];
+  private readonly queued: QueuedOp[] = [];
 
-  /** Runs `op`, recording `change` in `into` on success (nowhere when undefined) and in `failed` on error. */
-  async apply(
-    into: ReconcileChange[] | undefined,
-    change: ReconcileChange,
-    op: () => Promise<unknown>,
-  ): Promise<void> {
+  /** Queues `op`, to record `change` in `into` on success (nowhere when undefined) and in `failed` on error. */
+  apply(into: ReconcileChange[] | undefined, change: ReconcileChange, op: () => Promise<unknown>): void {
+    this.queued.push({ into, change, op });
+  }
+
+  async run(h: Handle): Promise<void> {
+    const ops = this.queued.splice(0);
+    await Promise.all(h.batch(() => ops.map((q) => this.settle(q))));
+  }
+
+  private async settle({ into, change, op }: QueuedOp): Promise<void> {
     try {
       await op();
       into?.push(change);
@@ -172,7 +193,7 @@ export async function reconcile(
     if (want && r.tos === 0 && (r.priority ?? 0) === 0) {
       currentRoute.set(r.dst, r);
     } else if (prune && r.oif === vtep.index && r.protocol !== RtProtocol.kernel) {
-      await pass.apply(pass.removed, { kind: 'route', entry: routeText(r) }, () =>
+      pass.apply(pass.removed, { kind: 'route', entry: routeText(r) }, () =>
         tolerateMissing(
           h.routeDel({
             dst: r.dst,
@@ -206,9 +227,9 @@ export async function reconcile(
     if (want && !fdbOk.has(mac)) {
       // The desired MAC with a stale destination or state: deleted here and set again below, as one fix.
       fdbStale.add(mac);
-      await pass.apply(undefined, change, del);
+      pass.apply(undefined, change, del);
     } else if (prune) {
-      await pass.apply(pass.removed, change, del);
+      pass.apply(pass.removed, change, del);
     }
   }
 
@@ -220,7 +241,7 @@ export async function reconcile(
       continue;
     }
     if (!prune) continue;
-    await pass.apply(pass.removed, { kind: 'neighbour', entry: neighText(n.ip, n.mac) }, () =>
+    pass.apply(pass.removed, { kind: 'neighbour', entry: neighText(n.ip, n.mac) }, () =>
       tolerateMissing(h.neighDel({ index: vtep.index, ip: n.ip ?? '' })),
     );
   }
@@ -228,33 +249,34 @@ export async function reconcile(
   for (const e of entries) {
     const n = neighCurrent.get(e.vtepIp);
     const neigh = { kind: 'neighbour' as const, entry: neighText(e.vtepIp, e.vtepMac), subnet: e.subnet };
-    if (!n) await pass.apply(pass.added, neigh, () => programNeighbour(h, vtep.index, e));
+    if (!n) pass.apply(pass.added, neigh, () => programNeighbour(h, vtep.index, e));
     else if (n.mac !== e.vtepMac || !isPermanent(n)) {
       const reason = n.mac !== e.vtepMac ? `lladdr ${n.mac ?? 'none'}` : `state ${n.state} not permanent`;
-      await pass.apply(pass.fixed, { ...neigh, reason }, () => programNeighbour(h, vtep.index, e));
+      pass.apply(pass.fixed, { ...neigh, reason }, () => programNeighbour(h, vtep.index, e));
     }
 
     if (!fdbOk.has(e.vtepMac)) {
       const fdbChange = { kind: 'fdb' as const, entry: fdbText(e.vtepMac, e.publicIp), subnet: e.subnet };
       if (fdbStale.has(e.vtepMac)) {
-        await pass.apply(pass.fixed, { ...fdbChange, reason: 'wrong destination or state' }, () =>
+        pass.apply(pass.fixed, { ...fdbChange, reason: 'wrong destination or state' }, () =>
           programFdb(h, vtep.index, e),
         );
       } else {
-        await pass.apply(pass.added, fdbChange, () => programFdb(h, vtep.index, e));
+        pass.apply(pass.added, fdbChange, () => programFdb(h, vtep.index, e));
       }
     }
 
     const r = currentRoute.get(e.subnet);
     const route = { kind: 'route' as const, entry: wantRouteText(e, protocol), subnet: e.subnet };
-    if (!r) await pass.apply(pass.added, route, () => programRoute(h, vtep.index, e, protocol));
+    if (!r) pass.apply(pass.added, route, () => programRoute(h, vtep.index, e, protocol));
     else {
       const reason = routeDrift(r, e, vtep.index, protocol);
       if (reason)
-        await pass.apply(pass.fixed, { ...route, reason }, () => programRoute(h, vtep.index, e, protocol));
+        pass.apply(pass.fixed, { ...route, reason }, () => programRoute(h, vtep.index, e, protocol));
     }
   }
 
+  await pass.run(h);
   return {
     added: pass.added,
     fixed: pass.fixed,

@@ -49,6 +49,11 @@ const passThroughPolicy = {
 
 type FaultHandling = NonNullable<IOptions['faultHandling']>;
 
+/** Delays of `ms`, doubling up to `maxMs`, as etcd3's watchBackoff slot takes them (a cockatiel IBackoff). */
+function cappedBackoff(ms: number, maxMs: number): NonNullable<FaultHandling['watchBackoff']> {
+  return { duration: ms, next: () => cappedBackoff(Math.min(ms * 2, maxMs), maxMs) };
+}
+
 export class EtcdStore implements Store {
   readonly kind = 'etcd' as const;
   readonly location: string;
@@ -67,12 +72,15 @@ export class EtcdStore implements Store {
       faultHandling: {
         host: () => passThroughPolicy as unknown as ReturnType<NonNullable<FaultHandling['host']>>,
         global: passThroughPolicy as unknown as FaultHandling['global'],
+        // Watch streams come back 50 ms after etcd does, up to 1 s apart while it stays away; etcd3's default
+        // (cockatiel's ExponentialBackoff) grows to 30 s, so a watch could stay gone long after a restart.
+        watchBackoff: { duration: 0, next: () => cappedBackoff(50, 1000) },
       },
       defaultCallOptions: (ctx: CallContext) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
       grpcOptions: {
         // Reconnect quickly after an etcd restart; grpc's default backoff grows to two minutes.
-        'grpc.initial_reconnect_backoff_ms': 200,
-        'grpc.max_reconnect_backoff_ms': 2000,
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1000,
       },
     };
     if (options.tls) {

@@ -154,7 +154,8 @@ test("the unit's ExecStart starts an agent (in a test namespace) that gets ready
       };
       const argv = execStartIn(root, unit, env);
       t.is(argv[0], '/usr/bin/node');
-      t.is(argv[1], join(root, 'opt/tsnet/dist/bin/tsnet-agent'));
+      t.is(argv[1], '--max-semi-space-size=1', 'the memory flag the bundle carries in its shebang');
+      t.is(argv[2], join(root, 'opt/tsnet/dist/bin/tsnet-agent'));
 
       ip(node!.path, 'link', 'set', 'lo', 'up');
       ip(node!.path, 'link', 'add', 'ul0', 'type', 'veth', 'peer', 'name', 'ul1');

@@ -188,3 +188,31 @@ test('kernel errors name the errno and the route: duplicate add, missing delete;
     });
   });
 });
+
+test('a batch sends its requests together: each settles on its own ack, one refused does not stop the others', async (t) => {
+  await withNetnses('nlbt', 2, async ([node, peer]) => {
+    await Handle.with(node!.path, async (h) => {
+      const up = await nodeWithUplink(h, peer!);
+      // More than one send's worth (64 messages), so the batch is split and its acks read between sends.
+      const dsts = Array.from({ length: 150 }, (_, i) => `10.${20 + (i >> 8)}.${i & 255}.0/24`);
+      const results = await Promise.allSettled(
+        h.batch(() => [
+          ...dsts.map((dst) => h.routeAdd({ dst, gateway: '198.18.0.254', oif: up })),
+          h.routeDel({ dst: '10.99.99.0/24', oif: up }), // not there: refused
+          h.routeAdd({ dst: dsts[0]!, gateway: '198.18.0.254', oif: up }), // a duplicate: refused
+          h.routeAdd({ dst: '10.98.0.0/24', gateway: '198.18.0.254', oif: up }), // after the refusals
+        ]),
+      );
+      t.is(results.filter((r) => r.status === 'fulfilled').length, dsts.length + 1);
+      const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as NetlinkError] : []));
+      t.deepEqual(
+        refused.map((e) => e.code),
+        ['ESRCH', 'EEXIST'],
+      );
+      t.regex(refused[1]!.message, /add route 10\.20\.0\.0\/24/);
+      const shown = new Set(oracleRoutes(node!, 4).map((r) => r.dst));
+      t.true(dsts.every((d) => shown.has(d)));
+      t.true(shown.has('10.98.0.0/24'));
+    });
+  });
+});

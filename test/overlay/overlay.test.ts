@@ -110,6 +110,15 @@ test('netlink events trigger repair: a route, an FDB entry and the whole device 
         t.true(await eventually(routeBack), 'the route deleted by hand is back');
         t.true(repairs.includes('event route'));
 
+        ip(a!.ns.path, 'neigh', 'del', '10.244.2.0', 'dev', 'tsnet.1');
+        t.true(
+          await eventually(() =>
+            oracleNeigh(a!.ns).some((n) => n.dst === '10.244.2.0' && n.lladdr === macOf(b!)),
+          ),
+          'the neighbour deleted by hand is back',
+        );
+        t.true(repairs.includes('event neighbour'));
+
         nsexec(a!.ns.path, 'bridge', [
           'fdb',
           'del',
@@ -124,6 +133,7 @@ test('netlink events trigger repair: a route, an FDB entry and the whole device 
           await eventually(() => oracleFdb(a!.ns).some((f) => f.mac === macOf(b!))),
           'the FDB entry is back',
         );
+        t.true(await eventually(() => repairs.includes('event fdb')), 'repaired on its event');
 
         ip(a!.ns.path, 'neigh', 'add', '10.244.77.0', 'lladdr', '02:00:00:00:00:77', 'dev', 'tsnet.1');
         t.true(
