@@ -18,7 +18,14 @@
 // - A failed `runc create` comes back on the sync pipe as {"pid": -1, "message": "runc create failed: ..."}
 //   and conmon exits, leaving its fifos and socket in the bundle dir (removed here).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, constants as fsConstants, readdirSync, readFileSync, watch } from 'node:fs';
+import {
+  existsSync,
+  type FSWatcher,
+  constants as fsConstants,
+  readdirSync,
+  readFileSync,
+  watch,
+} from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -339,52 +346,123 @@ export function monitorAlive(conmonPidFile: string, startTime?: number): boolean
 }
 
 /**
- * Resolves with the exit code once conmon has written exitDir/<id>: fs.watch on the directory, with a
- * poll as a fallback (inotify can miss a rename or be unavailable). Rejects with an Error named
- * AbortError (its cause the signal's reason) on abort.
+ * Resolves with the exit code once conmon has written exitDir/<id>. One watcher per exit directory serves every
+ * container waiting there (an agent with many running containers holds one inotify watch and one timer, not
+ * one of each per container): fs.watch names the file that changed, and a poll that lists the directory is the
+ * fallback (inotify can miss a rename or be unavailable). Rejects with an Error named AbortError (its cause the
+ * signal's reason) on abort.
  */
 export function waitForExit(exitDir: string, id: string, signal?: AbortSignal): Promise<number> {
-  const file = join(exitDir, validateContainerId(id));
+  validateContainerId(id);
   return new Promise((resolve, reject) => {
-    let done = false;
-    const read = (): void => {
-      if (done) return;
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8').trim();
-      } catch {
-        return;
-      }
-      const code = Number(text);
-      if (text === '' || !Number.isInteger(code)) return; // created, not yet written
-      finish();
-      resolve(code);
-    };
-    const watcher = (() => {
-      try {
-        return watch(exitDir, read);
-      } catch {
-        return undefined;
-      }
-    })();
-    watcher?.on('error', () => undefined);
-    const poll = setInterval(read, 250);
+    let cancel = (): void => undefined;
     const onAbort = (): void => {
-      finish();
+      cancel();
       const err = new Error(`waiting for the exit of ${id} was aborted`, { cause: signal?.reason });
       err.name = 'AbortError';
       reject(err);
     };
-    function finish(): void {
-      done = true;
-      watcher?.close();
-      clearInterval(poll);
-      signal?.removeEventListener('abort', onAbort);
-    }
     if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort);
-    read();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    cancel = exitDirWatcher(exitDir).add(id, (code) => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(code);
+    });
   });
+}
+
+const EXIT_POLL_MS = 250;
+const exitDirWatchers = new Map<string, ExitDirWatcher>();
+
+function exitDirWatcher(dir: string): ExitDirWatcher {
+  let watcher = exitDirWatchers.get(dir);
+  if (!watcher) {
+    const created = new ExitDirWatcher(dir, () => {
+      if (exitDirWatchers.get(dir) === created) exitDirWatchers.delete(dir);
+    });
+    watcher = created;
+    exitDirWatchers.set(dir, watcher);
+  }
+  return watcher;
+}
+
+class ExitDirWatcher {
+  private readonly waiting = new Map<string, Set<(code: number) => void>>();
+  private watcher: FSWatcher | undefined;
+  private poll: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly onIdle: () => void,
+  ) {}
+
+  /** Calls `done` once with the exit code of `id`; the returned function cancels the wait. */
+  add(id: string, done: (code: number) => void): () => void {
+    let callbacks = this.waiting.get(id);
+    if (!callbacks) {
+      callbacks = new Set();
+      this.waiting.set(id, callbacks);
+    }
+    callbacks.add(done);
+    this.start();
+    this.check(id); // already written
+    return () => {
+      const set = this.waiting.get(id);
+      set?.delete(done);
+      if (set?.size === 0) this.waiting.delete(id);
+      this.stopIfIdle();
+    };
+  }
+
+  private start(): void {
+    if (this.poll) return;
+    try {
+      this.watcher = watch(this.dir, (_event, name) => {
+        if (name) this.check(String(name));
+        else this.checkAll();
+      });
+      this.watcher.on('error', () => undefined); // the poll still runs
+    } catch {
+      this.watcher = undefined; // no inotify, or no directory yet: the poll finds it
+    }
+    this.poll = setInterval(() => this.checkAll(), EXIT_POLL_MS);
+  }
+
+  private stopIfIdle(): void {
+    if (this.waiting.size > 0 || this.poll === undefined) return;
+    this.watcher?.close();
+    this.watcher = undefined;
+    clearInterval(this.poll);
+    this.poll = undefined;
+    this.onIdle();
+  }
+
+  /** One listing of the directory, then a read of the files of those waited for only. */
+  private checkAll(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) if (this.waiting.has(name)) this.check(name);
+  }
+
+  private check(id: string): void {
+    const callbacks = this.waiting.get(id);
+    if (!callbacks) return;
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir, id), 'utf8').trim();
+    } catch {
+      return;
+    }
+    const code = Number(text);
+    if (text === '' || !Number.isInteger(code)) return; // created, not yet written
+    this.waiting.delete(id);
+    for (const done of callbacks) done(code);
+    this.stopIfIdle();
+  }
 }
 
 /**
