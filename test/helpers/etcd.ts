@@ -13,11 +13,14 @@
 // namespace). etcd3's endpoint stays `unix://...`: TLS comes from the credentials, not the scheme.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { makeTestPki, type TestPki } from '../../pkg/cluster/pki.ts';
 import { createNamedNetns, deleteNamedNetns } from '../../pkg/netns/index.ts';
+
+export { makeTestPki, type TestPki };
 
 const run = promisify(execFile);
 
@@ -49,95 +52,6 @@ export interface EtcdHelperOptions {
    * client URLs then need the `https://` scheme.
    */
   tls?: boolean;
-}
-
-/** A throwaway CA and certificates signed by it (PEM files, unencrypted keys). */
-export interface TestPki {
-  caFile: string;
-  /** For etcd: SANs `localhost`, 127.0.0.1 and `serverNames`, usable for server and client auth. */
-  serverCertFile: string;
-  serverKeyFile: string;
-  /** For clients: client auth only. */
-  clientCertFile: string;
-  clientKeyFile: string;
-}
-
-const openssl = (cwd: string, ...args: string[]) => run('openssl', args, { cwd });
-
-export interface TestPkiOptions {
-  /** The CA's common name (and the certificates' name prefix). */
-  caName?: string;
-  /** More DNS SANs for the server certificate, besides `localhost` and 127.0.0.1. */
-  serverNames?: string[];
-}
-
-/** Makes a CA and a server and a client certificate it signs, in `dir` (created). */
-export async function makeTestPki(dir: string, options: TestPkiOptions = {}): Promise<TestPki> {
-  const caName = options.caName ?? 'tsnet-test-ca';
-  const sans = ['DNS:localhost', 'IP:127.0.0.1', ...(options.serverNames ?? []).map((n) => `DNS:${n}`)];
-  mkdirSync(dir, { recursive: true });
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(
-    dir,
-    'req',
-    '-x509',
-    ...ecKey,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${caName}`,
-  );
-  const issue = async (name: string, extensions: string[]): Promise<void> => {
-    writeFileSync(join(dir, `${name}.ext`), `${extensions.join('\n')}\n`);
-    await openssl(
-      dir,
-      'req',
-      ...ecKey,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      `/CN=${caName}-${name}`,
-    );
-    await openssl(
-      dir,
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-set_serial',
-      `0x${randomBytes(8).toString('hex')}`,
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-      '-out',
-      `${name}.crt`,
-    );
-  };
-  await issue('server', [
-    `subjectAltName=${sans.join(',')}`,
-    'keyUsage=critical,digitalSignature',
-    // etcd also dials itself (grpc-gateway) with its server certificate as the client one.
-    'extendedKeyUsage=serverAuth,clientAuth',
-  ]);
-  await issue('client', ['keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth']);
-  return {
-    caFile: join(dir, 'ca.crt'),
-    serverCertFile: join(dir, 'server.crt'),
-    serverKeyFile: join(dir, 'server.key'),
-    clientCertFile: join(dir, 'client.crt'),
-    clientKeyFile: join(dir, 'client.key'),
-  };
 }
 
 export async function startEtcd(options: EtcdHelperOptions = {}): Promise<EtcdInstance> {
