@@ -11,14 +11,17 @@ import { agentCommand, REPO_ROOT } from './agent.ts';
 import { firstIPv4, runCni } from './cni.ts';
 import {
   ETCD_UNDERLAY_IP,
-  ETCD_URL,
+  type EtcdctlTarget,
+  etcdClientUrl,
   etcdctl,
   etcdMemberIp,
   etcdSocketEndpoint,
+  etcdSocketServerName,
   startEtcdServer,
   waitEtcdHealthy,
 } from './etcd.ts';
-import { ip, ipJson, nsRun, PollAbort, pollUntil } from './exec.ts';
+import { type CtlResult, ip, ipJson, nsRun, PollAbort, pollUntil, tsnetctl } from './exec.ts';
+import { makeTestPki, type TestPki, testPkiFiles } from './pki.ts';
 import { isAlive, spawnLogged, stopPid } from './process.ts';
 import { REGISTRY_HOST, REGISTRY_UNDERLAY_IP, startRegistryServer } from './registry.ts';
 import { removeRuntimeContainers, sweepRuntime } from './runtime.ts';
@@ -51,6 +54,11 @@ export interface ClusterOptions {
   etcd?: boolean;
   /** Members of the etcd cluster (default 1), each at etcdMemberIp(i) in the etcd namespace. */
   etcdMembers?: number;
+  /**
+   * Serve etcd's clients over TLS only (`https://<member IP>:2379`), demanding client certificates, from a
+   * throwaway CA made under the cluster's directory (etcdPki); the agents get the CA, certificate and key.
+   */
+  etcdTls?: boolean;
   /** --lease-ttl for every agent, in seconds. */
   leaseTtl?: number;
   /** Extra arguments for every agent's `run`. */
@@ -131,6 +139,8 @@ export class Cluster {
   /** Every member's unix socket endpoint. */
   readonly etcdEndpoints: readonly string[];
   readonly etcdMembers: number;
+  /** With etcdTls: the CA and the certificates of etcd (SANs: every member's IP) and of its clients. */
+  readonly etcdPki: TestPki | undefined;
   /**
    * The agents' run dirs, short and outside `dir`: a container's conmon attach socket is
    * `RUN_DIR/containers/<64-hex id>/attach`, and a unix socket path has at most 107 bytes.
@@ -151,8 +161,10 @@ export class Cluster {
     if (!Number.isInteger(this.etcdMembers) || this.etcdMembers < 1 || this.etcdMembers > 7)
       throw new Error(`etcdMembers must be an integer from 1 to 7, got ${options.etcdMembers}`);
     const members = Array.from({ length: this.etcdMembers }, (_, i) => i);
-    this.etcdUrl =
-      this.etcdMembers === 1 ? ETCD_URL : members.map((i) => `http://${etcdMemberIp(i)}:2379`).join(',');
+    if (options.etcdTls && !this.usesEtcd) throw new Error('etcdTls needs etcd (etcd: false was given)');
+    this.etcdPki = options.etcdTls ? testPkiFiles(join(this.dir, 'etcd-pki')) : undefined;
+    const tls = this.etcdPki !== undefined;
+    this.etcdUrl = members.map((i) => etcdClientUrl(etcdMemberIp(i), tls)).join(',');
     this.etcdEndpoints = members.map((i) => etcdSocketEndpoint(this.etcdMemberDir(i)));
     this.etcdEndpoint = this.etcdEndpoints[0] ?? '';
     this.agentArgs = [
@@ -284,20 +296,47 @@ export class Cluster {
 
   private storeArgs(node: ClusterNode): string[] {
     return this.usesEtcd
-      ? ['--etcd-endpoints', this.etcdUrl, '--etcd-prefix', ETCD_PREFIX, '--data-dir', node.dataDir]
+      ? [...this.etcdClientArgs(), '--data-dir', node.dataDir]
       : ['--data-dir', node.dataDir];
+  }
+
+  /**
+   * How the agents and tsnetctl reach etcd from a node's namespace: --etcd-endpoints (etcdUrl), --etcd-prefix
+   * and, with etcdTls, --etcd-cafile/--etcd-certfile/--etcd-keyfile.
+   */
+  etcdClientArgs(): string[] {
+    const pki = this.etcdPki;
+    return [
+      '--etcd-endpoints',
+      this.etcdUrl,
+      '--etcd-prefix',
+      ETCD_PREFIX,
+      ...(pki
+        ? [
+            '--etcd-cafile',
+            pki.caFile,
+            '--etcd-certfile',
+            pki.clientCertFile,
+            '--etcd-keyfile',
+            pki.clientKeyFile,
+          ]
+        : []),
+    ];
+  }
+
+  /** tsnetctl ARGS in node i's namespace against the cluster's etcd as the agents reach it (the cluster view). */
+  clusterView(args: readonly string[], i = 0): Promise<CtlResult> {
+    return tsnetctl([...args, ...this.etcdClientArgs()], { netnsPath: this.node(i).netnsPath });
   }
 
   // --- etcd -------------------------------------------------------------------------------------------------
 
   async startEtcd(): Promise<void> {
     if (!this.usesEtcd) throw new Error(`cluster ${this.name} runs without etcd`);
+    await this.makeEtcdPki();
     if (this.etcdMembers === 1) {
       if (this.etcdMemberPid(0) !== undefined) return;
-      this.setEtcdPid(
-        0,
-        await startEtcdServer({ dir: this.etcdDir, netnsPath: `/run/netns/${this.etcdNetns}` }),
-      );
+      this.setEtcdPid(0, await startEtcdServer(this.etcdServerPaths(0)));
       return;
     }
     const down = Array.from({ length: this.etcdMembers }, (_, i) => i).filter(
@@ -305,15 +344,46 @@ export class Cluster {
     );
     // All at once: a new cluster answers only once a quorum of its members runs.
     for (const i of down) this.setEtcdPid(i, await this.spawnEtcdMember(i));
-    await Promise.all(down.map((i) => waitEtcdHealthy(this.etcdMemberDir(i), this.etcdMemberPid(i) ?? 0)));
+    await Promise.all(down.map((i) => waitEtcdHealthy(this.etcdTarget(i), this.etcdMemberPid(i) ?? 0)));
+  }
+
+  /** With etcdTls, the CA and certificates, once (a restarted etcd keeps the ones its clients trust). */
+  private async makeEtcdPki(): Promise<void> {
+    if (!this.etcdPki || existsSync(this.etcdPki.clientCertFile)) return;
+    const members = Array.from({ length: this.etcdMembers }, (_, i) => i);
+    await makeTestPki(join(this.dir, 'etcd-pki'), {
+      caName: `${this.name}-etcd-ca`,
+      serverIps: members.map(etcdMemberIp),
+      serverNames: members.map((i) => etcdSocketServerName(this.etcdMemberDir(i))),
+    });
+  }
+
+  private etcdServerPaths(i: number): { dir: string; netnsPath: string; tls?: TestPki } {
+    return {
+      dir: this.etcdMemberDir(i),
+      netnsPath: `/run/netns/${this.etcdNetns}`,
+      ...(this.etcdPki ? { tls: this.etcdPki } : {}),
+    };
+  }
+
+  /** Member i for etcdctl: its directory and, with etcdTls, the client certificate. */
+  private etcdTarget(i: number): EtcdctlTarget {
+    return { dir: this.etcdMemberDir(i), tls: this.etcdPki };
+  }
+
+  /** etcdctl ARGS against member `member` (default 0) over its unix socket: the independent view of the store. */
+  etcdctl(args: readonly string[], member = 0): Promise<string> {
+    return etcdctl(this.etcdTarget(member), ...args);
   }
 
   private spawnEtcdMember(i: number): Promise<number> {
     const names = Array.from({ length: this.etcdMembers }, (_, m) => `m${m}=http://${etcdMemberIp(m)}:2380`);
-    return startEtcdServer(
-      { dir: this.etcdMemberDir(i), netnsPath: `/run/netns/${this.etcdNetns}` },
-      { name: `m${i}`, ip: etcdMemberIp(i), initialCluster: names.join(','), token: this.name },
-    );
+    return startEtcdServer(this.etcdServerPaths(i), {
+      name: `m${i}`,
+      ip: etcdMemberIp(i),
+      initialCluster: names.join(','),
+      token: this.name,
+    });
   }
 
   etcdMemberPid(i: number): number | undefined {
@@ -347,7 +417,7 @@ export class Cluster {
     if (this.etcdMembers === 1) return this.startEtcd();
     if (this.etcdMemberPid(i) !== undefined) return;
     this.setEtcdPid(i, await this.spawnEtcdMember(i));
-    await waitEtcdHealthy(this.etcdMemberDir(i), this.etcdMemberPid(i) ?? 0);
+    await waitEtcdHealthy(this.etcdTarget(i), this.etcdMemberPid(i) ?? 0);
   }
 
   /** The index of the member that leads now, from the members that answer. */
@@ -356,7 +426,7 @@ export class Cluster {
       if (this.etcdMemberPid(i) === undefined) continue;
       try {
         const [status] = JSON.parse(
-          await etcdctl(this.etcdMemberDir(i), 'endpoint', 'status', '-w', 'json'),
+          await etcdctl(this.etcdTarget(i), 'endpoint', 'status', '-w', 'json'),
         ) as {
           Status: { header: { member_id: number }; leader: number };
         }[];

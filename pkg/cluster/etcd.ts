@@ -3,9 +3,15 @@
 // process in any namespace (the test process, in the host's) reaches it with `unix://...` and nothing listens
 // on the host's network. etcd wants host:port URLs, so the socket is named `localhost:2379` and etcd runs with
 // its directory as working directory.
+//
+// With `tls` (the harness's etcdTls mode) both listeners speak TLS only and etcd demands a client certificate
+// signed by the cluster's throwaway CA (pki.ts): agents dial `https://<underlay IP>:2379`, which the server
+// certificate names, and etcdctl dials `unixs://<dir>/localhost:2379` (Go names a unix socket's server by its
+// path without the port, so that path is a SAN too). Peers stay plain: only the client side is under test.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PollAbort, pollUntil, run } from './exec.ts';
+import type { TestPki } from './pki.ts';
 import { isAlive, spawnLogged } from './process.ts';
 
 export const ETCD_UNDERLAY_IP = '198.18.0.254';
@@ -17,15 +23,39 @@ export interface EtcdPaths {
   /** Working directory: data, sockets, log. */
   dir: string;
   netnsPath: string;
+  /** Serve clients over TLS only, with client-certificate auth, from these files. */
+  tls?: TestPki;
 }
+
+/** An etcd server for etcdctl: its directory (where its socket is), with its TLS files when it has them. */
+export type EtcdctlTarget = string | { dir: string; tls?: TestPki | undefined };
 
 /** `unix:///.../localhost:2379`, for etcd3 and etcdctl from any namespace. */
 export function etcdSocketEndpoint(dir: string): string {
   return `unix://${join(dir, CLIENT_SOCKET)}`;
 }
 
-export async function etcdctl(dir: string, ...args: string[]): Promise<string> {
-  return run('etcdctl', [`--endpoints=${etcdSocketEndpoint(dir)}`, '--dial-timeout=2s', ...args]);
+/** The path etcdctl names a TLS socket's server by: a SAN of the server certificate of the etcd in `dir`. */
+export function etcdSocketServerName(dir: string): string {
+  return join(dir, 'localhost');
+}
+
+/** The URL scheme of a client URL: `http`/`unix`, or `https`/`unixs` with TLS. */
+const scheme = (base: 'http' | 'unix', tls: boolean): string => (tls ? `${base}s` : base);
+
+/** etcdctl against the etcd in the target's directory, with the client certificate when it serves TLS. */
+export async function etcdctl(target: EtcdctlTarget, ...args: string[]): Promise<string> {
+  const { dir, tls } = typeof target === 'string' ? { dir: target, tls: undefined } : target;
+  const endpoint = `${scheme('unix', tls !== undefined)}://${join(dir, CLIENT_SOCKET)}`;
+  const credentials = tls
+    ? [`--cacert=${tls.caFile}`, `--cert=${tls.clientCertFile}`, `--key=${tls.clientKeyFile}`]
+    : [];
+  return run('etcdctl', [`--endpoints=${endpoint}`, ...credentials, '--dial-timeout=2s', ...args]);
+}
+
+/** The client URL member `ip` is dialled at from the underlay. */
+export function etcdClientUrl(ip: string, tls: boolean): string {
+  return `${scheme('http', tls)}://${ip}:2379`;
 }
 
 /** One member of a cluster of several: its name, underlay address and everyone's peer URLs. */
@@ -50,7 +80,16 @@ export function etcdMemberIp(i: number): string {
 export async function startEtcdServer(paths: EtcdPaths, member?: EtcdMember): Promise<number> {
   mkdirSync(paths.dir, { recursive: true });
   for (const s of [CLIENT_SOCKET, PEER_SOCKET]) rmSync(join(paths.dir, s), { force: true });
-  const clientUrl = member ? `http://${member.ip}:2379` : ETCD_URL;
+  const tls = paths.tls;
+  const clientUrl = etcdClientUrl(member?.ip ?? ETCD_UNDERLAY_IP, tls !== undefined);
+  const tlsArgs = tls
+    ? [
+        `--cert-file=${tls.serverCertFile}`,
+        `--key-file=${tls.serverKeyFile}`,
+        '--client-cert-auth',
+        `--trusted-ca-file=${tls.caFile}`,
+      ]
+    : [];
   const peer = member
     ? [
         `--name=${member.name}`,
@@ -71,8 +110,9 @@ export async function startEtcdServer(paths: EtcdPaths, member?: EtcdMember): Pr
       `--net=${paths.netnsPath}`,
       '/usr/bin/etcd',
       `--data-dir=${join(paths.dir, 'data')}`,
-      `--listen-client-urls=unix://${CLIENT_SOCKET},${clientUrl}`,
+      `--listen-client-urls=${scheme('unix', tls !== undefined)}://${CLIENT_SOCKET},${clientUrl}`,
       `--advertise-client-urls=${clientUrl}`,
+      ...tlsArgs,
       ...peer,
       '--heartbeat-interval=50',
       '--election-timeout=250',
@@ -81,17 +121,18 @@ export async function startEtcdServer(paths: EtcdPaths, member?: EtcdMember): Pr
   );
   const pid = child.pid ?? 0;
   child.unref();
-  if (!member) await waitEtcdHealthy(paths.dir, pid);
+  if (!member) await waitEtcdHealthy(paths, pid);
   return pid;
 }
 
-/** Waits until the etcd running in `dir` as `pid` answers a health check (it needs a quorum for that). */
-export async function waitEtcdHealthy(dir: string, pid: number, timeoutMs = 20_000): Promise<void> {
+/** Waits until the etcd running in `target`'s dir as `pid` answers a health check (it needs a quorum). */
+export async function waitEtcdHealthy(target: EtcdctlTarget, pid: number, timeoutMs = 20_000): Promise<void> {
+  const dir = typeof target === 'string' ? target : target.dir;
   await pollUntil(
     'etcd to become healthy',
     async () => {
       if (!isAlive(pid)) throw new PollAbort(`etcd exited; see ${join(dir, 'etcd.log')}`);
-      await etcdctl(dir, 'endpoint', 'health');
+      await etcdctl(target, 'endpoint', 'health');
       return true;
     },
     { timeoutMs, intervalMs: 100 },

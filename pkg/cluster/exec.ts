@@ -32,11 +32,19 @@ export interface CtlResult {
   stderr: string;
 }
 
-/** tsnetctl from this checkout (ctlCommand) with `args`; never throws for a non-zero exit. */
-export async function tsnetctl(args: readonly string[], timeoutMs = 120_000): Promise<CtlResult> {
-  const [cmd, ...prefix] = ctlCommand();
+/**
+ * tsnetctl from this checkout (ctlCommand) with `args`, in the host's namespace or in `netnsPath`; never throws
+ * for a non-zero exit.
+ */
+export async function tsnetctl(
+  args: readonly string[],
+  options: number | { timeoutMs?: number; netnsPath?: string } = {},
+): Promise<CtlResult> {
+  const { timeoutMs = 120_000, netnsPath } = typeof options === 'number' ? { timeoutMs: options } : options;
+  const argv = [...ctlCommand(), ...args];
+  const [cmd, ...rest] = netnsPath ? ['nsenter', `--net=${netnsPath}`, ...argv] : argv;
   try {
-    const { stdout, stderr } = await execFileAsync(cmd ?? '', [...prefix, ...args], {
+    const { stdout, stderr } = await execFileAsync(cmd ?? '', rest, {
       encoding: 'utf8',
       timeout: timeoutMs,
       maxBuffer: 16 << 20,
