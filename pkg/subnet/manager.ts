@@ -65,7 +65,7 @@ export class SubnetExhaustedError extends Error {
 
 export type KeeperEvent =
   | { type: 'renewed'; ttl: number }
-  /** Renewal failed for longer than the TTL, or the store says the lease or key is gone. */
+  /** The store says the lease or its key is gone (an unreachable store is waited out, TTL or not). */
   | { type: 'lost'; reason: string }
   /** The same subnet is held again under a new lease. */
   | { type: 'reacquired'; acquired: AcquiredSubnet }
@@ -183,6 +183,7 @@ export class SubnetManager {
     const loop = async (): Promise<void> => {
       let lastRenewal = Date.now();
       let lostReported = false;
+      let overdueLogged = false;
       let reacquire = false;
       let delay = this.renewIntervalMs;
       let backoff = this.initialBackoffMs;
@@ -229,6 +230,7 @@ export class SubnetManager {
           const ttl = await this.renewOnce(current);
           lastRenewal = Date.now();
           lostReported = false;
+          overdueLogged = false;
           delay = this.renewIntervalMs;
           backoff = this.initialBackoffMs;
           emit({ type: 'renewed', ttl });
@@ -252,9 +254,15 @@ export class SubnetManager {
           if (isStoreError(err)) emit({ type: 'store-error', error: err });
           const reason = err instanceof Error ? err.message : String(err);
           this.log.warn({ subnet: current.subnet, reason, retryInMs: backoff }, 'lease renewal failed');
-          if (!lostReported && Date.now() - lastRenewal > current.ttl * 1000) {
-            lostReported = true;
-            emit({ type: 'lost', reason: `not renewed for more than the TTL (${current.ttl} s): ${reason}` });
+          // Past the TTL with the store out of reach the subnet stays this node's: no other node can take it
+          // while the store is down, and etcd extends its leases when it comes back. Withdrawing subnet.env
+          // then would stop local ADDs for nothing. The store saying the lease is gone (above) is a loss.
+          if (!overdueLogged && Date.now() - lastRenewal > current.ttl * 1000) {
+            overdueLogged = true;
+            this.log.warn(
+              { subnet: current.subnet, ttl: current.ttl, reason },
+              'lease not renewed for more than its TTL; the subnet is kept while the store is unreachable',
+            );
           }
           retryLater();
         }
