@@ -15,6 +15,8 @@ const POOL_DIR = '.pool';
 export class SharedPoolStore implements AllocationStore {
   private readonly own: DiskStore;
   private readonly pool: DiskStore;
+  /** The other members' directories, while the pool lock is held. */
+  private members: string[] | undefined;
 
   constructor(
     private readonly dataDir: string,
@@ -22,10 +24,6 @@ export class SharedPoolStore implements AllocationStore {
   ) {
     this.own = new DiskStore(dataDir, network);
     this.pool = new DiskStore(dataDir, POOL_DIR);
-  }
-
-  get dir(): string {
-    return this.own.dir;
   }
 
   exists(): Promise<boolean> {
@@ -37,12 +35,22 @@ export class SharedPoolStore implements AllocationStore {
   }
 
   withLock<T>(fn: () => Promise<T>): Promise<T> {
-    return this.pool.withLock(() => this.own.withLock(fn));
+    return this.pool.withLock(() =>
+      this.own.withLock(async () => {
+        // Listed once per lock hold: no member comes or goes while the pool lock is held.
+        this.members = await this.otherMembers();
+        try {
+          return await fn();
+        } finally {
+          this.members = undefined;
+        }
+      }),
+    );
   }
 
   async reserve(ip: IpAddress, owner: Attachment, rangeSetIndex: number): Promise<boolean> {
     const name = formatIp(ip);
-    for (const dir of await this.otherMembers()) {
+    for (const dir of this.members ?? (await this.otherMembers())) {
       if (await exists(join(dir, name))) return false;
     }
     return this.own.reserve(ip, owner, rangeSetIndex);
