@@ -4,7 +4,7 @@
 // which creates a fresh ctr.log. conmon's own --log-size-max truncates instead (lines lost), and so would
 // copytruncate; a reader that follows sees the renamed file to its end, then the new one.
 import { constants } from 'node:fs';
-import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { link, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseByteSize } from '../cgroups/devices.ts';
 import { isNotFound, rotatedIndexOf } from './files.ts';
@@ -161,11 +161,35 @@ export class LogRotator {
     await rename(logPath, `${logPath}.1`).catch((err: NodeJS.ErrnoException) => {
       throw new LogRotationError(`cannot rotate ${logPath}: ${err.message}`, { cause: err });
     });
-    await this.options.reopen();
-    const reopened = await waitForFile(logPath, this.options.reopenTimeoutMs ?? 5000);
-    if (keep === 1) await unlinkIfExists(`${logPath}.1`);
+    let reopened = false;
+    try {
+      await this.options.reopen();
+      reopened = await waitForFile(logPath, this.options.reopenTimeoutMs ?? 5000);
+    } finally {
+      // the writer gone (its fifo has no reader) or silent: what it wrote last goes back to the log path
+      if (!reopened) await restoreCurrent(logPath);
+    }
     if (!reopened) throw new LogRotationError(`the log writer did not reopen ${logPath}`);
+    if (keep === 1) await unlinkIfExists(`${logPath}.1`);
   }
+}
+
+/**
+ * Undoes a rotation the writer did not follow: ctr.log.1 is linked back as ctr.log (never over a ctr.log
+ * the writer made meanwhile: link fails then, and the rotation stands), and the older files shift back
+ * down, so the chain reads as before with only the file max-file dropped gone. A follower that holds the
+ * file open sees the same file at the log path and stays on it.
+ */
+async function restoreCurrent(logPath: string): Promise<void> {
+  try {
+    await link(`${logPath}.1`, logPath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' || isNotFound(err)) return;
+    throw err;
+  }
+  await unlinkIfExists(`${logPath}.1`);
+  for (const i of (await rotatedIndexes(logPath)).reverse())
+    if (i >= 2) await renameIfExists(`${logPath}.${i}`, `${logPath}.${i - 1}`);
 }
 
 /** The N of the existing ctr.log.N, highest first (the order the shift must take). */

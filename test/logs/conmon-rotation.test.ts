@@ -62,7 +62,7 @@ async function makeBundle(bundle: string): Promise<void> {
     'sh',
     '-c',
     `i=0; while [ $i -lt ${LINES} ]; do i=$((i+1)); echo "out $i"; echo "err $i" >&2; ` +
-      'if [ $((i % 100)) -eq 0 ]; then usleep 20000; fi; done',
+      'if [ $((i % 100)) -eq 0 ]; then usleep 50000; fi; done',
   ];
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
 }

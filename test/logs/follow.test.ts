@@ -177,6 +177,60 @@ test('rotation shifts the files and drops the oldest at max-file; max-file=1 kee
   });
 });
 
+test('a rotation the writer cannot follow (its fifo closed, or no reopen in time) is undone: no line is out of the chain', async (t) => {
+  await withTempDir(async (dir) => {
+    const log = join(dir, 'ctr.log');
+    const writer = new ConmonLikeWriter(log);
+    await writer.open();
+    let writerGone = false;
+    const rotator = new LogRotator(
+      log,
+      { maxSize: 100, maxFile: 3 },
+      {
+        reopen: async () => {
+          if (writerGone) throw new Error("conmon's control fifo is not open: ENXIO");
+          await writer.reopen();
+        },
+      },
+    );
+    for (const n of [0, 1]) {
+      await writer.write(
+        formatLogRecord(record('stdout', T0 + BigInt(n), `generation ${n} ${'x'.repeat(100)}`)),
+      );
+      t.true(await rotator.rotateIfNeeded());
+    }
+    await writer.write(formatLogRecord(record('stdout', T0 + 2n, `generation 2 ${'x'.repeat(100)}`)));
+    await writer.close();
+    writerGone = true;
+    const following = collect(readLogs(log, { follow: true, stopped: delay(300), pollIntervalMs: 10 }));
+    await t.throwsAsync(rotator.rotateIfNeeded(), { message: /ENXIO/ });
+    const generation = (name: string) => /generation (\d)/.exec(readFileSync(join(dir, name), 'utf8'))?.[1];
+    t.is(generation('ctr.log'), '2', 'the last file is back at the log path');
+    t.is(generation('ctr.log.1'), '1');
+    t.false(existsSync(`${log}.2`), 'generation 0, dropped by max-file, stays dropped; no gap');
+    const expected = ['generation 1', 'generation 2'];
+    t.deepEqual(
+      texts(await collect(readLogs(log))).map((x) => x.slice(0, 12)),
+      expected,
+    );
+    t.deepEqual(
+      texts(await following).map((x) => x.slice(0, 12)),
+      expected,
+      'a follower reads each line once',
+    );
+
+    // a writer that takes the request but never reopens: undone after the wait, and said
+    const silent = new LogRotator(
+      log,
+      { maxSize: 100, maxFile: 3 },
+      { reopen: async () => undefined, reopenTimeoutMs: 50 },
+    );
+    await t.throwsAsync(silent.rotateIfNeeded(), { message: /did not reopen/ });
+    t.is(generation('ctr.log'), '2');
+    t.is(generation('ctr.log.1'), '1');
+  });
+});
+
 test("--log-opt max-size/max-file parse as Docker's json-file options", (t) => {
   t.is(parseLogRotation(undefined), undefined);
   t.is(parseLogRotation({ Type: 'json-file', Config: {} }), undefined);
