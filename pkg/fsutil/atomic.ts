@@ -26,6 +26,12 @@ export interface AtomicWriteOptions {
    * syncs the same directory anyway (one fsync then makes both entries durable).
    */
   readonly syncDirectory?: boolean;
+  /**
+   * fsync the file's data before the rename (default true). False only for a hint whose loss is harmless:
+   * after a crash the file may then be the old content, the new, or empty, never half of either. (The IPAM
+   * round-robin cursor: host-local does not sync it at all.)
+   */
+  readonly syncData?: boolean;
 }
 
 const TEMP_NAME = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
@@ -119,12 +125,17 @@ export async function fsyncDirectory(dir: string): Promise<void> {
 }
 
 /** writeTempSync off the event loop. */
-async function writeTemp(path: string, data: string | Uint8Array, mode: number): Promise<string> {
+async function writeTemp(
+  path: string,
+  data: string | Uint8Array,
+  mode: number,
+  sync = true,
+): Promise<string> {
   const tmp = tempPathFor(path);
   const file = await open(tmp, 'wx', mode);
   try {
     await file.writeFile(data);
-    await file.sync();
+    if (sync) await file.sync();
   } catch (err) {
     await file.close();
     await rm(tmp, { force: true });
@@ -140,7 +151,7 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  const tmp = await writeTemp(path, data, options.mode ?? 0o644);
+  const tmp = await writeTemp(path, data, options.mode ?? 0o644, options.syncData !== false);
   try {
     faultPoint('atomic-write-before-rename');
     await rename(tmp, path);
@@ -200,7 +211,7 @@ export function removeOrphanedTemps(dir: string, options: OrphanSweepOptions = {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  const removed = orphansAmong(names, options);
+  const removed = orphanedTempsAmong(names, options);
   for (const name of removed) rmSync(join(dir, name), { recursive: true, force: true }); // may be a directory
   return removed;
 }
@@ -217,12 +228,13 @@ export async function removeOrphanedTempsAsync(
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  const removed = orphansAmong(names, options);
+  const removed = orphanedTempsAmong(names, options);
   for (const name of removed) await rm(join(dir, name), { recursive: true, force: true });
   return removed;
 }
 
-function orphansAmong(names: readonly string[], options: OrphanSweepOptions): string[] {
+/** The temporaries among a directory's `names` that killed writers left (see OrphanSweepOptions). */
+export function orphanedTempsAmong(names: readonly string[], options: OrphanSweepOptions): string[] {
   return names.filter((name) => {
     const temp = parseTempName(name);
     if (!temp) return false;

@@ -5,12 +5,13 @@
 //   <dataDir>/<network>/lock                  flock(LOCK_EX) held for the whole operation
 
 import { accessSync, constants, existsSync } from 'node:fs';
-import { type FileHandle, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB } from '../../native/libc.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import { createFileExclusive, removeOrphanedTempsAsync, writeFileAtomic } from '../fsutil/atomic.ts';
+import { createFileExclusive, orphanedTempsAmong, writeFileAtomic } from '../fsutil/atomic.ts';
 import { makeDirectory } from '../fsutil/mkdir.ts';
+import { readSmallFile } from '../fsutil/read.ts';
 import { formatIp, type IpAddress, parseIp } from '../ip/address.ts';
 import { inTurn } from '../sync/turns.ts';
 import { faultPoint } from '../testing/fault.ts';
@@ -82,6 +83,8 @@ function ioError(what: string, err: unknown): CniError {
 export class DiskStore implements AllocationStore {
   /** `<dataDir>/<network>`; the network name must already be validated as a file name. */
   readonly dir: string;
+  /** The directory's names as listed when the current lock hold began; dropped by a reserve or release. */
+  private listing: string[] | undefined;
 
   constructor(dataDir: string, network: string) {
     this.dir = join(dataDir, network);
@@ -117,20 +120,35 @@ export class DiskStore implements AllocationStore {
   private async underFileLock<T>(fn: () => Promise<T>): Promise<T> {
     let file: FileHandle;
     try {
-      await makeDirectory(this.dir, 0o755);
-      file = await open(join(this.dir, LOCK_FILE), constants.O_RDWR | constants.O_CREAT, 0o750);
+      file = await this.openLock();
     } catch (err) {
       throw ioError(`cannot open the IPAM lock in ${this.dir}`, err);
     }
     try {
       // Uncontended is the common case: take the lock without a trip to a worker thread.
       if (!flock(file.fd, LOCK_EX | LOCK_NB)) await flockExclusiveAsync(file.fd);
-      // Every writer here holds this lock, so any temporary file now is a killed writer's orphan.
-      await removeOrphanedTempsAsync(this.dir, { underLock: true });
+      // One listing per hold: every writer here holds this lock, so any temporary file now is a killed
+      // writer's orphan, and the names stay as listed until this hold reserves or releases one.
+      this.listing = await readdir(this.dir);
+      for (const name of orphanedTempsAmong(this.listing, { underLock: true }))
+        await rm(join(this.dir, name), { recursive: true, force: true });
       return await fn();
     } finally {
+      this.listing = undefined;
       await file.close(); // closing the last descriptor releases the flock
     }
+  }
+
+  /** The lock file, created with the store's directory on first use (a missing directory is the rare case). */
+  private async openLock(): Promise<FileHandle> {
+    const path = join(this.dir, LOCK_FILE);
+    try {
+      return await open(path, constants.O_RDWR | constants.O_CREAT, 0o750);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+    await makeDirectory(this.dir, 0o755);
+    return open(path, constants.O_RDWR | constants.O_CREAT, 0o750);
   }
 
   async reserve(ip: IpAddress, owner: Attachment, rangeSetIndex: number): Promise<boolean> {
@@ -147,9 +165,14 @@ export class DiskStore implements AllocationStore {
       throw ioError(`cannot reserve ${name} in ${this.dir}`, err);
     }
     if (!created) return false;
+    this.listing = undefined;
     faultPoint('ipam-after-reserve');
     try {
-      await writeFileAtomic(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), name);
+      // The cursor is a hint (an empty one after a crash restarts the round-robin at the range's start): its
+      // data is not synced, and the directory sync of its rename makes the record's link durable as well.
+      await writeFileAtomic(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), name, {
+        syncData: false,
+      });
     } catch (err) {
       await unlink(path);
       throw ioError(`cannot record the last reserved IP in ${this.dir}`, err);
@@ -159,7 +182,9 @@ export class DiskStore implements AllocationStore {
 
   async lastReserved(rangeSetIndex: number): Promise<IpAddress | undefined> {
     try {
-      const text = await readFile(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), 'utf8');
+      const text = (await readSmallFile(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`))).toString(
+        'utf8',
+      );
       return parseIp(text.trim());
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
@@ -168,16 +193,16 @@ export class DiskStore implements AllocationStore {
   }
 
   async allocations(): Promise<Allocation[]> {
-    let names: string[];
+    let names = this.listing;
     try {
-      names = await readdir(this.dir);
+      names ??= await readdir(this.dir);
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return [];
       throw ioError(`cannot list ${this.dir}`, err);
     }
     const read = async (ip: IpAddress, name: string): Promise<Allocation | undefined> => {
       try {
-        return parseAllocationFile(ip, await readFile(join(this.dir, name), 'utf8'));
+        return parseAllocationFile(ip, (await readSmallFile(join(this.dir, name))).toString('utf8'));
       } catch (err) {
         if (isErrno(err, 'ENOENT') || isErrno(err, 'EISDIR')) return undefined; // gone, or not a record
         // The address stays taken (reserve fails on the name) until GC, which knows it belongs to no one.
@@ -195,6 +220,7 @@ export class DiskStore implements AllocationStore {
   }
 
   async release(ip: IpAddress): Promise<void> {
+    this.listing = undefined;
     try {
       await unlink(join(this.dir, formatIp(ip)));
     } catch (err) {

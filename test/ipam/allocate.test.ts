@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
@@ -25,6 +25,23 @@ test('round-robin: each ADD takes the address after the last reserved, also afte
     // Wrap around to the start of the range: .10 is the only free one.
     t.deepEqual(await addresses(conf, ['e']), ['10.10.0.10']);
     t.is(readFileSync(join(dir, 'testnet', 'last_reserved_ip.0'), 'utf8'), '10.10.0.10');
+  });
+});
+
+test('a cursor left empty or garbled by a crash (its data is not synced) restarts the round-robin at the range start', async (t) => {
+  await inTempDir(async (dir) => {
+    const conf = config(dir, {
+      ranges: [[{ subnet: '10.10.1.0/24', rangeStart: '10.10.1.10', rangeEnd: '10.10.1.13' }]],
+    });
+    t.deepEqual(await addresses(conf, ['a', 'b']), ['10.10.1.10', '10.10.1.11']);
+    for (const [content, id] of [
+      ['', 'c'],
+      ['\0\0\0\0', 'd'],
+    ] as const) {
+      writeFileSync(join(dir, 'testnet', 'last_reserved_ip.0'), content);
+      // the first free address from the start: .10 and .11 are still held
+      t.deepEqual(await addresses(conf, [id]), [id === 'c' ? '10.10.1.12' : '10.10.1.13']);
+    }
   });
 });
 
