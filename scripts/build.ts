@@ -50,7 +50,16 @@ const CNI_OUT_DIR = join(ROOT, 'dist', 'cni');
 const BIN_OUT_DIR = join(ROOT, 'dist', 'bin');
 /** Directory beside the plugins holding koffi's native platform package. */
 const NATIVE_DIR_NAME = 'tsnet-native';
-const SHEBANG = '#!/usr/bin/env node';
+/**
+ * Short-lived commands (the plugins, tsnetctl) start without NODE_EXTRA_CA_CERTS: Node reads and parses
+ * that bundle before any code runs (60-80 ms per start with Debian's full ca-certificates.crt on this
+ * machine), and they make no TLS connection that needs it. tsnetctl keeps the path as TSNET_EXTRA_CA_CERTS
+ * for the one that might (an https etcd without --etcd-cafile: pkg/store/etcd.ts).
+ */
+const SHEBANG = '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node';
+const CLI_SHEBANG =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: env -S expands ${NAME} itself
+  '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS TSNET_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node';
 /**
  * Long-running commands (the agent) start with V8's young generation capped at 1 MiB per semi-space: the
  * default grows to 16 MiB each in an allocation burst (1000 leases programmed at once) and the process keeps
@@ -310,7 +319,7 @@ async function bundleCommand(
     target: 'node20',
     format: 'esm',
     define: { __TSNET_BUNDLE__: JSON.stringify(`../lib/${name}.cjs`) },
-    banner: { js: longRunning ? LONG_RUNNING_SHEBANG : SHEBANG },
+    banner: { js: longRunning ? LONG_RUNNING_SHEBANG : CLI_SHEBANG },
     logLevel: 'silent',
   });
 }

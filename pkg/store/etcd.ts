@@ -86,6 +86,9 @@ export class EtcdStore implements Store {
     if (options.tls) {
       etcdOptions.credentials = readTlsFiles(options.tls);
       if (options.endpoints.some(hasIpHost)) silenceIpServerNameWarning();
+    } else if (options.endpoints.some((e) => e.startsWith('https://'))) {
+      const extra = extraCaCredentials();
+      if (extra) etcdOptions.credentials = extra;
     }
     this.client = new etcd3.Etcd3(etcdOptions);
   }
@@ -417,6 +420,28 @@ export function prefixEnd(prefix: Buffer): Buffer {
     }
   }
   return Buffer.from([0]); // all keys
+}
+
+/**
+ * Node's trusted CAs plus the extra ones tsnetctl was started without (scripts/build.ts: its launcher moves
+ * NODE_EXTRA_CA_CERTS to TSNET_EXTRA_CA_CERTS), for an https endpoint given no CA file; undefined when there
+ * are none, and grpc's defaults apply.
+ */
+export function extraCaCredentials(): IOptions['credentials'] | undefined {
+  const path = process.env['TSNET_EXTRA_CA_CERTS'];
+  if (!path || process.env['NODE_EXTRA_CA_CERTS']) return undefined;
+  let extra: Buffer;
+  try {
+    extra = readFileSync(path);
+  } catch (err) {
+    throw new StoreError(
+      'invalid',
+      'open',
+      `cannot read the extra CA certificates ${path}: ${(err as Error).message}`,
+    );
+  }
+  const { rootCertificates } = process.getBuiltinModule('node:tls');
+  return { rootCertificate: Buffer.concat([Buffer.from(`${rootCertificates.join('\n')}\n`), extra]) };
 }
 
 function readTlsFiles(tls: EtcdTlsFiles): NonNullable<IOptions['credentials']> {

@@ -185,8 +185,7 @@ async function startTsnet(work: string, netns: string, archive: string): Promise
     cli: [
       'nsenter',
       `--net=${netns}`,
-      process.execPath,
-      ctl,
+      ctl, // as installed: its own launcher line (scripts/build.ts) starts node
       '--host',
       `unix://${join(runDir, 'tsnet.sock')}`,
     ],
