@@ -3,7 +3,13 @@
 
 import { pickCniArgs } from '../cni/env.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import { isContainerNetnsToClean, NODE_NETNS, requireContainerNetns, requireNetns } from '../cni/netns.ts';
+import {
+  isContainerNetnsToClean,
+  NODE_NETNS,
+  requireContainerNetns,
+  requireFreeIfname,
+  requireNetns,
+} from '../cni/netns.ts';
 import type { AttachmentArgs, CniPlugin, GcArgs } from '../cni/skel.ts';
 import type { IPConfig, Result } from '../cni/types.ts';
 import { type UndoStack, withUndo } from '../cni/undo.ts';
@@ -80,9 +86,23 @@ async function add(args: AttachmentArgs): Promise<Result> {
   const container = Handle.open(args.netns);
   try {
     return await withUndo(async (undo) => {
-      const ensured = await setUpBridge(node, conf, undo);
-      const { veth, port, bridge } = await setUpVeth(node, container, args, conf, ensured, undo);
-      const ipam = await allocateAddresses(args, undo);
+      // tsnet-ipam in-process only touches its own files, so it allocates while the links are made; a
+      // delegate (dhcp) may need the container's interface, so it runs after them, as the reference does.
+      // The one refusal the links meet that config checks cannot see comes first: a taken CNI_IFNAME then
+      // leaves the round-robin cursor where it was.
+      if (ipamIsInProcess(args)) await requireFreeIfname(container, args.ifname);
+      const early = ipamIsInProcess(args) ? allocateAddresses(args, undo) : undefined;
+      early?.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
+      let linked: Awaited<ReturnType<typeof setUpVeth>>;
+      try {
+        const ensured = await setUpBridge(node, conf, undo);
+        linked = await setUpVeth(node, container, args, conf, ensured, undo);
+      } catch (err) {
+        await early?.catch(() => undefined); // its undo is on the stack before the rollback runs
+        throw err;
+      }
+      const { veth, port, bridge } = linked;
+      const ipam = await (early ?? allocateAddresses(args, undo));
       const ips = withGateways(ipam.ips ?? [], conf.isGateway);
       if (ips.length === 0) throw new CniError(ErrorCode.Internal, 'IPAM returned no IP address');
       // The addresses and routes are on the container end: the veth's undo takes them along.
@@ -216,7 +236,7 @@ async function publishing(what: Promise<void>): Promise<void> {
 
 /** The address families the in-process IPAM hands out; undefined when another IPAM plugin decides. */
 function inProcessIpamFamilies(args: AttachmentArgs): Family[] | undefined {
-  if (args.config.ipam?.type !== TSNET_IPAM_TYPE) return undefined;
+  if (!ipamIsInProcess(args)) return undefined;
   const ipam = loadIpamConfig(args.config, pickCniArgs(args.args, ['IP']));
   return [...new Set(ipam.rangeSets.map((r) => r.family))];
 }
@@ -276,11 +296,27 @@ async function publishPorts(
 
 async function del(args: AttachmentArgs): Promise<void> {
   const conf = bridgeConfOf(args, { ignorePortMappings: true });
-  // Addresses and published ports are released first and always, also when the namespace is already gone.
+  // Addresses and published ports are released always, also when the namespace is already gone: by a
+  // delegate (dhcp) before the interface goes, by tsnet-ipam in-process while it goes.
+  const releasing = releaseAddressesAndPorts(args, conf);
+  if (!ipamIsInProcess(args)) await releasing;
+  const [released, deleted] = await Promise.allSettled([releasing, deleteLinksOf(args, conf)]);
+  if (released.status === 'rejected') throw released.reason;
+  if (deleted.status === 'rejected') throw deleted.reason;
+}
+
+async function releaseAddressesAndPorts(args: AttachmentArgs, conf: BridgeConf): Promise<void> {
   await runIpamDel(args);
   if (args.config.runtimeConfig?.portMappings !== undefined || args.config.capabilities?.['portMappings']) {
     await removePortMappings(NODE_NETNS, args.containerId, conf.network);
   }
+}
+
+function ipamIsInProcess(args: AttachmentArgs): boolean {
+  return args.config.ipam?.type === TSNET_IPAM_TYPE;
+}
+
+async function deleteLinksOf(args: AttachmentArgs, conf: BridgeConf): Promise<void> {
   // Only what ADD made is deleted: never a link of the node's own namespace, never a link it did not make.
   if (!isContainerNetnsToClean(args.netns)) return;
   const node = Handle.open();
