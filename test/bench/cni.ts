@@ -15,6 +15,8 @@ import { uniqueName } from '../helpers/netns.ts';
 
 const PODS = Number(process.env['BENCH_PODS'] ?? 40);
 const PARALLEL = 8;
+/** The 8-parallel figure is the median of this many rounds per flavour. */
+const PARALLEL_ROUNDS = 3;
 const DIST = resolve(import.meta.dirname, '../../dist/cni');
 const REF = '/usr/lib/cni';
 /** BENCH_CNI_PROFILE=DIR: the agent-side server writes a V8 CPU profile of its run there (node --cpu-prof). */
@@ -101,57 +103,101 @@ async function stopServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function bench(f: Flavour): Promise<Figures> {
+/** One flavour's own node namespace, container namespaces, data dir and (served) CNI server. */
+interface World {
+  readonly f: Flavour;
+  readonly nodeName: string;
+  readonly nodeNs: string;
+  readonly ctrNames: string[];
+  readonly ctrs: string[];
+  readonly dataDir: string;
+  readonly socket: string | undefined;
+  readonly conf: string;
+  server?: ChildProcess;
+}
+
+async function setUp(f: Flavour): Promise<World> {
   const nodeName = uniqueName('bcni');
-  const nodeNs = createNamedNetns(nodeName);
   const ctrNames = Array.from({ length: PODS }, (_, i) => uniqueName(`bc${i}`));
-  const ctrs = ctrNames.map((n) => createNamedNetns(n));
   const dataDir = mkdtempSync(join(tmpdir(), 'tsnet-bench-'));
-  const socket = f.served ? join(dataDir, 'cni.sock') : undefined;
-  let server: ChildProcess | undefined;
-  const conf = JSON.stringify({
-    cniVersion: '1.0.0',
-    name: 'benchnet',
-    type: f.type,
-    bridge: 'benchbr0',
-    isGateway: true,
-    ipMasq: false,
-    ipam: { type: f.ipam, subnet: '10.240.0.0/16', dataDir },
-  });
-  try {
-    if (socket) server = await startServer(nodeNs, socket);
-    const adds: number[] = [];
-    const dels: number[] = [];
-    const seqStart = performance.now();
-    for (let i = 0; i < PODS; i++) adds.push(await run(f, nodeNs, 'ADD', ctrs[i]!, `c${i}`, conf, socket));
-    const seqMs = performance.now() - seqStart;
-    for (let i = 0; i < PODS; i++) dels.push(await run(f, nodeNs, 'DEL', ctrs[i]!, `c${i}`, conf, socket));
-    const parStart = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: PARALLEL }, async () => {
-        while (next < PODS) {
-          const i = next++;
-          await run(f, nodeNs, 'ADD', ctrs[i]!, `p${i}`, conf, socket);
-        }
-      }),
-    );
-    const parMs = performance.now() - parStart;
-    for (let i = 0; i < PODS; i++) await run(f, nodeNs, 'DEL', ctrs[i]!, `p${i}`, conf, socket);
-    return {
-      addP50: pct(adds, 50),
-      addP99: pct(adds, 99),
-      delP50: pct(dels, 50),
-      delP99: pct(dels, 99),
-      seqPodsPerSec: (PODS / seqMs) * 1000,
-      parallelPodsPerSec: (PODS / parMs) * 1000,
-    };
-  } finally {
-    if (server) await stopServer(server);
-    for (const n of ctrNames) deleteNamedNetns(n);
-    deleteNamedNetns(nodeName);
-    rmSync(dataDir, { recursive: true, force: true });
+  const w: World = {
+    f,
+    nodeName,
+    nodeNs: createNamedNetns(nodeName),
+    ctrNames,
+    ctrs: ctrNames.map((n) => createNamedNetns(n)),
+    dataDir,
+    socket: f.served ? join(dataDir, 'cni.sock') : undefined,
+    conf: JSON.stringify({
+      cniVersion: '1.0.0',
+      name: 'benchnet',
+      type: f.type,
+      bridge: 'benchbr0',
+      isGateway: true,
+      ipMasq: false,
+      ipam: { type: f.ipam, subnet: '10.240.0.0/16', dataDir },
+    }),
+  };
+  if (w.socket) w.server = await startServer(w.nodeNs, w.socket);
+  return w;
+}
+
+async function tearDown(w: World): Promise<void> {
+  if (w.server) await stopServer(w.server);
+  for (const n of w.ctrNames) deleteNamedNetns(n);
+  deleteNamedNetns(w.nodeName);
+  rmSync(w.dataDir, { recursive: true, force: true });
+}
+
+const call = (w: World, command: string, i: number, id: string) =>
+  run(w.f, w.nodeNs, command, w.ctrs[i]!, id, w.conf, w.socket);
+
+const median = (xs: number[]) => pct(xs, 50);
+
+/**
+ * Every flavour in its own world, measured in turns: pod i's ADD for each flavour (the first one rotating),
+ * then the DELs alike, then PARALLEL_ROUNDS rounds of each flavour's 8-parallel ADDs one after the other.
+ * A change in the machine's load (this VM's CPU steal comes and goes) then hits every flavour alike.
+ */
+async function benchInTurns(worlds: readonly World[]): Promise<Map<string, Figures>> {
+  const adds = new Map(worlds.map((w) => [w, [] as number[]]));
+  const dels = new Map(worlds.map((w) => [w, [] as number[]]));
+  const parMs = new Map(worlds.map((w) => [w, [] as number[]]));
+  const inTurn = (i: number) => worlds.map((_, k) => worlds[(i + k) % worlds.length]!);
+  for (let i = 0; i < PODS; i++)
+    for (const w of inTurn(i)) adds.get(w)!.push(await call(w, 'ADD', i, `c${i}`));
+  for (let i = 0; i < PODS; i++)
+    for (const w of inTurn(i)) dels.get(w)!.push(await call(w, 'DEL', i, `c${i}`));
+  for (let round = 0; round < PARALLEL_ROUNDS; round++) {
+    for (const w of inTurn(round)) {
+      const start = performance.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: PARALLEL }, async () => {
+          while (next < PODS) {
+            const i = next++;
+            await call(w, 'ADD', i, `p${round}-${i}`);
+          }
+        }),
+      );
+      parMs.get(w)!.push(performance.now() - start);
+      for (let i = 0; i < PODS; i++) await call(w, 'DEL', i, `p${round}-${i}`);
+    }
   }
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return new Map(
+    worlds.map((w) => [
+      w.f.label,
+      {
+        addP50: pct(adds.get(w)!, 50),
+        addP99: pct(adds.get(w)!, 99),
+        delP50: pct(dels.get(w)!, 50),
+        delP99: pct(dels.get(w)!, 99),
+        seqPodsPerSec: (PODS / sum(adds.get(w)!)) * 1000,
+        parallelPodsPerSec: (PODS / median(parMs.get(w)!)) * 1000,
+      },
+    ]),
+  );
 }
 
 const SERVED = 'tsnet C forwarder -> agent';
@@ -167,11 +213,18 @@ if (!existsSync(join(DIST, 'tsnet-bridge')))
 if (existsSync(join(REF, 'bridge')))
   flavours.push({ label: REFERENCE, dir: REF, type: 'bridge', ipam: 'host-local' });
 
-// Interleaved (reference first, then ours), so a change in the machine's load hits every flavour alike.
-const results = new Map<string, Figures>();
-for (const f of [...flavours].reverse()) results.set(f.label, await bench(f));
+const worlds: World[] = [];
+let results: Map<string, Figures>;
+try {
+  for (const f of [...flavours].reverse()) worlds.push(await setUp(f));
+  results = await benchInTurns(worlds);
+} finally {
+  for (const w of worlds) await tearDown(w);
+}
 const fmt = (n: number) => n.toFixed(1);
-console.log(`CNI benchmark: ${PODS} pods, sequential ADD then DEL, then ${PARALLEL}-parallel ADD (env -i)`);
+console.log(
+  `CNI benchmark: ${PODS} pods, sequential ADD then DEL, then ${PARALLEL}-parallel ADD (median of ${PARALLEL_ROUNDS} rounds), the flavours in turns (env -i)`,
+);
 console.log(
   [
     'plugins',
