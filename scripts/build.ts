@@ -282,7 +282,8 @@ const LIB_OUT_DIR = join(ROOT, 'dist', 'lib');
 const CACHE_OUT_DIR = join(ROOT, 'dist', 'cache');
 const LAUNCHER_SOURCE = join(ROOT, 'scripts', 'cached-launcher.ts');
 /** Left out of a self-contained bundle: etcd3 reads its .proto files and koffi its native binary from
- * their package directories at run time. */
+ * their package directories at run time. (ip-num too is required from node_modules, on first use:
+ * pkg/ip/ip-num.ts.) */
 const RUNTIME_FILE_PACKAGES = ['etcd3', 'koffi'];
 
 /** A command: dist/lib/<name>.cjs, and its launcher as dist/bin/<name>. */

@@ -1,5 +1,5 @@
 // A node's pod subnet as the overlay uses it: its network address is that node's VTEP IP (flannel's layout).
-import { IPv4CidrRange, Validator } from 'ip-num';
+import { ipNum } from '../ip/ip-num.ts';
 
 export interface IPv4Subnet {
   /** Canonical `a.b.c.d/n`. */
@@ -11,9 +11,9 @@ export interface IPv4Subnet {
 
 /** Parses an IPv4 CIDR whose host bits are all zero; anything else is a clear error. */
 export function parseIPv4Subnet(cidr: string): IPv4Subnet {
-  const [valid, problems] = Validator.isValidIPv4CidrRange(cidr);
+  const [valid, problems] = ipNum().Validator.isValidIPv4CidrRange(cidr);
   if (!valid) throw new Error(`invalid subnet ${JSON.stringify(cidr)}: ${problems.join('; ')}`);
-  const range = IPv4CidrRange.fromCidr(cidr);
+  const range = ipNum().IPv4CidrRange.fromCidr(cidr);
   const network = range.getFirst().toString();
   const prefixLength = Number(range.cidrPrefix.getValue());
   return { cidr: `${network}/${prefixLength}`, network, prefixLength };

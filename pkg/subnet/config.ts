@@ -1,7 +1,8 @@
 // The cluster network config at `<prefix>/config` (flannel's layout): the pod network, how it is cut into node
 // subnets, and the overlay backend. Subnets are addressed by index and computed arithmetically: a /8 cut into
 // /24s is never materialized as a list.
-import { IPv4, IPv4CidrRange } from 'ip-num';
+import type { IPv4, IPv4CidrRange } from 'ip-num';
+import { ipNum } from '../ip/ip-num.ts';
 import type { Store } from '../store/index.ts';
 import { leaseFromKeyValue, type SubnetLease, subnetsPrefix } from './lease.ts';
 
@@ -82,7 +83,7 @@ export function parseNetworkConfig(input: string | unknown): NetworkConfig {
     raw.SubnetMax === undefined ? first + (count - 1n) * size : subnetStart('SubnetMax', raw.SubnetMax);
   if (min > max) {
     throw new NetworkConfigError(
-      `"SubnetMin" ${IPv4.fromNumber(min)} is above "SubnetMax" ${IPv4.fromNumber(max)}`,
+      `"SubnetMin" ${ipNum().IPv4.fromNumber(min)} is above "SubnetMax" ${ipNum().IPv4.fromNumber(max)}`,
     );
   }
 
@@ -90,8 +91,8 @@ export function parseNetworkConfig(input: string | unknown): NetworkConfig {
   return {
     Network: network.toCidrString(),
     SubnetLen: subnetLen,
-    SubnetMin: IPv4.fromNumber(min).toString(),
-    SubnetMax: IPv4.fromNumber(max).toString(),
+    SubnetMin: ipNum().IPv4.fromNumber(min).toString(),
+    SubnetMax: ipNum().IPv4.fromNumber(max).toString(),
     Backend: backend,
   };
 
@@ -105,7 +106,7 @@ export function parseNetworkConfig(input: string | unknown): NetworkConfig {
     }
     let ip: IPv4;
     try {
-      ip = IPv4.fromDecimalDottedString(addr ?? '');
+      ip = ipNum().IPv4.fromDecimalDottedString(addr ?? '');
     } catch {
       throw new NetworkConfigError(`"${field}" ${JSON.stringify(value)} is not an IPv4 address`);
     }
@@ -127,7 +128,7 @@ function parseNetworkCidr(value: string): IPv4CidrRange {
   }
   let ip: IPv4;
   try {
-    ip = IPv4.fromDecimalDottedString(addr ?? '');
+    ip = ipNum().IPv4.fromDecimalDottedString(addr ?? '');
   } catch {
     throw new NetworkConfigError(`"Network" ${JSON.stringify(value)} is not an IPv4 CIDR like 10.244.0.0/16`);
   }
@@ -135,7 +136,7 @@ function parseNetworkCidr(value: string): IPv4CidrRange {
   if (ip.value % (1n << hostBits) !== 0n) {
     throw new NetworkConfigError(`"Network" ${value} has host bits set (did you mean a network address?)`);
   }
-  return IPv4CidrRange.fromCidr(value);
+  return ipNum().IPv4CidrRange.fromCidr(value);
 }
 
 function parseBackend(raw: unknown): BackendConfig {
@@ -184,8 +185,8 @@ export class SubnetSpace {
   constructor(config: NetworkConfig) {
     this.subnetLen = config.SubnetLen;
     this.size = 1n << BigInt(32 - config.SubnetLen);
-    this.min = IPv4.fromDecimalDottedString(config.SubnetMin).value;
-    const max = IPv4.fromDecimalDottedString(config.SubnetMax).value;
+    this.min = ipNum().IPv4.fromDecimalDottedString(config.SubnetMin).value;
+    const max = ipNum().IPv4.fromDecimalDottedString(config.SubnetMax).value;
     this.count = (max - this.min) / this.size + 1n;
   }
 
@@ -194,7 +195,9 @@ export class SubnetSpace {
     if (index < 0n || index >= this.count) {
       throw new RangeError(`subnet index ${index} outside [0, ${this.count})`);
     }
-    return `${IPv4.fromNumber(this.min + index * this.size).toString()}/${this.subnetLen}`;
+    return `${ipNum()
+      .IPv4.fromNumber(this.min + index * this.size)
+      .toString()}/${this.subnetLen}`;
   }
 
   /** Index of a subnet CIDR, or undefined when it is not one of this space's subnets. */
@@ -203,7 +206,7 @@ export class SubnetSpace {
     if (Number(len) !== this.subnetLen) return undefined;
     let value: bigint;
     try {
-      value = IPv4.fromDecimalDottedString(addr ?? '').value;
+      value = ipNum().IPv4.fromDecimalDottedString(addr ?? '').value;
     } catch {
       return undefined;
     }
