@@ -4,9 +4,10 @@
 // config change it recorded. One file per key under the cache directory, each written temp + fsync + rename,
 // so concurrent builds and crashes leave entries either complete or absent.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fsutil/atomic.ts';
+import { readTextIfExists } from '../fsutil/read.ts';
 import type { HistoryEntry, ImageRuntimeConfig } from './config.ts';
 import type { Instruction } from './dockerfile.ts';
 
@@ -93,13 +94,8 @@ export class BuildCache {
   async lookup(key: string): Promise<CacheEntry | undefined> {
     if (this.options.noCache) return undefined;
     const path = this.#path(key);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    const text = await readTextIfExists(path);
+    if (text === undefined) return undefined;
     const entry = parseEntry(text);
     if (!entry) await rm(path, { force: true }); // written by a different version or damaged: rebuild the step
     return entry;

@@ -1,8 +1,10 @@
-// Reading many small files off the event loop in as few trips to libuv's worker threads as possible.
+// Reading files: many small ones off the event loop in as few trips to libuv's worker threads as possible,
+// and a file that may not be there yet (an absent one is undefined, not an error).
 // fs.promises.readFile costs five trips per file (open, fstat, read, read to see the end, close) and a
 // FileHandle; a record of a few dozen bytes needs three (open, one read, close). The IPAM store reads one
 // record per allocated address under its lock on every ADD and DEL, so the trips are most of its time.
-import { close, open, read } from 'node:fs';
+import { close, open, read, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 
 const CHUNK = 4096;
 
@@ -40,5 +42,29 @@ export async function readSmallFile(path: string): Promise<Buffer> {
     }
   } finally {
     await closeFd(fd);
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/** A file's text, or undefined when it does not exist; any other failure is thrown as it is. */
+export function readTextIfExistsSync(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** readTextIfExistsSync off the event loop. */
+export async function readTextIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
   }
 }

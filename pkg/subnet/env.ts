@@ -1,10 +1,10 @@
 // subnet.env: what the node's CNI plugin needs from the agent (flannel's subnet.env, with TSNET_ keys).
 // Written atomically (temp file + fsync + rename) so a plugin never reads half a file, even after a crash.
-import { readFileSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { removeOrphanedTemps, writeFileAtomicSync } from '../fsutil/atomic.ts';
 import { makeDirectorySync } from '../fsutil/mkdir.ts';
+import { readTextIfExists, readTextIfExistsSync } from '../fsutil/read.ts';
 import { formatIp, formatSubnet, parseCidr, subnetOf } from '../ip/address.ts';
 
 export const DEFAULT_SUBNET_FILE = '/run/tsnet/subnet.env';
@@ -65,26 +65,14 @@ export function parseSubnetEnv(text: string, path = 'subnet.env'): SubnetEnv {
 
 /** Reads subnet.env; undefined when the file does not exist (the agent is not ready). */
 export function readSubnetEnv(path: string): SubnetEnv | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  return parseSubnetEnv(text, path);
+  const text = readTextIfExistsSync(path);
+  return text === undefined ? undefined : parseSubnetEnv(text, path);
 }
 
 /** readSubnetEnv off the event loop, for the agent's serving paths. */
 export async function readSubnetEnvFile(path: string): Promise<SubnetEnv | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  return parseSubnetEnv(text, path);
+  const text = await readTextIfExists(path);
+  return text === undefined ? undefined : parseSubnetEnv(text, path);
 }
 
 /** `10.244.3.0/24` -> `10.244.3.1/24`: the node subnet as subnet.env carries it (gateway/len, as flannel). */

@@ -1,8 +1,9 @@
-// readSmallFile: a file's whole content in few trips, whatever its size; fs's errors as they are.
+// readSmallFile: a file's whole content in few trips, whatever its size; readTextIfExists: absent is
+// undefined. fs's other errors as they are.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { readSmallFile } from '../../pkg/fsutil/read.ts';
+import { readSmallFile, readTextIfExists, readTextIfExistsSync } from '../../pkg/fsutil/read.ts';
 import { withTempDir } from '../helpers/tmp.ts';
 
 test('readSmallFile returns every byte of empty, small, chunk-sized and large files', async (t) => {
@@ -22,5 +23,18 @@ test('readSmallFile fails as fs does: ENOENT for a missing file, EISDIR for a di
     await t.throwsAsync(readSmallFile(join(dir, 'missing')), { code: 'ENOENT' });
     mkdirSync(join(dir, 'sub'));
     await t.throwsAsync(readSmallFile(join(dir, 'sub')), { code: 'EISDIR' });
+  });
+});
+
+test('readTextIfExists: the text, undefined for a missing file, other errors as fs throws them', async (t) => {
+  await withTempDir(async (dir) => {
+    writeFileSync(join(dir, 'a'), 'hello\n');
+    t.is(await readTextIfExists(join(dir, 'a')), 'hello\n');
+    t.is(readTextIfExistsSync(join(dir, 'a')), 'hello\n');
+    t.is(await readTextIfExists(join(dir, 'missing')), undefined);
+    t.is(readTextIfExistsSync(join(dir, 'missing')), undefined);
+    mkdirSync(join(dir, 'sub'));
+    await t.throwsAsync(readTextIfExists(join(dir, 'sub')), { code: 'EISDIR' });
+    t.throws(() => readTextIfExistsSync(join(dir, 'sub')), { code: 'EISDIR' });
   });
 });
