@@ -12,14 +12,14 @@
 // as the agent's CNI socket serves the forwarder it would otherwise exec: same config bytes, same
 // environment, same answer, without a process start and a socket round trip per verb.
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execPlugin, findPluginInPath } from '../cni/delegate.ts';
 import { validateContainerId, validateInterfaceName, validateNetworkName } from '../cni/env.ts';
 import { CniError, ErrorCode, parseCniErrorJson, toCniError } from '../cni/errors.ts';
 import { type CniPlugin, servePlugin, versionInfo } from '../cni/skel.ts';
 import type { CniCommand, GcAttachment, NetConf, Result } from '../cni/types.ts';
 import { compareVersions, convertResult, parseResult } from '../cni/version.ts';
-import { removeOrphanedTemps, writeFileAtomic } from '../fsutil/atomic.ts';
+import { removeOrphanedTemps, removeOrphanedTempsAsync, writeFileAtomic } from '../fsutil/atomic.ts';
 import { makeDirectorySync } from '../fsutil/mkdir.ts';
 import { inTurn } from '../sync/turns.ts';
 
@@ -193,7 +193,11 @@ export class CniExecutor {
     validateAttachment(list, rt);
     const cached = await this.cachedResult(list.name, rt.containerId, rt.ifName);
     await this.delPlugins(list, rt, cached);
-    await rm(this.cacheFile(list.name, rt.containerId, rt.ifName), { force: true });
+    const file = this.cacheFile(list.name, rt.containerId, rt.ifName);
+    await rm(file, { force: true });
+    // An agent killed while it wrote this entry left the temporary behind; with the attachment gone, no later
+    // write of the entry would clear it (found by the soak: one per cut ADD).
+    await removeOrphanedTempsAsync(this.resultsDir, { targets: [basename(file)] });
   }
 
   /** CHECK of every plugin against the cached ADD result (cniVersion 0.4.0 or later; disableCheck skips). */

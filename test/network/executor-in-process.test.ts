@@ -2,7 +2,8 @@
 // with libcni's semantics unchanged around them — prevResult chaining into and out of an executed plugin,
 // DEL in reverse with the cached result, DEL after a failed ADD, the version check — and only once the path
 // has the type. The plugins here touch no kernel object: the executor runs without a node namespace.
-import { appendFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { CniError } from '../../pkg/cni/errors.ts';
@@ -101,6 +102,22 @@ test('an in-process plugin chains with an executed one both ways; DEL runs in re
       'tst-own in-process DEL 10.99.0.7/24',
     ]);
     t.is(await executor.cachedResult('inproc', CTR, 'eth0'), undefined, 'the cache entry went');
+  });
+});
+
+test("DEL removes the temporary a killed agent left for the attachment's cache entry, and only that", async (t) => {
+  await withExecutor(async (dir, make) => {
+    writeExecutable(dir, 'tst-pass');
+    const executor = make([]);
+    const list = listOf('orphans', ['tst-pass']);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid; // exited: its pid names no process
+    const results = join(dir, 'cache', 'results');
+    mkdirSync(results, { recursive: true });
+    const mine = `.orphans-${CTR}-eth0.tmp-${dead}-0123abcd`;
+    const other = `.orphans-${'e'.repeat(64)}-eth0.tmp-${dead}-0123abcd`;
+    for (const name of [mine, other]) writeFileSync(join(results, name), '{"half');
+    await executor.delNetworkList(list, RT); // an ADD cut before its cache entry was renamed into place
+    t.deepEqual(readdirSync(results).sort(), [other], "another attachment's temporary stays for its own DEL");
   });
 });
 
