@@ -4,7 +4,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import { requireFreeIfname } from '../cni/netns.ts';
 import type { IPConfig } from '../cni/types.ts';
 import { formatIp, formatSubnet, parseCidr, parseIp, subnetContains, subnetOf } from '../ip/address.ts';
 import type { Handle } from '../netlink/handle.ts';
@@ -121,14 +120,14 @@ export interface VethOptions {
  * Creates the veth pair: the host end in the node namespace (handle `node`), born up and a port of the bridge
  * at `masterIndex` in one request (so a veth of ours is never seen off its bridge, which is how DEL tells it
  * apart), the container end created and named `ifname` directly inside `containerNetns` (brought up once it
- * has its addresses). Retries on a random-name clash.
+ * has its addresses). Retries on a random-name clash. `ifname` must be free in the container: the caller
+ * checks that first (requireFreeIfname), before anything of the ADD exists.
  */
 export async function createVethPair(
   node: Handle,
   container: Handle,
   opts: VethOptions & { masterIndex: number },
 ): Promise<VethPair> {
-  await requireFreeIfname(container, opts.ifname);
   for (let attempt = 0; ; attempt++) {
     const name = hostVethName();
     try {

@@ -86,11 +86,11 @@ async function add(args: AttachmentArgs): Promise<Result> {
   const container = Handle.open(args.netns);
   try {
     return await withUndo(async (undo) => {
+      // The one refusal the links meet that config checks cannot see comes first: a taken CNI_IFNAME then
+      // leaves nothing made and the round-robin cursor where it was.
+      await requireFreeIfname(container, args.ifname);
       // tsnet-ipam in-process only touches its own files, so it allocates while the links are made; a
       // delegate (dhcp) may need the container's interface, so it runs after them, as the reference does.
-      // The one refusal the links meet that config checks cannot see comes first: a taken CNI_IFNAME then
-      // leaves the round-robin cursor where it was.
-      if (ipamIsInProcess(args)) await requireFreeIfname(container, args.ifname);
       const early = ipamIsInProcess(args) ? allocateAddresses(args, undo) : undefined;
       early?.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
       let linked: Awaited<ReturnType<typeof setUpVeth>>;
