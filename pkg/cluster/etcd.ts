@@ -43,14 +43,28 @@ export function etcdSocketServerName(dir: string): string {
 /** The URL scheme of a client URL: `http`/`unix`, or `https`/`unixs` with TLS. */
 const scheme = (base: 'http' | 'unix', tls: boolean): string => (tls ? `${base}s` : base);
 
+/** etcdctl's flags for a client certificate from `tls` (none without). */
+export function etcdctlTlsArgs(tls: TestPki | undefined): string[] {
+  return tls ? [`--cacert=${tls.caFile}`, `--cert=${tls.clientCertFile}`, `--key=${tls.clientKeyFile}`] : [];
+}
+
+/** etcd's flags to serve clients over TLS only, demanding a client certificate the CA signed (none without). */
+export function etcdServerTlsArgs(tls: TestPki | undefined): string[] {
+  return tls
+    ? [
+        `--cert-file=${tls.serverCertFile}`,
+        `--key-file=${tls.serverKeyFile}`,
+        '--client-cert-auth',
+        `--trusted-ca-file=${tls.caFile}`,
+      ]
+    : [];
+}
+
 /** etcdctl against the etcd in the target's directory, with the client certificate when it serves TLS. */
 export async function etcdctl(target: EtcdctlTarget, ...args: string[]): Promise<string> {
   const { dir, tls } = typeof target === 'string' ? { dir: target, tls: undefined } : target;
   const endpoint = `${scheme('unix', tls !== undefined)}://${join(dir, CLIENT_SOCKET)}`;
-  const credentials = tls
-    ? [`--cacert=${tls.caFile}`, `--cert=${tls.clientCertFile}`, `--key=${tls.clientKeyFile}`]
-    : [];
-  return run('etcdctl', [`--endpoints=${endpoint}`, ...credentials, '--dial-timeout=2s', ...args]);
+  return run('etcdctl', [`--endpoints=${endpoint}`, ...etcdctlTlsArgs(tls), '--dial-timeout=2s', ...args]);
 }
 
 /** The client URL member `ip` is dialled at from the underlay. */
@@ -82,14 +96,6 @@ export async function startEtcdServer(paths: EtcdPaths, member?: EtcdMember): Pr
   for (const s of [CLIENT_SOCKET, PEER_SOCKET]) rmSync(join(paths.dir, s), { force: true });
   const tls = paths.tls;
   const clientUrl = etcdClientUrl(member?.ip ?? ETCD_UNDERLAY_IP, tls !== undefined);
-  const tlsArgs = tls
-    ? [
-        `--cert-file=${tls.serverCertFile}`,
-        `--key-file=${tls.serverKeyFile}`,
-        '--client-cert-auth',
-        `--trusted-ca-file=${tls.caFile}`,
-      ]
-    : [];
   const peer = member
     ? [
         `--name=${member.name}`,
@@ -112,7 +118,7 @@ export async function startEtcdServer(paths: EtcdPaths, member?: EtcdMember): Pr
       `--data-dir=${join(paths.dir, 'data')}`,
       `--listen-client-urls=${scheme('unix', tls !== undefined)}://${CLIENT_SOCKET},${clientUrl}`,
       `--advertise-client-urls=${clientUrl}`,
-      ...tlsArgs,
+      ...etcdServerTlsArgs(tls),
       ...peer,
       '--heartbeat-interval=50',
       '--election-timeout=250',

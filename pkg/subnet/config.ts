@@ -6,6 +6,9 @@ import { ipNum } from '../ip/ip-num.ts';
 import type { Store } from '../store/index.ts';
 import { leaseFromKeyValue, type SubnetLease, subnetsPrefix } from './lease.ts';
 
+/** ip-num's IPv4, loaded on first use (pkg/ip/ip-num.ts). */
+const ipv4 = (): typeof IPv4 => ipNum().IPv4;
+
 export const DEFAULT_PREFIX = '/tsnet.io/network';
 export const DEFAULT_SUBNET_LEN = 24;
 export const DEFAULT_VXLAN_VNI = 1;
@@ -83,7 +86,7 @@ export function parseNetworkConfig(input: string | unknown): NetworkConfig {
     raw.SubnetMax === undefined ? first + (count - 1n) * size : subnetStart('SubnetMax', raw.SubnetMax);
   if (min > max) {
     throw new NetworkConfigError(
-      `"SubnetMin" ${ipNum().IPv4.fromNumber(min)} is above "SubnetMax" ${ipNum().IPv4.fromNumber(max)}`,
+      `"SubnetMin" ${ipv4().fromNumber(min)} is above "SubnetMax" ${ipv4().fromNumber(max)}`,
     );
   }
 
@@ -91,8 +94,8 @@ export function parseNetworkConfig(input: string | unknown): NetworkConfig {
   return {
     Network: network.toCidrString(),
     SubnetLen: subnetLen,
-    SubnetMin: ipNum().IPv4.fromNumber(min).toString(),
-    SubnetMax: ipNum().IPv4.fromNumber(max).toString(),
+    SubnetMin: ipv4().fromNumber(min).toString(),
+    SubnetMax: ipv4().fromNumber(max).toString(),
     Backend: backend,
   };
 
@@ -106,7 +109,7 @@ export function parseNetworkConfig(input: string | unknown): NetworkConfig {
     }
     let ip: IPv4;
     try {
-      ip = ipNum().IPv4.fromDecimalDottedString(addr ?? '');
+      ip = ipv4().fromDecimalDottedString(addr ?? '');
     } catch {
       throw new NetworkConfigError(`"${field}" ${JSON.stringify(value)} is not an IPv4 address`);
     }
@@ -128,7 +131,7 @@ function parseNetworkCidr(value: string): IPv4CidrRange {
   }
   let ip: IPv4;
   try {
-    ip = ipNum().IPv4.fromDecimalDottedString(addr ?? '');
+    ip = ipv4().fromDecimalDottedString(addr ?? '');
   } catch {
     throw new NetworkConfigError(`"Network" ${JSON.stringify(value)} is not an IPv4 CIDR like 10.244.0.0/16`);
   }
@@ -185,8 +188,8 @@ export class SubnetSpace {
   constructor(config: NetworkConfig) {
     this.subnetLen = config.SubnetLen;
     this.size = 1n << BigInt(32 - config.SubnetLen);
-    this.min = ipNum().IPv4.fromDecimalDottedString(config.SubnetMin).value;
-    const max = ipNum().IPv4.fromDecimalDottedString(config.SubnetMax).value;
+    this.min = ipv4().fromDecimalDottedString(config.SubnetMin).value;
+    const max = ipv4().fromDecimalDottedString(config.SubnetMax).value;
     this.count = (max - this.min) / this.size + 1n;
   }
 
@@ -195,8 +198,8 @@ export class SubnetSpace {
     if (index < 0n || index >= this.count) {
       throw new RangeError(`subnet index ${index} outside [0, ${this.count})`);
     }
-    return `${ipNum()
-      .IPv4.fromNumber(this.min + index * this.size)
+    return `${ipv4()
+      .fromNumber(this.min + index * this.size)
       .toString()}/${this.subnetLen}`;
   }
 
@@ -206,7 +209,7 @@ export class SubnetSpace {
     if (Number(len) !== this.subnetLen) return undefined;
     let value: bigint;
     try {
-      value = ipNum().IPv4.fromDecimalDottedString(addr ?? '').value;
+      value = ipv4().fromDecimalDottedString(addr ?? '').value;
     } catch {
       return undefined;
     }

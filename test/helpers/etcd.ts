@@ -17,6 +17,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { etcdctlTlsArgs, etcdServerTlsArgs } from '../../pkg/cluster/etcd.ts';
 import { makeTestPki, type TestPki } from '../../pkg/cluster/pki.ts';
 import { createNamedNetns, deleteNamedNetns } from '../../pkg/netns/index.ts';
 
@@ -73,22 +74,10 @@ export async function startEtcd(options: EtcdHelperOptions = {}): Promise<EtcdIn
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const tlsServerArgs = pki
-    ? [
-        `--cert-file=${pki.serverCertFile}`,
-        `--key-file=${pki.serverKeyFile}`,
-        '--client-cert-auth',
-        `--trusted-ca-file=${pki.caFile}`,
-      ]
-    : [];
-  const etcdctlTarget = pki
-    ? [
-        `--endpoints=unixs://${join(dir, clientSocket)}`,
-        `--cacert=${pki.caFile}`,
-        `--cert=${pki.clientCertFile}`,
-        `--key=${pki.clientKeyFile}`,
-      ]
-    : [`--endpoints=${endpoint}`];
+  const etcdctlTarget = [
+    pki ? `--endpoints=unixs://${join(dir, clientSocket)}` : `--endpoints=${endpoint}`,
+    ...etcdctlTlsArgs(pki),
+  ];
   let child: ChildProcess | undefined;
   let stopped = false;
 
@@ -113,7 +102,7 @@ export async function startEtcd(options: EtcdHelperOptions = {}): Promise<EtcdIn
           `--data-dir=${join(dir, 'data')}`,
           `--listen-client-urls=${clientUrls}`,
           `--advertise-client-urls=${clientScheme}://${clientSocket}`,
-          ...tlsServerArgs,
+          ...etcdServerTlsArgs(pki),
           `--listen-peer-urls=unix://${peerSocket}`,
           `--initial-advertise-peer-urls=unix://${peerSocket}`,
           `--initial-cluster=test=unix://${peerSocket}`,
