@@ -258,9 +258,15 @@ export class V1CgroupManager implements CgroupManager {
   }
 }
 
+/**
+ * The cgroup (or its shared parent) went away under us: ENOENT on a path, or ENODEV on a file of a cgroup
+ * removed while it was being read (seen in CI: cpuset.mems of the shared parent, rmdir'd by a concurrent
+ * destroy).
+ */
 function isMissing(err: unknown): boolean {
   const code = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code;
-  return code(err) === 'ENOENT' || code((err as Error | undefined)?.cause) === 'ENOENT';
+  const gone = (c: string | undefined) => c === 'ENOENT' || c === 'ENODEV';
+  return gone(code(err)) || gone(code((err as Error | undefined)?.cause));
 }
 
 /** Sums the "MAJ:MIN Read|Write N" lines of blkio.throttle.io_service_bytes(_recursive). */
