@@ -37,18 +37,26 @@ function writeCache(data: Buffer): void {
   }
 }
 
-const cachedData = readCache();
-// CommonJS's own wrapper: the bundle sees exports, require, module, __filename and __dirname.
-const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8').replace(/^#!.*/, '')}\n})`;
-const script = new Script(source, {
-  filename: bundle,
-  ...(cachedData && { cachedData }),
-  // an import() the bundle kept (a node: builtin) goes through Node's own loader, as in a module
-  importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-});
-if (cachedData === undefined || script.cachedDataRejected)
-  // at exit, so the cache holds the functions this run compiled lazily too
-  process.once('exit', () => writeCache(script.createCachedData()));
-const main = script.runInThisContext() as (...args: unknown[]) => void;
+/**
+ * The bundle, compiled: in a function, so the source text read (4 MB for the agent) and the cache's buffer
+ * are garbage once V8 has them; only the Script, which holds its source for lazy compiles, lives on.
+ */
+function compileBundle(): Script {
+  const cachedData = readCache();
+  // CommonJS's own wrapper: the bundle sees exports, require, module, __filename and __dirname.
+  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8').replace(/^#!.*/, '')}\n})`;
+  const script = new Script(source, {
+    filename: bundle,
+    ...(cachedData && { cachedData }),
+    // an import() the bundle kept (a node: builtin) goes through Node's own loader, as in a module
+    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (cachedData === undefined || script.cachedDataRejected)
+    // at exit, so the cache holds the functions this run compiled lazily too
+    process.once('exit', () => writeCache(script.createCachedData()));
+  return script;
+}
+
+const main = compileBundle().runInThisContext() as (...args: unknown[]) => void;
 const module = { exports: {} };
 main.call(module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle));
