@@ -103,37 +103,59 @@ export function socketPathOf(host: string | undefined, env: NodeJS.ProcessEnv = 
   return path;
 }
 
+const CHANNEL_OPTIONS = { 'grpc.max_receive_message_length': 64 << 20 };
+
 /** The agent's API as promises and streams: one method per call, typed by the generated contract. */
 export class AgentClient {
   readonly host: string;
+  private readonly credentials = grpc.credentials.createInsecure();
   private readonly system: SystemClient;
-  private readonly imagesClient: ImagesClient;
-  private readonly containersClient: ContainersClient;
-  private readonly networksClient: NetworksClient;
-  private readonly volumesClient: VolumesClient;
-  private readonly clusterClient: ClusterClient;
+  /** The other services' clients, each made on its first call (a service's codecs are built then). */
+  private readonly clients: {
+    images?: ImagesClient;
+    containers?: ContainersClient;
+    networks?: NetworksClient;
+    volumes?: VolumesClient;
+    cluster?: ClusterClient;
+  } = {};
 
   constructor(socketPath: string) {
     this.host = `unix://${socketPath}`;
-    const v1 = api();
-    const credentials = grpc.credentials.createInsecure();
-    const options = { 'grpc.max_receive_message_length': 64 << 20 };
-    this.system = new v1.System(this.host, credentials, options);
-    // Every service over the first client's channel: one connection to the agent.
-    const shared = { ...options, channelOverride: this.system.getChannel() };
-    this.imagesClient = new v1.Images(this.host, credentials, shared);
-    this.containersClient = new v1.Containers(this.host, credentials, shared);
-    this.networksClient = new v1.Networks(this.host, credentials, shared);
-    this.volumesClient = new v1.Volumes(this.host, credentials, shared);
-    this.clusterClient = new v1.Cluster(this.host, credentials, shared);
+    this.system = new (api().System)(this.host, this.credentials, CHANNEL_OPTIONS);
+  }
+
+  /** Every service over the first client's channel: one connection to the agent. */
+  private get shared(): grpc.ClientOptions {
+    return { ...CHANNEL_OPTIONS, channelOverride: this.system.getChannel() };
+  }
+
+  private get imagesClient(): ImagesClient {
+    this.clients.images ??= new (api().Images)(this.host, this.credentials, this.shared);
+    return this.clients.images;
+  }
+
+  private get containersClient(): ContainersClient {
+    this.clients.containers ??= new (api().Containers)(this.host, this.credentials, this.shared);
+    return this.clients.containers;
+  }
+
+  private get networksClient(): NetworksClient {
+    this.clients.networks ??= new (api().Networks)(this.host, this.credentials, this.shared);
+    return this.clients.networks;
+  }
+
+  private get volumesClient(): VolumesClient {
+    this.clients.volumes ??= new (api().Volumes)(this.host, this.credentials, this.shared);
+    return this.clients.volumes;
+  }
+
+  private get clusterClient(): ClusterClient {
+    this.clients.cluster ??= new (api().Cluster)(this.host, this.credentials, this.shared);
+    return this.clients.cluster;
   }
 
   close(): void {
-    this.clusterClient.close();
-    this.volumesClient.close();
-    this.networksClient.close();
-    this.containersClient.close();
-    this.imagesClient.close();
+    for (const client of Object.values(this.clients)) client.close();
     this.system.close();
   }
 
