@@ -66,6 +66,8 @@ async function startAgent(netnsPath: string, dataDir: string, runDir: string): P
       runDir,
       '--cni-socket',
       '',
+      '--cni-conf-dir', // its networks, never the machine's /etc/cni/net.d
+      join(dataDir, 'net.d'),
       '--http',
       '',
     ],

@@ -171,6 +171,7 @@ async function startTsnet(work: string, netns: string, archive: string): Promise
   // biome-ignore format: one flag and its value per line
   const flags = [
     'run', '--data-dir', dataDir, '--run-dir', runDir, '--http', '',
+    '--cni-conf-dir', join(work, 'net.d'), // its networks, never the machine's /etc/cni/net.d
     '--log-level', 'debug', // for its 'container started' records and their phases
   ];
   const child: ChildProcess = spawn('nsenter', [`--net=${netns}`, cmd, ...prefix, ...flags], {
