@@ -146,3 +146,15 @@ function portMappingsOf(raw: unknown): PortMapping[] {
     };
   });
 }
+
+/**
+ * Whether DEL looks for this container's published ports: when the runtime passes the mappings ADD had
+ * (DEL gets ADD's runtimeConfig) and they are not empty, or when it passes none though the plugin takes
+ * the capability (a runtime that kept nothing of ADD). An empty list says ADD published nothing: that DEL
+ * neither reads the firewall nor sends it a batch (two nft runs, 40-70 ms of a container's removal here).
+ */
+export function mayHavePublishedPorts(config: NetConf): boolean {
+  const passed: unknown = config.runtimeConfig?.portMappings;
+  if (passed === undefined) return config.capabilities?.['portMappings'] === true;
+  return !Array.isArray(passed) || passed.length > 0;
+}

@@ -37,7 +37,7 @@ import {
   requireHostPortsFree,
 } from '../nft/index.ts';
 import { faultPoint } from '../testing/fault.ts';
-import { type BridgeConf, loadBridgeConf } from './config.ts';
+import { type BridgeConf, loadBridgeConf, mayHavePublishedPorts } from './config.ts';
 import {
   type BridgeOptions,
   createVethOnBridge,
@@ -307,9 +307,8 @@ async function del(args: AttachmentArgs): Promise<void> {
 
 async function releaseAddressesAndPorts(args: AttachmentArgs, conf: BridgeConf): Promise<void> {
   await runIpamDel(args);
-  if (args.config.runtimeConfig?.portMappings !== undefined || args.config.capabilities?.['portMappings']) {
+  if (mayHavePublishedPorts(args.config))
     await removePortMappings(NODE_NETNS, args.containerId, conf.network);
-  }
 }
 
 function ipamIsInProcess(args: AttachmentArgs): boolean {

@@ -86,16 +86,13 @@ export class CniNetworking implements ContainerNetworking {
         [CONTAINER_NAME_ARG, req.containerName],
       ],
       capabilityArgs: {
-        ...(ports.length > 0
-          ? {
-              portMappings: ports.map((p) => ({
-                hostPort: p.hostPort,
-                containerPort: p.containerPort,
-                protocol: p.protocol,
-                ...(p.hostIp && p.hostIp !== '0.0.0.0' ? { hostIP: p.hostIp } : {}),
-              })),
-            }
-          : {}),
+        // also when empty: DEL (which gets them back from the cache) then knows there is nothing to unpublish
+        portMappings: ports.map((p) => ({
+          hostPort: p.hostPort,
+          containerPort: p.containerPort,
+          protocol: p.protocol,
+          ...(p.hostIp && p.hostIp !== '0.0.0.0' ? { hostIP: p.hostIp } : {}),
+        })),
         ...(req.ipv4 ? { ips: [req.ipv4] } : {}),
         ...(req.mac ? { mac: req.mac } : {}),
         aliases: { [network.name]: [...req.aliases] },
