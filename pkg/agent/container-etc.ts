@@ -3,12 +3,10 @@
 // network the container sees the node's own files, as Docker gives them.
 import { readFile } from 'node:fs/promises';
 import { hostname as nodeHostname } from 'node:os';
-import { join } from 'node:path';
 import type { ContainerCreateSpec } from '../container/create-spec.ts';
-import { hostsContent, parseExtraHost, writeEtcFiles } from '../container/etc-files.ts';
+import { hostsContent, parseExtraHost, writeEtcFiles, writeEtcMounts } from '../container/etc-files.ts';
 import type { NetworkAttachment } from '../container/networking.ts';
 import type { ResolvedConfig } from '../container/record.ts';
-import { writeFileAtomic } from '../fsutil/atomic.ts';
 import type { MountOption } from '../runtime/spec.ts';
 
 const NODE_HOSTS = '/etc/hosts';
@@ -84,11 +82,5 @@ async function nodeEtcMounts(req: ContainerEtcRequest, hostResolvConf: string): 
     // the node's UTS namespace is shared with the node's network
     { file: 'hostname', target: '/etc/hostname', text: `${nodeHostname()}\n` },
   ].filter((f) => !req.userTargets.includes(f.target));
-  const mounts: MountOption[] = [];
-  for (const f of files) {
-    const source = join(req.dir, f.file);
-    await writeFileAtomic(source, f.text, { mode: 0o644 });
-    mounts.push({ type: 'bind', source, target: f.target, readonly: false, propagation: 'rprivate' });
-  }
-  return mounts;
+  return writeEtcMounts(req.dir, files);
 }
