@@ -2,7 +2,7 @@
 // like docker -H and DOCKER_HOST), typed clients, and promise forms of the calls.
 import { isAbsolute } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { AGENT_ERROR_METADATA, EXIT_CODE_METADATA } from './errors.ts';
+import { AGENT_ERROR_METADATA, EXIT_CODE_METADATA, MISSING_IMAGE_METADATA } from './errors.ts';
 import type { ArchiveChunk, ArchiveChunk__Output } from './generated/tsnet/v1/ArchiveChunk.ts';
 import type { AttachInput } from './generated/tsnet/v1/AttachInput.ts';
 import type { AttachOutput__Output } from './generated/tsnet/v1/AttachOutput.ts';
@@ -469,6 +469,8 @@ export class ApiCallError extends Error {
     message: string,
     /** the exit code docker gives this failure, when the agent says (126, 127) */
     readonly exitCode?: number,
+    /** the image the call found missing, when the agent says so */
+    readonly missingImage?: string,
   ) {
     super(message);
     this.name = 'ApiCallError';
@@ -490,9 +492,11 @@ export function callError(host: string, err: unknown): Error {
   if (e.code === grpc.status.UNAVAILABLE && !fromAgent)
     return new AgentUnreachableError(host, connectFailure(e.details || 'unavailable'));
   const exitCode = Number(e.metadata?.get(EXIT_CODE_METADATA)[0]);
+  const missingImage = e.metadata?.get(MISSING_IMAGE_METADATA)[0];
   return new ApiCallError(
     e.code,
     e.details || e.message || grpc.status[e.code] || 'call failed',
     Number.isInteger(exitCode) && exitCode > 0 ? exitCode : undefined,
+    typeof missingImage === 'string' && missingImage !== '' ? missingImage : undefined,
   );
 }

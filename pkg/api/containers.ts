@@ -22,7 +22,7 @@ import { SpecError } from '../runtime/spec.ts';
 import { UserSpecError } from '../runtime/user.ts';
 import { MountSpecError } from '../volume/mount-spec.ts';
 import { VolumeNotFoundError, VolumeRequestError } from '../volume/store.ts';
-import { agentErrorStatus, EXIT_CODE_METADATA, unaryHandler } from './errors.ts';
+import { agentErrorStatus, EXIT_CODE_METADATA, MISSING_IMAGE_METADATA, unaryHandler } from './errors.ts';
 import type { ContainerSummary } from './generated/tsnet/v1/ContainerSummary.ts';
 import type { ContainersHandlers } from './generated/tsnet/v1/Containers.ts';
 import type { PortBinding } from './generated/tsnet/v1/PortBinding.ts';
@@ -130,11 +130,10 @@ export function containerStatusOf(err: unknown): { code: grpc.status; details: s
 
 function errorStatus(err: unknown): grpc.ServerErrorResponse {
   const { code, details } = containerStatusOf(err);
-  return agentErrorStatus(
-    code,
-    details,
-    err instanceof ContainerStartError ? { [EXIT_CODE_METADATA]: String(err.exitCode) } : {},
-  );
+  return agentErrorStatus(code, details, {
+    ...(err instanceof ContainerStartError && { [EXIT_CODE_METADATA]: String(err.exitCode) }),
+    ...(err instanceof ImageNotFoundError && { [MISSING_IMAGE_METADATA]: err.image }),
+  });
 }
 
 function unary<Req, Res>(fn: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {

@@ -10,6 +10,12 @@ export const AGENT_ERROR_METADATA = 'tsnet-agent-error';
 /** Trailing metadata key with the exit code docker gives a failure (127: command not found, 126: not executable). */
 export const EXIT_CODE_METADATA = 'tsnet-exit-code';
 
+/**
+ * Trailing metadata key with the reference of the image a call found missing (a create without
+ * pullMissing): the client pulls it, with its progress, and creates again, as docker run does.
+ */
+export const MISSING_IMAGE_METADATA = 'tsnet-missing-image';
+
 /** A failure as the agent's handlers answer it: the status, one line, marked as the agent's own. */
 export function agentErrorStatus(
   code: grpc.status,

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import test, { type ExecutionContext } from 'ava';
+import { MISSING_IMAGE_METADATA } from '../../pkg/api/errors.ts';
 import type { ContainersClient } from '../../pkg/api/generated/tsnet/v1/Containers.ts';
 import { api } from '../../pkg/api/proto.ts';
 import { pollUntil } from '../../pkg/cluster/exec.ts';
@@ -499,6 +500,8 @@ e2e('create pulls a missing image when asked (docker run --pull=missing), else N
         const ref = `${registry.host}/engine/busybox:v1`;
         const missing = await t.throwsAsync(c.create({ Image: ref, HostConfig: none() }));
         t.is((missing as grpc.ServiceError).code, grpc.status.NOT_FOUND);
+        // what tsnetctl run pulls (with its progress) before it creates again
+        t.deepEqual((missing as grpc.ServiceError).metadata.get(MISSING_IMAGE_METADATA), [ref]);
         const { id } = await new Promise<{ id: string }>((resolve, reject) =>
           c.client.Create(
             {

@@ -51,7 +51,7 @@ test('run: the container exit code is tsnetctl exit code, stdout and stderr stay
     t.is(r.stdout, 'hello\n');
     t.is(r.stderr, 'oops\n');
     const [created] = rt.created;
-    t.like(created, { name: 'one', pullMissing: true });
+    t.like(created, { name: 'one', pullMissing: false });
     t.deepEqual(created?.spec.Cmd, ['exit', '3', 'hello', 'oops']);
     t.deepEqual(created?.spec.Env, ['A=1']);
     t.like(created?.spec, { AttachStdout: true, AttachStderr: true, Tty: false });

@@ -1,7 +1,6 @@
 // tsnetctl run and create: docker's flags into Docker's create body, the image pulled when missing (its
 // progress on stderr, as docker shows it), then for a foreground run Create → Attach → Start → the exit frame,
 // whose code is tsnetctl's. A daemon's refusal ends these with 125, as docker's do.
-import * as grpc from '@grpc/grpc-js';
 import { Command } from 'commander';
 import { ApiCallError } from '../../api/client.ts';
 import { terminalSize } from '../attach-session.ts';
@@ -26,33 +25,30 @@ async function pullImage(ctx: CliContext, image: string): Promise<void> {
   await showProgress(ctx.images().pull(image, '', false), ctx.stderr, ctx.stderr.isTTY === true);
 }
 
-/** docker's --pull: `always` pulls; `missing` pulls (progress shown) when the agent does not have it. */
-async function ensureImage(ctx: CliContext, inv: CreateInvocation): Promise<void> {
-  const image = inv.spec.Image;
-  if (inv.pull === 'always') return pullImage(ctx, image);
-  if (inv.pull === 'never') return;
-  try {
-    await ctx.agent().inspectImage(image);
-  } catch (err) {
-    // Anything but "not there" is left to the agent's own pull-when-missing.
-    if (!(err instanceof ApiCallError && err.code === grpc.status.NOT_FOUND)) return;
-    ctx.stderr.write(`Unable to find image '${familiarName(image)}' locally\n`);
-    await pullImage(ctx, image);
-  }
-}
-
+/**
+ * Create, as docker run does it: `--pull always` pulls first; otherwise the create is tried at once and
+ * only an image the agent reports missing is pulled (`--pull missing`, its progress shown) before the create
+ * is made again. The common case, an image that is there, costs one call.
+ */
 async function createContainer(ctx: CliContext, inv: CreateInvocation): Promise<string> {
-  await ensureImage(ctx, inv);
+  const image = inv.spec.Image;
+  if (inv.pull === 'always') await pullImage(ctx, image);
   // docker sends the terminal's size with the spec: the process's terminal has it from its first byte
   const size = inv.tty ? terminalSize(ctx) : undefined;
   const spec = size
     ? { ...inv.spec, HostConfig: { ...inv.spec.HostConfig, ConsoleSize: [size.rows ?? 0, size.cols ?? 0] } }
     : inv.spec;
-  const created = await ctx.agent().createContainer({
-    specJson: JSON.stringify(spec),
-    name: inv.name,
-    pullMissing: inv.pull === 'missing',
-  });
+  const create = () =>
+    ctx.agent().createContainer({ specJson: JSON.stringify(spec), name: inv.name, pullMissing: false });
+  let created: Awaited<ReturnType<typeof create>>;
+  try {
+    created = await create();
+  } catch (err) {
+    if (inv.pull !== 'missing' || !(err instanceof ApiCallError && err.missingImage !== undefined)) throw err;
+    ctx.stderr.write(`Unable to find image '${familiarName(image)}' locally\n`);
+    await pullImage(ctx, image);
+    created = await create();
+  }
   for (const w of created.warnings) ctx.stderr.write(`WARNING: ${w}\n`);
   return created.id;
 }
