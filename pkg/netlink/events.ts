@@ -88,7 +88,8 @@ function decodeEvent(msg: NlMessage): NetlinkEvent | undefined {
 
 export class EventStream implements AsyncIterable<NetlinkEvent> {
   private readonly fd: number;
-  private readonly buf = Buffer.alloc(1 << 20);
+  // not zero-filled, as NetlinkSocket's: only what recv writes is touched and read
+  private readonly buf = Buffer.allocUnsafeSlow(1 << 20);
   private readonly queue: NetlinkEvent[] = [];
   private waiter: (() => void) | undefined;
   private readonly maxQueued: number;

@@ -111,7 +111,9 @@ export class NetlinkSocket {
   readonly portId: number;
   private seq: number;
   private readonly pending = new Map<number, Pending>();
-  private readonly buf = Buffer.alloc(RECV_BUFFER_BYTES);
+  // Not zero-filled: only the pages a reply lands in are touched (a zeroed megabyte was resident in every
+  // socket, the agent's and each short-lived namespace handle's); only the bytes received are read.
+  private readonly buf = Buffer.allocUnsafeSlow(RECV_BUFFER_BYTES);
   private polling = false;
   private closed = false;
   /** The last queued send while one runs off the event loop; later sends chain behind it, in order. */
