@@ -19,10 +19,9 @@ import { ImageService } from '../../pkg/agent/images.ts';
 import { NetworkService } from '../../pkg/agent/networks.ts';
 import { type AgentOptions, agentOptions } from '../../pkg/agent/options.ts';
 import { OverlayService } from '../../pkg/agent/overlay.ts';
-import type { Service } from '../../pkg/agent/service.ts';
 import { StoreService } from '../../pkg/agent/store.ts';
 import { SubnetLeaseService } from '../../pkg/agent/subnet-lease.ts';
-import { Supervisor } from '../../pkg/agent/supervisor.ts';
+import { type StartStep, Supervisor } from '../../pkg/agent/supervisor.ts';
 import { VolumeService } from '../../pkg/agent/volumes.ts';
 import { containersFsHandlers } from '../../pkg/api/containers-fs.ts';
 import { attachHandler, execHandler } from '../../pkg/api/containers-io.ts';
@@ -113,7 +112,7 @@ const IN_PROCESS_PLUGINS: ReadonlyMap<string, CniPlugin> = new Map([
 ]);
 
 /** The node daemon's services; the supervisor starts them in dependency order. */
-function agentServices(opts: AgentOptions): Service[] {
+function agentServices(opts: AgentOptions): StartStep[] {
   const store = new StoreService({
     etcd: opts.etcd ? { ...opts.etcd, keyPrefix: '' } : undefined,
     embedded: { dataDir: opts.dataDir },
@@ -223,18 +222,18 @@ function agentServices(opts: AgentOptions): Service[] {
     // First, so /livez answers while the rest waits (for etcd, for the network config).
     ...(opts.http ? [new HttpService(opts.http)] : []),
     ...(opts.cniSocket ? [new CniSocketService({ path: opts.cniSocket, plugins: SERVED_PLUGINS })] : []),
-    // Images before the API: its calls find the stores open.
-    ...(images ? [images] : []),
-    ...(volumes ? [volumes] : []),
-    ...(networks ? [networks] : []),
-    // Containers before the API too: they are reconciled before the first call.
-    ...(containers ? [containers] : []),
-    ...(api ? [api] : []),
-    store,
-    lease,
-    overlay,
-    discovery,
-    dns,
+    {
+      sideBySide: [
+        // The runtime. Images before the API: its calls find the stores open. Containers before the API
+        // too: they are reconciled before the first call.
+        [images, volumes, networks, containers, api].filter(
+          (s): s is NonNullable<typeof s> => s !== undefined,
+        ),
+        // The node's place in the cluster, beside the runtime: the overlay converges without waiting for
+        // the runtime's start, and the runtime comes up while etcd is away.
+        [store, lease, overlay, discovery, dns],
+      ],
+    },
     ...(published ? [published] : []),
   ];
 }

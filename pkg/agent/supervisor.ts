@@ -1,6 +1,6 @@
-// Runs the agent's services: starts them one by one in dependency order, stops them in reverse, and
-// aggregates their health (/healthz, /livez) and metrics (one registry). Adding a part to the agent is adding
-// a service here.
+// Runs the agent's services: starts them one by one in dependency order (or, where the agent says so, in
+// lanes side by side), stops them in reverse, and aggregates their health (/healthz, /livez) and metrics (one
+// registry). Adding a part to the agent is adding a service here.
 import { Registry } from 'prom-client';
 import { type Logger, silentLogger } from '../log/index.ts';
 import {
@@ -17,6 +17,51 @@ export interface SupervisorOptions {
   readonly log?: Logger;
   /** A service declared the agent unable to go on; the owner stops the supervisor and exits. */
   readonly onFatal?: (service: string, reason: string) => void;
+}
+
+/**
+ * Lanes of services started side by side, each lane in its own order: the step ends when every lane has
+ * started. A dependency must be in an earlier step or earlier in the same lane.
+ */
+export interface SideBySide {
+  readonly sideBySide: readonly (readonly Service[])[];
+}
+
+/** One step of the start: a service, or lanes of them. */
+export type StartStep = Service | SideBySide;
+
+const isSideBySide = (step: StartStep): step is SideBySide => 'sideBySide' in step;
+
+/**
+ * Steps whose every dependency starts before its dependent: plain services are ordered by their
+ * dependencies (otherwise kept in the order given); with lanes, the order given must already hold them.
+ */
+export function startSteps(steps: readonly StartStep[]): StartStep[] {
+  if (!steps.some(isSideBySide)) return startOrder(steps as readonly Service[]);
+  const all = steps.flatMap((step) => (isSideBySide(step) ? step.sideBySide.flat() : [step]));
+  startOrder(all); // names, cycles and unknown dependencies
+  const before = new Set<Service>();
+  const check = (service: Service, alsoBefore: ReadonlySet<Service>) => {
+    for (const d of service.dependsOn ?? [])
+      if (!before.has(d) && !alsoBefore.has(d))
+        throw new Error(`service ${service.name} starts beside or before ${d.name}, which it depends on`);
+  };
+  for (const step of steps) {
+    if (!isSideBySide(step)) {
+      check(step, before);
+      before.add(step);
+      continue;
+    }
+    for (const lane of step.sideBySide) {
+      const earlier = new Set<Service>();
+      for (const service of lane) {
+        check(service, earlier);
+        earlier.add(service);
+      }
+    }
+    for (const service of step.sideBySide.flat()) before.add(service);
+  }
+  return [...steps];
 }
 
 /** `services` with every dependency before its dependents; otherwise in the order given. */
@@ -47,6 +92,8 @@ export function startOrder(services: readonly Service[]): Service[] {
 
 export class Supervisor implements AgentStatus {
   readonly registry = new Registry();
+  private readonly steps: readonly StartStep[];
+  /** every service in start order (the lanes of a step one after the other): stopped in reverse */
   private readonly services: readonly Service[];
   private readonly states = new Map<Service, ServiceState>();
   private readonly log: Logger;
@@ -55,8 +102,9 @@ export class Supervisor implements AgentStatus {
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
-  constructor(services: readonly Service[], options: SupervisorOptions = {}) {
-    this.services = startOrder(services);
+  constructor(steps: readonly StartStep[], options: SupervisorOptions = {}) {
+    this.steps = startSteps(steps);
+    this.services = this.steps.flatMap((step) => (isSideBySide(step) ? step.sideBySide.flat() : [step]));
     this.log = options.log ?? silentLogger;
     this.onFatal = options.onFatal ?? (() => undefined);
     for (const s of this.services) {
@@ -66,8 +114,9 @@ export class Supervisor implements AgentStatus {
   }
 
   /**
-   * Starts every service in order; resolves once all run. When one fails, those already started are stopped
-   * again (in reverse, keeping what a restart needs) and the failure is thrown as a ServiceStartError.
+   * Starts every service in order (lanes side by side); resolves once all run. When one fails, the starts
+   * under way end first, then those already started are stopped again (in reverse, keeping what a restart
+   * needs) and the failure is thrown as a ServiceStartError.
    */
   start(): Promise<void> {
     this.starting ??= this.startAll();
@@ -76,27 +125,46 @@ export class Supervisor implements AgentStatus {
 
   private async startAll(): Promise<void> {
     const signal = this.abort.signal;
-    for (const service of this.services) {
-      if (signal.aborted) return;
-      this.states.set(service, 'starting');
-      try {
-        await service.start({
-          signal,
-          log: this.log,
-          status: this,
-          fatal: (reason) => this.onFatal(service.name, reason),
-        });
-      } catch (err) {
-        this.states.set(service, 'failed');
-        // A start cut short by stop() is not a failure: stop() takes it from here.
-        if (signal.aborted) return;
-        await this.stopServices({ leave: false });
-        throw new ServiceStartError(service.name, err);
+    let failure: ServiceStartError | undefined;
+    const startLane = async (lane: readonly Service[]) => {
+      for (const service of lane) {
+        if (signal.aborted || failure) return;
+        try {
+          await this.startService(service);
+        } catch (err) {
+          failure ??= new ServiceStartError(service.name, err);
+          return;
+        }
       }
+    };
+    for (const step of this.steps) {
+      if (isSideBySide(step)) await Promise.all(step.sideBySide.map(startLane));
+      else await startLane([step]);
+      // A start cut short by stop() is not a failure: stop() takes it from here.
       if (signal.aborted) return;
-      this.states.set(service, 'running');
-      this.log.debug({ service: service.name }, 'service started');
+      if (failure) {
+        await this.stopServices({ leave: false });
+        throw failure;
+      }
     }
+  }
+
+  private async startService(service: Service): Promise<void> {
+    this.states.set(service, 'starting');
+    try {
+      await service.start({
+        signal: this.abort.signal,
+        log: this.log,
+        status: this,
+        fatal: (reason) => this.onFatal(service.name, reason),
+      });
+    } catch (err) {
+      this.states.set(service, 'failed');
+      throw err;
+    }
+    if (this.abort.signal.aborted) return;
+    this.states.set(service, 'running');
+    this.log.debug({ service: service.name }, 'service started');
   }
 
   /** Aborts a start in progress, then stops every service that started (or began to), in reverse order. */

@@ -5,7 +5,7 @@ import { Counter, type Registry } from 'prom-client';
 import { buildHttpApp } from '../../pkg/agent/http.ts';
 import type { Service, ServiceHealth, StartContext, StopOptions } from '../../pkg/agent/service.ts';
 import { ServiceStartError } from '../../pkg/agent/service.ts';
-import { Supervisor, startOrder } from '../../pkg/agent/supervisor.ts';
+import { Supervisor, startOrder, startSteps } from '../../pkg/agent/supervisor.ts';
 
 /** A service that records its calls in `log` and does what the test tells it. */
 class FakeService implements Service {
@@ -150,6 +150,105 @@ test('startOrder refuses cycles, duplicate names and dependencies outside the ag
   });
   const outside = new FakeService('outside', log);
   t.throws(() => startOrder([new FakeService('c', log, [outside])]), { message: /not one of the agent's/ });
+});
+
+/** A start that waits until the test lets it go. */
+function held(service: FakeService): {
+  entered: Promise<void>;
+  release: () => void;
+  fail: (err: Error) => void;
+} {
+  let release: () => void = () => undefined;
+  let fail: (err: Error) => void = () => undefined;
+  let entered: () => void = () => undefined;
+  const inside = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  service.startImpl = () =>
+    new Promise<void>((resolve, reject) => {
+      release = resolve;
+      fail = reject;
+      entered();
+    });
+  return { entered: inside, release: () => release(), fail: (err) => fail(err) };
+}
+
+test('lanes start side by side, each in its order; the next step waits for both; stop is in reverse', async (t) => {
+  const log: string[] = [];
+  const http = new FakeService('http', log);
+  const images = new FakeService('images', log);
+  const api = new FakeService('api', log);
+  const store = new FakeService('store', log);
+  const lease = new FakeService('lease', log, [store]);
+  const published = new FakeService('published', log, [api, lease]);
+  const slowImages = held(images);
+  const supervisor = new Supervisor([
+    http,
+    {
+      sideBySide: [
+        [images, api],
+        [store, lease],
+      ],
+    },
+    published,
+  ]);
+  const starting = supervisor.start();
+  await slowImages.entered;
+  // the cluster lane does not wait for the runtime's
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.deepEqual(log, ['start http', 'start images', 'start store', 'start lease']);
+  t.is(supervisor.health().services['published']?.state, 'pending');
+  slowImages.release();
+  await starting;
+  t.deepEqual(log.slice(4), ['start api', 'start published']);
+  log.length = 0;
+  await supervisor.stop({ leave: false });
+  t.deepEqual(log, ['stop published', 'stop lease', 'stop store', 'stop api', 'stop images', 'stop http']);
+});
+
+test('a lane that fails: the start under way in the other lane ends, nothing new starts, all started stop', async (t) => {
+  const log: string[] = [];
+  const images = new FakeService('images', log);
+  const api = new FakeService('api', log);
+  const store = new FakeService('store', log);
+  const lease = new FakeService('lease', log, [store]);
+  const after = new FakeService('after', log);
+  const slowImages = held(images);
+  store.startImpl = async () => {
+    await slowImages.entered;
+    throw new Error('etcd refused us');
+  };
+  const supervisor = new Supervisor([
+    {
+      sideBySide: [
+        [images, api],
+        [store, lease],
+      ],
+    },
+    after,
+  ]);
+  const starting = supervisor.start();
+  await slowImages.entered;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  slowImages.release();
+  const err = await t.throwsAsync(starting, { instanceOf: ServiceStartError });
+  t.is(err?.service, 'store');
+  t.deepEqual(log, ['start images', 'start store', 'stop store', 'stop images']);
+  for (const never of ['api', 'lease', 'after']) t.is(supervisor.health().services[never]?.state, 'pending');
+});
+
+test('startSteps refuses a dependency in a sibling lane or later in the lane', (t) => {
+  const log: string[] = [];
+  const store = new FakeService('store', log);
+  const lease = new FakeService('lease', log, [store]);
+  t.throws(() => startSteps([{ sideBySide: [[lease], [store]] }]), {
+    message: /lease starts beside or before store/,
+  });
+  t.throws(() => startSteps([{ sideBySide: [[lease, store]] }]), {
+    message: /lease starts beside or before store/,
+  });
+  t.notThrows(() => startSteps([store, { sideBySide: [[lease], [new FakeService('x', log)]] }]));
+  t.notThrows(() => startSteps([{ sideBySide: [[store, lease]] }]));
 });
 
 test('/healthz, /livez and /metrics serve what the supervisor aggregates from the services', async (t) => {
