@@ -32,14 +32,17 @@ export type StartStep = Service | SideBySide;
 
 const isSideBySide = (step: StartStep): step is SideBySide => 'sideBySide' in step;
 
+/** Every service of the steps in start order, the lanes of a step one after the other. */
+const servicesOf = (steps: readonly StartStep[]): Service[] =>
+  steps.flatMap((step) => (isSideBySide(step) ? step.sideBySide.flat() : [step]));
+
 /**
  * Steps whose every dependency starts before its dependent: plain services are ordered by their
  * dependencies (otherwise kept in the order given); with lanes, the order given must already hold them.
  */
 export function startSteps(steps: readonly StartStep[]): StartStep[] {
   if (!steps.some(isSideBySide)) return startOrder(steps as readonly Service[]);
-  const all = steps.flatMap((step) => (isSideBySide(step) ? step.sideBySide.flat() : [step]));
-  startOrder(all); // names, cycles and unknown dependencies
+  startOrder(servicesOf(steps)); // names, cycles and unknown dependencies
   const before = new Set<Service>();
   const check = (service: Service, alsoBefore: ReadonlySet<Service>) => {
     for (const d of service.dependsOn ?? [])
@@ -104,7 +107,7 @@ export class Supervisor implements AgentStatus {
 
   constructor(steps: readonly StartStep[], options: SupervisorOptions = {}) {
     this.steps = startSteps(steps);
-    this.services = this.steps.flatMap((step) => (isSideBySide(step) ? step.sideBySide.flat() : [step]));
+    this.services = servicesOf(this.steps);
     this.log = options.log ?? silentLogger;
     this.onFatal = options.onFatal ?? (() => undefined);
     for (const s of this.services) {

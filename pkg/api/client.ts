@@ -124,33 +124,36 @@ export class AgentClient {
     this.system = new (api().System)(this.host, this.credentials, CHANNEL_OPTIONS);
   }
 
-  /** Every service over the first client's channel: one connection to the agent. */
-  private get shared(): grpc.ClientOptions {
-    return { ...CHANNEL_OPTIONS, channelOverride: this.system.getChannel() };
+  /** A service's client over the first client's channel: one connection to the agent. */
+  private make<C>(service: new (...args: ConstructorParameters<typeof grpc.Client>) => C): C {
+    return new service(this.host, this.credentials, {
+      ...CHANNEL_OPTIONS,
+      channelOverride: this.system.getChannel(),
+    });
   }
 
   private get imagesClient(): ImagesClient {
-    this.clients.images ??= new (api().Images)(this.host, this.credentials, this.shared);
+    this.clients.images ??= this.make(api().Images);
     return this.clients.images;
   }
 
   private get containersClient(): ContainersClient {
-    this.clients.containers ??= new (api().Containers)(this.host, this.credentials, this.shared);
+    this.clients.containers ??= this.make(api().Containers);
     return this.clients.containers;
   }
 
   private get networksClient(): NetworksClient {
-    this.clients.networks ??= new (api().Networks)(this.host, this.credentials, this.shared);
+    this.clients.networks ??= this.make(api().Networks);
     return this.clients.networks;
   }
 
   private get volumesClient(): VolumesClient {
-    this.clients.volumes ??= new (api().Volumes)(this.host, this.credentials, this.shared);
+    this.clients.volumes ??= this.make(api().Volumes);
     return this.clients.volumes;
   }
 
   private get clusterClient(): ClusterClient {
-    this.clients.cluster ??= new (api().Cluster)(this.host, this.credentials, this.shared);
+    this.clients.cluster ??= this.make(api().Cluster);
     return this.clients.cluster;
   }
 

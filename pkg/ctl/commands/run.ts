@@ -40,15 +40,12 @@ async function createContainer(ctx: CliContext, inv: CreateInvocation): Promise<
     : inv.spec;
   const create = () =>
     ctx.agent().createContainer({ specJson: JSON.stringify(spec), name: inv.name, pullMissing: false });
-  let created: Awaited<ReturnType<typeof create>>;
-  try {
-    created = await create();
-  } catch (err) {
+  const created = await create().catch(async (err: unknown) => {
     if (inv.pull !== 'missing' || !(err instanceof ApiCallError && err.missingImage !== undefined)) throw err;
     ctx.stderr.write(`Unable to find image '${familiarName(image)}' locally\n`);
     await pullImage(ctx, image);
-    created = await create();
-  }
+    return create();
+  });
   for (const w of created.warnings) ctx.stderr.write(`WARNING: ${w}\n`);
   return created.id;
 }
