@@ -334,6 +334,28 @@ export function gettid(): number {
   return libc().gettid();
 }
 
+/** glibc's malloc_trim, bound on first use; null where the C library has none (musl). */
+let mallocTrimFn: ((pad: number) => number) | null | undefined;
+
+/**
+ * malloc_trim(3): hands the free pages inside every malloc arena back to the kernel, not only those at the
+ * top of the heap that free() gives back by itself. False when the C library has no malloc_trim or had
+ * nothing to give back. Microseconds for a heap of a few megabytes.
+ */
+export function mallocTrim(): boolean {
+  if (mallocTrimFn === undefined) {
+    native ??= loadNative();
+    try {
+      mallocTrimFn = native.koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (
+        pad: number,
+      ) => number;
+    } catch {
+      mallocTrimFn = null;
+    }
+  }
+  return mallocTrimFn !== null && mallocTrimFn(0) === 1;
+}
+
 // File types for mknod(2) (sys/stat.h).
 export const S_IFIFO = 0o010000;
 export const S_IFCHR = 0o020000;

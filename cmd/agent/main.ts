@@ -16,6 +16,7 @@ import { DnsService } from '../../pkg/agent/dns.ts';
 import { HttpService } from '../../pkg/agent/http.ts';
 import { EngineImageBuilder } from '../../pkg/agent/image-build.ts';
 import { ImageService } from '../../pkg/agent/images.ts';
+import { MemoryTrimService } from '../../pkg/agent/memory.ts';
 import { NetworkService } from '../../pkg/agent/networks.ts';
 import { type AgentOptions, agentOptions } from '../../pkg/agent/options.ts';
 import { OverlayService } from '../../pkg/agent/overlay.ts';
@@ -221,6 +222,7 @@ function agentServices(opts: AgentOptions): StartStep[] {
   return [
     // First, so /livez answers while the rest waits (for etcd, for the network config).
     ...(opts.http ? [new HttpService(opts.http)] : []),
+    new MemoryTrimService(),
     ...(opts.cniSocket ? [new CniSocketService({ path: opts.cniSocket, plugins: SERVED_PLUGINS })] : []),
     {
       sideBySide: [

@@ -155,6 +155,7 @@ test("the unit's ExecStart starts an agent (in a test namespace) that gets ready
       const argv = execStartIn(root, unit, env);
       t.is(argv[0], '/usr/bin/node');
       t.is(argv[1], '--max-semi-space-size=1', 'the memory flag the bundle carries in its shebang');
+      t.is(unit.service['Environment'], 'MALLOC_ARENA_MAX=2', "the shebang's malloc arena cap");
       t.is(argv[2], join(root, 'opt/tsnet/dist/bin/tsnet-agent'));
 
       ip(node!.path, 'link', 'set', 'lo', 'up');
