@@ -2,15 +2,29 @@
 // line continuations, the escape directive, heredocs); this module gives each instruction its shape and
 // refuses what Docker refuses. Words stay unexpanded: variables and quotes are expand.ts's business, because
 // what a `$X` means depends on the stage and the build arguments.
-import {
-  type Instruction as AstInstruction,
-  type Copy,
-  DockerfileParser,
-  type Flag,
-  type From,
-  type Heredoc,
-  type PropertyInstruction,
+import { createRequire } from 'node:module';
+import type {
+  Instruction as AstInstruction,
+  Copy,
+  Flag,
+  From,
+  Heredoc,
+  PropertyInstruction,
 } from 'dockerfile-ast';
+
+type DockerfileAst = typeof import('dockerfile-ast');
+
+let dockerfileAst: DockerfileAst | undefined;
+
+/**
+ * dockerfile-ast, loaded on the first Dockerfile parsed: with its vscode-languageserver types it is 0.8 MB of
+ * heap that an agent which never builds would carry from its start. Required from node_modules at run time,
+ * as ip-num is (pkg/ip/ip-num.ts).
+ */
+function parser(): DockerfileAst['DockerfileParser'] {
+  dockerfileAst ??= createRequire(import.meta.url)('dockerfile-ast') as DockerfileAst;
+  return dockerfileAst.DockerfileParser;
+}
 
 /** A Dockerfile that cannot be built: the message starts with `NAME:LINE:` as Docker's errors do. */
 export class DockerfileError extends Error {
@@ -121,7 +135,7 @@ const FLAGS: Partial<Record<string, readonly string[]>> = {
 
 /** Parses `text` (the content of `file`, named in errors). */
 export function parseDockerfile(text: string, file = 'Dockerfile'): ParsedDockerfile {
-  const ast = DockerfileParser.parse(text);
+  const ast = parser().parse(text);
   const escapeChar = ast.getEscapeCharacter() === '`' ? '`' : '\\';
   const source = new SourceText(text);
   const instructions = ast.getInstructions().map((node) => toInstruction(node, file, source, escapeChar));
