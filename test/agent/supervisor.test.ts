@@ -237,6 +237,59 @@ test('a lane that fails: the start under way in the other lane ends, nothing new
   for (const never of ['api', 'lease', 'after']) t.is(supervisor.health().services[never]?.state, 'pending');
 });
 
+test('a head start: the other lanes begin once the head lane has started', async (t) => {
+  const log: string[] = [];
+  const store = new FakeService('store', log);
+  const lease = new FakeService('lease', log, [store]);
+  const images = new FakeService('images', log);
+  const http = new FakeService('http', log);
+  const slowLease = held(lease);
+  // an hour: only the head lane's start lets the others begin
+  const supervisor = new Supervisor([
+    { sideBySide: [[store, lease], [images], [http]], headStart: { lane: 0, upToMs: 3_600_000 } },
+  ]);
+  const starting = supervisor.start();
+  await slowLease.entered;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.deepEqual(log, ['start store', 'start lease'], 'the others wait while the head lane starts');
+  slowLease.release();
+  await starting;
+  t.deepEqual(log.slice(2), ['start images', 'start http']);
+  t.true(supervisor.health().healthy);
+  await supervisor.stop();
+});
+
+test('a head start: a head lane still starting after upToMs has the others start beside it', async (t) => {
+  const log: string[] = [];
+  const store = new FakeService('store', log);
+  const images = new FakeService('images', log);
+  const api = new FakeService('api', log);
+  const waitingForEtcd = held(store);
+  const supervisor = new Supervisor([
+    { sideBySide: [[images, api], [store]], headStart: { lane: 1, upToMs: 20 } },
+  ]);
+  const starting = supervisor.start();
+  await waitingForEtcd.entered;
+  while (supervisor.health().services['api']?.state !== 'running')
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  t.deepEqual(log, ['start store', 'start images', 'start api'], 'the runtime is up while the store waits');
+  t.is(supervisor.health().services['store']?.state, 'starting');
+  waitingForEtcd.release();
+  await starting;
+  t.true(supervisor.health().healthy);
+  await supervisor.stop();
+});
+
+test('startSteps refuses a head start naming a lane the step does not have', (t) => {
+  const log: string[] = [];
+  t.throws(
+    () => startSteps([{ sideBySide: [[new FakeService('a', log)]], headStart: { lane: 1, upToMs: 1 } }]),
+    {
+      message: /the head start names lane 1, and the step has 1/,
+    },
+  );
+});
+
 test('startSteps refuses a dependency in a sibling lane or later in the lane', (t) => {
   const log: string[] = [];
   const store = new FakeService('store', log);
