@@ -152,8 +152,13 @@ export async function startMonitor(opts: MonitorOptions): Promise<Monitor> {
   child.unref();
   // the process we spawn exits 0 once it has forked the monitor; anything else is conmon refusing to run
   let conmonExit: string | undefined;
-  child.once('exit', (code, signal) => {
-    if (code !== 0) conmonExit = signal ? `killed by ${signal}` : `exit code ${code}`;
+  // conmon's first process writes the monitor's pid file after its fork, then exits; the monitor may answer
+  // on the sync pipe before that write, so the file is read once that first process has gone.
+  const forked = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      if (code !== 0) conmonExit = signal ? `killed by ${signal}` : `exit code ${code}`;
+      resolve();
+    });
   });
   try {
     const answer = await readSyncAnswer(child, opts.id, opts.timeoutMs ?? 30_000);
@@ -164,6 +169,7 @@ export async function startMonitor(opts: MonitorOptions): Promise<Monitor> {
           `conmon ended without a container pid${conmonExit ? ` (${conmonExit})` : ''}`,
       );
     }
+    await forked;
     const monitorPid = Number(readFileSync(opts.conmonPidFile, 'utf8').trim());
     return {
       pid: answer.pid,

@@ -82,6 +82,8 @@ async function startConmon(dir: string, id: string, bundle: string, logPath: str
     env: { ...process.env, _OCI_SYNCPIPE: '3' },
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
   });
+  // conmon's first process writes conmon.pid after its fork and then exits: the monitor may answer first
+  const forked = new Promise((resolve) => child.once('exit', resolve));
   const sync = child.stdio[3] as Readable | null;
   if (!sync) throw new Error('no sync pipe');
   let text = '';
@@ -92,6 +94,7 @@ async function startConmon(dir: string, id: string, bundle: string, logPath: str
   sync.destroy();
   const { pid, message } = JSON.parse(text) as { pid: number; message?: string };
   if (pid < 0) throw new Error(`conmon: ${message}`);
+  await forked;
   return Number(readFileSync(join(dir, 'conmon.pid'), 'utf8'));
 }
 
