@@ -13,7 +13,7 @@ import { ContainerDiscoveryService } from '../../pkg/agent/container-discovery.t
 import { ContainerService } from '../../pkg/agent/containers.ts';
 import { DiscoveryService } from '../../pkg/agent/discovery.ts';
 import { DnsService } from '../../pkg/agent/dns.ts';
-import { HttpService } from '../../pkg/agent/http.ts';
+import { HttpListener, HttpService } from '../../pkg/agent/http.ts';
 import { EngineImageBuilder } from '../../pkg/agent/image-build.ts';
 import { ImageService } from '../../pkg/agent/images.ts';
 import { MemoryTrimService } from '../../pkg/agent/memory.ts';
@@ -222,7 +222,10 @@ function agentServices(opts: AgentOptions): StartStep[] {
           isClusterNetwork: (network) => networks?.store.scopeOf(network) === 'cluster',
         })
       : undefined;
+  // The --http address is bound first (a bad one is refused before anything is made); fastify comes later.
+  const httpListener = opts.http ? new HttpListener(opts.http) : undefined;
   return [
+    ...(httpListener ? [httpListener] : []),
     new MemoryTrimService(),
     ...(opts.cniSocket ? [new CniSocketService({ path: opts.cniSocket, plugins: SERVED_PLUGINS })] : []),
     {
@@ -235,7 +238,7 @@ function agentServices(opts: AgentOptions): StartStep[] {
           (s): s is NonNullable<typeof s> => s !== undefined,
         ),
         // /livez and /metrics: they answer while the cluster lane waits (for etcd, for the network config).
-        ...(opts.http ? [[new HttpService(opts.http)]] : []),
+        ...(httpListener && opts.http ? [[new HttpService(httpListener, opts.http)]] : []),
       ],
       // The overlay converges before the runtime's and the HTTP stack's start takes the CPU (bench:overlay,
       // start to converged); while etcd is away, they start beside the waiting cluster lane soon after.

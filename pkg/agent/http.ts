@@ -1,5 +1,6 @@
 // The agent's small HTTP server (fastify): /healthz (readiness), /livez and Prometheus /metrics, over the
 // health and registry the supervisor aggregates from every service.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { ListenAddress } from '../cli/command-line.ts';
 import type { AgentStatus, Service, ServiceHealth, StartContext } from './service.ts';
@@ -21,10 +22,25 @@ function listenError(listen: ListenAddress, err: unknown): Error {
   return new Error(`cannot listen on --http ${where}: ${why}`, { cause: err });
 }
 
-/** fastify is loaded here, not at the agent's start: an agent run with `--http ''` never holds it (~15 MiB). */
-export async function buildHttpApp(status: AgentStatus): Promise<FastifyInstance> {
+/**
+ * fastify is loaded here, not at the agent's start: an agent run with `--http ''` never holds it (~15 MiB).
+ * With `server`, the app serves on that server (already listening) instead of making its own.
+ */
+export async function buildHttpApp(
+  status: AgentStatus,
+  server?: HttpListener,
+): Promise<{ app: FastifyInstance; handler?: (req: IncomingMessage, res: ServerResponse) => void }> {
   const { default: Fastify } = await import('fastify');
-  const app = Fastify({ logger: false });
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const app = server
+    ? Fastify({
+        logger: false,
+        serverFactory: (h) => {
+          handler = h;
+          return server.server;
+        },
+      })
+    : Fastify({ logger: false });
   // Liveness: the process answers. Readiness (/healthz) can be false for long (etcd down past the lease TTL)
   // without the agent being stuck, and restarting it then would not help.
   app.get('/livez', async (_req, reply) => {
@@ -38,34 +54,88 @@ export async function buildHttpApp(status: AgentStatus): Promise<FastifyInstance
   app.get('/metrics', async (_req, reply) => {
     return reply.header('content-type', status.registry.contentType).send(await status.registry.metrics());
   });
-  return app;
+  return { app, ...(handler && { handler }) };
 }
 
-export class HttpService implements Service {
+/** What the listener answers until the app is attached: the agent is up and starting. */
+function starting(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+  res.end('{"starting":true}');
+}
+
+/**
+ * The --http socket, bound as the agent's first step: an address in use or not local is refused before
+ * anything is created, and without loading fastify, which the HTTP service does later, beside the rest.
+ * Until then every request is answered 503 (starting).
+ */
+export class HttpListener implements Service {
   readonly name = 'http';
+  readonly server = createServer(starting);
   private readonly listen: ListenAddress;
-  private app: FastifyInstance | undefined;
 
   constructor(listen: ListenAddress) {
     this.listen = listen;
   }
 
-  async start(ctx: StartContext): Promise<void> {
-    const app = await buildHttpApp(ctx.status);
-    this.app = app;
+  async start(): Promise<void> {
     try {
-      await app.listen({ host: this.listen.host, port: this.listen.port });
+      await new Promise<void>((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen(this.listen.port, this.listen.host, () => {
+          this.server.off('error', reject);
+          resolve();
+        });
+      });
     } catch (err) {
       throw listenError(this.listen, err);
     }
+  }
+
+  /** From now on requests go to `handler` (the app). */
+  attach(handler: (req: IncomingMessage, res: ServerResponse) => void): void {
+    this.server.off('request', starting);
+    this.server.on('request', handler);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  health(): ServiceHealth {
+    return { ready: this.server.listening };
+  }
+}
+
+/** /livez, /healthz and /metrics: fastify on the listener's socket. */
+export class HttpService implements Service {
+  readonly name = 'http-endpoints';
+  readonly dependsOn: readonly Service[];
+  private readonly listener: HttpListener;
+  private readonly listen: ListenAddress;
+  private app: FastifyInstance | undefined;
+
+  constructor(listener: HttpListener, listen: ListenAddress) {
+    this.listener = listener;
+    this.listen = listen;
+    this.dependsOn = [listener];
+  }
+
+  async start(ctx: StartContext): Promise<void> {
+    const { app, handler } = await buildHttpApp(ctx.status, this.listener);
+    this.app = app;
+    await app.ready();
+    if (handler) this.listener.attach(handler);
     ctx.log.info({ listen: `${this.listen.host}:${this.listen.port}` }, 'http server listening');
   }
 
   async stop(): Promise<void> {
-    await this.app?.close();
+    await this.app?.close(); // the listener closes the socket after
   }
 
   health(): ServiceHealth {
-    return { ready: this.app?.server.listening ?? false };
+    return { ready: this.app !== undefined && this.listener.server.listening };
   }
 }

@@ -314,7 +314,7 @@ test('/healthz, /livez and /metrics serve what the supervisor aggregates from th
   }
   const svc = new Counting('things', log);
   const supervisor = new Supervisor([svc]);
-  const app = await buildHttpApp(supervisor);
+  const { app } = await buildHttpApp(supervisor);
   try {
     const before = await app.inject({ url: '/healthz' });
     t.is(before.statusCode, 503, 'not ready before the services run');
