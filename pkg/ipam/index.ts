@@ -77,6 +77,17 @@ export async function ipamAdd(
     }
     return reserved;
   });
+  try {
+    await store.sync();
+  } catch (err) {
+    // not durable, so not handed out: the addresses go back, under the lock again
+    await store
+      .withLock(async () => {
+        for (const a of addresses) await store.release(a.address);
+      })
+      .catch(() => undefined);
+    throw err;
+  }
   return { cniVersion: CURRENT_VERSION, ips: addresses.map(toIpConfig), routes: [...conf.routes], dns };
 }
 

@@ -56,6 +56,10 @@ export class SharedPoolStore implements AllocationStore {
     return this.own.reserve(ip, owner, rangeSetIndex);
   }
 
+  sync(): Promise<void> {
+    return this.own.sync();
+  }
+
   lastReserved(rangeSetIndex: number): Promise<IpAddress | undefined> {
     return this.own.lastReserved(rangeSetIndex);
   }

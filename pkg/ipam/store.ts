@@ -9,7 +9,12 @@ import { type FileHandle, open, readdir, rm, stat, unlink } from 'node:fs/promis
 import { dirname, join, resolve } from 'node:path';
 import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB } from '../../native/libc.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
-import { createFileExclusive, orphanedTempsAmong, writeFileAtomic } from '../fsutil/atomic.ts';
+import {
+  createFileExclusive,
+  fsyncDirectory,
+  orphanedTempsAmong,
+  writeFileAtomic,
+} from '../fsutil/atomic.ts';
 import { makeDirectory } from '../fsutil/mkdir.ts';
 import { readSmallFile } from '../fsutil/read.ts';
 import { formatIp, type IpAddress, parseIp } from '../ip/address.ts';
@@ -43,8 +48,17 @@ export interface AllocationStore {
   unwritableReason(): Promise<string | undefined>;
   /** Runs `fn` holding the store's exclusive lock, creating the store first if needed. */
   withLock<T>(fn: () => Promise<T>): Promise<T>;
-  /** Records `ip` for `owner`; false when the address is already taken. */
+  /**
+   * Records `ip` for `owner`; false when the address is already taken. The record is complete and visible
+   * at once; it is durable once `sync` has run.
+   */
   reserve(ip: IpAddress, owner: Attachment, rangeSetIndex: number): Promise<boolean>;
+  /**
+   * Makes the reservations made through this store durable. Called after the lock is released: they are
+   * visible (and so taken) for every later holder already, and the wait for the disk need not hold
+   * everyone else's ADD back. An ADD answers only after it.
+   */
+  sync(): Promise<void>;
   /** The round-robin cursor of a range set, if recorded. */
   lastReserved(rangeSetIndex: number): Promise<IpAddress | undefined>;
   /** Every record, those that name no owner included (marked `ownerless`: the caller decides their fate). */
@@ -85,6 +99,8 @@ export class DiskStore implements AllocationStore {
   readonly dir: string;
   /** The directory's names as listed when the current lock hold began; dropped by a reserve or release. */
   private listing: string[] | undefined;
+  /** A reservation's directory entries are not durable yet (see `sync`). */
+  private unsynced = false;
 
   constructor(dataDir: string, network: string) {
     this.dir = join(dataDir, network);
@@ -157,7 +173,7 @@ export class DiskStore implements AllocationStore {
     let created: boolean;
     try {
       // Complete before it is visible: a plugin killed at any point leaves no empty allocation behind. The
-      // cursor's write below syncs the directory, making this entry durable too.
+      // directory sync after the lock (`sync`) makes this entry durable.
       created = await createFileExclusive(path, `${owner.containerID.trim()}${LINE_BREAK}${owner.ifname}`, {
         syncDirectory: false,
       });
@@ -169,15 +185,27 @@ export class DiskStore implements AllocationStore {
     faultPoint('ipam-after-reserve');
     try {
       // The cursor is a hint (an empty one after a crash restarts the round-robin at the range's start): its
-      // data is not synced, and the directory sync of its rename makes the record's link durable as well.
+      // data is not synced, and the directory sync (`sync`) of its rename makes the record's link durable too.
       await writeFileAtomic(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), name, {
         syncData: false,
+        syncDirectory: false,
       });
     } catch (err) {
       await unlink(path);
       throw ioError(`cannot record the last reserved IP in ${this.dir}`, err);
     }
+    this.unsynced = true;
     return true;
+  }
+
+  async sync(): Promise<void> {
+    if (!this.unsynced) return;
+    try {
+      await fsyncDirectory(this.dir);
+    } catch (err) {
+      throw ioError(`cannot make the reservation in ${this.dir} durable`, err);
+    }
+    this.unsynced = false;
   }
 
   async lastReserved(rangeSetIndex: number): Promise<IpAddress | undefined> {

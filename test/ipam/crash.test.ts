@@ -4,7 +4,8 @@
 import { lstatSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { ipamAdd, ipamDel, ipamGc, ipamStatus } from '../../pkg/ipam/index.ts';
+import { CniError, ErrorCode } from '../../pkg/cni/errors.ts';
+import { DiskStore, ipamAdd, ipamDel, ipamGc, ipamStatus } from '../../pkg/ipam/index.ts';
 import { FAULT_ENV, faultMarker } from '../../pkg/testing/fault.ts';
 import { runPlugin } from '../helpers/plugin.ts';
 import { addressOf, allocationFiles, config, inTempDir, netconf } from './helpers.ts';
@@ -122,5 +123,22 @@ test('an unreadable record keeps its address from ADD and DEL (its owner is unkn
     const released = await ipamGc(conf, [{ containerID: 'first', ifname: 'eth0' }]);
     t.deepEqual(released, ['10.60.0.3'], 'GC: it belongs to no valid attachment');
     t.deepEqual(networkFiles(dir), ['10.60.0.2']);
+  });
+});
+
+test('a reservation the disk cannot make durable is not handed out: ADD fails and the address is free again', async (t) => {
+  await inTempDir(async (dir) => {
+    const conf = config(dir, SUBNET);
+    class FailingDisk extends DiskStore {
+      override async sync(): Promise<void> {
+        throw new CniError(ErrorCode.IoFailure, 'EIO, as a failing disk answers fsync');
+      }
+    }
+    const owner = { containerID: 'unlucky', ifname: 'eth0' };
+    const err = await t.throwsAsync(ipamAdd(conf, owner, { store: new FailingDisk(dir, 'testnet') }));
+    t.regex(err?.message ?? '', /EIO/);
+    t.deepEqual([...allocationFiles(dir)], [], 'nothing stays reserved');
+    const next = await ipamAdd(conf, { containerID: 'next', ifname: 'eth0' });
+    t.is(next.ips[0]?.address, '10.60.0.3/29', 'the round-robin moved on; the address itself was released');
   });
 });
