@@ -44,6 +44,7 @@ import {
   PROTOCOL_VERSION,
 } from '../pkg/cni/socket-protocol.ts';
 import { CURRENT_VERSION, SUPPORTED_VERSIONS } from '../pkg/cni/version.ts';
+import { etcd3RpcJson } from '../pkg/store/etcd3-proto.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CNI_OUT_DIR = join(ROOT, 'dist', 'cni');
@@ -306,10 +307,44 @@ const LONG_RUNNING = new Set(['agent']);
 const LIB_OUT_DIR = join(ROOT, 'dist', 'lib');
 const CACHE_OUT_DIR = join(ROOT, 'dist', 'cache');
 const LAUNCHER_SOURCE = join(ROOT, 'scripts', 'cached-launcher.ts');
-/** Left out of a self-contained bundle: etcd3 reads its .proto files and koffi its native binary from
- * their package directories at run time. (ip-num and dockerfile-ast too are required from node_modules,
- * on first use: pkg/ip/ip-num.ts, pkg/build/dockerfile.ts.) */
-const RUNTIME_FILE_PACKAGES = ['etcd3', 'koffi'];
+/** Left out of a self-contained bundle: koffi reads its native binary from its package directory at run
+ * time. (ip-num and dockerfile-ast are required from node_modules, on first use: pkg/ip/ip-num.ts,
+ * pkg/build/dockerfile.ts.) */
+const RUNTIME_FILE_PACKAGES = ['koffi'];
+
+/** The call in etcd3's connection pool that parses its .proto files when the package is loaded. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: etcd3's source text, template literal included
+const ETCD3_PROTO_LOAD = '(0, proto_loader_1.loadSync)(`${__dirname}/../proto/rpc.proto`, {';
+const ETCD3_RPC_JSON = 'tsnet-build:etcd3-rpc.json';
+
+/**
+ * etcd3 inside the bundle, sharing its gRPC and protobufjs (one copy of each, compiled with the bundle's
+ * code cache), and its schema parsed here rather than at every start (pkg/store/etcd3-proto.ts). A newer
+ * etcd3 that loads its schema another way fails the build, rather than a bundle at run time.
+ */
+const etcd3Schema: esbuild.Plugin = {
+  name: 'etcd3-schema',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]etcd3[\\/]lib[\\/]connection-pool\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes(ETCD3_PROTO_LOAD))
+        throw new Error(`${args.path}: etcd3 no longer loads its schema as scripts/build.ts expects`);
+      const contents = source.replace(
+        ETCD3_PROTO_LOAD,
+        `(0, proto_loader_1.fromJSON)(require(${JSON.stringify(ETCD3_RPC_JSON)}), {`,
+      );
+      return { contents, loader: 'js' };
+    });
+    build.onResolve({ filter: /^tsnet-build:etcd3-rpc\.json$/ }, () => ({
+      path: ETCD3_RPC_JSON,
+      namespace: 'tsnet-build',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'tsnet-build' }, () => ({
+      contents: JSON.stringify(etcd3RpcJson()),
+      loader: 'json',
+    }));
+  },
+};
 
 /** A command: dist/lib/<name>.cjs, and its launcher as dist/bin/<name>. */
 async function bundleCommand(
@@ -324,6 +359,7 @@ async function bundleCommand(
     outfile: bundle,
     bundle: true,
     external: RUNTIME_FILE_PACKAGES,
+    plugins: [etcd3Schema],
     platform: 'node',
     target: 'node20',
     format: 'cjs',

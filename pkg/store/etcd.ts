@@ -2,9 +2,15 @@
 // for watches. etcd3's own retry and circuit breaker are disabled: callers own retries (with backoff and logs),
 // and every failed call surfaces at once as a typed StoreError.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import type { CallContext, Etcd3, IKeyValue, IOptions, IRequestOp, Watcher } from 'etcd3';
+import etcd3, {
+  type CallContext,
+  type Etcd3,
+  type IKeyValue,
+  type IOptions,
+  type IRequestOp,
+  type Watcher,
+} from 'etcd3';
 import {
   type KeyValue,
   type Lease,
@@ -17,10 +23,8 @@ import {
 } from './index.ts';
 import { EventQueue } from './queue.ts';
 
-// etcd3 (with its own gRPC and protobufjs) takes ~0.4 s to load; a bundle (tsnetctl) imports this module only when
-// a store with endpoints is opened, but esbuild hoists a static import of an external package to the bundle's
-// top, so the package is required here, when this module is initialised.
-const etcd3: typeof import('etcd3') = createRequire(import.meta.url)('etcd3');
+// etcd3 is loaded when this module is initialised: the bundles import this module only when a store with
+// endpoints is opened, and inline etcd3 with its schema parsed at build time (scripts/build.ts).
 const { ClientClosedError, EtcdLeaseInvalidError, GRPCDeadlineExceededError, GRPCUnavailableError } = etcd3;
 
 export interface EtcdTlsFiles {
