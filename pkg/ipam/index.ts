@@ -80,12 +80,13 @@ export async function ipamAdd(
   try {
     await store.sync();
   } catch (err) {
-    // not durable, so not handed out: the addresses go back, under the lock again
-    await store
-      .withLock(async () => {
-        for (const a of addresses) await store.release(a.address);
-      })
-      .catch(() => undefined);
+    // Not durable, so not handed out: the addresses go back, under the lock again, those still recorded
+    // for this attachment only (between the two holds a DEL or GC may have freed one, and another ADD taken
+    // it).
+    const mine = (a: Allocation) =>
+      ownedBy(a, owner) &&
+      addresses.some((r) => r.address.family === a.ip.family && r.address.value === a.ip.value);
+    await store.withLock(() => releaseWhere(store, mine)).catch(() => undefined);
     throw err;
   }
   return { cniVersion: CURRENT_VERSION, ips: addresses.map(toIpConfig), routes: [...conf.routes], dns };

@@ -200,12 +200,14 @@ export class DiskStore implements AllocationStore {
 
   async sync(): Promise<void> {
     if (!this.unsynced) return;
+    // cleared first: a reservation made while the fsync runs sets it again, for the next sync
+    this.unsynced = false;
     try {
       await fsyncDirectory(this.dir);
     } catch (err) {
+      this.unsynced = true;
       throw ioError(`cannot make the reservation in ${this.dir} durable`, err);
     }
-    this.unsynced = false;
   }
 
   async lastReserved(rangeSetIndex: number): Promise<IpAddress | undefined> {
