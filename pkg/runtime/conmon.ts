@@ -169,7 +169,9 @@ export async function startMonitor(opts: MonitorOptions): Promise<Monitor> {
           `conmon ended without a container pid${conmonExit ? ` (${conmonExit})` : ''}`,
       );
     }
-    await forked;
+    await settledWithin(forked, opts.timeoutMs ?? 30_000, `conmon for ${opts.id} did not finish its fork`);
+    if (conmonExit !== undefined)
+      throw new Error(`conmon for ${opts.id} failed after the fork (${conmonExit})`);
     const monitorPid = Number(readFileSync(opts.conmonPidFile, 'utf8').trim());
     return {
       pid: answer.pid,
@@ -182,6 +184,21 @@ export async function startMonitor(opts: MonitorOptions): Promise<Monitor> {
   } catch (err) {
     await removeMonitorLeftovers(opts);
     throw err;
+  }
+}
+
+/** Resolves with `promise`, or rejects with `what` after `ms`. */
+async function settledWithin(promise: Promise<void>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} in ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
