@@ -101,10 +101,10 @@ const COMMAND_FLAGS: Record<string, readonly string[]> = {
   leave: [...Object.keys(STORE_FLAGS), 'public-ip'],
 };
 
-/** The plugins the agent serves on its CNI socket, by type. */
 /** How long the runtime and HTTP lanes give the cluster lane to start alone (etcd away: they go on). */
 const CLUSTER_HEAD_START_MS = 500;
 
+/** The plugins the agent serves on its CNI socket, by type. */
 const SERVED_PLUGINS: ReadonlyMap<string, CniPlugin> = new Map(
   [tsnetBridge, tsnetVxlan, tsnetIpam].map((p) => [p.name, p]),
 );
@@ -237,7 +237,8 @@ function agentServices(opts: AgentOptions): StartStep[] {
         [images, volumes, networks, containers, api].filter(
           (s): s is NonNullable<typeof s> => s !== undefined,
         ),
-        // /livez and /metrics: they answer while the cluster lane waits (for etcd, for the network config).
+        // /livez and /metrics (503 "starting" until then): they answer while the cluster lane waits (for
+        // etcd, for the network config), from the head start's end at the latest.
         ...(httpListener && opts.http ? [[new HttpService(httpListener, opts.http)]] : []),
       ],
       // The overlay converges before the runtime's and the HTTP stack's start takes the CPU (bench:overlay,

@@ -72,6 +72,7 @@ export class HttpListener implements Service {
   readonly name = 'http';
   readonly server = createServer(starting);
   private readonly listen: ListenAddress;
+  private closeApp: (() => Promise<void>) | undefined;
 
   constructor(listen: ListenAddress) {
     this.listen = listen;
@@ -91,17 +92,24 @@ export class HttpListener implements Service {
     }
   }
 
-  /** From now on requests go to `handler` (the app). */
-  attach(handler: (req: IncomingMessage, res: ServerResponse) => void): void {
+  /**
+   * From now on requests go to `handler` (the app); `closeApp` runs when the listener stops. The listener
+   * starts first and so stops last: /livez and /metrics answer through the whole of the agent's stop.
+   */
+  attach(handler: (req: IncomingMessage, res: ServerResponse) => void, closeApp: () => Promise<void>): void {
     this.server.off('request', starting);
     this.server.on('request', handler);
+    this.closeApp = closeApp;
   }
 
   async stop(): Promise<void> {
-    if (!this.server.listening) return;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await closed;
+    if (this.server.listening) {
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      this.server.closeAllConnections();
+      await closed;
+    }
+    await this.closeApp?.();
+    this.closeApp = undefined;
   }
 
   health(): ServiceHealth {
@@ -126,14 +134,18 @@ export class HttpService implements Service {
   async start(ctx: StartContext): Promise<void> {
     const { app, handler } = await buildHttpApp(ctx.status, this.listener);
     this.app = app;
-    await app.ready();
-    if (handler) this.listener.attach(handler);
+    try {
+      await app.ready();
+    } catch (err) {
+      await app.close().catch(() => undefined);
+      throw err;
+    }
+    if (handler) this.listener.attach(handler, () => app.close());
     ctx.log.info({ listen: `${this.listen.host}:${this.listen.port}` }, 'http server listening');
   }
 
-  async stop(): Promise<void> {
-    await this.app?.close(); // the listener closes the socket after
-  }
+  /** Nothing yet: the app keeps answering until the listener, stopped last, closes it with the socket. */
+  async stop(): Promise<void> {}
 
   health(): ServiceHealth {
     return { ready: this.app !== undefined && this.listener.server.listening };

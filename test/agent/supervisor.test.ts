@@ -280,6 +280,22 @@ test('a head start: a head lane still starting after upToMs has the others start
   await supervisor.stop();
 });
 
+test('a head start: the head lane failing before the others begin starts none of them', async (t) => {
+  const log: string[] = [];
+  const store = new FakeService('store', log);
+  const images = new FakeService('images', log);
+  const failing = held(store);
+  const supervisor = new Supervisor([
+    { sideBySide: [[store], [images]], headStart: { lane: 0, upToMs: 3_600_000 } },
+  ]);
+  const starting = supervisor.start();
+  await failing.entered;
+  failing.fail(new Error('etcd refused the lease'));
+  const err = await t.throwsAsync(starting, { instanceOf: ServiceStartError });
+  t.regex(err?.message ?? '', /^store: etcd refused the lease/);
+  t.deepEqual(log, ['start store', 'stop store'], 'images never started');
+});
+
 test('startSteps refuses a head start naming a lane the step does not have', (t) => {
   const log: string[] = [];
   t.throws(
