@@ -344,8 +344,8 @@ let mallocTrimFn: ((pad: number) => number) | null | undefined;
  */
 export function mallocTrim(): boolean {
   if (mallocTrimFn === undefined) {
-    native ??= loadNative();
     try {
+      native ??= loadNative();
       mallocTrimFn = native.koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (
         pad: number,
       ) => number;

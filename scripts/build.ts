@@ -325,10 +325,22 @@ const ETCD3_RPC_JSON = 'tsnet-build:etcd3-rpc.json';
 const etcd3Schema: esbuild.Plugin = {
   name: 'etcd3-schema',
   setup(build) {
+    let bundled = false;
+    let replaced = false;
+    // first, for every etcd3 file: notes that the bundle holds etcd3, and leaves the loading to the rest
+    build.onLoad({ filter: /[\\/]node_modules[\\/]etcd3[\\/]/ }, () => {
+      bundled = true;
+      return undefined;
+    });
+    build.onEnd((result) => {
+      if (bundled && !replaced && result.errors.length === 0)
+        throw new Error('etcd3 is bundled, and scripts/build.ts found no schema load to replace in it');
+    });
     build.onLoad({ filter: /[\\/]etcd3[\\/]lib[\\/]connection-pool\.js$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
       if (!source.includes(ETCD3_PROTO_LOAD))
         throw new Error(`${args.path}: etcd3 no longer loads its schema as scripts/build.ts expects`);
+      replaced = true;
       const contents = source.replace(
         ETCD3_PROTO_LOAD,
         `(0, proto_loader_1.fromJSON)(require(${JSON.stringify(ETCD3_RPC_JSON)}), {`,
