@@ -316,6 +316,8 @@ const RUNTIME_FILE_PACKAGES = ['koffi'];
 // biome-ignore lint/suspicious/noTemplateCurlyInString: etcd3's source text, template literal included
 const ETCD3_PROTO_LOAD = '(0, proto_loader_1.loadSync)(`${__dirname}/../proto/rpc.proto`, {';
 const ETCD3_RPC_JSON = 'tsnet-build:etcd3-rpc.json';
+/** The schema as JSON text, parsed once for all the bundles of a build. */
+let etcd3RpcJsonText: string | undefined;
 
 /**
  * etcd3 inside the bundle, sharing its gRPC and protobufjs (one copy of each, compiled with the bundle's
@@ -351,10 +353,10 @@ const etcd3Schema: esbuild.Plugin = {
       path: ETCD3_RPC_JSON,
       namespace: 'tsnet-build',
     }));
-    build.onLoad({ filter: /.*/, namespace: 'tsnet-build' }, () => ({
-      contents: JSON.stringify(etcd3RpcJson()),
-      loader: 'json',
-    }));
+    build.onLoad({ filter: /.*/, namespace: 'tsnet-build' }, () => {
+      etcd3RpcJsonText ??= JSON.stringify(etcd3RpcJson());
+      return { contents: etcd3RpcJsonText, loader: 'json' };
+    });
   },
 };
 

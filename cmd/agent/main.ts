@@ -239,7 +239,7 @@ function agentServices(opts: AgentOptions): StartStep[] {
         ),
         // /livez and /metrics (503 "starting" until then): they answer while the cluster lane waits (for
         // etcd, for the network config), from the head start's end at the latest.
-        ...(httpListener && opts.http ? [[new HttpService(httpListener, opts.http)]] : []),
+        ...(httpListener ? [[new HttpService(httpListener)]] : []),
       ],
       // The overlay converges before the runtime's and the HTTP stack's start takes the CPU (bench:overlay,
       // start to converged); while etcd is away, they start beside the waiting cluster lane soon after.

@@ -71,7 +71,7 @@ function starting(_req: IncomingMessage, res: ServerResponse): void {
 export class HttpListener implements Service {
   readonly name = 'http';
   readonly server = createServer(starting);
-  private readonly listen: ListenAddress;
+  readonly listen: ListenAddress;
   private closeApp: (() => Promise<void>) | undefined;
 
   constructor(listen: ListenAddress) {
@@ -122,12 +122,10 @@ export class HttpService implements Service {
   readonly name = 'http-endpoints';
   readonly dependsOn: readonly Service[];
   private readonly listener: HttpListener;
-  private readonly listen: ListenAddress;
   private app: FastifyInstance | undefined;
 
-  constructor(listener: HttpListener, listen: ListenAddress) {
+  constructor(listener: HttpListener) {
     this.listener = listener;
-    this.listen = listen;
     this.dependsOn = [listener];
   }
 
@@ -141,7 +139,8 @@ export class HttpService implements Service {
       throw err;
     }
     if (handler) this.listener.attach(handler, () => app.close());
-    ctx.log.info({ listen: `${this.listen.host}:${this.listen.port}` }, 'http server listening');
+    const { host, port } = this.listener.listen;
+    ctx.log.info({ listen: `${host}:${port}` }, 'http server listening');
   }
 
   /** Nothing yet: the app keeps answering until the listener, stopped last, closes it with the socket. */
