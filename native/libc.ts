@@ -73,6 +73,10 @@ function bindLibc(libc: ReturnType<Koffi['load']>) {
     ),
     llistxattr: libc.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)'),
     gettid: libc.func('int gettid()'),
+    dup2: libc.func('int dup2(int oldfd, int newfd)'),
+    sched_setscheduler: libc.func('int sched_setscheduler(int pid, int policy, const void *param)'),
+    // pidfd_open and pidfd_getfd through syscall(2): glibc wraps them only since 2.36, musl not at all
+    syscall: libc.func('long syscall(long number, ...)'),
     strerror: libc.func('const char *strerror(int errnum)'),
   };
 }
@@ -332,6 +336,44 @@ export function umount2(target: string, flags = 0): void {
 
 export function gettid(): number {
   return libc().gettid();
+}
+
+export function dup2(oldfd: number, newfd: number): void {
+  check('dup2', libc().dup2(oldfd, newfd), `${oldfd} onto ${newfd}`);
+}
+
+export const SCHED_OTHER = 0;
+/** Runs only on a CPU that has nothing else to run (sched(7)). */
+export const SCHED_IDLE = 5;
+
+/** sched_setscheduler(2) of thread `tid` (0: the calling one) to a policy without a static priority. */
+export function setSchedulingPolicy(tid: number, policy: typeof SCHED_OTHER | typeof SCHED_IDLE): void {
+  const param = Buffer.alloc(4); // struct sched_param { int sched_priority = 0 }
+  check('sched_setscheduler', libc().sched_setscheduler(tid, policy, param), `thread ${tid}`);
+}
+
+/** The same number on every architecture (the unified syscall table of Linux 5.1+). */
+const SYS_PIDFD_OPEN = 434;
+const SYS_PIDFD_GETFD = 438;
+
+/** pidfd_open(2): a descriptor for process `pid` that names it even after its pid is reused. */
+export function pidfdOpen(pid: number): number {
+  const fd = Number(libc().syscall(SYS_PIDFD_OPEN, 'int', pid, 'unsigned int', 0));
+  if (fd < 0) throw new SyscallError('pidfd_open', lastErrno(), `pid ${pid}`);
+  return fd;
+}
+
+/**
+ * pidfd_getfd(2): a duplicate, in this process, of the other process's descriptor `targetfd`: the same open
+ * file (offset, flags, terminal) as dup(2) would give it. Needs ptrace rights over it (root here). Null when
+ * it has no such descriptor (EBADF).
+ */
+export function pidfdGetfd(pidfd: number, targetfd: number): number | null {
+  const fd = Number(libc().syscall(SYS_PIDFD_GETFD, 'int', pidfd, 'int', targetfd, 'unsigned int', 0));
+  if (fd >= 0) return fd;
+  const errno = lastErrno();
+  if (errnoName(errno) === 'EBADF') return null;
+  throw new SyscallError('pidfd_getfd', errno, `descriptor ${targetfd}`);
 }
 
 /** glibc's malloc_trim, bound on first use; null where the C library has none (musl). */

@@ -9,10 +9,9 @@ import { isAbsolute } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type PeerCredentials, requireNativeModule } from '../../native/libc.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
-import { netnsId } from '../netns/index.ts';
 import { inTurn } from '../sync/turns.ts';
 import { listenUnix } from '../unixsock/listen.ts';
-import { peerCredentialsOf } from '../unixsock/peer.ts';
+import { type NamespaceIds, namespacesOf, peerCredentialsOf } from '../unixsock/peer.ts';
 import { CniError, ErrorCode, toCniError } from './errors.ts';
 import { cniErrorOutput, errorVersionOf, type PluginOutput } from './output.ts';
 import { type CniPlugin, servePlugin } from './skel.ts';
@@ -51,13 +50,6 @@ export interface CniServer {
   readonly path: string;
   /** Stops accepting, waits for requests in flight, removes the socket. */
   close(): Promise<void>;
-}
-
-/** A namespace as the kernel identifies it: the nsfs device and inode of /proc/<pid>/ns/<kind>. */
-interface NamespaceIds {
-  net: string;
-  mnt: string;
-  pid: string;
 }
 
 interface ServerContext {
@@ -121,12 +113,6 @@ export async function startCniServer(path: string, options: CniServerOptions): P
       await rm(path, { force: true });
     },
   };
-}
-
-function namespacesOf(pid: number | 'self'): NamespaceIds {
-  // netnsId is the nsfs identity (dev:ino), the same rule for the mount and PID namespaces' files.
-  const id = (kind: string) => netnsId(`/proc/${pid}/ns/${kind}`);
-  return { net: id('net'), mnt: id('mnt'), pid: id('pid') };
 }
 
 interface PeerCheck {
