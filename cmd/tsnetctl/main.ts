@@ -1,21 +1,9 @@
-// tsnetctl: the agent's client (docker's image commands over its API) and the operator's view of the cluster.
-// Every failure is one line on stderr with docker's exit code; never a stack trace.
-import { CommanderError, describeFailure } from '../../pkg/ctl/errors.ts';
-import { tsnetctlProgram } from '../../pkg/ctl/program.ts';
+// tsnetctl: the agent's client (docker's commands over its API) and the operator's view of the cluster. Run
+// by the native tsnetctl (native/ctl-front) when no warm one could take the call, or started by the agent as
+// a warm one that waits for a call to take (pkg/ctl/warm-client.ts).
+import { prepareTsnetctl, prepareWarmTsnetctl } from '../../pkg/ctl/main.ts';
+import { becomeWarmClient, warmClientOf } from '../../pkg/ctl/warm-client.ts';
 
-const { program, ctx } = tsnetctlProgram();
-
-program.parseAsync(process.argv).then(
-  () => {
-    ctx.close();
-    process.exit(process.exitCode ?? 0);
-  },
-  (err: unknown) => {
-    ctx.close();
-    if (err instanceof CommanderError && (err.exitCode === 0 || err.code === 'commander.help'))
-      process.exit(0);
-    const { line, exitCode } = describeFailure(err);
-    process.stderr.write(`${line}\n`);
-    process.exit(exitCode);
-  },
-);
+const agentSocket = warmClientOf();
+if (agentSocket) void becomeWarmClient(() => prepareWarmTsnetctl(agentSocket)).then((run) => run());
+else prepareTsnetctl()();

@@ -108,6 +108,7 @@ const CHANNEL_OPTIONS = { 'grpc.max_receive_message_length': 64 << 20 };
 /** The agent's API as promises and streams: one method per call, typed by the generated contract. */
 export class AgentClient {
   readonly host: string;
+  readonly socketPath: string;
   private readonly credentials = grpc.credentials.createInsecure();
   private readonly system: SystemClient;
   /** The other services' clients, each made on its first call (a service's codecs are built then). */
@@ -120,6 +121,7 @@ export class AgentClient {
   } = {};
 
   constructor(socketPath: string) {
+    this.socketPath = socketPath;
     this.host = `unix://${socketPath}`;
     this.system = new (api().System)(this.host, this.credentials, CHANNEL_OPTIONS);
   }
@@ -160,6 +162,11 @@ export class AgentClient {
   close(): void {
     for (const client of Object.values(this.clients)) client.close();
     this.system.close();
+  }
+
+  /** Connects without a call; false when the agent did not answer within `timeoutMs`. */
+  connected(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => this.system.waitForReady(Date.now() + timeoutMs, (err) => resolve(!err)));
   }
 
   version(): Promise<VersionResponse__Output> {

@@ -13,15 +13,37 @@ export interface CliContext {
   close(): void;
 }
 
+/** A client connected before the command was known (a warm tsnetctl's), for the first context to use it. */
+let offered: AgentClient | undefined;
+
+/** Offers `client` to the contexts: the first whose host is its socket takes it instead of connecting. */
+export function offerAgentClient(client: AgentClient): void {
+  offered = client;
+}
+
+function agentClientFor(socketPath: string): AgentClient {
+  const client = offered?.socketPath === socketPath ? offered : new AgentClient(socketPath);
+  if (client === offered) offered = undefined;
+  return client;
+}
+
 export function cliContext(host: () => string | undefined): CliContext {
   let images: ImagesApi | undefined;
   let agent: AgentClient | undefined;
   return {
     images: () => (images ??= new ImagesApi(socketPathOf(host()))),
-    agent: () => (agent ??= new AgentClient(socketPathOf(host()))),
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdin: process.stdin,
+    agent: () => (agent ??= agentClientFor(socketPathOf(host()))),
+    // looked up when used: Node makes each stream on first use, from what its descriptor is then (a warm
+    // tsnetctl builds its commands before it has the client's descriptors: pkg/ctl/warm-client.ts)
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    get stdin() {
+      return process.stdin;
+    },
     close() {
       images?.close();
       agent?.close();
