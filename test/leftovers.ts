@@ -134,7 +134,9 @@ function processes(): string[] {
     try {
       const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      if (WATCHED_PROCESSES.has(comm) || cmdline.includes('cmd/agent') || cmdline.includes('tsnet-agent')) {
+      // tsnetctl: a client left running, or an agent's warm one its agent did not take along
+      const ours = ['cmd/agent', 'tsnet-agent', 'tsnetctl'].some((name) => cmdline.includes(name));
+      if (WATCHED_PROCESSES.has(comm) || ours) {
         found.push(`${pid} ${cmdline.slice(0, 120)}`);
       }
     } catch {

@@ -1,6 +1,7 @@
 // tsnet-agent: `run` (the node daemon), `init-network` (write the cluster network config), `leave`
 // (decommission a stopped node). Wiring only: the daemon is the services below under a supervisor. User
 // mistakes print one line and exit 2; a start-up failure prints one line and exits 1; no stack traces.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { tsnetHost } from '../../cni-plugins/tsnet-host/plugin.ts';
@@ -24,6 +25,7 @@ import { StoreService } from '../../pkg/agent/store.ts';
 import { SubnetLeaseService } from '../../pkg/agent/subnet-lease.ts';
 import { type StartStep, Supervisor } from '../../pkg/agent/supervisor.ts';
 import { VolumeService } from '../../pkg/agent/volumes.ts';
+import { WarmClientService } from '../../pkg/agent/warm-clients.ts';
 import { containersFsHandlers } from '../../pkg/api/containers-fs.ts';
 import { attachHandler, execHandler } from '../../pkg/api/containers-io.ts';
 import { logsHandler } from '../../pkg/api/containers-logs.ts';
@@ -39,6 +41,7 @@ import {
 } from '../../pkg/cli/command-line.ts';
 import { openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/cli/store-flags.ts';
 import type { CniPlugin } from '../../pkg/cni/skel.ts';
+import { NODE_CTL_FROM_BIN } from '../../pkg/ctl/warm-protocol.ts';
 import { tsnetIpam } from '../../pkg/ipam/plugin.ts';
 import {
   NetworkConfigError,
@@ -55,7 +58,7 @@ const USAGE = `usage:
       [--lease-ttl SECONDS] [--http HOST:PORT|''] [--vxlan-name NAME] [--reconcile-interval SECONDS]
       [--leave] [--no-masquerade] [--run-dir DIR] [--cni-socket PATH|''] [--api-socket PATH|'']
       [--insecure-registry HOST[:PORT]]... [--cni-conf-dir DIR] [--cni-bin-dir DIR] [--runtime PATH]
-      [--resolv-conf PATH] [--log-level debug|info|warn|error|fatal]
+      [--resolv-conf PATH] [--log-level debug|info|warn|error|fatal] [--warm-clients N]
   tsnet-agent init-network --network CIDR [--subnet-len N] [--subnet-min CIDR] [--subnet-max CIDR]
       [--vni N] [--port N] [--force] [store flags]
   tsnet-agent leave --public-ip IP [store flags]
@@ -69,6 +72,7 @@ const RUN_FLAGS = {
   http: { type: 'string' },
   'vxlan-name': { type: 'string' },
   'reconcile-interval': { type: 'string' },
+  'warm-clients': { type: 'string' },
   leave: { type: 'boolean' },
   'no-masquerade': { type: 'boolean' },
   'cni-socket': { type: 'string' },
@@ -246,7 +250,27 @@ function agentServices(opts: AgentOptions): StartStep[] {
       headStart: { lane: 0, upToMs: CLUSTER_HEAD_START_MS },
     },
     ...(published ? [published] : []),
+    // Last: what they take (a Node start each) is never on the path of the node's own start.
+    ...(api && opts.warmClients > 0
+      ? [
+          new WarmClientService({
+            apiSocket: opts.apiSocket,
+            launcher: warmClientLauncher(),
+            count: opts.warmClients,
+          }),
+        ]
+      : []),
   ];
+}
+
+/**
+ * The Node tsnetctl the warm clients run: the one installed beside this bundle; from the sources, the one
+ * built beside them (npm run build), as the native tsnetctl that hands them calls is.
+ */
+function warmClientLauncher(): string {
+  const installed = join(import.meta.dirname, NODE_CTL_FROM_BIN);
+  const built = join(import.meta.dirname, '..', '..', 'dist', 'bin', NODE_CTL_FROM_BIN);
+  return existsSync(installed) || !existsSync(built) ? installed : built;
 }
 
 async function initNetwork(flags: Flags): Promise<void> {

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   type Flags,
+  integerFlag,
   ipv4Flag,
   type ListenAddress,
   listenFlag,
@@ -53,6 +54,8 @@ export interface AgentOptions {
   readonly resolvConf: string;
   /** The least severe log records written (dockerd's --log-level). */
   readonly logLevel: LogLevel;
+  /** Warm tsnetctl processes kept ready for the native tsnetctl (0: none). */
+  readonly warmClients: number;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -69,6 +72,12 @@ export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
 export const DEFAULT_CNI_BIN_DIR = '/opt/cni/bin';
 
 export const DEFAULT_RUN_DIR = '/run/tsnet';
+
+/**
+ * Two: a call takes one while the other, replaced during the call before, is ready for the next (one
+ * would have a script's back-to-back calls wait for its replacement).
+ */
+export const DEFAULT_WARM_CLIENTS = 2;
 
 export const DEFAULT_HTTP = '127.0.0.1:9180';
 
@@ -109,6 +118,7 @@ export function agentOptions(flags: Flags): AgentOptions {
     runtime: runtimeFlag(flags),
     resolvConf: resolve(str(flags, 'resolv-conf') ?? '/etc/resolv.conf'),
     logLevel: logLevelFlag(flags),
+    warmClients: integerFlag(flags, 'warm-clients', { min: 0, max: 16 }) ?? DEFAULT_WARM_CLIENTS,
   };
 }
 

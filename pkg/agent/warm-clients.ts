@@ -1,0 +1,263 @@
+// Warm tsnetctl processes, so the native tsnetctl (native/ctl-front) costs a connect instead of a Node start:
+// the agent keeps `count` of them started (the client loaded, waiting: pkg/ctl/warm-client.ts) and hands each
+// connection on its warm socket (beside the API socket) to one of them, which then becomes that client.
+// With none ready (a burst of calls, or while one starts) the front is told so and runs the Node tsnetctl
+// itself, as it does without an agent. The replacements start as SCHED_IDLE: they take the CPU the commands
+// leave. The agent never reads a byte of a connection (the warm process checks its peer and request).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { setPriority } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Counter, type Registry } from 'prom-client';
+import { SCHED_IDLE, SCHED_OTHER, setSchedulingPolicy } from '../../native/libc.ts';
+import { CLIENT_MESSAGE, READY_MESSAGE } from '../ctl/warm-client.ts';
+import { NO_WARM_ENV, WARM_ENV, warmSocketOf } from '../ctl/warm-protocol.ts';
+import type { Logger } from '../log/index.ts';
+import { listenUnix } from '../unixsock/listen.ts';
+import type { Service, ServiceHealth, StartContext } from './service.ts';
+
+export interface WarmClientOptions {
+  /** The agent's API socket: the warm socket is beside it. */
+  readonly apiSocket: string;
+  /** The Node tsnetctl's launcher (dist/libexec/tsnetctl-node). */
+  readonly launcher: string;
+  /** How many to keep ready (or starting). */
+  readonly count: number;
+}
+
+/** sockaddr_un's sun_path, with its NUL (the native tsnetctl makes the same check). */
+const SUN_PATH_MAX = 108;
+/** Niceness of a warm process that cannot be SCHED_IDLE. */
+const WARM_NICE = 19;
+/** Warm processes that end before they are ready, in a row, before the pool stops replacing them. */
+const MAX_FAILED_STARTS = 3;
+/** How long a pool that stopped replacing waits before it tries again. */
+const RETRY_AFTER_MS = 30_000;
+
+export class WarmClientService implements Service {
+  readonly name = 'warm-clients';
+  private readonly opts: WarmClientOptions;
+  private readonly path: string;
+  private server: Server | undefined;
+  private log: Logger | undefined;
+  private readonly ready: ChildProcess[] = [];
+  private readonly starting = new Set<ChildProcess>();
+  /** A starting warm process a front waits for, and that front's connection. */
+  private readonly awaited = new Map<ChildProcess, Socket>();
+  private failedStarts = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private connections: Counter<'result'> | undefined;
+
+  constructor(opts: WarmClientOptions) {
+    this.opts = opts;
+    this.path = warmSocketOf(opts.apiSocket);
+  }
+
+  registerMetrics(registry: Registry): void {
+    this.connections = new Counter({
+      name: 'tsnet_warm_client_calls_total',
+      help: 'Calls of the native tsnetctl, by result: handed to a warm tsnetctl, or none ready (busy)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    });
+  }
+
+  async start(ctx: StartContext): Promise<void> {
+    this.log = ctx.log.child({ service: this.name });
+    if (!existsSync(this.opts.launcher)) {
+      // from the sources (no build): the front is not installed either
+      this.log.info({ launcher: this.opts.launcher }, 'no built tsnetctl beside the agent: no warm clients');
+      return;
+    }
+    if (Buffer.byteLength(this.path) >= SUN_PATH_MAX) {
+      this.log.warn({ socket: this.path }, 'the warm tsnetctl socket path is too long: no warm clients');
+      return;
+    }
+    const server = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
+    await listenUnix(server, this.path, { what: 'warm tsnetctl socket' });
+    this.server = server;
+    this.fill();
+    this.log.info({ socket: this.path, count: this.opts.count }, 'keeping warm tsnetctl processes');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const server = this.server;
+    this.server = undefined;
+    if (server) {
+      // Not waiting for its 'close': the connections it counts are the warm processes' now (or told "no"),
+      // and Node's count of a connection handed to a child never comes back to zero.
+      server.close();
+      await rm(this.path, { force: true });
+    }
+    // the waiting ones; those serving a client are the client's and end with its command
+    for (const child of [...this.ready, ...this.starting]) child.kill('SIGTERM');
+    for (const socket of this.awaited.values()) socket.destroy();
+    this.awaited.clear();
+  }
+
+  health(): ServiceHealth {
+    return {
+      ready: true,
+      socket: this.server ? this.path : undefined,
+      warm: this.ready.length,
+      starting: this.starting.size,
+    };
+  }
+
+  /**
+   * A front's connection: to a ready warm process; else to one that is starting, once it is ready (it
+   * started before this call, so it is ready sooner than the Node tsnetctl the front would start, and now
+   * it runs as the caller's, no longer on idle CPU only); else the front is told none is ready.
+   */
+  private accept(socket: Socket): void {
+    socket.on('error', () => undefined);
+    const child = this.ready.shift();
+    if (child) {
+      this.handOver(child, socket);
+      this.fill();
+      return;
+    }
+    const starting = [...this.starting].find((c) => !this.awaited.has(c));
+    if (!starting) {
+      this.connections?.inc({ result: 'busy' });
+      socket.end('no no warm tsnetctl is ready\n');
+      return;
+    }
+    this.awaited.set(starting, socket);
+    if (starting.pid !== undefined) runAsCaller(starting.pid);
+  }
+
+  private handOver(child: ChildProcess, socket: Socket): void {
+    if (!child.connected) {
+      this.connections?.inc({ result: 'busy' });
+      socket.end('no no warm tsnetctl is ready\n');
+      return;
+    }
+    this.connections?.inc({ result: 'served' });
+    child.send(CLIENT_MESSAGE, socket, (err) => {
+      if (err) {
+        this.log?.warn({ err, pid: child.pid }, 'cannot hand a call to a warm tsnetctl');
+        socket.end('no the warm tsnetctl did not take the call\n');
+        child.kill('SIGKILL');
+        return;
+      }
+      // sent: the connection is the warm process's (its own descriptor)
+      socket.destroy();
+    });
+  }
+
+  /** Starts warm processes until `count` are ready or starting. */
+  private fill(): void {
+    while (!this.stopped && this.server && this.retryTimer === undefined) {
+      if (this.ready.length + this.starting.size >= this.opts.count) return;
+      this.spawnOne();
+    }
+  }
+
+  private spawnOne(): void {
+    const env: NodeJS.ProcessEnv = { ...process.env, [WARM_ENV]: this.opts.apiSocket };
+    // as the Node tsnetctl's launcher line starts it (scripts/build.ts CLI_SHEBANG); the client's own
+    // environment replaces this one when it takes over
+    delete env['NODE_EXTRA_CA_CERTS'];
+    delete env[NO_WARM_ENV];
+    const child = spawn(process.execPath, [this.opts.launcher], {
+      env,
+      // its own session: a signal to the agent's process group is not one to a client's command
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    this.starting.add(child);
+    const spawnedAt = performance.now();
+    if (child.pid !== undefined) yieldTheCpu(child.pid);
+    let diagnostics = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      if (diagnostics.length < 4096) diagnostics += text;
+    });
+    child.on('error', () => undefined); // spawn failures end in 'exit' too
+    child.on('message', (message) => {
+      if (message !== READY_MESSAGE || !this.starting.delete(child)) return;
+      this.failedStarts = 0;
+      const waiting = this.awaited.get(child);
+      this.awaited.delete(child);
+      if (waiting) {
+        this.handOver(child, waiting);
+        this.fill();
+        return;
+      }
+      this.ready.push(child);
+      this.log?.debug(
+        { pid: child.pid, ms: Math.round(performance.now() - spawnedAt) },
+        'warm tsnetctl ready',
+      );
+      // it waits on its channel, which must not keep the agent alive
+      child.unref();
+      (child.channel as { unref?: () => void } | null | undefined)?.unref?.();
+      child.stderr?.destroy();
+    });
+    child.on('exit', (code, signal) => {
+      const wasStarting = this.starting.delete(child);
+      const waiting = this.awaited.get(child);
+      this.awaited.delete(child);
+      if (waiting) {
+        this.connections?.inc({ result: 'busy' });
+        waiting.end('no the warm tsnetctl it waited for ended\n');
+      }
+      const i = this.ready.indexOf(child);
+      if (i >= 0) this.ready.splice(i, 1);
+      if (this.stopped) return;
+      if (wasStarting) {
+        this.failedStarts++;
+        this.log?.warn(
+          { pid: child.pid, code, signal, stderr: diagnostics.trim() || undefined },
+          'a warm tsnetctl ended before it was ready',
+        );
+        if (this.failedStarts >= MAX_FAILED_STARTS) {
+          this.log?.warn({ retryInMs: RETRY_AFTER_MS }, 'warm tsnetctl processes keep failing to start');
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.failedStarts = 0;
+            this.fill();
+          }, RETRY_AFTER_MS);
+          this.retryTimer.unref();
+          return;
+        }
+      }
+      if (i >= 0 || wasStarting) this.fill();
+    });
+  }
+}
+
+/**
+ * A warm process starts on the CPU the commands leave (SCHED_IDLE, inherited by the threads it makes; set
+ * before Node made them, as spawn returns once the program is executed): started beside a command (the one
+ * it replaces a warm process for), it would otherwise slow it down. The client's command resets its own.
+ */
+function yieldTheCpu(pid: number): void {
+  try {
+    setSchedulingPolicy(pid, SCHED_IDLE);
+  } catch {
+    try {
+      setPriority(pid, WARM_NICE);
+    } catch {
+      // it ended already: 'exit' says so
+    }
+  }
+}
+
+/** A starting warm process a caller waits for: back to the CPU share of the caller's own work. */
+function runAsCaller(pid: number): void {
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      setSchedulingPolicy(Number(tid), SCHED_OTHER);
+      setPriority(Number(tid), 0);
+    }
+  } catch {
+    // it ended meanwhile: 'exit' says so
+  }
+}

@@ -1,0 +1,283 @@
+// A warm tsnetctl: a process the agent started (pkg/agent/warm-clients.ts) that has loaded the client and waits
+// for one invocation of the native tsnetctl (native/ctl-front), then becomes that client and runs it (protocol:
+// warm-protocol.ts). Before its "ok" it only reads and checks; after the front's "go" it takes the front's
+// stdin, stdout and stderr as its own 0, 1 and 2 (the same open files: offsets, O_APPEND, terminals), its
+// working directory, umask, environment and argv, and cuts its channel to the agent. The front forwards the
+// signals it gets; the exit line carries the exit code; a front that goes away ends this process as a
+// killed client would end.
+//
+// Nothing here may touch process.stdin, stdout or stderr before the takeover: Node creates those streams on
+// first use from what fds 0-2 are then (a terminal, a pipe, a file), and they must be the client's.
+import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { setPriority } from 'node:os';
+import { close, dup2, pidfdGetfd, pidfdOpen, SCHED_OTHER, setSchedulingPolicy } from '../../native/libc.ts';
+import { namespacesOf, peerCredentialsOf, socketFd } from '../unixsock/peer.ts';
+import {
+  BUILD_ID,
+  decodeWarmRequest,
+  MAX_REQUEST_BYTES,
+  REQUEST_TIMEOUT_MS,
+  WARM_ENV,
+  type WarmRequest,
+} from './warm-protocol.ts';
+
+/** The message the agent sends with the front's connection as its handle. */
+export const CLIENT_MESSAGE = 'tsnetctl-client';
+/** The message a warm process sends the agent once it can take a client. */
+export const READY_MESSAGE = 'tsnetctl-ready';
+
+/** The agent's API socket when this process was started by it as a warm tsnetctl (with its IPC channel). */
+export function warmClientOf(): string | undefined {
+  const apiSocket = process.env[WARM_ENV];
+  return apiSocket?.startsWith('/') && typeof process.send === 'function' ? apiSocket : undefined;
+}
+
+/**
+ * Variables read when a process starts (by Node, libuv or the dynamic loader), which this one did with the
+ * agent's environment: a client that sets them otherwise is not served.
+ */
+const READ_AT_START = [
+  'NODE_OPTIONS',
+  'NODE_PATH',
+  'NODE_DEBUG',
+  'NODE_DEBUG_NATIVE',
+  'NODE_NO_WARNINGS',
+  'NODE_PENDING_DEPRECATION',
+  'NODE_PRESERVE_SYMLINKS',
+  'NODE_REDIRECT_WARNINGS',
+  'NODE_V8_COVERAGE',
+  'NODE_ICU_DATA',
+  'NODE_COMPILE_CACHE',
+  'UV_THREADPOOL_SIZE',
+  'UV_USE_IO_URING',
+  'LD_PRELOAD',
+  'LD_LIBRARY_PATH',
+  'GLIBC_TUNABLES',
+] as const;
+
+/** This process's environment as the agent started it. */
+const startedWith: NodeJS.ProcessEnv = { ...process.env };
+
+/** A front refused before anything was taken over: it runs the Node tsnetctl instead. */
+class Refusal extends Error {}
+
+/**
+ * Runs `warmUp` (what the command needs before it can read argv), waits for the agent's handover of a
+ * front's connection and becomes that client; resolves to warmUp's result when the command may run
+ * (process.argv, env, cwd and stdio are the client's). A refused or vanished front ends this process.
+ */
+export async function becomeWarmClient<T>(warmUp: () => T | Promise<T>): Promise<T> {
+  delete process.env[WARM_ENV];
+  const restoreStdio = guardStdio();
+  const prepared = await warmUp();
+  const socket = await handedConnection();
+  socket.on('error', () => undefined);
+  let taken: Takeover;
+  try {
+    taken = prepareTakeover(await readRequest(socket), socket);
+  } catch (err) {
+    const why = err instanceof Refusal ? err.message : `cannot serve it: ${(err as Error).message}`;
+    socket.end(`no ${why.replace(/\n/g, ' ')}\n`, () => process.exit(0));
+    return new Promise<never>(() => undefined);
+  }
+  socket.write(`ok ${process.pid}\n`);
+  if (!(await frontSaysGo(socket))) {
+    // the front timed out and runs the command itself
+    taken.release();
+    process.exit(0);
+  }
+  taken.apply();
+  restoreStdio();
+  const fd = socketFd(socket);
+  process.on('exit', (code) => {
+    try {
+      writeSync(fd, `exit ${code}\n`);
+    } catch {
+      // the front is gone: nobody to tell
+    }
+  });
+  // A front that ends before the exit line was killed: so is the client it stood for.
+  socket.on('end', () => process.kill(process.pid, 'SIGKILL'));
+  socket.on('close', () => process.kill(process.pid, 'SIGKILL'));
+  socket.resume();
+  socket.unref();
+  return prepared;
+}
+
+const STDIO = ['stdin', 'stdout', 'stderr'] as const;
+
+/**
+ * Until the takeover, using process.stdin, stdout or stderr throws (they would be made from our /dev/null and
+ * the agent's pipe, and stay so). Returns what puts Node's own getters back.
+ */
+function guardStdio(): () => void {
+  const saved = STDIO.map((name) => [name, Object.getOwnPropertyDescriptor(process, name)] as const);
+  for (const name of STDIO)
+    Object.defineProperty(process, name, {
+      configurable: true,
+      get() {
+        throw new Error(`warm tsnetctl: process.${name} used before a client took over`);
+      },
+    });
+  return () => {
+    for (const [name, descriptor] of saved)
+      if (descriptor) Object.defineProperty(process, name, descriptor);
+      else delete (process as unknown as Record<string, unknown>)[name];
+  };
+}
+
+/** The connection the agent hands over; while none came, the agent going away ends this process. */
+function handedConnection(): Promise<Socket> {
+  return new Promise((resolve) => {
+    const onDisconnect = () => process.exit(0);
+    if (!process.connected) onDisconnect();
+    process.on('disconnect', onDisconnect);
+    process.on('message', function onMessage(message: unknown, handle: unknown) {
+      if (message !== CLIENT_MESSAGE || handle === undefined) return;
+      process.off('message', onMessage);
+      process.off('disconnect', onDisconnect);
+      // the client's from now on: the agent has nothing more to say (after Node acknowledged the handle)
+      setImmediate(() => process.disconnect());
+      resolve(handle as Socket);
+    });
+    process.send?.(READY_MESSAGE);
+  });
+}
+
+function readRequest(socket: Socket): Promise<WarmRequest> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const timer = setTimeout(
+      () => finish(new Refusal('the request did not come in time')),
+      REQUEST_TIMEOUT_MS,
+    );
+    const finish = (result: Error | WarmRequest) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.pause();
+      if (result instanceof Error) reject(result);
+      else resolve(result);
+    };
+    const onEnd = () => finish(new Refusal('the request ended early'));
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received < 4) return;
+      const all = Buffer.concat(chunks);
+      const length = all.readUInt32BE(0);
+      if (length > MAX_REQUEST_BYTES) return finish(new Refusal(`a request of ${length} bytes`));
+      if (all.length < 4 + length) return;
+      try {
+        finish(decodeWarmRequest(all.subarray(4, 4 + length)));
+      } catch (err) {
+        finish(new Refusal((err as Error).message));
+      }
+    };
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.resume();
+  });
+}
+
+function frontSaysGo(socket: Socket): Promise<boolean> {
+  return new Promise((resolve) => {
+    let text = '';
+    const timer = setTimeout(() => done(false), REQUEST_TIMEOUT_MS);
+    const done = (go: boolean) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.pause();
+      resolve(go);
+    };
+    const onEnd = () => done(false);
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (text.includes('\n')) done(text === 'go\n');
+    };
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.resume();
+  });
+}
+
+interface Takeover {
+  /** Makes this process the client; cannot fail half-way. */
+  apply(): void;
+  /** Gives back what was taken (the front runs the command itself). */
+  release(): void;
+}
+
+/** Everything that can refuse the front, done before it is told "ok"; nothing of this process changes yet. */
+function prepareTakeover(req: WarmRequest, socket: Socket): Takeover {
+  if (req.buildId !== BUILD_ID) throw new Refusal(`build ${req.buildId} is not this agent's (${BUILD_ID})`);
+  const differing = READ_AT_START.find((name) => (req.env[name] ?? '') !== (startedWith[name] ?? ''));
+  if (differing) throw new Refusal(`${differing} is not what this warm tsnetctl started with`);
+  const { pid, uid } = peerCredentialsOf(socket);
+  const ownUid = process.getuid?.() ?? 0;
+  if (uid !== ownUid) throw new Refusal(`peer pid ${pid} runs as uid ${uid}, not as the agent (${ownUid})`);
+  if (pid <= 0) throw new Refusal('the peer is not visible in the agent\u2019s PID namespace');
+  const own = namespacesOf('self');
+  const peer = namespacesOf(pid);
+  for (const kind of ['net', 'mnt', 'pid'] as const)
+    if (peer[kind] !== own[kind]) throw new Refusal(`peer pid ${pid} runs in another ${kind} namespace`);
+  const umask = umaskOf(pid);
+  process.chdir(req.cwd); // ours meant nothing; a directory the client cannot be in refuses here
+  const pidfd = pidfdOpen(pid);
+  const fds: (number | null)[] = [];
+  try {
+    for (const target of [0, 1, 2]) fds.push(pidfdGetfd(pidfd, target));
+  } catch (err) {
+    for (const fd of fds) if (fd !== null) close(fd);
+    throw err;
+  } finally {
+    close(pidfd);
+  }
+  return {
+    apply() {
+      fds.forEach((fd, target) => {
+        // a descriptor the client did not have is /dev/null, as Node makes it at its own start
+        const source = fd ?? openSync('/dev/null', target === 0 ? 'r' : 'w');
+        dup2(source, target);
+        closeSync(source);
+      });
+      process.umask(umask);
+      becomeClientProcess(req);
+    },
+    release() {
+      for (const fd of fds) if (fd !== null) close(fd);
+    },
+  };
+}
+
+function becomeClientProcess(req: WarmRequest): void {
+  const env = { ...req.env };
+  // what the Node tsnetctl's launcher line does (scripts/build.ts CLI_SHEBANG)
+  if (env['NODE_EXTRA_CA_CERTS'] !== undefined) {
+    env['TSNET_EXTRA_CA_CERTS'] = env['NODE_EXTRA_CA_CERTS'];
+    delete env['NODE_EXTRA_CA_CERTS'];
+  }
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  Object.assign(process.env, env);
+  process.argv.splice(2, process.argv.length - 2, ...req.args);
+  process.title = 'tsnetctl';
+  // the agent started us behind every other work (SCHED_IDLE, or nice 19, in every thread); the client's
+  // command runs as a client's would
+  for (const tid of readdirSync('/proc/self/task'))
+    try {
+      setSchedulingPolicy(Number(tid), SCHED_OTHER);
+      setPriority(Number(tid), 0);
+    } catch {
+      // a thread that ended meanwhile
+    }
+}
+
+/** The umask of process `pid` (its /proc status, Linux 4.7+). */
+function umaskOf(pid: number): number {
+  const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m?.[1]) throw new Refusal(`cannot read the umask of pid ${pid}`);
+  return Number.parseInt(m[1], 8);
+}
