@@ -31,6 +31,8 @@ export function startTestAgent(
   // Never the node's /etc/cni/net.d: the runtime's networks of a test agent live in its directory.
   if (!options.args?.includes('--cni-conf-dir')) args.push('--cni-conf-dir', join(dir, 'net.d'));
   if (!options.args?.includes('--http')) args.push('--http', '');
+  // No warm tsnetctl processes (their clients are test/ctl/warm-client.test.ts's), unless asked.
+  if (!options.args?.includes('--warm-clients')) args.push('--warm-clients', '0');
   const child = spawn(
     'nsenter',
     [`--net=${netnsPath}`, process.execPath, '--import=tsx', AGENT_MAIN, ...args, ...(options.args ?? [])],

@@ -26,11 +26,14 @@ export interface Engine {
   restart(): Promise<void>;
 }
 
-/** `netnsPath`: run the agent in this namespace (e.g. a test registry's) instead of one of its own. */
+/**
+ * `netnsPath`: run the agent in this namespace (e.g. a test registry's) instead of one of its own;
+ * `agentArgs`: more flags of its `run`.
+ */
 export async function withEngine(
   t: ExecutionContext,
   fn: (e: Engine) => Promise<void>,
-  options: { netnsPath?: string } = {},
+  options: { netnsPath?: string; agentArgs?: readonly string[] } = {},
 ): Promise<void> {
   t.timeout(180_000);
   const inNetns = (body: (netnsPath: string) => Promise<void>) =>
@@ -39,7 +42,8 @@ export async function withEngine(
       : withNetnses('eng', 1, ([ns]) => body(ns!.path));
   await inNetns((netnsPath) =>
     withTempDir(async (dir) => {
-      let agent = startTestAgent(netnsPath, dir);
+      const agentOptions = { args: options.agentArgs ?? [] };
+      let agent = startTestAgent(netnsPath, dir, agentOptions);
       const argv = [...TSNETCTL, '-H', `unix://${agent.socket}`];
       const ctl = (...args: string[]) => outcome(argv[0]!, [...argv.slice(1), ...args]);
       const engine: Engine = {
@@ -58,7 +62,7 @@ export async function withEngine(
         async restart() {
           agent.child.kill('SIGKILL');
           await agent.exited;
-          agent = startTestAgent(netnsPath, dir);
+          agent = startTestAgent(netnsPath, dir, agentOptions);
           (await agent.connect()).close();
         },
       };

@@ -1,15 +1,15 @@
 // exec in a real busybox container under conmon: exit codes (0, the command's own, 126, 127), stdout and
 // stderr apart, stdin, -u/-w/-e, -d; with a terminal: the size from the first byte, resize, Ctrl-C.
 // Needs `npm run build` (the attach relay in dist/libexec).
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import anyTest, { type TestFn } from 'ava';
 import { type ExecOptions, execRootOf, startExec } from '../../pkg/runtime/exec.ts';
 import { type FixtureContainer, runFixtureContainer } from '../helpers/container.ts';
 import { readAll, readUntil, whyAttachCannotRun } from '../helpers/stdio.ts';
+import { resizeThenInterrupt, terminalSizeScript, tmuxMissing, withTmux } from '../helpers/tmux.ts';
 
 const test = anyTest as TestFn<{ ctr: FixtureContainer }>;
 
@@ -136,39 +136,13 @@ execTest('exec -t has the client size from the first byte, resizes, and Ctrl-C i
 
 const TTY_CLIENT = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'exec-tty-client.ts');
 
-function tmuxMissing(): string | undefined {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    return 'tmux is not installed';
-  }
-}
 const tmuxTest = skipReason || tmuxMissing() ? test.skip : test.serial;
-
-/** Polls `probe` until it returns a value (the pane is read by tmux, the only clock is the attempts). */
-async function eventually<T>(probe: () => T | undefined, what: string, attempts = 300): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 tmuxTest('exec -it under tmux: the pane size from the first output, resize, Ctrl-C gives 130', async (t) => {
   const { ctr } = t.context;
-  const server = `tsnet-test-${randomBytes(4).toString('hex')}`;
-  const tmux = (...args: string[]): string =>
-    execFileSync('tmux', ['-L', server, '-f', '/dev/null', ...args], { encoding: 'utf8' });
-  const resultFile = join(ctr.root, `tty-result-${server}`);
-  const pane = (): string[] =>
-    tmux('capture-pane', '-p', '-t', 'main')
-      .split('\n')
-      .map((l) => l.trimEnd())
-      .filter((l) => l !== '');
-  const script = 'stty size; while read line; do [ "$line" = nap ] && sleep 100; stty size; done';
-  try {
+  await withTmux(async (session) => {
+    const { run: tmux, pane, eventually } = session;
+    const resultFile = join(ctr.root, `tty-result-${randomBytes(4).toString('hex')}`);
     tmux(
       'new-session',
       '-d',
@@ -186,37 +160,16 @@ tmuxTest('exec -it under tmux: the pane size from the first output, resize, Ctrl
       JSON.stringify(target(ctr)),
       'sh',
       '-c',
-      script,
+      terminalSizeScript(),
     );
     tmux('set-option', '-t', 'main', 'remain-on-exit', 'on');
     const first = await eventually(() => pane()[0], 'the first output');
     t.is(first, '30 100', 'the first line the process printed already has the pane size');
-    tmux('resize-window', '-t', 'main', '-x', '120', '-y', '40');
-    // the client applies the resize when its SIGWINCH comes: ask again until the new size shows
-    await eventually(
-      () => {
-        tmux('send-keys', '-t', 'main', 'Enter');
-        return pane().includes('40 120') ? true : undefined;
-      },
-      'the new size',
-      50,
-    );
-    tmux('send-keys', '-t', 'main', 'nap', 'Enter');
-    await eventually(() => (pane().includes('nap') ? true : undefined), 'the echo of nap');
-    tmux('send-keys', '-t', 'main', 'C-c');
+    await resizeThenInterrupt(session);
     const result = await eventually(
       () => (existsSync(resultFile) ? readFileSync(resultFile, 'utf8').trim() || undefined : undefined),
       'the exit code',
     );
     t.is(result, '130');
-  } finally {
-    try {
-      tmux('kill-server');
-    } catch {
-      // the server is gone already
-    }
-    // tmux leaves its socket behind
-    const socketDir = join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`);
-    rmSync(join(socketDir, server), { force: true });
-  }
+  });
 });
