@@ -49,6 +49,8 @@ interface Runtime {
   /** flags of `rm -f` (podman's waits for the stop timeout first unless told -t 0; Docker's kills at once) */
   readonly removeFlags: readonly string[];
   daemonPids(): number[];
+  /** Processes the daemon keeps for its client (tsnet's warm tsnetctl processes) */
+  clientHelperPids?(): number[];
   /** name of the per-container monitor process (conmon, containerd-shim) */
   readonly monitor: string;
   /** tsnet: where its starts and releases spent their time (p50 ms per phase, from the agent's debug log) */
@@ -101,6 +103,28 @@ function pidsNamed(comm: string): number[] {
   return out;
 }
 
+function childrenOf(ppid: number): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      // the 4th field of stat, after the parenthesized command name (which may hold spaces)
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(p));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 interface Figures {
   runRm: number;
   runDetachRemove: number;
@@ -109,6 +133,7 @@ interface Figures {
   ps: number;
   daemonRssMiB: number;
   monitorRssMiB: number;
+  clientHelpersRssMiB: number;
 }
 
 async function measure(rt: Runtime): Promise<Figures> {
@@ -140,7 +165,11 @@ async function measure(rt: Runtime): Promise<Figures> {
     ? monitors.reduce((n, pid) => n + rssKiB(pid), 0) / monitors.length / 1024
     : Number.NaN;
   await cli(rt, 'rm', '-f', ...rt.removeFlags, ...parallelIds, ...more);
-  return { runRm, runDetachRemove, exec, parallel, ps, daemonRssMiB, monitorRssMiB };
+  const helpers = rt.clientHelperPids?.() ?? [];
+  const clientHelpersRssMiB = helpers.length
+    ? helpers.reduce((n, pid) => n + rssKiB(pid), 0) / 1024
+    : Number.NaN;
+  return { runRm, runDetachRemove, exec, parallel, ps, daemonRssMiB, monitorRssMiB, clientHelpersRssMiB };
 }
 
 /** p50 of each phase over the agent's 'container started' and 'container released' log records. */
@@ -191,6 +220,8 @@ async function startTsnet(work: string, netns: string, archive: string): Promise
       `unix://${join(runDir, 'tsnet.sock')}`,
     ],
     daemonPids: () => (child.pid ? [child.pid] : []),
+    clientHelperPids: () =>
+      child.pid ? childrenOf(child.pid).filter((pid) => cmdlineOf(pid).includes('tsnetctl')) : [],
     runFlags: [],
     removeFlags: [],
     monitor: 'conmon',
@@ -345,6 +376,7 @@ async function main(): Promise<void> {
       [`ps with ${MANY} containers (p50)`, ...results.map(([, f]) => ms(f.ps))],
       [`daemon RSS with ${MANY} running`, ...results.map(([, f]) => mib(f.daemonRssMiB))],
       ['monitor RSS per container', ...results.map(([, f]) => mib(f.monitorRssMiB))],
+      ['warm client processes RSS (all)', ...results.map(([, f]) => mib(f.clientHelpersRssMiB))],
     ];
     const width = rows[0]?.map((_, c) => Math.max(...rows.map((r) => r[c]?.length ?? 0))) ?? [];
     console.log(`bench:runtime: busybox, ${RUNS} runs per p50 (after one warm-up)`);
