@@ -75,6 +75,8 @@ function bindLibc(libc: ReturnType<Koffi['load']>) {
     gettid: libc.func('int gettid()'),
     dup2: libc.func('int dup2(int oldfd, int newfd)'),
     sched_setscheduler: libc.func('int sched_setscheduler(int pid, int policy, const void *param)'),
+    fcntl: libc.func('int fcntl(int fd, int cmd, ...)'),
+    prlimit: libc.func('int prlimit(int pid, int resource, const void *limit, _Out_ void *old)'),
     // pidfd_open and pidfd_getfd through syscall(2): glibc wraps them only since 2.36, musl not at all
     syscall: libc.func('long syscall(long number, ...)'),
     strerror: libc.func('const char *strerror(int errnum)'),
@@ -152,6 +154,7 @@ export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
 export const SO_RCVBUFFORCE = 33;
 export const SO_PEERCRED = 17;
+export const SO_PEERPIDFD = 77;
 export const SOL_NETLINK = 270;
 export const NETLINK_ADD_MEMBERSHIP = 1;
 export const NETLINK_EXT_ACK = 11;
@@ -342,6 +345,45 @@ export function dup2(oldfd: number, newfd: number): void {
   check('dup2', libc().dup2(oldfd, newfd), `${oldfd} onto ${newfd}`);
 }
 
+const F_GETFL = 3;
+const F_SETFL = 4;
+
+/** fcntl(F_GETFL): the file status flags of the open file behind `fd` (O_APPEND, O_NONBLOCK...). */
+export function fileStatusFlags(fd: number): number {
+  return check('fcntl', libc().fcntl(fd, F_GETFL), `F_GETFL of ${fd}`);
+}
+
+export function setFileStatusFlags(fd: number, flags: number): void {
+  check('fcntl', libc().fcntl(fd, F_SETFL, 'int', flags), `F_SETFL of ${fd}`);
+}
+
+/** RLIMIT_CPU .. RLIMIT_RTTIME (sys/resource.h): every resource limit Linux has. */
+export const RLIMIT_COUNT = 16;
+
+/** prlimit(2): process `pid`'s soft and hard limit of `resource` (RLIM_INFINITY as 2^64-1). */
+export function resourceLimit(pid: number, resource: number): Buffer {
+  const old = Buffer.alloc(16); // struct rlimit { rlim_t rlim_cur, rlim_max }
+  check('prlimit', libc().prlimit(pid, resource, null, old), `of pid ${pid}, resource ${resource}`);
+  return old;
+}
+
+export function setResourceLimit(resource: number, limit: Buffer): void {
+  check('prlimit', libc().prlimit(0, resource, limit, null), `resource ${resource}`);
+}
+
+/** SO_PEERPIDFD (Linux 6.5+): a pidfd of the process that connected, taken at connect(2); null when unknown. */
+export function peerPidfd(fd: number): number | null {
+  const value = Buffer.alloc(4);
+  const len = [4];
+  const ret = Number(libc().getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, value, len));
+  if (ret < 0) {
+    const errno = lastErrno();
+    if (errnoName(errno) === 'ENOPROTOOPT') return null;
+    throw new SyscallError('getsockopt', errno, '(SO_PEERPIDFD)');
+  }
+  return value.readInt32LE(0);
+}
+
 export const SCHED_OTHER = 0;
 /** Runs only on a CPU that has nothing else to run (sched(7)). */
 export const SCHED_IDLE = 5;
@@ -355,6 +397,24 @@ export function setSchedulingPolicy(tid: number, policy: typeof SCHED_OTHER | ty
 /** The same number on every architecture (the unified syscall table of Linux 5.1+). */
 const SYS_PIDFD_OPEN = 434;
 const SYS_PIDFD_GETFD = 438;
+
+const SYS_PIDFD_SEND_SIGNAL = 424;
+
+/** Whether the process a pidfd names is still running (pidfd_send_signal(2) of signal 0). */
+export function processAlive(pidfd: number): boolean {
+  const ret = libc().syscall(
+    SYS_PIDFD_SEND_SIGNAL,
+    'int',
+    pidfd,
+    'int',
+    0,
+    'void *',
+    null,
+    'unsigned int',
+    0,
+  );
+  return Number(ret) === 0;
+}
 
 /** pidfd_open(2): a descriptor for process `pid` that names it even after its pid is reused. */
 export function pidfdOpen(pid: number): number {

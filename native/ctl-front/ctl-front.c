@@ -13,6 +13,7 @@
 // constants, so both ends share one definition).
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +33,8 @@ extern char **environ;
 
 /** Signals a terminal or a supervisor sends the client, forwarded to the warm process that is it now. */
 static const int FORWARDED[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2, SIGCONT};
-static volatile pid_t warm_pid;
+/** A pidfd of the warm process once it took the call: signals go to it. */
+static volatile int warm_pidfd = -1;
 /** TSNET_CTL_DEBUG set: one line on stderr says which path the invocation took. */
 static int debug;
 static volatile sig_atomic_t last_forwarded;
@@ -197,20 +200,46 @@ static ssize_t read_line(int fd, char *line, size_t size, long deadline, int *ti
   }
 }
 
-static void forward(int sig) {
-  pid_t pid = warm_pid;
-  if (pid > 0) {
-    last_forwarded = sig;
-    kill(pid, sig);
-  }
+/** pidfd_send_signal(2): to the process the pidfd names, never to a later one with its pid. */
+static void send_signal(int sig) {
+  if (warm_pidfd >= 0) (void)syscall(SYS_pidfd_send_signal, warm_pidfd, sig, NULL, 0);
 }
 
-/** The warm process runs the command: forward signals until its exit line, and end as it ended. */
-static int wait_for_exit(int fd, pid_t pid) {
-  warm_pid = pid;
+static void forward(int sig) {
+  int saved = errno;
+  last_forwarded = sig;
+  send_signal(sig);
+  errno = saved;
+}
+
+/** Ctrl-Z: the warm process stops with us (it is in no job of the terminal's), and goes on when we do. */
+static void suspend(int sig) {
+  int saved = errno;
+  (void)sig;
+  send_signal(SIGSTOP);
+  signal(SIGTSTP, SIG_DFL);
+  raise(SIGTSTP); // stopped here until SIGCONT, which the SIGCONT handler passes on
+  struct sigaction sa = {.sa_handler = suspend, .sa_flags = SA_RESTART};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTSTP, &sa, NULL);
+  errno = saved;
+}
+
+/** Forwards the signals to the warm process that is the client now (before our "go": none is lost). */
+static void install_forwarding(void) {
   struct sigaction sa = {.sa_handler = forward, .sa_flags = SA_RESTART};
   sigemptyset(&sa.sa_mask);
   for (size_t i = 0; i < sizeof FORWARDED / sizeof FORWARDED[0]; i++) sigaction(FORWARDED[i], &sa, NULL);
+  struct sigaction stop = {.sa_handler = suspend, .sa_flags = SA_RESTART};
+  sigemptyset(&stop.sa_mask);
+  sigaction(SIGTSTP, &stop, NULL);
+}
+
+/**
+ * The warm process runs the command: wait for its exit line (written once it has put the terminal mode and
+ * the file flags back), and end as it ended.
+ */
+static int wait_for_exit(int fd, pid_t pid) {
   char line[64];
   int timed_out;
   for (;;) {
@@ -234,12 +263,43 @@ static int wait_for_exit(int fd, pid_t pid) {
   }
 }
 
+/** Whether a terminal on fds 0-2 has another foreground job (we run in the background): Node's job control. */
+static int in_background(void) {
+  for (int fd = 0; fd <= 2; fd++) {
+    if (!isatty(fd)) continue;
+    pid_t fg = tcgetpgrp(fd);
+    if (fg > 0 && fg != getpgrp()) return 1;
+  }
+  return 0;
+}
+
+/** The listener is root or ourselves (never a stranger's socket), and the announced pid is its child. */
+static const char *untrusted(int fd, pid_t pid) {
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return "cannot read the listener's credentials";
+  if (cred.uid != 0 && cred.uid != geteuid()) return "the warm socket's listener is another user";
+  char path[64], stat[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "re");
+  if (!f) return "the announced process is not visible";
+  size_t n = fread(stat, 1, sizeof stat - 1, f);
+  fclose(f);
+  stat[n] = '\0';
+  const char *close_paren = strrchr(stat, ')');
+  int ppid = 0;
+  if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1 || ppid != cred.pid)
+    return "the announced process is not the listener's";
+  return NULL;
+}
+
 int main(int argc, char **argv) {
   saved_argv = argv;
   const char *debug_env = getenv(TSNET_DEBUG_ENV);
   debug = debug_env && *debug_env;
   const char *no_warm = getenv(TSNET_NO_WARM_ENV);
   if (no_warm && *no_warm) exec_node_because(TSNET_NO_WARM_ENV " is set");
+  if (in_background()) exec_node_because("a terminal's foreground is another job");
   const char *api = api_socket(argc, argv);
   if (!api) exec_node_because("the host is not a unix socket");
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -248,7 +308,8 @@ int main(int argc, char **argv) {
     exec_node_because("the warm socket's path is too long");
   struct buf *req = build_request(argc, argv);
   if (!req) exec_node_because("the invocation does not fit a request");
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // non-blocking: a listener whose backlog is full says EAGAIN at once instead of holding us
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) exec_node_because(strerror(errno));
   if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
     say("no warm tsnetctl at %s", addr.sun_path);
@@ -257,16 +318,31 @@ int main(int argc, char **argv) {
   long deadline = now_ms() + TSNET_ANSWER_TIMEOUT_MS;
   char line[256];
   int timed_out = 0;
-  int pid;
+  int pid = 0;
   ssize_t n = 0;
-  if (!send_all(fd, req->data, req->len, deadline) ||
-      (n = read_line(fd, line, sizeof line, deadline, &timed_out)) <= 0 || sscanf(line, "ok %d", &pid) != 1 ||
-      pid <= 0 || !send_all(fd, "go\n", 3, deadline)) {
-    // "no <why>", a timeout or a closed connection: nothing was taken over (the warm process starts only on
-    // our "go"), so the Node tsnetctl runs it
+  const char *why = NULL;
+  if (!send_all(fd, req->data, req->len, deadline))
+    why = "cannot send the request";
+  else if ((n = read_line(fd, line, sizeof line, deadline, &timed_out)) <= 0)
+    why = timed_out ? "no answer in time" : "no answer";
+  else if (strncmp(line, "no ", 3) == 0)
+    why = line + 3;
+  else if (sscanf(line, "ok %d", &pid) != 1 || pid <= 0)
+    why = "an answer it does not understand";
+  else if ((why = untrusted(fd, (pid_t)pid)) == NULL &&
+           (warm_pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
+    why = "the announced process is gone";
+  if (why == NULL) {
+    install_forwarding();
+    if (!send_all(fd, "go\n", 3, deadline)) why = "cannot say go";
+  }
+  if (why != NULL) {
+    // nothing was taken over (the warm process starts only on our "go"): the Node tsnetctl runs it
     close(fd);
-    exec_node_because(timed_out ? "no answer in time" : n > 3 && strncmp(line, "no ", 3) == 0 ? line + 3 : "no answer");
+    exec_node_because(why);
   }
   say("served by the warm tsnetctl, pid %s", line + 3);
+  // from here on the reads wait for ever: the warm process ends the connection when it ends
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   return wait_for_exit(fd, (pid_t)pid);
 }

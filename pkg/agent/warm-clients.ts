@@ -124,25 +124,31 @@ export class WarmClientService implements Service {
     }
     const starting = [...this.starting].find((c) => !this.awaited.has(c));
     if (!starting) {
-      this.connections?.inc({ result: 'busy' });
-      socket.end('no no warm tsnetctl is ready\n');
+      this.refuse(socket, 'no warm tsnetctl is ready');
       return;
     }
     this.awaited.set(starting, socket);
     if (starting.pid !== undefined) runAsCaller(starting.pid);
   }
 
+  /** The front runs the Node tsnetctl: it is told why, and the connection goes (it was never read). */
+  private refuse(socket: Socket, why: string): void {
+    this.connections?.inc({ result: 'busy' });
+    socket.end(`no ${why}\n`, () => socket.destroy());
+  }
+
   private handOver(child: ChildProcess, socket: Socket): void {
     if (!child.connected) {
-      this.connections?.inc({ result: 'busy' });
-      socket.end('no no warm tsnetctl is ready\n');
+      this.refuse(socket, 'no warm tsnetctl is ready');
       return;
     }
     this.connections?.inc({ result: 'served' });
+    // on the caller's path now: no longer on idle CPU only
+    if (child.pid !== undefined) runAsCaller(child.pid);
     child.send(CLIENT_MESSAGE, socket, (err) => {
       if (err) {
         this.log?.warn({ err, pid: child.pid }, 'cannot hand a call to a warm tsnetctl');
-        socket.end('no the warm tsnetctl did not take the call\n');
+        this.refuse(socket, 'the warm tsnetctl did not take the call');
         child.kill('SIGKILL');
         return;
       }
@@ -179,10 +185,24 @@ export class WarmClientService implements Service {
     child.stderr?.on('data', (text: string) => {
       if (diagnostics.length < 4096) diagnostics += text;
     });
-    child.on('error', () => undefined); // spawn failures end in 'exit' too
+    let ended = false;
+    const onEnd = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (ended) return;
+      ended = true;
+      this.ended(child, code, signal, diagnostics);
+    };
+    // a spawn that fails (EAGAIN, EMFILE) says 'error' and never 'exit'
+    child.on('error', (err) => {
+      diagnostics ||= err.message;
+      if (child.exitCode === null && child.signalCode === null && child.pid === undefined) onEnd(null, null);
+    });
+    child.on('exit', onEnd);
     child.on('message', (message) => {
-      if (message !== READY_MESSAGE || !this.starting.delete(child)) return;
-      this.failedStarts = 0;
+      if (message !== READY_MESSAGE) return;
+      const first = this.starting.delete(child);
+      // READY again: it refused its call and waits for another
+      if (!first && (this.ready.includes(child) || !child.connected)) return;
+      if (first) this.failedStarts = 0;
       const waiting = this.awaited.get(child);
       this.awaited.delete(child);
       if (waiting) {
@@ -191,45 +211,52 @@ export class WarmClientService implements Service {
         return;
       }
       this.ready.push(child);
-      this.log?.debug(
-        { pid: child.pid, ms: Math.round(performance.now() - spawnedAt) },
-        'warm tsnetctl ready',
-      );
-      // it waits on its channel, which must not keep the agent alive
-      child.unref();
-      (child.channel as { unref?: () => void } | null | undefined)?.unref?.();
-      child.stderr?.destroy();
-    });
-    child.on('exit', (code, signal) => {
-      const wasStarting = this.starting.delete(child);
-      const waiting = this.awaited.get(child);
-      this.awaited.delete(child);
-      if (waiting) {
-        this.connections?.inc({ result: 'busy' });
-        waiting.end('no the warm tsnetctl it waited for ended\n');
-      }
-      const i = this.ready.indexOf(child);
-      if (i >= 0) this.ready.splice(i, 1);
-      if (this.stopped) return;
-      if (wasStarting) {
-        this.failedStarts++;
-        this.log?.warn(
-          { pid: child.pid, code, signal, stderr: diagnostics.trim() || undefined },
-          'a warm tsnetctl ended before it was ready',
+      if (first) {
+        this.log?.debug(
+          { pid: child.pid, ms: Math.round(performance.now() - spawnedAt) },
+          'warm tsnetctl ready',
         );
-        if (this.failedStarts >= MAX_FAILED_STARTS) {
-          this.log?.warn({ retryInMs: RETRY_AFTER_MS }, 'warm tsnetctl processes keep failing to start');
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = undefined;
-            this.failedStarts = 0;
-            this.fill();
-          }, RETRY_AFTER_MS);
-          this.retryTimer.unref();
-          return;
-        }
+        // it waits on its channel, which must not keep the agent alive
+        child.unref();
+        (child.channel as { unref?: () => void } | null | undefined)?.unref?.();
+        child.stderr?.destroy();
       }
-      if (i >= 0 || wasStarting) this.fill();
+      // refused calls come back at the caller's priority: back behind the others
+      else if (child.pid !== undefined) yieldTheCpu(child.pid);
     });
+  }
+
+  private ended(
+    child: ChildProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    diagnostics: string,
+  ): void {
+    const wasStarting = this.starting.delete(child);
+    const waiting = this.awaited.get(child);
+    this.awaited.delete(child);
+    if (waiting) this.refuse(waiting, 'the warm tsnetctl it waited for ended');
+    const i = this.ready.indexOf(child);
+    if (i >= 0) this.ready.splice(i, 1);
+    if (this.stopped) return;
+    if (wasStarting) {
+      this.failedStarts++;
+      this.log?.warn(
+        { pid: child.pid, code, signal, stderr: diagnostics.trim() || undefined },
+        'a warm tsnetctl ended before it was ready',
+      );
+      if (this.failedStarts >= MAX_FAILED_STARTS) {
+        this.log?.warn({ retryInMs: RETRY_AFTER_MS }, 'warm tsnetctl processes keep failing to start');
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.failedStarts = 0;
+          this.fill();
+        }, RETRY_AFTER_MS);
+        this.retryTimer.unref();
+        return;
+      }
+    }
+    if (i >= 0 || wasStarting) this.fill();
   }
 }
 

@@ -29,16 +29,19 @@ export function prepareTsnetctl(): () => void {
 
 /**
  * prepareTsnetctl for a warm tsnetctl of the agent at `apiSocket`, which has time before its client comes:
- * the native module is loaded and a connection to that agent is open (a command for that agent uses it), so
- * the client waits for neither. Only what the command would do anyway: every warm tsnetctl costs its CPU, and
- * a script's back-to-back calls have their replacements start on what CPU they leave.
+ * the native module is loaded and a connection to that agent is open and used once (a command for that agent
+ * uses it), so the client waits for neither. Little beyond what the command would do anyway: every warm
+ * tsnetctl costs its CPU, and a script's back-to-back calls have their replacements start on what they leave.
  */
 export async function prepareWarmTsnetctl(apiSocket: string): Promise<() => void> {
   requireNativeModule();
   const run = prepareTsnetctl();
   const client = new AgentClient(apiSocket);
-  if (await client.connected(CONNECT_TIMEOUT_MS)) offerAgentClient(client);
-  else client.close(); // the command connects itself, and says what is wrong
+  if (await client.connected(CONNECT_TIMEOUT_MS)) {
+    // one call through it: the call path compiled and the connection's HTTP/2 settings exchanged
+    await client.version().catch(() => undefined);
+    offerAgentClient(client);
+  } else client.close(); // the command connects itself, and says what is wrong
   return run;
 }
 

@@ -10,8 +10,22 @@
 // first use from what fds 0-2 are then (a terminal, a pipe, a file), and they must be the client's.
 import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { setPriority } from 'node:os';
-import { close, dup2, pidfdGetfd, pidfdOpen, SCHED_OTHER, setSchedulingPolicy } from '../../native/libc.ts';
+import { getPriority, setPriority } from 'node:os';
+import {
+  close,
+  dup2,
+  fileStatusFlags,
+  peerPidfd,
+  pidfdGetfd,
+  pidfdOpen,
+  processAlive,
+  RLIMIT_COUNT,
+  resourceLimit,
+  SCHED_OTHER,
+  setFileStatusFlags,
+  setResourceLimit,
+  setSchedulingPolicy,
+} from '../../native/libc.ts';
 import { namespacesOf, peerCredentialsOf, socketFd } from '../unixsock/peer.ts';
 import {
   BUILD_ID,
@@ -71,39 +85,54 @@ export async function becomeWarmClient<T>(warmUp: () => T | Promise<T>): Promise
   delete process.env[WARM_ENV];
   const restoreStdio = guardStdio();
   const prepared = await warmUp();
-  const socket = await handedConnection();
-  socket.on('error', () => undefined);
-  let taken: Takeover;
-  try {
-    taken = prepareTakeover(await readRequest(socket), socket);
-  } catch (err) {
-    const why = err instanceof Refusal ? err.message : `cannot serve it: ${(err as Error).message}`;
-    socket.end(`no ${why.replace(/\n/g, ' ')}\n`, () => process.exit(0));
-    return new Promise<never>(() => undefined);
-  }
-  socket.write(`ok ${process.pid}\n`);
-  if (!(await frontSaysGo(socket))) {
-    // the front timed out and runs the command itself
-    taken.release();
-    process.exit(0);
-  }
-  taken.apply();
-  restoreStdio();
-  const fd = socketFd(socket);
-  process.on('exit', (code) => {
+  process.title = TITLE_READY;
+  for (;;) {
+    const socket = await handedConnection();
+    socket.on('error', () => undefined);
+    let taken: Takeover;
     try {
-      writeSync(fd, `exit ${code}\n`);
-    } catch {
-      // the front is gone: nobody to tell
+      taken = prepareTakeover(await readRequest(socket), socket);
+    } catch (err) {
+      // refused before anything changed here: the front runs the Node tsnetctl, this one waits for another
+      const why = err instanceof Refusal ? err.message : `cannot serve it: ${(err as Error).message}`;
+      socket.end(`no ${why.replace(/\n/g, ' ')}\n`, () => socket.destroy());
+      continue;
     }
-  });
-  // A front that ends before the exit line was killed: so is the client it stood for.
-  socket.on('end', () => process.kill(process.pid, 'SIGKILL'));
-  socket.on('close', () => process.kill(process.pid, 'SIGKILL'));
-  socket.resume();
-  socket.unref();
-  return prepared;
+    socket.write(`ok ${process.pid}\n`);
+    if (!(await frontSaysGo(socket))) {
+      // the front gave up waiting and runs the command itself
+      taken.release();
+      socket.destroy();
+      continue;
+    }
+    // the client's from now on: the agent has nothing more to say (after Node acknowledged the handle)
+    process.disconnect();
+    taken.apply();
+    restoreStdio();
+    const fd = socketFd(socket);
+    process.on('exit', (code) => {
+      // What Node does as it ends, done before the front ends (and its shell takes the terminal back): a
+      // terminal out of raw mode, and the flags of the client's files (Node puts back those of the
+      // descriptors it started with only)
+      resetTerminal();
+      taken.restoreFileFlags();
+      try {
+        writeSync(fd, `exit ${code}\n`);
+      } catch {
+        // the front is gone: nobody to tell
+      }
+    });
+    // A front that ends before the exit line was killed: so is the client it stood for.
+    socket.on('end', () => process.kill(process.pid, 'SIGKILL'));
+    socket.on('close', () => process.kill(process.pid, 'SIGKILL'));
+    socket.resume();
+    socket.unref();
+    return prepared;
+  }
 }
+
+/** What `ps` shows of a warm tsnetctl waiting for a client; a client's is `tsnetctl`. */
+export const TITLE_READY = 'tsnetctl (warm)';
 
 const STDIO = ['stdin', 'stdout', 'stderr'] as const;
 
@@ -124,10 +153,29 @@ function guardStdio(): () => void {
     for (const [name, descriptor] of saved)
       if (descriptor) Object.defineProperty(process, name, descriptor);
       else delete (process as unknown as Record<string, unknown>)[name];
+    const stdin = saved.find(([name]) => name === 'stdin')?.[1];
+    const get = stdin?.get;
+    if (stdin && get)
+      Object.defineProperty(process, 'stdin', {
+        ...stdin,
+        get() {
+          stdinMade = true;
+          return get.call(process);
+        },
+      });
   };
 }
 
-/** The connection the agent hands over; while none came, the agent going away ends this process. */
+/** Whether the command made process.stdin (only then can it be a terminal in raw mode). */
+let stdinMade = false;
+
+function resetTerminal(): void {
+  if (!stdinMade) return;
+  const stdin = process.stdin as NodeJS.ReadStream & { isRaw?: boolean };
+  if (stdin.isTTY && stdin.isRaw) stdin.setRawMode(false);
+}
+
+/** The next connection the agent hands over; while none came, the agent going away ends this process. */
 function handedConnection(): Promise<Socket> {
   return new Promise((resolve) => {
     const onDisconnect = () => process.exit(0);
@@ -137,8 +185,6 @@ function handedConnection(): Promise<Socket> {
       if (message !== CLIENT_MESSAGE || handle === undefined) return;
       process.off('message', onMessage);
       process.off('disconnect', onDisconnect);
-      // the client's from now on: the agent has nothing more to say (after Node acknowledged the handle)
-      setImmediate(() => process.disconnect());
       resolve(handle as Socket);
     });
     process.send?.(READY_MESSAGE);
@@ -182,14 +228,17 @@ function readRequest(socket: Socket): Promise<WarmRequest> {
   });
 }
 
+/**
+ * After our "ok": the front's "go", or the end of the connection (a front that gave up closes it). No timer
+ * here: a front that said "go" waits for the command, however late this process reads it.
+ */
 function frontSaysGo(socket: Socket): Promise<boolean> {
   return new Promise((resolve) => {
     let text = '';
-    const timer = setTimeout(() => done(false), REQUEST_TIMEOUT_MS);
     const done = (go: boolean) => {
-      clearTimeout(timer);
       socket.off('data', onData);
       socket.off('end', onEnd);
+      socket.off('close', onEnd);
       socket.pause();
       resolve(go);
     };
@@ -200,6 +249,7 @@ function frontSaysGo(socket: Socket): Promise<boolean> {
     };
     socket.on('data', onData);
     socket.on('end', onEnd);
+    socket.on('close', onEnd);
     socket.resume();
   });
 }
@@ -209,7 +259,12 @@ interface Takeover {
   apply(): void;
   /** Gives back what was taken (the front runs the command itself). */
   release(): void;
+  /** Puts back the file status flags (O_NONBLOCK...) the client's stdin, stdout and stderr had. */
+  restoreFileFlags(): void;
 }
+
+/** Lines of /proc/<pid>/status that must be the same as ours: what the process may do. */
+const SAME_AUTHORITY = ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp'];
 
 /** Everything that can refuse the front, done before it is told "ok"; nothing of this process changes yet. */
 function prepareTakeover(req: WarmRequest, socket: Socket): Takeover {
@@ -220,16 +275,31 @@ function prepareTakeover(req: WarmRequest, socket: Socket): Takeover {
   const ownUid = process.getuid?.() ?? 0;
   if (uid !== ownUid) throw new Refusal(`peer pid ${pid} runs as uid ${uid}, not as the agent (${ownUid})`);
   if (pid <= 0) throw new Refusal('the peer is not visible in the agent\u2019s PID namespace');
-  const own = namespacesOf('self');
-  const peer = namespacesOf(pid);
-  for (const kind of ['net', 'mnt', 'pid'] as const)
-    if (peer[kind] !== own[kind]) throw new Refusal(`peer pid ${pid} runs in another ${kind} namespace`);
-  const umask = umaskOf(pid);
-  process.chdir(req.cwd); // ours meant nothing; a directory the client cannot be in refuses here
-  const pidfd = pidfdOpen(pid);
+  // the kernel's handle on the process that connected (taken at connect: never a later one with its pid)
+  const pidfd = peerPidfd(socketFd(socket)) ?? pidfdOpen(pid);
   const fds: (number | null)[] = [];
+  let flags: number[] = [];
+  let limits: Buffer[] = [];
+  let priority = 0;
+  let umask = 0;
   try {
+    const own = namespacesOf('self');
+    const peer = namespacesOf(pid);
+    for (const kind of ['net', 'mnt', 'pid', 'user'] as const)
+      if (peer[kind] !== own[kind]) throw new Refusal(`peer pid ${pid} runs in another ${kind} namespace`);
+    const ownStatus = statusOf('self');
+    const peerStatus = statusOf(pid);
+    const other = SAME_AUTHORITY.find((key) => peerStatus.get(key) !== ownStatus.get(key));
+    if (other) throw new Refusal(`peer pid ${pid} has another ${other} than this warm tsnetctl`);
+    umask = Number.parseInt(peerStatus.get('Umask') ?? 'x', 8);
+    if (!Number.isInteger(umask)) throw new Refusal(`cannot read the umask of pid ${pid}`);
+    limits = Array.from({ length: RLIMIT_COUNT }, (_, resource) => resourceLimit(pid, resource));
+    priority = getPriority(pid);
+    process.chdir(req.cwd); // ours meant nothing; a directory the client cannot be in refuses here
     for (const target of [0, 1, 2]) fds.push(pidfdGetfd(pidfd, target));
+    flags = fds.map((fd) => (fd === null ? 0 : fileStatusFlags(fd)));
+    // all of the above read the process that connected, if it is still there (its pid not yet another's)
+    if (!processAlive(pidfd)) throw new Refusal(`peer pid ${pid} has ended`);
   } catch (err) {
     for (const fd of fds) if (fd !== null) close(fd);
     throw err;
@@ -245,39 +315,58 @@ function prepareTakeover(req: WarmRequest, socket: Socket): Takeover {
         closeSync(source);
       });
       process.umask(umask);
-      becomeClientProcess(req);
+      limits.forEach((limit, resource) => {
+        try {
+          setResourceLimit(resource, limit);
+        } catch {
+          // a soft limit below what this process already uses (RLIMIT_NOFILE under its open descriptors)
+        }
+      });
+      becomeClientProcess(req, priority);
     },
     release() {
       for (const fd of fds) if (fd !== null) close(fd);
     },
+    restoreFileFlags() {
+      fds.forEach((fd, target) => {
+        if (fd === null) return;
+        try {
+          setFileStatusFlags(target, flags[target] ?? 0);
+        } catch {
+          // a descriptor the command closed
+        }
+      });
+    },
   };
 }
 
-function becomeClientProcess(req: WarmRequest): void {
+/** The `Key:\tvalue` lines of /proc/<pid>/status. */
+function statusOf(pid: number | 'self'): Map<string, string> {
+  const lines = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n');
+  return new Map(
+    lines.flatMap((line) => {
+      const colon = line.indexOf(':');
+      return colon > 0 ? [[line.slice(0, colon), line.slice(colon + 1).trim()] as const] : [];
+    }),
+  );
+}
+
+function becomeClientProcess(req: WarmRequest, priority: number): void {
   const env = { ...req.env };
   // what the Node tsnetctl's launcher line does (scripts/build.ts CLI_SHEBANG)
-  if (env['NODE_EXTRA_CA_CERTS'] !== undefined) {
-    env['TSNET_EXTRA_CA_CERTS'] = env['NODE_EXTRA_CA_CERTS'];
-    delete env['NODE_EXTRA_CA_CERTS'];
-  }
+  env['TSNET_EXTRA_CA_CERTS'] = env['NODE_EXTRA_CA_CERTS'] ?? '';
+  delete env['NODE_EXTRA_CA_CERTS'];
   for (const key of Object.keys(process.env)) delete process.env[key];
   Object.assign(process.env, env);
   process.argv.splice(2, process.argv.length - 2, ...req.args);
   process.title = 'tsnetctl';
   // the agent started us behind every other work (SCHED_IDLE, or nice 19, in every thread); the client's
-  // command runs as a client's would
+  // command runs at the client's own priority
   for (const tid of readdirSync('/proc/self/task'))
     try {
       setSchedulingPolicy(Number(tid), SCHED_OTHER);
-      setPriority(Number(tid), 0);
+      setPriority(Number(tid), priority);
     } catch {
       // a thread that ended meanwhile
     }
-}
-
-/** The umask of process `pid` (its /proc status, Linux 4.7+). */
-function umaskOf(pid: number): number {
-  const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m?.[1]) throw new Refusal(`cannot read the umask of pid ${pid}`);
-  return Number.parseInt(m[1], 8);
 }

@@ -21,10 +21,11 @@ export interface NamespaceIds {
   net: string;
   mnt: string;
   pid: string;
+  user: string;
 }
 
 export function namespacesOf(pid: number | 'self'): NamespaceIds {
   // netnsId is the nsfs identity (dev:ino), the same rule for the mount and PID namespaces' files.
   const id = (kind: string) => netnsId(`/proc/${pid}/ns/${kind}`);
-  return { net: id('net'), mnt: id('mnt'), pid: id('pid') };
+  return { net: id('net'), mnt: id('mnt'), pid: id('pid'), user: id('user') };
 }

@@ -3,9 +3,10 @@
 // environment, working directory, exit code, signals), and every case it cannot take runs the Node tsnetctl
 // instead, with the same result. TSNET_CTL_DEBUG makes the front say which path it took.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { TITLE_READY } from '../../pkg/ctl/warm-client.ts';
 import { type Engine, TEST_IMAGE, withEngine } from '../helpers/engine.ts';
 import { withNetnses } from '../helpers/netns.ts';
 import { resizeThenInterrupt, terminalSizeScript, tmuxMissing, withTmux } from '../helpers/tmux.ts';
@@ -54,6 +55,24 @@ function outcomeIn(argv: readonly string[], args: readonly string[], env: NodeJS
 
 const alive = (pid: number): boolean => existsSync(`/proc/${pid}`);
 
+/** Waits until the agent has `count` warm tsnetctl processes ready (their title says so). */
+async function warmReady(engine: Engine, count = 2): Promise<void> {
+  const agentPid = engine.agent.child.pid;
+  const ready = () =>
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          return ppid === agentPid && readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith(TITLE_READY);
+        } catch {
+          return false;
+        }
+      }).length;
+  for (let i = 0; i < 600 && ready() < count; i++) await new Promise((r) => setTimeout(r, 50));
+}
+
 async function gone(pid: number): Promise<boolean> {
   for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
   return !alive(pid);
@@ -74,12 +93,14 @@ test.serial(
       t.regex(cold.path, /running the Node tsnetctl: TSNET_CTL_NO_WARM is set/);
       t.is(cold.stdout, warm.stdout);
 
+      await warmReady(engine);
       const exited = await run(['exec', 'w1', 'sh', '-c', 'echo out; echo err >&2; exit 7']);
       t.regex(exited.path, SERVED);
       t.is(exited.code, 7);
       t.is(exited.stdout, 'out\n');
       t.is(exited.stderr, 'err\n');
 
+      await warmReady(engine);
       const missing = await run(['inspect', 'no-such-thing']);
       t.regex(missing.path, SERVED);
       t.is(missing.code, 1);
@@ -104,6 +125,7 @@ test.serial(
         'umask 077; "$@" save -o saved.tar "$IMAGE" && stat -c %a saved.tar >> out',
       ].join('\n');
       const env = { ...process.env, TSNET_CTL_DEBUG: '1', FROM_ENV: 'env', IMAGE: TEST_IMAGE };
+      await warmReady(engine);
       const r = await outcome('sh', ['-c', script, 'sh', dir, ...argv], env);
       t.is(r.code, 0, r.stderr);
       t.is((r.stderr.match(/served by the warm tsnetctl/g) ?? []).length, 3, r.stderr);
@@ -161,43 +183,60 @@ async function startServed(w: Warm, args: string[]) {
   return { child, exit, pid, output: () => stdout, errors: () => stderr };
 }
 
-test.serial('signals reach the warm process; a front killed takes its warm process along', async (t) => {
-  await withWarmAgent(t, async (w) => {
-    await w.engine.ok(
-      'run',
-      '-d',
-      '--name',
-      'w3',
-      TEST_IMAGE,
-      'sh',
-      '-c',
-      'while true; do echo tick; /bin/busybox sleep 0.1; done',
-    );
-    const follow = await startServed(w, ['logs', '-f', 'w3']);
-    t.true(follow.pid > 0, follow.errors());
-    for (let i = 0; i < 100 && !follow.output().includes('tick'); i++)
-      await new Promise((r) => setTimeout(r, 50));
-    follow.child.kill('SIGINT');
-    t.deepEqual(
-      await follow.exit,
-      { code: null, signal: 'SIGINT' },
-      'ends as the client would: by the signal',
-    );
-    t.true(await gone(follow.pid), 'the warm process that followed the log ended');
+test.serial(
+  "signals reach the warm process (and a run's container); a killed front takes its warm one along",
+  async (t) => {
+    await withWarmAgent(t, async (w) => {
+      await w.engine.ok(
+        'run',
+        '-d',
+        '--name',
+        'w3',
+        TEST_IMAGE,
+        'sh',
+        '-c',
+        'while true; do echo tick; /bin/busybox sleep 0.1; done',
+      );
+      // SIGINT to the front: the warm run passes it to the container (docker's --sig-proxy), whose trap answers
+      const trap = 'trap "echo got-INT; exit 3" INT; echo ready; while :; do /bin/busybox sleep 0.1; done';
+      await warmReady(w.engine);
+      const attached = await startServed(w, ['run', '--rm', TEST_IMAGE, 'sh', '-c', trap]);
+      t.true(attached.pid > 0, attached.errors());
+      for (let i = 0; i < 200 && !attached.output().includes('ready'); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      attached.child.kill('SIGINT');
+      t.deepEqual(await attached.exit, { code: 3, signal: null }, attached.errors());
+      t.is(attached.output(), 'ready\ngot-INT\n');
 
-    const killed = await startServed(w, ['logs', '-f', 'w3']);
-    t.true(killed.pid > 0, killed.errors());
-    killed.child.kill('SIGKILL');
-    await killed.exit;
-    t.true(await gone(killed.pid), 'the warm process of a killed front ended');
-  });
-});
+      await warmReady(w.engine);
+      const follow = await startServed(w, ['logs', '-f', 'w3']);
+      t.true(follow.pid > 0, follow.errors());
+      for (let i = 0; i < 100 && !follow.output().includes('tick'); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      follow.child.kill('SIGINT');
+      t.deepEqual(
+        await follow.exit,
+        { code: null, signal: 'SIGINT' },
+        'ends as the client would: by the signal',
+      );
+      t.true(await gone(follow.pid), 'the warm process that followed the log ended');
+
+      await warmReady(w.engine);
+      const killed = await startServed(w, ['logs', '-f', 'w3']);
+      t.true(killed.pid > 0, killed.errors());
+      killed.child.kill('SIGKILL');
+      await killed.exit;
+      t.true(await gone(killed.pid), 'the warm process of a killed front ended');
+    });
+  },
+);
 
 (tmuxMissing() ? test.skip : test.serial)(
   'exec -it served warm under tmux: the pane size from the first output, resize, Ctrl-C, exit code',
   async (t) => {
     await withWarmAgent(t, async (w) => {
       await w.engine.ok('run', '-d', '--name', 'w4', TEST_IMAGE, '/bin/busybox', 'sleep', '1000');
+      await warmReady(w.engine);
       await withTmux(async (session) => {
         const { run: tmux, pane, eventually } = session;
         const script = terminalSizeScript('/bin/busybox ');
