@@ -114,6 +114,14 @@ interface RunWatch {
   readonly monitorPid: number;
   readonly abort: AbortController;
   readonly exited: Promise<RunEnd>;
+  /** Stops the run's log rotation; resolves once a rotation in progress is done. */
+  readonly stopLogRotation: () => Promise<void>;
+}
+
+/** `fn` called once; every later call gets the first call's promise. */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let called: Promise<void> | undefined;
+  return () => (called ??= fn());
 }
 
 const MONITOR_LOST = 'the container monitor (conmon) is gone: the exit code is unknown';
@@ -650,8 +658,9 @@ export class ContainerService implements Service, ContainerLookup {
       startLogRotation(record.spec, p, (err) =>
         this.log?.warn({ container: id, err: err.message }, 'log rotation failed'),
       );
-    if (stopRotation) abort.signal.addEventListener('abort', () => void stopRotation(), { once: true });
-    const run: RunWatch = { monitorPid, abort, exited };
+    const stopLogRotation = stopRotation ? once(stopRotation) : async () => undefined;
+    abort.signal.addEventListener('abort', () => void stopLogRotation(), { once: true });
+    const run: RunWatch = { monitorPid, abort, exited, stopLogRotation };
     this.runs.set(id, run);
     exited.then(
       (status) =>
@@ -681,6 +690,8 @@ export class ContainerService implements Service, ContainerLookup {
     if (run?.monitorPid === monitorPid) {
       run.abort.abort();
       this.runs.delete(id);
+      // a rotation still moving the log's files would hide its last lines from a `logs` right after `wait`
+      await run.stopLogRotation();
     }
     await this.releaseRun(record);
     record.state = {
