@@ -1,7 +1,9 @@
 // The only FFI boundary of tsnet: thin, typed koffi bindings to the libc calls Node lacks.
 // Every binding checks the return value and throws a SyscallError naming the call and the errno.
+
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { constants } from 'node:os';
+import { constants, setPriority } from 'node:os';
 
 // Aliases share a number (EAGAIN/EWOULDBLOCK, EOPNOTSUPP/ENOTSUP, EDEADLK/EDEADLOCK): Linux's name wins.
 const PREFERRED_NAMES = new Set(['EAGAIN', 'EOPNOTSUPP', 'EDEADLK']);
@@ -392,6 +394,20 @@ export const SCHED_IDLE = 5;
 export function setSchedulingPolicy(tid: number, policy: typeof SCHED_OTHER | typeof SCHED_IDLE): void {
   const param = Buffer.alloc(4); // struct sched_param { int sched_priority = 0 }
   check('sched_setscheduler', libc().sched_setscheduler(tid, policy, param), `thread ${tid}`);
+}
+
+/**
+ * Every thread of process `pid` (a thread takes its own policy and niceness) to SCHED_OTHER at niceness
+ * `nice`. A thread that ends meanwhile is skipped; a process that has ended throws ENOENT.
+ */
+export function runEveryThreadAt(pid: number | 'self', nice: number): void {
+  for (const tid of readdirSync(`/proc/${pid}/task`))
+    try {
+      setSchedulingPolicy(Number(tid), SCHED_OTHER);
+      setPriority(Number(tid), nice);
+    } catch {
+      // a thread that ended meanwhile
+    }
 }
 
 /** The same number on every architecture (the unified syscall table of Linux 5.1+). */

@@ -5,13 +5,13 @@
 // itself, as it does without an agent. The replacements start as SCHED_IDLE: they take the CPU the commands
 // leave. The agent never reads a byte of a connection (the warm process checks its peer and request).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Counter, type Registry } from 'prom-client';
-import { SCHED_IDLE, SCHED_OTHER, setSchedulingPolicy } from '../../native/libc.ts';
+import { runEveryThreadAt, SCHED_IDLE, setSchedulingPolicy } from '../../native/libc.ts';
 import { CLIENT_MESSAGE, READY_MESSAGE } from '../ctl/warm-client.ts';
 import { NO_WARM_ENV, WARM_ENV, warmSocketOf } from '../ctl/warm-protocol.ts';
 import type { Logger } from '../log/index.ts';
@@ -280,10 +280,7 @@ function yieldTheCpu(pid: number): void {
 /** A starting warm process a caller waits for: back to the CPU share of the caller's own work. */
 function runAsCaller(pid: number): void {
   try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      setSchedulingPolicy(Number(tid), SCHED_OTHER);
-      setPriority(Number(tid), 0);
-    }
+    runEveryThreadAt(pid, 0);
   } catch {
     // it ended meanwhile: 'exit' says so
   }

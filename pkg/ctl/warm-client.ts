@@ -8,9 +8,9 @@
 //
 // Nothing here may touch process.stdin, stdout or stderr before the takeover: Node creates those streams on
 // first use from what fds 0-2 are then (a terminal, a pipe, a file), and they must be the client's.
-import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { getPriority, setPriority } from 'node:os';
+import { getPriority } from 'node:os';
 import {
   close,
   dup2,
@@ -21,10 +21,9 @@ import {
   processAlive,
   RLIMIT_COUNT,
   resourceLimit,
-  SCHED_OTHER,
+  runEveryThreadAt,
   setFileStatusFlags,
   setResourceLimit,
-  setSchedulingPolicy,
 } from '../../native/libc.ts';
 import { namespacesOf, peerCredentialsOf, socketFd } from '../unixsock/peer.ts';
 import {
@@ -362,11 +361,5 @@ function becomeClientProcess(req: WarmRequest, priority: number): void {
   process.title = 'tsnetctl';
   // the agent started us behind every other work (SCHED_IDLE, or nice 19, in every thread); the client's
   // command runs at the client's own priority
-  for (const tid of readdirSync('/proc/self/task'))
-    try {
-      setSchedulingPolicy(Number(tid), SCHED_OTHER);
-      setPriority(Number(tid), priority);
-    } catch {
-      // a thread that ended meanwhile
-    }
+  runEveryThreadAt('self', priority);
 }

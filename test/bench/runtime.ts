@@ -24,6 +24,7 @@ import { promisify } from 'node:util';
 import { agentCommand, REPO_ROOT } from '../../pkg/cluster/agent.ts';
 import { pollUntil } from '../../pkg/cluster/exec.ts';
 import { createNamedNetns, deleteNamedNetns } from '../../pkg/netns/index.ts';
+import { childrenOf } from '../helpers/processes.ts';
 import { writeBusyboxLayout } from '../helpers/registry.ts';
 
 const run = promisify(execFile);
@@ -101,28 +102,6 @@ function pidsNamed(comm: string): number[] {
     }
   }
   return out;
-}
-
-function childrenOf(ppid: number): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      // the 4th field of stat, after the parenthesized command name (which may hold spaces)
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(p));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-function cmdlineOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 interface Figures {
@@ -221,7 +200,11 @@ async function startTsnet(work: string, netns: string, archive: string): Promise
     ],
     daemonPids: () => (child.pid ? [child.pid] : []),
     clientHelperPids: () =>
-      child.pid ? childrenOf(child.pid).filter((pid) => cmdlineOf(pid).includes('tsnetctl')) : [],
+      child.pid
+        ? childrenOf(child.pid)
+            .filter((c) => c.cmdline.includes('tsnetctl'))
+            .map((c) => c.pid)
+        : [],
     runFlags: [],
     removeFlags: [],
     monitor: 'conmon',

@@ -3,12 +3,13 @@
 // environment, working directory, exit code, signals), and every case it cannot take runs the Node tsnetctl
 // instead, with the same result. TSNET_CTL_DEBUG makes the front say which path it took.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { TITLE_READY } from '../../pkg/ctl/warm-client.ts';
 import { type Engine, TEST_IMAGE, withEngine } from '../helpers/engine.ts';
 import { withNetnses } from '../helpers/netns.ts';
+import { childrenOf } from '../helpers/processes.ts';
 import { resizeThenInterrupt, terminalSizeScript, tmuxMissing, withTmux } from '../helpers/tmux.ts';
 import { type Outcome, outcome } from './cli.ts';
 
@@ -59,17 +60,7 @@ const alive = (pid: number): boolean => existsSync(`/proc/${pid}`);
 async function warmReady(engine: Engine, count = 2): Promise<void> {
   const agentPid = engine.agent.child.pid;
   const ready = () =>
-    readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-          return ppid === agentPid && readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith(TITLE_READY);
-        } catch {
-          return false;
-        }
-      }).length;
+    agentPid ? childrenOf(agentPid).filter((c) => c.cmdline.startsWith(TITLE_READY)).length : 0;
   for (let i = 0; i < 600 && ready() < count; i++) await new Promise((r) => setTimeout(r, 50));
 }
 
