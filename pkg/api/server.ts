@@ -35,7 +35,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const groupName = options.group ?? API_GROUP;
   const gid = groupId(groupName, options.groupFile);
 
-  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
+  const grpcServer = new grpc.Server({
+    'grpc.max_receive_message_length': 64 << 20,
+    interceptors: [callTimer(log)],
+  });
   for (const [definition, handlers] of options.services) grpcServer.addService(definition, handlers);
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 
@@ -78,5 +81,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       await closed;
       await rm(path, { force: true });
     },
+  };
+}
+
+/** Each call's method, status and duration (from its arrival to its status), logged at debug level. */
+function callTimer(log: Logger): grpc.ServerInterceptor {
+  return (method, call) => {
+    const started = performance.now();
+    return new grpc.ServerInterceptingCall(call, {
+      sendStatus(status, next) {
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        log.debug({ method: method.path, code: status.code, ms }, 'API call');
+        next(status);
+      },
+    });
   };
 }
