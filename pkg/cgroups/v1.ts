@@ -69,11 +69,17 @@ export class V1CgroupManager implements CgroupManager {
   async create(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        for (const [controller, dir] of this.#dirs) {
-          if (controller === 'cpuset') await this.#createCpuset(dir);
-          else await mkdirCgroup(dir);
-        }
-        for (const dir of this.#allDirs) await mkdirCgroup(dir);
+        // each hierarchy on its own (co-mounted controllers share a directory); every one settles before
+        // a failure starts the whole over
+        const others = new Set(this.#allDirs);
+        const cpuset = this.#dirs.get('cpuset');
+        if (cpuset !== undefined) others.delete(cpuset);
+        const made = await Promise.allSettled([
+          ...(cpuset !== undefined ? [this.#createCpuset(cpuset)] : []),
+          ...[...others].map((dir) => mkdirCgroup(dir)),
+        ]);
+        const failed = made.find((m) => m.status === 'rejected');
+        if (failed) throw failed.reason;
         return;
       } catch (err) {
         // Another container's destroy removed the shared parent while it was still empty (between its
@@ -240,7 +246,7 @@ export class V1CgroupManager implements CgroupManager {
   async destroy(): Promise<void> {
     if (!this.exists()) {
       // runc delete removed the container's directories: the parents may still be empty leftovers
-      for (const dir of this.#allDirs) await removeEmptyParents(dir, this.path);
+      await Promise.all([...new Set(this.#allDirs)].map((dir) => removeEmptyParents(dir, this.path)));
       return;
     }
     const freezer = this.#dirs.get('freezer');
@@ -251,10 +257,15 @@ export class V1CgroupManager implements CgroupManager {
     if (canFreeze) await this.thaw();
     const empty = await waitFor(() => subtreePids(this.#anyDir()).length === 0, 5000);
     if (!empty) throw new CgroupError(`cgroup ${this.path} still has tasks after SIGKILL`);
-    for (const dir of this.#allDirs) {
-      await removeSubtree(dir);
-      await removeEmptyParents(dir, this.path);
-    }
+    // each hierarchy on its own; all are tried before a failure is thrown
+    const removed = await Promise.allSettled(
+      [...new Set(this.#allDirs)].map(async (dir) => {
+        await removeSubtree(dir);
+        await removeEmptyParents(dir, this.path);
+      }),
+    );
+    const failed = removed.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }
 
