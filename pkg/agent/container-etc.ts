@@ -4,7 +4,14 @@
 import { readFile } from 'node:fs/promises';
 import { hostname as nodeHostname } from 'node:os';
 import type { ContainerCreateSpec } from '../container/create-spec.ts';
-import { hostsContent, parseExtraHost, writeEtcFiles, writeEtcMounts } from '../container/etc-files.ts';
+import {
+  type EtcWrite,
+  hostsContent,
+  parseExtraHost,
+  reserveEtcFiles,
+  writeEtcFiles,
+  writeEtcMounts,
+} from '../container/etc-files.ts';
 import type { NetworkAttachment } from '../container/networking.ts';
 import type { ResolvedConfig } from '../container/record.ts';
 import type { MountOption } from '../runtime/spec.ts';
@@ -44,25 +51,42 @@ export function validateExtraHosts(spec: ContainerCreateSpec): void {
   for (const entry of spec.HostConfig?.ExtraHosts ?? []) parseExtraHost(entry, '127.0.0.1');
 }
 
-/** Writes the container's etc files and answers the bind mounts that put them in place. */
-export async function containerEtcMounts(req: ContainerEtcRequest): Promise<MountOption[]> {
+/**
+ * Writes the container's etc files and answers the bind mounts that put them in place; 'in place' fills the
+ * files reserveContainerEtcMounts made (a container on a network that was attached while it was created).
+ */
+export async function containerEtcMounts(
+  req: ContainerEtcRequest,
+  how: EtcWrite = 'replace',
+): Promise<MountOption[]> {
   const hc = req.spec.HostConfig ?? {};
   const hostResolvConf = await readOr(NODE_RESOLV_CONF, '');
   if (req.network === 'host') return nodeEtcMounts(req, hostResolvConf);
   const attachment = req.network;
-  return writeEtcFiles(req.dir, {
-    hostname: req.config.hostname,
-    ...(req.config.domainname && { domainname: req.config.domainname }),
-    ...(attachment?.ipAddress && { ip: attachment.ipAddress }),
-    extraHosts: hc.ExtraHosts ?? [],
-    ...(attachment?.gateway && { hostGatewayIp: attachment.gateway }),
-    // Docker's embedded DNS role: the cluster DNS unless the user names resolvers
-    dns: hc.Dns?.length ? hc.Dns : req.clusterDns ? [req.clusterDns.nameserver] : [],
-    dnsSearch: hc.DnsSearch ?? (hc.Dns?.length ? [] : [...(req.clusterDns?.search ?? [])]),
-    dnsOptions: hc.DnsOptions ?? [],
-    hostResolvConf,
-    userTargets: req.userTargets,
-  });
+  return writeEtcFiles(
+    req.dir,
+    {
+      hostname: req.config.hostname,
+      ...(req.config.domainname && { domainname: req.config.domainname }),
+      ...(attachment?.ipAddress && { ip: attachment.ipAddress }),
+      extraHosts: hc.ExtraHosts ?? [],
+      ...(attachment?.gateway && { hostGatewayIp: attachment.gateway }),
+      // Docker's embedded DNS role: the cluster DNS unless the user names resolvers
+      dns: hc.Dns?.length ? hc.Dns : req.clusterDns ? [req.clusterDns.nameserver] : [],
+      dnsSearch: hc.DnsSearch ?? (hc.Dns?.length ? [] : [...(req.clusterDns?.search ?? [])]),
+      dnsOptions: hc.DnsOptions ?? [],
+      hostResolvConf,
+      userTargets: req.userTargets,
+    },
+    how,
+  );
+}
+
+/** The mounts of containerEtcMounts on a network, their sources still empty (not on the host network). */
+export function reserveContainerEtcMounts(
+  req: Pick<ContainerEtcRequest, 'dir' | 'userTargets'>,
+): Promise<MountOption[]> {
+  return reserveEtcFiles(req.dir, req.userTargets);
 }
 
 /**

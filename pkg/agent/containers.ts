@@ -13,6 +13,7 @@ import type { ContainersHandlers } from '../api/generated/tsnet/v1/Containers.ts
 import { api } from '../api/proto.ts';
 import { cgroupManager, containerCgroupPath, validateResources } from '../cgroups/index.ts';
 import type { ContainerCreateSpec } from '../container/create-spec.ts';
+import type { EtcWrite } from '../container/etc-files.ts';
 import {
   type ContainerHandle,
   type ContainerLookup,
@@ -62,7 +63,7 @@ import { chainIds, unpackLayers } from '../snapshot/chain.ts';
 import { isMounted, mountAll, unmount } from '../snapshot/mount.ts';
 import { inTurn } from '../sync/turns.ts';
 import type { ApiService } from './api.ts';
-import { containerEtcMounts, validateExtraHosts } from './container-etc.ts';
+import { containerEtcMounts, reserveContainerEtcMounts, validateExtraHosts } from './container-etc.ts';
 import { HealthMonitor } from './health.ts';
 import type { ImageService } from './images.ts';
 import { startLogRotation } from './log-rotation.ts';
@@ -460,16 +461,23 @@ export class ContainerService implements Service, ContainerLookup {
   }
 
   /** /etc/hosts, resolv.conf and hostname for this run, after its first network is attached. */
-  private async etcMounts(record: ContainerRecord, network: 'host' | NetworkAttachment | undefined) {
+  private async etcMounts(
+    record: ContainerRecord,
+    network: 'host' | NetworkAttachment | undefined,
+    how: EtcWrite = 'replace',
+  ) {
     const clusterDns = network && network !== 'host' ? await this.opts.clusterDns?.(network) : undefined;
-    return containerEtcMounts({
-      ...(clusterDns && { clusterDns }),
-      dir: this.paths(record.id).dir,
-      spec: record.spec,
-      config: record.config,
-      userTargets: record.runMounts.map((m) => m.target),
-      network,
-    });
+    return containerEtcMounts(
+      {
+        ...(clusterDns && { clusterDns }),
+        dir: this.paths(record.id).dir,
+        spec: record.spec,
+        config: record.config,
+        userTargets: record.runMounts.map((m) => m.target),
+        network,
+      },
+      how,
+    );
   }
 
   private async mountRootfs(id: string): Promise<void> {
@@ -540,7 +548,10 @@ export class ContainerService implements Service, ContainerLookup {
         phases.mark('netns');
       }
       record.networks = [];
-      if (network.kind === 'cni')
+      // The networks attach while conmon and runc create the container (its process runs only at runc
+      // start): the etc files it mounts are reserved now and filled once the first network's address is known.
+      const attachNetworks = async (): Promise<void> => {
+        const timer = phases.branch();
         for (const name of record.networkNames) {
           const ifName = `eth${record.networks.length}`;
           // the ports are published on the first network only, as Docker's default bridge does
@@ -550,40 +561,62 @@ export class ContainerService implements Service, ContainerLookup {
           );
           record.networks.push(attachment);
         }
-      phases.mark('networks');
-      const etcMounts = await this.etcMounts(record, network.kind === 'host' ? 'host' : record.networks[0]);
+        timer.mark('networks');
+      };
+      const etcMounts =
+        network.kind === 'cni'
+          ? await reserveContainerEtcMounts({
+              dir: p.dir,
+              userTargets: record.runMounts.map((m) => m.target),
+            })
+          : await this.etcMounts(record, network.kind === 'host' ? 'host' : undefined);
       phases.mark('etc');
-      const { spec } = this.ociSpec(record, netns, etcMounts);
-      // made here rather than by runc's mkdir -p, which fails when another container's removal takes the
-      // shared empty parent away between its two mkdirs
-      const cgroup = cgroupManager(containerCgroupPath(id));
-      await cgroup.create();
-      undo.push(() => cgroup.destroy());
-      phases.mark('cgroup');
-      await writeFile(join(p.bundleDir, 'config.json'), specToJson(spec), { mode: 0o600 });
-      phases.mark('spec');
-      const monitor = await startMonitor({
-        id,
-        name: record.name,
-        bundleDir: p.bundleDir,
-        runtime: { binary: this.opts.runtime ?? DEFAULT_RUNC, root: runcRootOf(this.opts.runDir) },
-        logPath: p.logPath,
-        exitDir: this.exitDir,
-        persistDir: p.persistDir,
-        pidFile: p.pidFile,
-        conmonPidFile: p.conmonPidFile,
-        tty: record.spec.Tty ?? false,
-        stdin: record.spec.OpenStdin ?? false,
-        stdinOnce: record.spec.StdinOnce ?? false,
-        cwd: p.dir,
-        runtimeLogPath: p.runtimeLogPath,
-        ...(this.opts.conmonBinary && { conmonBinary: this.opts.conmonBinary }),
-      });
-      undo.push(async () => {
-        await this.runc.kill(id, 'SIGKILL').catch(() => undefined);
-        await this.runc.delete(id, { force: true }).catch(() => undefined);
-      });
-      phases.mark('create'); // conmon + runc create
+      const createContainer = async () => {
+        const timer = phases.branch();
+        const { spec } = this.ociSpec(record, netns, etcMounts);
+        // made here rather than by runc's mkdir -p, which fails when another container's removal takes the
+        // shared empty parent away between its two mkdirs
+        const cgroup = cgroupManager(containerCgroupPath(id));
+        await cgroup.create();
+        undo.push(() => cgroup.destroy());
+        timer.mark('cgroup');
+        await writeFile(join(p.bundleDir, 'config.json'), specToJson(spec), { mode: 0o600 });
+        timer.mark('spec');
+        const started = await startMonitor({
+          id,
+          name: record.name,
+          bundleDir: p.bundleDir,
+          runtime: { binary: this.opts.runtime ?? DEFAULT_RUNC, root: runcRootOf(this.opts.runDir) },
+          logPath: p.logPath,
+          exitDir: this.exitDir,
+          persistDir: p.persistDir,
+          pidFile: p.pidFile,
+          conmonPidFile: p.conmonPidFile,
+          tty: record.spec.Tty ?? false,
+          stdin: record.spec.OpenStdin ?? false,
+          stdinOnce: record.spec.StdinOnce ?? false,
+          cwd: p.dir,
+          runtimeLogPath: p.runtimeLogPath,
+          ...(this.opts.conmonBinary && { conmonBinary: this.opts.conmonBinary }),
+        });
+        undo.push(async () => {
+          await this.runc.kill(id, 'SIGKILL').catch(() => undefined);
+          await this.runc.delete(id, { force: true }).catch(() => undefined);
+        });
+        timer.mark('create'); // conmon + runc create
+        return started;
+      };
+      // both run to their end (each registers its undo) before a failure of either is thrown
+      const [attached, created] = await Promise.allSettled([
+        network.kind === 'cni' ? attachNetworks() : undefined,
+        createContainer(),
+      ]);
+      if (attached.status === 'rejected') throw attached.reason;
+      if (created.status === 'rejected') throw created.reason;
+      const monitor = created.value;
+      phases.mark('created'); // the wall time of networks beside cgroup, spec and create
+      if (network.kind === 'cni') await this.etcMounts(record, record.networks[0], 'in place');
+      phases.mark('filled');
       const run = this.watchRun(id, monitor.monitorPid, monitor.monitorStartTime);
       // taken before the process runs, so that an instant exit never finishes before it started
       const startedAt = new Date().toISOString();
@@ -605,7 +638,8 @@ export class ContainerService implements Service, ContainerLookup {
       phases.mark('record');
       this.publish('start', record);
       this.healthChecks.watch(id, monitor.monitorPid, run.abort.signal);
-      // Where a start's time goes (rootfs, netns, networks, etc, cgroup, spec, create, start, record).
+      // Where a start's time goes (rootfs, netns, etc; networks beside cgroup, spec and create; filled,
+      // start, record).
       this.log?.debug({ container: id, phasesMs: phases.done() }, 'container started');
     } catch (err) {
       this.runs.get(id)?.abort.abort();
@@ -717,28 +751,40 @@ export class ContainerService implements Service, ContainerLookup {
     const { id } = record;
     const p = this.paths(id);
     const phases = phaseTimer();
-    // the second release of a removal (after the exit's) finds nothing left for runc
-    if (this.runc.holds(id)) await this.runc.delete(id, { force: true }).catch(() => undefined);
-    phases.mark('runc');
-    // what runc delete leaves: the empty parent, or the whole cgroup when runc create never ran
-    await cgroupManager(containerCgroupPath(id))
-      .destroy()
-      .catch((err: unknown) =>
-        this.log?.warn({ container: id, err: (err as Error).message }, 'cgroup removal failed'),
-      );
-    phases.mark('cgroup');
-    this.unmountRootfs(id);
-    phases.mark('rootfs');
     const held = record.networks.length;
-    for (const n of record.networks) {
-      await this.networking
-        .detach({ containerId: id, netnsPath: p.netnsPath, network: n.network, ifName: n.ifName })
+    // the container's own leftovers and its networks' attachments (which need only its netns) beside each other
+    const releaseContainer = async (): Promise<void> => {
+      const timer = phases.branch();
+      // the second release of a removal (after the exit's) finds nothing left for runc
+      if (this.runc.holds(id)) await this.runc.delete(id, { force: true }).catch(() => undefined);
+      timer.mark('runc');
+      // what runc delete leaves: the empty parent, or the whole cgroup when runc create never ran
+      await cgroupManager(containerCgroupPath(id))
+        .destroy()
         .catch((err: unknown) =>
-          this.log?.warn({ container: id, network: n.network, err: (err as Error).message }, 'detach failed'),
+          this.log?.warn({ container: id, err: (err as Error).message }, 'cgroup removal failed'),
         );
-    }
+      timer.mark('cgroup');
+      this.unmountRootfs(id);
+      timer.mark('rootfs');
+    };
+    const detachNetworks = async (): Promise<void> => {
+      const timer = phases.branch();
+      for (const n of record.networks) {
+        await this.networking
+          .detach({ containerId: id, netnsPath: p.netnsPath, network: n.network, ifName: n.ifName })
+          .catch((err: unknown) =>
+            this.log?.warn(
+              { container: id, network: n.network, err: (err as Error).message },
+              'detach failed',
+            ),
+          );
+      }
+      timer.mark('networks');
+    };
+    await Promise.all([releaseContainer(), detachNetworks()]);
     record.networks = [];
-    phases.mark('networks');
+    phases.mark('released'); // the wall time of both
     deleteNetnsAt(p.netnsPath);
     phases.mark('netns');
     await Promise.all(
@@ -1323,9 +1369,17 @@ async function directorySize(dir: string): Promise<number> {
   return total;
 }
 
-/** Milliseconds spent in each named phase of an operation, from one mark to the next. */
-function phaseTimer(): { mark(phase: string): void; done(): Record<string, number> } {
-  const spent: Record<string, number> = {};
+/**
+ * Milliseconds spent in each named phase of an operation, from one mark to the next; a branch times the
+ * phases of work that runs beside the rest (its marks count from the branch's start).
+ */
+interface PhaseTimer {
+  mark(phase: string): void;
+  branch(): PhaseTimer;
+  done(): Record<string, number>;
+}
+
+function phaseTimer(spent: Record<string, number> = {}): PhaseTimer {
   let last = performance.now();
   return {
     mark(phase) {
@@ -1333,6 +1387,7 @@ function phaseTimer(): { mark(phase: string): void; done(): Record<string, numbe
       spent[phase] = Math.round((now - last) * 10) / 10;
       last = now;
     },
+    branch: () => phaseTimer(spent),
     done: () => spent,
   };
 }

@@ -1,7 +1,9 @@
 // The files Docker generates for each container and bind-mounts over the image's: /etc/hosts (localhost,
 // --add-host entries, the container's own address and names), /etc/resolv.conf (the host's, minus loopback
 // nameservers a container cannot reach, or --dns/--dns-search/--dns-option) and /etc/hostname. Each is
-// written atomically in the container's directory, so a reader never sees half of one.
+// written atomically in the container's directory, so a reader never sees half of one (or, before the
+// container's process runs, in place into the mount sources its create reserved).
+import { writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fsutil/atomic.ts';
@@ -146,16 +148,48 @@ export interface EtcFile {
   readonly text: string;
 }
 
+/**
+ * How the files are written: 'replace' (a new file renamed over the old one, so a reader never sees half of
+ * one) or 'in place' (the same inode rewritten: the mount sources of a container created but not started
+ * yet, which its bind mounts already hold).
+ */
+export type EtcWrite = 'replace' | 'in place';
+
 /** Writes the files into `dir` and answers the bind mounts that put them in place. */
-export function writeEtcMounts(dir: string, files: readonly EtcFile[]): Promise<MountOption[]> {
+export function writeEtcMounts(
+  dir: string,
+  files: readonly EtcFile[],
+  how: EtcWrite = 'replace',
+): Promise<MountOption[]> {
   // Made anew at every start, so not fsynced (three fsyncs were a third of a start's preparation): what a
   // crash leaves stale or empty is written again before the container runs again.
   return Promise.all(
     files.map(async (f): Promise<MountOption> => {
       const source = join(dir, f.file);
-      await writeFileAtomic(source, f.text, { mode: 0o644, syncData: false });
-      return { type: 'bind', source, target: f.target, readonly: false, propagation: 'rprivate' };
+      if (how === 'in place') await writeFile(source, f.text, { mode: 0o644 });
+      else await writeFileAtomic(source, f.text, { mode: 0o644, syncData: false });
+      return etcMount(source, f.target);
     }),
+  );
+}
+
+function etcMount(source: string, target: string): MountOption {
+  return { type: 'bind', source, target, readonly: false, propagation: 'rprivate' };
+}
+
+/** The generated files a container gets: those its own mounts do not put in place. */
+function wantedEtcFiles(userTargets: readonly string[] | undefined) {
+  return ETC_FILES.filter((f) => !(userTargets ?? []).includes(f.target));
+}
+
+/**
+ * The mount sources of writeEtcFiles made empty, for a container created before its network is attached
+ * (its address is not known yet); writeEtcFiles(..., 'in place') fills them before it starts.
+ */
+export function reserveEtcFiles(dir: string, userTargets: readonly string[]): Promise<MountOption[]> {
+  return writeEtcMounts(
+    dir,
+    wantedEtcFiles(userTargets).map((f) => ({ file: f.file, target: f.target, text: '' })),
   );
 }
 
@@ -164,10 +198,11 @@ export function writeEtcMounts(dir: string, files: readonly EtcFile[]): Promise<
  * mounts that put them at /etc/hosts, /etc/resolv.conf and /etc/hostname. Every file's content is made
  * before any is written: a bad --add-host or --dns leaves nothing behind.
  */
-export async function writeEtcFiles(dir: string, opts: EtcFilesOptions): Promise<MountOption[]> {
-  const wanted = ETC_FILES.filter((f) => !(opts.userTargets ?? []).includes(f.target)).map((f) => ({
-    ...f,
-    text: f.content(opts),
-  }));
-  return writeEtcMounts(dir, wanted);
+export async function writeEtcFiles(
+  dir: string,
+  opts: EtcFilesOptions,
+  how: EtcWrite = 'replace',
+): Promise<MountOption[]> {
+  const wanted = wantedEtcFiles(opts.userTargets).map((f) => ({ ...f, text: f.content(opts) }));
+  return writeEtcMounts(dir, wanted, how);
 }
