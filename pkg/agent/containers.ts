@@ -621,7 +621,7 @@ export class ContainerService implements Service, ContainerLookup {
       // taken before the process runs, so that an instant exit never finishes before it started
       const startedAt = new Date().toISOString();
       await this.passStartGates(id);
-      await this.runc.start(id);
+      await this.runc.start(id, { initPid: monitor.pid });
       phases.mark('start');
       record.state = {
         ...record.state,
