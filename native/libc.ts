@@ -416,20 +416,35 @@ const SYS_PIDFD_GETFD = 438;
 
 const SYS_PIDFD_SEND_SIGNAL = 424;
 
-/** Whether the process a pidfd names is still running (pidfd_send_signal(2) of signal 0). */
-export function processAlive(pidfd: number): boolean {
+function pidfdSignal(pidfd: number, signal: number): number {
   const ret = libc().syscall(
     SYS_PIDFD_SEND_SIGNAL,
     'int',
     pidfd,
     'int',
-    0,
+    signal,
     'void *',
     null,
     'unsigned int',
     0,
   );
-  return Number(ret) === 0;
+  return Number(ret);
+}
+
+/** Whether the process a pidfd names is still running (pidfd_send_signal(2) of signal 0). */
+export function processAlive(pidfd: number): boolean {
+  return pidfdSignal(pidfd, 0) === 0;
+}
+
+/**
+ * pidfd_send_signal(2): `signal` to the process the pidfd names, never to a process that reused its pid.
+ * False when it has ended (ESRCH).
+ */
+export function pidfdSendSignal(pidfd: number, signal: number): boolean {
+  if (pidfdSignal(pidfd, signal) === 0) return true;
+  const errno = lastErrno();
+  if (errnoName(errno) === 'ESRCH') return false;
+  throw new SyscallError('pidfd_send_signal', errno, `signal ${signal}`);
 }
 
 /** pidfd_open(2): a descriptor for process `pid` that names it even after its pid is reused. */

@@ -904,7 +904,7 @@ export class ContainerService implements Service, ContainerLookup {
    */
   private async signal(id: string, signal: number, thaw: boolean): Promise<void> {
     try {
-      await this.runc.kill(id, signal);
+      await this.runc.kill(id, signal, { direct: this.current(id).state.status !== 'paused' });
     } catch (err) {
       if (!(err instanceof RuncError && /not running|does not exist/.test(err.runcMessage))) throw err;
     }

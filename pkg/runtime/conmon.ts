@@ -30,7 +30,10 @@ import { open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { CgroupManager } from '../cgroups/manager.ts';
+import { processStartTime } from './proc-stat.ts';
 import { classifyStartFailure, DEFAULT_RUNC, Runc, validateContainerId } from './runc.ts';
+
+export { processStartTime };
 
 export const DEFAULT_CONMON = '/usr/bin/conmon';
 
@@ -324,19 +327,6 @@ export async function readExitStatus(opts: {
     return { exitCode, oomKilled, finishedAt: mtime };
   }
   return undefined;
-}
-
-/** The start time of a process (clock ticks since boot, /proc/PID/stat field 22), undefined when gone. */
-export function processStartTime(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the command name (field 2) may contain spaces and parentheses: fields start after the last ')'
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const start = Number(fields[19]);
-    return Number.isFinite(start) ? start : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -4,9 +4,10 @@
 // which is how runc tells created from running afterwards (runc 1.x, libcontainer's exec()). Being that
 // reader here spares each start a runc process (~10 ms here). A runtime without the fifo gets `runc start`.
 // (libuv opens every file O_CLOEXEC.)
-import { closeSync, constants, lstatSync, openSync, readFileSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
+import { processRunning } from './proc-stat.ts';
 
 export const EXEC_FIFO = 'exec.fifo';
 const LIVENESS_POLL_MS = 50;
@@ -22,16 +23,6 @@ export function execFifoOf(root: string, id: string): string | undefined {
     return lstatSync(path).isFIFO() ? path : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Whether `pid` still runs (not gone, not a zombie its parent has yet to reap). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
   }
 }
 
@@ -73,7 +64,7 @@ export function releaseInit(fifo: string, initPid: number, timeoutMs = 30_000): 
     };
     const poll = setInterval(() => {
       // an init that wrote, executed and ended already left its byte in the fifo
-      if (!running(initPid))
+      if (!processRunning(initPid))
         settle(
           byteWaiting(fd) ? undefined : new ExecFifoError(`container init ${initPid} ended before its start`),
         );

@@ -3,9 +3,12 @@
 // (conmon.ts), everything after that goes through here.
 import { type ChildProcess, execFile, type StdioOptions, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import { close, pidfdOpen, pidfdSendSignal, SyscallError } from '../../native/libc.ts';
 import { execFifoOf, releaseInit } from './exec-fifo.ts';
+import { processStartTime } from './proc-stat.ts';
 
 export const DEFAULT_RUNC = '/usr/sbin/runc';
 
@@ -162,11 +165,55 @@ export class Runc {
     await this.run(['start', validateContainerId(id)]);
   }
 
-  /** Sends a signal (a number, or a name parseSignal accepts) to PID 1, or to every process with `all`. */
-  async kill(id: string, signal: number | string, opts: { all?: boolean } = {}): Promise<void> {
+  /**
+   * Sends a signal (a number, or a name parseSignal accepts) to PID 1, or to every process with `all`.
+   * `direct`: the caller knows the container is not paused (runc thaws a paused one for SIGKILL); PID 1 is
+   * then signalled here, as runc kill does it, without a runc process.
+   */
+  async kill(
+    id: string,
+    signal: number | string,
+    opts: { all?: boolean; direct?: boolean } = {},
+  ): Promise<void> {
     const n = typeof signal === 'number' ? signal : parseSignal(signal);
     if (!Number.isInteger(n) || n < 1 || n > MAX_SIGNAL) throw new SignalError(`invalid signal ${n}`);
-    await this.run(['kill', ...(opts.all ? ['--all'] : []), validateContainerId(id), String(n)]);
+    validateContainerId(id);
+    if (opts.direct && !opts.all && (await this.signalInit(id, n))) return;
+    await this.run(['kill', ...(opts.all ? ['--all'] : []), id, String(n)]);
+  }
+
+  /**
+   * runc kill's own steps: the init runc's state.json names (pid and start time, so a reused pid is never
+   * signalled) gets the signal through a pidfd. False when the state cannot tell (then runc decides).
+   */
+  private async signalInit(id: string, signal: number): Promise<boolean> {
+    let init: { pid: number; start: number };
+    try {
+      const state = JSON.parse(await readFile(join(this.root, id, 'state.json'), 'utf8')) as {
+        init_process_pid?: unknown;
+        init_process_start?: unknown;
+      };
+      if (typeof state.init_process_pid !== 'number' || typeof state.init_process_start !== 'number')
+        return false;
+      init = { pid: state.init_process_pid, start: state.init_process_start };
+    } catch {
+      return false;
+    }
+    const notRunning = new RuncError(['kill', id, String(signal)], 'container not running', 1);
+    let pidfd: number;
+    try {
+      pidfd = pidfdOpen(init.pid);
+    } catch (err) {
+      if (err instanceof SyscallError && err.code === 'ESRCH') throw notRunning;
+      return false;
+    }
+    try {
+      // checked after the pidfd is held: the process it names is the one checked
+      if (processStartTime(init.pid) !== init.start || !pidfdSendSignal(pidfd, signal)) throw notRunning;
+      return true;
+    } finally {
+      close(pidfd);
+    }
   }
 
   async pause(id: string): Promise<void> {

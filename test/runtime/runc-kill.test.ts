@@ -1,0 +1,57 @@
+// Runc.kill's direct path (PID 1 signalled through a pidfd, as runc kill does it) against runc's own state
+// and conmon's exit file, and its guard against a pid that runc's state names but another process now has.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import { waitForExit } from '../../pkg/runtime/conmon.ts';
+import { processRunning, processStartTime } from '../../pkg/runtime/proc-stat.ts';
+import { Runc, RuncError } from '../../pkg/runtime/runc.ts';
+import { runFixtureContainer, whyContainersCannotRun } from '../helpers/container.ts';
+
+const skipReason = whyContainersCannotRun({ conmon: true });
+const containerTest = skipReason ? test.skip : test.serial;
+if (skipReason) test.skip(`runc kill: ${skipReason}`, () => undefined);
+
+containerTest('a direct kill reaches PID 1; a second one finds it not running', async (t) => {
+  const c = await runFixtureContainer({
+    args: ['sh', '-c', 'trap "exit 9" TERM; while :; do sleep 0.1; done'],
+  });
+  try {
+    await c.runc.kill(c.id, 'TERM', { direct: true });
+    t.is(await waitForExit(c.exitDir, c.id), 9, 'the trap ran: PID 1 got SIGTERM');
+    t.is((await c.runc.state(c.id))?.status, 'stopped');
+    const err = await t.throwsAsync(c.runc.kill(c.id, 'KILL', { direct: true }), { instanceOf: RuncError });
+    t.regex(err?.runcMessage ?? '', /not running/);
+  } finally {
+    await c.cleanup();
+  }
+});
+
+test('a pid whose start time is not the recorded one is never signalled', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'tsnet-runc-kill-'));
+  const bystander = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const pid = bystander.pid ?? 0;
+    const start = processStartTime(pid) ?? 0;
+    const id = 'reused';
+    mkdirSync(join(root, id));
+    // runc's state of a container whose init had this pid before: another start time
+    writeFileSync(
+      join(root, id, 'state.json'),
+      JSON.stringify({ init_process_pid: pid, init_process_start: start - 1 }),
+    );
+    const runc = new Runc({ root });
+    const err = await t.throwsAsync(runc.kill(id, 'KILL', { direct: true }), { instanceOf: RuncError });
+    t.regex(err?.runcMessage ?? '', /not running/);
+    // a SIGKILL would have made it a zombie (or reaped it) by now
+    await sleep(200);
+    t.true(processRunning(pid), 'the process that has the pid now was not killed');
+    t.is(bystander.signalCode, null);
+  } finally {
+    bystander.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  }
+});
