@@ -755,8 +755,10 @@ export class ContainerService implements Service, ContainerLookup {
     // the container's own leftovers and its networks' attachments (which need only its netns) beside each other
     const releaseContainer = async (): Promise<void> => {
       const timer = phases.branch();
-      // the second release of a removal (after the exit's) finds nothing left for runc
-      if (this.runc.holds(id)) await this.runc.delete(id, { force: true }).catch(() => undefined);
+      // the second release of a removal (after the exit's) finds nothing left for runc; a container whose
+      // init has ended needs no runc process for it (the cgroup is destroyed next)
+      if (this.runc.holds(id) && !(await this.runc.forgetStopped(id).catch(() => false)))
+        await this.runc.delete(id, { force: true }).catch(() => undefined);
       timer.mark('runc');
       // what runc delete leaves: the empty parent, or the whole cgroup when runc create never ran
       await cgroupManager(containerCgroupPath(id))

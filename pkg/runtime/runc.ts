@@ -3,12 +3,12 @@
 // (conmon.ts), everything after that goes through here.
 import { type ChildProcess, execFile, type StdioOptions, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { close, pidfdOpen, pidfdSendSignal, SyscallError } from '../../native/libc.ts';
 import { execFifoOf, releaseInit } from './exec-fifo.ts';
-import { processStartTime } from './proc-stat.ts';
+import { processRunning, processStartTime } from './proc-stat.ts';
 
 export const DEFAULT_RUNC = '/usr/sbin/runc';
 
@@ -187,18 +187,8 @@ export class Runc {
    * signalled) gets the signal through a pidfd. False when the state cannot tell (then runc decides).
    */
   private async signalInit(id: string, signal: number): Promise<boolean> {
-    let init: { pid: number; start: number };
-    try {
-      const state = JSON.parse(await readFile(join(this.root, id, 'state.json'), 'utf8')) as {
-        init_process_pid?: unknown;
-        init_process_start?: unknown;
-      };
-      if (typeof state.init_process_pid !== 'number' || typeof state.init_process_start !== 'number')
-        return false;
-      init = { pid: state.init_process_pid, start: state.init_process_start };
-    } catch {
-      return false;
-    }
+    const init = await this.initOf(id);
+    if (!init) return false;
     const notRunning = new RuncError(['kill', id, String(signal)], 'container not running', 1);
     let pidfd: number;
     try {
@@ -230,6 +220,35 @@ export class Runc {
    */
   holds(id: string): boolean {
     return existsSync(join(this.root, validateContainerId(id)));
+  }
+
+  /** The init process runc's state.json names (pid and start time), undefined when it cannot tell. */
+  private async initOf(id: string): Promise<{ pid: number; start: number } | undefined> {
+    try {
+      const state = JSON.parse(await readFile(join(this.root, id, 'state.json'), 'utf8')) as {
+        init_process_pid?: unknown;
+        init_process_start?: unknown;
+      };
+      if (typeof state.init_process_pid !== 'number' || typeof state.init_process_start !== 'number')
+        return undefined;
+      return { pid: state.init_process_pid, start: state.init_process_start };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * What runc delete does for a stopped container but its cgroup, for a caller that destroys the cgroup
+   * itself (it kills what is left there and removes it): when runc's state names an init that has ended (gone,
+   * a zombie, or its pid another process's), its state directory is removed. False when the init may still
+   * run or the state cannot tell: then `delete` is the way.
+   */
+  async forgetStopped(id: string): Promise<boolean> {
+    validateContainerId(id);
+    const init = await this.initOf(id);
+    if (!init || (processRunning(init.pid) && processStartTime(init.pid) === init.start)) return false;
+    await rm(join(this.root, id), { recursive: true, force: true });
+    return true;
   }
 
   /** Deletes a stopped container; `force` kills a running one first (runc polls every 100 ms then). */

@@ -1,5 +1,6 @@
-// Runc.kill's direct path (PID 1 signalled through a pidfd, as runc kill does it) against runc's own state
-// and conmon's exit file, and its guard against a pid that runc's state names but another process now has.
+// What Runc does without a runc process, against runc's own view (runc state) and conmon's exit file: kill's
+// direct path (PID 1 signalled through a pidfd, as runc kill does it; never a pid another process now has)
+// and forgetStopped (runc delete's state removal, for a container whose init has ended).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { runFixtureContainer, whyContainersCannotRun } from '../helpers/containe
 
 const skipReason = whyContainersCannotRun({ conmon: true });
 const containerTest = skipReason ? test.skip : test.serial;
-if (skipReason) test.skip(`runc kill: ${skipReason}`, () => undefined);
+if (skipReason) test.skip(`runc direct: ${skipReason}`, () => undefined);
 
 containerTest('a direct kill reaches PID 1; a second one finds it not running', async (t) => {
   const c = await runFixtureContainer({
@@ -53,5 +54,20 @@ test('a pid whose start time is not the recorded one is never signalled', async 
   } finally {
     bystander.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+containerTest('forgetStopped removes the state of an ended container only', async (t) => {
+  const c = await runFixtureContainer({ args: ['sh', '-c', 'exec sleep 30'] });
+  try {
+    t.false(await c.runc.forgetStopped(c.id), 'a running init keeps its state');
+    t.is((await c.runc.state(c.id))?.status, 'running');
+    await c.runc.kill(c.id, 'KILL', { direct: true });
+    t.is(await waitForExit(c.exitDir, c.id), 137);
+    t.true(await c.runc.forgetStopped(c.id));
+    t.false(c.runc.holds(c.id));
+    t.is(await c.runc.state(c.id), undefined, 'runc no longer knows it');
+  } finally {
+    await c.cleanup();
   }
 });
