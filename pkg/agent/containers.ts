@@ -996,13 +996,20 @@ export class ContainerService implements Service, ContainerLookup {
     record.state.status = 'removing';
     await this.store.save(record);
     await this.releaseRun(record);
-    await this.volumes.release(id, record.anonymousVolumes, removeVolumes);
     const snapshots = this.opts.images.catalog.stores.snapshots;
-    if (await snapshots.stat(containerSnapshotKey(id))) await snapshots.remove(containerSnapshotKey(id));
-    await cgroupManager(containerCgroupPath(id)).destroy();
     const p = this.paths(id);
-    await rm(p.runDir, { recursive: true, force: true });
-    await clearExitFiles(p, this.exitDir, id);
+    // independent of each other; the record goes last (until then a crash is finished at the next start)
+    const removed = await Promise.allSettled([
+      this.volumes.release(id, record.anonymousVolumes, removeVolumes),
+      (async () => {
+        if (await snapshots.stat(containerSnapshotKey(id))) await snapshots.remove(containerSnapshotKey(id));
+      })(),
+      cgroupManager(containerCgroupPath(id)).destroy(),
+      rm(p.runDir, { recursive: true, force: true }),
+      clearExitFiles(p, this.exitDir, id),
+    ]);
+    const failed = removed.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     await this.store.delete(id);
     this.backoff.delete(id);
     this.publish('destroy', record);
