@@ -145,42 +145,6 @@ async function replayLog(
   }
 }
 
-/**
- * The attach of `run` to a container that never ran, without a terminal or input: its output is its log
- * (empty so far), followed from the first entry to the run's end, then the exit code. No connection to the
- * monitor (nor the relay process it takes) and nothing for the start to wait for; the log keeps stdout and
- * stderr apart and has every byte from the process's first.
- */
-async function followFirstRun(
-  call: grpc.ServerDuplexStream<AttachInput__Output, AttachOutput>,
-  lookup: ContainerLookup,
-  handle: ContainerHandle,
-  streams: { stdout: boolean; stderr: boolean },
-): Promise<void> {
-  const aborted = new AbortController();
-  call.once('cancelled', () => aborted.abort());
-  const exited = lookup.waitExit(handle.id);
-  exited.catch(() => undefined); // a container removed meanwhile: the following ends, the call fails below
-  // headers and the empty first frame now: the client may start the container
-  call.sendMetadata(new grpc.Metadata());
-  call.write({});
-  const entries = readLogs(handle.logPath, {
-    ...streams,
-    follow: true,
-    stopped: exited.catch(() => undefined),
-    signal: aborted.signal,
-  });
-  for await (const entry of entries) {
-    if (call.cancelled) return;
-    if (!call.write({ [entry.stream]: entry.data }))
-      await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
-  }
-  if (call.cancelled) return;
-  const exit = await exited;
-  call.write({ exitCode: exit.exitCode, oomKilled: exit.oomKilled });
-  call.end();
-}
-
 function fail(call: IoCall<unknown>, err: unknown): void {
   if (call.cancelled) return;
   call.emit('error', statusOf(err));
@@ -309,11 +273,6 @@ export function attachHandler(
       const all = !start.stdin && !start.stdout && !start.stderr;
       const size = sizeOf(start.size);
       const wanted = { stdout: start.stdout || all, stderr: start.stderr || all };
-      const wantsStdin = (start.stdin || all) && handle.openStdin;
-      if (start.logs && handle.status === 'created' && !handle.tty && !wantsStdin) {
-        await followFirstRun(call, lookup, handle, wanted);
-        return;
-      }
       // the log holds what came before the attach: entries stamped up to the connection (Docker's logs=1)
       let attachedAtNs = 0n;
       const connect = async (): Promise<MonitorAttachment> => {
@@ -346,6 +305,7 @@ export function attachHandler(
       // an empty first frame: attached, nothing from here on is missed (`start -a` starts the container now)
       call.write({});
       if (start.logs) await replayLog(call, handle.logPath, attachedAtNs, wanted);
+      const wantsStdin = (start.stdin || all) && handle.openStdin;
       const matcher = new DetachMatcher(detachKeys);
       input.rest((msg) => {
         if (msg.input === 'stdin' && msg.stdin && wantsStdin) {
