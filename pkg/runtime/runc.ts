@@ -3,9 +3,9 @@
 // (conmon.ts), everything after that goes through here.
 import { type ChildProcess, execFile, type StdioOptions, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, rmdir } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { close, pidfdOpen, pidfdSendSignal, SyscallError } from '../../native/libc.ts';
 import { execFifoOf, releaseInit } from './exec-fifo.ts';
 import { processRunning, processStartTime } from './proc-stat.ts';
@@ -199,7 +199,9 @@ export class Runc {
     }
     try {
       // checked after the pidfd is held: the process it names is the one checked
-      if (processStartTime(init.pid) !== init.start || !pidfdSendSignal(pidfd, signal)) throw notRunning;
+      // a zombie init counts as stopped, as for runc
+      const ours = processStartTime(init.pid) === init.start && processRunning(init.pid);
+      if (!ours || !pidfdSendSignal(pidfd, signal)) throw notRunning;
       return true;
     } finally {
       close(pidfd);
@@ -222,31 +224,49 @@ export class Runc {
     return existsSync(join(this.root, validateContainerId(id)));
   }
 
-  /** The init process runc's state.json names (pid and start time), undefined when it cannot tell. */
-  private async initOf(id: string): Promise<{ pid: number; start: number } | undefined> {
+  /**
+   * The init process runc's state.json names (pid and start time) and the cgroup directories runc made
+   * for the container, undefined when the state cannot tell.
+   */
+  private async initOf(
+    id: string,
+  ): Promise<{ pid: number; start: number; cgroupDirs: string[] } | undefined> {
     try {
       const state = JSON.parse(await readFile(join(this.root, id, 'state.json'), 'utf8')) as {
         init_process_pid?: unknown;
         init_process_start?: unknown;
+        cgroup_paths?: unknown;
       };
       if (typeof state.init_process_pid !== 'number' || typeof state.init_process_start !== 'number')
         return undefined;
-      return { pid: state.init_process_pid, start: state.init_process_start };
+      const paths = state.cgroup_paths && typeof state.cgroup_paths === 'object' ? state.cgroup_paths : {};
+      const cgroupDirs = [...new Set(Object.values(paths))].filter(
+        (dir): dir is string => typeof dir === 'string' && isAbsolute(dir) && dir.includes(id),
+      );
+      return { pid: state.init_process_pid, start: state.init_process_start, cgroupDirs };
     } catch {
       return undefined;
     }
   }
 
   /**
-   * What runc delete does for a stopped container but its cgroup, for a caller that destroys the cgroup
-   * itself (it kills what is left there and removes it): when runc's state names an init that has ended (gone,
-   * a zombie, or its pid another process's), its state directory is removed. False when the init may still
-   * run or the state cannot tell: then `delete` is the way.
+   * What runc delete does for a stopped container: when runc's state names an init that has ended (gone, a
+   * zombie, or its pid another process's), the cgroup directories runc made and its state directory are
+   * removed. False when the init may still run, a cgroup still holds a process, or the state cannot tell:
+   * then `delete` is the way.
    */
   async forgetStopped(id: string): Promise<boolean> {
     validateContainerId(id);
     const init = await this.initOf(id);
     if (!init || (processRunning(init.pid) && processStartTime(init.pid) === init.start)) return false;
+    // runc delete's removal of the cgroup directories it made, in every hierarchy (also those the caller
+    // does not manage); one still holding a process (EBUSY) is left to runc delete, which kills it first
+    for (const dir of init.cgroupDirs)
+      try {
+        await rmdir(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+      }
     await rm(join(this.root, id), { recursive: true, force: true });
     return true;
   }

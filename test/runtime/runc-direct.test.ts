@@ -2,7 +2,7 @@
 // direct path (PID 1 signalled through a pidfd, as runc kill does it; never a pid another process now has)
 // and forgetStopped (runc delete's state removal, for a container whose init has ended).
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,19 +10,37 @@ import test from 'ava';
 import { waitForExit } from '../../pkg/runtime/conmon.ts';
 import { processRunning, processStartTime } from '../../pkg/runtime/proc-stat.ts';
 import { Runc, RuncError } from '../../pkg/runtime/runc.ts';
-import { runFixtureContainer, whyContainersCannotRun } from '../helpers/container.ts';
+import { type FixtureContainer, runFixtureContainer, whyContainersCannotRun } from '../helpers/container.ts';
 
 const skipReason = whyContainersCannotRun({ conmon: true });
 const containerTest = skipReason ? test.skip : test.serial;
 if (skipReason) test.skip(`runc direct: ${skipReason}`, () => undefined);
 
+/** Conmon's exit code for the container, or a failure after `ms` (a test never hangs on it). */
+function exitWithin(c: FixtureContainer, ms = 20_000): Promise<number | undefined> {
+  return Promise.race([
+    waitForExit(c.exitDir, c.id),
+    sleep(ms).then(() => Promise.reject(new Error(`container ${c.id} did not exit within ${ms} ms`))),
+  ]);
+}
+
+/** Waits for `text` in the container's log (its process got that far). */
+async function logShows(c: FixtureContainer, text: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (existsSync(c.logPath) && readFileSync(c.logPath, 'utf8').includes(text)) return;
+    await sleep(25);
+  }
+  throw new Error(`${text} never came in ${c.logPath}`);
+}
+
 containerTest('a direct kill reaches PID 1; a second one finds it not running', async (t) => {
   const c = await runFixtureContainer({
-    args: ['sh', '-c', 'trap "exit 9" TERM; while :; do sleep 0.1; done'],
+    args: ['sh', '-c', 'trap "exit 9" TERM; echo ready; while :; do sleep 0.1; done'],
   });
   try {
+    await logShows(c, 'ready'); // its trap is set: PID 1 of a namespace ignores a signal it has no handler for
     await c.runc.kill(c.id, 'TERM', { direct: true });
-    t.is(await waitForExit(c.exitDir, c.id), 9, 'the trap ran: PID 1 got SIGTERM');
+    t.is(await exitWithin(c), 9, 'the trap ran: PID 1 got SIGTERM');
     t.is((await c.runc.state(c.id))?.status, 'stopped');
     const err = await t.throwsAsync(c.runc.kill(c.id, 'KILL', { direct: true }), { instanceOf: RuncError });
     t.regex(err?.runcMessage ?? '', /not running/);
@@ -57,16 +75,26 @@ test('a pid whose start time is not the recorded one is never signalled', async 
   }
 });
 
-containerTest('forgetStopped removes the state of an ended container only', async (t) => {
+containerTest('forgetStopped removes the state and the cgroups of an ended container only', async (t) => {
   const c = await runFixtureContainer({ args: ['sh', '-c', 'exec sleep 30'] });
   try {
     t.false(await c.runc.forgetStopped(c.id), 'a running init keeps its state');
     t.is((await c.runc.state(c.id))?.status, 'running');
+    const state = JSON.parse(readFileSync(join(c.runc.root, c.id, 'state.json'), 'utf8')) as {
+      cgroup_paths: Record<string, string>;
+    };
+    const cgroupDirs = Object.values(state.cgroup_paths);
+    t.true(cgroupDirs.length > 0 && cgroupDirs.every((dir) => existsSync(dir)));
     await c.runc.kill(c.id, 'KILL', { direct: true });
-    t.is(await waitForExit(c.exitDir, c.id), 137);
+    t.is(await exitWithin(c), 137);
     t.true(await c.runc.forgetStopped(c.id));
     t.false(c.runc.holds(c.id));
     t.is(await c.runc.state(c.id), undefined, 'runc no longer knows it');
+    t.deepEqual(
+      cgroupDirs.filter((dir) => existsSync(dir)),
+      [],
+      'every cgroup directory runc made is gone, as runc delete leaves it',
+    );
   } finally {
     await c.cleanup();
   }
