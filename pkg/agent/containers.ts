@@ -364,8 +364,9 @@ export class ContainerService implements Service, ContainerLookup {
       record.mounts = resolved.inspect;
       record.runMounts = resolved.mounts;
       record.anonymousVolumes = resolved.anonymous;
-      // the whole OCI spec once now: what buildSpec refuses is refused at create, as Docker does
-      const { warnings } = this.ociSpec(record, 'host');
+      // the whole OCI spec once now: what buildSpec refuses is refused at create, as Docker does (with the
+      // network namespace its runs get: a net.* sysctl is refused on the host's network only)
+      const { warnings } = this.ociSpec(record, network.kind === 'host' ? 'host' : { path: p.netnsPath });
       await this.store.save(record);
       this.publish('create', record);
       return { id, warnings };
@@ -606,11 +607,18 @@ export class ContainerService implements Service, ContainerLookup {
         timer.mark('create'); // conmon + runc create
         return started;
       };
-      // both run to their end (each registers its undo) before a failure of either is thrown
+      // Both run to their end (each registers its undo) before a failure of either is thrown. runc create
+      // writes --sysctl values: a net.* one needs the interfaces there first (eth0's, IPv6 off before its
+      // address), so then the networks come first.
+      const attachFirst = network.kind === 'cni' && setsNetworkSysctls(record.spec);
+      if (attachFirst) await attachNetworks();
       const [attached, created] = await Promise.allSettled([
-        network.kind === 'cni' ? attachNetworks() : undefined,
+        network.kind === 'cni' && !attachFirst ? attachNetworks() : undefined,
         createContainer(),
       ]);
+      // the process's own failure (its command missing: 127, not executable: 126) is the one to tell
+      if (created.status === 'rejected' && created.reason instanceof ContainerStartError)
+        throw created.reason;
       if (attached.status === 'rejected') throw attached.reason;
       if (created.status === 'rejected') throw created.reason;
       const monitor = created.value;
@@ -784,7 +792,10 @@ export class ContainerService implements Service, ContainerLookup {
       }
       timer.mark('networks');
     };
-    await Promise.all([releaseContainer(), detachNetworks()]);
+    // both end before a failure of either is thrown: a retried release never runs beside this one's DELs
+    const released = await Promise.allSettled([releaseContainer(), detachNetworks()]);
+    const failed = released.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     record.networks = [];
     phases.mark('released'); // the wall time of both
     deleteNetnsAt(p.netnsPath);
@@ -1399,4 +1410,9 @@ function phaseTimer(spent: Record<string, number> = {}): PhaseTimer {
     branch: () => phaseTimer(spent),
     done: () => spent,
   };
+}
+
+/** Whether the container sets a sysctl of its network namespace (net.*), which runc writes at create. */
+function setsNetworkSysctls(spec: ContainerCreateSpec): boolean {
+  return Object.keys(spec.HostConfig?.Sysctls ?? {}).some((key) => /^net[./]/.test(key));
 }

@@ -234,3 +234,25 @@ e2e(
     });
   },
 );
+
+e2e(
+  'a --sysctl of eth0 on the bridge is applied: runc writes it at create, once the interface is there',
+  async (t) => {
+    await withWorld(t, async (w) => {
+      const run = await w.ctl(
+        'run',
+        '--rm',
+        '--network',
+        'bridge',
+        '--sysctl',
+        'net.ipv4.conf.eth0.rp_filter=2',
+        IMAGE,
+        'busybox',
+        'cat',
+        '/proc/sys/net/ipv4/conf/eth0/rp_filter',
+      );
+      t.is(run.code, 0, run.stderr);
+      t.is(run.stdout.trim(), '2');
+    });
+  },
+);
