@@ -364,6 +364,8 @@ async function main(): Promise<void> {
     const width = rows[0]?.map((_, c) => Math.max(...rows.map((r) => r[c]?.length ?? 0))) ?? [];
     console.log(`bench:runtime: busybox, ${RUNS} runs per p50 (after one warm-up)`);
     for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(width[c] ?? 0)).join('  '));
+    const goals = goalLine(new Map(results));
+    if (goals) console.log(goals);
     for (const line of phaseLines) console.log(line);
   } finally {
     for (const rt of runtimes) await rt.stop().catch(() => undefined);
@@ -376,6 +378,25 @@ async function main(): Promise<void> {
     }
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** tsnet's figures against Docker's of the same run, beside issue 9's goals (when both were measured). */
+function goalLine(byName: ReadonlyMap<string, Figures>): string | undefined {
+  const tsnet = byName.get('tsnet');
+  const docker = byName.get('docker');
+  if (!tsnet || !docker) return undefined;
+  const ratio = (ours: number, theirs: number, goal: number) => {
+    const r = ours / theirs;
+    return `${r.toFixed(2)}x (goal <= ${goal}x: ${r <= goal ? 'met' : 'not met'})`;
+  };
+  const rss = tsnet.daemonRssMiB;
+  return [
+    'tsnet / docker:',
+    `run --rm ${ratio(tsnet.runRm, docker.runRm, 0.5)},`,
+    `run -d + rm -f ${ratio(tsnet.runDetachRemove, docker.runDetachRemove, 0.5)},`,
+    `exec ${ratio(tsnet.exec, docker.exec, 0.75)};`,
+    `agent RSS with ${MANY} running ${rss.toFixed(1)} MiB (goal < 80: ${rss < 80 ? 'met' : 'not met'})`,
+  ].join(' ');
 }
 
 main().catch((err: unknown) => {
