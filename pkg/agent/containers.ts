@@ -58,9 +58,10 @@ import {
   waitForExit,
 } from '../runtime/conmon.ts';
 import { DEFAULT_RUNC, parseSignal, Runc, RuncError } from '../runtime/runc.ts';
-import { buildSpec, type MountOption, specToJson } from '../runtime/spec.ts';
+import { buildSpec, isNetworkSysctl, type MountOption, specToJson } from '../runtime/spec.ts';
 import { chainIds, unpackLayers } from '../snapshot/chain.ts';
 import { isMounted, mountAll, unmount } from '../snapshot/mount.ts';
+import { settleAll } from '../sync/settle.ts';
 import { inTurn } from '../sync/turns.ts';
 import type { ApiService } from './api.ts';
 import { containerEtcMounts, reserveContainerEtcMounts, validateExtraHosts } from './container-etc.ts';
@@ -793,9 +794,7 @@ export class ContainerService implements Service, ContainerLookup {
       timer.mark('networks');
     };
     // both end before a failure of either is thrown: a retried release never runs beside this one's DELs
-    const released = await Promise.allSettled([releaseContainer(), detachNetworks()]);
-    const failed = released.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await settleAll([releaseContainer(), detachNetworks()]);
     record.networks = [];
     phases.mark('released'); // the wall time of both
     deleteNetnsAt(p.netnsPath);
@@ -1010,7 +1009,7 @@ export class ContainerService implements Service, ContainerLookup {
     const snapshots = this.opts.images.catalog.stores.snapshots;
     const p = this.paths(id);
     // independent of each other; the record goes last (until then a crash is finished at the next start)
-    const removed = await Promise.allSettled([
+    await settleAll([
       this.volumes.release(id, record.anonymousVolumes, removeVolumes),
       (async () => {
         if (await snapshots.stat(containerSnapshotKey(id))) await snapshots.remove(containerSnapshotKey(id));
@@ -1019,8 +1018,6 @@ export class ContainerService implements Service, ContainerLookup {
       rm(p.runDir, { recursive: true, force: true }),
       clearExitFiles(p, this.exitDir, id),
     ]);
-    const failed = removed.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
     await this.store.delete(id);
     this.backoff.delete(id);
     this.publish('destroy', record);
@@ -1412,7 +1409,7 @@ function phaseTimer(spent: Record<string, number> = {}): PhaseTimer {
   };
 }
 
-/** Whether the container sets a sysctl of its network namespace (net.*), which runc writes at create. */
+/** Whether the container sets a sysctl of its network namespace, which runc writes at create. */
 function setsNetworkSysctls(spec: ContainerCreateSpec): boolean {
-  return Object.keys(spec.HostConfig?.Sysctls ?? {}).some((key) => /^net[./]/.test(key));
+  return Object.keys(spec.HostConfig?.Sysctls ?? {}).some(isNetworkSysctl);
 }

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { settleAll } from '../sync/settle.ts';
 import {
   checkCpusetAvailable,
   killPids,
@@ -74,12 +75,10 @@ export class V1CgroupManager implements CgroupManager {
         const others = new Set(this.#allDirs);
         const cpuset = this.#dirs.get('cpuset');
         if (cpuset !== undefined) others.delete(cpuset);
-        const made = await Promise.allSettled([
+        await settleAll([
           ...(cpuset !== undefined ? [this.#createCpuset(cpuset)] : []),
           ...[...others].map((dir) => mkdirCgroup(dir)),
         ]);
-        const failed = made.find((m) => m.status === 'rejected');
-        if (failed) throw failed.reason;
         return;
       } catch (err) {
         // Another container's destroy removed the shared parent while it was still empty (between its
@@ -258,14 +257,12 @@ export class V1CgroupManager implements CgroupManager {
     const empty = await waitFor(() => subtreePids(this.#anyDir()).length === 0, 5000);
     if (!empty) throw new CgroupError(`cgroup ${this.path} still has tasks after SIGKILL`);
     // each hierarchy on its own; all are tried before a failure is thrown
-    const removed = await Promise.allSettled(
+    await settleAll(
       [...new Set(this.#allDirs)].map(async (dir) => {
         await removeSubtree(dir);
         await removeEmptyParents(dir, this.path);
       }),
     );
-    const failed = removed.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
   }
 }
 

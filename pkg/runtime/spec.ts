@@ -347,6 +347,11 @@ function namespaces(opts: RunOptions, cgroupVersion: 1 | 2): OciNamespace[] {
   return out;
 }
 
+/** A sysctl of the network namespace (Docker's net.* ones). */
+export function isNetworkSysctl(key: string): boolean {
+  return key.startsWith('net.');
+}
+
 function validateSysctls(
   sysctls: Readonly<Record<string, string>>,
   ns: OciNamespace[],
@@ -354,7 +359,7 @@ function validateSysctls(
   const has = (type: OciNamespaceType) => ns.some((n) => n.type === type);
   for (const [key, value] of Object.entries(sysctls)) {
     const ipc = IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.');
-    const net = key.startsWith('net.');
+    const net = isNetworkSysctl(key);
     if (!ipc && !net) throw new SpecError(`sysctl ${key} is not namespaced: it would change the host`);
     if (ipc && !has('ipc')) throw new SpecError(`sysctl ${key} needs a private IPC namespace`);
     if (net && !has('network')) throw new SpecError(`sysctl ${key} cannot be set with the host's network`);
