@@ -33,8 +33,6 @@ import type { CgroupManager } from '../cgroups/manager.ts';
 import { processStartTime } from './proc-stat.ts';
 import { classifyStartFailure, DEFAULT_RUNC, Runc, validateContainerId } from './runc.ts';
 
-export { processStartTime };
-
 export const DEFAULT_CONMON = '/usr/bin/conmon';
 
 export interface MonitorOptions {

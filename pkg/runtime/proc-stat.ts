@@ -17,8 +17,18 @@ export function processStartTime(pid: number): number | undefined {
   return Number.isFinite(start) ? start : undefined;
 }
 
+function isRunning(fields: string[] | undefined): fields is string[] {
+  const state = fields?.[0];
+  return state !== undefined && state !== 'Z' && state !== 'X';
+}
+
 /** Whether `pid` still runs: not gone, and not a zombie its parent has yet to reap. */
 export function processRunning(pid: number): boolean {
-  const state = statFields(pid)?.[0];
-  return state !== undefined && state !== 'Z';
+  return isRunning(statFields(pid));
+}
+
+/** Whether `pid` still runs and is the process that started at `startTime` (not one that reused its pid). */
+export function processIs(pid: number, startTime: number): boolean {
+  const fields = statFields(pid);
+  return isRunning(fields) && Number(fields[19]) === startTime;
 }

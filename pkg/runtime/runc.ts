@@ -8,7 +8,7 @@ import { constants } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { close, pidfdOpen, pidfdSendSignal, SyscallError } from '../../native/libc.ts';
 import { execFifoOf, releaseInit } from './exec-fifo.ts';
-import { processRunning, processStartTime } from './proc-stat.ts';
+import { processIs } from './proc-stat.ts';
 
 export const DEFAULT_RUNC = '/usr/sbin/runc';
 
@@ -198,10 +198,9 @@ export class Runc {
       return false;
     }
     try {
-      // checked after the pidfd is held: the process it names is the one checked
-      // a zombie init counts as stopped, as for runc
-      const ours = processStartTime(init.pid) === init.start && processRunning(init.pid);
-      if (!ours || !pidfdSendSignal(pidfd, signal)) throw notRunning;
+      // checked after the pidfd is held: the process it names is the one checked (a zombie init counts as
+      // stopped, as for runc)
+      if (!processIs(init.pid, init.start) || !pidfdSendSignal(pidfd, signal)) throw notRunning;
       return true;
     } finally {
       close(pidfd);
@@ -258,15 +257,18 @@ export class Runc {
   async forgetStopped(id: string): Promise<boolean> {
     validateContainerId(id);
     const init = await this.initOf(id);
-    if (!init || (processRunning(init.pid) && processStartTime(init.pid) === init.start)) return false;
+    if (!init || processIs(init.pid, init.start)) return false;
     // runc delete's removal of the cgroup directories it made, in every hierarchy (also those the caller
     // does not manage); one still holding a process (EBUSY) is left to runc delete, which kills it first
-    for (const dir of init.cgroupDirs)
-      try {
-        await rmdir(dir);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return false;
-      }
+    const removed = await Promise.all(
+      init.cgroupDirs.map((dir) =>
+        rmdir(dir).then(
+          () => true,
+          (err: NodeJS.ErrnoException) => err.code === 'ENOENT',
+        ),
+      ),
+    );
+    if (removed.includes(false)) return false;
     await rm(join(this.root, id), { recursive: true, force: true });
     return true;
   }
