@@ -8,7 +8,6 @@ import {
   type EtcWrite,
   hostsContent,
   parseExtraHost,
-  reserveEtcFiles,
   writeEtcFiles,
   writeEtcMounts,
 } from '../container/etc-files.ts';
@@ -53,7 +52,7 @@ export function validateExtraHosts(spec: ContainerCreateSpec): void {
 
 /**
  * Writes the container's etc files and answers the bind mounts that put them in place; 'in place' fills the
- * files reserveContainerEtcMounts made (a container on a network that was attached while it was created).
+ * files reserveEtcFiles made (a container on a network that was attached while it was created).
  */
 export async function containerEtcMounts(
   req: ContainerEtcRequest,
@@ -80,13 +79,6 @@ export async function containerEtcMounts(
     },
     how,
   );
-}
-
-/** The mounts of containerEtcMounts on a network, their sources still empty (not on the host network). */
-export function reserveContainerEtcMounts(
-  req: Pick<ContainerEtcRequest, 'dir' | 'userTargets'>,
-): Promise<MountOption[]> {
-  return reserveEtcFiles(req.dir, req.userTargets);
 }
 
 /**

@@ -13,7 +13,7 @@ import type { ContainersHandlers } from '../api/generated/tsnet/v1/Containers.ts
 import { api } from '../api/proto.ts';
 import { cgroupManager, containerCgroupPath, validateResources } from '../cgroups/index.ts';
 import type { ContainerCreateSpec } from '../container/create-spec.ts';
-import type { EtcWrite } from '../container/etc-files.ts';
+import { type EtcWrite, reserveEtcFiles } from '../container/etc-files.ts';
 import {
   type ContainerHandle,
   type ContainerLookup,
@@ -64,7 +64,7 @@ import { isMounted, mountAll, unmount } from '../snapshot/mount.ts';
 import { settleAll } from '../sync/settle.ts';
 import { inTurn } from '../sync/turns.ts';
 import type { ApiService } from './api.ts';
-import { containerEtcMounts, reserveContainerEtcMounts, validateExtraHosts } from './container-etc.ts';
+import { containerEtcMounts, validateExtraHosts } from './container-etc.ts';
 import { HealthMonitor } from './health.ts';
 import type { ImageService } from './images.ts';
 import { startLogRotation } from './log-rotation.ts';
@@ -567,10 +567,10 @@ export class ContainerService implements Service, ContainerLookup {
       };
       const etcMounts =
         network.kind === 'cni'
-          ? await reserveContainerEtcMounts({
-              dir: p.dir,
-              userTargets: record.runMounts.map((m) => m.target),
-            })
+          ? await reserveEtcFiles(
+              p.dir,
+              record.runMounts.map((m) => m.target),
+            )
           : await this.etcMounts(record, network.kind === 'host' ? 'host' : undefined);
       phases.mark('etc');
       const createContainer = async () => {

@@ -168,13 +168,9 @@ export function writeEtcMounts(
       const source = join(dir, f.file);
       if (how === 'in place') await writeFile(source, f.text, { mode: 0o644 });
       else await writeFileAtomic(source, f.text, { mode: 0o644, syncData: false });
-      return etcMount(source, f.target);
+      return { type: 'bind', source, target: f.target, readonly: false, propagation: 'rprivate' };
     }),
   );
-}
-
-function etcMount(source: string, target: string): MountOption {
-  return { type: 'bind', source, target, readonly: false, propagation: 'rprivate' };
 }
 
 /** The generated files a container gets: those its own mounts do not put in place. */
