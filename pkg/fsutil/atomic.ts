@@ -5,6 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  constants,
+  close as fsClose,
+  open as fsOpen,
+  write as fsWrite,
   fsyncSync,
   linkSync,
   openSync,
@@ -27,9 +31,10 @@ export interface AtomicWriteOptions {
    */
   readonly syncDirectory?: boolean;
   /**
-   * fsync the file's data before the rename (default true). False only for a hint whose loss is harmless:
-   * after a crash the file may then be the old content, the new, or empty, never half of either. (The IPAM
-   * round-robin cursor: host-local does not sync it at all.)
+   * fsync the file's data before the rename or link (default true). False for a hint whose loss is
+   * harmless, or when the caller syncs the file itself after the link and a crash before that may leave it
+   * empty (never half-written: one small write): the old content, the new, or empty. (The IPAM round-robin
+   * cursor, which host-local does not sync at all; an IPAM record, synced before its ADD answers.)
    */
   readonly syncData?: boolean;
 }
@@ -124,7 +129,15 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** writeTempSync off the event loop. */
+function callback<T>(run: (done: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
+}
+
+/**
+ * writeTempSync off the event loop in as few trips to libuv's workers as it takes: with `sync` the file is
+ * opened O_DSYNC, so the write returns once the data and the size needed to read it back are on disk (what
+ * fdatasync after it would do, one trip fewer).
+ */
 async function writeTemp(
   path: string,
   data: string | Uint8Array,
@@ -132,17 +145,52 @@ async function writeTemp(
   sync = true,
 ): Promise<string> {
   const tmp = tempPathFor(path);
-  const file = await open(tmp, 'wx', mode);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (sync ? constants.O_DSYNC : 0);
+  const fd = await callback<number>((done) => fsOpen(tmp, flags, mode, done));
   try {
-    await file.writeFile(data);
-    if (sync) await file.sync();
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    for (let off = 0; off < bytes.length; )
+      off += await callback<number>((done) => fsWrite(fd, bytes, off, bytes.length - off, null, done));
   } catch (err) {
-    await file.close();
+    await callback<void>((done) => fsClose(fd, (e) => done(e, undefined))).catch(() => undefined);
     await rm(tmp, { force: true });
     throw err;
   }
-  await file.close();
+  await callback<void>((done) => fsClose(fd, (e) => done(e, undefined)));
   return tmp;
+}
+
+/** A complete temporary file waiting to replace its target (stageFileAtomic). */
+export interface StagedFile {
+  /** Renames it over the target (and fsyncs the directory unless the options said not to). */
+  commit(): Promise<void>;
+  /** Removes it: the target stays as it was. */
+  discard(): Promise<void>;
+}
+
+/**
+ * The first half of writeFileAtomic: the temporary, complete (and synced unless `syncData` is false), so a
+ * caller can write it while it does something else and put it in place once that has succeeded.
+ */
+export async function stageFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<StagedFile> {
+  const tmp = await writeTemp(path, data, options.mode ?? 0o644, options.syncData !== false);
+  return {
+    async commit() {
+      try {
+        faultPoint('atomic-write-before-rename');
+        await rename(tmp, path);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+      if (options.syncDirectory !== false) await fsyncDirectory(dirname(path));
+    },
+    discard: () => rm(tmp, { force: true }),
+  };
 }
 
 /** writeFileAtomicSync off the event loop (large files, or a server that must not stall on fsync). */
@@ -151,15 +199,7 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  const tmp = await writeTemp(path, data, options.mode ?? 0o644, options.syncData !== false);
-  try {
-    faultPoint('atomic-write-before-rename');
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  if (options.syncDirectory !== false) await fsyncDirectory(dirname(path));
+  await (await stageFileAtomic(path, data, options)).commit();
 }
 
 /** createFileExclusiveSync off the event loop. */
@@ -168,7 +208,7 @@ export async function createFileExclusive(
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<boolean> {
-  const tmp = await writeTemp(path, data, options.mode ?? 0o644);
+  const tmp = await writeTemp(path, data, options.mode ?? 0o644, options.syncData !== false);
   try {
     faultPoint('exclusive-create-before-link');
     await link(tmp, path);
@@ -180,6 +220,22 @@ export async function createFileExclusive(
   }
   if (options.syncDirectory !== false) await fsyncDirectory(dirname(path));
   return true;
+}
+
+/** fsync of a file by name, off the event loop; a file gone meanwhile has nothing left to make durable. */
+export async function fsyncFileIfExists(path: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 export interface OrphanSweepOptions {
