@@ -82,6 +82,10 @@ function bindLibc(libc: ReturnType<Koffi['load']>) {
     // pidfd_open and pidfd_getfd through syscall(2): glibc wraps them only since 2.36, musl not at all
     syscall: libc.func('long syscall(long number, ...)'),
     strerror: libc.func('const char *strerror(int errnum)'),
+    inotify_init1: libc.func('int inotify_init1(int flags)'),
+    inotify_add_watch: libc.func('int inotify_add_watch(int fd, const char *path, uint32_t mask)'),
+    inotify_rm_watch: libc.func('int inotify_rm_watch(int fd, int wd)'),
+    read: libc.func('intptr_t read(int fd, _Out_ void *buf, size_t count)'),
   };
 }
 
@@ -537,5 +541,80 @@ export function llistxattr(path: string): string[] {
         .filter((n) => n.length > 0);
     const code = errnoName(lastErrno());
     if (code !== 'ERANGE' || size > 1 << 20) throw new SyscallError('llistxattr', errnoValue(code), path);
+  }
+}
+
+// inotify(7): event bits, and inotify_init1's flags (O_NONBLOCK, O_CLOEXEC).
+export const IN_MODIFY = 0x2;
+export const IN_ATTRIB = 0x4;
+export const IN_CLOSE_WRITE = 0x8;
+export const IN_MOVED_FROM = 0x40;
+export const IN_MOVED_TO = 0x80;
+export const IN_CREATE = 0x100;
+export const IN_DELETE = 0x200;
+export const IN_DELETE_SELF = 0x400;
+export const IN_MOVE_SELF = 0x800;
+export const IN_UNMOUNT = 0x2000;
+export const IN_Q_OVERFLOW = 0x4000;
+export const IN_IGNORED = 0x8000;
+export const IN_ONLYDIR = 0x1000000;
+export const IN_EXCL_UNLINK = 0x4000000;
+const IN_NONBLOCK = 0o4000;
+const IN_CLOEXEC = 0o2000000;
+
+/** One inotify event: the watch, its mask and the name inside a watched directory ('' for the directory). */
+export interface InotifyEvent {
+  readonly wd: number;
+  readonly mask: number;
+  readonly name: string;
+}
+
+/** inotify_init1(2), non-blocking and close-on-exec. */
+export function inotifyInit(): number {
+  return check('inotify_init1', libc().inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+}
+
+/** inotify_add_watch(2): the watch descriptor (the same one again for a path already watched). */
+export function inotifyAddWatch(fd: number, path: string, mask: number): number {
+  return check('inotify_add_watch', libc().inotify_add_watch(fd, path, mask), path);
+}
+
+/** inotify_rm_watch(2); a watch the kernel already dropped (EINVAL) is fine. */
+export function inotifyRemoveWatch(fd: number, wd: number): void {
+  if (Number(libc().inotify_rm_watch(fd, wd)) >= 0) return;
+  const errno = lastErrno();
+  if (errnoName(errno) !== 'EINVAL') throw new SyscallError('inotify_rm_watch', errno);
+}
+
+/** struct inotify_event: int wd; uint32_t mask, cookie, len; char name[len] (NUL-padded). */
+const INOTIFY_HEADER = 16;
+
+/**
+ * Every event queued on the non-blocking inotify descriptor `fd` now, in the kernel's order, read into
+ * `buffer` (at least 4096 bytes: one event with the longest name fits) until the queue is empty. Reading
+ * never waits: a drained queue answers EAGAIN at once.
+ */
+export function readInotifyEvents(fd: number, buffer: Buffer): InotifyEvent[] {
+  const events: InotifyEvent[] = [];
+  for (;;) {
+    const n = Number(libc().read(fd, buffer, buffer.length));
+    if (n < 0) {
+      const errno = lastErrno();
+      if (errnoName(errno) === 'EAGAIN') return events;
+      if (errnoName(errno) === 'EINTR') continue;
+      throw new SyscallError('read', errno, 'of an inotify descriptor');
+    }
+    if (n === 0) return events;
+    for (let off = 0; off + INOTIFY_HEADER <= n; ) {
+      const len = buffer.readUInt32LE(off + 12);
+      const raw = buffer.subarray(off + INOTIFY_HEADER, off + INOTIFY_HEADER + len);
+      const nul = raw.indexOf(0);
+      events.push({
+        wd: buffer.readInt32LE(off),
+        mask: buffer.readUInt32LE(off + 4),
+        name: (nul < 0 ? raw : raw.subarray(0, nul)).toString('utf8'),
+      });
+      off += INOTIFY_HEADER + len;
+    }
   }
 }

@@ -42,6 +42,7 @@ import {
 import { openStoreFromFlags, STORE_FLAGS, storePrefix } from '../../pkg/cli/store-flags.ts';
 import type { CniPlugin } from '../../pkg/cni/skel.ts';
 import { NODE_CTL_FROM_BIN } from '../../pkg/ctl/warm-protocol.ts';
+import { keepIpamDirectories } from '../../pkg/ipam/kept-directories.ts';
 import { tsnetIpam } from '../../pkg/ipam/plugin.ts';
 import {
   NetworkConfigError,
@@ -329,6 +330,8 @@ function oneLine(message: string): string {
 async function run(flags: Flags): Promise<void> {
   const opts = agentOptions(flags);
   const log = pino({ base: { node: opts.nodeName }, level: opts.logLevel });
+  // The agent serves every ADD and DEL of the node: what it read of an IPAM directory stays known to it.
+  keepIpamDirectories();
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

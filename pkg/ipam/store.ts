@@ -7,19 +7,28 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { type FileHandle, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB } from '../../native/libc.ts';
+import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB, LOCK_UN } from '../../native/libc.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import {
   createFileExclusive,
   fsyncDirectory,
+  fsyncFileIfExists,
   orphanedTempsAmong,
-  writeFileAtomic,
+  type StagedFile,
+  stageFileAtomic,
 } from '../fsutil/atomic.ts';
 import { makeDirectory } from '../fsutil/mkdir.ts';
 import { readSmallFile } from '../fsutil/read.ts';
 import { formatIp, type IpAddress, parseIp } from '../ip/address.ts';
 import { inTurn } from '../sync/turns.ts';
 import { faultPoint } from '../testing/fault.ts';
+import {
+  forgetDirectory,
+  isKeepingIpamDirectories,
+  KeptDirectory,
+  keptDirectory,
+  rememberDirectory,
+} from './kept-directories.ts';
 
 /** The key of an allocation: one interface of one container. */
 export interface Attachment {
@@ -40,7 +49,10 @@ export interface Allocation {
   readonly ownerless?: 'empty' | { readonly unreadable: string };
 }
 
-/** Storage of allocations. Every method other than `exists` and `withLock` must run inside `withLock`. */
+/**
+ * Storage of allocations. Every method other than `exists`, `unwritableReason`, `withLock` and
+ * `allocations` must run inside `withLock`.
+ */
 export interface AllocationStore {
   /** Whether the store holds any state yet (a DEL on a never-used network has nothing to do). */
   exists(): Promise<boolean>;
@@ -61,7 +73,10 @@ export interface AllocationStore {
   sync(): Promise<void>;
   /** The round-robin cursor of a range set, if recorded. */
   lastReserved(rangeSetIndex: number): Promise<IpAddress | undefined>;
-  /** Every record, those that name no owner included (marked `ownerless`: the caller decides their fate). */
+  /**
+   * Every record, those that name no owner included (marked `ownerless`: the caller decides their fate).
+   * Outside `withLock` too (STATUS): a fresh read then, which a concurrent writer may change meanwhile.
+   */
   allocations(): Promise<Allocation[]>;
   release(ip: IpAddress): Promise<void>;
 }
@@ -97,10 +112,10 @@ function ioError(what: string, err: unknown): CniError {
 export class DiskStore implements AllocationStore {
   /** `<dataDir>/<network>`; the network name must already be validated as a file name. */
   readonly dir: string;
-  /** The directory's names as listed when the current lock hold began; dropped by a reserve or release. */
-  private listing: string[] | undefined;
-  /** A reservation's directory entries are not durable yet (see `sync`). */
-  private unsynced = false;
+  /** What the current lock hold sees of the directory; undefined outside a hold. */
+  private hold: Hold | undefined;
+  /** Records reserved through this store and not durable yet, by path (see `sync`). */
+  private readonly unsynced = new Set<string>();
 
   constructor(dataDir: string, network: string) {
     this.dir = join(dataDir, network);
@@ -134,24 +149,115 @@ export class DiskStore implements AllocationStore {
   }
 
   private async underFileLock<T>(fn: () => Promise<T>): Promise<T> {
-    let file: FileHandle;
+    const hold = await this.beginHold();
+    this.hold = hold;
+    let succeeded = false;
     try {
-      file = await this.openLock();
+      // Every writer here holds this lock, so any temporary file now is a killed writer's orphan.
+      for (const name of orphanedTempsAmong([...hold.names], { underLock: true })) {
+        await rm(join(this.dir, name), { recursive: true, force: true });
+        hold.removed(name);
+      }
+      const result = await fn();
+      succeeded = true;
+      return result;
+    } finally {
+      this.hold = undefined;
+      await hold.end(succeeded);
+    }
+  }
+
+  /**
+   * Takes the lock and sees the directory: through what is kept of it (the agent) when that can still be
+   * trusted, else listed afresh.
+   */
+  private async beginHold(): Promise<Hold> {
+    if (!isKeepingIpamDirectories()) {
+      const file = await this.openLockOrFail();
+      try {
+        await lockExclusive(file);
+        return Hold.fresh(await readdir(this.dir), () => file.close());
+      } catch (err) {
+        await file.close();
+        throw err;
+      }
+    }
+    const known = keptDirectory(this.dir);
+    if (known) {
+      const trusted = await this.lockKept(known);
+      if (trusted) return Hold.kept(known);
+      await forgetDirectory(known); // closing its lock file releases the lock: the directory is read afresh
+    }
+    const file = await this.openLockOrFail();
+    try {
+      await lockExclusive(file);
+      const dir = await KeptDirectory.begin(this.dir, file, LOCK_FILE, () => readdir(this.dir));
+      if (!dir) return Hold.fresh(await readdir(this.dir), () => file.close());
+      rememberDirectory(dir);
+      return Hold.kept(dir);
+    } catch (err) {
+      await file.close();
+      throw err;
+    }
+  }
+
+  /** Locks a kept directory; true when its kept state is still to be trusted (the lock then held). */
+  private async lockKept(known: KeptDirectory): Promise<boolean> {
+    known.holding = true; // a drain meanwhile must not close the lock file under this hold
+    let trusted = false;
+    try {
+      if (!(await known.isStillAtItsPath())) return false;
+      await lockExclusive(known.lock);
+      trusted = known.catchUp();
+      if (!trusted) flock(known.lock.fd, LOCK_UN);
+      return trusted;
+    } catch {
+      return false;
+    } finally {
+      if (!trusted) known.holding = false;
+    }
+  }
+
+  private async openLockOrFail(): Promise<FileHandle> {
+    try {
+      return await this.openLock();
     } catch (err) {
       throw ioError(`cannot open the IPAM lock in ${this.dir}`, err);
     }
+  }
+
+  /** The current hold (reserve and release run inside one). */
+  private held(): Hold {
+    if (!this.hold) throw new Error(`IPAM store ${this.dir} used outside its lock`);
+    return this.hold;
+  }
+
+  /**
+   * The text of `name` in the directory: as read under this hold's lock or known from before it, or read
+   * now when no hold is on (a STATUS reads without the lock).
+   */
+  private async text(name: string): Promise<string> {
+    const hold = this.hold;
+    const known = hold?.texts.get(name);
+    if (known !== undefined) return known;
     try {
-      // Uncontended is the common case: take the lock without a trip to a worker thread.
-      if (!flock(file.fd, LOCK_EX | LOCK_NB)) await flockExclusiveAsync(file.fd);
-      // One listing per hold: every writer here holds this lock, so any temporary file now is a killed
-      // writer's orphan, and the names stay as listed until this hold reserves or releases one.
-      this.listing = await readdir(this.dir);
-      for (const name of orphanedTempsAmong(this.listing, { underLock: true }))
-        await rm(join(this.dir, name), { recursive: true, force: true });
-      return await fn();
-    } finally {
-      this.listing = undefined;
-      await file.close(); // closing the last descriptor releases the flock
+      const text = (await readSmallFile(join(this.dir, name))).toString('utf8');
+      hold?.texts.set(name, text);
+      return text;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) hold?.names.delete(name);
+      throw err;
+    }
+  }
+
+  /** The directory's names: this hold's, or listed now when no hold is on (none when it does not exist). */
+  private async names(): Promise<Iterable<string>> {
+    if (this.hold) return [...this.hold.names];
+    try {
+      return await readdir(this.dir);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return [];
+      throw ioError(`cannot list ${this.dir}`, err);
     }
   }
 
@@ -168,54 +274,64 @@ export class DiskStore implements AllocationStore {
   }
 
   async reserve(ip: IpAddress, owner: Attachment, rangeSetIndex: number): Promise<boolean> {
+    const hold = this.held();
     const name = formatIp(ip);
     const path = join(this.dir, name);
+    const record = `${owner.containerID.trim()}${LINE_BREAK}${owner.ifname}`;
+    const cursorName = `${LAST_RESERVED_PREFIX}${rangeSetIndex}`;
+    // The cursor is a hint (an empty one after a crash restarts the round-robin at the range's start): its
+    // data is not synced. It is written while the record is, and put in place once the record is there.
+    const cursor = stageFileAtomic(join(this.dir, cursorName), name, {
+      syncData: false,
+      syncDirectory: false,
+    });
+    cursor.catch(() => undefined); // awaited below on every path
     let created: boolean;
     try {
-      // Complete before it is visible: a plugin killed at any point leaves no empty allocation behind. The
-      // directory sync after the lock (`sync`) makes this entry durable.
-      created = await createFileExclusive(path, `${owner.containerID.trim()}${LINE_BREAK}${owner.ifname}`, {
-        syncDirectory: false,
-      });
+      // Complete before it is visible: a plugin killed at any point leaves no empty allocation behind. It is
+      // made durable after the lock (`sync`), before the ADD answers: only a crash of the node before that
+      // (the ADD unanswered) can leave it empty, and an empty record is released by the next ADD, DEL or GC.
+      created = await createFileExclusive(path, record, { syncData: false, syncDirectory: false });
     } catch (err) {
+      await discardStaged(cursor);
       throw ioError(`cannot reserve ${name} in ${this.dir}`, err);
     }
-    if (!created) return false;
-    this.listing = undefined;
+    if (!created) {
+      await discardStaged(cursor);
+      return false;
+    }
+    hold.wrote(name, record);
     faultPoint('ipam-after-reserve');
     try {
-      // The cursor is a hint (an empty one after a crash restarts the round-robin at the range's start): its
-      // data is not synced, and the directory sync (`sync`) of its rename makes the record's link durable too.
-      await writeFileAtomic(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`), name, {
-        syncData: false,
-        syncDirectory: false,
-      });
+      await (await cursor).commit();
     } catch (err) {
       await unlink(path);
+      hold.removed(name);
       throw ioError(`cannot record the last reserved IP in ${this.dir}`, err);
     }
-    this.unsynced = true;
+    hold.wrote(cursorName, name);
+    this.unsynced.add(path);
     return true;
   }
 
   async sync(): Promise<void> {
-    if (!this.unsynced) return;
-    // cleared first: a reservation made while the fsync runs sets it again, for the next sync
-    this.unsynced = false;
+    if (this.unsynced.size === 0) return;
+    // taken first: a reservation made while the syncs run is left for the next sync
+    const records = [...this.unsynced];
+    this.unsynced.clear();
     try {
-      await fsyncDirectory(this.dir);
+      // The records' data and their names together: the waits for the disk overlap (on ext4 one journal
+      // commit serves them all). A record released meanwhile has nothing left to sync.
+      await Promise.all([...records.map((path) => fsyncFileIfExists(path)), fsyncDirectory(this.dir)]);
     } catch (err) {
-      this.unsynced = true;
+      for (const path of records) this.unsynced.add(path);
       throw ioError(`cannot make the reservation in ${this.dir} durable`, err);
     }
   }
 
   async lastReserved(rangeSetIndex: number): Promise<IpAddress | undefined> {
     try {
-      const text = (await readSmallFile(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeSetIndex}`))).toString(
-        'utf8',
-      );
-      return parseIp(text.trim());
+      return parseIp((await this.text(`${LAST_RESERVED_PREFIX}${rangeSetIndex}`)).trim());
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw ioError(`cannot read the last reserved IP in ${this.dir}`, err);
@@ -223,16 +339,9 @@ export class DiskStore implements AllocationStore {
   }
 
   async allocations(): Promise<Allocation[]> {
-    let names = this.listing;
-    try {
-      names ??= await readdir(this.dir);
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return [];
-      throw ioError(`cannot list ${this.dir}`, err);
-    }
     const read = async (ip: IpAddress, name: string): Promise<Allocation | undefined> => {
       try {
-        return parseAllocationFile(ip, (await readSmallFile(join(this.dir, name))).toString('utf8'));
+        return parseAllocationFile(ip, await this.text(name));
       } catch (err) {
         if (isErrno(err, 'ENOENT') || isErrno(err, 'EISDIR')) return undefined; // gone, or not a record
         // The address stays taken (reserve fails on the name) until GC, which knows it belongs to no one.
@@ -241,7 +350,7 @@ export class DiskStore implements AllocationStore {
       }
     };
     const records = await Promise.all(
-      names.map((name) => {
+      [...(await this.names())].map((name) => {
         const ip = parseIp(name);
         return ip ? read(ip, name) : undefined; // lock, last_reserved_ip.N, anything else
       }),
@@ -250,11 +359,72 @@ export class DiskStore implements AllocationStore {
   }
 
   async release(ip: IpAddress): Promise<void> {
-    this.listing = undefined;
+    const hold = this.held();
+    const name = formatIp(ip);
     try {
-      await unlink(join(this.dir, formatIp(ip)));
+      await unlink(join(this.dir, name));
     } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw ioError(`cannot release ${formatIp(ip)} in ${this.dir}`, err);
+      if (!isErrno(err, 'ENOENT')) throw ioError(`cannot release ${name} in ${this.dir}`, err);
     }
+    hold.removed(name);
+  }
+}
+
+/** flock(LOCK_EX) on the store's lock file: at once when free, else waiting on a worker thread. */
+async function lockExclusive(file: FileHandle): Promise<void> {
+  if (!flock(file.fd, LOCK_EX | LOCK_NB)) await flockExclusiveAsync(file.fd);
+}
+
+async function discardStaged(staged: Promise<StagedFile>): Promise<void> {
+  await staged.then((file) => file.discard()).catch(() => undefined);
+}
+
+/**
+ * One lock hold's view of the directory: its names and the texts read, either listed afresh for this hold
+ * or the kept state of the directory, which the hold updates with what it writes and removes.
+ */
+class Hold {
+  /** Names this hold wrote or removed: their state here is known without reading. */
+  private readonly own = new Set<string>();
+
+  private constructor(
+    readonly names: Set<string>,
+    readonly texts: Map<string, string>,
+    private readonly finish: (succeeded: boolean, own: ReadonlySet<string>) => Promise<void>,
+  ) {}
+
+  /** A hold over a fresh listing; `release` closes the lock file. */
+  static fresh(names: readonly string[], release: () => Promise<void>): Hold {
+    return new Hold(new Set(names), new Map(), () => release());
+  }
+
+  /**
+   * A hold over the kept state. At its end, before the lock is released, the changes reported during the
+   * hold that were not its own are taken in; a failed hold (its writes may be half done) drops the state.
+   */
+  static kept(dir: KeptDirectory): Hold {
+    dir.holding = true;
+    return new Hold(dir.names, dir.texts, async (succeeded, own) => {
+      const trusted = succeeded && dir.settle(own);
+      flock(dir.lock.fd, LOCK_UN);
+      dir.holding = false;
+      if (!trusted) await forgetDirectory(dir);
+    });
+  }
+
+  wrote(name: string, text: string): void {
+    this.names.add(name);
+    this.texts.set(name, text);
+    this.own.add(name);
+  }
+
+  removed(name: string): void {
+    this.names.delete(name);
+    this.texts.delete(name);
+    this.own.add(name);
+  }
+
+  end(succeeded: boolean): Promise<void> {
+    return this.finish(succeeded, this.own);
   }
 }

@@ -4,6 +4,7 @@
 // listening; SIGTERM closes it.
 import { tsnetBridge } from '../../pkg/bridge/plugin.ts';
 import { startCniServer } from '../../pkg/cni/server.ts';
+import { keepIpamDirectories } from '../../pkg/ipam/kept-directories.ts';
 import { tsnetIpam } from '../../pkg/ipam/plugin.ts';
 import { tsnetVxlan } from '../../pkg/vxlan/plugin.ts';
 import { builtBuildId } from '../helpers/plugin.ts';
@@ -12,6 +13,7 @@ const path = process.argv[2];
 /** `--report`: a line `served <plugin> <command>` on stdout per request answered (the tests' oracle). */
 const report = process.argv[3] === '--report';
 if (!path) throw new Error('usage: cni-server.ts SOCKET [--report]');
+keepIpamDirectories(); // as tsnet-agent does
 const server = await startCniServer(path, {
   plugins: new Map([tsnetBridge, tsnetVxlan, tsnetIpam].map((p) => [p.name, p])),
   // Run from the sources, it speaks for dist/'s build: the built forwarders hand their calls to it.

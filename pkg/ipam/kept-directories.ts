@@ -1,0 +1,143 @@
+// What a long-running process (the agent) keeps of each IPAM directory between lock holds, so that an ADD
+// does not read every record again: the directory's names, the texts of the records and cursors read or
+// written, and its lock file, open. It is trusted only as far as the kernel vouches for it: the directory is
+// watched (inotify) from before its first listing, and at the start of every hold, under the lock, where
+// every other writer's change (host-local's, a plugin's run without the agent) has been queued by the kernel
+// already, the names reported changed are read again. What the reports cannot account for (the queue
+// overflowed, the directory or its lock file was replaced, a hold failed midway) drops the kept state and
+// the next hold reads the directory afresh, as a short-lived plugin does every time.
+
+import { type FileHandle, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { type WatchedDirectory, watchDirectory } from '../fsutil/dir-changes.ts';
+
+export class KeptDirectory {
+  /** Every name in the directory (records, cursors, the lock, temporaries). */
+  readonly names: Set<string>;
+  /** The texts of files read or written, by name; a name not here is read from disk when asked. */
+  readonly texts = new Map<string, string>();
+  /**
+   * A lock hold is using the state (it drops the state itself when it cannot trust it). A kept directory
+   * is born inside the hold that first listed it.
+   */
+  holding = true;
+
+  private constructor(
+    readonly path: string,
+    readonly lock: FileHandle,
+    private readonly watch: WatchedDirectory,
+    private readonly identity: { readonly dev: number; readonly ino: number },
+    names: readonly string[],
+  ) {
+    this.names = new Set(names);
+    // A directory deleted or moved away is let go at once (its lock file closed), not at its next use.
+    watch.onLost = () => {
+      if (!this.holding) void forgetDirectory(this).catch(() => undefined);
+    };
+  }
+
+  /**
+   * Starts keeping `path`: watched first, then `list` is called (under the lock the caller holds on `lock`)
+   * for the names. Undefined when the kernel cannot watch it (no inotify, out of watches): no state is kept.
+   */
+  static async begin(
+    path: string,
+    lock: FileHandle,
+    lockName: string,
+    list: () => Promise<string[]>,
+  ): Promise<KeptDirectory | undefined> {
+    let watch: WatchedDirectory;
+    try {
+      // A directory removed shows first as its lock file gone: the directory itself goes only when the lock
+      // file kept open here is closed. A lock file replaced would not exclude the new one's holders.
+      watch = watchDirectory(path, [lockName]);
+    } catch {
+      return undefined;
+    }
+    try {
+      const { dev, ino } = await stat(path);
+      return new KeptDirectory(path, lock, watch, { dev, ino }, await list());
+    } catch (err) {
+      watch.close();
+      throw err;
+    }
+  }
+
+  /** Whether the path still names the directory kept (not one deleted and made again, or moved away). */
+  async isStillAtItsPath(): Promise<boolean> {
+    try {
+      const { dev, ino } = await stat(this.path);
+      return dev === this.identity.dev && ino === this.identity.ino;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * At a hold's start, the lock held: takes in what others changed since the last hold. False when the
+   * state can no longer be trusted (drop it).
+   */
+  catchUp(): boolean {
+    return this.apply(new Set());
+  }
+
+  /**
+   * At a hold's end, the lock still held: what changed during the hold, beyond the names `own` it wrote or
+   * removed itself (their state is already here), was someone else's. False when the state can no longer
+   * be trusted.
+   */
+  settle(own: ReadonlySet<string>): boolean {
+    return this.apply(own);
+  }
+
+  private apply(own: ReadonlySet<string>): boolean {
+    const { lost, names } = this.watch.take();
+    if (lost) return false;
+    for (const [name, change] of names) {
+      if (own.has(name)) continue;
+      this.texts.delete(name);
+      if (change === 'gone') this.names.delete(name);
+      else this.names.add(name);
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.watch.onLost = undefined;
+    this.watch.close();
+    await this.lock.close();
+  }
+
+  private closed = false;
+}
+
+/** The directories kept, by absolute path; undefined while keeping is off (short-lived plugins). */
+let kept: Map<string, KeptDirectory> | undefined;
+
+/**
+ * Keeps IPAM directories between lock holds from now on, for the life of the process: for the agent, which
+ * serves every ADD and DEL of the node, not for a plugin process that serves one.
+ */
+export function keepIpamDirectories(): void {
+  kept ??= new Map();
+}
+
+export function isKeepingIpamDirectories(): boolean {
+  return kept !== undefined;
+}
+
+export function keptDirectory(path: string): KeptDirectory | undefined {
+  return kept?.get(resolve(path));
+}
+
+export function rememberDirectory(dir: KeptDirectory): void {
+  kept?.set(resolve(dir.path), dir);
+}
+
+/** Drops what is kept of `dir` (its lock must not be held: closing the file releases the lock). */
+export async function forgetDirectory(dir: KeptDirectory): Promise<void> {
+  if (kept?.get(resolve(dir.path)) === dir) kept.delete(resolve(dir.path));
+  await dir.close();
+}
