@@ -62,14 +62,14 @@ export function fsyncDirectorySync(dir: string): void {
   }
 }
 
-/** Writes `data` to a new temporary file beside `path` and fsyncs it; returns the temporary's path. */
-function writeTempSync(path: string, data: string | Uint8Array, mode: number): string {
+/** Writes `data` to a new temporary file beside `path` and fsyncs it (unless `sync` is false); returns the temporary's path. */
+function writeTempSync(path: string, data: string | Uint8Array, mode: number, sync = true): string {
   const tmp = tempPathFor(path);
   const fd = openSync(tmp, 'wx', mode);
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
+    if (sync) fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
     rmSync(tmp, { force: true });
@@ -85,7 +85,7 @@ export function writeFileAtomicSync(
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): void {
-  const tmp = writeTempSync(path, data, options.mode ?? 0o644);
+  const tmp = writeTempSync(path, data, options.mode ?? 0o644, options.syncData !== false);
   try {
     faultPoint('atomic-write-before-rename');
     renameSync(tmp, path);
@@ -105,7 +105,7 @@ export function createFileExclusiveSync(
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): boolean {
-  const tmp = writeTempSync(path, data, options.mode ?? 0o644);
+  const tmp = writeTempSync(path, data, options.mode ?? 0o644, options.syncData !== false);
   try {
     faultPoint('exclusive-create-before-link');
     linkSync(tmp, path);
@@ -147,16 +147,22 @@ async function writeTemp(
   const tmp = tempPathFor(path);
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (sync ? constants.O_DSYNC : 0);
   const fd = await callback<number>((done) => fsOpen(tmp, flags, mode, done));
+  const closeFd = () => callback<void>((done) => fsClose(fd, (e) => done(e, undefined)));
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     for (let off = 0; off < bytes.length; )
       off += await callback<number>((done) => fsWrite(fd, bytes, off, bytes.length - off, null, done));
   } catch (err) {
-    await callback<void>((done) => fsClose(fd, (e) => done(e, undefined))).catch(() => undefined);
-    await rm(tmp, { force: true });
+    await closeFd().catch(() => undefined);
+    await rm(tmp, { force: true }).catch(() => undefined); // the write's error is the one to report
     throw err;
   }
-  await callback<void>((done) => fsClose(fd, (e) => done(e, undefined)));
+  try {
+    await closeFd();
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
   return tmp;
 }
 

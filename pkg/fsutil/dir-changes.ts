@@ -25,7 +25,10 @@ import {
   readInotifyEvents,
 } from '../../native/libc.ts';
 
-/** What became of a name: gone (deleted, renamed away) or there with content that may differ. */
+/**
+ * What became of a name: gone (deleted, renamed away) or there with content that may differ. The last event
+ * decides: a name two renames swapped (RENAME_EXCHANGE) would read as gone; no writer here does that.
+ */
 export type NameChange = 'gone' | 'changed';
 
 export interface DirectoryChangeSet {
@@ -41,6 +44,8 @@ export interface DirectoryChangeSet {
 const NAME_GONE = IN_DELETE | IN_MOVED_FROM;
 const NAME_CHANGED = IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB;
 const WATCH_LOST = IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED;
+/** What a vital name must not undergo: another file under the name, or none. */
+const NAME_REPLACED = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO;
 /** Changes a directory may queue before its watcher gives up keeping them apart and reports it lost. */
 const MAX_PENDING_NAMES = 4096;
 
@@ -73,7 +78,7 @@ export class WatchedDirectory {
 
   /** @internal the watcher hands each event of this watch over, in order */
   record(mask: number, name: string): void {
-    if ((mask & WATCH_LOST) !== 0 || this.vital.has(name)) this.lose();
+    if ((mask & WATCH_LOST) !== 0 || ((mask & NAME_REPLACED) !== 0 && this.vital.has(name))) this.lose();
     if (this.lost || name === '') return;
     if ((mask & NAME_GONE) !== 0) this.pending.set(name, 'gone');
     else if ((mask & NAME_CHANGED) !== 0) this.pending.set(name, 'changed');
@@ -97,15 +102,25 @@ class Watcher {
   watch(path: string, vital: ReadonlySet<string>): WatchedDirectory {
     const mask = NAME_GONE | NAME_CHANGED | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK;
     const wd = inotifyAddWatch(this.fd, path, mask);
-    // A path watched already (a second cache of it) gets the same descriptor: the older one stops hearing.
-    this.watches.get(wd)?.lose();
+    // A directory watched already (through another path) gets the same descriptor: the older watch is lost
+    // to its owner, and its close must not remove the kernel's watch, now the new one's.
+    const older = this.watches.get(wd);
     const dir = new WatchedDirectory(path, wd, this, vital);
     this.watches.set(wd, dir);
+    older?.lose();
     return dir;
   }
 
   drain(): void {
-    for (const event of readInotifyEvents(this.fd, this.buffer)) {
+    let events: ReturnType<typeof readInotifyEvents>;
+    try {
+      events = readInotifyEvents(this.fd, this.buffer);
+    } catch {
+      // Events read before the failure are gone with it: no watch can say what changed any more.
+      for (const dir of this.watches.values()) dir.lose();
+      return;
+    }
+    for (const event of events) {
       if ((event.mask & IN_Q_OVERFLOW) !== 0) {
         for (const dir of this.watches.values()) dir.lose();
         continue;

@@ -7,9 +7,35 @@
 // overflowed, the directory or its lock file was replaced, a hold failed midway) drops the kept state and
 // the next hold reads the directory afresh, as a short-lived plugin does every time.
 
-import { type FileHandle, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { type FileHandle, stat, statfs } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { type WatchedDirectory, watchDirectory } from '../fsutil/dir-changes.ts';
+
+/**
+ * Filesystems whose every change, whoever makes it on this node, the kernel reports through inotify. Not
+ * NFS, FUSE, 9p or overlayfs (a writer through another mount or layer is not seen): there every hold reads
+ * the directory afresh. Magic numbers of statfs(2).
+ */
+const WATCHABLE_FILESYSTEMS = new Set([
+  0xef53, // ext2/3/4
+  0x58465342, // xfs
+  0x9123683e, // btrfs
+  0x01021994, // tmpfs
+]);
+
+interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+async function identityAt(path: string): Promise<FileIdentity | undefined> {
+  try {
+    const { dev, ino } = await stat(path);
+    return { dev, ino };
+  } catch {
+    return undefined;
+  }
+}
 
 export class KeptDirectory {
   /** Every name in the directory (records, cursors, the lock, temporaries). */
@@ -25,8 +51,9 @@ export class KeptDirectory {
   private constructor(
     readonly path: string,
     readonly lock: FileHandle,
+    private readonly lockPath: string,
     private readonly watch: WatchedDirectory,
-    private readonly identity: { readonly dev: number; readonly ino: number },
+    private readonly lockIdentity: FileIdentity,
     names: readonly string[],
   ) {
     this.names = new Set(names);
@@ -37,8 +64,10 @@ export class KeptDirectory {
   }
 
   /**
-   * Starts keeping `path`: watched first, then `list` is called (under the lock the caller holds on `lock`)
-   * for the names. Undefined when the kernel cannot watch it (no inotify, out of watches): no state is kept.
+   * Starts keeping `path`, whose lock file `lockName` is open as `lock` and locked: watched first, then
+   * the lock checked to be the file at its path (not one replaced while the caller waited for it), then
+   * `list` called for the names. Undefined when the directory cannot be kept (a filesystem inotify does not
+   * fully see, no inotify, out of watches, the lock replaced meanwhile): that hold reads afresh.
    */
   static async begin(
     path: string,
@@ -46,6 +75,7 @@ export class KeptDirectory {
     lockName: string,
     list: () => Promise<string[]>,
   ): Promise<KeptDirectory | undefined> {
+    if (!WATCHABLE_FILESYSTEMS.has((await statfs(path)).type)) return undefined;
     let watch: WatchedDirectory;
     try {
       // A directory removed shows first as its lock file gone: the directory itself goes only when the lock
@@ -55,22 +85,27 @@ export class KeptDirectory {
       return undefined;
     }
     try {
-      const { dev, ino } = await stat(path);
-      return new KeptDirectory(path, lock, watch, { dev, ino }, await list());
+      const lockPath = join(path, lockName);
+      const { dev, ino } = await lock.stat();
+      const atPath = await identityAt(lockPath);
+      if (atPath?.dev !== dev || atPath.ino !== ino) {
+        watch.close();
+        return undefined;
+      }
+      return new KeptDirectory(path, lock, lockPath, watch, { dev, ino }, await list());
     } catch (err) {
       watch.close();
       throw err;
     }
   }
 
-  /** Whether the path still names the directory kept (not one deleted and made again, or moved away). */
-  async isStillAtItsPath(): Promise<boolean> {
-    try {
-      const { dev, ino } = await stat(this.path);
-      return dev === this.identity.dev && ino === this.identity.ino;
-    } catch {
-      return false;
-    }
+  /**
+   * Whether the lock held is still the lock file at the directory's path: the path still leads to this
+   * directory (not one made again, moved in or mounted over, which inotify would not report here).
+   */
+  async lockIsStillAtItsPath(): Promise<boolean> {
+    const atPath = await identityAt(this.lockPath);
+    return atPath?.dev === this.lockIdentity.dev && atPath.ino === this.lockIdentity.ino;
   }
 
   /**
@@ -106,8 +141,11 @@ export class KeptDirectory {
     if (this.closed) return;
     this.closed = true;
     this.watch.onLost = undefined;
-    this.watch.close();
-    await this.lock.close();
+    try {
+      this.watch.close();
+    } finally {
+      await this.lock.close();
+    }
   }
 
   private closed = false;

@@ -94,6 +94,8 @@ const LAST_RESERVED_PREFIX = 'last_reserved_ip.';
 const LOCK_FILE = 'lock';
 
 function parseAllocationFile(ip: IpAddress, content: string): Allocation {
+  // What a crash before the record's sync can leave: nothing, or (ext4 data=writeback) zeroes.
+  if (/^[\s\0]*$/.test(content)) return { ip, containerID: '', ifname: undefined, ownerless: 'empty' };
   // host-local compares trimmed contents: "id\n" is an old ID-only record, not an empty ifname.
   const [containerID = '', ifname] = content.trim().split(/\r?\n/, 2);
   if (containerID.trim() === '') return { ip, containerID: '', ifname: undefined, ownerless: 'empty' };
@@ -201,21 +203,25 @@ export class DiskStore implements AllocationStore {
     }
   }
 
-  /** Locks a kept directory; true when its kept state is still to be trusted (the lock then held). */
+  /**
+   * Locks a kept directory; true when its kept state is still to be trusted (the lock then held): the lock
+   * file is still the one at the directory's path, and the kernel's reports account for every change.
+   */
   private async lockKept(known: KeptDirectory): Promise<boolean> {
     known.holding = true; // a drain meanwhile must not close the lock file under this hold
     let trusted = false;
     try {
-      if (!(await known.isStillAtItsPath())) return false;
       await lockExclusive(known.lock);
-      trusted = known.catchUp();
-      if (!trusted) flock(known.lock.fd, LOCK_UN);
-      return trusted;
+      trusted = (await known.lockIsStillAtItsPath()) && known.catchUp();
     } catch {
-      return false;
+      trusted = false;
     } finally {
-      if (!trusted) known.holding = false;
+      if (!trusted) {
+        flock(known.lock.fd, LOCK_UN);
+        known.holding = false;
+      }
     }
+    return trusted;
   }
 
   private async openLockOrFail(): Promise<FileHandle> {
@@ -298,6 +304,7 @@ export class DiskStore implements AllocationStore {
     }
     if (!created) {
       await discardStaged(cursor);
+      hold.surprisedBy(name);
       return false;
     }
     hold.wrote(name, record);
@@ -324,7 +331,8 @@ export class DiskStore implements AllocationStore {
       // commit serves them all). A record released meanwhile has nothing left to sync.
       await Promise.all([...records.map((path) => fsyncFileIfExists(path)), fsyncDirectory(this.dir)]);
     } catch (err) {
-      for (const path of records) this.unsynced.add(path);
+      // Not retried: after a failed fsync Linux may have dropped the dirty pages, and a second one would
+      // report success for data that is not there. The caller gives the addresses back.
       throw ioError(`cannot make the reservation in ${this.dir} durable`, err);
     }
   }
@@ -386,6 +394,8 @@ async function discardStaged(staged: Promise<StagedFile>): Promise<void> {
 class Hold {
   /** Names this hold wrote or removed: their state here is known without reading. */
   private readonly own = new Set<string>();
+  /** The disk contradicted the view (a name taken that it did not list): not to be kept past this hold. */
+  private contradicted = false;
 
   private constructor(
     readonly names: Set<string>,
@@ -404,11 +414,16 @@ class Hold {
    */
   static kept(dir: KeptDirectory): Hold {
     dir.holding = true;
-    return new Hold(dir.names, dir.texts, async (succeeded, own) => {
-      const trusted = succeeded && dir.settle(own);
-      flock(dir.lock.fd, LOCK_UN);
-      dir.holding = false;
-      if (!trusted) await forgetDirectory(dir);
+    return new Hold(dir.names, dir.texts, async (trustworthy, own) => {
+      let trusted = false;
+      try {
+        trusted = trustworthy && dir.settle(own);
+      } finally {
+        flock(dir.lock.fd, LOCK_UN);
+        dir.holding = false;
+      }
+      // Dropping it only costs the next hold a fresh read: that must not fail this one.
+      if (!trusted) await forgetDirectory(dir).catch(() => undefined);
     });
   }
 
@@ -424,7 +439,18 @@ class Hold {
     this.own.add(name);
   }
 
+  /** The disk holds `name`, which this view did not list: it is read again, and the view is not kept. */
+  surprisedBy(name: string): void {
+    this.names.add(name);
+    this.texts.delete(name);
+    this.contradicted = true;
+  }
+
+  /**
+   * Ends the hold, the lock still held until this returns. A hold that failed after writing may have left
+   * its writes half done: its view is not kept then (one that wrote nothing left the directory as it was).
+   */
   end(succeeded: boolean): Promise<void> {
-    return this.finish(succeeded, this.own);
+    return this.finish(!this.contradicted && (succeeded || this.own.size === 0), this.own);
   }
 }

@@ -7,8 +7,8 @@ export const FAULT_ENV = 'TSNET_TEST_FAULT';
 
 /** Every point a test can arm, each named after the step just done (a typo is a type error). */
 export type FaultPoint =
-  | 'atomic-write-before-rename' // fsutil: the temporary file is written and fsynced, not yet renamed
-  | 'exclusive-create-before-link' // fsutil: the temporary file is written and fsynced, not yet linked
+  | 'atomic-write-before-rename' // fsutil: the temporary file is written (synced unless syncData: false), not yet renamed
+  | 'exclusive-create-before-link' // fsutil: the temporary file is written (synced unless syncData: false), not yet linked
   | 'ipam-after-reserve' // IPAM: the allocation record is in place, the round-robin cursor not yet moved
   | 'bridge-after-veth' // tsnet-bridge: the veth pair exists, no address is reserved yet
   | 'bridge-after-ipam' // tsnet-bridge: the address is reserved, the container interface not configured
