@@ -19,10 +19,10 @@ import { configureContainerInterface } from '../ipam/configure.ts';
 import { loadIpamConfig } from '../ipam/index.ts';
 import {
   checkIpamConfig,
-  runIpamAdd,
   runIpamCheck,
   runIpamDel,
   runIpamGc,
+  runIpamReserve,
   runIpamStatus,
   TSNET_IPAM_TYPE,
 } from '../ipam/invoke.ts';
@@ -102,7 +102,7 @@ async function add(args: AttachmentArgs): Promise<Result> {
         throw err;
       }
       const { veth, port, bridge } = linked;
-      const ipam = await (early ?? allocateAddresses(args, undo));
+      const { result: ipam, durable } = await (early ?? allocateAddresses(args, undo));
       const ips = withGateways(ipam.ips ?? [], conf.isGateway);
       if (ips.length === 0) throw new CniError(ErrorCode.Internal, 'IPAM returned no IP address');
       // The addresses and routes are on the container end: the veth's undo takes them along.
@@ -119,7 +119,8 @@ async function add(args: AttachmentArgs): Promise<Result> {
       if (conf.ipMasq) await setUpMasquerade(attached, conf, undo);
       if (conf.portMappings.length > 0) await publishPorts(args, conf, ips, undo);
 
-      const finalBridge = await node.linkGet(bridge.index);
+      // The addresses are on disk by now, or the ADD fails (and its undo runs) rather than answer.
+      const [finalBridge] = await Promise.all([node.linkGet(bridge.index), durable]);
       return {
         cniVersion: args.config.cniVersion,
         interfaces: [
@@ -177,12 +178,18 @@ interface Attached {
   readonly ips: readonly IPConfig[];
 }
 
-/** IPAM ADD; its undo is IPAM DEL, which releases what this attachment holds. */
-async function allocateAddresses(args: AttachmentArgs, undo: UndoStack): Promise<Result> {
-  const ipam = await runIpamAdd(args);
+/**
+ * IPAM ADD; its undo is IPAM DEL, which releases what this attachment holds. The addresses come back before
+ * they are durable: the interface is configured while the disk syncs, and the ADD answers after `durable`.
+ */
+async function allocateAddresses(
+  args: AttachmentArgs,
+  undo: UndoStack,
+): Promise<{ result: Result; durable: Promise<void> }> {
+  const reservation = await runIpamReserve(args);
   undo.push('IPAM allocation', () => runIpamDel(args));
   faultPoint('bridge-after-ipam');
-  return ipam;
+  return reservation;
 }
 
 /**

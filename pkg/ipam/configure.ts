@@ -5,6 +5,7 @@ import type { IPConfig, Route } from '../cni/types.ts';
 import { formatSubnet, parseCidr, subnetOf } from '../ip/address.ts';
 import type { Handle } from '../netlink/handle.ts';
 import type { Link } from '../netlink/link.ts';
+import { settleAll } from '../sync/settle.ts';
 
 function familyOfCidr(cidr: string): 4 | 6 | undefined {
   return parseCidr(cidr)?.address.family;
@@ -13,7 +14,8 @@ function familyOfCidr(cidr: string): 4 | 6 | undefined {
 /**
  * Configures the container end: addresses (IPv6 without DAD, so they are usable at once), link up, then the
  * IPAM routes (a route without a gateway uses the gateway of its family) and, for a default gateway, a
- * default route per family. Returns the routes installed, for the result.
+ * default route per family. Returns the routes installed, for the result. The requests go in one netlink
+ * batch: the kernel applies them in this order, each on its own, and the first refusal is the error.
  */
 export async function configureContainerInterface(
   container: Handle,
@@ -22,10 +24,6 @@ export async function configureContainerInterface(
   routes: readonly Route[],
   isDefaultGateway: boolean,
 ): Promise<Route[]> {
-  for (const ipc of ips) {
-    await container.addrAdd(iface.index, ipc.address, { noDad: familyOfCidr(ipc.address) === 6 });
-  }
-  await container.linkSetUp(iface.index);
   const gatewayOf = (family: 4 | 6 | undefined): string | undefined =>
     ips.find((ipc) => ipc.gateway && familyOfCidr(ipc.address) === family)?.gateway;
   const installed: Route[] = [...routes];
@@ -36,18 +34,22 @@ export async function configureContainerInterface(
       if (ipc.gateway && !installed.some((r) => r.dst === dst)) installed.push({ dst, gw: ipc.gateway });
     }
   }
-  for (const r of installed) {
-    const family = familyOfCidr(r.dst);
-    const gateway = r.gw ?? gatewayOf(family);
-    const dst = normaliseDst(r.dst);
-    await container.routeReplace({
-      dst,
-      gateway,
-      oif: iface.index,
-      ...(r.mtu ? { mtu: r.mtu } : {}),
-      ...(r.priority ? { metric: r.priority } : {}),
-    });
-  }
+  // Every route is checked before anything is sent: a bad destination refuses the whole step.
+  const routeSpecs = installed.map((r) => ({
+    dst: normaliseDst(r.dst),
+    gateway: r.gw ?? gatewayOf(familyOfCidr(r.dst)),
+    oif: iface.index,
+    ...(r.mtu ? { mtu: r.mtu } : {}),
+    ...(r.priority ? { metric: r.priority } : {}),
+  }));
+  const requests = container.batch(() => [
+    ...ips.map((ipc) =>
+      container.addrAdd(iface.index, ipc.address, { noDad: familyOfCidr(ipc.address) === 6 }),
+    ),
+    container.linkSetUp(iface.index),
+    ...routeSpecs.map((spec) => container.routeReplace(spec)),
+  ]);
+  await settleAll(requests);
   return installed;
 }
 

@@ -43,15 +43,36 @@ function takeRequested(conf: IpamConfig, setIndex: number, pending: IpAddress[])
   return i < 0 ? undefined : pending.splice(i, 1)[0];
 }
 
+/** An ADD's addresses, reserved (every later ADD sees them taken), and when they are durable. */
+export interface IpamReservation {
+  readonly result: IpamResult;
+  /**
+   * Settles once the reservation is on disk. A rejection means it is not, and the addresses went back:
+   * the ADD must fail. The caller may do its other work meanwhile, but answers only after this.
+   */
+  readonly durable: Promise<void>;
+}
+
 /**
- * ADD: one address from every range set for `owner`, under the store's lock. Nothing stays reserved if any
- * range set fails.
+ * ADD: one address from every range set for `owner`, under the store's lock, and durable before it
+ * resolves. Nothing stays reserved if any range set fails.
  */
 export async function ipamAdd(
   conf: IpamConfig,
   owner: Attachment,
   options: IpamOptions = {},
 ): Promise<IpamResult> {
+  const { result, durable } = await ipamReserve(conf, owner, options);
+  await durable;
+  return result;
+}
+
+/** ipamAdd, handing back the addresses before the wait for the disk (see IpamReservation). */
+export async function ipamReserve(
+  conf: IpamConfig,
+  owner: Attachment,
+  options: IpamOptions = {},
+): Promise<IpamReservation> {
   validateAttachment(owner);
   const dns: DNS = conf.resolvConf ? readResolvConf(conf.resolvConf) : {};
   const store = storeOf(conf, options);
@@ -77,9 +98,7 @@ export async function ipamAdd(
     }
     return reserved;
   });
-  try {
-    await store.sync();
-  } catch (err) {
+  const durable = store.sync().catch(async (err: unknown) => {
     // Not durable, so not handed out: the addresses go back, under the lock again, those still recorded
     // for this attachment only (between the two holds a DEL or GC may have freed one, and another ADD taken
     // it).
@@ -88,8 +107,15 @@ export async function ipamAdd(
       addresses.some((r) => r.address.family === a.ip.family && r.address.value === a.ip.value);
     await store.withLock(() => releaseWhere(store, mine)).catch(() => undefined);
     throw err;
-  }
-  return { cniVersion: CURRENT_VERSION, ips: addresses.map(toIpConfig), routes: [...conf.routes], dns };
+  });
+  durable.catch(() => undefined); // the caller awaits it; a failure must not count as unhandled meanwhile
+  const result = {
+    cniVersion: CURRENT_VERSION,
+    ips: addresses.map(toIpConfig),
+    routes: [...conf.routes],
+    dns,
+  };
+  return { result, durable };
 }
 
 /** DEL: releases every address held by `owner`. Idempotent; touches nothing on a network never used. */

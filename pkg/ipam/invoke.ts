@@ -5,7 +5,7 @@ import { pickCniArgs } from '../cni/env.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { AttachmentArgs, GcArgs, NetworkArgs } from '../cni/skel.ts';
 import type { Result } from '../cni/types.ts';
-import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus, loadIpamConfig } from './index.ts';
+import { ipamCheck, ipamDel, ipamGc, ipamReserve, ipamStatus, loadIpamConfig } from './index.ts';
 
 export const TSNET_IPAM_TYPE = 'tsnet-ipam';
 
@@ -34,9 +34,21 @@ export function checkIpamConfig(args: NetworkArgs): void {
 
 /** IPAM ADD for the attachment; the result in canonical form. */
 export async function runIpamAdd(args: AttachmentArgs): Promise<Result> {
+  const { result, durable } = await runIpamReserve(args);
+  await durable;
+  return result;
+}
+
+/**
+ * runIpamAdd, handing the result back before tsnet-ipam's wait for the disk (IpamReservation): the plugin
+ * configures the interface meanwhile and answers after `durable`. A delegate's result is durable already.
+ */
+export async function runIpamReserve(
+  args: AttachmentArgs,
+): Promise<{ readonly result: Result; readonly durable: Promise<void> }> {
   const type = ipamType(args);
-  if (type === TSNET_IPAM_TYPE) return ipamAdd(inProcessConfig(args), owner(args));
-  return delegateAdd(type, args.stdin, args);
+  if (type === TSNET_IPAM_TYPE) return ipamReserve(inProcessConfig(args), owner(args));
+  return { result: await delegateAdd(type, args.stdin, args), durable: Promise.resolve() };
 }
 
 /** IPAM DEL: always run, also when the container's namespace is gone. */
