@@ -156,7 +156,8 @@ export async function createVethPair(
       );
     }
     try {
-      return { host: await node.linkGet(name), container: await container.linkGet(opts.ifname) };
+      const [host, peer] = await Promise.all([node.linkGet(name), container.linkGet(opts.ifname)]);
+      return { host, container: peer };
     } catch (err) {
       await deleteVethPair(node, name).catch(() => undefined); // made but not returned: undo here
       throw err;

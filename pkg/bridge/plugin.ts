@@ -16,9 +16,9 @@ import { type UndoStack, withUndo } from '../cni/undo.ts';
 import { parsePrevResult } from '../cni/version.ts';
 import type { Family } from '../ip/address.ts';
 import { configureContainerInterface } from '../ipam/configure.ts';
-import { loadIpamConfig } from '../ipam/index.ts';
 import {
   checkIpamConfig,
+  inProcessConfig,
   runIpamCheck,
   runIpamDel,
   runIpamGc,
@@ -244,7 +244,7 @@ async function publishing(what: Promise<void>): Promise<void> {
 /** The address families the in-process IPAM hands out; undefined when another IPAM plugin decides. */
 function inProcessIpamFamilies(args: AttachmentArgs): Family[] | undefined {
   if (!ipamIsInProcess(args)) return undefined;
-  const ipam = loadIpamConfig(args.config, pickCniArgs(args.args, ['IP']));
+  const ipam = inProcessConfig(args);
   return [...new Set(ipam.rangeSets.map((r) => r.family))];
 }
 

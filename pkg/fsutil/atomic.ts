@@ -133,32 +133,46 @@ function callback<T>(run: (done: (err: NodeJS.ErrnoException | null, value: T) =
   return new Promise((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
 }
 
+function closeFd(fd: number): Promise<void> {
+  return callback<void>((done) => fsClose(fd, (e) => done(e, undefined)));
+}
+
 /**
- * writeTempSync off the event loop in as few trips to libuv's workers as it takes: with `sync` the file is
- * opened O_DSYNC, so the write returns once the data and the size needed to read it back are on disk (what
- * fdatasync after it would do, one trip fewer).
+ * writeTempSync off the event loop in as few trips to libuv's workers as it takes, the temporary left open:
+ * with `sync` the file is opened O_DSYNC, so the write returns once the data and the size needed to read it
+ * back are on disk (what fdatasync after it would do, one trip fewer).
  */
+async function writeTempOpen(
+  path: string,
+  data: string | Uint8Array,
+  mode: number,
+  sync: boolean,
+): Promise<{ tmp: string; fd: number }> {
+  const tmp = tempPathFor(path);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (sync ? constants.O_DSYNC : 0);
+  const fd = await callback<number>((done) => fsOpen(tmp, flags, mode, done));
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    for (let off = 0; off < bytes.length; )
+      off += await callback<number>((done) => fsWrite(fd, bytes, off, bytes.length - off, null, done));
+  } catch (err) {
+    await closeFd(fd).catch(() => undefined);
+    await rm(tmp, { force: true }).catch(() => undefined); // the write's error is the one to report
+    throw err;
+  }
+  return { tmp, fd };
+}
+
+/** writeTempOpen, closed: the temporary's path. */
 async function writeTemp(
   path: string,
   data: string | Uint8Array,
   mode: number,
   sync = true,
 ): Promise<string> {
-  const tmp = tempPathFor(path);
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (sync ? constants.O_DSYNC : 0);
-  const fd = await callback<number>((done) => fsOpen(tmp, flags, mode, done));
-  const closeFd = () => callback<void>((done) => fsClose(fd, (e) => done(e, undefined)));
+  const { tmp, fd } = await writeTempOpen(path, data, mode, sync);
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    for (let off = 0; off < bytes.length; )
-      off += await callback<number>((done) => fsWrite(fd, bytes, off, bytes.length - off, null, done));
-  } catch (err) {
-    await closeFd().catch(() => undefined);
-    await rm(tmp, { force: true }).catch(() => undefined); // the write's error is the one to report
-    throw err;
-  }
-  try {
-    await closeFd();
+    await closeFd(fd);
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => undefined);
     throw err;
@@ -208,24 +222,33 @@ export async function writeFileAtomic(
   await (await stageFileAtomic(path, data, options)).commit();
 }
 
-/** createFileExclusiveSync off the event loop. */
+/**
+ * createFileExclusiveSync off the event loop. The temporary's descriptor stays open across the link, so
+ * closing it and removing the temporary's name take one trip together.
+ */
 export async function createFileExclusive(
   path: string,
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<boolean> {
-  const tmp = await writeTemp(path, data, options.mode ?? 0o644, options.syncData !== false);
+  const { tmp, fd } = await writeTempOpen(path, data, options.mode ?? 0o644, options.syncData !== false);
+  let linked: boolean;
   try {
     faultPoint('exclusive-create-before-link');
     await link(tmp, path);
+    linked = true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  } finally {
-    await unlink(tmp);
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      await Promise.allSettled([closeFd(fd), unlink(tmp)]);
+      throw err;
+    }
+    linked = false;
   }
-  if (options.syncDirectory !== false) await fsyncDirectory(dirname(path));
-  return true;
+  const [closed, removed] = await Promise.allSettled([closeFd(fd), unlink(tmp)]);
+  if (removed.status === 'rejected') throw removed.reason;
+  if (closed.status === 'rejected') throw closed.reason;
+  if (linked && options.syncDirectory !== false) await fsyncDirectory(dirname(path));
+  return linked;
 }
 
 /** fsync of a file by name, off the event loop; a file gone meanwhile has nothing left to make durable. */

@@ -5,7 +5,15 @@ import { pickCniArgs } from '../cni/env.ts';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { AttachmentArgs, GcArgs, NetworkArgs } from '../cni/skel.ts';
 import type { Result } from '../cni/types.ts';
-import { ipamCheck, ipamDel, ipamGc, ipamReserve, ipamStatus, loadIpamConfig } from './index.ts';
+import {
+  type IpamConfig,
+  ipamCheck,
+  ipamDel,
+  ipamGc,
+  ipamReserve,
+  ipamStatus,
+  loadIpamConfig,
+} from './index.ts';
 
 export const TSNET_IPAM_TYPE = 'tsnet-ipam';
 
@@ -19,8 +27,17 @@ function ipamType(args: NetworkArgs): string {
   return type;
 }
 
-function inProcessConfig(args: NetworkArgs) {
-  return loadIpamConfig(args.config, pickCniArgs(args.args, ['IP']));
+/** Each invocation's IPAM section, parsed once: an ADD checks it, sizes the MTU by it and allocates by it. */
+const parsedConfigs = new WeakMap<NetworkArgs, IpamConfig>();
+
+/** The in-process IPAM's config of an invocation (tsnet-ipam's section, with CNI_ARGS IP=). */
+export function inProcessConfig(args: NetworkArgs): IpamConfig {
+  let conf = parsedConfigs.get(args);
+  if (!conf) {
+    conf = loadIpamConfig(args.config, pickCniArgs(args.args, ['IP']));
+    parsedConfigs.set(args, conf);
+  }
+  return conf;
 }
 
 function owner(args: AttachmentArgs) {
