@@ -19,7 +19,7 @@ import { RtmType, RtnlGroup } from './constants.ts';
 import { decodeLink, type Link } from './link.ts';
 import { decodeNeighbour, type Neighbour } from './neigh.ts';
 import { decodeRoute, type Route } from './route.ts';
-import { openRouteSocket } from './socket.ts';
+import { openRouteSocket, sharedReceiveBuffer } from './socket.ts';
 
 export type EventTopic = 'link' | 'address' | 'route' | 'neighbour';
 
@@ -88,8 +88,6 @@ function decodeEvent(msg: NlMessage): NetlinkEvent | undefined {
 
 export class EventStream implements AsyncIterable<NetlinkEvent> {
   private readonly fd: number;
-  // not zero-filled, as NetlinkSocket's: only what recv writes is touched and read
-  private readonly buf = Buffer.allocUnsafeSlow(1 << 20);
   private readonly queue: NetlinkEvent[] = [];
   private waiter: (() => void) | undefined;
   private readonly maxQueued: number;
@@ -186,11 +184,12 @@ export class EventStream implements AsyncIterable<NetlinkEvent> {
   }
 
   private drain(): void {
+    const buf = sharedReceiveBuffer(); // each notification is copied out before anything else runs
     let got = false;
     while (!this.closed) {
       let n: number;
       try {
-        n = recv(this.fd, this.buf, MSG_DONTWAIT | MSG_TRUNC);
+        n = recv(this.fd, buf, MSG_DONTWAIT | MSG_TRUNC);
       } catch (err) {
         if (err instanceof SyscallError && err.code === 'ENOBUFS') {
           this.push({
@@ -203,12 +202,12 @@ export class EventStream implements AsyncIterable<NetlinkEvent> {
         throw err;
       }
       if (n < 0) break;
-      if (n > this.buf.length) {
+      if (n > buf.length) {
         this.push({ type: 'resync', reason: `notification of ${n} bytes truncated` });
         got = true;
         continue;
       }
-      for (const msg of decodeMessages(Buffer.from(this.buf.subarray(0, n)))) {
+      for (const msg of decodeMessages(Buffer.from(buf.subarray(0, n)))) {
         const event = toEvent(msg);
         if (event) {
           this.push(event);

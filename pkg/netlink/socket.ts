@@ -84,6 +84,19 @@ interface Pending {
   readonly reject: (err: Error) => void;
 }
 
+/**
+ * Where every netlink socket of the process receives (event streams too): a reply is copied out of it before anything else runs, so one
+ * buffer serves them all. One per socket was a megabyte of external memory for each short-lived namespace
+ * handle (two per CNI ADD), and V8 answers that much external allocation with full garbage collections.
+ * Not zero-filled: only the pages replies land in are touched; only the bytes received are read.
+ */
+let receiveBuffer: Buffer | undefined;
+
+export function sharedReceiveBuffer(): Buffer {
+  receiveBuffer ??= Buffer.allocUnsafeSlow(RECV_BUFFER_BYTES);
+  return receiveBuffer;
+}
+
 function sockaddrNl(groups = 0): Buffer {
   const addr = Buffer.alloc(12);
   addr.writeUInt16LE(AF_NETLINK, 0);
@@ -111,9 +124,6 @@ export class NetlinkSocket {
   readonly portId: number;
   private seq: number;
   private readonly pending = new Map<number, Pending>();
-  // Not zero-filled: only the pages a reply lands in are touched (a zeroed megabyte was resident in every
-  // socket, the agent's and each short-lived namespace handle's); only the bytes received are read.
-  private readonly buf = Buffer.allocUnsafeSlow(RECV_BUFFER_BYTES);
   private polling = false;
   private closed = false;
   /** The last queued send while one runs off the event loop; later sends chain behind it, in order. */
@@ -265,10 +275,11 @@ export class NetlinkSocket {
   }
 
   private drain(): void {
+    const buf = sharedReceiveBuffer();
     while (this.pending.size > 0 && !this.closed) {
       let n: number;
       try {
-        n = recv(this.fd, this.buf, MSG_DONTWAIT | MSG_TRUNC);
+        n = recv(this.fd, buf, MSG_DONTWAIT | MSG_TRUNC);
       } catch (err) {
         this.failAll(err instanceof Error ? err : new Error(String(err)));
         return;
@@ -277,14 +288,12 @@ export class NetlinkSocket {
         this.waitReadable();
         return;
       }
-      if (n > this.buf.length) {
-        this.failAll(
-          new Error(`netlink reply of ${n} bytes exceeds the ${this.buf.length}-byte receive buffer`),
-        );
+      if (n > buf.length) {
+        this.failAll(new Error(`netlink reply of ${n} bytes exceeds the ${buf.length}-byte receive buffer`));
         return;
       }
       // Copy: replies outlive the receive buffer, which the next recv overwrites.
-      for (const msg of decodeMessages(Buffer.from(this.buf.subarray(0, n)))) this.dispatch(msg);
+      for (const msg of decodeMessages(Buffer.from(buf.subarray(0, n)))) this.dispatch(msg);
     }
   }
 
