@@ -6,7 +6,7 @@
 // a runtime would start them. BENCH_CNI_ONLY=served|node runs one flavour (plus the reference);
 // BENCH_CNI_PROFILE=DIR profiles the agent side.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -81,14 +81,36 @@ interface Figures {
   parallelPodsPerSec: number;
 }
 
-/** Starts test/bench/cni-server.ts in `nodeNs` on `socket`; resolves once it listens. */
+/**
+ * How tsnet-agent's bundle starts node: the variables and V8 flags of its launcher line (`#!/usr/bin/env -S
+ * MALLOC_ARENA_MAX=2 node --max-semi-space-size=1`, scripts/build.ts), so the served flavour's garbage
+ * collector works as the agent's does.
+ */
+function agentLaunch(): { env: Record<string, string>; flags: string[] } {
+  const line = readFileSync(resolve(import.meta.dirname, '../../dist/bin/tsnet-agent'), 'utf8').split(
+    '\n',
+  )[0];
+  const words = (line ?? '')
+    .replace(/^#!\S*env -S\s*/, '')
+    .split(/\s+/)
+    .filter(Boolean);
+  const node = words.indexOf('node');
+  const env = Object.fromEntries(
+    words.slice(0, Math.max(node, 0)).map((w) => w.split('=', 2) as [string, string]),
+  );
+  return { env, flags: node < 0 ? [] : words.slice(node + 1) };
+}
+
+/** Starts test/bench/cni-server.ts in `nodeNs` on `socket`, launched as the agent is; resolves once it listens. */
 function startServer(nodeNs: string, socket: string): Promise<ChildProcess> {
   const server = resolve(import.meta.dirname, 'cni-server.ts');
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const node = [process.execPath, ...profile, '--import=tsx', server, socket];
+  const launch = agentLaunch();
+  const node = [process.execPath, ...launch.flags, ...profile, '--import=tsx', server, socket];
   const child = spawn('nsenter', [`--net=${nodeNs}`, ...node], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: resolve(import.meta.dirname, '../..'),
+    env: { ...process.env, ...launch.env },
   });
   return new Promise((resolvePromise, reject) => {
     child.stdout?.once('data', () => resolvePromise(child));
