@@ -187,7 +187,11 @@ async function allocateAddresses(
   undo: UndoStack,
 ): Promise<{ result: Result; durable: Promise<void> }> {
   const reservation = await runIpamReserve(args);
-  undo.push('IPAM allocation', () => runIpamDel(args));
+  // After the sync: the ADD never answers, even with an error, while its reservation is still in flight.
+  undo.push('IPAM allocation', async () => {
+    await reservation.durable.catch(() => undefined);
+    await runIpamDel(args);
+  });
   faultPoint('bridge-after-ipam');
   return reservation;
 }

@@ -245,8 +245,10 @@ export async function createFileExclusive(
     linked = false;
   }
   const [closed, removed] = await Promise.allSettled([closeFd(fd), unlink(tmp)]);
-  if (removed.status === 'rejected') throw removed.reason;
-  if (closed.status === 'rejected') throw closed.reason;
+  // Once linked, the file is made whatever befalls the temporary: a name left behind is an orphan the next
+  // sweep removes, and a failure here would report as not made a file that is there.
+  if (!linked && removed.status === 'rejected') throw removed.reason;
+  if (!linked && closed.status === 'rejected') throw closed.reason;
   if (linked && options.syncDirectory !== false) await fsyncDirectory(dirname(path));
   return linked;
 }

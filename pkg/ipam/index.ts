@@ -47,8 +47,9 @@ function takeRequested(conf: IpamConfig, setIndex: number, pending: IpAddress[])
 export interface IpamReservation {
   readonly result: IpamResult;
   /**
-   * Settles once the reservation is on disk. A rejection means it is not, and the addresses went back:
-   * the ADD must fail. The caller may do its other work meanwhile, but answers only after this.
+   * Settles once the reservation is on disk. A rejection means it is not: the ADD must fail, and the
+   * caller gives the addresses back (its IPAM DEL), after taking them off the interface it configured. The
+   * caller may do its other work meanwhile, but answers only after this, success or failure.
    */
   readonly durable: Promise<void>;
 }
@@ -62,8 +63,20 @@ export async function ipamAdd(
   owner: Attachment,
   options: IpamOptions = {},
 ): Promise<IpamResult> {
-  const { result, durable } = await ipamReserve(conf, owner, options);
-  await durable;
+  const store = storeOf(conf, options);
+  const { result, durable, addresses } = await reserve(conf, owner, store);
+  try {
+    await durable;
+  } catch (err) {
+    // Not durable, so not handed out: the addresses go back, under the lock again, those still recorded
+    // for this attachment only (between the two holds a DEL or GC may have freed one, and another ADD taken
+    // it).
+    const mine = (a: Allocation) =>
+      ownedBy(a, owner) &&
+      addresses.some((r) => r.address.family === a.ip.family && r.address.value === a.ip.value);
+    await store.withLock(() => releaseWhere(store, mine)).catch(() => undefined);
+    throw err;
+  }
   return result;
 }
 
@@ -73,9 +86,17 @@ export async function ipamReserve(
   owner: Attachment,
   options: IpamOptions = {},
 ): Promise<IpamReservation> {
+  const { result, durable } = await reserve(conf, owner, storeOf(conf, options));
+  return { result, durable };
+}
+
+async function reserve(
+  conf: IpamConfig,
+  owner: Attachment,
+  store: AllocationStore,
+): Promise<IpamReservation & { readonly addresses: readonly AllocatedAddress[] }> {
   validateAttachment(owner);
   const dns: DNS = conf.resolvConf ? readResolvConf(conf.resolvConf) : {};
-  const store = storeOf(conf, options);
   const addresses = await store.withLock(async () => {
     const existing = await withoutEmptyRecords(store, await store.allocations());
     const pending = [...conf.requestedIps];
@@ -98,16 +119,7 @@ export async function ipamReserve(
     }
     return reserved;
   });
-  const durable = store.sync().catch(async (err: unknown) => {
-    // Not durable, so not handed out: the addresses go back, under the lock again, those still recorded
-    // for this attachment only (between the two holds a DEL or GC may have freed one, and another ADD taken
-    // it).
-    const mine = (a: Allocation) =>
-      ownedBy(a, owner) &&
-      addresses.some((r) => r.address.family === a.ip.family && r.address.value === a.ip.value);
-    await store.withLock(() => releaseWhere(store, mine)).catch(() => undefined);
-    throw err;
-  });
+  const durable = store.sync();
   durable.catch(() => undefined); // the caller awaits it; a failure must not count as unhandled meanwhile
   const result = {
     cniVersion: CURRENT_VERSION,
@@ -115,7 +127,7 @@ export async function ipamReserve(
     routes: [...conf.routes],
     dns,
   };
-  return { result, durable };
+  return { result, durable, addresses };
 }
 
 /** DEL: releases every address held by `owner`. Idempotent; touches nothing on a network never used. */
