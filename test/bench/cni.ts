@@ -87,18 +87,22 @@ interface Figures {
  * collector works as the agent's does.
  */
 function agentLaunch(): { env: Record<string, string>; flags: string[] } {
-  const line = readFileSync(resolve(import.meta.dirname, '../../dist/bin/tsnet-agent'), 'utf8').split(
-    '\n',
-  )[0];
-  const words = (line ?? '')
-    .replace(/^#!\S*env -S\s*/, '')
-    .split(/\s+/)
-    .filter(Boolean);
-  const node = words.indexOf('node');
+  const path = resolve(import.meta.dirname, '../../dist/bin/tsnet-agent');
+  if (!existsSync(path)) throw new Error(`${path} is missing: run npm run build first`);
+  const line = readFileSync(path, 'utf8').split('\n')[0]?.trimEnd() ?? '';
+  const m = /^#!\S*\benv -S((?: [A-Za-z_][A-Za-z0-9_]*=\S*)*) node((?: -\S+)*)$/.exec(line);
+  if (!m)
+    throw new Error(
+      `${path}: its launcher line ${JSON.stringify(line)} is not env -S [VAR=value...] node [flags...]`,
+    );
   const env = Object.fromEntries(
-    words.slice(0, Math.max(node, 0)).map((w) => w.split('=', 2) as [string, string]),
+    (m[1] ?? '')
+      .trim()
+      .split(' ')
+      .filter(Boolean)
+      .map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
   );
-  return { env, flags: node < 0 ? [] : words.slice(node + 1) };
+  return { env, flags: (m[2] ?? '').trim().split(' ').filter(Boolean) };
 }
 
 /** Starts test/bench/cni-server.ts in `nodeNs` on `socket`, launched as the agent is; resolves once it listens. */
