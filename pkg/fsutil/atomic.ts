@@ -255,17 +255,10 @@ export async function createFileExclusive(
 
 /** fsync of a file by name, off the event loop; a file gone meanwhile has nothing left to make durable. */
 export async function fsyncFileIfExists(path: string): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    handle = await open(path, 'r');
+    await fsyncDirectory(path); // open, fsync, close: the same for a file
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 

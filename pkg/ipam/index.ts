@@ -86,8 +86,7 @@ export async function ipamReserve(
   owner: Attachment,
   options: IpamOptions = {},
 ): Promise<IpamReservation> {
-  const { result, durable } = await reserve(conf, owner, storeOf(conf, options));
-  return { result, durable };
+  return reserve(conf, owner, storeOf(conf, options));
 }
 
 async function reserve(

@@ -7,7 +7,7 @@
 // overflowed, the directory or its lock file was replaced, a hold failed midway) drops the kept state and
 // the next hold reads the directory afresh, as a short-lived plugin does every time.
 
-import { type FileHandle, stat, statfs } from 'node:fs/promises';
+import { type FileHandle, readdir, stat, statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type WatchedDirectory, watchDirectory } from '../fsutil/dir-changes.ts';
 
@@ -66,15 +66,10 @@ export class KeptDirectory {
   /**
    * Starts keeping `path`, whose lock file `lockName` is open as `lock` and locked: watched first, then
    * the lock checked to be the file at its path (not one replaced while the caller waited for it), then
-   * `list` called for the names. Undefined when the directory cannot be kept (a filesystem inotify does not
+   * the names listed. Undefined when the directory cannot be kept (a filesystem inotify does not
    * fully see, no inotify, out of watches, the lock replaced meanwhile): that hold reads afresh.
    */
-  static async begin(
-    path: string,
-    lock: FileHandle,
-    lockName: string,
-    list: () => Promise<string[]>,
-  ): Promise<KeptDirectory | undefined> {
+  static async begin(path: string, lock: FileHandle, lockName: string): Promise<KeptDirectory | undefined> {
     if (!WATCHABLE_FILESYSTEMS.has((await statfs(path)).type)) return undefined;
     let watch: WatchedDirectory;
     try {
@@ -92,7 +87,7 @@ export class KeptDirectory {
         watch.close();
         return undefined;
       }
-      return new KeptDirectory(path, lock, lockPath, watch, { dev, ino }, await list());
+      return new KeptDirectory(path, lock, lockPath, watch, { dev, ino }, await readdir(path));
     } catch (err) {
       watch.close();
       throw err;

@@ -174,26 +174,16 @@ export class DiskStore implements AllocationStore {
    * trusted, else listed afresh.
    */
   private async beginHold(): Promise<Hold> {
-    if (!isKeepingIpamDirectories()) {
-      const file = await this.openLockOrFail();
-      try {
-        await lockExclusive(file);
-        return Hold.fresh(await readdir(this.dir), () => file.close());
-      } catch (err) {
-        await file.close();
-        throw err;
-      }
-    }
-    const known = keptDirectory(this.dir);
+    const keeping = isKeepingIpamDirectories();
+    const known = keeping ? keptDirectory(this.dir) : undefined;
     if (known) {
-      const trusted = await this.lockKept(known);
-      if (trusted) return Hold.kept(known);
+      if (await this.lockKept(known)) return Hold.kept(known);
       await forgetDirectory(known); // closing its lock file releases the lock: the directory is read afresh
     }
     const file = await this.openLockOrFail();
     try {
       await lockExclusive(file);
-      const dir = await KeptDirectory.begin(this.dir, file, LOCK_FILE, () => readdir(this.dir));
+      const dir = keeping ? await KeptDirectory.begin(this.dir, file, LOCK_FILE) : undefined;
       if (!dir) return Hold.fresh(await readdir(this.dir), () => file.close());
       rememberDirectory(dir);
       return Hold.kept(dir);
