@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ContainerEntry } from '../discovery/entry.ts';
 import type { SubnetLease } from '../subnet/lease.ts';
+import { byCodeUnits } from '../text/order.ts';
 import { agentErrorStatus, unaryHandler } from './errors.ts';
 import type { ClusterHandlers } from './generated/tsnet/v1/Cluster.ts';
 import type { ClusterContainer } from './generated/tsnet/v1/ClusterContainer.ts';
@@ -84,7 +85,7 @@ export function clusterHandlers(deps: ClusterDeps): ClusterHandlers {
           .containers()
           .filter((e) => !req.node || e.node === req.node)
           .filter((e) => !req.network || e.endpoints.some((ep) => ep.network === req.network))
-          .sort((a, b) => a.node.localeCompare(b.node) || a.name.localeCompare(b.name))
+          .sort((a, b) => byCodeUnits(a.node, b.node) || byCodeUnits(a.name, b.name))
           .map(containerOf),
       }),
       toStatus,

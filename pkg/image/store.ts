@@ -9,6 +9,7 @@ import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB } from '../../native/libc.
 import { parseDigest } from '../content/digest.ts';
 import { writeFileAtomic } from '../fsutil/atomic.ts';
 import { inTurn } from '../sync/turns.ts';
+import { byCodeUnits } from '../text/order.ts';
 import { type Descriptor, parseDescriptor } from './manifest.ts';
 import type { Platform } from './platform.ts';
 import { formatImageReference, parseImageReference } from './reference.ts';
@@ -54,7 +55,7 @@ export class LocalImageStore implements ImageStore {
   }
 
   async list(): Promise<ImageRecord[]> {
-    return Object.values((await this.read()).images).sort((a, b) => a.name.localeCompare(b.name));
+    return Object.values((await this.read()).images).sort((a, b) => byCodeUnits(a.name, b.name));
   }
 
   async put(record: Omit<ImageRecord, 'createdAt' | 'updatedAt'>): Promise<ImageRecord> {

@@ -22,6 +22,7 @@ import {
 import { validateLinkName } from '../netlink/link.ts';
 import { readSubnetEnv } from '../subnet/env.ts';
 import { inTurn } from '../sync/turns.ts';
+import { byCodeUnits } from '../text/order.ts';
 import { type NetworkConfigList, parseConfList } from './cni-exec.ts';
 import {
   bridgeConflist,
@@ -195,7 +196,7 @@ export class NetworkStore {
       );
       if (network) found.push(network);
     }
-    return [...out, ...found.sort((a, b) => a.name.localeCompare(b.name))];
+    return [...out, ...found.sort((a, b) => byCodeUnits(a.name, b.name))];
   }
 
   /**

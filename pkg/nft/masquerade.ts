@@ -3,6 +3,8 @@
 // carrying the network name as its comment. Traffic from a subnet to its own subnet, to an excluded
 // destination (the cluster network, for the overlay) or to multicast keeps its source; anything else leaving
 // the node is masqueraded. The rules themselves never change (see table.ts).
+
+import { byCodeUnits } from '../text/order.ts';
 import { type Cidr, cidrText, coveringCidrs, type IpFamily, parseCidr } from './addr.ts';
 import { alreadyEnsured, forgetEnsured, rememberEnsured } from './ensured.ts';
 import {
@@ -123,7 +125,7 @@ export async function listMasquerade(nsPath: string): Promise<MasqueradeEntry[]>
       entry.excluded.push({ subnet: withPrefix(subnet), destination: withPrefix(destination) });
     }
   }
-  return [...byNetwork.values()].sort((a, b) => a.network.localeCompare(b.network));
+  return [...byNetwork.values()].sort((a, b) => byCodeUnits(a.network, b.network));
 }
 
 // exprText prints host prefixes as bare addresses; a listing reads better with every prefix explicit.

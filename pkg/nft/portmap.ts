@@ -6,6 +6,7 @@
 // Hairpin and localhost clients are masqueraded (postrouting) so the container's reply returns via the node.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { withNetns } from '../netns/index.ts';
+import { byCodeUnits } from '../text/order.ts';
 import { canonicalAddress, type HostAddress, type IpFamily, parseHostAddress, subnetOf } from './addr.ts';
 import { validateNetworkName } from './masquerade.ts';
 import {
@@ -269,7 +270,7 @@ export async function listPortMappings(nsPath: string): Promise<PublishedPort[]>
       p.hostIP ?? '',
       p.containerIP,
     ].join(' ');
-  return out.sort((a, b) => order(a).localeCompare(order(b)));
+  return out.sort((a, b) => byCodeUnits(order(a), order(b)));
 }
 
 /**

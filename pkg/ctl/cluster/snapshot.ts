@@ -7,6 +7,7 @@ import { parseCidr, parseIp, subnetContains, subnetOf } from '../../ip/address.t
 import type { Store } from '../../store/index.ts';
 import type { SubnetLease } from '../../subnet/lease.ts';
 import { SubnetManager } from '../../subnet/manager.ts';
+import { byCodeUnits } from '../../text/order.ts';
 
 export interface LeaseView {
   readonly subnet: string;
@@ -85,7 +86,7 @@ function namesOfLeases(leases: readonly LeaseView[], containers: readonly Contai
     votes.set(lease.subnet, forLease);
   }
   for (const [subnet, counts] of votes) {
-    const best = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
+    const best = [...counts].sort((a, b) => b[1] - a[1] || byCodeUnits(a[0], b[0]))[0];
     if (best) names.set(subnet, best[0]);
   }
   return names;
@@ -122,7 +123,7 @@ export function nodesOf(leases: readonly LeaseView[], containers: readonly Conta
         containers: count(name),
         ready: false,
       });
-  return nodes.sort((a, b) => (a.name ?? '~').localeCompare(b.name ?? '~'));
+  return nodes.sort((a, b) => byCodeUnits(a.name ?? '~', b.name ?? '~'));
 }
 
 export async function readClusterSnapshot(store: Store, prefix: string): Promise<ClusterSnapshot> {
@@ -138,7 +139,7 @@ export async function readClusterSnapshot(store: Store, prefix: string): Promise
       malformed.push(`${kv.key}: ${(err as Error).message}`);
     }
   }
-  containers.sort((a, b) => a.node.localeCompare(b.node) || a.name.localeCompare(b.name));
+  containers.sort((a, b) => byCodeUnits(a.node, b.node) || byCodeUnits(a.name, b.name));
   return { leases: views, containers, malformed, nodes: nodesOf(views, containers) };
 }
 

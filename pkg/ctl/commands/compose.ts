@@ -10,6 +10,7 @@ import { type LoadedProject, loadProject } from '../../compose/load.ts';
 import type { ComposeProject } from '../../compose/model.ts';
 import { dependencyOrder, planDown, planUp } from '../../compose/plan.ts';
 import { LABEL, serviceImage } from '../../compose/to-create.ts';
+import { byCodeUnits } from '../../text/order.ts';
 import { proxySignals, startSession, terminalSize } from '../attach-session.ts';
 import { daemonFailureIs125 } from '../errors.ts';
 import { formatTable } from '../format/table.ts';
@@ -50,7 +51,7 @@ async function serviceContainers(
       name: (c.names[0] ?? c.id).replace(/^\//, ''),
     }))
     .filter((c) => services.length === 0 || services.includes(c.service))
-    .sort((a, b) => rank(a.service) - rank(b.service) || a.name.localeCompare(b.name));
+    .sort((a, b) => rank(a.service) - rank(b.service) || byCodeUnits(a.name, b.name));
 }
 
 export function composeCommand(ctx: CliContext): Command {

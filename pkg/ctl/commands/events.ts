@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { callError } from '../../api/client.ts';
 import type { Event__Output } from '../../api/generated/tsnet/v1/Event.ts';
+import { byCodeUnits } from '../../text/order.ts';
 import { FlagError } from '../errors.ts';
 import { templateFormatter } from '../format/template.ts';
 import { type CliContext, collect } from './context.ts';
@@ -64,7 +65,7 @@ function eventLine(e: Event__Output): string {
   const seconds = new Date(Number(nano / 1_000_000_000n) * 1000).toISOString().slice(0, 19);
   const fraction = (nano % 1_000_000_000n).toString().padStart(9, '0');
   const attrs = Object.entries(e.attributes)
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => byCodeUnits(a, b))
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
   return `${seconds}.${fraction}Z ${e.type} ${e.action} ${e.id}${attrs ? ` (${attrs})` : ''}\n`;

@@ -1,6 +1,8 @@
 // `--format` as docker takes it: `json` (one JSON object per line), or a Go-template-like text with
 // `{{.Field}}`, `{{.A.B}}`, `{{json .X}}`, `{{upper .X}}`, `{{lower .X}}`, `{{join .X ","}}`; a `table `
 // prefix adds a header row and aligns columns. `\t` and `\n` in the text are tabs and newlines, as in docker.
+
+import { byCodeUnits } from '../../text/order.ts';
 import { formatTable } from './table.ts';
 
 /** A --format that cannot be parsed or does not fit the objects printed. */
@@ -82,7 +84,7 @@ function goString(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(goString).join(' ')}]`;
   if (typeof value === 'object')
     return `map[${Object.entries(value)
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => byCodeUnits(a, b))
       .map(([k, v]) => `${k}:${goString(v)}`)
       .join(' ')}]`;
   return String(value);
