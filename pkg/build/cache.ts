@@ -8,6 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fsutil/atomic.ts';
 import { readTextIfExists } from '../fsutil/read.ts';
+import { byCodeUnits } from '../text/order.ts';
 import type { HistoryEntry, ImageRuntimeConfig } from './config.ts';
 import type { Instruction } from './dockerfile.ts';
 
@@ -48,7 +49,7 @@ function stableJson(value: unknown): string {
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      .sort(([a], [b]) => byCodeUnits(a, b));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

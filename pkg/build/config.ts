@@ -3,6 +3,7 @@
 // not set itself, WORKDIR is relative to the previous one, EXPOSE normalises to PORT/PROTO, HEALTHCHECK keeps
 // durations in nanoseconds. Also the history entry of each instruction and `commit -c`'s changes.
 import { posix } from 'node:path';
+import { byCodeUnits } from '../text/order.ts';
 import { type CommandForm, DockerfileError, type Instruction, parseDockerfile } from './dockerfile.ts';
 import { StageScope } from './expand.ts';
 
@@ -241,7 +242,7 @@ export function historyEntry(
   const shell = (options.shell ?? DEFAULT_SHELL).join(' ');
   let createdBy: string;
   if (instr.kind === 'RUN') {
-    const args = [...(options.args ?? new Map())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const args = [...(options.args ?? new Map())].sort(([a], [b]) => byCodeUnits(a, b));
     const prefix = args.length > 0 ? `|${args.length} ${args.map(([k, v]) => `${k}=${v}`).join(' ')} ` : '';
     const command =
       instr.command.form === 'exec' ? instr.command.args.join(' ') : `${shell} ${instr.command.command}`;

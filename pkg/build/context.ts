@@ -10,6 +10,7 @@ import { join, posix, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { Ignore } from '@balena/dockerignore';
 import { applyLayer } from '../archive/apply.ts';
+import { byCodeUnits } from '../text/order.ts';
 
 // The package is CommonJS (`module.exports = factory`) while its typings declare an ES default export, which
 // NodeNext then reads as `{ default }`: require gives the factory under the type its typings mean.
@@ -116,7 +117,7 @@ export class BuildContext {
     return {
       source,
       matches,
-      entries: [...entries.values()].sort((a, b) => compare(a.path, b.path)),
+      entries: [...entries.values()].sort((a, b) => byCodeUnits(a.path, b.path)),
     };
   }
 
@@ -144,7 +145,7 @@ export class BuildContext {
         if (err.code === 'ENOTDIR' || err.code === 'ENOENT') return [];
         throw err;
       });
-      for (const name of names.sort(compare)) {
+      for (const name of names.sort(byCodeUnits)) {
         const path = rel === '' ? name : `${rel}/${name}`;
         const stats = await lstat(join(this.root, path));
         const entry = { path, stats };
@@ -265,10 +266,6 @@ function classEnd(pattern: string, open: number): number {
 
 function escapeRegExp(c: string): string {
   return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Where a copied entry lands: Docker's rules for a destination ending in `/`, several sources, a directory. */

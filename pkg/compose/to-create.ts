@@ -13,6 +13,7 @@ import type {
   PortBindingSpec,
   RestartPolicySpec,
 } from '../container/create-spec.ts';
+import { byCodeUnits } from '../text/order.ts';
 import type { ComposeProject, ServiceConfig } from './model.ts';
 
 export const LABEL = {
@@ -51,7 +52,7 @@ function canonicalJson(value: unknown): string {
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      .sort(([a], [b]) => byCodeUnits(a, b));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

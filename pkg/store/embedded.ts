@@ -19,6 +19,7 @@ import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { flock, flockExclusiveAsync, LOCK_EX, LOCK_NB, LOCK_UN } from '../../native/libc.ts';
 import { inTurn } from '../sync/turns.ts';
+import { byCodeUnits } from '../text/order.ts';
 import {
   applyRecord,
   emptyState,
@@ -214,7 +215,7 @@ export class EmbeddedStore implements Store {
     return this.transact('list', prefix, (s) => {
       const items: KeyValue[] = [];
       for (const [key, k] of s.keys) if (key.startsWith(prefix)) items.push(toKeyValue(key, k));
-      items.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+      items.sort((x, y) => byCodeUnits(x.key, y.key));
       return { items, revision: s.revision };
     });
   }
