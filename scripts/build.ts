@@ -76,10 +76,13 @@ const CLI_SHEBANG =
 /**
  * Long-running commands (the agent) start with V8's young generation capped at 1 MiB per semi-space: the
  * default grows to 16 MiB each in an allocation burst (1000 leases programmed at once) and the process keeps
- * that memory. bench:overlay: agent RSS at 1000 peers 118 -> 90 MiB. deploy/ passes the same flag when it
- * runs the bundle through `node` explicitly. It cannot be set at run time (v8.setFlagsFromString is too late).
+ * that memory. bench:overlay: agent RSS at 1000 peers 118 -> 90 MiB. And with one V8 platform worker thread
+ * instead of four (concurrent marking, sweeping and compiles): each worker keeps its own stack, and its own
+ * malloc holes. bench:runtime, daemon RSS with 50 containers, two runs each: 83.6 / 84.5 -> 81.9 / 81.6 MiB,
+ * the latencies unchanged. deploy/ passes the same flags when it runs the bundle through `node` explicitly.
+ * They cannot be set at run time (v8.setFlagsFromString is too late).
  */
-const LONG_RUNNING_NODE_FLAGS = '--max-semi-space-size=1';
+const LONG_RUNNING_NODE_FLAGS = '--max-semi-space-size=1 --v8-pool-size=1';
 /**
  * And with glibc's malloc capped at two arenas: by default each of Node's threads that mallocs (libuv's
  * workers, V8's compiler and GC threads) gets one of up to 8 per core, and every arena keeps the holes a
