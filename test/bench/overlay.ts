@@ -372,16 +372,19 @@ async function iperf(serverNs: string, clientNs: string, serverIp: string): Prom
     stdio: 'ignore',
   });
   try {
-    const out = await pollUntil(
+    const bitsPerSecond = await pollUntil(
       `iperf3 to ${serverIp}`,
-      () =>
-        nsRun(clientNs, 'iperf3', ['-c', serverIp, '-t', String(IPERF_SECONDS), '-J'], {
+      async () => {
+        const out = await nsRun(clientNs, 'iperf3', ['-c', serverIp, '-t', String(IPERF_SECONDS), '-J'], {
           timeoutMs: (IPERF_SECONDS + 20) * 1000,
-        }),
+        });
+        // a client that came before the server listened reports {"error": ...} and no totals: try again
+        const report = JSON.parse(out) as { end?: { sum_received?: { bits_per_second?: number } } };
+        return report.end?.sum_received?.bits_per_second;
+      },
       { timeoutMs: 10_000, intervalMs: 100 },
     );
-    const report = JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } };
-    return report.end.sum_received.bits_per_second / 1e9;
+    return bitsPerSecond / 1e9;
   } finally {
     server.kill('SIGKILL');
   }
