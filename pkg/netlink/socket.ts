@@ -215,7 +215,10 @@ export class NetlinkSocket {
       this.corked = undefined;
       const sendAll = () => {
         for (let i = 0; i < queued.length && !this.closed; i += BATCH_MESSAGES) {
-          this.sendNow(queued.slice(i, i + BATCH_MESSAGES));
+          // the acks of a send are queued by the time sendmsg returns: between sends, read them without
+          // waiting on a poll for the requests of the sends still to come
+          const last = i + BATCH_MESSAGES >= queued.length;
+          this.sendNow(queued.slice(i, i + BATCH_MESSAGES), last);
         }
       };
       if (this.sendQueue === undefined) sendAll();
@@ -227,8 +230,11 @@ export class NetlinkSocket {
     }
   }
 
-  /** One sendmsg of `messages` on the event loop, then their replies; a failed send rejects each of them. */
-  private sendNow(messages: readonly { seq: number; message: Buffer }[]): void {
+  /**
+   * One sendmsg of `messages` on the event loop, then their replies; a failed send rejects each of them.
+   * `waitForReplies` false: only the replies already queued are read (more messages of a batch follow).
+   */
+  private sendNow(messages: readonly { seq: number; message: Buffer }[], waitForReplies = true): void {
     try {
       sendto(
         this.fd,
@@ -242,7 +248,7 @@ export class NetlinkSocket {
       for (const { seq } of messages) this.reject(seq, err);
       return;
     }
-    this.drain();
+    this.drain(waitForReplies);
   }
 
   private reject(seq: number, err: unknown): void {
@@ -274,7 +280,8 @@ export class NetlinkSocket {
     return this.seq;
   }
 
-  private drain(): void {
+  /** Reads the replies that are there; with requests still pending, waits for more unless told not to. */
+  private drain(waitForMore = true): void {
     const buf = sharedReceiveBuffer();
     while (this.pending.size > 0 && !this.closed) {
       let n: number;
@@ -285,7 +292,7 @@ export class NetlinkSocket {
         return;
       }
       if (n < 0) {
-        this.waitReadable();
+        if (waitForMore) this.waitReadable();
         return;
       }
       if (n > buf.length) {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import test from 'ava';
 import { RtnType, RtProtocol, RtScope } from '../../pkg/netlink/constants.ts';
 import { Handle } from '../../pkg/netlink/handle.ts';
@@ -213,6 +214,11 @@ test('a batch sends its requests together: each settles on its own ack, one refu
       const shown = new Set(oracleRoutes(node!, 4).map((r) => r.dst));
       t.true(dsts.every((d) => shown.has(d)));
       t.true(shown.has('10.98.0.0/24'));
+      // Every request settled: no poll is left waiting for replies (a worker thread held for its 200 ms
+      // slice, the socket's close deferred until it ends), so closing it closes its descriptor now.
+      const { fd } = h.socket;
+      h.socket.close();
+      t.false(existsSync(`/proc/self/fd/${fd}`), 'the descriptor is closed at once');
     });
   });
 });
