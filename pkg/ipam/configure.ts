@@ -2,7 +2,7 @@
 // addresses, link up, routes (a route without a gateway uses its family's gateway).
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { IPConfig, Route } from '../cni/types.ts';
-import { formatSubnet, parseCidr, subnetOf } from '../ip/address.ts';
+import { formatSubnet, parseCidr, parseIp, subnetOf } from '../ip/address.ts';
 import type { Handle } from '../netlink/handle.ts';
 import type { Link } from '../netlink/link.ts';
 import { settleAll } from '../sync/settle.ts';
@@ -37,7 +37,7 @@ export async function configureContainerInterface(
   // Every route is checked before anything is sent: a bad destination refuses the whole step.
   const routeSpecs = installed.map((r) => ({
     dst: normaliseDst(r.dst),
-    gateway: r.gw ?? gatewayOf(familyOfCidr(r.dst)),
+    gateway: checkGatewayFamily(r.dst, r.gw) ?? gatewayOf(familyOfCidr(r.dst)),
     oif: iface.index,
     ...(r.mtu ? { mtu: r.mtu } : {}),
     ...(r.priority ? { metric: r.priority } : {}),
@@ -51,6 +51,20 @@ export async function configureContainerInterface(
   ]);
   await settleAll(requests);
   return installed;
+}
+
+/** A route's own gateway, of its destination's family (refused here, before any address is sent). */
+function checkGatewayFamily(dst: string, gw: string | undefined): string | undefined {
+  if (gw === undefined) return undefined;
+  const family = parseIp(gw)?.family;
+  if (family === undefined)
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `route ${dst}: invalid gateway ${JSON.stringify(gw)}`);
+  if (family !== familyOfCidr(dst))
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `route ${dst}: gateway ${gw} is not IPv${familyOfCidr(dst) === 6 ? 6 : 4}`,
+    );
+  return gw;
 }
 
 /** Route destinations must not carry host bits (`10.1.2.3/16` means `10.1.0.0/16`). */
