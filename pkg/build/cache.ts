@@ -8,7 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fsutil/atomic.ts';
 import { readTextIfExists } from '../fsutil/read.ts';
-import { byCodeUnits } from '../text/order.ts';
+import { canonicalJson } from '../text/canonical-json.ts';
 import type { HistoryEntry, ImageRuntimeConfig } from './config.ts';
 import type { Instruction } from './dockerfile.ts';
 
@@ -40,19 +40,7 @@ export function cacheKey(input: CacheKeyInput): string {
     user: input.user,
     content: input.contentHash,
   };
-  return `sha256:${createHash('sha256').update(stableJson(canonical)).digest('hex')}`;
-}
-
-/** JSON with object keys sorted (so the key does not depend on property order). */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => byCodeUnits(a, b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return `sha256:${createHash('sha256').update(canonicalJson(canonical)).digest('hex')}`;
 }
 
 export interface CachedLayer {

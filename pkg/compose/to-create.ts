@@ -13,7 +13,7 @@ import type {
   PortBindingSpec,
   RestartPolicySpec,
 } from '../container/create-spec.ts';
-import { byCodeUnits } from '../text/order.ts';
+import { canonicalJson } from '../text/canonical-json.ts';
 import type { ComposeProject, ServiceConfig } from './model.ts';
 
 export const LABEL = {
@@ -45,17 +45,6 @@ export function serviceImage(project: ComposeProject, service: ServiceConfig): s
 export function configHash(service: ServiceConfig): string {
   const { build: _build, ...rest } = service;
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => byCodeUnits(a, b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** Compose's `com.docker.compose.depends_on` label: "db:service_healthy:false,cache:service_started:true". */
