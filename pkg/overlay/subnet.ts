@@ -1,5 +1,6 @@
 // A node's pod subnet as the overlay uses it: its network address is that node's VTEP IP (flannel's layout).
-import { ipNum } from '../ip/ip-num.ts';
+// Parsed with pkg/ip: every peer's lease goes through here, on the path of the agent's start.
+import { formatIp, hasHostBits, parseCidr } from '../ip/address.ts';
 
 export interface IPv4Subnet {
   /** Canonical `a.b.c.d/n`. */
@@ -11,10 +12,13 @@ export interface IPv4Subnet {
 
 /** Parses an IPv4 CIDR whose host bits are all zero; anything else is a clear error. */
 export function parseIPv4Subnet(cidr: string): IPv4Subnet {
-  const [valid, problems] = ipNum().Validator.isValidIPv4CidrRange(cidr);
-  if (!valid) throw new Error(`invalid subnet ${JSON.stringify(cidr)}: ${problems.join('; ')}`);
-  const range = ipNum().IPv4CidrRange.fromCidr(cidr);
-  const network = range.getFirst().toString();
-  const prefixLength = Number(range.cidrPrefix.getValue());
-  return { cidr: `${network}/${prefixLength}`, network, prefixLength };
+  const parsed = parseCidr(cidr);
+  if (parsed?.address.family !== 4)
+    throw new Error(`invalid subnet ${JSON.stringify(cidr)}: not an IPv4 CIDR like 10.244.5.0/24`);
+  if (hasHostBits(parsed.address, parsed.prefix))
+    throw new Error(
+      `invalid subnet ${JSON.stringify(cidr)}: host bits set (a subnet is its network address)`,
+    );
+  const network = formatIp(parsed.address);
+  return { cidr: `${network}/${parsed.prefix}`, network, prefixLength: parsed.prefix };
 }

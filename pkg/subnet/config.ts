@@ -1,7 +1,9 @@
 // The cluster network config at `<prefix>/config` (flannel's layout): the pod network, how it is cut into node
 // subnets, and the overlay backend. Subnets are addressed by index and computed arithmetically: a /8 cut into
-// /24s is never materialized as a list.
-import type { IPv4, IPv4CidrRange } from 'ip-num';
+// /24s is never materialized as a list. Addresses are parsed with pkg/ip, on the path of every agent start;
+// ip-num (loaded on first use: ~18 ms here) computes the nth subnet, which only a node without a lease needs.
+import type { IPv4 } from 'ip-num';
+import { formatIp, parseIp } from '../ip/address.ts';
 import { ipNum } from '../ip/ip-num.ts';
 import type { Store } from '../store/index.ts';
 import { leaseFromKeyValue, type SubnetLease, subnetsPrefix } from './lease.ts';
@@ -63,7 +65,7 @@ export function parseNetworkConfig(input: string | unknown): NetworkConfig {
   if (typeof raw.Network !== 'string')
     throw new NetworkConfigError('"Network" is required, e.g. "10.244.0.0/16"');
   const network = parseNetworkCidr(raw.Network);
-  const netLen = Number(network.getPrefix().getValue());
+  const netLen = network.prefix;
 
   const subnetLen = raw.SubnetLen ?? DEFAULT_SUBNET_LEN;
   if (typeof subnetLen !== 'number' || !Number.isInteger(subnetLen) || subnetLen < 1 || subnetLen > 30) {
@@ -78,24 +80,22 @@ export function parseNetworkConfig(input: string | unknown): NetworkConfig {
   }
   const count = 1n << BigInt(subnetLen - netLen);
   const size = 1n << BigInt(32 - subnetLen);
-  const first = network.getFirst().value;
+  const first = network.first;
 
   const min =
     raw.SubnetMin === undefined ? first + (count > 1n ? size : 0n) : subnetStart('SubnetMin', raw.SubnetMin);
   const max =
     raw.SubnetMax === undefined ? first + (count - 1n) * size : subnetStart('SubnetMax', raw.SubnetMax);
   if (min > max) {
-    throw new NetworkConfigError(
-      `"SubnetMin" ${ipv4().fromNumber(min)} is above "SubnetMax" ${ipv4().fromNumber(max)}`,
-    );
+    throw new NetworkConfigError(`"SubnetMin" ${formatIpv4(min)} is above "SubnetMax" ${formatIpv4(max)}`);
   }
 
   const backend = parseBackend(raw.Backend);
   return {
-    Network: network.toCidrString(),
+    Network: network.cidr,
     SubnetLen: subnetLen,
-    SubnetMin: ipv4().fromNumber(min).toString(),
-    SubnetMax: ipv4().fromNumber(max).toString(),
+    SubnetMin: formatIpv4(min),
+    SubnetMax: formatIpv4(max),
     Backend: backend,
   };
 
@@ -107,39 +107,52 @@ export function parseNetworkConfig(input: string | unknown): NetworkConfig {
         `"${field}" ${value} has a prefix length other than "SubnetLen" /${subnetLen}`,
       );
     }
-    let ip: IPv4;
-    try {
-      ip = ipv4().fromDecimalDottedString(addr ?? '');
-    } catch {
+    const ip = parseIpv4(addr ?? '');
+    if (ip === undefined)
       throw new NetworkConfigError(`"${field}" ${JSON.stringify(value)} is not an IPv4 address`);
+    if (ip < first || ip > network.last) {
+      throw new NetworkConfigError(`"${field}" ${value} is outside "Network" ${network.cidr}`);
     }
-    if (ip.value < first || ip.value > network.getLast().value) {
-      throw new NetworkConfigError(`"${field}" ${value} is outside "Network" ${network.toCidrString()}`);
-    }
-    if ((ip.value - first) % size !== 0n) {
+    if ((ip - first) % size !== 0n) {
       throw new NetworkConfigError(`"${field}" ${value} is not the start of a /${subnetLen} subnet`);
     }
-    return ip.value;
+    return ip;
   }
 }
 
-function parseNetworkCidr(value: string): IPv4CidrRange {
+/** The pod network: its first and last address, its prefix length and its canonical text. */
+interface NetworkRange {
+  readonly first: bigint;
+  readonly last: bigint;
+  readonly prefix: number;
+  readonly cidr: string;
+}
+
+function parseNetworkCidr(value: string): NetworkRange {
   if (value.includes(':')) throw new NetworkConfigError(`IPv6 networks are not supported yet (${value})`);
   const [addr, len] = value.split('/');
   if (len === undefined || !/^\d{1,2}$/.test(len) || Number(len) > 32) {
     throw new NetworkConfigError(`"Network" ${JSON.stringify(value)} is not an IPv4 CIDR like 10.244.0.0/16`);
   }
-  let ip: IPv4;
-  try {
-    ip = ipv4().fromDecimalDottedString(addr ?? '');
-  } catch {
+  const ip = parseIpv4(addr ?? '');
+  if (ip === undefined)
     throw new NetworkConfigError(`"Network" ${JSON.stringify(value)} is not an IPv4 CIDR like 10.244.0.0/16`);
-  }
-  const hostBits = 32n - BigInt(len);
-  if (ip.value % (1n << hostBits) !== 0n) {
+  const prefix = Number(len);
+  const size = 1n << BigInt(32 - prefix);
+  if (ip % size !== 0n) {
     throw new NetworkConfigError(`"Network" ${value} has host bits set (did you mean a network address?)`);
   }
-  return ipNum().IPv4CidrRange.fromCidr(value);
+  return { first: ip, last: ip + size - 1n, prefix, cidr: `${formatIpv4(ip)}/${prefix}` };
+}
+
+/** A dotted quad as a number; undefined for anything else (IPv6 included). */
+function parseIpv4(text: string): bigint | undefined {
+  const ip = parseIp(text);
+  return ip?.family === 4 ? ip.value : undefined;
+}
+
+function formatIpv4(value: bigint): string {
+  return formatIp({ family: 4, value });
 }
 
 function parseBackend(raw: unknown): BackendConfig {
@@ -188,8 +201,13 @@ export class SubnetSpace {
   constructor(config: NetworkConfig) {
     this.subnetLen = config.SubnetLen;
     this.size = 1n << BigInt(32 - config.SubnetLen);
-    this.min = ipv4().fromDecimalDottedString(config.SubnetMin).value;
-    const max = ipv4().fromDecimalDottedString(config.SubnetMax).value;
+    const min = parseIpv4(config.SubnetMin);
+    const max = parseIpv4(config.SubnetMax);
+    if (min === undefined || max === undefined)
+      throw new NetworkConfigError(
+        `"SubnetMin" ${config.SubnetMin} or "SubnetMax" ${config.SubnetMax} is not an IPv4 address`,
+      );
+    this.min = min;
     this.count = (max - this.min) / this.size + 1n;
   }
 
@@ -207,12 +225,8 @@ export class SubnetSpace {
   indexOf(subnet: string): bigint | undefined {
     const [addr, len] = subnet.split('/');
     if (Number(len) !== this.subnetLen) return undefined;
-    let value: bigint;
-    try {
-      value = ipv4().fromDecimalDottedString(addr ?? '').value;
-    } catch {
-      return undefined;
-    }
+    const value = parseIpv4(addr ?? '');
+    if (value === undefined) return undefined;
     const offset = value - this.min;
     if (offset < 0n || offset % this.size !== 0n) return undefined;
     const index = offset / this.size;
