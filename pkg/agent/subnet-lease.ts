@@ -170,7 +170,7 @@ export class SubnetLeaseService implements Service {
     const acquired = await manager.acquire(
       publicIp,
       { VtepMAC: vtepMac },
-      { previousSubnet: previous?.subnet, nodeName, signal },
+      { previousSubnet: previous?.subnet, nodeName, config, signal },
     );
     this.held = { manager, config, acquired, vtepMac, publicIp };
     this.holding = true;

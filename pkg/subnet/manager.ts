@@ -39,6 +39,8 @@ export interface AcquireOptions {
   previousSubnet?: string;
   /** Recorded in the lease, so the cluster's view names the node without asking it. */
   nodeName?: string;
+  /** The network config the caller has just read (an agent's start): else it is read here. */
+  config?: NetworkConfig;
   signal?: AbortSignal;
 }
 
@@ -141,7 +143,7 @@ export class SubnetManager {
     backendData: VxlanBackendData,
     options: AcquireOptions = {},
   ): Promise<AcquiredSubnet> {
-    const config = await this.getNetworkConfig(options.signal);
+    const config = options.config ?? (await this.getNetworkConfig(options.signal));
     const attrs: LeaseAttrs = {
       PublicIP: publicIP,
       BackendType: 'vxlan',
@@ -152,9 +154,18 @@ export class SubnetManager {
     return this.retry(
       'acquire subnet',
       async () => {
-        const lease = await this.store.grantLease(this.leaseTtlSeconds);
+        // side by side: the lease the claim is written with, and the leases it must not take (a claim from
+        // a stale list fails its compare and is retried)
+        const [granted, listed] = await Promise.allSettled([
+          this.store.grantLease(this.leaseTtlSeconds),
+          this.listLeases(),
+        ]);
+        if (granted.status === 'rejected') throw granted.reason;
+        const lease = granted.value;
         try {
-          const acquired = await this.claim(config, attrs, lease, options.previousSubnet);
+          if (listed.status === 'rejected') throw listed.reason;
+          const { leases } = listed.value;
+          const acquired = await this.claim(config, attrs, lease, leases, options.previousSubnet);
           this.log.info(
             { subnet: acquired.subnet, origin: acquired.origin, lease: lease.id },
             'subnet acquired',
@@ -357,6 +368,7 @@ export class SubnetManager {
     config: NetworkConfig,
     attrs: LeaseAttrs,
     lease: Lease,
+    leases: readonly SubnetLease[],
     previousSubnet: string | undefined,
   ): Promise<AcquiredSubnet> {
     const space = new SubnetSpace(config);
@@ -370,7 +382,6 @@ export class SubnetManager {
       config,
       origin,
     });
-    const { leases } = await this.listLeases();
     const bySubnet = new Map(leases.map((l) => [l.subnet, l]));
 
     if (previousSubnet !== undefined) {
