@@ -455,7 +455,10 @@ async function bundleCommand(
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    define: { __TSNET_BUNDLE__: JSON.stringify(`../lib/${name}.cjs`) },
+    define: {
+      __TSNET_BUNDLE__: JSON.stringify(`../lib/${name}.cjs`),
+      __TSNET_LONG_RUNNING__: JSON.stringify(longRunning),
+    },
     banner: { js: longRunning ? LONG_RUNNING_SHEBANG : CLI_SHEBANG },
     logLevel: 'silent',
   });

@@ -1,0 +1,83 @@
+// scripts/cached-launcher.ts, built as scripts/build.ts builds it, in front of a small bundle: the first run
+// writes the V8 code cache at its exit; a long-running command replaces it once its start is done when its
+// own is larger (it compiled more), and not again at its exit; a run that finds a valid cache leaves it.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import test from 'ava';
+import * as esbuild from 'esbuild';
+import { REPO_ROOT } from '../helpers/plugin.ts';
+
+const run = promisify(execFile);
+
+/** `short`: one small function runs. `long`: many more, then it stays past the launcher's offer (10 s). */
+const BUNDLE = `
+function small() { return 1; }
+const more = [];
+${Array.from({ length: 200 }, (_, i) => `more.push(function f${i}(x) { return [x, ${i}, String(x) + '${i}'].join('-'); });`).join('\n')}
+small();
+if (process.argv[2] === 'long') {
+  for (const f of more) f(1);
+  setTimeout(() => {}, 11_500);
+}
+`;
+
+async function buildLauncher(dir: string, longRunning: boolean): Promise<string> {
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  mkdirSync(join(dir, 'lib'), { recursive: true });
+  writeFileSync(join(dir, 'lib', 'probe.cjs'), BUNDLE);
+  const launcher = join(dir, 'bin', 'probe.mjs');
+  await esbuild.build({
+    entryPoints: [join(REPO_ROOT, 'scripts', 'cached-launcher.ts')],
+    outfile: launcher,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    define: {
+      __TSNET_BUNDLE__: JSON.stringify('../lib/probe.cjs'),
+      __TSNET_LONG_RUNNING__: String(longRunning),
+    },
+    logLevel: 'silent',
+  });
+  return launcher;
+}
+
+function cacheSize(dir: string): number | undefined {
+  const files = readdirSync(join(dir, 'cache'), { withFileTypes: true }).filter((f) =>
+    f.name.endsWith('.v8'),
+  );
+  if (files.length !== 1) return undefined;
+  return statSync(join(dir, 'cache', files[0]?.name ?? '')).size;
+}
+
+test('a long-running command grows its code cache once its start is done; a valid cache is left alone', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsnet-launcher-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const launcher = await buildLauncher(dir, true);
+
+  await run(process.execPath, [launcher, 'short']);
+  const first = cacheSize(dir);
+  t.truthy(first, 'the first run wrote a cache at its exit');
+
+  await run(process.execPath, [launcher, 'long']);
+  const grown = cacheSize(dir) ?? 0;
+  t.true(grown > (first ?? 0), `the long run's cache (${grown} bytes) replaced the smaller one (${first})`);
+
+  await run(process.execPath, [launcher, 'short']);
+  t.is(cacheSize(dir), grown, 'a run that compiled less leaves the larger cache');
+});
+
+test('a short-lived command writes its cache only when it found none', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsnet-launcher-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const launcher = await buildLauncher(dir, false);
+
+  await run(process.execPath, [launcher, 'short']);
+  const first = cacheSize(dir);
+  t.truthy(first);
+  await run(process.execPath, [launcher, 'long']); // compiles more, past the offer a long-running one makes
+  t.is(cacheSize(dir), first, 'a valid cache stays as it was');
+});
