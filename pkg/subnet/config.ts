@@ -3,7 +3,15 @@
 // /24s is never materialized as a list. Addresses are parsed with pkg/ip, on the path of every agent start;
 // ip-num (loaded on first use: ~18 ms here) computes the nth subnet, which only a node without a lease needs.
 import type { IPv4 } from 'ip-num';
-import { formatIp, parseIp } from '../ip/address.ts';
+import {
+  formatIp,
+  formatSubnet,
+  hasHostBits,
+  lastAddressOf,
+  parseCidr,
+  parseIp,
+  subnetOf,
+} from '../ip/address.ts';
 import { ipNum } from '../ip/ip-num.ts';
 import type { Store } from '../store/index.ts';
 import { leaseFromKeyValue, type SubnetLease, subnetsPrefix } from './lease.ts';
@@ -130,19 +138,18 @@ interface NetworkRange {
 
 function parseNetworkCidr(value: string): NetworkRange {
   if (value.includes(':')) throw new NetworkConfigError(`IPv6 networks are not supported yet (${value})`);
-  const [addr, len] = value.split('/');
-  if (len === undefined || !/^\d{1,2}$/.test(len) || Number(len) > 32) {
+  const parsed = parseCidr(value);
+  if (parsed?.address.family !== 4)
     throw new NetworkConfigError(`"Network" ${JSON.stringify(value)} is not an IPv4 CIDR like 10.244.0.0/16`);
-  }
-  const ip = parseIpv4(addr ?? '');
-  if (ip === undefined)
-    throw new NetworkConfigError(`"Network" ${JSON.stringify(value)} is not an IPv4 CIDR like 10.244.0.0/16`);
-  const prefix = Number(len);
-  const size = 1n << BigInt(32 - prefix);
-  if (ip % size !== 0n) {
+  if (hasHostBits(parsed.address, parsed.prefix))
     throw new NetworkConfigError(`"Network" ${value} has host bits set (did you mean a network address?)`);
-  }
-  return { first: ip, last: ip + size - 1n, prefix, cidr: `${formatIpv4(ip)}/${prefix}` };
+  const network = subnetOf(parsed.address, parsed.prefix);
+  return {
+    first: network.network,
+    last: lastAddressOf(network),
+    prefix: network.prefix,
+    cidr: formatSubnet(network),
+  };
 }
 
 /** A dotted quad as a number; undefined for anything else (IPv6 included). */
