@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import * as esbuild from 'esbuild';
 import { REPO_ROOT } from '../helpers/plugin.ts';
 
@@ -24,7 +24,13 @@ if (process.argv[2] === 'long') {
 }
 `;
 
-async function buildLauncher(dir: string, longRunning: boolean): Promise<string> {
+/** A launcher in front of BUNDLE, in a temporary install tree (bin, lib, cache) removed after the test. */
+async function buildLauncher(
+  t: ExecutionContext,
+  longRunning: boolean,
+): Promise<{ dir: string; launcher: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tsnet-launcher-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'bin'), { recursive: true });
   mkdirSync(join(dir, 'lib'), { recursive: true });
   writeFileSync(join(dir, 'lib', 'probe.cjs'), BUNDLE);
@@ -42,7 +48,7 @@ async function buildLauncher(dir: string, longRunning: boolean): Promise<string>
     },
     logLevel: 'silent',
   });
-  return launcher;
+  return { dir, launcher };
 }
 
 function cacheSize(dir: string): number | undefined {
@@ -54,9 +60,7 @@ function cacheSize(dir: string): number | undefined {
 }
 
 test('a long-running command grows its code cache once its start is done; a valid cache is left alone', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsnet-launcher-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const launcher = await buildLauncher(dir, true);
+  const { dir, launcher } = await buildLauncher(t, true);
 
   await run(process.execPath, [launcher, 'short']);
   const first = cacheSize(dir);
@@ -71,9 +75,7 @@ test('a long-running command grows its code cache once its start is done; a vali
 });
 
 test('a short-lived command writes its cache only when it found none', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsnet-launcher-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const launcher = await buildLauncher(dir, false);
+  const { dir, launcher } = await buildLauncher(t, false);
 
   await run(process.execPath, [launcher, 'short']);
   const first = cacheSize(dir);
