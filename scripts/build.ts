@@ -23,6 +23,8 @@
 //   which the forwarder executes when the agent cannot take the call; that bundle never forwards itself.
 // - native/attach-relay (compiled with the system C compiler into dist/libexec) is the agent's client of
 //   conmon's SOCK_SEQPACKET attach socket, which Node's libuv cannot open (pkg/runtime/attach.ts).
+// - native/nsexec (static, with libseccomp) is the native exec: runc exec's work for a process without a
+//   terminal, without a runc start (pkg/runtime/nsexec.ts).
 // - Every build gets a random build id, compiled into the forwarders and the agent's bundle: a forwarder only
 //   hands a call to an agent of its own build (dist/build-id says which, for tests and benchmarks).
 import { execFile } from 'node:child_process';
@@ -97,6 +99,7 @@ const LONG_RUNNING_ENV = 'MALLOC_ARENA_MAX=2';
 const LONG_RUNNING_SHEBANG = `#!/usr/bin/env -S ${LONG_RUNNING_ENV} node ${LONG_RUNNING_NODE_FLAGS}`;
 const FORWARDER_SOURCE = join(ROOT, 'native', 'cni-forward', 'cni-forward.c');
 const ATTACH_RELAY_SOURCE = join(ROOT, 'native', 'attach-relay', 'attach-relay.c');
+const NSEXEC_SOURCE = join(ROOT, 'native', 'nsexec', 'nsexec.c');
 const CTL_FRONT_SOURCE = join(ROOT, 'native', 'ctl-front', 'ctl-front.c');
 /** Commands installed behind a native front (dist/bin/<name>); their Node launcher is in dist/libexec. */
 const BEHIND_NATIVE_FRONT: Readonly<Record<string, string>> = { tsnetctl: 'tsnetctl-node' };
@@ -234,9 +237,21 @@ async function compileC(
   source: string,
   outfile: string,
   extraArgs: string[] = [],
+  libraries: string[] = [],
 ): Promise<void> {
   const cc = process.env['CC'] || 'cc';
-  const args = ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', ...extraArgs, '-o', outfile, source];
+  const args = [
+    '-std=c11',
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    ...extraArgs,
+    '-o',
+    outfile,
+    source,
+    ...libraries,
+  ];
   try {
     await promisify(execFile)(cc, args);
   } catch (err) {
@@ -288,14 +303,20 @@ async function compileCtlFront(outfile: string): Promise<void> {
   }
 }
 
-/** The agent's helper programs: dist/libexec/tsnet-attach-relay. */
+/** The agent's helper programs: dist/libexec/tsnet-attach-relay and tsnet-nsexec. */
 async function buildLibexec(): Promise<void> {
   await mkdir(LIBEXEC_OUT_DIR, { recursive: true });
-  const outfile = join(LIBEXEC_OUT_DIR, 'tsnet-attach-relay');
-  // compiled beside and renamed: an attach starting meanwhile never runs a half-written binary
-  await compileC('the attach relay', ATTACH_RELAY_SOURCE, `${outfile}.new`);
-  await rename(`${outfile}.new`, outfile);
-  console.log('build: attach relay in dist/libexec');
+  // each compiled beside and renamed: an attach or exec starting meanwhile never runs a half-written binary
+  const relay = join(LIBEXEC_OUT_DIR, 'tsnet-attach-relay');
+  const nsexec = join(LIBEXEC_OUT_DIR, 'tsnet-nsexec');
+  await Promise.all([
+    compileC('the attach relay', ATTACH_RELAY_SOURCE, `${relay}.new`),
+    // static: libseccomp inside, so the image and the host need no libseccomp of their own
+    compileC('the native exec', NSEXEC_SOURCE, `${nsexec}.new`, ['-static', '-s'], ['-lseccomp']),
+  ]);
+  await rename(`${relay}.new`, relay);
+  await rename(`${nsexec}.new`, nsexec);
+  console.log('build: attach relay and native exec in dist/libexec');
 }
 
 /** A main that forwards to tsnet-agent (runForwardingPluginMain) gets the native forwarder in front. */

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(iproute2 iputils-ping netcat-openbsd openssl nftables etcd-server etcd-client containernetworking-plugins runc busybox-static iperf3 util-linux procps iptables curl docker-registry skopeo gcc libc6-dev podman conmon tini tmux buildah)
+APT_PACKAGES=(iproute2 iputils-ping netcat-openbsd openssl nftables etcd-server etcd-client containernetworking-plugins runc busybox-static iperf3 util-linux procps iptables curl docker-registry skopeo gcc libc6-dev libseccomp-dev podman conmon tini tmux buildah)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -1,7 +1,8 @@
 // `exec`: a process run in a running container. The process spec starts from the container's own (its
 // config.json) with the exec's command, env, user, working directory, terminal and capabilities.
 // - Without a terminal, `runc exec` runs it in the foreground with our pipes as its stdio and ends with its
-//   exit code: the fast path (one runc, no monitor).
+//   exit code (one runc, no monitor). Faster still, the native exec (native/nsexec) does what runc exec does
+//   for such a process without starting runc, when it is built and the process needs nothing it lacks.
 // - With a terminal, conmon runs it the way podman does (`--exec --exec-attach -t`): conmon holds the pty,
 //   we attach to its socket before the process starts (so no output is missed), and the process spec's
 //   consoleSize makes the first byte come from a terminal of the client's size; resizes go through conmon's
@@ -19,6 +20,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { attachToMonitor, type MonitorAttachment } from './attach.ts';
 import { hostCapabilities } from './capabilities.ts';
 import { DEFAULT_CONMON, resizeTerminal } from './conmon.ts';
+import { nativeExecUnsupported, nsexecDescription, nsexecPath, readRuncState } from './nsexec.ts';
 import type { OciProcess, OciSpec } from './oci.ts';
 import { classifyStartFailure, DEFAULT_RUNC, validateContainerId } from './runc.ts';
 import { checkContainerPath, mergeEnv } from './spec.ts';
@@ -58,6 +60,8 @@ export interface ExecOptions {
   readonly size?: TerminalSize;
   readonly conmonBinary?: string;
   readonly relayBinary?: string;
+  /** the native exec helper; null: always runc (default: the built one, see nsexecPath) */
+  readonly nsexecBinary?: string | null;
 }
 
 export interface ExecExit {
@@ -185,11 +189,15 @@ export async function startExec(target: ExecTarget, opts: ExecOptions): Promise<
   const dir = join(execRootOf(target.bundleDir), id);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   try {
+    if (!opts.tty && !opts.detach) {
+      const native = await nativeExec(target, opts, config, processSpec, dir);
+      if (native) return runForeground(opts, id, dir, native);
+    }
     const specFile = join(dir, 'process.json');
     // read once by runc right away and gone with the session: no temp + fsync + rename (that costs an exec
     // several milliseconds of disk flushes)
     await writeFile(specFile, JSON.stringify(processSpec), { flag: 'wx', mode: 0o600 });
-    if (!opts.tty && !opts.detach) return runForeground(target, opts, id, dir, specFile);
+    if (!opts.tty && !opts.detach) return runForeground(opts, id, dir, runcExec(target, dir, specFile));
     return await runUnderConmon(target, opts, id, dir, specFile);
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
@@ -201,25 +209,81 @@ function runcGlobalArgs(target: ExecTarget, logPath: string): string[] {
   return ['--root', target.runtime.root, '--log', logPath, '--log-format', 'json'];
 }
 
-/** `runc exec` in the foreground: the process shares runc's pipes and runc ends with its exit code. */
-function runForeground(
-  target: ExecTarget,
-  opts: ExecOptions,
-  id: string,
-  dir: string,
-  specFile: string,
-): ExecSession {
+/** A program that runs the exec's process in the foreground and ends with its exit code. */
+interface ForegroundCommand {
+  readonly file: string;
+  readonly args: readonly string[];
+  /** where a failure to start is logged as runc's JSON lines */
+  readonly logPath: string;
+  /** where the process's host pid is written */
+  readonly pidFile: string;
+}
+
+function runcExec(target: ExecTarget, dir: string, specFile: string): ForegroundCommand {
   const logPath = join(dir, 'runc.log');
   const pidFile = join(dir, 'pid');
-  const child = spawn(
-    target.runtime.binary ?? DEFAULT_RUNC,
-    [...runcGlobalArgs(target, logPath), 'exec', '--pid-file', pidFile, '--process', specFile, target.id],
-    { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] },
-  );
+  return {
+    file: target.runtime.binary ?? DEFAULT_RUNC,
+    args: [
+      ...runcGlobalArgs(target, logPath),
+      'exec',
+      '--pid-file',
+      pidFile,
+      '--process',
+      specFile,
+      target.id,
+    ],
+    logPath,
+    pidFile,
+  };
+}
+
+/**
+ * The native exec of the process, when the helper is there, the runtime is runc (its state names the
+ * container's process and cgroups) and the process needs nothing the helper lacks; else undefined.
+ */
+async function nativeExec(
+  target: ExecTarget,
+  opts: ExecOptions,
+  config: OciSpec,
+  processSpec: OciProcess,
+  dir: string,
+): Promise<ForegroundCommand | undefined> {
+  const binary = opts.nsexecBinary === undefined ? nsexecPath() : opts.nsexecBinary;
+  if (!binary || nativeExecUnsupported(config, processSpec)) return undefined;
+  const state = await readRuncState(target.runtime.root, target.id);
+  if (!state) return undefined;
+  const pidFile = join(dir, 'pid');
+  const logPath = join(dir, 'nsexec.log');
+  const description = join(dir, 'nsexec');
+  // runc gives the process the user's HOME when its environment has none
+  const env = processSpec.env.some((e) => e.startsWith('HOME='))
+    ? processSpec.env
+    : [...processSpec.env, `HOME=${homeOf(processSpec.user.uid, target.rootfs)}`];
+  const input = { id: target.id, spec: config, process: { ...processSpec, env }, state, pidFile };
+  await writeFile(description, nsexecDescription(input), { flag: 'wx', mode: 0o600 });
+  return { file: binary, args: [description, logPath], logPath, pidFile };
+}
+
+/** The home directory of `uid` in the container's /etc/passwd, "/" without an entry. */
+function homeOf(uid: number, rootfs: string): string {
+  try {
+    return resolveUser(String(uid), rootfs).home;
+  } catch {
+    return '/';
+  }
+}
+
+/** The process in the foreground: it shares the command's pipes and the command ends with its exit code. */
+function runForeground(opts: ExecOptions, id: string, dir: string, command: ForegroundCommand): ExecSession {
+  const { logPath, pidFile } = command;
+  const child = spawn(command.file, command.args, {
+    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
   child.stdin?.on('error', () => undefined);
   const exit = new Promise<ExecExit>((resolve) => {
     child.once('error', (err) =>
-      resolve({ exitCode: EXIT_CANNOT_RUN, error: `cannot run runc: ${err.message}` }),
+      resolve({ exitCode: EXIT_CANNOT_RUN, error: `cannot run ${command.file}: ${err.message}` }),
     );
     // 'close' comes after stdout and stderr have ended: all output is delivered by then
     child.once('close', (code, signal) => {

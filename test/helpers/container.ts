@@ -21,6 +21,7 @@ import type { ExecutionContext } from 'ava';
 import { cgroupManager, detectCgroupLayout } from '../../pkg/cgroups/index.ts';
 import { createNamedNetns, deleteNamedNetns } from '../../pkg/netns/index.ts';
 import { type Monitor, type MonitorOptions, monitorAlive, startMonitor } from '../../pkg/runtime/conmon.ts';
+import type { ExecTarget } from '../../pkg/runtime/exec.ts';
 import type { OciSpec } from '../../pkg/runtime/oci.ts';
 import { Runc } from '../../pkg/runtime/runc.ts';
 import { buildSpec, type RunOptions, specToJson } from '../../pkg/runtime/spec.ts';
@@ -164,6 +165,16 @@ export interface FixtureContainer {
   readonly monitorOptions: MonitorOptions;
   /** Kills conmon and the container, runc delete -f, removes the cgroup, the netns and the dirs. */
   cleanup(): Promise<void>;
+}
+
+/** What startExec needs to run a process in the fixture container. */
+export function execTargetOf(ctr: FixtureContainer): ExecTarget {
+  return {
+    id: ctr.id,
+    bundleDir: ctr.bundleDir,
+    rootfs: join(ctr.bundleDir, 'rootfs'),
+    runtime: { root: ctr.runc.root },
+  };
 }
 
 /**

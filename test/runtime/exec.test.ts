@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import anyTest, { type TestFn } from 'ava';
 import { type ExecOptions, execRootOf, startExec } from '../../pkg/runtime/exec.ts';
-import { type FixtureContainer, runFixtureContainer } from '../helpers/container.ts';
+import { execTargetOf, type FixtureContainer, runFixtureContainer } from '../helpers/container.ts';
 import { readAll, readUntil, whyAttachCannotRun } from '../helpers/stdio.ts';
 import { resizeThenInterrupt, terminalSizeScript, tmuxMissing, withTmux } from '../helpers/tmux.ts';
 
@@ -47,17 +47,8 @@ test.after.always(async (t) => {
   }
 });
 
-function target(ctr: FixtureContainer) {
-  return {
-    id: ctr.id,
-    bundleDir: ctr.bundleDir,
-    rootfs: join(ctr.bundleDir, 'rootfs'),
-    runtime: { root: ctr.runc.root },
-  };
-}
-
 async function execToEnd(ctr: FixtureContainer, opts: ExecOptions, input?: string) {
-  const session = await startExec(target(ctr), opts);
+  const session = await startExec(execTargetOf(ctr), opts);
   if (input !== undefined) session.stdin?.end(input);
   const [stdout, stderr, exit] = await Promise.all([
     readAll(session.stdout),
@@ -101,14 +92,14 @@ execTest('exec applies -u, -w and -e and passes stdin with -i', async (t) => {
   });
   t.is(run.stdout, '1000:1000 /tmp bar /home/app\n');
   t.like(await execToEnd(ctr, { cmd: ['cat'], stdin: true }, 'typed\n'), { exitCode: 0, stdout: 'typed\n' });
-  await t.throwsAsync(startExec(target(ctr), { cmd: ['true'], user: 'nobody-here' }), {
+  await t.throwsAsync(startExec(execTargetOf(ctr), { cmd: ['true'], user: 'nobody-here' }), {
     message: /unable to find user nobody-here/,
   });
 });
 
 execTest('exec -d returns once the process runs and leaves it running', async (t) => {
   const { ctr } = t.context;
-  const session = await startExec(target(ctr), {
+  const session = await startExec(execTargetOf(ctr), {
     cmd: ['sh', '-c', 'echo done > /tmp/detached'],
     detach: true,
   });
@@ -119,7 +110,7 @@ execTest('exec -d returns once the process runs and leaves it running', async (t
 
 execTest('exec -t has the client size from the first byte, resizes, and Ctrl-C interrupts', async (t) => {
   const { ctr } = t.context;
-  const session = await startExec(target(ctr), {
+  const session = await startExec(execTargetOf(ctr), {
     cmd: ['sh', '-c', 'stty size; read line; stty size; sleep 100'],
     tty: true,
     stdin: true,
@@ -157,7 +148,7 @@ tmuxTest('exec -it under tmux: the pane size from the first output, resize, Ctrl
       'tsx',
       TTY_CLIENT,
       resultFile,
-      JSON.stringify(target(ctr)),
+      JSON.stringify(execTargetOf(ctr)),
       'sh',
       '-c',
       terminalSizeScript(),
