@@ -260,7 +260,15 @@ async function nativeExec(
   const env = processSpec.env.some((e) => e.startsWith('HOME='))
     ? processSpec.env
     : [...processSpec.env, `HOME=${homeOf(processSpec.user.uid, target.rootfs)}`];
-  const input = { id: target.id, spec: config, process: { ...processSpec, env }, state, pidFile };
+  // the container's bundle dir: root's, and gone with the container
+  const input = {
+    id: target.id,
+    spec: config,
+    process: { ...processSpec, env },
+    state,
+    pidFile,
+    cacheDir: target.bundleDir,
+  };
   await writeFile(description, nsexecDescription(input), { flag: 'wx', mode: 0o600 });
   return { file: binary, args: [description, logPath], logPath, pidFile };
 }

@@ -3,7 +3,7 @@
 // for a system call newer than the profile, namespaces, cgroups, rlimits, OOM score, environment, working
 // directory, open descriptors), and fail the same way; rlimits are the container init's. Needs `npm run build` (dist/libexec).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
@@ -128,6 +128,13 @@ for (const which of ['plain', 'hardened'] as const) {
     t.regex(native.stdout, /^personality-no-randomize EPERM$/m);
     t.regex(native.stdout, /^fchmodat2 ENOSYS$/m, 'a call newer than the profile answers ENOSYS');
     t.regex(native.stdout, /^getpid ok$/m);
+    // the filter compiled by the first exec is kept for the next ones (the limits execs below use it)
+    t.true(readdirSync(ctr.bundleDir).some((f) => /^seccomp-[0-9a-f]{32}\.bpf$/.test(f)));
+    const again = await startExec(execTargetOf(ctr), {
+      cmd: ['sh', '-c', WORLD_SCRIPT],
+      nsexecBinary: helper ?? null,
+    });
+    t.is(await readAll(again.stdout), native.stdout, 'the same world with the kept filter');
     t.regex(native.stdout, which === 'hardened' ? /^NoNewPrivs:\s+1$/m : /^NoNewPrivs:\s+0$/m);
     if (which === 'hardened') {
       t.regex(native.stdout, /^Uid:\s+1000\s+1000\s+1000\s+1000$/m);
