@@ -56,12 +56,13 @@ function outcomeIn(argv: readonly string[], args: readonly string[], env: NodeJS
 
 const alive = (pid: number): boolean => existsSync(`/proc/${pid}`);
 
-/** Waits until the agent has `count` warm tsnetctl processes ready (their title says so). */
-async function warmReady(engine: Engine, count = 2): Promise<void> {
+/** Waits until the agent has `count` warm tsnetctl processes ready (their title says so); returns how many are. */
+async function warmReady(engine: Engine, count = 2): Promise<number> {
   const agentPid = engine.agent.child.pid;
   const ready = () =>
     agentPid ? childrenOf(agentPid).filter((c) => c.cmdline.startsWith(TITLE_READY)).length : 0;
   for (let i = 0; i < 600 && ready() < count; i++) await new Promise((r) => setTimeout(r, 50));
+  return ready();
 }
 
 async function gone(pid: number): Promise<boolean> {
@@ -204,6 +205,10 @@ test.serial(
       t.true(follow.pid > 0, follow.errors());
       for (let i = 0; i < 100 && !follow.output().includes('tick'); i++)
         await new Promise((r) => setTimeout(r, 50));
+      // the pool is whole again while the command the taken one became still runs (its replacement waits
+      // for the end of a command only so long)
+      t.is(await warmReady(w.engine), 2);
+      t.true(alive(follow.pid), 'the log is still followed');
       follow.child.kill('SIGINT');
       t.deepEqual(
         await follow.exit,
