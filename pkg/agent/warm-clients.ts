@@ -2,8 +2,8 @@
 // the agent keeps `count` of them started (the client loaded, waiting: pkg/ctl/warm-client.ts) and hands each
 // connection on its warm socket (beside the API socket) to one of them, which then becomes that client.
 // With none ready (a burst of calls, or while one starts) the front is told so and runs the Node tsnetctl
-// itself, as it does without an agent. A replacement starts once the command of the one it replaces has
-// ended (or after a while, for a long one), as SCHED_IDLE: it takes the CPU the commands leave. The agent never reads a byte of a connection (the warm process checks its peer and request).
+// itself, as it does without an agent. The replacements start as SCHED_IDLE: they take the CPU the commands
+// leave. The agent never reads a byte of a connection (the warm process checks its peer and request).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -33,8 +33,6 @@ const SUN_PATH_MAX = 108;
 const WARM_NICE = 19;
 /** Warm processes that end before they are ready, in a row, before the pool stops replacing them. */
 const MAX_FAILED_STARTS = 3;
-/** The longest a taken warm process waits for its replacement: the command it became may run for long. */
-const REFILL_AFTER_MS = 500;
 /** How long a pool that stopped replacing waits before it tries again. */
 const RETRY_AFTER_MS = 30_000;
 
@@ -121,7 +119,7 @@ export class WarmClientService implements Service {
     const child = this.ready.shift();
     if (child) {
       this.handOver(child, socket);
-      this.fillOnceDone(child);
+      this.fill();
       return;
     }
     const starting = [...this.starting].find((c) => !this.awaited.has(c));
@@ -157,25 +155,6 @@ export class WarmClientService implements Service {
       // sent: the connection is the warm process's (its own descriptor)
       socket.destroy();
     });
-  }
-
-  /**
-   * The replacement of a warm process that took a call starts once that call's command has ended (or after
-   * REFILL_AFTER_MS for a long one): a Node start is a fork of this agent (its page tables, milliseconds of
-   * this event loop) and CPU the command would otherwise compete with.
-   */
-  private fillOnceDone(taken: ChildProcess): void {
-    let done = false;
-    const fill = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      this.fill();
-    };
-    const timer = setTimeout(fill, REFILL_AFTER_MS);
-    timer.unref();
-    if (taken.exitCode !== null || taken.signalCode !== null) fill();
-    else taken.once('exit', () => setImmediate(fill));
   }
 
   /** Starts warm processes until `count` are ready or starting. */
@@ -228,7 +207,7 @@ export class WarmClientService implements Service {
       this.awaited.delete(child);
       if (waiting) {
         this.handOver(child, waiting);
-        this.fillOnceDone(child);
+        this.fill();
         return;
       }
       this.ready.push(child);

@@ -205,8 +205,7 @@ test.serial(
       t.true(follow.pid > 0, follow.errors());
       for (let i = 0; i < 100 && !follow.output().includes('tick'); i++)
         await new Promise((r) => setTimeout(r, 50));
-      // the pool is whole again while the command the taken one became still runs (its replacement waits
-      // for the end of a command only so long)
+      // the pool is whole again while the command the taken one became still runs
       t.is(await warmReady(w.engine), 2);
       t.true(alive(follow.pid), 'the log is still followed');
       follow.child.kill('SIGINT');
