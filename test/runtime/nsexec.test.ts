@@ -18,7 +18,11 @@ import type { OciSpec } from '../../pkg/runtime/oci.ts';
 import { execTargetOf, type FixtureContainer, runFixtureContainer } from '../helpers/container.ts';
 import { readAll, whyAttachCannotRun } from '../helpers/stdio.ts';
 
-const test = anyTest as TestFn<{ plain: FixtureContainer; hardened: FixtureContainer }>;
+const test = anyTest as TestFn<{
+  plain: FixtureContainer;
+  hardened: FixtureContainer;
+  userns: FixtureContainer;
+}>;
 
 const helper = nsexecPath();
 const skipReason = whyAttachCannotRun() ?? (helper ? undefined : 'dist/libexec/tsnet-nsexec is not built');
@@ -84,6 +88,13 @@ test.before(async (t) => {
       oomScoreAdj: 300,
       capDrop: ['CHOWN', 'KILL'],
     });
+    t.context.userns = await withProbe({
+      args: ['sleep', '1000'],
+      userns: {
+        uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+        gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      },
+    });
   } finally {
     rmSync(probeDir, { recursive: true, force: true });
   }
@@ -92,6 +103,7 @@ test.before(async (t) => {
 test.after.always(async (t) => {
   await t.context.plain?.cleanup();
   await t.context.hardened?.cleanup();
+  await t.context.userns?.cleanup();
 });
 
 async function execBoth(ctr: FixtureContainer, opts: ExecOptions) {
@@ -144,6 +156,37 @@ for (const which of ['plain', 'hardened'] as const) {
     }
   });
 }
+
+/** The container's init is the oracle where runc is none: its namespaces and cgroups are the exec's. */
+const SAME_AS_INIT = [
+  'for n in cgroup ipc mnt net pid user uts; do [ "$(readlink /proc/self/ns/$n)" = "$(readlink /proc/1/ns/$n)" ] && echo same-$n; done',
+  '[ "$(cat /proc/self/cgroup)" = "$(cat /proc/1/cgroup)" ] && echo same-cgroups',
+  'cat /proc/self/uid_map',
+  "grep -E '^(Uid|CapEff|Seccomp):' /proc/self/status",
+].join('; ');
+
+worldTest(
+  'in a user namespace (where runc 1.1 here cannot exec) the native exec joins the init',
+  async (t) => {
+    const ctr = t.context.userns;
+    const session = await startExec(execTargetOf(ctr), {
+      cmd: ['sh', '-c', SAME_AS_INIT],
+      nsexecBinary: helper ?? null,
+    });
+    const [stdout, stderr, exit] = await Promise.all([
+      readAll(session.stdout),
+      readAll(session.stderr),
+      session.exit,
+    ]);
+    t.is(exit.exitCode, 0, stderr);
+    for (const n of ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'user', 'uts', 'cgroups'])
+      t.regex(stdout, new RegExp(`^same-${n}$`, 'm'));
+    t.regex(stdout, /^\s+0\s+100000\s+65536$/m);
+    t.regex(stdout, /^Uid:\s+0\s+0\s+0\s+0$/m);
+    t.regex(stdout, /^CapEff:\s+00000000a80425fb$/m);
+    t.regex(stdout, /^Seccomp:\s+2$/m);
+  },
+);
 
 worldTest(
   'the native exec fails like runc exec: a missing command, a file that is no program, a bad cwd',
