@@ -793,12 +793,17 @@ export class ContainerService implements Service, ContainerLookup {
       }
       timer.mark('networks');
     };
+    // The namespace goes first, its links set down: once it is gone the kernel removes them itself, off
+    // this path (deleting a veth waits for an RCU grace period, 13-25 ms here), and a namespace on its way
+    // out answers for no address meanwhile. The DELs then find no namespace, as CNI lets a runtime call
+    // them: they release the addresses, ports and rules, and leave the links to the kernel.
+    if (held > 0) await linksDown(p.netnsPath).catch(() => undefined);
+    deleteNetnsAt(p.netnsPath);
+    phases.mark('netns');
     // both end before a failure of either is thrown: a retried release never runs beside this one's DELs
     await settleAll([releaseContainer(), detachNetworks()]);
     record.networks = [];
     phases.mark('released'); // the wall time of both
-    deleteNetnsAt(p.netnsPath);
-    phases.mark('netns');
     await Promise.all(
       [p.pidFile, p.conmonPidFile, p.attachSocketPath, p.ctlPath, join(p.bundleDir, 'winsz')].map((f) =>
         rm(f, { force: true }),
@@ -1322,6 +1327,14 @@ async function clearExitFiles(p: ContainerPaths, exitDir: string, id: string): P
       rm(f, { force: true }),
     ),
   );
+}
+
+/** Every link of the namespace down (a namespace that is gone already has none). */
+async function linksDown(netnsPath: string): Promise<void> {
+  if (!existsSync(netnsPath)) return;
+  await Handle.with(netnsPath, async (h) => {
+    for (const link of await h.linkList()) if (link.name !== 'lo') await h.linkSetDown(link.index);
+  });
 }
 
 /** Docker brings up lo in every network namespace it makes, "none" included. */
