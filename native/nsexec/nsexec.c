@@ -11,7 +11,8 @@
 //   4. the parent writes the child's pid file, forwards the signals it gets to the child and ends with the
 //      child's exit code (128 + the signal when it was killed), as `runc exec` does.
 // A failure to start the process is one JSON line `{"level":"error","msg":...}` in the log file (runc's
-// format, so the agent reads both alike) and exit code 255.
+// format, so the agent reads both alike), the line runc prints on stderr ("exec failed: ..."), and exit
+// code 255.
 //
 // Hardening (runc's CVE-2019-5736): the process is made non-dumpable before it joins anything, so while this
 // binary runs inside the container's namespaces no container process can open it through /proc; execve
@@ -82,7 +83,10 @@ static void log_error_json(const char *msg) {
   const char *tail = "\"}\n";
   for (const char *t = tail; *t; t++) out[o++] = *t;
   if (log_fd >= 0) write_all(log_fd, out, o);
-  else write_all(2, out, o);
+  // and on the exec's stderr, as runc prints it: the user's only word of why
+  char line[2100];
+  int n = snprintf(line, sizeof line, "exec failed: %s\n", msg);
+  if (n > 0) write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 static void fail(const char *fmt, ...) {

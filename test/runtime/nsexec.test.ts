@@ -204,7 +204,9 @@ worldTest(
         native.error?.replace(/^unable to start container process: /, ''),
         runc.error?.replace(/^.*?: (?=exec:|chdir)/, ''),
       );
-      t.is(native.stdout + native.stderr, '');
+      t.is(native.stdout, '');
+      t.regex(native.stderr, /^exec failed: unable to start container process: /);
+      t.is(native.stderr, runc.stderr, 'the line runc prints');
     }
   },
 );
