@@ -136,7 +136,30 @@ e2e('top, stats --no-stream, port, cp both ways, export, events --filter, contai
       t.true(listed.includes('bin/busybox'), 'the image content');
       t.true(listed.includes('in/sub/note.txt'), 'what was copied in');
 
+      // its veth's host end, by the index eth0 names as its peer: gone with the container's namespace
+      const hostIndex = Number(
+        (await e.ok('exec', 'web', 'busybox', 'cat', '/sys/class/net/eth0/iflink')).trim(),
+      );
+      const nodeLinks = () => {
+        const out = execFileSync('nsenter', [
+          `--net=/proc/${e.agent.child.pid}/ns/net`,
+          'ip',
+          '-j',
+          'link',
+          'show',
+        ]);
+        return (JSON.parse(out.toString('utf8')) as { ifindex: number }[]).map((l) => l.ifindex);
+      };
+      t.true(nodeLinks().includes(hostIndex), "web's host veth is on the node");
+
       await e.ok('rm', '-f', 'web');
+      await pollUntil(
+        "web's host veth gone",
+        async () => (nodeLinks().includes(hostIndex) ? undefined : true),
+        {
+          timeoutMs: 30_000,
+        },
+      );
       await pollUntil('the die event of web', async () => (eventLines.includes(' die ') ? true : undefined), {
         timeoutMs: 30_000,
       });
