@@ -109,9 +109,9 @@ struct description {
   const char *container_id;
   const char *cgroups[64];
   int n_cgroups;
-  const char *args[MAX_ITEMS];
+  const char *args[MAX_ITEMS + 1]; // and the NULL execve needs
   int n_args;
-  const char *env[MAX_ITEMS];
+  const char *env[MAX_ITEMS + 1];
   int n_env;
   const char *cwd;
   uid_t uid;
@@ -211,8 +211,10 @@ static void parse_description(struct description *d, char *buf, size_t len) {
     else if (!strcmp(key, "ns")) d->ns_flags = (int)number(key, value, 10);
     else if (!strcmp(key, "id")) d->container_id = value;
     else if (!strcmp(key, "cgroup")) PUSH(d->cgroups, d->n_cgroups, value, "cgroups");
-    else if (!strcmp(key, "arg")) PUSH(d->args, d->n_args, value, "arguments");
-    else if (!strcmp(key, "env")) PUSH(d->env, d->n_env, value, "environment variables");
+    else if (!strcmp(key, "arg") && d->n_args < MAX_ITEMS) d->args[d->n_args++] = value;
+    else if (!strcmp(key, "arg")) fail("too many arguments");
+    else if (!strcmp(key, "env") && d->n_env < MAX_ITEMS) d->env[d->n_env++] = value;
+    else if (!strcmp(key, "env")) fail("too many environment variables");
     else if (!strcmp(key, "cwd")) d->cwd = value;
     else if (!strcmp(key, "uid")) d->uid = (uid_t)number(key, value, 10);
     else if (!strcmp(key, "gid")) d->gid = (gid_t)number(key, value, 10);
@@ -573,7 +575,13 @@ static void become_process(const struct description *d, const struct filter *fil
   if (d->has_seccomp && !d->no_new_privs) load_filter(filter);
   if (d->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     child_fail("set no_new_privs: %s", strerror(errno));
-  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) child_fail("close descriptors: %s", strerror(errno));
+  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    if (errno != ENOSYS && errno != EINVAL) child_fail("close descriptors: %s", strerror(errno));
+    // a kernel before 5.11: each descriptor the process could have
+    struct rlimit nofile;
+    rlim_t top = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536 ? nofile.rlim_cur : 65536;
+    for (int fd = 3; fd < (int)top; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
 
   // the working directory first as root (the user may not reach it), again as the user on EACCES
   int chdir_later = 0;

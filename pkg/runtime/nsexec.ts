@@ -158,10 +158,22 @@ function uint64(value: number): string {
   return BigInt(value).toString();
 }
 
+/** What the helper's description holds at most (native/nsexec/nsexec.c sizes its lists so). */
+const MAX_LIST = 4096;
+const MAX_GROUPS = 256;
+const MAX_ARCHES = 16;
+
 /** Why the native exec cannot run this process as runc would, or undefined when it can. */
 export function nativeExecUnsupported(spec: OciSpec, proc: OciProcess): string | undefined {
   const p = proc as OciProcess & Record<string, unknown>;
   if (proc.terminal) return 'a terminal';
+  // (one variable is kept for the HOME the exec may add)
+  if (proc.args.length > MAX_LIST || proc.env.length >= MAX_LIST)
+    return 'more arguments or variables than it takes';
+  if ((proc.user.additionalGids?.length ?? 0) > MAX_GROUPS) return 'more groups than it takes';
+  const rules = (spec.linux.seccomp?.syscalls ?? []).reduce((n, s) => n + s.names.length, 0);
+  if (rules > MAX_LIST || (spec.linux.seccomp?.architectures?.length ?? 0) > MAX_ARCHES)
+    return 'a larger seccomp profile than it takes';
   for (const field of [
     'apparmorProfile',
     'selinuxLabel',

@@ -272,7 +272,7 @@ worldTest('the helper refuses a process that is not the container any more (a re
   }
 });
 
-test('what the native exec leaves to runc: a terminal, an AppArmor profile, a seccomp listener, unknown actions', (t) => {
+test('what the native exec leaves to runc: a terminal, a huge argv, an AppArmor profile, a seccomp listener, unknown actions', (t) => {
   const spec = {
     ociVersion: '1.0.2',
     process: { user: { uid: 0, gid: 0 }, args: ['true'], env: [], cwd: '/' },
@@ -282,6 +282,10 @@ test('what the native exec leaves to runc: a terminal, an AppArmor profile, a se
   } as OciSpec;
   t.is(nativeExecUnsupported(spec, spec.process), undefined);
   t.is(nativeExecUnsupported(spec, { ...spec.process, terminal: true }), 'a terminal');
+  t.is(
+    nativeExecUnsupported(spec, { ...spec.process, args: Array.from({ length: 5000 }, () => 'x') }),
+    'more arguments or variables than it takes',
+  );
   t.is(
     nativeExecUnsupported(spec, { ...spec.process, apparmorProfile: 'docker-default' }),
     'process.apparmorProfile',
