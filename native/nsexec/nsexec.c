@@ -712,11 +712,10 @@ int main(int argc, char **argv) {
   write_all(go[1], "1", 1);
   close(go[1]);
 
-  int *pipe_fds = why_fds;
   char why[2048];
   size_t got = 0;
   for (;;) {
-    ssize_t n = read(pipe_fds[0], why + got, sizeof why - 1 - got);
+    ssize_t n = read(why_fds[0], why + got, sizeof why - 1 - got);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     got += (size_t)n;

@@ -4,10 +4,8 @@
 // event-driven pipes: no FFI call ever waits on a libuv pool thread. Frames on the relay's stdout: [u8 kind]
 // [u32 BE length][payload], kind 0 once connected, 2 stdout, 3 stderr.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { findLibexec, libexecCandidates } from './libexec.ts';
 
 export const ATTACH_RELAY_NAME = 'tsnet-attach-relay';
 /** Points at the relay binary when it is not where the build puts it. */
@@ -29,15 +27,10 @@ export class AttachError extends Error {
 export function attachRelayPath(): string {
   const fromEnv = process.env[ATTACH_RELAY_ENV];
   if (fromEnv) return fromEnv;
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    join(here, '..', 'libexec', ATTACH_RELAY_NAME),
-    join(here, '..', '..', 'dist', 'libexec', ATTACH_RELAY_NAME),
-  ];
-  const found = candidates.find((p) => existsSync(p));
+  const found = findLibexec(ATTACH_RELAY_NAME);
   if (!found) {
     throw new AttachError(
-      `the attach relay ${ATTACH_RELAY_NAME} is missing (looked in ${candidates.join(', ')}): run \`npm run build\``,
+      `the attach relay ${ATTACH_RELAY_NAME} is missing (looked in ${libexecCandidates(ATTACH_RELAY_NAME).join(', ')}): run \`npm run build\``,
     );
   }
   return found;

@@ -21,11 +21,10 @@
 //   seccomp.cache    where the compiled program of these rules is kept (its name holds the rules' hash):
 //                    libseccomp takes ~15 ms for Docker's profile, so a container's execs compile it once
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { capabilityMask } from './capabilities.ts';
+import { findLibexec } from './libexec.ts';
 import type {
   OciNamespaceType,
   OciProcess,
@@ -44,11 +43,7 @@ export function nsexecPath(): string | undefined {
   const fromEnv = process.env[NSEXEC_ENV];
   if (fromEnv === 'off') return undefined;
   if (fromEnv) return fromEnv;
-  const here = dirname(fileURLToPath(import.meta.url));
-  return [
-    join(here, '..', 'libexec', NSEXEC_NAME),
-    join(here, '..', '..', 'dist', 'libexec', NSEXEC_NAME),
-  ].find((p) => existsSync(p));
+  return findLibexec(NSEXEC_NAME);
 }
 
 /** What the helper needs of runc's state of a running container (state.json in runc's root). */
