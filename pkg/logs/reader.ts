@@ -187,7 +187,9 @@ async function startingPoint(
         if (collector.satisfied()) break;
       }
     }
-    return { records: collector.inOrder(), cursor: new ForwardCursor(newest, end), nextIndex: chain.length };
+    // without --follow the tail is the last N entries as of `end`: reading on would add what came since
+    const cursor = options.follow === true ? new ForwardCursor(newest, end) : undefined;
+    return { records: collector.inOrder(), cursor, nextIndex: chain.length };
   }
   const since = options.since;
   if (since !== undefined) {

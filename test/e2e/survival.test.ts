@@ -71,7 +71,7 @@ e2e(
       t.is(await field(e, '{{.State.ExitCode}}', 'quitter'), '7');
       await grows(log);
       // the new agent still drives it: its logs, and its end
-      t.true((await e.ok('logs', '--tail', '1', 'ticker')) === 'tick\n');
+      t.is(await e.ok('logs', '--tail', '1', 'ticker'), 'tick\n');
       await e.ok('kill', 'ticker');
       t.is(await e.ok('wait', 'ticker'), '137\n');
       // what the new agent removes is gone too: no rootfs mount stays behind

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import { type LogFileSystem, nodeLogFileSystem } from '../../pkg/logs/files.ts';
 import {
   formatTimestampNs,
   LogFormatError,
@@ -102,6 +103,33 @@ test('--tail reads the last entries from the end of a big log, not the whole fil
       `line ${BIG - 3}\n`,
       `line ${BIG - 1}\n`,
     ]);
+  });
+});
+
+test('--tail without --follow is the end as of the call: a line written while it reads is not added', async (t) => {
+  await withTempDir(async (dir) => {
+    const log = join(dir, 'ctr.log');
+    writeRecords(log, numberedRecords(10));
+    // the container writes one more line as soon as the reader has looked at the file
+    let written = false;
+    const fs: LogFileSystem = {
+      ...nodeLogFileSystem,
+      async open(path) {
+        const file = await nodeLogFileSystem.open(path);
+        return {
+          ...file,
+          read: async (buffer, position) => {
+            const n = await file.read(buffer, position);
+            if (!written) writeRecords(log, [record('stdout', T0 + 50_000n, 'late')], true);
+            written = true;
+            return n;
+          },
+        };
+      },
+    };
+    t.deepEqual(texts(await collect(readLogs(log, { tail: 1, fs }))), ['line 9\n']);
+    t.true(written, 'the late line came while --tail read');
+    t.deepEqual(texts(await collect(readLogs(log, { tail: 1 }))), ['late\n']);
   });
 });
 
