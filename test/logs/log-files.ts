@@ -34,10 +34,9 @@ export async function collect(iterable: AsyncIterable<LogEntry>): Promise<LogEnt
   return out;
 }
 
-/** The node file system, counting what is read. */
-export function countingFs(): { fs: LogFileSystem; bytesRead: () => number } {
-  let total = 0;
-  const fs: LogFileSystem = {
+/** The node file system, calling `afterRead` with the byte count of each read. */
+export function observedFs(afterRead: (bytes: number) => void): LogFileSystem {
+  return {
     ...nodeLogFileSystem,
     async open(path) {
       const file = await nodeLogFileSystem.open(path);
@@ -45,11 +44,19 @@ export function countingFs(): { fs: LogFileSystem; bytesRead: () => number } {
         ...file,
         read: async (buffer, position) => {
           const n = await file.read(buffer, position);
-          total += n;
+          afterRead(n);
           return n;
         },
       };
     },
   };
+}
+
+/** The node file system, counting what is read. */
+export function countingFs(): { fs: LogFileSystem; bytesRead: () => number } {
+  let total = 0;
+  const fs = observedFs((n) => {
+    total += n;
+  });
   return { fs, bytesRead: () => total };
 }

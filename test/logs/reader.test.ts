@@ -3,7 +3,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { type LogFileSystem, nodeLogFileSystem } from '../../pkg/logs/files.ts';
 import {
   formatTimestampNs,
   LogFormatError,
@@ -13,7 +12,16 @@ import {
 } from '../../pkg/logs/k8s-file.ts';
 import { readLogs } from '../../pkg/logs/reader.ts';
 import { withTempDir } from '../helpers/tmp.ts';
-import { collect, countingFs, numberedRecords, record, T0, texts, writeRecords } from './log-files.ts';
+import {
+  collect,
+  countingFs,
+  numberedRecords,
+  observedFs,
+  record,
+  T0,
+  texts,
+  writeRecords,
+} from './log-files.ts';
 
 test('a record parses into stream, nanosecond time, tag and text', (t) => {
   const r = parseLogRecord(Buffer.from('2026-12-01T11:50:02.348731106+00:00 stderr P half a li'));
@@ -112,21 +120,10 @@ test('--tail without --follow is the end as of the call: a line written while it
     writeRecords(log, numberedRecords(10));
     // the container writes one more line as soon as the reader has looked at the file
     let written = false;
-    const fs: LogFileSystem = {
-      ...nodeLogFileSystem,
-      async open(path) {
-        const file = await nodeLogFileSystem.open(path);
-        return {
-          ...file,
-          read: async (buffer, position) => {
-            const n = await file.read(buffer, position);
-            if (!written) writeRecords(log, [record('stdout', T0 + 50_000n, 'late')], true);
-            written = true;
-            return n;
-          },
-        };
-      },
-    };
+    const fs = observedFs(() => {
+      if (!written) writeRecords(log, [record('stdout', T0 + 50_000n, 'late')], true);
+      written = true;
+    });
     t.deepEqual(texts(await collect(readLogs(log, { tail: 1, fs }))), ['line 9\n']);
     t.true(written, 'the late line came while --tail read');
     t.deepEqual(texts(await collect(readLogs(log, { tail: 1 }))), ['late\n']);
