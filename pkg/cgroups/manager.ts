@@ -1,6 +1,6 @@
 // One interface over cgroup v1 and v2 for a container's cgroup (runc's cgroups.Manager idea): the runtime
 // creates, limits, joins, freezes, measures and destroys a container's cgroup without knowing the version.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupResources } from './resources.ts';
 
@@ -41,6 +41,38 @@ export interface CgroupManager {
 }
 
 /**
+ * Whether a container's cgroup will have a weight file (v1 blkio.weight or blkio.bfq.weight, v2 io.weight or
+ * io.bfq.weight), which runc writes for a spec's blockIO.weight and fails without. BFQ adds its files to
+ * every non-root cgroup once it is loaded (it is then listed among a device's schedulers); blkio.weight
+ * (CFQ) and io.weight (iocost) show in the root's children too. `roots`: the blkio (v1) or unified (v2)
+ * mount points.
+ */
+export function hasBlkioWeightFile(roots: readonly string[], sysBlock = '/sys/block'): boolean {
+  for (const dev of safeReaddir(sysBlock)) {
+    try {
+      if (/(^|[\s[])bfq([\s\]]|$)/.test(readFileSync(join(sysBlock, dev, 'queue', 'scheduler'), 'utf8')))
+        return true;
+    } catch {
+      // a device without a queue
+    }
+  }
+  const names = ['blkio.weight', 'blkio.bfq.weight', 'io.weight', 'io.bfq.weight'];
+  for (const root of roots) {
+    const dirs = [root, ...safeReaddir(root).map((child) => join(root, child))];
+    if (dirs.some((dir) => names.some((name) => existsSync(join(dir, name))))) return true;
+  }
+  return false;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/**
  * A weight only matters under a proportional I/O scheduler (BFQ; CFQ is gone from current kernels). Returns
  * a warning naming the schedulers in use when no block device uses one.
  */
@@ -53,13 +85,7 @@ export function blkioWeightWarning(
     return `blkio weight ${weight} ignored: this kernel has no blkio/io weight file`;
   }
   const inUse: string[] = [];
-  let names: string[] = [];
-  try {
-    names = readdirSync(sysBlock);
-  } catch {
-    names = [];
-  }
-  for (const dev of names) {
+  for (const dev of safeReaddir(sysBlock)) {
     try {
       const sched = /\[([^\]]+)\]/.exec(readFileSync(join(sysBlock, dev, 'queue', 'scheduler'), 'utf8'))?.[1];
       if (sched === 'bfq') return undefined;

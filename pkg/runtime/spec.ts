@@ -9,6 +9,7 @@ import {
   type CgroupResources,
   cpuBandwidth,
   detectCgroupLayout,
+  hasBlkioWeightFile,
   memoryLimits,
   validateCgroupPath,
   validateResources,
@@ -105,6 +106,8 @@ export interface HostFacts {
   readonly cgroupVersion?: 1 | 2;
   readonly seccompProfile?: SeccompProfile;
   readonly sysBlock?: string;
+  /** a container's cgroup gets a blkio/io weight file (runc fails on a weight without one) */
+  readonly blkioWeightFile?: boolean;
 }
 
 export interface BuiltSpec {
@@ -405,6 +408,13 @@ function ociResources(r: CgroupResources, privileged: boolean): OciResources {
   return out;
 }
 
+/** Where the weight files of this host's containers would be: the blkio (v1) and cgroup2 mounts. */
+function weightRoots(): string[] {
+  const layout = detectCgroupLayout();
+  const blkio = layout.v1.get('blkio');
+  return layout.mode === 'v2' ? [layout.unified ?? '/sys/fs/cgroup'] : blkio ? [blkio] : [];
+}
+
 function readOomScoreAdj(): number {
   try {
     return Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim());
@@ -477,11 +487,15 @@ export function buildSpec(opts: RunOptions, host: HostFacts = {}): BuiltSpec {
 
   if (opts.oomScoreAdj !== undefined) checkOomScoreAdj(opts.oomScoreAdj, host);
 
-  const resources = opts.resources ?? {};
-  validateResources(resources, { onlineCpus: host.onlineCpus ?? cpus().length });
+  validateResources(opts.resources ?? {}, { onlineCpus: host.onlineCpus ?? cpus().length });
+  let resources = opts.resources ?? {};
   if (resources.blkioWeight) {
-    const warning = blkioWeightWarning(resources.blkioWeight, 'the blkio weight file', host.sysBlock);
+    const hasFile = host.blkioWeightFile ?? hasBlkioWeightFile(weightRoots(), host.sysBlock);
+    const file = hasFile ? 'the blkio weight file' : undefined;
+    const warning = blkioWeightWarning(resources.blkioWeight, file, host.sysBlock);
     if (warning) warnings.push(warning);
+    // accepted and reported, as Docker does, but not handed to runc, which would fail on the missing file
+    if (!hasFile) resources = { ...resources, blkioWeight: undefined };
   }
 
   const defaults = defaultMounts(privileged, opts.shmSizeBytes ?? DEFAULT_SHM_BYTES);

@@ -1,10 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
 import {
   CgroupError,
   cpuBandwidth,
   cpuSharesToWeight,
   cpuWeightToShares,
+  hasBlkioWeightFile,
   memoryLimits,
   parseByteSize,
   parseCgroupLayout,
@@ -14,6 +16,7 @@ import {
   validateCgroupPath,
   validateResources,
 } from '../../pkg/cgroups/index.ts';
+import { withTempDir } from '../helpers/tmp.ts';
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -133,4 +136,26 @@ test("sizes parse like Docker's RAMInBytes; device rates resolve the device's nu
   t.throws(() => parseDeviceRate('/dev/null:1mb'), { message: /not a block device/ });
   t.throws(() => parseDeviceRate('/dev/nope:1mb'), { message: /ENOENT/ });
   t.throws(() => parseDeviceRate('1mb'), { message: /DEVICE:RATE/ });
+});
+
+test('a weight file exists when BFQ is among the schedulers, or when the root or a child of it has one', async (t) => {
+  await withTempDir(async (dir) => {
+    const sysBlock = join(dir, 'block');
+    const root = join(dir, 'blkio');
+    mkdirSync(join(sysBlock, 'vda', 'queue'), { recursive: true });
+    mkdirSync(join(root, 'system.slice'), { recursive: true });
+    writeFileSync(join(sysBlock, 'vda', 'queue', 'scheduler'), 'none [mq-deadline] kyber\n');
+    writeFileSync(join(root, 'blkio.throttle.read_bps_device'), '');
+    t.false(hasBlkioWeightFile([root], sysBlock), 'this kernel: no bfq, no weight file');
+    t.false(hasBlkioWeightFile([], join(dir, 'nonexistent')));
+
+    writeFileSync(join(sysBlock, 'vda', 'queue', 'scheduler'), 'none mq-deadline kyber bfq\n');
+    t.true(hasBlkioWeightFile([root], sysBlock), 'bfq loaded, even when no disk uses it');
+    writeFileSync(join(sysBlock, 'vda', 'queue', 'scheduler'), 'none [bfq]\n');
+    t.true(hasBlkioWeightFile([root], sysBlock));
+
+    writeFileSync(join(sysBlock, 'vda', 'queue', 'scheduler'), '[none] mq-deadline\n');
+    writeFileSync(join(root, 'system.slice', 'io.weight'), 'default 100\n');
+    t.true(hasBlkioWeightFile([root], sysBlock), 'iocost: io.weight in the root children');
+  });
 });

@@ -37,6 +37,7 @@ const HOST: HostFacts = {
   kernelRelease: '6.18.44-fc',
   cgroupVersion: 1,
   sysBlock: '/nonexistent',
+  blkioWeightFile: true,
 };
 
 function withRootfs(fn: (rootfs: string) => void | Promise<void>) {
@@ -422,6 +423,16 @@ test('namespaces, user namespace mappings, sysctls, oom score, resources', (t) =
     });
     t.is(warnings.length, 1);
     t.regex(warnings[0] ?? '', /blkio weight 300 .*no effect/);
+    // a kernel without any weight file: runc would fail on one, so the weight is reported and left out
+    const noWeightFile = spec(
+      rootfs,
+      { resources: { blkioWeight: 300, deviceReadBps: [{ major: 254, minor: 0, rate: 1048576 }] } },
+      { ...HOST, blkioWeightFile: false },
+    );
+    t.deepEqual(noWeightFile.spec.linux.resources?.blockIO, {
+      throttleReadBpsDevice: [{ major: 254, minor: 0, rate: 1048576 }],
+    });
+    t.deepEqual(noWeightFile.warnings, ['blkio weight 300 ignored: this kernel has no blkio/io weight file']);
 
     t.deepEqual(
       spec(rootfs, { resources: { memory: 64 * 1024 * 1024, memorySwap: -1 } }).spec.linux.resources?.memory,
