@@ -233,7 +233,7 @@ function watchName(node: number, client: string, name: string): { up: Promise<vo
     child.stdout?.on('data', () => {
       if (out.includes('gone')) resolve(performance.now());
     });
-    child.once('exit', () => (out.includes('gone') ? resolve(performance.now()) : reject(new Error(err))));
+    child.once('close', () => (out.includes('gone') ? resolve(performance.now()) : reject(new Error(err))));
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), REMOVAL_CAP_MS + 60_000);
   child.once('exit', () => clearTimeout(timer));

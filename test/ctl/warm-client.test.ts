@@ -167,8 +167,9 @@ async function startServed(w: Warm, args: string[]) {
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  // 'close': what the command wrote is all read by then ('exit' can come first)
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.once('exit', (code, signal) => done({ code, signal })),
+    child.once('close', (code, signal) => done({ code, signal })),
   );
   for (let i = 0; i < 200 && !SERVED.test(stderr); i++) await new Promise((r) => setTimeout(r, 50));
   const pid = Number(SERVED.exec(stderr)?.[1]);

@@ -207,7 +207,8 @@ export function runInRegistryNetns(netnsPath: string, script: string, input: unk
   });
   const done = new Promise<unknown[]>((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': the last lines of stdout can still be on their way when the process has exited
+    child.once('close', (code, signal) => {
       exit = `${code ?? signal}`;
       if (code === 0 || signal === 'SIGKILL') resolve(lines);
       else reject(new Error(`${script} exited with ${exit}: ${stderr.slice(-3000)}`));
