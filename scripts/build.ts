@@ -85,10 +85,16 @@ const CLI_SHEBANG =
  * kept, not V8's dynamic 10-400%: the agent's live heap is ~15 MiB, and a burst (50 containers started, 16
  * `ps` of them) otherwise leaves it 7-8 MiB above that until the memory reducer runs seconds later. Same
  * bench, two runs each: 83.7 / 83.4 -> 77.9 / 77.1 MiB, run, exec and bench:cni's served ADD unchanged
- * within their noise. deploy/ passes the same flags when it runs the bundle through `node` explicitly. They
- * cannot be set at run time (v8.setFlagsFromString is too late).
+ * within their noise. And without TurboFan (--no-opt: Ignition and Sparkplug only): its optimized code,
+ * deoptimization data and compile zones are 4-7 MiB of a mostly idle agent. bench:runtime, daemon RSS with
+ * 50 containers: 80.6 -> 73.3 MiB (one run each; a hand run 80.6 -> 73.6), run, exec and bench:cni's served
+ * ADD unchanged within their noise; bench:overlay, RSS at 1000 peers 77.0-77.9 -> 73.9-76.3 MiB, the 1000
+ * leases programmed 96-145 -> 99-290 ms after the last write (three runs each: the one slow run is the cost
+ * of the hot netlink loops in the interpreter tiers), pull and push in bench:images within their noise.
+ * deploy/ passes the same flags when it runs the bundle through `node` explicitly. They cannot be set at run
+ * time (v8.setFlagsFromString is too late).
  */
-const LONG_RUNNING_NODE_FLAGS = '--max-semi-space-size=1 --v8-pool-size=1 --heap-growing-percent=20';
+const LONG_RUNNING_NODE_FLAGS = '--max-semi-space-size=1 --v8-pool-size=1 --heap-growing-percent=20 --no-opt';
 /**
  * And with glibc's malloc capped at two arenas: by default each of Node's threads that mallocs (libuv's
  * workers, V8's compiler and GC threads) gets one of up to 8 per core, and every arena keeps the holes a
