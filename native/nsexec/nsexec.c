@@ -14,9 +14,12 @@
 // format, so the agent reads both alike), the line runc prints on stderr ("exec failed: ..."), and exit
 // code 255.
 //
-// Hardening (runc's CVE-2019-5736): the process is made non-dumpable before it joins anything, so while this
-// binary runs inside the container's namespaces no container process can open it through /proc; execve
-// gives the command its own dumpable state. Every descriptor but stdio is closed on exec.
+// Hardening, as runc's: the program first re-executes itself from a sealed memfd copy, so the host's binary
+// is never what runs and what runs cannot be written (CVE-2019-5736), and it is non-dumpable before it joins
+// anything, so no container process can open it through /proc while it runs there; execve gives the
+// command its own dumpable state. Before the child resolves its working directory and command it closes
+// every descriptor but stdio and its error pipe (no host directory to escape through: CVE-2024-21626), and a
+// working directory outside the container's root is refused.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +43,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -357,6 +361,9 @@ static void add_rule(scmp_filter_ctx ctx, const char *text, uint32_t default_act
     if (index_seen[index]++) repeated = 1;
     p += got;
   }
+  // a condition that does not parse must not leave the rule with fewer conditions (an ALLOW made wider)
+  while (*p == ' ') p++;
+  if (*p != '\0' && *p != '\n') fail("bad seccomp condition in: %s", text);
   int nr = seccomp_syscall_resolve_name(name);
   if (nr == __NR_SCMP_ERROR) return; // unknown to libseccomp: runc skips it too
   if (nr > *max_native) *max_native = nr;
@@ -552,6 +559,33 @@ static const char *look_path(const struct description *d, char *buf, size_t size
   child_fail("exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/**
+ * Closes every descriptor but stdio and the error pipe (moved to 3): the log, the pid file's directory and
+ * the cgroup files are the host's, and an open host directory is a way out while the child resolves its
+ * working directory and command (a cwd or $PATH of /proc/self/fd/N/..: runc's CVE-2024-21626).
+ */
+static void close_host_descriptors(void) {
+  if (err_pipe != 3) {
+    if (dup3(err_pipe, 3, O_CLOEXEC) < 0) _exit(255);
+    close(err_pipe);
+    err_pipe = 3;
+  }
+  if (syscall(SYS_close_range, 4, ~0U, 0) == 0) return;
+  if (errno != ENOSYS && errno != EINVAL) child_fail("close descriptors: %s", strerror(errno));
+  // a kernel before 5.9: each descriptor the process could have (the rlimits are still the agent's)
+  struct rlimit nofile;
+  rlim_t top = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 1048576 ? nofile.rlim_cur : 1048576;
+  for (int fd = 4; fd < (int)top; fd++) close(fd);
+}
+
+/** After a chdir: the working directory must be inside the container's root (not a host directory). */
+static void check_cwd_inside(const char *cwd) {
+  char now[PATH_MAX];
+  // the kernel names a directory outside the process's root "(unreachable)...", and glibc fails with ENOENT
+  if (!getcwd(now, sizeof now) || now[0] != '/')
+    child_fail("the working directory \"%s\" is outside the container's root: refused", cwd);
+}
+
 static void become_process(const struct description *d, const struct filter *filter, int last_cap) {
   // the container's session keyring, by its name (runc's), rather than the agent's
   if (d->container_id) {
@@ -588,6 +622,8 @@ static void become_process(const struct description *d, const struct filter *fil
   if (chdir(d->cwd) < 0) {
     if (errno != EACCES) child_fail("chdir to cwd (\"%s\") set in config.json failed: %s", d->cwd, go_error(errno));
     chdir_later = 1;
+  } else {
+    check_cwd_inside(d->cwd);
   }
   drop_bounding(d, last_cap);
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail("keep capabilities: %s", strerror(errno));
@@ -595,8 +631,11 @@ static void become_process(const struct description *d, const struct filter *fil
   if (setresgid(d->gid, d->gid, d->gid) < 0) child_fail("setgid %u: %s", (unsigned)d->gid, strerror(errno));
   if (setresuid(d->uid, d->uid, d->uid) < 0) child_fail("setuid %u: %s", (unsigned)d->uid, strerror(errno));
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) child_fail("keep capabilities: %s", strerror(errno));
-  if (chdir_later && chdir(d->cwd) < 0)
-    child_fail("chdir to cwd (\"%s\") set in config.json failed: %s", d->cwd, go_error(errno));
+  if (chdir_later) {
+    if (chdir(d->cwd) < 0)
+      child_fail("chdir to cwd (\"%s\") set in config.json failed: %s", d->cwd, go_error(errno));
+    check_cwd_inside(d->cwd);
+  }
   set_capabilities(d, last_cap);
   umask(d->umask);
 
@@ -605,6 +644,45 @@ static void become_process(const struct description *d, const struct filter *fil
   if (d->has_seccomp && d->no_new_privs) load_filter(filter);
   execve(path, (char *const *)d->args, (char *const *)d->env);
   child_fail("exec: \"%s\": %s", d->args[0], go_error(errno));
+}
+
+// ---- a sealed copy of this program ---------------------------------------------------------------------------
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+extern char **environ;
+
+/**
+ * Runs this program from a sealed in-memory copy of itself (runc's defence against CVE-2019-5736): a
+ * container that makes its /bin/sh "#!/proc/self/exe" gets this program executed inside it, dumpable, and
+ * could then write to the binary through /proc/PID/exe once it no longer runs. A sealed memfd cannot be
+ * written, and the file on the host is never what runs. Returns when this already is the sealed copy.
+ */
+static void run_from_sealed_copy(char **argv) {
+  const int sealed = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+  int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (exe < 0) fail("open /proc/self/exe: %s", strerror(errno));
+  int seals = fcntl(exe, F_GET_SEALS);
+  if (seals >= 0 && (seals & sealed) == sealed) {
+    close(exe);
+    return;
+  }
+  int copy = memfd_create("tsnet-nsexec", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (copy < 0 && errno == EINVAL) copy = memfd_create("tsnet-nsexec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (copy < 0) fail("memfd_create for a sealed copy of the program: %s", strerror(errno));
+  struct stat st;
+  if (fstat(exe, &st) < 0) fail("stat /proc/self/exe: %s", strerror(errno));
+  for (off_t done = 0; done < st.st_size;) {
+    ssize_t n = sendfile(copy, exe, &done, (size_t)(st.st_size - done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("copy the program into its sealed copy: %s", n < 0 ? strerror(errno) : "short copy");
+  }
+  if (fcntl(copy, F_ADD_SEALS, sealed) < 0) fail("seal the program's copy: %s", strerror(errno));
+  close(exe);
+  syscall(SYS_execveat, copy, "", argv, environ, AT_EMPTY_PATH);
+  fail("execute the sealed copy of the program: %s", strerror(errno));
 }
 
 // ---- the parent: waits ----------------------------------------------------------------------------------------
@@ -642,6 +720,8 @@ int main(int argc, char **argv) {
   }
   log_fd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0) fail("open the log %s: %s", argv[2], strerror(errno));
+  run_from_sealed_copy(argv);
+  prctl(PR_SET_NAME, "tsnet-nsexec", 0, 0, 0); // an execveat of a descriptor names the process by its number
   // nothing in the container may reach this binary through /proc while it runs there
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("set non-dumpable: %s", strerror(errno));
 
@@ -692,7 +772,7 @@ int main(int argc, char **argv) {
     while ((n = read(go[0], &byte, 1)) < 0 && errno == EINTR) {
     }
     if (n != 1) _exit(255); // the parent failed and said why
-    close(go[0]);
+    close_host_descriptors();
     become_process(&d, &filter, last_cap);
   }
   child_pid = pid;

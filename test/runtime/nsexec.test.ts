@@ -3,7 +3,15 @@
 // for a system call newer than the profile, namespaces, cgroups, rlimits, OOM score, environment, working
 // directory, open descriptors), and fail the same way; rlimits are the container init's. Needs `npm run build` (dist/libexec).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
@@ -211,6 +219,36 @@ worldTest(
   },
 );
 
+worldTest(
+  'no host descriptor is a way out: a cwd or a $PATH through /proc/self/fd is refused (CVE-2024-21626)',
+  async (t) => {
+    const ctr = t.context.plain;
+    const run = async (opts: ExecOptions) => {
+      const session = await startExec(execTargetOf(ctr), { ...opts, nsexecBinary: helper ?? null });
+      const [stdout, , exit] = await Promise.all([
+        readAll(session.stdout),
+        readAll(session.stderr),
+        session.exit,
+      ]);
+      return { stdout, exitCode: exit.exitCode };
+    };
+    for (let fd = 0; fd < 16; fd++) {
+      const viaCwd = await run({
+        cmd: ['sh', '-c', 'pwd; ls ../../../..'],
+        workingDir: `/proc/self/fd/${fd}`,
+      });
+      t.not(viaCwd.exitCode, 0, `cwd /proc/self/fd/${fd}: ${viaCwd.stdout}`);
+      t.is(viaCwd.stdout, '', `cwd /proc/self/fd/${fd}`);
+      // skopeo is the host's (the test command installs it), not the container's
+      const up = `/proc/self/fd/${fd}${'/..'.repeat(12)}`;
+      const viaPath = await run({ cmd: ['skopeo', '--version'], env: [`PATH=${up}/usr/bin`] });
+      t.is(viaPath.exitCode, 127, `PATH through /proc/self/fd/${fd}: ${viaPath.stdout}`);
+      const hostProgram = await run({ cmd: [`${up}/usr/bin/skopeo`, '--version'] });
+      t.not(hostProgram.exitCode, 0, `a host program through /proc/self/fd/${fd}: ${hostProgram.stdout}`);
+    }
+  },
+);
+
 worldTest('the process is in the container, the helper that waits for it is not', async (t) => {
   const ctr = t.context.plain;
   const session = await startExec(execTargetOf(ctr), { cmd: ['sleep', '30'], nsexecBinary: helper ?? null });
@@ -231,6 +269,8 @@ worldTest('the process is in the container, the helper that waits for it is not'
     t.regex(readFileSync(`/proc/${helperPid}/cmdline`, 'utf8'), /tsnet-nsexec/);
     t.not(readFileSync(`/proc/${helperPid}/cgroup`, 'utf8'), readFileSync(`/proc/${execPid}/cgroup`, 'utf8'));
     t.regex(readFileSync(`/proc/${helperPid}/status`, 'utf8'), /^Name:\s+tsnet-nsexec$/m);
+    // what runs is a sealed copy, never the host's binary (CVE-2019-5736)
+    t.regex(readlinkSync(`/proc/${helperPid}/exe`), /^\/memfd:tsnet-nsexec/);
   } finally {
     await session.kill();
   }
@@ -271,6 +311,47 @@ worldTest('the helper refuses a process that is not the container any more (a re
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+worldTest(
+  'a seccomp condition the helper cannot read fails the exec, never drops the condition',
+  async (t) => {
+    const ctr = t.context.plain;
+    const spec = JSON.parse(readFileSync(join(ctr.bundleDir, 'config.json'), 'utf8')) as OciSpec;
+    const state = await readRuncState(ctr.runc.root, ctr.id);
+    if (!state) throw new Error('no runc state');
+    const dir = mkdtempSync(join(tmpdir(), 'tsnet-test-nsexec-'));
+    try {
+      const entries = nsexecDescription({
+        id: ctr.id,
+        spec,
+        process: { ...spec.process, args: ['true'] },
+        state,
+        pidFile: join(dir, 'pid'),
+      })
+        .toString('latin1')
+        .split('\0');
+      // a rule with a condition (Docker's clone or personality ones), its condition made unreadable
+      const at = entries.findIndex((e) => /^seccomp\.rule=\d+ \S+ \d/.test(e));
+      t.true(at >= 0, 'the profile has a rule with conditions');
+      entries[at] = `${entries[at]} 0 4 x y`;
+      const description = join(dir, 'description');
+      writeFileSync(description, Buffer.from(entries.join('\0'), 'latin1'));
+      const log = join(dir, 'log');
+      const rc = (() => {
+        try {
+          execFileSync(helper ?? '', [description, log], { stdio: 'ignore' });
+          return 0;
+        } catch (err) {
+          return (err as { status: number }).status;
+        }
+      })();
+      t.is(rc, 255);
+      t.regex(readFileSync(log, 'utf8'), /bad seccomp condition in: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('what the native exec leaves to runc: a terminal, a huge argv, an AppArmor profile, a seccomp listener, unknown actions', (t) => {
   const spec = {
