@@ -20,6 +20,7 @@ import {
   nativeExecUnsupported,
   nsexecDescription,
   nsexecPath,
+  type RuncProcessState,
   readRuncState,
 } from '../../pkg/runtime/nsexec.ts';
 import type { OciSpec } from '../../pkg/runtime/oci.ts';
@@ -277,79 +278,66 @@ worldTest('the process is in the container, the helper that waits for it is not'
   t.is((await session.exit).exitCode, 137);
 });
 
-worldTest('the helper refuses a process that is not the container any more (a reused pid)', async (t) => {
-  const ctr = t.context.plain;
+/** The helper run by hand on a description of `true` in `ctr`, its runc state or its entries changed. */
+async function runHelperOn(
+  ctr: FixtureContainer,
+  change: {
+    state?: (state: RuncProcessState) => RuncProcessState;
+    entries?: (entries: string[]) => string[];
+  },
+): Promise<{ rc: number; log: string }> {
   const spec = JSON.parse(readFileSync(join(ctr.bundleDir, 'config.json'), 'utf8')) as OciSpec;
   const state = await readRuncState(ctr.runc.root, ctr.id);
   if (!state) throw new Error('no runc state');
   const dir = mkdtempSync(join(tmpdir(), 'tsnet-test-nsexec-'));
   try {
-    const stale = { ...state, startTime: String(BigInt(state.startTime) + 1n) };
+    const text = nsexecDescription({
+      id: ctr.id,
+      spec,
+      process: { ...spec.process, args: ['true'] },
+      state: change.state?.(state) ?? state,
+      pidFile: join(dir, 'pid'),
+    }).toString('latin1');
+    const entries = change.entries?.(text.split('\0')) ?? text.split('\0');
     const description = join(dir, 'description');
-    writeFileSync(
-      description,
-      nsexecDescription({
-        id: ctr.id,
-        spec,
-        process: { ...spec.process, args: ['true'] },
-        state: stale,
-        pidFile: join(dir, 'pid'),
-      }),
-    );
+    writeFileSync(description, Buffer.from(entries.join('\0'), 'latin1'));
     const log = join(dir, 'log');
-    const rc = (() => {
-      try {
-        execFileSync(helper ?? '', [description, log], { stdio: 'ignore' });
-        return 0;
-      } catch (err) {
-        return (err as { status: number }).status;
-      }
-    })();
-    t.is(rc, 255);
-    t.regex(readFileSync(log, 'utf8'), /"level":"error","msg":"container process \d+ is gone"/);
+    let rc = 0;
+    try {
+      execFileSync(helper ?? '', [description, log], { stdio: 'ignore' });
+    } catch (err) {
+      rc = (err as { status: number }).status;
+    }
+    return { rc, log: readFileSync(log, 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+worldTest('the helper refuses a process that is not the container any more (a reused pid)', async (t) => {
+  const { rc, log } = await runHelperOn(t.context.plain, {
+    state: (state) => ({ ...state, startTime: String(BigInt(state.startTime) + 1n) }),
+  });
+  t.is(rc, 255);
+  t.regex(log, /"level":"error","msg":"container process \d+ is gone"/);
 });
 
 worldTest(
   'a seccomp condition the helper cannot read fails the exec, never drops the condition',
   async (t) => {
-    const ctr = t.context.plain;
-    const spec = JSON.parse(readFileSync(join(ctr.bundleDir, 'config.json'), 'utf8')) as OciSpec;
-    const state = await readRuncState(ctr.runc.root, ctr.id);
-    if (!state) throw new Error('no runc state');
-    const dir = mkdtempSync(join(tmpdir(), 'tsnet-test-nsexec-'));
-    try {
-      const entries = nsexecDescription({
-        id: ctr.id,
-        spec,
-        process: { ...spec.process, args: ['true'] },
-        state,
-        pidFile: join(dir, 'pid'),
-      })
-        .toString('latin1')
-        .split('\0');
+    let changed = false;
+    const { rc, log } = await runHelperOn(t.context.plain, {
       // a rule with a condition (Docker's clone or personality ones), its condition made unreadable
-      const at = entries.findIndex((e) => /^seccomp\.rule=\d+ \S+ \d/.test(e));
-      t.true(at >= 0, 'the profile has a rule with conditions');
-      entries[at] = `${entries[at]} 0 4 x y`;
-      const description = join(dir, 'description');
-      writeFileSync(description, Buffer.from(entries.join('\0'), 'latin1'));
-      const log = join(dir, 'log');
-      const rc = (() => {
-        try {
-          execFileSync(helper ?? '', [description, log], { stdio: 'ignore' });
-          return 0;
-        } catch (err) {
-          return (err as { status: number }).status;
-        }
-      })();
-      t.is(rc, 255);
-      t.regex(readFileSync(log, 'utf8'), /bad seccomp condition in: /);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      entries: (entries) =>
+        entries.map((e) => {
+          if (changed || !/^seccomp\.rule=\d+ \S+ \d/.test(e)) return e;
+          changed = true;
+          return `${e} 0 4 x y`;
+        }),
+    });
+    t.true(changed, 'the profile has a rule with conditions');
+    t.is(rc, 255);
+    t.regex(log, /bad seccomp condition in: /);
   },
 );
 
