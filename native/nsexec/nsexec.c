@@ -52,6 +52,8 @@
 
 #define MAX_ITEMS 4096
 #define MAX_ARGS 6
+/** The largest uid or gid there is: (uid_t)-1 means "unchanged" to setresuid. */
+#define MAX_ID 0xfffffffeULL
 #define X32_SYSCALL_BIT 0x40000000u
 
 static int log_fd = -1;
@@ -173,6 +175,13 @@ static unsigned long long number(const char *key, const char *text, int base) {
   return v;
 }
 
+/** A number no larger than `max`: a value cut to its type could mean another (uid 2^32 is 0, -1 is none). */
+static unsigned long long at_most(const char *key, const char *text, unsigned long long max) {
+  unsigned long long v = number(key, text, 10);
+  if (v > max) fail("bad %s in the exec description: %s (at most %llu)", key, text, max);
+  return v;
+}
+
 static long long signed_number(const char *key, const char *text) {
   char *end;
   errno = 0;
@@ -210,9 +219,9 @@ static void parse_description(struct description *d, char *buf, size_t len) {
     *eq = '\0';
     const char *key = entry;
     char *value = eq + 1;
-    if (!strcmp(key, "pid")) d->pid = (pid_t)number(key, value, 10);
+    if (!strcmp(key, "pid")) d->pid = (pid_t)at_most(key, value, INT_MAX);
     else if (!strcmp(key, "start")) d->start_time = number(key, value, 10);
-    else if (!strcmp(key, "ns")) d->ns_flags = (int)number(key, value, 10);
+    else if (!strcmp(key, "ns")) d->ns_flags = (int)at_most(key, value, INT_MAX);
     else if (!strcmp(key, "id")) d->container_id = value;
     else if (!strcmp(key, "cgroup")) PUSH(d->cgroups, d->n_cgroups, value, "cgroups");
     else if (!strcmp(key, "arg") && d->n_args < MAX_ITEMS) d->args[d->n_args++] = value;
@@ -220,10 +229,10 @@ static void parse_description(struct description *d, char *buf, size_t len) {
     else if (!strcmp(key, "env") && d->n_env < MAX_ITEMS) d->env[d->n_env++] = value;
     else if (!strcmp(key, "env")) fail("too many environment variables");
     else if (!strcmp(key, "cwd")) d->cwd = value;
-    else if (!strcmp(key, "uid")) d->uid = (uid_t)number(key, value, 10);
-    else if (!strcmp(key, "gid")) d->gid = (gid_t)number(key, value, 10);
-    else if (!strcmp(key, "group")) PUSH(d->groups, d->n_groups, (gid_t)number(key, value, 10), "groups");
-    else if (!strcmp(key, "umask")) d->umask = (mode_t)number(key, value, 10);
+    else if (!strcmp(key, "uid")) d->uid = (uid_t)at_most(key, value, MAX_ID);
+    else if (!strcmp(key, "gid")) d->gid = (gid_t)at_most(key, value, MAX_ID);
+    else if (!strcmp(key, "group")) PUSH(d->groups, d->n_groups, (gid_t)at_most(key, value, MAX_ID), "groups");
+    else if (!strcmp(key, "umask")) d->umask = (mode_t)at_most(key, value, 07777);
     else if (!strcmp(key, "cap.bounding")) d->cap_bounding = number(key, value, 16);
     else if (!strcmp(key, "cap.effective")) d->cap_effective = number(key, value, 16);
     else if (!strcmp(key, "cap.permitted")) d->cap_permitted = number(key, value, 16);
@@ -232,7 +241,9 @@ static void parse_description(struct description *d, char *buf, size_t len) {
     else if (!strcmp(key, "nnp")) d->no_new_privs = value[0] == '1';
     else if (!strcmp(key, "oom")) {
       d->has_oom_score = 1;
-      d->oom_score_adj = (int)signed_number(key, value);
+      long long oom = signed_number(key, value);
+      if (oom < -1000 || oom > 1000) fail("bad %s in the exec description: %s", key, value);
+      d->oom_score_adj = (int)oom;
     } else if (!strcmp(key, "rlimit")) parse_rlimit(d, value);
     else if (!strcmp(key, "pidfile")) d->pid_file = value;
     else if (!strcmp(key, "seccomp.default")) {

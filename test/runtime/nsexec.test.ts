@@ -341,6 +341,29 @@ worldTest(
   },
 );
 
+worldTest(
+  'a uid, group or umask that does not fit its type is refused, not cut to another value',
+  async (t) => {
+    for (const [key, value] of [
+      ['uid', '4294967295'],
+      ['uid', '4294967296'],
+      ['group', '4294967296'],
+      ['umask', '65536'],
+      ['oom', '-1001'],
+    ] as const) {
+      const { rc, log } = await runHelperOn(t.context.plain, {
+        entries: (entries) => [
+          ...entries.filter((e) => !e.startsWith(`${key}=`) && e !== ''),
+          `${key}=${value}`,
+          '',
+        ],
+      });
+      t.is(rc, 255, `${key}=${value}`);
+      t.regex(log, new RegExp(`bad ${key} in the exec description: ${value}`));
+    }
+  },
+);
+
 test('what the native exec leaves to runc: a terminal, a huge argv, an AppArmor profile, a seccomp listener, unknown actions', (t) => {
   const spec = {
     ociVersion: '1.0.2',
