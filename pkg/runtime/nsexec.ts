@@ -21,6 +21,7 @@
 //   seccomp.cache    where the compiled program of these rules is kept (its name holds the rules' hash):
 //                    libseccomp takes ~15 ms for Docker's profile, so a container's execs compile it once
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { capabilityMask } from './capabilities.ts';
@@ -42,8 +43,26 @@ export const NSEXEC_ENV = 'TSNET_NSEXEC';
 export function nsexecPath(): string | undefined {
   const fromEnv = process.env[NSEXEC_ENV];
   if (fromEnv === 'off') return undefined;
+  if (memfdExecForbidden()) return undefined;
   if (fromEnv) return fromEnv;
   return findLibexec(NSEXEC_NAME);
+}
+
+let memfdNoexec: string | undefined;
+
+/**
+ * The helper runs from a sealed memfd copy of itself; with vm.memfd_noexec = 2 no memfd may be executed,
+ * and every exec goes through runc (which has its own ways).
+ */
+function memfdExecForbidden(): boolean {
+  if (memfdNoexec === undefined) {
+    try {
+      memfdNoexec = readFileSync('/proc/sys/vm/memfd_noexec', 'utf8').trim();
+    } catch {
+      memfdNoexec = '0'; // a kernel before 6.3: memfds are executable
+    }
+  }
+  return memfdNoexec === '2';
 }
 
 /** What the helper needs of runc's state of a running container (state.json in runc's root). */
@@ -169,17 +188,12 @@ export function nativeExecUnsupported(spec: OciSpec, proc: OciProcess): string |
   const rules = (spec.linux.seccomp?.syscalls ?? []).reduce((n, s) => n + s.names.length, 0);
   if (rules > MAX_LIST || (spec.linux.seccomp?.architectures?.length ?? 0) > MAX_ARCHES)
     return 'a larger seccomp profile than it takes';
-  for (const field of [
-    'apparmorProfile',
-    'selinuxLabel',
-    'scheduler',
-    'ioPriority',
-    'execCPUAffinity',
-    'personality',
-  ]) {
+  for (const field of ['apparmorProfile', 'selinuxLabel', 'scheduler', 'ioPriority', 'execCPUAffinity']) {
     if (p[field] !== undefined && p[field] !== '') return `process.${field}`;
   }
   const linux = spec.linux as OciSpec['linux'] & Record<string, unknown>;
+  // what runc exec gives the process too: the container's execution domain and its resctrl group
+  for (const field of ['personality', 'intelRdt']) if (linux[field] !== undefined) return `linux.${field}`;
   for (const ns of spec.linux.namespaces) if (!(ns.type in CLONE_FLAGS)) return `a ${ns.type} namespace`;
   for (const r of proc.rlimits ?? []) if (!RLIMITS.includes(r.type)) return `rlimit ${r.type}`;
   const seccomp = linux.seccomp as (OciSeccomp & Record<string, unknown>) | undefined;

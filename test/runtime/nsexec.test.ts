@@ -382,6 +382,13 @@ test('what the native exec leaves to runc: a terminal, a huge argv, an AppArmor 
     nativeExecUnsupported(spec, { ...spec.process, apparmorProfile: 'docker-default' }),
     'process.apparmorProfile',
   );
+  for (const [field, value] of [
+    ['personality', { domain: 'LINUX32' }],
+    ['intelRdt', { closID: 'guaranteed_group' }],
+  ] as const) {
+    const other = { ...spec, linux: { ...spec.linux, [field]: value } } as OciSpec;
+    t.is(nativeExecUnsupported(other, spec.process), `linux.${field}`);
+  }
   const withSeccomp = (seccomp: unknown) => ({ ...spec, linux: { ...spec.linux, seccomp } }) as OciSpec;
   t.is(
     nativeExecUnsupported(
