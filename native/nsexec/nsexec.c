@@ -793,11 +793,16 @@ int main(int argc, char **argv) {
   struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
   for (size_t i = 0; i < sizeof FORWARDED / sizeof FORWARDED[0]; i++) sigaction(FORWARDED[i], &sa, NULL);
   sigprocmask(SIG_SETMASK, &old, NULL);
+  signal(SIGPIPE, SIG_IGN); // a child gone before its go byte is told by its status, not by our death
   if (move_to_cgroups(&d, cgroup_fds, pid) < 0) {
+    int err = errno;
     kill(pid, SIGKILL);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    fail("join the container's cgroups: %s", strerror(errno));
+    // a signal forwarded before it could start ended it (the client's Ctrl-C): that is how it ended
+    if (err == ESRCH && WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) return 128 + WTERMSIG(status);
+    fail("join the container's cgroups: %s", strerror(err));
   }
   if (pid_dir >= 0) write_pid_file(pid_dir, pid_name, pid);
   write_all(go[1], "1", 1);
