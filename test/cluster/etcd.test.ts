@@ -1,7 +1,7 @@
 // The agents and an etcd that goes away: restarted under running agents (they reconnect, keep their subnets
 // and keep watching), and absent when an agent starts (it waits, then comes up).
 import test from 'ava';
-import { AGENT_HTTP, ETCD_PREFIX, nsRun, pollUntil, sleep } from '../../pkg/cluster/index.ts';
+import { AGENT_HTTP, ETCD_PREFIX, nsRun, pollUntil, sleep, subnetNetwork } from '../../pkg/cluster/index.ts';
 import { EtcdStore } from '../../pkg/store/etcd.ts';
 import { subnetKey } from '../../pkg/subnet/lease.ts';
 import { leasesInEtcd, peerEntriesOn, withCluster } from './helpers.ts';
@@ -36,7 +36,14 @@ test('etcd restarted: agents reconnect, renew and keep their subnets, and see ne
     for (const n of cluster.nodes) t.is(await cluster.healthStatus(n.index), 200, `node ${n.index} healthy`);
 
     // The watches work again: a lease written now reaches every node's kernel.
-    const fake = { subnet: '10.244.250.0/24', vtepMac: '02:00:00:00:fa:01', publicIp: '198.18.0.200' };
+    // a subnet no node holds (theirs are picked at random from 10.244.0.0/16: a fixed one was once node 2's,
+    // which then took its lease back and never programmed it as a peer)
+    const held = new Set(before.flatMap((s) => (s ? [subnetNetwork(s)] : [])));
+    const subnet = ['10.244.250.0/24', '10.244.251.0/24', '10.244.252.0/24', '10.244.253.0/24'].find(
+      (s) => !held.has(s),
+    );
+    if (!subnet) throw new Error(`every candidate subnet is a node's: ${[...held].join(', ')}`);
+    const fake = { subnet, vtepMac: '02:00:00:00:fa:01', publicIp: '198.18.0.200' };
     const store = new EtcdStore({ endpoints: [cluster.etcdEndpoint] });
     try {
       await store.put(
