@@ -620,14 +620,6 @@ static void become_process(const struct description *d, const struct filter *fil
   if (d->has_seccomp && !d->no_new_privs) load_filter(filter);
   if (d->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     child_fail("set no_new_privs: %s", strerror(errno));
-  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-    if (errno != ENOSYS && errno != EINVAL) child_fail("close descriptors: %s", strerror(errno));
-    // a kernel before 5.11: each descriptor the process could have
-    struct rlimit nofile;
-    rlim_t top = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536 ? nofile.rlim_cur : 65536;
-    for (int fd = 3; fd < (int)top; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
-  }
-
   // the working directory first as root (the user may not reach it), again as the user on EACCES
   int chdir_later = 0;
   if (chdir(d->cwd) < 0) {
