@@ -40,6 +40,23 @@ export interface CgroupManager {
   destroy(): Promise<void>;
 }
 
+/** Each block device's I/O schedulers (/sys/block/DEV/queue/scheduler): those there, and the one in use. */
+function blockSchedulers(sysBlock: string): { dev: string; available: string[]; active?: string }[] {
+  const out: { dev: string; available: string[]; active?: string }[] = [];
+  for (const dev of safeReaddir(sysBlock)) {
+    let text: string;
+    try {
+      text = readFileSync(join(sysBlock, dev, 'queue', 'scheduler'), 'utf8');
+    } catch {
+      continue; // a device without a queue
+    }
+    const names = text.trim().split(/\s+/).filter(Boolean);
+    const active = names.find((n) => n.startsWith('['))?.slice(1, -1);
+    out.push({ dev, available: names.map((n) => n.replace(/^\[|\]$/g, '')), ...(active && { active }) });
+  }
+  return out;
+}
+
 /**
  * Whether a container's cgroup will have a weight file (v1 blkio.weight or blkio.bfq.weight, v2 io.weight or
  * io.bfq.weight), which runc writes for a spec's blockIO.weight and fails without. BFQ adds its files to
@@ -48,14 +65,7 @@ export interface CgroupManager {
  * mount points.
  */
 export function hasBlkioWeightFile(roots: readonly string[], sysBlock = '/sys/block'): boolean {
-  for (const dev of safeReaddir(sysBlock)) {
-    try {
-      if (/(^|[\s[])bfq([\s\]]|$)/.test(readFileSync(join(sysBlock, dev, 'queue', 'scheduler'), 'utf8')))
-        return true;
-    } catch {
-      // a device without a queue
-    }
-  }
+  if (blockSchedulers(sysBlock).some((d) => d.available.includes('bfq'))) return true;
   const names = ['blkio.weight', 'blkio.bfq.weight', 'io.weight', 'io.bfq.weight'];
   for (const root of roots) {
     const dirs = [root, ...safeReaddir(root).map((child) => join(root, child))];
@@ -84,15 +94,8 @@ export function blkioWeightWarning(
   if (file === undefined) {
     return `blkio weight ${weight} ignored: this kernel has no blkio/io weight file`;
   }
-  const inUse: string[] = [];
-  for (const dev of safeReaddir(sysBlock)) {
-    try {
-      const sched = /\[([^\]]+)\]/.exec(readFileSync(join(sysBlock, dev, 'queue', 'scheduler'), 'utf8'))?.[1];
-      if (sched === 'bfq') return undefined;
-      if (sched !== undefined && sched !== 'none') inUse.push(`${dev}: ${sched}`);
-    } catch {
-      // a device without a queue
-    }
-  }
+  const devices = blockSchedulers(sysBlock);
+  if (devices.some((d) => d.active === 'bfq')) return undefined;
+  const inUse = devices.flatMap((d) => (d.active && d.active !== 'none' ? [`${d.dev}: ${d.active}`] : []));
   return `blkio weight ${weight} written to ${file} has no effect: no block device uses the bfq scheduler${inUse.length ? ` (${inUse.join(', ')})` : ''}`;
 }

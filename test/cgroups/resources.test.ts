@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import {
+  blkioWeightWarning,
   CgroupError,
   cpuBandwidth,
   cpuSharesToWeight,
@@ -147,12 +148,25 @@ test('a weight file exists when BFQ is among the schedulers, or when the root or
     writeFileSync(join(sysBlock, 'vda', 'queue', 'scheduler'), 'none [mq-deadline] kyber\n');
     writeFileSync(join(root, 'blkio.throttle.read_bps_device'), '');
     t.false(hasBlkioWeightFile([root], sysBlock), 'this kernel: no bfq, no weight file');
+    t.is(
+      blkioWeightWarning(300, 'blkio.bfq.weight', sysBlock),
+      'blkio weight 300 written to blkio.bfq.weight has no effect: no block device uses the bfq scheduler (vda: mq-deadline)',
+    );
+    t.regex(
+      blkioWeightWarning(300, undefined, sysBlock) ?? '',
+      /ignored: this kernel has no blkio\/io weight file/,
+    );
     t.false(hasBlkioWeightFile([], join(dir, 'nonexistent')));
 
     writeFileSync(join(sysBlock, 'vda', 'queue', 'scheduler'), 'none mq-deadline kyber bfq\n');
     t.true(hasBlkioWeightFile([root], sysBlock), 'bfq loaded, even when no disk uses it');
     writeFileSync(join(sysBlock, 'vda', 'queue', 'scheduler'), 'none [bfq]\n');
     t.true(hasBlkioWeightFile([root], sysBlock));
+    t.is(
+      blkioWeightWarning(300, 'blkio.bfq.weight', sysBlock),
+      undefined,
+      'a disk under bfq: the weight works',
+    );
 
     writeFileSync(join(sysBlock, 'vda', 'queue', 'scheduler'), '[none] mq-deadline\n');
     writeFileSync(join(root, 'system.slice', 'io.weight'), 'default 100\n');
