@@ -45,12 +45,13 @@ export function startSession<In extends SessionInput>(
   host: string,
   options: { tty: boolean; stdin: boolean },
 ): Session {
-  const stdin = ctx.stdin;
-  const raw = options.tty && options.stdin && stdin.isTTY === true;
+  // made only when forwarded: a stream on stdin reads ahead of the command (and a warm tsnetctl that made
+  // one serves no other client)
+  const stdin = options.stdin ? ctx.stdin : undefined;
   const result: SessionResult = { oomKilled: false, execId: '' };
   const cleanups: (() => void)[] = [];
 
-  if (raw) {
+  if (options.tty && stdin?.isTTY === true) {
     stdin.setRawMode(true);
     cleanups.push(() => stdin.setRawMode(false));
   }
@@ -62,7 +63,7 @@ export function startSession<In extends SessionInput>(
     ctx.stdout.on('resize', onResize);
     cleanups.push(() => ctx.stdout.off('resize', onResize));
   }
-  if (options.stdin) {
+  if (stdin) {
     const onData = (data: Buffer) => {
       if (!call.write({ stdin: data } as In)) {
         stdin.pause();
