@@ -1,9 +1,12 @@
 // Warm tsnetctl processes, so the native tsnetctl (native/ctl-front) costs a connect instead of a Node start:
-// the agent keeps `count` of them started (the client loaded, waiting: pkg/ctl/warm-client.ts) and hands each
-// connection on its warm socket (beside the API socket) to one of them, which then becomes that client.
-// With none ready (a burst of calls, or while one starts) the front is told so and runs the Node tsnetctl
-// itself, as it does without an agent. The replacements start as SCHED_IDLE: they take the CPU the commands
-// leave. The agent never reads a byte of a connection (the warm process checks its peer and request).
+// the agent keeps `count` of them (the client loaded, waiting: pkg/ctl/warm-client.ts) and hands each
+// connection on its warm socket (beside the API socket) to one of them, which then becomes that client. A
+// warm process whose command left nothing behind comes back for the next connection; one that ends (its
+// command did not, or it served its share) is replaced. One busy for longer than a short command is replaced
+// at once (a `logs -f` holds it), and a surplus one that comes back ends. With none ready (a burst of calls,
+// or while one starts) the front is told so and runs the Node tsnetctl itself, as it does without an agent.
+// New ones start as SCHED_IDLE: they take the CPU the commands leave. The agent never reads a byte of a
+// connection (the warm process checks its peer and request).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -33,8 +36,21 @@ const SUN_PATH_MAX = 108;
 const WARM_NICE = 19;
 /** Warm processes that end before they are ready, in a row, before the pool stops replacing them. */
 const MAX_FAILED_STARTS = 3;
+/**
+ * A warm process lives for many commands: V8's young generation capped at 1 MiB per semi-space, and the old
+ * generation let grow 20% past what a full collection kept (as the agent's own, scripts/build.ts), so what a
+ * burst of commands allocated is given back instead of kept until the process ends.
+ */
+const WARM_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=20'];
 /** How long a pool that stopped replacing waits before it tries again. */
 const RETRY_AFTER_MS = 30_000;
+/** A warm process busy for longer than this (a command that follows, streams, waits) is replaced. */
+const LONG_BUSY_MS = 500;
+/**
+ * How long a front waits for a busy warm process to come back when none is ready: a short command's is back
+ * within milliseconds of its front's end, sooner than the Node tsnetctl starts (~100 ms here).
+ */
+const RETURN_WAIT_MS = 50;
 
 export class WarmClientService implements Service {
   readonly name = 'warm-clients';
@@ -44,6 +60,10 @@ export class WarmClientService implements Service {
   private log: Logger | undefined;
   private readonly ready: ChildProcess[] = [];
   private readonly starting = new Set<ChildProcess>();
+  /** Those serving a front, each with its timer that stops counting it as coming back soon. */
+  private readonly busy = new Map<ChildProcess, NodeJS.Timeout | undefined>();
+  /** Fronts that wait for a busy one to come back, oldest first. */
+  private readonly waiting: { socket: Socket; timer: NodeJS.Timeout }[] = [];
   /** A starting warm process a front waits for, and that front's connection. */
   private readonly awaited = new Map<ChildProcess, Socket>();
   private failedStarts = 0;
@@ -96,6 +116,11 @@ export class WarmClientService implements Service {
     }
     // the waiting ones; those serving a client are the client's and end with its command
     for (const child of [...this.ready, ...this.starting]) child.kill('SIGTERM');
+    for (const timer of this.busy.values()) clearTimeout(timer);
+    for (const { socket, timer } of this.waiting.splice(0)) {
+      clearTimeout(timer);
+      socket.destroy();
+    }
     for (const socket of this.awaited.values()) socket.destroy();
     this.awaited.clear();
   }
@@ -106,6 +131,7 @@ export class WarmClientService implements Service {
       socket: this.server ? this.path : undefined,
       warm: this.ready.length,
       starting: this.starting.size,
+      busy: this.busy.size,
     };
   }
 
@@ -123,12 +149,23 @@ export class WarmClientService implements Service {
       return;
     }
     const starting = [...this.starting].find((c) => !this.awaited.has(c));
-    if (!starting) {
+    if (starting) {
+      this.awaited.set(starting, socket);
+      if (starting.pid !== undefined) runAsCaller(starting.pid);
+      return;
+    }
+    if (this.waiting.length >= this.comingBack) {
       this.refuse(socket, 'no warm tsnetctl is ready');
       return;
     }
-    this.awaited.set(starting, socket);
-    if (starting.pid !== undefined) runAsCaller(starting.pid);
+    const front = {
+      socket,
+      timer: setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(front), 1);
+        this.refuse(socket, 'no warm tsnetctl is ready');
+      }, RETURN_WAIT_MS),
+    };
+    this.waiting.push(front);
   }
 
   /** The front runs the Node tsnetctl: it is told why, and the connection goes (it was never read). */
@@ -155,12 +192,32 @@ export class WarmClientService implements Service {
       // sent: the connection is the warm process's (its own descriptor)
       socket.destroy();
     });
+    const timer = setTimeout(() => {
+      // still serving: no longer counted as one that comes back soon
+      if (!this.busy.has(child)) return;
+      this.busy.set(child, undefined);
+      this.fill();
+    }, LONG_BUSY_MS);
+    timer.unref();
+    this.busy.set(child, timer);
+  }
+
+  /** Busy ones serving a command that has not taken long yet. */
+  private get comingBack(): number {
+    let soon = 0;
+    for (const timer of this.busy.values()) if (timer !== undefined) soon++;
+    return soon;
+  }
+
+  /** Ready, starting, or coming back soon. */
+  private get counted(): number {
+    return this.ready.length + this.starting.size + this.comingBack;
   }
 
   /** Starts warm processes until `count` are ready or starting. */
   private fill(): void {
     while (!this.stopped && this.server && this.retryTimer === undefined) {
-      if (this.ready.length + this.starting.size >= this.opts.count) return;
+      if (this.counted >= this.opts.count) return;
       this.spawnOne();
     }
   }
@@ -171,7 +228,7 @@ export class WarmClientService implements Service {
     // environment replaces this one when it takes over
     delete env['NODE_EXTRA_CA_CERTS'];
     delete env[NO_WARM_ENV];
-    const child = spawn(process.execPath, [this.opts.launcher], {
+    const child = spawn(process.execPath, [...WARM_NODE_FLAGS, this.opts.launcher], {
       env,
       // its own session: a signal to the agent's process group is not one to a client's command
       detached: true,
@@ -200,18 +257,14 @@ export class WarmClientService implements Service {
     child.on('message', (message) => {
       if (message !== READY_MESSAGE) return;
       const first = this.starting.delete(child);
-      // READY again: it refused its call and waits for another
+      // READY again: its command is over (or it refused the call) and it waits for another
       if (!first && (this.ready.includes(child) || !child.connected)) return;
-      if (first) this.failedStarts = 0;
-      const waiting = this.awaited.get(child);
-      this.awaited.delete(child);
-      if (waiting) {
-        this.handOver(child, waiting);
-        this.fill();
-        return;
+      if (!first) {
+        clearTimeout(this.busy.get(child));
+        this.busy.delete(child);
       }
-      this.ready.push(child);
       if (first) {
+        this.failedStarts = 0;
         this.log?.debug(
           { pid: child.pid, ms: Math.round(performance.now() - spawnedAt) },
           'warm tsnetctl ready',
@@ -221,8 +274,27 @@ export class WarmClientService implements Service {
         (child.channel as { unref?: () => void } | null | undefined)?.unref?.();
         child.stderr?.destroy();
       }
-      // refused calls come back at the caller's priority: back behind the others
-      else if (child.pid !== undefined) yieldTheCpu(child.pid);
+      const waiting = this.awaited.get(child);
+      this.awaited.delete(child);
+      if (waiting) {
+        this.handOver(child, waiting);
+        this.fill();
+        return;
+      }
+      const front = this.waiting.shift();
+      if (front) {
+        clearTimeout(front.timer);
+        this.handOver(child, front.socket);
+        return;
+      }
+      if (!first && (this.stopped || this.ready.length + this.starting.size >= this.opts.count)) {
+        // replaced while it was busy: one too many now
+        child.kill('SIGTERM');
+        return;
+      }
+      this.ready.push(child);
+      // back from a command (or a refused call) at the caller's priority: behind the others again
+      if (!first && child.pid !== undefined) yieldTheCpu(child.pid);
     });
   }
 
@@ -233,6 +305,9 @@ export class WarmClientService implements Service {
     diagnostics: string,
   ): void {
     const wasStarting = this.starting.delete(child);
+    const wasBusy = this.busy.has(child);
+    clearTimeout(this.busy.get(child));
+    this.busy.delete(child);
     const waiting = this.awaited.get(child);
     this.awaited.delete(child);
     if (waiting) this.refuse(waiting, 'the warm tsnetctl it waited for ended');
@@ -256,7 +331,7 @@ export class WarmClientService implements Service {
         return;
       }
     }
-    if (i >= 0 || wasStarting) this.fill();
+    if (i >= 0 || wasStarting || wasBusy) this.fill();
   }
 }
 

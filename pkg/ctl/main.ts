@@ -1,49 +1,53 @@
-// tsnetctl's main: builds the command tree, parses process.argv, runs the command, and ends the process with
-// its exit code. Every failure is one line on stderr with docker's exit code; never a stack trace.
+// tsnetctl's main: builds the command tree, parses process.argv, runs the command to its exit code. Every
+// failure is one line on stderr with docker's exit code; never a stack trace.
 import { requireNativeModule } from '../../native/libc.ts';
 import { AgentClient } from '../api/client.ts';
-import { offerAgentClient } from './commands/context.ts';
+import { shareAgentClient } from './commands/context.ts';
 import { CommanderError, describeFailure } from './errors.ts';
 import { tsnetctlProgram } from './program.ts';
+import type { WarmCommand } from './warm-client.ts';
 
-/** Builds the command tree (nothing of the environment, argv or stdio is read); the result runs argv. */
-export function prepareTsnetctl(): () => void {
+/**
+ * Builds the command tree (nothing of the environment, argv or stdio is read); the result runs process.argv
+ * once and resolves to the exit code, a failure printed as one line (a warm tsnetctl serves the next command
+ * with a new tree: commander keeps what it parsed).
+ */
+export function prepareTsnetctl(): WarmCommand {
   const { program, ctx } = tsnetctlProgram();
-  return () => {
-    program.parseAsync(process.argv).then(
-      () => {
-        ctx.close();
-        process.exit(process.exitCode ?? 0);
-      },
-      (err: unknown) => {
-        ctx.close();
-        if (err instanceof CommanderError && (err.exitCode === 0 || err.code === 'commander.help'))
-          process.exit(0);
+  return async () => {
+    let code: number;
+    try {
+      await program.parseAsync(process.argv);
+      code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+    } catch (err) {
+      if (err instanceof CommanderError && (err.exitCode === 0 || err.code === 'commander.help')) code = 0;
+      else {
         const { line, exitCode } = describeFailure(err);
         process.stderr.write(`${line}\n`);
-        process.exit(exitCode);
-      },
-    );
+        code = exitCode;
+      }
+    } finally {
+      ctx.close();
+      process.exitCode = undefined;
+    }
+    return code;
   };
 }
 
 /**
- * prepareTsnetctl for a warm tsnetctl of the agent at `apiSocket`, which has time before its client comes:
- * the native module is loaded and a connection to that agent is open and used once (a command for that agent
- * uses it), so the client waits for neither. Little beyond what the command would do anyway: every warm
- * tsnetctl costs its CPU, and a script's back-to-back calls have their replacements start on what they leave.
+ * What a warm tsnetctl of the agent at `apiSocket` does before its first client comes: the native module is
+ * loaded and a connection to that agent is open and used once (each command for that agent uses it, so none
+ * waits to connect). Little beyond what a command would do anyway: every warm tsnetctl costs its CPU.
  */
-export async function prepareWarmTsnetctl(apiSocket: string): Promise<() => void> {
+export async function warmUpTsnetctl(apiSocket: string): Promise<void> {
   requireNativeModule();
-  const run = prepareTsnetctl();
   const client = new AgentClient(apiSocket);
   if (await client.connected(CONNECT_TIMEOUT_MS)) {
     // one call through it: the call path compiled and the connection's HTTP/2 settings exchanged
     await client.version().catch(() => undefined);
-    offerAgentClient(client);
-  } else client.close(); // the command connects itself, and says what is wrong
-  return run;
+    shareAgentClient(client);
+  } else client.close(); // each command connects itself, and says what is wrong
 }
 
-/** How long a warm tsnetctl tries to connect to its agent before it leaves that to the command. */
+/** How long a warm tsnetctl tries to connect to its agent before it leaves that to the commands. */
 const CONNECT_TIMEOUT_MS = 5000;

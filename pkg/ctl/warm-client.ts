@@ -1,13 +1,14 @@
 // A warm tsnetctl: a process the agent started (pkg/agent/warm-clients.ts) that has loaded the client and waits
-// for one invocation of the native tsnetctl (native/ctl-front), then becomes that client and runs it (protocol:
-// warm-protocol.ts). Before its "ok" it only reads and checks; after the front's "go" it takes the front's
-// stdin, stdout and stderr as its own 0, 1 and 2 (the same open files: offsets, O_APPEND, terminals), its
-// working directory, umask, environment and argv, and cuts its channel to the agent. The front forwards the
-// signals it gets; the exit line carries the exit code; a front that goes away ends this process as a
-// killed client would end.
+// for an invocation of the native tsnetctl (native/ctl-front), then becomes that client and runs its command
+// (protocol: warm-protocol.ts). Before its "ok" it only reads and checks; after the front's "go" it takes the
+// front's stdin, stdout and stderr as its own 0, 1 and 2 (the same open files: offsets, O_APPEND, terminals),
+// its working directory, umask, rlimits, environment and argv. The front forwards the signals it gets; the
+// exit line carries the exit code; a front that goes away ends this process as a killed client would end.
 //
-// Nothing here may touch process.stdin, stdout or stderr before the takeover: Node creates those streams on
-// first use from what fds 0-2 are then (a terminal, a pipe, a file), and they must be the client's.
+// A command that leaves nothing behind gives all of it back and the process waits for the next front (a Node
+// start costs more CPU than most commands: one per command made back-to-back calls wait for replacements);
+// any other ends the process as the client's own would end. process.stdout, stderr and stdin are made per
+// command from the client's descriptors (warm-stdio.ts), never before a client took over.
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { getPriority } from 'node:os';
@@ -28,12 +29,14 @@ import {
 import { namespacesOf, peerCredentialsOf, socketFd } from '../unixsock/peer.ts';
 import {
   BUILD_ID,
+  DEBUG_ENV,
   decodeWarmRequest,
   MAX_REQUEST_BYTES,
   REQUEST_TIMEOUT_MS,
   WARM_ENV,
   type WarmRequest,
 } from './warm-protocol.ts';
+import { WarmStdio } from './warm-stdio.ts';
 
 /** The message the agent sends with the front's connection as its handle. */
 export const CLIENT_MESSAGE = 'tsnetctl-client';
@@ -75,18 +78,42 @@ const startedWith: NodeJS.ProcessEnv = { ...process.env };
 /** A front refused before anything was taken over: it runs the Node tsnetctl instead. */
 class Refusal extends Error {}
 
+/** One command of a client: runs process.argv to its exit code (a failure printed), never ends the process. */
+export type WarmCommand = () => Promise<number>;
+
 /**
- * Runs `warmUp` (what the command needs before it can read argv), waits for the agent's handover of a
- * front's connection and becomes that client; resolves to warmUp's result when the command may run
- * (process.argv, env, cwd and stdio are the client's). A refused or vanished front ends this process.
+ * How many commands one warm process serves before it ends and the agent starts a fresh one (what a command
+ * leaves in the heap, or in a module's state, is never carried far).
  */
-export async function becomeWarmClient<T>(warmUp: () => T | Promise<T>): Promise<T> {
+export const MAX_COMMANDS = 100;
+/** How long the front has, once told the exit code, to close its connection before this process ends. */
+const FRONT_CLOSE_TIMEOUT_MS = 5000;
+
+/** What `ps` shows of a warm tsnetctl waiting for a client; a client's is `tsnetctl`. */
+export const TITLE_READY = 'tsnetctl (warm)';
+
+/**
+ * Runs `warmUp` (what every command needs before it can read argv), then serves the fronts the agent hands
+ * over, one at a time: each becomes this process's client (process.argv, env, cwd, stdio are its own) for the
+ * time of one command of `nextCommand()`. A command that leaves nothing behind (no stdin read, no handle,
+ * timer or listener of its own, every attribute of the process given back) lets this process go back to the
+ * agent for the next front; after any other the process ends with the command's exit code, as the client's
+ * own process would. A refused or vanished front leaves this process waiting for the next.
+ */
+export async function serveAsWarmClient(
+  warmUp: () => Promise<void>,
+  nextCommand: () => WarmCommand,
+): Promise<void> {
   delete process.env[WARM_ENV];
-  const restoreStdio = guardStdio();
-  const prepared = await warmUp();
-  process.title = TITLE_READY;
-  for (;;) {
-    const socket = await handedConnection();
+  const stdio = new WarmStdio();
+  await warmUp();
+  const own = ownAttributes();
+  for (let served = 0; ; ) {
+    process.title = TITLE_READY;
+    // the agent is told first: a front that comes meanwhile is handed over once the tree is built
+    const handed = handedConnection();
+    const command = nextCommand();
+    const socket = await handed;
     socket.on('error', () => undefined);
     let taken: Takeover;
     try {
@@ -104,72 +131,144 @@ export async function becomeWarmClient<T>(warmUp: () => T | Promise<T>): Promise
       socket.destroy();
       continue;
     }
-    // the client's from now on: the agent has nothing more to say (after Node acknowledged the handle)
-    process.disconnect();
-    taken.apply();
-    restoreStdio();
-    const fd = socketFd(socket);
-    process.on('exit', (code) => {
-      // What Node does as it ends, done before the front ends (and its shell takes the terminal back): a
-      // terminal out of raw mode, and the flags of the client's files (Node puts back those of the
-      // descriptors it started with only)
-      resetTerminal();
-      taken.restoreFileFlags();
-      try {
-        writeSync(fd, `exit ${code}\n`);
-      } catch {
-        // the front is gone: nobody to tell
-      }
-    });
-    // A front that ends before the exit line was killed: so is the client it stood for.
-    socket.on('end', () => process.kill(process.pid, 'SIGKILL'));
-    socket.on('close', () => process.kill(process.pid, 'SIGKILL'));
-    socket.resume();
-    socket.unref();
-    return prepared;
+    served++;
+    const code = await runForClient(command, taken, socket, stdio);
+    const leftover = served >= MAX_COMMANDS ? `${served} commands served` : leftBehind(own, stdio);
+    if (leftover && process.env[DEBUG_ENV]) writeSync(2, `tsnetctl: the warm tsnetctl ends: ${leftover}\n`);
+    // the end of this process is the end of the client's: the 'exit' handler writes the exit line
+    if (leftover || !taken.giveBack(own) || !process.connected) process.exit(code);
+    process.removeListener('exit', exitLine);
+    if (!(await frontClosed(socket, code))) process.exit(code);
   }
 }
 
-/** What `ps` shows of a warm tsnetctl waiting for a client; a client's is `tsnetctl`. */
-export const TITLE_READY = 'tsnetctl (warm)';
+/** Writes the exit line to the front when the process ends while (or as) it serves that front. */
+let exitLine: (code: number) => void = () => undefined;
 
-const STDIO = ['stdin', 'stdout', 'stderr'] as const;
+/** Takes the client's attributes, runs its command, and flushes what it wrote; the command's exit code. */
+async function runForClient(
+  command: WarmCommand,
+  taken: Takeover,
+  socket: Socket,
+  stdio: WarmStdio,
+): Promise<number> {
+  taken.apply();
+  stdio.open();
+  const fd = socketFd(socket);
+  exitLine = (code) => {
+    // What Node does as it ends, done before the front ends (and its shell takes the terminal back): a
+    // terminal out of raw mode, and the flags of the client's files (Node puts back those of the descriptors
+    // it started with only)
+    if (stdio.stdinMade) resetTerminal();
+    taken.restoreFileFlags();
+    try {
+      writeSync(fd, `exit ${code}\n`);
+    } catch {
+      // the front is gone: nobody to tell
+    }
+  };
+  process.on('exit', exitLine);
+  // A front that ends before the exit line was killed: so is the client it stood for.
+  const killed = () => process.kill(process.pid, 'SIGKILL');
+  socket.on('end', killed);
+  socket.on('close', killed);
+  socket.resume();
+  socket.unref();
+  const code = await command();
+  await stdio.close();
+  socket.off('end', killed);
+  socket.off('close', killed);
+  return code;
+}
 
 /**
- * Until the takeover, using process.stdin, stdout or stderr throws (they would be made from our /dev/null and
- * the agent's pipe, and stay so). Returns what puts Node's own getters back.
+ * The exit line, then the front's end of the connection: a signal the front passes on is delivered before
+ * it closes, so none reaches the next client's command. False when the front did not close in time.
  */
-function guardStdio(): () => void {
-  const saved = STDIO.map((name) => [name, Object.getOwnPropertyDescriptor(process, name)] as const);
-  for (const name of STDIO)
-    Object.defineProperty(process, name, {
-      configurable: true,
-      get() {
-        throw new Error(`warm tsnetctl: process.${name} used before a client took over`);
-      },
-    });
-  return () => {
-    for (const [name, descriptor] of saved)
-      if (descriptor) Object.defineProperty(process, name, descriptor);
-      else delete (process as unknown as Record<string, unknown>)[name];
-    const stdin = saved.find(([name]) => name === 'stdin')?.[1];
-    const get = stdin?.get;
-    if (stdin && get)
-      Object.defineProperty(process, 'stdin', {
-        ...stdin,
-        get() {
-          stdinMade = true;
-          return get.call(process);
-        },
-      });
+function frontClosed(socket: Socket, code: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), FRONT_CLOSE_TIMEOUT_MS);
+    const done = (closed: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(closed);
+    };
+    socket.once('end', () => done(true));
+    socket.once('close', () => done(true));
+    socket.ref();
+    try {
+      writeSync(socketFd(socket), `exit ${code}\n`);
+    } catch {
+      done(true); // the front is gone already
+    }
+  });
+}
+
+/** What this process is between clients: given back after each, and compared against. */
+interface OwnAttributes {
+  readonly env: Readonly<NodeJS.ProcessEnv>;
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  readonly umask: number;
+  readonly limits: readonly Buffer[];
+  /** the listeners on `process` per event, before any command */
+  readonly listeners: ReadonlyMap<string | symbol, number>;
+  /**
+   * Node's ref'd handles, timers and requests by kind, before any command (the warm-up's connection to the
+   * agent; Node's own stderr on the agent's pipe when a module made it as it loaded)
+   */
+  readonly resources: ReadonlyMap<string, number>;
+}
+
+function ownAttributes(): OwnAttributes {
+  return {
+    env: { ...process.env },
+    argv: [...process.argv],
+    cwd: process.cwd(),
+    umask: process.umask(),
+    limits: Array.from({ length: RLIMIT_COUNT }, (_, resource) => resourceLimit(process.pid, resource)),
+    listeners: processListeners(),
+    resources: counted(process.getActiveResourcesInfo()),
   };
 }
 
-/** Whether the command made process.stdin (only then can it be a terminal in raw mode). */
-let stdinMade = false;
+function counted(kinds: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return counts;
+}
+
+/** The listeners on `process` per event, but for Node's own of the channel to the agent. */
+function processListeners(): Map<string | symbol, number> {
+  return new Map(
+    process
+      .eventNames()
+      .filter((name) => name !== 'internalMessage')
+      .map((name) => [name, process.listenerCount(name)]),
+  );
+}
+
+/**
+ * What the command left that the next one would meet: its stdin, a listener on the process, or more ref'd
+ * handles, timers or requests of a kind than before the first command (its streams are closed by now, the
+ * front's connection unref'd).
+ */
+function leftBehind(own: OwnAttributes, stdio: WarmStdio): string | undefined {
+  if (stdio.stdinMade) return 'the command made process.stdin';
+  const now = processListeners();
+  // the exit line's own listener is there until the command is over
+  const expected = (name: string | symbol) => (own.listeners.get(name) ?? 0) + (name === 'exit' ? 1 : 0);
+  for (const name of new Set([...now.keys(), ...own.listeners.keys()]))
+    if ((now.get(name) ?? 0) !== expected(name)) return `listeners of process ${String(name)} changed`;
+  const held = counted(process.getActiveResourcesInfo());
+  for (const [kind, count] of held) {
+    const before = own.resources.get(kind) ?? 0;
+    if (count > before) return `a ${kind} left (${count} held, ${before} before the first command)`;
+  }
+  return undefined;
+}
 
 function resetTerminal(): void {
-  if (!stdinMade) return;
   const stdin = process.stdin as NodeJS.ReadStream & { isRaw?: boolean };
   if (stdin.isTTY && stdin.isRaw) stdin.setRawMode(false);
 }
@@ -260,6 +359,12 @@ interface Takeover {
   release(): void;
   /** Puts back the file status flags (O_NONBLOCK...) the client's stdin, stdout and stderr had. */
   restoreFileFlags(): void;
+  /**
+   * After the command: the client's files, flags put back, are no longer held here (fds 0-2 are /dev/null:
+   * a reader of the client's pipe sees its end), and this process is `own` again. False when it cannot be
+   * (a hard limit the client had lower than ours).
+   */
+  giveBack(own: OwnAttributes): boolean;
 }
 
 /** Lines of /proc/<pid>/status that must be the same as ours: what the process may do. */
@@ -305,6 +410,15 @@ function prepareTakeover(req: WarmRequest, socket: Socket): Takeover {
   } finally {
     close(pidfd);
   }
+  const restoreFileFlags = () =>
+    fds.forEach((fd, target) => {
+      if (fd === null) return;
+      try {
+        setFileStatusFlags(target, flags[target] ?? 0);
+      } catch {
+        // a descriptor the command closed
+      }
+    });
   return {
     apply() {
       fds.forEach((fd, target) => {
@@ -326,13 +440,26 @@ function prepareTakeover(req: WarmRequest, socket: Socket): Takeover {
     release() {
       for (const fd of fds) if (fd !== null) close(fd);
     },
-    restoreFileFlags() {
-      fds.forEach((fd, target) => {
-        if (fd === null) return;
+    restoreFileFlags,
+    giveBack(own) {
+      restoreFileFlags();
+      for (const target of [0, 1, 2]) {
+        const nothing = openSync('/dev/null', target === 0 ? 'r' : 'w');
+        dup2(nothing, target);
+        closeSync(nothing);
+      }
+      process.chdir(own.cwd);
+      process.umask(own.umask);
+      for (const key of Object.keys(process.env)) delete process.env[key];
+      Object.assign(process.env, own.env);
+      process.argv.splice(0, process.argv.length, ...own.argv);
+      process.title = TITLE_READY;
+      return own.limits.every((limit, resource) => {
         try {
-          setFileStatusFlags(target, flags[target] ?? 0);
+          setResourceLimit(resource, limit);
+          return resourceLimit(process.pid, resource).equals(limit);
         } catch {
-          // a descriptor the command closed
+          return false;
         }
       });
     },

@@ -3,7 +3,7 @@
 // environment, working directory, exit code, signals), and every case it cannot take runs the Node tsnetctl
 // instead, with the same result. TSNET_CTL_DEBUG makes the front say which path it took.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { TITLE_READY } from '../../pkg/ctl/warm-client.ts';
@@ -153,6 +153,73 @@ test.serial(
       t.regex(noSocket.path, /no warm tsnetctl at \/nonexistent\/tsnet\.sock\.ctl/);
       t.is(noSocket.code, 1);
       t.regex(noSocket.stderr, /cannot connect to the tsnet agent/);
+    });
+  },
+);
+
+test.serial(
+  'one warm process serves command after command, each its own: output, exit code, environment, directory, umask',
+  async (t) => {
+    await withWarmAgent(t, async ({ engine, argv, run }) => {
+      await engine.ok('run', '-d', '--name', 'w5', TEST_IMAGE, '/bin/busybox', 'sleep', '1000');
+      const pids: number[] = [];
+      const served = (r: { path: string }) => {
+        const pid = Number(SERVED.exec(r.path)?.[1]);
+        t.true(pid > 0, r.path);
+        pids.push(pid);
+        return pid;
+      };
+      await warmReady(engine);
+      // FOO as the container sees it (docker's -e FOO: the client's value, none when the client has none)
+      const showFoo = (code: number) => [
+        'exec',
+        '-e',
+        'FOO',
+        'w5',
+        '/bin/busybox',
+        'sh',
+        '-c',
+        `echo "[$\{FOO-unset}]"; exit ${code}`,
+      ];
+      const first = await run(showFoo(4), { env: { FOO: 'one' } });
+      served(first);
+      t.deepEqual([first.code, first.stdout], [4, '[one]\n'], first.stderr);
+      // the next ones: none sees the first one's variable, each has its own exit code
+      for (const code of [0, 5, 0]) {
+        const next = await run(showFoo(code));
+        served(next);
+        t.deepEqual([next.code, next.stdout], [code, '[unset]\n'], next.stderr);
+      }
+      t.true(new Set(pids).size < pids.length, `warm processes came back: ${pids.join(' ')}`);
+      // files relative to each command's own directory, made with its own umask; a pipe's reader sees its end
+      const dirs = ['a', 'b', 'c'].map((d) => join(engine.dir, d));
+      const script = [
+        'set -e; a=$1 b=$2 c=$3; shift 3',
+        '(cd "$a" && umask 077 && "$@" save -o img.tar "$IMAGE")',
+        '(cd "$b" && umask 022 && "$@" save -o img.tar "$IMAGE")',
+        '(cd "$c" && "$@" version --format "{{.Server.Version}}" | cat > version)',
+      ].join('\n');
+      for (const d of dirs) mkdirSync(d);
+      const env = { ...process.env, TSNET_CTL_DEBUG: '1', IMAGE: TEST_IMAGE };
+      const r = await outcome('sh', ['-c', script, 'sh', ...dirs, ...argv], env);
+      t.is(r.code, 0, r.stderr);
+      t.is((r.stderr.match(/served by the warm tsnetctl/g) ?? []).length, 3, r.stderr);
+      t.is(statSync(join(dirs[0]!, 'img.tar')).mode & 0o777, 0o600);
+      t.is(statSync(join(dirs[1]!, 'img.tar')).mode & 0o777, 0o644);
+      t.regex(readFileSync(join(dirs[2]!, 'version'), 'utf8'), /^\d+\.\d+\.\d+\n$/);
+
+      // a command that made stdin is its process's last; the pool is whole again after it
+      await warmReady(engine);
+      const stdinRead = await outcome(
+        'sh',
+        ['-c', 'echo piped | "$@" exec -i w5 /bin/busybox cat', 'sh', ...argv],
+        env,
+      );
+      t.is(stdinRead.stdout, 'piped\n', stdinRead.stderr);
+      const reader = Number(SERVED.exec(stdinRead.stderr)?.[1]);
+      t.true(reader > 0, stdinRead.stderr);
+      t.true(await gone(reader), 'the process that read stdin ended');
+      t.is(await warmReady(engine), 2);
     });
   },
 );

@@ -13,18 +13,16 @@ export interface CliContext {
   close(): void;
 }
 
-/** A client connected before the command was known (a warm tsnetctl's), for the first context to use it. */
-let offered: AgentClient | undefined;
+/** A client connected before the command was known (a warm tsnetctl's): every command of the process uses it. */
+let shared: AgentClient | undefined;
 
-/** Offers `client` to the contexts: the first whose host is its socket takes it instead of connecting. */
-export function offerAgentClient(client: AgentClient): void {
-  offered = client;
+/** Shares `client`: a context whose host is its socket uses it instead of connecting, and never closes it. */
+export function shareAgentClient(client: AgentClient): void {
+  shared = client;
 }
 
 function agentClientFor(socketPath: string): AgentClient {
-  const client = offered?.socketPath === socketPath ? offered : new AgentClient(socketPath);
-  if (client === offered) offered = undefined;
-  return client;
+  return shared?.socketPath === socketPath ? shared : new AgentClient(socketPath);
 }
 
 export function cliContext(host: () => string | undefined): CliContext {
@@ -46,7 +44,7 @@ export function cliContext(host: () => string | undefined): CliContext {
     },
     close() {
       images?.close();
-      agent?.close();
+      if (agent !== shared) agent?.close();
     },
   };
 }
