@@ -458,6 +458,9 @@ async function main(): Promise<void> {
       `convergence (lease put in etcd -> route+neighbour+FDB on another node, ${times.length} leases, one at a time): ${stats(times)}`,
     );
     console.log(`  of which etcd's put (the write committed, before any agent sees it): ${stats(puts)}`);
+    // per lease, what is left once the put is acknowledged: the agent's share (the watch event may come first)
+    const after = times.map((time, i) => Math.max(0, time - (puts[i] ?? 0)));
+    console.log(`  after the put's acknowledgement (per lease): ${stats(after)}`);
 
     const s = await scale(cluster, store, h, vtepIndex);
     console.log(
