@@ -29,6 +29,7 @@
 //   hands a call to an agent of its own build (dist/build-id says which, for tests and benchmarks).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -45,6 +46,7 @@ import {
   HELLO_TIMEOUT_MS,
   MAX_HELLO_BYTES,
   nodePluginName,
+  PLUGIN_CACHE_DIR,
   PROTOCOL_VERSION,
 } from '../pkg/cni/socket-protocol.ts';
 import { CURRENT_VERSION, SUPPORTED_VERSIONS } from '../pkg/cni/version.ts';
@@ -121,12 +123,38 @@ function koffiPlatformPackage(): { name: string; dir: string } {
   return { name, dir: dirname(require.resolve(`@koromix/${name}/package.json`)) };
 }
 
-/** `import koffi from 'koffi'` in a bundled plugin: koffi's native module from beside the plugin file. */
-function koffiBesidePlugin(platformPackage: string): esbuild.Plugin {
-  const contents = [
-    `const path = require('node:path');`,
-    `module.exports = require(path.join(__dirname, ${JSON.stringify(NATIVE_DIR_NAME)}, ${JSON.stringify(platformPackage)}));`,
-  ].join('\n');
+/**
+ * The platform package's binaries for glibc and musl (koffi-linux-x64: linux_x64/ and musl_x64/), when it
+ * has both; its loader (index.js) picks one by parsing the ELF headers of Node's own executable.
+ */
+function koffiLinuxBinaries(dir: string): { glibc: string; musl: string } | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const glibc = `linux_${process.arch}/koffi.node`;
+  const musl = `musl_${process.arch}/koffi.node`;
+  return existsSync(join(dir, glibc)) && existsSync(join(dir, musl)) ? { glibc, musl } : undefined;
+}
+
+/**
+ * `import koffi from 'koffi'` in a bundled plugin: koffi's native module from beside the plugin file. On
+ * Linux the plugin picks the binary itself, by the dynamic linker loaded in it (/proc/self/maps): the
+ * package's loader is ~2 ms of every plugin start (compiled anew each time, outside the code cache), most
+ * of it not the dlopen. Anything unexpected goes to the package's loader.
+ */
+function koffiBesidePlugin(platformPackage: { name: string; dir: string }): esbuild.Plugin {
+  const pkg = `path.join(__dirname, ${JSON.stringify(NATIVE_DIR_NAME)}, ${JSON.stringify(platformPackage.name)})`;
+  const binaries = koffiLinuxBinaries(platformPackage.dir);
+  const contents = binaries
+    ? [
+        `const path = require('node:path');`,
+        `const pkg = ${pkg};`,
+        'let koffi;',
+        'try {',
+        `  const musl = require('node:fs').readFileSync('/proc/self/maps', 'latin1').includes('/ld-musl-');`,
+        `  koffi = require(path.join(pkg, musl ? ${JSON.stringify(binaries.musl)} : ${JSON.stringify(binaries.glibc)}));`,
+        '} catch {}',
+        'module.exports = koffi?.version != null ? koffi : require(pkg);',
+      ].join('\n')
+    : [`const path = require('node:path');`, `module.exports = require(${pkg});`].join('\n');
   return {
     name: 'koffi-beside-plugin',
     setup(build) {
@@ -165,35 +193,53 @@ function isTopLevelAwaitError(err: unknown): boolean {
   return errors.some((e) => e.text.includes('Top-level await'));
 }
 
+/** A plugin's CommonJS bundle, beside its launcher `<name>` (or `.<name>-node` behind a forwarder). */
+const pluginBundleName = (name: string): string => `.${name}.cjs`;
+
+/**
+ * A plugin as `outfile`: its CommonJS bundle beside it (pluginBundleName) behind scripts/cached-launcher.ts,
+ * with one V8 code cache per verb; a main with top-level await as one ES module instead, without a cache.
+ */
 async function bundlePlugin(
   entry: string,
   outfile: string,
+  name: string,
   koffi: esbuild.Plugin,
   behindForwarder: boolean,
 ): Promise<'cjs' | 'esm'> {
   const common: esbuild.BuildOptions = {
     entryPoints: [entry],
-    outfile,
     bundle: true,
     platform: 'node',
     target: 'node20',
-    banner: { js: SHEBANG },
     plugins: [koffi],
     define: { ...DEFINES, __TSNET_BEHIND_FORWARDER__: String(behindForwarder) },
     legalComments: 'none',
     minifyWhitespace: true, // see bundleCommand
     logLevel: 'silent',
   };
+  const bundle = join(dirname(outfile), pluginBundleName(name));
   try {
-    await esbuild.build({ ...common, format: 'cjs' });
-    await asciiOnly(outfile);
+    await esbuild.build({ ...common, outfile: bundle, format: 'cjs' });
+    await asciiOnly(bundle);
+    await buildLauncher(outfile, {
+      bundle: pluginBundleName(name),
+      cacheDir: PLUGIN_CACHE_DIR,
+      cachePer: 'CNI_COMMAND',
+      longRunning: false,
+      shebang: SHEBANG,
+      // CommonJS: an ES module entry would load Node's ES module loader on every call (~2 ms)
+      format: 'cjs',
+    });
     return 'cjs';
   } catch (err) {
     if (!isTopLevelAwaitError(err)) throw err;
+    await rm(bundle, { force: true });
   }
   // ESM needs a real import.meta-free `require` for the koffi shim.
   await esbuild.build({
     ...common,
+    outfile,
     format: 'esm',
     banner: {
       js: `${SHEBANG}\nimport { createRequire as __tsnetCreateRequire } from 'node:module';\nimport { dirname as __tsnetDirname } from 'node:path';\nimport { fileURLToPath as __tsnetFileUrlToPath } from 'node:url';\nconst require = __tsnetCreateRequire(import.meta.url);\nconst __dirname = __tsnetDirname(__tsnetFileUrlToPath(import.meta.url));`,
@@ -339,7 +385,7 @@ async function buildPlugins(): Promise<void> {
   const native = koffiPlatformPackage();
   await cp(native.dir, join(staging, NATIVE_DIR_NAME, native.name), { recursive: true });
   await writeFile(join(staging, 'package.json'), '{}\n');
-  const koffi = koffiBesidePlugin(native.name);
+  const koffi = koffiBesidePlugin(native);
   const includeDir = await mkdtemp(join(tmpdir(), 'tsnet-build-'));
   await writeFile(join(includeDir, 'build-info.h'), forwarderHeader());
   const forwarded: string[] = [];
@@ -348,7 +394,7 @@ async function buildPlugins(): Promise<void> {
       mains.map(async ({ name, entry }) => {
         const behindForwarder = await forwardsToAgent(entry);
         const outfile = join(staging, behindForwarder ? nodePluginName(name) : name);
-        const format = await bundlePlugin(entry, outfile, koffi, behindForwarder);
+        const format = await bundlePlugin(entry, outfile, name, koffi, behindForwarder);
         await chmod(outfile, 0o755);
         if (behindForwarder) {
           await compileForwarder(name, join(staging, name), includeDir);
@@ -443,6 +489,44 @@ const etcd3Schema: esbuild.Plugin = {
   },
 };
 
+interface LauncherOptions {
+  /** The bundle's path relative to the launcher. */
+  readonly bundle: string;
+  /** The code cache's directory relative to the launcher. */
+  readonly cacheDir: string;
+  /** The variable whose value the cache is kept per (a CNI verb), '' for one cache. */
+  readonly cachePer: string;
+  readonly longRunning: boolean;
+  readonly shebang: string;
+  readonly format: 'cjs' | 'esm';
+}
+
+/** scripts/cached-launcher.ts as `outfile`, in front of `options.bundle`. */
+async function buildLauncher(outfile: string, options: LauncherOptions): Promise<void> {
+  const cjs = options.format === 'cjs';
+  await esbuild.build({
+    entryPoints: [LAUNCHER_SOURCE],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: options.format,
+    define: {
+      ...(cjs && { 'import.meta.url': '__tsnetLauncherUrl' }),
+      __TSNET_BUNDLE__: JSON.stringify(options.bundle),
+      __TSNET_CACHE_DIR__: JSON.stringify(options.cacheDir),
+      __TSNET_CACHE_PER__: JSON.stringify(options.cachePer),
+      __TSNET_LONG_RUNNING__: JSON.stringify(options.longRunning),
+    },
+    banner: {
+      js: cjs
+        ? `${options.shebang}\nconst __tsnetLauncherUrl = require('node:url').pathToFileURL(__filename).href;`
+        : options.shebang,
+    },
+    logLevel: 'silent',
+  });
+}
+
 /** A command: dist/lib/<name>.cjs, and its launcher as dist/bin/<name>. */
 async function bundleCommand(
   entry: string,
@@ -475,19 +559,13 @@ async function bundleCommand(
     logLevel: 'silent',
   });
   await asciiOnly(bundle);
-  await esbuild.build({
-    entryPoints: [LAUNCHER_SOURCE],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
+  await buildLauncher(outfile, {
+    bundle: `../lib/${name}.cjs`,
+    cacheDir: '../cache',
+    cachePer: '',
+    longRunning,
+    shebang: longRunning ? LONG_RUNNING_SHEBANG : CLI_SHEBANG,
     format: 'esm',
-    define: {
-      __TSNET_BUNDLE__: JSON.stringify(`../lib/${name}.cjs`),
-      __TSNET_LONG_RUNNING__: JSON.stringify(longRunning),
-    },
-    banner: { js: longRunning ? LONG_RUNNING_SHEBANG : CLI_SHEBANG },
-    logLevel: 'silent',
   });
 }
 

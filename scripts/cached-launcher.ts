@@ -1,10 +1,16 @@
 // The executable in front of a command bundled as one CommonJS file (scripts/build.ts): it compiles the bundle
 // with V8's code cache, so a short-lived command (tsnetctl) skips most of its parse and compile on every run
 // after the first. Node 20 has no module.enableCompileCache (Node 22): this is that, for one file.
-// The cache lives in dist/cache beside dist/bin (the bundle's ../cache), one file per bundle and Node build;
-// V8 refuses a cache made from another source or another V8, and the launcher then writes a fresh one. A
-// directory it cannot write just means no cache. Bundled into dist/bin/<name> with __TSNET_BUNDLE__ set to
-// the bundle's path relative to the launcher, and __TSNET_LONG_RUNNING__ for the agent.
+// A command's cache lives in dist/cache beside dist/bin (the bundle's ../cache), one file per bundle and Node
+// build; V8 refuses a cache made from another source or another V8, and the launcher then writes a fresh one.
+// A directory it cannot write just means no cache. Bundled into dist/bin/<name> with __TSNET_BUNDLE__ set to
+// the bundle's path relative to the launcher, __TSNET_CACHE_DIR__ to the cache directory's, and
+// __TSNET_LONG_RUNNING__ for the agent.
+//
+// A CNI plugin (dist/cni) keeps one cache per verb (__TSNET_CACHE_PER__ names the variable that holds it,
+// CNI_COMMAND), in .tsnet-cache beside the plugins: an ADD compiles other functions than a DEL, and the first
+// call of a plugin is often neither (VERSION). bench:cni, the Node plugin's ADD: the bundle's parse and its
+// lazy compiles are ~10 ms of a ~60 ms call.
 //
 // A cache holds the functions compiled by the run that wrote it, so which run that was matters: the agent's
 // first run may have been a runtime-only node, and a cluster node's start would then compile its etcd and
@@ -19,6 +25,8 @@ import { fileURLToPath } from 'node:url';
 import { constants, Script } from 'node:vm';
 
 declare const __TSNET_BUNDLE__: string;
+declare const __TSNET_CACHE_DIR__: string;
+declare const __TSNET_CACHE_PER__: string;
 declare const __TSNET_LONG_RUNNING__: boolean;
 
 /** After its start, a long-running command's start-up functions are compiled and not yet flushed. */
@@ -26,9 +34,19 @@ const OFFER_CACHE_AFTER_MS = 10_000;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bundle = join(here, __TSNET_BUNDLE__);
-const cacheFile = join(here, '..', 'cache', `${basename(bundle)}-${process.version}-${process.arch}.v8`);
+/** What the cache is kept per (a CNI verb), when it is a plain word; else undefined: no cache at all. */
+const cacheKey = __TSNET_CACHE_PER__ === '' ? '' : process.env[__TSNET_CACHE_PER__];
+const cacheFile =
+  cacheKey !== undefined && /^[A-Z]{0,16}$/.test(cacheKey)
+    ? join(
+        here,
+        __TSNET_CACHE_DIR__,
+        `${basename(bundle)}${cacheKey && `-${cacheKey}`}-${process.version}-${process.arch}.v8`,
+      )
+    : undefined;
 
 function readCache(): Buffer | undefined {
+  if (cacheFile === undefined) return undefined;
   try {
     return readFileSync(cacheFile);
   } catch {
@@ -37,6 +55,7 @@ function readCache(): Buffer | undefined {
 }
 
 function cacheFileSize(): number {
+  if (cacheFile === undefined) return 0;
   try {
     return statSync(cacheFile).size;
   } catch {
@@ -46,8 +65,9 @@ function cacheFileSize(): number {
 
 /** Written beside and renamed: a concurrent run never reads half a cache. */
 function writeCache(data: Buffer): void {
+  if (cacheFile === undefined) return;
   try {
-    mkdirSync(dirname(cacheFile), { recursive: true });
+    mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o700 });
     const temp = `${cacheFile}.${process.pid}`;
     writeFileSync(temp, data);
     renameSync(temp, cacheFile);
@@ -72,7 +92,7 @@ function compileBundle(): Script {
   });
   const fresh = cachedData === undefined || script.cachedDataRejected;
   let written = false;
-  if (fresh)
+  if (fresh && cacheFile !== undefined)
     // at exit, so the cache holds the functions this run compiled lazily too
     process.once('exit', () => {
       if (!written) writeCache(script.createCachedData());

@@ -5,11 +5,12 @@
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PLUGIN_CACHE_DIR } from '../pkg/cni/socket-protocol.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE = join(ROOT, 'dist', 'cni');
-/** Build scaffolding, not part of an install (see scripts/build.ts). */
-const NOT_INSTALLED = new Set(['package.json']);
+/** Build scaffolding and the plugins' code caches (each install makes its own), not part of an install. */
+const NOT_INSTALLED = new Set(['package.json', PLUGIN_CACHE_DIR]);
 
 /** The `type` of the package.json nearest to `dir` (what Node uses for extensionless files there). */
 async function packageTypeOf(dir: string): Promise<string | undefined> {
@@ -66,7 +67,9 @@ async function main(): Promise<void> {
   const dir = resolve(target);
   await mkdir(dir, { recursive: true });
   const plugins: string[] = [];
-  for (const name of entries.sort()) {
+  // The bundles (.<type>.cjs) before the launchers that read them, so a new launcher never misses its bundle.
+  const bundlesFirst = (name: string) => (name.endsWith('.cjs') ? 0 : 1);
+  for (const name of entries.sort().sort((a, b) => bundlesFirst(a) - bundlesFirst(b))) {
     if (NOT_INSTALLED.has(name)) continue;
     const src = join(SOURCE, name);
     if ((await stat(src)).isDirectory()) await copyTree(src, join(dir, name));

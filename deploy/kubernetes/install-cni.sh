@@ -18,6 +18,8 @@ mkdir -p "$bin" "$conf"
 for entry in "$src"/* "$src"/.[!.]*; do
   [ -e "$entry" ] || continue
   name=${entry##*/}
+  # the plugins' code caches: each host makes its own
+  [ "$name" != .tsnet-cache ] || continue
   if [ -d "$entry" ]; then
     rm -rf "$bin/.$name.new" "$bin/.$name.old"
     cp -r "$entry" "$bin/.$name.new"
@@ -26,7 +28,8 @@ for entry in "$src"/* "$src"/.[!.]*; do
     rm -rf "$bin/.$name.old"
   fi
 done
-for entry in "$src"/* "$src"/.[!.]*; do
+# The bundles (.<type>.cjs) before the launchers that read them, so a new launcher never misses its bundle.
+for entry in "$src"/.[!.]*.cjs "$src"/* "$src"/.[!.]*; do
   [ -e "$entry" ] || continue
   name=${entry##*/}
   if [ -f "$entry" ]; then

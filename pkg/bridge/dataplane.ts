@@ -2,7 +2,6 @@
 // created and named directly in its namespace), the gateway address on the bridge, and the container's
 // link setup. Each function creating something has its undo beside it.
 
-import { randomBytes } from 'node:crypto';
 import { CniError, ErrorCode } from '../cni/errors.ts';
 import type { IPConfig } from '../cni/types.ts';
 import { formatIp, formatSubnet, parseCidr, parseIp, subnetContains, subnetOf } from '../ip/address.ts';
@@ -10,6 +9,7 @@ import type { Handle } from '../netlink/handle.ts';
 import type { Link } from '../netlink/link.ts';
 import { NetlinkError } from '../netlink/socket.ts';
 import { writeSysctl } from '../netns/index.ts';
+import { randomBytes, randomHex } from '../random/index.ts';
 
 export interface BridgeOptions {
   readonly name: string;
@@ -106,7 +106,7 @@ export interface VethPair {
 
 /** A host-side name like the reference's: `veth` and 8 random hex digits. */
 function hostVethName(): string {
-  return `veth${randomBytes(4).toString('hex')}`;
+  return `veth${randomHex(4)}`;
 }
 
 export interface VethOptions {

@@ -1,13 +1,12 @@
 // The plugin side of the agent's CNI socket: hands one invocation to tsnet-agent when it serves this
 // plugin's namespaces, so the warm agent answers instead of a cold start of the plugin code.
-import type { Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { CniError, ErrorCode } from './errors.ts';
 import { cniErrorOutput, errorVersionOf, type PluginOutput } from './output.ts';
 import {
   BUILD_ID,
   type CniHello,
   type CniRequest,
-  connect,
   currentMntnsInode,
   currentNetnsInode,
   currentPidnsInode,
@@ -20,6 +19,19 @@ import {
   readLine,
   stdinText,
 } from './socket-protocol.ts';
+
+/** Resolves once connected to the unix socket at `path`; rejects with the connect error. */
+function connect(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      socket.on('error', () => undefined); // surfaced by readLine as a closed connection
+      resolve(socket);
+    });
+  });
+}
 
 /**
  * Whether the agent can see the plugin's files: in its mount namespace, or in its PID namespace (an agent in

@@ -2,7 +2,7 @@
 // about text itself, validates, calls the plugin's verb, and prints the result or the spec's error JSON.
 // `servePlugin` touches no process globals so the agent can run plugins in-process; `runPluginMain` and
 // `runForwardingPluginMain` are the executables' entry points.
-import { forwardToAgent } from './client.ts';
+import { readSync, writeSync } from 'node:fs';
 import { type CniArgs, type CniEnv, isCniCommand, parseCniArgs, readCniEnv } from './env.ts';
 import { CniError, ErrorCode, toCniError } from './errors.ts';
 import { checkNetConfFields, decodeJsonObject, readValidAttachments } from './netconf.ts';
@@ -194,15 +194,45 @@ async function readStdin(source: PluginIo['stdin']): Promise<Uint8Array> {
   return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 }
 
+const isEagain = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'EAGAIN';
+
+/**
+ * The process's stdin to its end, read from fd 0 directly: process.stdin would load Node's stream and net
+ * modules (~3 ms of a plugin's start) for a pipe that a runtime writes and closes before the plugin reads.
+ * A non-blocking stdin that runs dry (EAGAIN) is read on through process.stdin.
+ */
 async function readProcessStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const chunk = Buffer.allocUnsafe(64 * 1024);
+  try {
+    for (;;) {
+      const n = readSync(0, chunk, 0, chunk.length, null);
+      if (n === 0) return Buffer.concat(chunks);
+      chunks.push(Buffer.from(chunk.subarray(0, n)));
+    }
+  } catch (err) {
+    if (!isEagain(err)) throw err;
+  }
+  for await (const rest of process.stdin) chunks.push(rest as Buffer);
   return Buffer.concat(chunks);
 }
 
+/** `text` to fd 1 or 2 directly (as readProcessStdin reads); what a non-blocking fd refuses goes by the stream. */
+function writeToFd(fd: 1 | 2, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let off = 0;
+  try {
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return; // nobody reads it any more
+    if (!isEagain(err)) throw err;
+    (fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(off));
+  }
+}
+
 function printOutput(out: PluginOutput): void {
-  if (out.stderr) process.stderr.write(out.stderr);
-  if (out.stdout) process.stdout.write(out.stdout);
+  if (out.stderr) writeToFd(2, out.stderr);
+  if (out.stdout) writeToFd(1, out.stdout);
   process.exitCode = out.exitCode;
 }
 
@@ -235,6 +265,8 @@ export async function runForwardingPluginMain(type: string, load: () => Promise<
     }
     if (stdin !== undefined) {
       const request = { plugin: type, env, stdin };
+      // loaded here: its socket code (node:net) is no part of a plugin the forwarder already asked
+      const { forwardToAgent } = await import('./client.ts');
       const out = await forwardToAgent(cniSocketPath(env), request);
       if (out) return printOutput(out);
     }

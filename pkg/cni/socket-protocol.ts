@@ -18,7 +18,7 @@
 // mount namespace and otherwise executes the Node plugin, which applies the rule above) and pkg/cni/client.ts.
 // Stdin travels as base64: the bytes a delegate gets must be the caller's.
 import { statSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { CniError, ErrorCode } from './errors.ts';
 import type { PluginOutput } from './output.ts';
@@ -47,6 +47,9 @@ export const BUILD_ID: string = typeof __TSNET_BUILD_ID__ === 'string' ? __TSNET
 export function nodePluginName(type: string): string {
   return `.${type}-node`;
 }
+
+/** The directory beside the plugins where their launchers keep V8 code caches (scripts/cached-launcher.ts). */
+export const PLUGIN_CACHE_DIR = '.tsnet-cache';
 
 export interface CniHello {
   tsnetCni: number;
@@ -105,19 +108,6 @@ export function requestTooLargeError(): CniError {
     `CNI request larger than the tsnet-agent limit of ${MAX_REQUEST_BYTES} bytes`,
     'the network configuration and environment of one invocation must stay under the limit',
   );
-}
-
-/** Resolves once connected to the unix socket at `path`; rejects with the connect error. */
-export function connect(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(path);
-    socket.once('error', reject);
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      socket.on('error', () => undefined); // surfaced by readLine as a closed connection
-      resolve(socket);
-    });
-  });
 }
 
 /** A line longer than the reader's limit: the rest of it is still arriving. */

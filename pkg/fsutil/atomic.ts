@@ -2,7 +2,6 @@
 // write a temporary file beside the target, fsync it, rename (or link) it into place, fsync the directory.
 // Temporary files are named `.<name>.tmp-<pid>-<random>` so an orphan (its writer was killed) is recognisable
 // and removeOrphanedTemps can clear it at the next start.
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -20,6 +19,7 @@ import {
 } from 'node:fs';
 import { link, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { randomHex } from '../random/index.ts';
 import { faultPoint } from '../testing/fault.ts';
 
 export interface AtomicWriteOptions {
@@ -43,7 +43,7 @@ const TEMP_NAME = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
 
 /** A fresh temporary name for `path`, in the same directory (rename and link do not cross filesystems). */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomHex(4)}`);
 }
 
 /** Whether `name` (a bare file name) is a temporary file of this module, and for which target. */

@@ -233,7 +233,7 @@ const only = process.env['BENCH_CNI_ONLY'];
 const flavours: Flavour[] = [
   { label: SERVED, dir: DIST, type: 'tsnet-bridge', ipam: 'tsnet-ipam', served: true },
   { label: NODE, dir: DIST, type: 'tsnet-bridge', ipam: 'tsnet-ipam' },
-].filter((f) => !only || (only === 'served') === f.served);
+].filter((f) => !only || (only === 'served') === (f.served === true));
 if (!existsSync(join(DIST, 'tsnet-bridge')))
   throw new Error('dist/cni/tsnet-bridge missing: run npm run build first');
 if (existsSync(join(REF, 'bridge')))

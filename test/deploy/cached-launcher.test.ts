@@ -1,6 +1,7 @@
 // scripts/cached-launcher.ts, built as scripts/build.ts builds it, in front of a small bundle: the first run
 // writes the V8 code cache at its exit; a long-running command replaces it once its start is done when its
-// own is larger (it compiled more), and not again at its exit; a run that finds a valid cache leaves it.
+// own is larger (it compiled more), and not again at its exit; a run that finds a valid cache leaves it. A
+// plugin's launcher (CommonJS, as scripts/build.ts builds it for dist/cni) keeps one cache per CNI verb.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,28 +25,40 @@ if (process.argv[2] === 'long') {
 }
 `;
 
+interface LauncherOptions {
+  readonly longRunning: boolean;
+  /** A plugin's: CommonJS, its cache in `.tsnet-cache` beside it, one per CNI_COMMAND. */
+  readonly plugin?: boolean;
+}
+
 /** A launcher in front of BUNDLE, in a temporary install tree (bin, lib, cache) removed after the test. */
 async function buildLauncher(
   t: ExecutionContext,
-  longRunning: boolean,
+  { longRunning, plugin = false }: LauncherOptions,
 ): Promise<{ dir: string; launcher: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tsnet-launcher-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'bin'), { recursive: true });
   mkdirSync(join(dir, 'lib'), { recursive: true });
   writeFileSync(join(dir, 'lib', 'probe.cjs'), BUNDLE);
-  const launcher = join(dir, 'bin', 'probe.mjs');
+  const launcher = join(dir, 'bin', plugin ? 'probe.cjs' : 'probe.mjs');
   await esbuild.build({
     entryPoints: [join(REPO_ROOT, 'scripts', 'cached-launcher.ts')],
     outfile: launcher,
     bundle: true,
     platform: 'node',
     target: 'node20',
-    format: 'esm',
+    format: plugin ? 'cjs' : 'esm',
     define: {
       __TSNET_BUNDLE__: JSON.stringify('../lib/probe.cjs'),
+      __TSNET_CACHE_DIR__: JSON.stringify(plugin ? '../lib/.tsnet-cache' : '../cache'),
+      __TSNET_CACHE_PER__: JSON.stringify(plugin ? 'CNI_COMMAND' : ''),
       __TSNET_LONG_RUNNING__: String(longRunning),
+      ...(plugin && { 'import.meta.url': '__tsnetLauncherUrl' }),
     },
+    ...(plugin && {
+      banner: { js: "const __tsnetLauncherUrl = require('node:url').pathToFileURL(__filename).href;" },
+    }),
     logLevel: 'silent',
   });
   return { dir, launcher };
@@ -60,7 +73,7 @@ function cacheSize(dir: string): number | undefined {
 }
 
 test('a long-running command grows its code cache once its start is done; a valid cache is left alone', async (t) => {
-  const { dir, launcher } = await buildLauncher(t, true);
+  const { dir, launcher } = await buildLauncher(t, { longRunning: true });
 
   await run(process.execPath, [launcher, 'short']);
   const first = cacheSize(dir);
@@ -75,11 +88,33 @@ test('a long-running command grows its code cache once its start is done; a vali
 });
 
 test('a short-lived command writes its cache only when it found none', async (t) => {
-  const { dir, launcher } = await buildLauncher(t, false);
+  const { dir, launcher } = await buildLauncher(t, { longRunning: false });
 
   await run(process.execPath, [launcher, 'short']);
   const first = cacheSize(dir);
   t.truthy(first);
   await run(process.execPath, [launcher, 'long']); // compiles more, past the offer a long-running one makes
   t.is(cacheSize(dir), first, 'a valid cache stays as it was');
+});
+
+test('a plugin keeps one cache per CNI verb, and none for a CNI_COMMAND that is not a plain word', async (t) => {
+  const { dir, launcher } = await buildLauncher(t, { longRunning: false, plugin: true });
+  const caches = () => {
+    try {
+      return readdirSync(join(dir, 'lib', '.tsnet-cache')).sort();
+    } catch {
+      return [];
+    }
+  };
+  const withCommand = (command: string) =>
+    run(process.execPath, [launcher, 'short'], { env: { ...process.env, CNI_COMMAND: command } });
+
+  await withCommand('../../x');
+  await withCommand('add');
+  t.deepEqual(caches(), [], 'no cache file is named after a CNI_COMMAND that is not a verb');
+  await withCommand('ADD');
+  await withCommand('DEL');
+  await withCommand('ADD');
+  const suffix = `${process.version}-${process.arch}.v8`;
+  t.deepEqual(caches(), [`probe.cjs-ADD-${suffix}`, `probe.cjs-DEL-${suffix}`]);
 });

@@ -1,7 +1,6 @@
 // A plugin copied without its native module (dist/cni/tsnet-native) says exactly that, on every verb that
 // needs the module, instead of blaming CNI_NETNS on ADD or "succeeding" on DEL without cleaning up.
-import { existsSync } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { ipLinks, type TestNetns, uniqueIfname, withNetnses } from '../helpers/netns.ts';
@@ -12,12 +11,11 @@ const PLUGINS = ['tsnet-bridge', 'tsnet-host', 'tsnet-macvlan', 'tsnet-none'];
 
 /**
  * `dir` holding the plugins without the tsnet-native directory, as a copy that skips directories leaves them
- * (the Node bundles the native forwarders fall back to, `.<type>-node`, come along).
+ * (the launchers, the bundles they and the native forwarders run, package.json: every file of dist/cni).
  */
 async function copyWithoutNative(dir: string): Promise<void> {
-  const bundles = PLUGINS.map((name) => `.${name}-node`).filter((name) => existsSync(join(DIST_CNI, name)));
-  for (const name of [...PLUGINS, ...bundles, 'package.json'])
-    await copyFile(join(DIST_CNI, name), join(dir, name));
+  for (const entry of await readdir(DIST_CNI, { withFileTypes: true }))
+    if (entry.isFile()) await copyFile(join(DIST_CNI, entry.name), join(dir, entry.name));
 }
 
 function assertNativeMissing(t: import('ava').ExecutionContext, out: PluginOutcome, what: string): void {
