@@ -27,7 +27,7 @@ if (process.argv[2] === 'long') {
 
 interface LauncherOptions {
   readonly longRunning: boolean;
-  /** A plugin's: CommonJS, its cache in `.tsnet-cache` beside it, one per CNI_COMMAND. */
+  /** A plugin's: its cache in `.tsnet-cache` beside it, one per CNI_COMMAND. */
   readonly plugin?: boolean;
 }
 
@@ -41,24 +41,22 @@ async function buildLauncher(
   mkdirSync(join(dir, 'bin'), { recursive: true });
   mkdirSync(join(dir, 'lib'), { recursive: true });
   writeFileSync(join(dir, 'lib', 'probe.cjs'), BUNDLE);
-  const launcher = join(dir, 'bin', plugin ? 'probe.cjs' : 'probe.mjs');
+  const launcher = join(dir, 'bin', 'probe.cjs');
   await esbuild.build({
     entryPoints: [join(REPO_ROOT, 'scripts', 'cached-launcher.ts')],
     outfile: launcher,
     bundle: true,
     platform: 'node',
     target: 'node20',
-    format: plugin ? 'cjs' : 'esm',
+    format: 'cjs',
     define: {
       __TSNET_BUNDLE__: JSON.stringify('../lib/probe.cjs'),
       __TSNET_CACHE_DIR__: JSON.stringify(plugin ? '../lib/.tsnet-cache' : '../cache'),
       __TSNET_CACHE_PER__: JSON.stringify(plugin ? 'CNI_COMMAND' : ''),
       __TSNET_LONG_RUNNING__: String(longRunning),
-      ...(plugin && { 'import.meta.url': '__tsnetLauncherUrl' }),
+      'import.meta.url': '__tsnetLauncherUrl',
     },
-    ...(plugin && {
-      banner: { js: "const __tsnetLauncherUrl = require('node:url').pathToFileURL(__filename).href;" },
-    }),
+    banner: { js: "const __tsnetLauncherUrl = require('node:url').pathToFileURL(__filename).href;" },
     logLevel: 'silent',
   });
   return { dir, launcher };

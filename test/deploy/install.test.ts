@@ -89,7 +89,8 @@ test('the installed tree is self-contained: no symlink or bundle leads back into
     const bundles = [
       ...readdirSync(join(root, 'opt/tsnet/dist/bin')).map((f) => join(root, 'opt/tsnet/dist/bin', f)),
       ...readdirSync(join(root, 'opt/cni/bin'))
-        .filter((f) => f.startsWith('tsnet-') && f !== 'tsnet-native')
+        // the forwarders and launchers, and the bundles they run (.<type>.cjs)
+        .filter((f) => (f.startsWith('tsnet-') && f !== 'tsnet-native') || f.endsWith('.cjs'))
         .map((f) => join(root, 'opt/cni/bin', f)),
     ];
     t.true(bundles.length >= 8, bundles.join(' '));
