@@ -63,6 +63,11 @@ export interface ClusterOptions {
   leaseTtl?: number;
   /** Extra arguments for every agent's `run`. */
   agentArgs?: string[];
+  /**
+   * The environment every agent starts with; default this process's. bench:overlay gives the agents what
+   * their systemd unit gives them (deploy/systemd): a shell's variables are not a service's.
+   */
+  agentEnv?: NodeJS.ProcessEnv;
   /** Start the agents (all at once) and wait for them to be healthy; default true. */
   startAgents?: boolean;
   /** Run an image registry on the underlay (REGISTRY_HOST); the agents may pull from it over plain HTTP. */
@@ -148,6 +153,7 @@ export class Cluster {
   readonly runRoot: string;
   private readonly state: ClusterState;
   private readonly agentArgs: string[];
+  private readonly agentEnv: NodeJS.ProcessEnv | undefined;
 
   /** Use startCluster() or openCluster(); this only wires up recorded state. */
   constructor(state: ClusterState, nodeCount: number, options: Omit<ClusterOptions, 'nodes'> = {}) {
@@ -167,6 +173,7 @@ export class Cluster {
     this.etcdUrl = members.map((i) => etcdClientUrl(etcdMemberIp(i), tls)).join(',');
     this.etcdEndpoints = members.map((i) => etcdSocketEndpoint(this.etcdMemberDir(i)));
     this.etcdEndpoint = this.etcdEndpoints[0] ?? '';
+    this.agentEnv = options.agentEnv;
     this.agentArgs = [
       ...(options.leaseTtl !== undefined ? ['--lease-ttl', String(options.leaseTtl)] : []),
       ...(options.agentArgs ?? []),
@@ -501,6 +508,7 @@ export class Cluster {
     const child = await spawnLogged('nsenter', [`--net=${node.netnsPath}`, cmd ?? '', ...args], {
       logFile: node.logFile,
       cwd: REPO_ROOT,
+      ...(this.agentEnv !== undefined ? { env: this.agentEnv } : {}),
     });
     child.unref();
     const pid = child.pid ?? 0;

@@ -41,6 +41,13 @@ const RESTARTS = 3;
 const IPERF_SECONDS = 5;
 /** 4096 /24s: room for the fake leases beside the real nodes' subnets (which the fakes skip). */
 const NETWORK = '10.240.0.0/12';
+/**
+ * The agents start with the environment their systemd unit gives them (deploy/systemd: systemd's default
+ * PATH, the unit's own variables are in the launcher's shebang), not this shell's: a login shell's
+ * NODE_EXTRA_CA_CERTS (Debian's whole ca-certificates.crt, set on this machine) makes Node parse ~140
+ * certificates before any code runs, ~55 ms of every agent start here.
+ */
+const AGENT_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
 
 interface FakeLease {
   subnet: string;
@@ -102,6 +109,20 @@ function programmed(e: Awaited<ReturnType<typeof vtepEntries>>, l: FakeLease): b
   return e.routes.has(l.subnet) && e.neighs.has(l.subnet.split('/')[0]) && e.fdb.has(l.vtepMac);
 }
 
+/** The three entries a remote subnet puts on the VTEP: its route, its neighbour (the subnet's first address), its FDB entry. */
+function entryKeys(subnet: string, vtepMac: string): string[] {
+  return [`route ${subnet}`, `neighbour ${subnet.split('/')[0]}`, `fdb ${vtepMac}`];
+}
+
+/** The entryKeys() key an announcement of a new entry on the VTEP stands for; undefined for anything else. */
+function entryKeyOf(e: NetlinkEvent, vtepIndex: number): string | undefined {
+  if (e.type === 'route' && e.action === 'new' && e.route.oif === vtepIndex) return `route ${e.route.dst}`;
+  if (e.type !== 'neighbour' || e.action !== 'new' || e.neighbour.index !== vtepIndex) return undefined;
+  if (e.neighbour.family === 'bridge') return `fdb ${e.neighbour.mac}`;
+  if (e.neighbour.family === 4) return `neighbour ${e.neighbour.ip}`;
+  return undefined;
+}
+
 /**
  * Node 0's kernel announcing entries on the VTEP (netlink events): the moment the last of a lease's route,
  * neighbour and FDB entry appears is seen as it happens, where a dump loop would see it up to a poll later
@@ -112,15 +133,41 @@ class VtepAnnouncements {
   private readonly events: AsyncIterator<NetlinkEvent>;
 
   constructor(netnsPath: string) {
-    this.stream = EventStream.open(netnsPath, ['route', 'neighbour']);
+    this.stream = EventStream.open(netnsPath, ['link', 'route', 'neighbour']);
     this.events = this.stream[Symbol.asyncIterator]();
   }
 
   /** performance.now() when the last of `lease`'s three entries on the VTEP was announced. */
   async allOf(lease: FakeLease, vtepIndex: number): Promise<number> {
-    const seen = new Set<'route' | 'neighbour' | 'fdb'>();
+    const missing = new Set(entryKeys(lease.subnet, lease.vtepMac));
+    await this.until(`lease ${lease.subnet}`, (e) => {
+      const key = entryKeyOf(e, vtepIndex);
+      if (key !== undefined) missing.delete(key);
+      return missing.size === 0;
+    });
+    return performance.now();
+  }
+
+  /**
+   * performance.now() when the last entry of every peer was announced on the link named `vtepName`, which
+   * is created after this call (an agent's start): its index comes from the link's own announcement.
+   */
+  async allPeersOnNewLink(vtepName: string, peers: readonly RealPeer[]): Promise<number> {
+    const missing = new Set(peers.flatMap((p) => entryKeys(p.subnet, p.vtepMac)));
+    let vtepIndex: number | undefined;
+    await this.until(`every peer on a new ${vtepName}`, (e) => {
+      if (e.type === 'link' && e.action === 'new' && e.link.name === vtepName) vtepIndex = e.link.index;
+      const key = vtepIndex === undefined ? undefined : entryKeyOf(e, vtepIndex);
+      if (key !== undefined) missing.delete(key);
+      return missing.size === 0;
+    });
+    return performance.now();
+  }
+
+  /** Reads announcements until `done` says so; 30 s at most. */
+  private async until(what: string, done: (e: NetlinkEvent) => boolean): Promise<void> {
     const deadline = performance.now() + 30_000;
-    while (seen.size < 3) {
+    for (;;) {
       let timer: NodeJS.Timeout | undefined;
       const next = await Promise.race([
         this.events.next(),
@@ -129,21 +176,11 @@ class VtepAnnouncements {
         }),
       ]);
       clearTimeout(timer);
-      if (next === undefined || next.done) throw new Error(`lease ${lease.subnet} not programmed in 30 s`);
+      if (next === undefined || next.done) throw new Error(`${what}: not programmed in 30 s`);
       const e = next.value;
       if (e.type === 'resync') throw new Error(`netlink events lost (${e.reason}): run the bench again`);
-      if (
-        e.type === 'route' &&
-        e.action === 'new' &&
-        e.route.oif === vtepIndex &&
-        e.route.dst === lease.subnet
-      )
-        seen.add('route');
-      if (e.type !== 'neighbour' || e.action !== 'new' || e.neighbour.index !== vtepIndex) continue;
-      if (e.neighbour.family === 'bridge' && e.neighbour.mac === lease.vtepMac) seen.add('fdb');
-      if (e.neighbour.family === 4 && e.neighbour.ip === lease.subnet.split('/')[0]) seen.add('neighbour');
+      if (done(e)) return;
     }
-    return performance.now();
   }
 
   close(): void {
@@ -302,18 +339,25 @@ async function startToConverged(cluster: Cluster, store: EtcdStore, h: Handle): 
   for (let i = 0; i < RESTARTS; i++) {
     await cluster.stopAgent(0);
     await h.linkDelByName(VTEP_NAME);
-    const start = performance.now();
-    await cluster.startAgent(0);
-    const ms = await msUntil('node 0 converged after its start', start, async () => {
-      const vtep = await h.linkFind(VTEP_NAME);
-      if (!vtep) return false;
+    // The events are the clock, as in the convergence phase: a dump loop would take CPU from the start.
+    const announcements = new VtepAnnouncements(cluster.nodes[0]?.netnsPath ?? '');
+    try {
+      const start = performance.now();
+      const announced = announcements.allPeersOnNewLink(VTEP_NAME, peers); // listening before the spawn
+      await cluster.startAgent(0);
+      const done = await announced;
+      // a dump confirms what they said
+      const vtep = await h.linkGet(VTEP_NAME);
       const e = await vtepEntries(h, vtep.index);
-      return peers.every((p) => hasPeer(e, p));
-    });
-    const lease = await store.get(subnetKey(ETCD_PREFIX, own));
-    if (!lease?.value.includes(`"${cluster.nodes[0]?.publicIp}"`))
-      throw new Error(`node 0 does not hold ${own} after its start`);
-    times.push(ms);
+      if (!peers.every((p) => hasPeer(e, p)))
+        throw new Error('node 0 started: announced, yet not every peer is on its VTEP');
+      const lease = await store.get(subnetKey(ETCD_PREFIX, own));
+      if (!lease?.value.includes(`"${cluster.nodes[0]?.publicIp}"`))
+        throw new Error(`node 0 does not hold ${own} after its start`);
+      times.push(done - start);
+    } finally {
+      announcements.close();
+    }
     await cluster.waitHealthy(0);
   }
   return times;
@@ -447,7 +491,12 @@ async function throughput(cluster: Cluster): Promise<void> {
 
 async function main(): Promise<void> {
   console.log('bench:overlay: starting a 2-node cluster');
-  const cluster = await startCluster({ nodes: 2, network: NETWORK, name: uniqueName('bov') });
+  const cluster = await startCluster({
+    nodes: 2,
+    network: NETWORK,
+    name: uniqueName('bov'),
+    agentEnv: AGENT_ENV,
+  });
   const h = Handle.open(cluster.nodes[0]!.netnsPath);
   const store = new EtcdStore({ endpoints: [cluster.etcdEndpoint] });
   try {
