@@ -8,8 +8,10 @@
 // 6. iperf3 TCP throughput container<->container across nodes, on the same node, and over a hand-built kernel
 //    VXLAN with the same MTU (the baseline).
 // Then every goal of issue 12's overlay agent, with its measured figure and whether it is met.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   type Cluster,
@@ -17,6 +19,7 @@ import {
   ip,
   nsRun,
   pollUntil,
+  REPO_ROOT,
   rssKib,
   sleep,
   startCluster,
@@ -226,10 +229,86 @@ async function convergence(
   return { times, puts };
 }
 
+/**
+ * The floor under the agent's RSS: a Node process started as the agent's launcher starts it (its shebang's
+ * environment and flags) holding nothing but an etcd3 client watching the same keys, each lease kept in a
+ * Map. Once its watch is created, it prints how many leases it holds as that changes.
+ */
+class Etcd3Floor {
+  private readonly child: ChildProcess;
+  /** -1 until the watch is created. */
+  held = -1;
+
+  constructor(cluster: Cluster) {
+    const shebang = readFileSync(join(REPO_ROOT, 'dist', 'bin', 'tsnet-agent'), 'utf8').split('\n')[0] ?? '';
+    const words = shebang.replace(/^#!\/usr\/bin\/env -S /, '').split(' ');
+    const node = words.indexOf('node');
+    if (node < 0) throw new Error(`the agent's launcher starts no node (${shebang}): npm run build`);
+    const etcd3 = createRequire(join(REPO_ROOT, 'package.json')).resolve('etcd3');
+    const code = [
+      `const { Etcd3 } = require(${JSON.stringify(etcd3)});`,
+      'const client = new Etcd3({ hosts: process.argv[1].split(",") });',
+      'const held = new Map(); let told = -1;',
+      `client.watch().prefix(${JSON.stringify(ETCD_PREFIX)}).create().then((w) => {`,
+      '  w.on("put", (kv) => held.set(kv.key.toString(), kv.value.toString()));',
+      '  w.on("delete", (kv) => held.delete(kv.key.toString()));',
+      '  setInterval(() => { if (held.size !== told) { told = held.size; process.stdout.write(told + "\\n"); } }, 50);',
+      '});',
+    ].join('\n');
+    this.child = spawn(
+      'nsenter',
+      [
+        `--net=${cluster.nodes[0]?.netnsPath}`,
+        'env',
+        ...words.slice(0, node),
+        process.execPath,
+        ...words.slice(node + 1),
+        '-e',
+        code,
+        cluster.etcdUrl,
+      ],
+      { env: AGENT_ENV, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    this.child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+      const last = text.trim().split('\n').pop();
+      if (last) this.held = Number(last);
+    });
+  }
+
+  rssKib(): number | undefined {
+    return this.child.pid === undefined ? undefined : rssKib(this.child.pid);
+  }
+
+  stop(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
 async function scale(cluster: Cluster, store: EtcdStore, h: Handle, vtepIndex: number) {
   const pid = cluster.agentPid(0);
   if (pid === undefined) throw new Error('node 0 has no agent');
   const rssBefore = rssKib(pid) ?? 0;
+  const floor = new Etcd3Floor(cluster);
+  try {
+    await pollUntil('the etcd3 floor process to watch', async () => floor.held >= 0, {
+      timeoutMs: 30_000,
+      intervalMs: 10,
+    });
+    return await scaleWith(floor, cluster, store, h, vtepIndex, pid, rssBefore);
+  } finally {
+    floor.stop();
+  }
+}
+
+async function scaleWith(
+  floor: Etcd3Floor,
+  cluster: Cluster,
+  store: EtcdStore,
+  h: Handle,
+  vtepIndex: number,
+  pid: number,
+  rssBefore: number,
+) {
   const leases = fakeLeases(cluster, SCALE_LEASES);
   const start = performance.now();
   for (let i = 0; i < leases.length; i += 100) {
@@ -248,6 +327,11 @@ async function scale(cluster: Cluster, store: EtcdStore, h: Handle, vtepIndex: n
   const programmedMs = performance.now() - start;
   await sleep(1000);
   const rssAfter = rssKib(pid) ?? 0;
+  await pollUntil('the etcd3 floor process to hold every lease', async () => floor.held >= leases.length, {
+    timeoutMs: 30_000,
+    intervalMs: 50,
+  });
+  const floorRss = floor.rssKib() ?? 0;
   const hwm = Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
   const delStart = performance.now();
@@ -261,7 +345,7 @@ async function scale(cluster: Cluster, store: EtcdStore, h: Handle, vtepIndex: n
     await sleep(5);
   }
   const removedMs = performance.now() - delStart;
-  return { written, programmedMs, removedMs, rssBefore, rssAfter, hwm };
+  return { written, programmedMs, removedMs, rssBefore, rssAfter, hwm, floorRss };
 }
 
 /** A real remote node as a peer of node 0: its subnet, VTEP IP and MAC, underlay address. */
@@ -517,6 +601,10 @@ async function main(): Promise<void> {
         `after the first write, all removed ${s.removedMs.toFixed(0)} ms after the first delete; agent RSS ` +
         `${(s.rssBefore / 1024).toFixed(1)} MiB before, ${(s.rssAfter / 1024).toFixed(1)} MiB after ` +
         `(peak ${(s.hwm / 1024).toFixed(1)} MiB)`,
+    );
+    console.log(
+      `  the floor under it: a Node process with the agent's flags holding only an etcd3 watch of the same ` +
+        `${SCALE_LEASES} leases, ${(s.floorRss / 1024).toFixed(1)} MiB`,
     );
 
     const [peer] = await realPeers(cluster);
