@@ -210,11 +210,15 @@ containerTest('stats: the memory limit, usage without page cache, PIDs, CPU and 
 containerTest("top lists the container's processes, and only them", async (t) => {
   await withStatsContainer(async (c) => {
     const handle = fixtureHandle(c);
-    for (let i = 0; runcPs(c).length < 3; i++) {
-      if (i > 200) throw new Error('the container did not start its children');
+    // Three processes are not enough: a forked sh shows as `sh -c ...` until it has exec'ed its command.
+    const cmdOf = (top: Awaited<ReturnType<typeof topContainer>>) =>
+      top.processes.map((p) => p[top.titles.indexOf('CMD')]);
+    let top = await topContainer(handle, []);
+    for (let i = 0; !['sleep 100000', 'busybox yes'].every((cmd) => cmdOf(top).includes(cmd)); i++) {
+      if (i > 200) throw new Error(`the container did not start its children: ${cmdOf(top).join(' | ')}`);
       await sleep(20);
+      top = await topContainer(handle, []);
     }
-    const top = await topContainer(handle, []);
     const pidColumn = top.titles.indexOf('PID');
     const cmdColumn = top.titles.indexOf('CMD');
     t.deepEqual(
